@@ -1,0 +1,74 @@
+/**
+ * The interface every ML program implements (matrix factorization, LDA, image classification).
+ *
+ * The shared model is one table of `rows x cols` float32 values; a program maps its parameters
+ * onto rows (MF: user and item factors; LDA: word-topic counts plus a totals row; a neural net:
+ * its flattened weights in rows of `cols`). The core's worker role never runs ML math itself: it
+ * emits a `compute` effect, and the driver (simulator or runtime) calls `WorkerProgram.step` and
+ * feeds back the result. Everything here must be deterministic given the seeded `Rng` streams.
+ */
+import type { Rng } from "./rng.js";
+
+export interface WorkerPlacement {
+  /** Index of the worker's data center in the run's data-center list. */
+  readonly dataCenterIndex: number;
+  readonly dataCenterCount: number;
+  /** Index of the worker inside its data center. */
+  readonly workerIndex: number;
+  readonly workersPerDataCenter: number;
+  /** dataCenterIndex * workersPerDataCenter + workerIndex */
+  readonly globalWorkerIndex: number;
+  readonly globalWorkerCount: number;
+}
+
+export interface StepResult {
+  /** Sorted row ids the deltas belong to. */
+  readonly rows: Uint32Array;
+  /** rows.length * cols deltas, row-major. */
+  readonly deltas: Float32Array;
+  /** How many training samples the step processed (drives the compute cost model). */
+  readonly samples: number;
+}
+
+export interface WorkerProgram {
+  /**
+   * Rows this worker needs to read for `clock` (sorted, unique), or null for all rows. Called once
+   * per clock, before `step` for the same clock.
+   */
+  rowsFor(clock: number): Uint32Array | null;
+  /**
+   * One iteration (a minibatch or a pass over the worker's partition) from the values read.
+   * `rows` is what `rowsFor` returned (all rows when it returned null); `values` holds their
+   * current values, row-major.
+   */
+  step(clock: number, rows: Uint32Array, values: Float32Array): StepResult;
+}
+
+export interface Evaluation {
+  /** The objective the stop condition and the reports use. */
+  readonly objective: number;
+  /** Extra figures (accuracy, loss, log-likelihood), reported beside the objective. */
+  readonly metrics: Readonly<Record<string, number>>;
+}
+
+export interface Workload {
+  readonly kind: string;
+  readonly rows: number;
+  readonly cols: number;
+  /** "minimize" (RMSE, loss) or "maximize" (log-likelihood, accuracy). */
+  readonly direction: "minimize" | "maximize";
+  /** Name of the objective for people: "rmse", "log-likelihood", "loss". */
+  readonly objectiveName: string;
+  /** Initial parameter values, identical in every replica. */
+  initParams(): Float32Array;
+  createWorker(placement: WorkerPlacement, rng: Rng): WorkerProgram;
+  /** Objective of a full parameter table (rows * cols values). */
+  evaluate(params: Float32Array): Evaluation;
+  /** Cost-model hint: typical virtual compute milliseconds per sample on a node of speed 1. */
+  readonly costMsPerSample: number;
+}
+
+/** Whether objective `a` is at least as good as target `b` for the given direction. */
+export function reaches(direction: "minimize" | "maximize", objective: number, target: number): boolean {
+  return direction === "minimize" ? objective <= target : objective >= target;
+}

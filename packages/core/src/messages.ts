@@ -1,0 +1,76 @@
+/**
+ * Every message the roles exchange. Plain data, so the codec can encode it and the simulator can
+ * charge the WAN its encoded size.
+ *
+ * Element offsets in mirror traffic (`indices`) are relative to the first element of the shard's
+ * row range (row * cols + col - range.start * cols), so a shard's mirrors agree on them.
+ */
+export type Channel = "data" | "control";
+
+/** Worker -> shard: read rows (null = the shard's whole range) for iteration `clock`. */
+export interface ReadRequest {
+  readonly kind: "read";
+  readonly clock: number;
+  readonly rows: Uint32Array | null;
+}
+
+/** Shard -> worker: the values of the rows asked for, row-major. */
+export interface ReadReply {
+  readonly kind: "read-reply";
+  readonly clock: number;
+  readonly rows: Uint32Array;
+  readonly values: Float32Array;
+}
+
+/**
+ * Worker -> shard: the worker's update for `clock` (possibly empty). It is also the worker's
+ * clock tick: a shard's clock advances when every client has pushed. `last` marks the worker's
+ * final clock.
+ */
+export interface Push {
+  readonly kind: "push";
+  readonly clock: number;
+  readonly rows: Uint32Array;
+  readonly deltas: Float32Array;
+  readonly last: boolean;
+}
+
+/**
+ * Shard (or hub) -> mirror shard (or hub): significant accumulated updates, and the mirror clock.
+ * `sources` names the data centers whose updates are summed in it and who have all completed
+ * `clock` (one data center when sent directly, a group's members when aggregated by a hub).
+ */
+export interface MirrorUpdate {
+  readonly kind: "mirror-update";
+  readonly shard: number;
+  readonly clock: number;
+  readonly sources: readonly string[];
+  readonly indices: Uint32Array;
+  readonly deltas: Float32Array;
+}
+
+/**
+ * Selective barrier, on the control channel: "the update of `source` for `clock` changes these
+ * elements significantly; do not serve reads of their rows until it arrives".
+ */
+export interface Barrier {
+  readonly kind: "barrier";
+  readonly shard: number;
+  readonly clock: number;
+  readonly source: string;
+  readonly indices: Uint32Array;
+}
+
+/** Final flush: every remaining accumulator, sent once the shard's workers are all done. */
+export interface MirrorFlush {
+  readonly kind: "mirror-flush";
+  readonly shard: number;
+  readonly sources: readonly string[];
+  readonly indices: Uint32Array;
+  readonly deltas: Float32Array;
+}
+
+export type Message = ReadRequest | ReadReply | Push | MirrorUpdate | Barrier | MirrorFlush;
+export type MessageKind = Message["kind"];
+
+export const channelOf = (msg: Message): Channel => (msg.kind === "barrier" ? "control" : "data");

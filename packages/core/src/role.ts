@@ -1,0 +1,52 @@
+/**
+ * The shape every role (worker, server shard, hub) has: a sans-I/O state machine.
+ *
+ * `step(input, nowMs)` consumes one input and returns effects as data; it never performs I/O.
+ * `nextDeadlineMs()` says when the role wants a `timer` input; a spurious timer is a no-op.
+ * `invariants()` throws an InvariantError when the role's own state is inconsistent; drivers call
+ * it after every step in tests and in the simulator.
+ */
+import type { NodeId } from "./layout.js";
+import type { Channel, Message } from "./messages.js";
+import type { RemoteError } from "./errors.js";
+
+export type Input =
+  | { readonly kind: "start" }
+  | { readonly kind: "message"; readonly from: NodeId; readonly msg: Message }
+  | { readonly kind: "computed"; readonly clock: number; readonly rows: Uint32Array; readonly deltas: Float32Array; readonly samples: number }
+  | { readonly kind: "timer" }
+  | { readonly kind: "peer"; readonly peer: NodeId; readonly up: boolean };
+
+/** What a read waited for before it was served. */
+export type BlockReason = "ssp" | "mirror-clock" | "barrier";
+
+/**
+ * Trace events: what checkers outside the system read. They carry enough to check every rule
+ * without importing any role internals.
+ */
+export type TraceEvent =
+  | { readonly type: "read-served"; readonly shard: NodeId; readonly worker: NodeId; readonly clock: number; readonly localClock: number; readonly mirrorClockMin: number | null; readonly rows: number; readonly waitedMs: number; readonly blockedBy: BlockReason | null; readonly barrierRowsBlocked: number }
+  | { readonly type: "push-applied"; readonly shard: NodeId; readonly worker: NodeId; readonly clock: number; readonly localClock: number; readonly sum: number }
+  | { readonly type: "mirror-sent"; readonly shard: NodeId; readonly clock: number; readonly entries: number; readonly barrier: boolean; readonly sum: number }
+  | { readonly type: "mirror-applied"; readonly shard: NodeId; readonly sources: readonly string[]; readonly clock: number | null; readonly entries: number; readonly sum: number }
+  | { readonly type: "barrier-received"; readonly shard: NodeId; readonly source: string; readonly clock: number; readonly rows: readonly number[] }
+  | { readonly type: "hub-forwarded"; readonly hub: NodeId; readonly shard: number; readonly clock: number | null; readonly sources: readonly string[]; readonly entries: number }
+  | { readonly type: "worker-clock"; readonly worker: NodeId; readonly clock: number }
+  | { readonly type: "remote-error"; readonly node: NodeId; readonly from: NodeId; readonly code: string; readonly message: string };
+
+export type Effect =
+  | { readonly kind: "send"; readonly to: NodeId; readonly msg: Message; readonly channel: Channel }
+  /** Worker only: run the program's step on these values, then feed back a `computed` input. */
+  | { readonly kind: "compute"; readonly clock: number; readonly rows: Uint32Array; readonly values: Float32Array }
+  | { readonly kind: "trace"; readonly event: TraceEvent }
+  /** The role has nothing more to do (a worker past its last clock, a shard after its final flush). */
+  | { readonly kind: "done" };
+
+export interface Role {
+  readonly id: NodeId;
+  step(input: Input, nowMs: number): Effect[];
+  nextDeadlineMs(): number | null;
+  invariants(): void;
+  /** Remote errors this role rejected, for metrics. */
+  readonly remoteErrors: readonly RemoteError[];
+}

@@ -1,0 +1,96 @@
+/**
+ * A scenario, after parsing and defaulting: everything one simulated run needs. The YAML file
+ * format (scenarios/*.yaml, schema in scenario.schema.json) is parsed into this by `loadScenario`;
+ * `runSimulation` consumes it. Cluster files for the real runtime reuse `topology`, `workload` and
+ * `sync`. Times are seconds in files and here (suffix S), milliseconds inside the engine.
+ */
+import type { HubGroup, Schedule } from "@gaia/core";
+
+export interface WanLink {
+  /** Directed: bandwidth and latency from `source` to `target`. */
+  readonly source: string;
+  readonly target: string;
+  readonly bandwidthMbps: number;
+  /** One-way latency. */
+  readonly latencyMs: number;
+}
+
+export interface Topology {
+  /** The preset it came from, if any (ec2-11, virginia-california, singapore-sao-paulo, lan). */
+  readonly preset: string | null;
+  readonly dataCenters: readonly string[];
+  /** Worker machines per data center (the paper: 2). */
+  readonly workersPerDataCenter: number;
+  /** Parameter-server shards per data center. */
+  readonly shardsPerDataCenter: number;
+  /** Every ordered pair of distinct data centers has exactly one link. */
+  readonly links: readonly WanLink[];
+  readonly lanBandwidthMbps: number;
+  readonly lanLatencyMs: number;
+  /** Egress price per GB leaving each data center, in USD. */
+  readonly egressUsdPerGb: Readonly<Record<string, number>>;
+}
+
+/** The workload section, validated by @gaia/workloads (`kind` picks the program). */
+export type WorkloadSpec = { readonly kind: string } & Readonly<Record<string, unknown>>;
+
+export type SyncModel = "lan" | "bsp" | "ssp" | "asp";
+
+export interface SyncSpec {
+  /**
+   * lan: every machine in one data center; bsp / ssp: the paper's Baseline, one model sharded over
+   * the shards of all data centers; asp: Gaia.
+   */
+  readonly model: SyncModel;
+  /** Staleness bound inside a data center (asp, lan) or globally (bsp = 0, ssp = s). */
+  readonly staleness: number;
+  /** Significance threshold v (0 sends every update: mirrored BSP when DS = 0). */
+  readonly threshold: number;
+  readonly thresholdSchedule: Schedule | "learning-rate";
+  /** DS, the mirror-clock bound. */
+  readonly mirrorClockBound: number;
+  readonly selectiveBarrier: "auto" | "always" | "off";
+  /** Hub groups, empty for none. */
+  readonly hubGroups: readonly HubGroup[];
+}
+
+export interface ComputeSpec {
+  /** Virtual milliseconds per training sample on a node of speed 1 (default: the workload's). */
+  readonly msPerSample: number | null;
+  /** Per-node or per-data-center speed factors (2 = twice as fast). */
+  readonly speeds: Readonly<Record<string, number>>;
+  /** Straggler model: each step, with probability `probability`, takes `slowdown` times longer. */
+  readonly stragglers: { readonly probability: number; readonly slowdown: number } | null;
+  /** Relative jitter of step times (lognormal sigma), 0 for none. */
+  readonly jitter: number;
+}
+
+export type Fault =
+  | { readonly kind: "partition"; readonly atS: number; readonly forS: number | null; readonly between: readonly [string, string]; readonly oneWay: boolean }
+  | { readonly kind: "isolate"; readonly atS: number; readonly forS: number | null; readonly dataCenter: string }
+  | { readonly kind: "bandwidth"; readonly atS: number; readonly forS: number | null; readonly link: readonly [string, string] | "all"; readonly factor: number }
+  | { readonly kind: "crash"; readonly atS: number; readonly node: string; readonly restartAfterS: number | null }
+  | { readonly kind: "slow"; readonly atS: number; readonly forS: number | null; readonly node: string; readonly factor: number }
+  | { readonly kind: "lossy"; readonly atS: number; readonly forS: number | null; readonly link: readonly [string, string] | "all"; readonly loss: number; readonly duplicate: number; readonly reorder: number };
+
+export interface StopSpec {
+  readonly maxIterations: number | null;
+  readonly maxVirtualTimeS: number | null;
+  readonly targetObjective: number | null;
+  /** Evaluate the objective every this many iterations (clocks) of the slowest worker. */
+  readonly evalEvery: number;
+}
+
+export interface Scenario {
+  readonly name: string;
+  readonly description: string;
+  readonly seed: number;
+  readonly topology: Topology;
+  readonly workload: WorkloadSpec;
+  readonly sync: SyncSpec;
+  readonly compute: ComputeSpec;
+  readonly faults: readonly Fault[];
+  /** Random faults drawn from the seed, on top of `faults`, during [0, untilS). */
+  readonly randomFaults: { readonly untilS: number; readonly partitionsPerHour: number; readonly crashesPerHour: number; readonly loss: number; readonly duplicate: number; readonly reorder: number } | null;
+  readonly stop: StopSpec;
+}
