@@ -1,0 +1,56 @@
+/**
+ * What one simulated (or launched) run reports. `gaia simulate --json` prints a `RunSummary`;
+ * the JSONL metrics file holds one `MetricsPoint` per line; the HTML report plots `series`.
+ */
+
+export interface MetricsPoint {
+  readonly virtualTimeS: number;
+  /** Completed clocks of the slowest worker. */
+  readonly iteration: number;
+  readonly objective: number;
+  readonly metrics: Readonly<Record<string, number>>;
+  /** Cumulative WAN bytes so far. */
+  readonly wanBytes: number;
+  readonly costUsd: number;
+  /** Cumulative seconds reads spent blocked, by reason, summed over workers. */
+  readonly blockedS: { readonly ssp: number; readonly mirrorClock: number; readonly barrier: number };
+}
+
+export interface RunSummary {
+  readonly name: string;
+  readonly seed: number;
+  readonly sync: string;
+  readonly workload: string;
+  readonly topology: string;
+  readonly virtualTimeS: number;
+  readonly iterations: number;
+  readonly objective: number;
+  readonly objectiveName: string;
+  readonly targetObjective: number | null;
+  readonly reachedTarget: boolean;
+  readonly timeToTargetS: number | null;
+  readonly wanBytes: number;
+  readonly costUsd: number;
+  readonly blockedS: { readonly ssp: number; readonly mirrorClock: number; readonly barrier: number };
+  readonly traceHash: string;
+  /** Bytes per directed WAN link "source->target". */
+  readonly wanBytesByLink: Readonly<Record<string, number>>;
+  readonly events: number;
+  /** Why the run stopped: target, max-iterations, max-virtual-time. */
+  readonly stoppedBy: string;
+  /** Checker verdicts over the trace: name -> null when it held, else the first violation. */
+  readonly checks: Readonly<Record<string, string | null>>;
+  readonly wallTimeS: number;
+}
+
+export interface RunResult {
+  readonly summary: RunSummary;
+  readonly series: readonly MetricsPoint[];
+}
+
+export interface Progress {
+  readonly virtualTimeS: number;
+  readonly iteration: number;
+  readonly maxIterations: number | null;
+  readonly objective: number | null;
+}
