@@ -8,6 +8,7 @@
  * feeds back the result. Everything here must be deterministic given the seeded `Rng` streams.
  */
 import type { Rng } from "./rng.js";
+import type { Schedule } from "./schedule.js";
 
 export interface WorkerPlacement {
   /** Index of the worker's data center in the run's data-center list. */
@@ -66,6 +67,11 @@ export interface Workload {
   evaluate(params: Float32Array): Evaluation;
   /** Cost-model hint: typical virtual compute milliseconds per sample on a node of speed 1. */
   readonly costMsPerSample: number;
+  /**
+   * The learning-rate schedule the workers follow (absent for programs without one, such as LDA),
+   * so that the significance threshold can follow it ("learning-rate" threshold schedule).
+   */
+  readonly learningRate?: Schedule;
 }
 
 /** Whether objective `a` is at least as good as target `b` for the given direction. */
