@@ -5,3 +5,4 @@ export * from "./messages.js";
 export * from "./role.js";
 export * from "./rng.js";
 export * from "./schedule.js";
+export * from "./reliable.js";

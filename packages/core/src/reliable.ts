@@ -1,0 +1,327 @@
+/**
+ * A reliable link: exactly-once, in-order delivery of messages over a connection that may drop,
+ * duplicate, reorder and lose frames, and that may break and be re-established.
+ *
+ * Theory of operation. The sender numbers every message (`seq` = 1, 2, ...) and keeps it until the
+ * peer acknowledges it. Acknowledgements are cumulative: `ack = n` means "I have delivered every
+ * message up to n". They ride on data frames or go alone in `ack` frames. Unacknowledged messages
+ * are sent again, in order, (a) when the connection comes back (`connected`) and (b) when the
+ * retransmit deadline passes, which then backs off exponentially until an ack makes progress.
+ * The receiver delivers seq = delivered + 1 at once, keeps later ones in an in-order buffer until
+ * the gap fills, and drops anything it has already delivered (re-acknowledging it, so a sender
+ * whose ack was lost learns). Hence every message is delivered exactly once, in order, as long as
+ * the connection eventually carries frames again.
+ *
+ * Durable acks. A node that checkpoints its state (a parameter-server shard) must not let a peer
+ * forget a message before the checkpoint that covers it is on disk, or a crash would lose it. With
+ * `durableAcks` the link acknowledges only through what `commit` names; `snapshot()` captures the
+ * link so that a restored node continues the same sequence numbers. A restored sender may send
+ * again messages the peer already has (it re-creates them after the restore); the peer's ack can
+ * then be ahead of `nextSeq`, and such messages are treated as delivered and not sent.
+ *
+ * Liveness of the peer. Any frame heard proves the peer is up; heartbeats (`hb`) are sent when the
+ * link has been quiet for `heartbeatMs`; a peer silent for `peerTimeoutMs` is reported down.
+ *
+ * Sans-I/O: no timers, no clocks. Time comes in as `nowMs`; `nextDeadlineMs()` says when to call
+ * `step({kind: "timer"})`, and a spurious timer is harmless. Frames out and messages delivered are
+ * returned as data.
+ */
+import { RemoteError, invariant } from "./errors.js";
+
+export type LinkFrame<B> =
+  | { readonly t: "data"; readonly seq: number; readonly ack: number; readonly body: B }
+  | { readonly t: "ack"; readonly ack: number }
+  | { readonly t: "hb" };
+
+export type LinkInput<B> =
+  /** Queue a message for the peer. */
+  | { readonly kind: "send"; readonly body: B }
+  /** A frame arrived from the peer. */
+  | { readonly kind: "frame"; readonly frame: LinkFrame<B> }
+  /** The connection to the peer is (again) able to carry frames. */
+  | { readonly kind: "connected" }
+  /** The connection broke; frames out are held until `connected`. */
+  | { readonly kind: "disconnected" }
+  | { readonly kind: "timer" }
+  /** Durable acks: everything delivered through `through` is safe on disk and may be acknowledged. */
+  | { readonly kind: "commit"; readonly through: number };
+
+export interface LinkOutput<B> {
+  /** Frames to write to the connection, in order. */
+  readonly frames: LinkFrame<B>[];
+  /** Messages delivered to the application, in order, each exactly once. */
+  readonly delivered: B[];
+  /** The peer went up (true) or down (false) during this step; null when unchanged. */
+  readonly peer: boolean | null;
+}
+
+export interface ReliableLinkOptions {
+  /** First retransmit deadline after an unacknowledged send. */
+  readonly retransmitMs: number;
+  /** Cap of the exponential backoff. */
+  readonly retransmitMaxMs: number;
+  /** Send a heartbeat when nothing was sent for this long (while connected). */
+  readonly heartbeatMs: number;
+  /** The peer is down when nothing was heard from it for this long. */
+  readonly peerTimeoutMs: number;
+  /** Delay of a standalone ack (0: at once); acks ride on data frames sent meanwhile. */
+  readonly ackDelayMs: number;
+  /** Acknowledge only through `commit` (for nodes that checkpoint). */
+  readonly durableAcks: boolean;
+}
+
+export const defaultReliableLinkOptions: ReliableLinkOptions = {
+  retransmitMs: 1000,
+  retransmitMaxMs: 30_000,
+  heartbeatMs: 500,
+  peerTimeoutMs: 3000,
+  ackDelayMs: 0,
+  durableAcks: false,
+};
+
+/** What a checkpoint keeps of a link; `restore` continues from it. */
+export interface LinkSnapshot<B> {
+  readonly nextSeq: number;
+  readonly peerAck: number;
+  readonly delivered: number;
+  readonly unacked: readonly { readonly seq: number; readonly body: B }[];
+}
+
+/** Checks that an untrusted value is a link frame; the body is checked by `body`. */
+export function validateLinkFrame<B>(value: unknown, body: (v: unknown) => B): LinkFrame<B> {
+  if (typeof value !== "object" || value === null) throw new RemoteError("malformed-frame", "link frame is not a map");
+  const v = value as { t?: unknown; seq?: unknown; ack?: unknown; body?: unknown };
+  const count = (x: unknown, name: string): number => {
+    if (typeof x !== "number" || !Number.isSafeInteger(x) || x < 0) throw new RemoteError("bad-field", `link frame ${name} must be a non-negative integer`);
+    return x;
+  };
+  switch (v.t) {
+    case "data": {
+      const seq = count(v.seq, "seq");
+      if (seq === 0) throw new RemoteError("bad-field", "link frame seq must be positive");
+      return { t: "data", seq, ack: count(v.ack, "ack"), body: body(v.body) };
+    }
+    case "ack":
+      return { t: "ack", ack: count(v.ack, "ack") };
+    case "hb":
+      return { t: "hb" };
+    default:
+      throw new RemoteError("unknown-kind", `unknown link frame type ${JSON.stringify(v.t)}`);
+  }
+}
+
+export class ReliableLink<B> {
+  readonly options: ReliableLinkOptions;
+  private nextSeq = 1;
+  /** Highest cumulative ack heard from the peer. */
+  private peerAck = 0;
+  /** Sent, not yet acknowledged, ascending seq. */
+  private unacked: { seq: number; body: B }[] = [];
+  private connected = false;
+  private retransmitAt: number | null = null;
+  private retransmitDelayMs: number;
+  /** Highest seq delivered in order. */
+  private delivered = 0;
+  private readonly early = new Map<number, B>();
+  /** Highest seq we may acknowledge (delivered, or committed with durable acks). */
+  private ackable = 0;
+  private ackSent = 0;
+  private ackDueAt: number | null = null;
+  private ackForced = false;
+  private lastSentAt = 0;
+  private lastHeardAt = 0;
+  private peerUp = false;
+  /** Duplicates dropped, frames resent: for metrics. */
+  duplicatesDropped = 0;
+  framesResent = 0;
+
+  constructor(options: Partial<ReliableLinkOptions> = {}, snapshot?: LinkSnapshot<B>) {
+    this.options = { ...defaultReliableLinkOptions, ...options };
+    this.retransmitDelayMs = this.options.retransmitMs;
+    if (snapshot) {
+      this.nextSeq = snapshot.nextSeq;
+      this.peerAck = snapshot.peerAck;
+      this.delivered = snapshot.delivered;
+      this.ackable = snapshot.delivered;
+      this.unacked = snapshot.unacked.map((u) => ({ seq: u.seq, body: u.body }));
+    }
+  }
+
+  get isPeerUp(): boolean {
+    return this.peerUp;
+  }
+
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
+  /** Messages sent and not yet acknowledged. */
+  get unackedCount(): number {
+    return this.unacked.length;
+  }
+
+  /** Highest seq delivered in order (what `commit` takes after a checkpoint). */
+  get deliveredSeq(): number {
+    return this.delivered;
+  }
+
+  step(input: LinkInput<B>, nowMs: number): LinkOutput<B> {
+    const out: LinkOutput<B> & { peer: boolean | null } = { frames: [], delivered: [], peer: null };
+    switch (input.kind) {
+      case "send":
+        this.send(input.body, nowMs, out);
+        break;
+      case "frame":
+        this.receive(input.frame, nowMs, out);
+        break;
+      case "connected":
+        this.connected = true;
+        this.lastHeardAt = nowMs;
+        this.resendAll(nowMs, out);
+        if (this.ackable > 0) this.emitAck(nowMs, out);
+        break;
+      case "disconnected":
+        this.connected = false;
+        this.retransmitAt = null;
+        break;
+      case "commit":
+        if (this.options.durableAcks && input.through > this.ackable) {
+          this.ackable = Math.min(input.through, this.delivered);
+          this.scheduleAck(nowMs, out);
+        }
+        break;
+      case "timer":
+        this.onTimer(nowMs, out);
+        break;
+    }
+    return out;
+  }
+
+  nextDeadlineMs(): number | null {
+    let next: number | null = null;
+    const at = (t: number | null): void => {
+      if (t !== null && (next === null || t < next)) next = t;
+    };
+    if (this.connected) {
+      at(this.retransmitAt);
+      at(this.ackDueAt);
+      at(this.lastSentAt + this.options.heartbeatMs);
+    }
+    if (this.peerUp) at(this.lastHeardAt + this.options.peerTimeoutMs);
+    return next;
+  }
+
+  /** The state a checkpoint keeps; with durable acks, commit `delivered` once it is on disk. */
+  snapshot(): LinkSnapshot<B> {
+    return { nextSeq: this.nextSeq, peerAck: this.peerAck, delivered: this.delivered, unacked: this.unacked.map((u) => ({ seq: u.seq, body: u.body })) };
+  }
+
+  invariants(): void {
+    let previous = this.peerAck;
+    for (const u of this.unacked) {
+      invariant(u.seq > previous, () => `unacked seq ${u.seq} not above ${previous}`);
+      previous = u.seq;
+    }
+    invariant(previous < this.nextSeq || this.unacked.length === 0, "unacked seq at or beyond nextSeq");
+    invariant(this.ackable <= this.delivered, "acknowledging beyond what was delivered");
+    for (const seq of this.early.keys()) invariant(seq > this.delivered + 1, () => `early frame ${seq} should have been delivered`);
+  }
+
+  private send(body: B, nowMs: number, out: LinkOutput<B>): void {
+    const seq = this.nextSeq++;
+    // A restored sender re-creating a message the peer already delivered.
+    if (seq <= this.peerAck) return;
+    this.unacked.push({ seq, body });
+    if (!this.connected) return;
+    this.emit({ t: "data", seq, ack: this.ackable }, body, nowMs, out);
+    if (this.retransmitAt === null) this.retransmitAt = nowMs + this.retransmitDelayMs;
+  }
+
+  private receive(frame: LinkFrame<B>, nowMs: number, out: LinkOutput<B> & { peer: boolean | null }): void {
+    this.lastHeardAt = nowMs;
+    if (!this.peerUp) {
+      this.peerUp = true;
+      out.peer = true;
+    }
+    if (frame.t === "hb") return;
+    this.onAck(frame.ack, nowMs);
+    if (frame.t !== "data") return;
+    const { seq } = frame;
+    if (seq <= this.delivered || this.early.has(seq)) {
+      this.duplicatesDropped++;
+      // Say again what we have, so a sender whose ack was lost stops resending.
+      if (this.ackable > 0) this.ackForced = true;
+      this.scheduleAck(nowMs, out);
+      return;
+    }
+    if (seq !== this.delivered + 1) {
+      this.early.set(seq, frame.body);
+      return;
+    }
+    out.delivered.push(frame.body);
+    this.delivered = seq;
+    for (let next = this.early.get(this.delivered + 1); next !== undefined; next = this.early.get(this.delivered + 1)) {
+      this.early.delete(this.delivered + 1);
+      out.delivered.push(next);
+      this.delivered++;
+    }
+    if (!this.options.durableAcks) this.ackable = this.delivered;
+    this.scheduleAck(nowMs, out);
+  }
+
+  private onAck(ack: number, nowMs: number): void {
+    if (ack <= this.peerAck) return;
+    this.peerAck = ack;
+    let drop = 0;
+    while (drop < this.unacked.length && this.unacked[drop]!.seq <= ack) drop++;
+    if (drop > 0) this.unacked.splice(0, drop);
+    this.retransmitDelayMs = this.options.retransmitMs;
+    this.retransmitAt = this.unacked.length > 0 && this.connected ? nowMs + this.retransmitDelayMs : null;
+  }
+
+  private scheduleAck(nowMs: number, out: LinkOutput<B>): void {
+    if (!this.connected || (this.ackable <= this.ackSent && !this.ackForced)) return;
+    if (this.options.ackDelayMs <= 0) this.emitAck(nowMs, out);
+    else if (this.ackDueAt === null) this.ackDueAt = nowMs + this.options.ackDelayMs;
+  }
+
+  private emitAck(nowMs: number, out: LinkOutput<B>): void {
+    this.emit({ t: "ack", ack: this.ackable }, undefined, nowMs, out);
+  }
+
+  private resendAll(nowMs: number, out: LinkOutput<B>): void {
+    for (const u of this.unacked) {
+      this.emit({ t: "data", seq: u.seq, ack: this.ackable }, u.body, nowMs, out);
+      this.framesResent++;
+    }
+    this.retransmitAt = this.unacked.length > 0 ? nowMs + this.retransmitDelayMs : null;
+  }
+
+  private onTimer(nowMs: number, out: LinkOutput<B> & { peer: boolean | null }): void {
+    if (this.connected) {
+      if (this.retransmitAt !== null && nowMs >= this.retransmitAt) {
+        this.retransmitDelayMs = Math.min(this.retransmitDelayMs * 2, this.options.retransmitMaxMs);
+        this.resendAll(nowMs, out);
+      }
+      if (this.ackDueAt !== null && nowMs >= this.ackDueAt) this.emitAck(nowMs, out);
+      if (nowMs >= this.lastSentAt + this.options.heartbeatMs) this.emit({ t: "hb" }, undefined, nowMs, out);
+    }
+    if (this.peerUp && nowMs >= this.lastHeardAt + this.options.peerTimeoutMs) {
+      this.peerUp = false;
+      out.peer = false;
+    }
+  }
+
+  private emit(frame: { t: "data"; seq: number; ack: number } | { t: "ack"; ack: number } | { t: "hb" }, body: B | undefined, nowMs: number, out: LinkOutput<B>): void {
+    if (frame.t === "data") {
+      out.frames.push({ t: "data", seq: frame.seq, ack: frame.ack, body: body as B });
+      this.ackSent = Math.max(this.ackSent, frame.ack);
+    } else if (frame.t === "ack") {
+      out.frames.push(frame);
+      this.ackSent = Math.max(this.ackSent, frame.ack);
+    } else out.frames.push(frame);
+    if (frame.t !== "hb") this.ackForced = false;
+    if (this.ackable <= this.ackSent && !this.ackForced) this.ackDueAt = null;
+    this.lastSentAt = nowMs;
+  }
+}
