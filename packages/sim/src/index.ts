@@ -1,2 +1,4 @@
 export * from "./scenario.js";
 export * from "./result.js";
+export * from "./engine.js";
+export * from "./network.js";
