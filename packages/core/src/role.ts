@@ -15,6 +15,8 @@ export type Input =
   | { readonly kind: "message"; readonly from: NodeId; readonly msg: Message }
   | { readonly kind: "computed"; readonly clock: number; readonly rows: Uint32Array; readonly deltas: Float32Array; readonly samples: number }
   | { readonly kind: "timer" }
+  /** Worker only: finish. The next push is marked last; pending reads are abandoned. */
+  | { readonly kind: "stop" }
   | { readonly kind: "peer"; readonly peer: NodeId; readonly up: boolean };
 
 /** What a read waited for before it was served. */
@@ -25,7 +27,7 @@ export type BlockReason = "ssp" | "mirror-clock" | "barrier";
  * without importing any role internals.
  */
 export type TraceEvent =
-  | { readonly type: "read-served"; readonly shard: NodeId; readonly worker: NodeId; readonly clock: number; readonly localClock: number; readonly mirrorClockMin: number | null; readonly rows: number; readonly waitedMs: number; readonly blockedBy: BlockReason | null; readonly barrierRowsBlocked: number }
+  | { readonly type: "read-served"; readonly shard: NodeId; readonly worker: NodeId; readonly clock: number; readonly localClock: number; readonly mirrorClockMin: number | null; readonly rows: number; readonly requested: Uint32Array | null; readonly waitedMs: number; readonly blockedBy: BlockReason | null; readonly barrierRowsBlocked: number }
   | { readonly type: "push-applied"; readonly shard: NodeId; readonly worker: NodeId; readonly clock: number; readonly localClock: number; readonly sum: number }
   | { readonly type: "mirror-sent"; readonly shard: NodeId; readonly clock: number; readonly entries: number; readonly barrier: boolean; readonly sum: number }
   | { readonly type: "mirror-applied"; readonly shard: NodeId; readonly sources: readonly string[]; readonly clock: number | null; readonly entries: number; readonly sum: number }

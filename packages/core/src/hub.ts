@@ -1,0 +1,172 @@
+/**
+ * The hub role: Gaia's overlay network.
+ *
+ * With many data centers, direct mirror traffic grows with D^2. Data centers are grouped; each
+ * group's hub collects its members' mirror updates for the same shard and clock, sums them per
+ * element, and sends ONE message to every other hub and, to each member, the sum of the other
+ * members. A hub that receives another hub's message fans it out to its members unchanged.
+ * A member's selective barrier is held until its clock's aggregate is ready and then sent, on the
+ * control channel, just ahead of the aggregate: forwarding it earlier could block a member's reads
+ * on an update that waits for that very member to finish the clock (a cycle). Barriers from other
+ * hubs, and final flushes, are forwarded at once.
+ *
+ * Guarantee (conservation through hubs): every member update reaches every other data center
+ * exactly once, inside exactly one aggregate; `sources` names whose clocks it completes.
+ */
+import { invariant, RemoteError } from "./errors.js";
+import type { HubInfo, Layout, NodeId } from "./layout.js";
+import { dataCenterOf, shardId } from "./layout.js";
+import type { Barrier, Message, MirrorUpdate } from "./messages.js";
+import type { Effect, Input, Role } from "./role.js";
+
+export class HubRole implements Role {
+  readonly remoteErrors: RemoteError[] = [];
+  private readonly info: HubInfo;
+  /** shard index -> clock -> member -> update, until every member has sent that clock. */
+  private readonly waiting = new Map<number, Map<number, Map<string, MirrorUpdate>>>();
+  /** "shard@clock" -> member -> its barrier, released with the aggregate. */
+  private readonly heldBarriers = new Map<string, Map<string, Barrier>>();
+  /** shard index -> member -> next expected clock. */
+  private readonly nextClock = new Map<number, Map<string, number>>();
+  private readonly shardSizes: readonly number[];
+  private readonly memberSet: ReadonlySet<string>;
+  private readonly hubSet: ReadonlySet<NodeId>;
+
+  constructor(
+    readonly id: NodeId,
+    private readonly layout: Layout,
+  ) {
+    this.info = layout.hub(dataCenterOf(id));
+    this.memberSet = new Set(this.info.members);
+    this.hubSet = new Set(this.info.otherHubs);
+    const dc0 = layout.spec.dataCenters[0]!;
+    this.shardSizes = layout.replicaOf(dc0).map((s) => (s.range.end - s.range.start) * layout.spec.cols);
+  }
+
+  step(input: Input, _nowMs: number): Effect[] {
+    if (input.kind !== "message") return [];
+    try {
+      return this.onMessage(input.from, input.msg);
+    } catch (error) {
+      if (!(error instanceof RemoteError)) throw error;
+      this.remoteErrors.push(error);
+      return [{ kind: "trace", event: { type: "remote-error", node: this.id, from: input.from, code: error.code, message: error.message } }];
+    }
+  }
+
+  nextDeadlineMs(): number | null {
+    return null;
+  }
+
+  invariants(): void {
+    for (const [shard, clocks] of this.waiting) {
+      for (const [clock, members] of clocks) {
+        invariant(members.size > 0 && members.size < this.info.members.length, () => `${this.id}: shard ${shard} clock ${clock} held with ${members.size} members`);
+      }
+    }
+  }
+
+  private memberShard(member: string, shard: number): NodeId {
+    return shardId(member, shard);
+  }
+
+  private checkShard(shard: number, indices: Uint32Array): void {
+    const size = this.shardSizes[shard];
+    if (size === undefined) throw new RemoteError("unknown-shard", `no shard ${shard}`);
+    for (const i of indices) if (i >= size) throw new RemoteError("out-of-range", `element ${i} outside shard ${shard}`);
+  }
+
+  private onMessage(from: NodeId, msg: Message): Effect[] {
+    const fromMember = this.memberSet.has(dataCenterOf(from)) && this.layout.hasShard(from);
+    const fromHub = this.hubSet.has(from);
+    if (!fromMember && !fromHub) throw new RemoteError("unknown-peer", `${from} is neither a member shard nor a hub`);
+    switch (msg.kind) {
+      case "mirror-update":
+        this.checkShard(msg.shard, msg.indices);
+        return fromHub ? this.fanOut(msg, msg.shard, null) : this.collect(dataCenterOf(from), msg);
+      case "barrier": {
+        this.checkShard(msg.shard, msg.indices);
+        if (fromHub) return this.fanOut(msg, msg.shard, null);
+        const member = dataCenterOf(from);
+        if (msg.source !== member) throw new RemoteError("bad-field", `a member barrier must name its own data center ${member}`);
+        const sent = (this.nextClock.get(msg.shard)?.get(member) ?? 0) > msg.clock && !this.waiting.get(msg.shard)?.has(msg.clock);
+        if (sent) return []; // the aggregate it announces is already out
+        const key = `${msg.shard}@${msg.clock}`;
+        let held = this.heldBarriers.get(key);
+        if (!held) this.heldBarriers.set(key, (held = new Map()));
+        held.set(member, msg);
+        return [];
+      }
+      case "mirror-flush": {
+        this.checkShard(msg.shard, msg.indices);
+        const source = fromHub ? null : dataCenterOf(from);
+        const effects = this.fanOut(msg, msg.shard, source);
+        if (!fromHub) for (const hub of this.info.otherHubs) effects.push({ kind: "send", to: hub, channel: "data", msg });
+        return effects;
+      }
+      default:
+        throw new RemoteError("unknown-kind", `a hub does not take ${msg.kind}`);
+    }
+  }
+
+  /** Sends `msg` to shard `shard` of every member except `except`. */
+  private fanOut(msg: Message, shard: number, except: string | null): Effect[] {
+    const channel = msg.kind === "barrier" ? "control" : "data";
+    const effects: Effect[] = this.info.members.filter((m) => m !== except).map((m) => ({ kind: "send", to: this.memberShard(m, shard), channel, msg }) as const);
+    if (msg.kind === "mirror-update" || msg.kind === "mirror-flush") {
+      effects.push({ kind: "trace", event: { type: "hub-forwarded", hub: this.id, shard, clock: msg.kind === "mirror-update" ? msg.clock : null, sources: msg.sources, entries: msg.indices.length } });
+    }
+    return effects;
+  }
+
+  private collect(member: string, msg: MirrorUpdate): Effect[] {
+    if (msg.sources.length !== 1 || msg.sources[0] !== member) throw new RemoteError("bad-field", `a member update must name its own data center ${member}`);
+    let expected = this.nextClock.get(msg.shard);
+    if (!expected) this.nextClock.set(msg.shard, (expected = new Map()));
+    const next = expected.get(member) ?? 0;
+    if (msg.clock < next) throw new RemoteError("stale-clock", `${member} sent clock ${msg.clock} again`);
+    if (msg.clock > next) throw new RemoteError("clock-from-future", `${member} sent clock ${msg.clock}, expected ${next}`);
+    expected.set(member, next + 1);
+    let byClock = this.waiting.get(msg.shard);
+    if (!byClock) this.waiting.set(msg.shard, (byClock = new Map()));
+    let members = byClock.get(msg.clock);
+    if (!members) byClock.set(msg.clock, (members = new Map()));
+    members.set(member, msg);
+    if (members.size < this.info.members.length) return [];
+    byClock.delete(msg.clock);
+    return this.aggregate(msg.shard, msg.clock, members);
+  }
+
+  private aggregate(shard: number, clock: number, updates: Map<string, MirrorUpdate>): Effect[] {
+    const members = this.info.members;
+    const effects: Effect[] = [];
+    const all = sumSparse(members.map((m) => updates.get(m)!), this.shardSizes[shard]!);
+    const total: MirrorUpdate = { kind: "mirror-update", shard, clock, sources: members, indices: all.indices, deltas: all.deltas };
+    const barriers = this.heldBarriers.get(`${shard}@${clock}`) ?? new Map<string, Barrier>();
+    this.heldBarriers.delete(`${shard}@${clock}`);
+    for (const hub of this.info.otherHubs) {
+      for (const b of barriers.values()) effects.push({ kind: "send", to: hub, channel: "control", msg: b });
+      effects.push({ kind: "send", to: hub, channel: "data", msg: total });
+    }
+    for (const m of members) {
+      const others = members.filter((o) => o !== m);
+      if (others.length === 0) continue;
+      for (const [source, b] of barriers) if (source !== m) effects.push({ kind: "send", to: this.memberShard(m, shard), channel: "control", msg: b });
+      const sum = sumSparse(others.map((o) => updates.get(o)!), this.shardSizes[shard]!);
+      effects.push({ kind: "send", to: this.memberShard(m, shard), channel: "data", msg: { kind: "mirror-update", shard, clock, sources: others, indices: sum.indices, deltas: sum.deltas } });
+    }
+    effects.push({ kind: "trace", event: { type: "hub-forwarded", hub: this.id, shard, clock, sources: members, entries: all.indices.length } });
+    return effects;
+  }
+}
+
+/** Element-wise sum of sparse updates, in float64 then rounded once. Zero sums are kept out. */
+function sumSparse(updates: readonly MirrorUpdate[], size: number): { indices: Uint32Array; deltas: Float32Array } {
+  const merged = new Map<number, number>();
+  for (const u of updates) for (let i = 0; i < u.indices.length; i++) merged.set(u.indices[i]!, (merged.get(u.indices[i]!) ?? 0) + u.deltas[i]!);
+  const keys = [...merged.keys()].filter((k) => merged.get(k) !== 0 && k < size).sort((a, b) => a - b);
+  const indices = new Uint32Array(keys);
+  const deltas = new Float32Array(keys.length);
+  keys.forEach((k, i) => (deltas[i] = merged.get(k)!));
+  return { indices, deltas };
+}

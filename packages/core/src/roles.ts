@@ -1,0 +1,43 @@
+/**
+ * Builds every role of a layout: the one place the simulator and the runtime construct the
+ * protocol, so both run exactly the same objects.
+ */
+import type { WorkerProgram } from "./app.js";
+import { invariant } from "./errors.js";
+import { HubRole } from "./hub.js";
+import type { Layout, NodeId } from "./layout.js";
+import type { Role } from "./role.js";
+import { ShardRole, type ShardSync } from "./shard.js";
+import { WorkerRole, type RowPlanner } from "./worker.js";
+
+export interface RoleOptions {
+  readonly sync: ShardSync;
+  /** The full initial table (rows * cols), identical in every replica. */
+  readonly initial: Float32Array;
+  /** Iterations each worker runs (Infinity: until told to stop). At least 1. */
+  readonly maxClock: number;
+  readonly programs: ReadonlyMap<NodeId, RowPlanner | WorkerProgram>;
+}
+
+export function createRole(layout: Layout, id: NodeId, options: RoleOptions): Role {
+  const { cols } = layout.spec;
+  if (layout.hasShard(id)) {
+    const { range } = layout.shard(id);
+    return new ShardRole(id, layout, options.sync, options.initial.subarray(range.start * cols, range.end * cols));
+  }
+  if (layout.workers.includes(id)) {
+    const program = options.programs.get(id);
+    invariant(program, `no program for worker ${id}`);
+    return new WorkerRole(id, layout, program, options.maxClock);
+  }
+  invariant(layout.hubs.some((h) => h.id === id), `no node ${id} in the layout`);
+  return new HubRole(id, layout);
+}
+
+export function createRoles(layout: Layout, options: RoleOptions): Map<NodeId, Role> {
+  invariant(options.maxClock >= 1, "maxClock must be at least 1");
+  invariant(options.initial.length === layout.spec.rows * layout.spec.cols, "initial table has the wrong size");
+  const roles = new Map<NodeId, Role>();
+  for (const id of layout.nodes) roles.set(id, createRole(layout, id, options));
+  return roles;
+}

@@ -1,0 +1,177 @@
+/**
+ * The worker role. Its clock is its iteration count.
+ *
+ * For each clock c: ask the program which rows it needs, send a read to every shard it uses (an
+ * empty read still waits for that shard's admission, so the worker never starts clock c unless
+ * every shard admits it), gather the replies, emit a `compute` effect, and on `computed` push
+ * the deltas to every shard (an empty push still ticks the shard's clock). After its last clock,
+ * or on `stop`, its push is marked `last` and it is done.
+ */
+import { invariant, RemoteError } from "./errors.js";
+import type { Layout, NodeId, ShardInfo } from "./layout.js";
+import type { Message, ReadReply } from "./messages.js";
+import type { Effect, Input, Role } from "./role.js";
+
+export interface RowPlanner {
+  rowsFor(clock: number): Uint32Array | null;
+}
+
+type Phase = "idle" | "reading" | "computing" | "done";
+
+export class WorkerRole implements Role {
+  readonly remoteErrors: RemoteError[] = [];
+  private phase: Phase = "idle";
+  private clockNow = 0;
+  private stopRequested = false;
+  private readonly shards: readonly ShardInfo[];
+  private replies = new Map<NodeId, ReadReply>();
+  private requested = new Map<NodeId, Uint32Array | null>();
+  private readonly cols: number;
+
+  constructor(
+    readonly id: NodeId,
+    private readonly layout: Layout,
+    private readonly planner: RowPlanner,
+    readonly maxClock: number,
+  ) {
+    this.shards = layout.shardsOfWorker(id);
+    this.cols = layout.spec.cols;
+  }
+
+  get clock(): number {
+    return this.clockNow;
+  }
+
+  get done(): boolean {
+    return this.phase === "done";
+  }
+
+  step(input: Input, _nowMs: number): Effect[] {
+    try {
+      switch (input.kind) {
+        case "start":
+          return this.phase === "idle" ? this.beginClock() : [];
+        case "message":
+          return this.onMessage(input.from, input.msg);
+        case "computed":
+          return this.onComputed(input.clock, input.rows, input.deltas);
+        case "stop":
+          return this.onStop();
+        case "timer":
+        case "peer":
+          return [];
+      }
+    } catch (error) {
+      if (!(error instanceof RemoteError)) throw error;
+      this.remoteErrors.push(error);
+      return [{ kind: "trace", event: { type: "remote-error", node: this.id, from: input.kind === "message" ? input.from : "", code: error.code, message: error.message } }];
+    }
+  }
+
+  nextDeadlineMs(): number | null {
+    return null;
+  }
+
+  invariants(): void {
+    invariant(this.clockNow <= this.maxClock, () => `${this.id}: clock ${this.clockNow} past max ${this.maxClock}`);
+    invariant(this.replies.size <= this.shards.length, () => `${this.id}: more replies than shards`);
+    if (this.phase !== "reading") invariant(this.replies.size === 0, () => `${this.id}: stray replies while ${this.phase}`);
+  }
+
+  private beginClock(): Effect[] {
+    if (this.clockNow >= this.maxClock || this.stopRequested) {
+      this.phase = "done";
+      return [{ kind: "done" }];
+    }
+    this.phase = "reading";
+    this.replies = new Map();
+    this.requested = new Map();
+    const wanted = this.planner.rowsFor(this.clockNow);
+    const effects: Effect[] = [];
+    let cursor = 0;
+    for (const shard of this.shards) {
+      let rows: Uint32Array | null = null;
+      if (wanted !== null) {
+        const from = cursor;
+        while (cursor < wanted.length && wanted[cursor]! < shard.range.end) cursor++;
+        rows = wanted.subarray(from, cursor);
+        invariant(rows.length === 0 || rows[0]! >= shard.range.start, () => `${this.id}: rows must be sorted`);
+      }
+      this.requested.set(shard.id, rows);
+      effects.push({ kind: "send", to: shard.id, channel: "data", msg: { kind: "read", clock: this.clockNow, rows } });
+    }
+    invariant(wanted === null || cursor === wanted.length, () => `${this.id}: rowsFor returned unsorted or out-of-range rows`);
+    return effects;
+  }
+
+  private onMessage(from: NodeId, msg: Message): Effect[] {
+    if (msg.kind !== "read-reply") throw new RemoteError("unknown-kind", `a worker does not take ${msg.kind}`);
+    if (!this.requested.has(from)) {
+      if (this.layout.hasShard(from)) return []; // a late reply to an abandoned read
+      throw new RemoteError("unknown-peer", `${from} is not a shard of ${this.id}`);
+    }
+    if (this.phase !== "reading" || msg.clock !== this.clockNow) return []; // stale reply
+    if (this.replies.has(from)) throw new RemoteError("stale-clock", `second reply from ${from} for clock ${msg.clock}`);
+    if (msg.values.length !== msg.rows.length * this.cols) throw new RemoteError("bad-field", `reply from ${from} has ${msg.values.length} values for ${msg.rows.length} rows`);
+    const asked = this.requested.get(from)!;
+    const shard = this.layout.shard(from);
+    const expected = asked === null ? shard.range.end - shard.range.start : asked.length;
+    if (msg.rows.length !== expected) throw new RemoteError("bad-field", `reply from ${from} has ${msg.rows.length} rows, asked ${expected}`);
+    this.replies.set(from, msg);
+    if (this.replies.size < this.shards.length) return [];
+    let total = 0;
+    for (const s of this.shards) total += this.replies.get(s.id)!.rows.length;
+    const rows = new Uint32Array(total);
+    const values = new Float32Array(total * this.cols);
+    let at = 0;
+    for (const s of this.shards) {
+      const r = this.replies.get(s.id)!;
+      rows.set(r.rows, at);
+      values.set(r.values, at * this.cols);
+      at += r.rows.length;
+    }
+    this.replies = new Map();
+    this.phase = "computing";
+    return [{ kind: "compute", clock: this.clockNow, rows, values }];
+  }
+
+  private onComputed(clock: number, rows: Uint32Array, deltas: Float32Array): Effect[] {
+    invariant(this.phase === "computing" && clock === this.clockNow, () => `${this.id}: computed clock ${clock} while ${this.phase} at ${this.clockNow}`);
+    invariant(deltas.length === rows.length * this.cols, () => `${this.id}: program returned ${deltas.length} deltas for ${rows.length} rows`);
+    return this.push(rows, deltas);
+  }
+
+  private onStop(): Effect[] {
+    if (this.phase === "done" || this.stopRequested) return [];
+    this.stopRequested = true;
+    if (this.phase === "reading" || this.phase === "idle") return this.push(new Uint32Array(0), new Float32Array(0));
+    return [];
+  }
+
+  private push(rows: Uint32Array, deltas: Float32Array): Effect[] {
+    const last = this.stopRequested || this.clockNow + 1 >= this.maxClock;
+    const effects: Effect[] = [];
+    let cursor = 0;
+    for (const shard of this.shards) {
+      const from = cursor;
+      while (cursor < rows.length && rows[cursor]! < shard.range.end) cursor++;
+      invariant(cursor === from || rows[from]! >= shard.range.start, () => `${this.id}: pushed rows must be sorted`);
+      effects.push({
+        kind: "send",
+        to: shard.id,
+        channel: "data",
+        msg: { kind: "push", clock: this.clockNow, rows: rows.slice(from, cursor), deltas: deltas.slice(from * this.cols, cursor * this.cols), last },
+      });
+    }
+    invariant(cursor === rows.length, () => `${this.id}: pushed rows out of range`);
+    effects.push({ kind: "trace", event: { type: "worker-clock", worker: this.id, clock: this.clockNow } });
+    this.clockNow++;
+    this.requested = new Map();
+    if (last) {
+      this.phase = "done";
+      effects.push({ kind: "done" });
+      return effects;
+    }
+    return effects.concat(this.beginClock());
+  }
+}
