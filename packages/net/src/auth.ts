@@ -1,0 +1,30 @@
+/**
+ * Mutual HMAC-SHA256 challenge-response with a shared secret. The listener sends a fresh nonce;
+ * the dialer answers with HMAC(secret, "hello" | listener nonce | dialer | listener | channel) and
+ * its own nonce; the listener answers with HMAC(secret, "welcome" | dialer nonce | listener |
+ * dialer). Neither side accepts a link frame before the other has proved it knows the secret, and
+ * a recorded handshake cannot be replayed because each side picks a fresh nonce.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+
+export const newNonce = (): Uint8Array => randomBytes(32);
+
+const mac = (secret: string, parts: readonly (string | Uint8Array)[]): Uint8Array => {
+  const h = createHmac("sha256", secret);
+  for (const p of parts) {
+    const bytes = typeof p === "string" ? Buffer.from(p, "utf8") : p;
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(bytes.byteLength);
+    h.update(length);
+    h.update(bytes);
+  }
+  return h.digest();
+};
+
+export const helloMac = (secret: string, listenerNonce: Uint8Array, dialer: string, listener: string, channel: string): Uint8Array =>
+  mac(secret, ["gaia-hello-v1", listenerNonce, dialer, listener, channel]);
+
+export const welcomeMac = (secret: string, dialerNonce: Uint8Array, listener: string, dialer: string): Uint8Array =>
+  mac(secret, ["gaia-welcome-v1", dialerNonce, listener, dialer]);
+
+export const sameMac = (a: Uint8Array, b: Uint8Array): boolean => a.byteLength === b.byteLength && timingSafeEqual(a, b);
