@@ -2,3 +2,8 @@ export * from "./scenario.js";
 export * from "./result.js";
 export * from "./engine.js";
 export * from "./network.js";
+export * from "./presets.js";
+export * from "./schema.js";
+export * from "./load.js";
+export * from "./summary.js";
+export * from "./report.js";

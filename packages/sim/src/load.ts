@@ -1,0 +1,695 @@
+/**
+ * Reads a scenario file into a normalized `Scenario`: YAML with source positions, then the JSON
+ * Schema (schema.ts), then the checks a schema cannot express (names that must exist in the
+ * topology, link coverage, hub groups), then defaults. Every problem becomes a `ScenarioError`
+ * whose message names the file, the line:column and the path in the document
+ * (`scenario.yaml:12:5: sync.mirrorClockBound: must be an integer`), never a stack trace.
+ */
+import { readFileSync } from "node:fs";
+import { basename, extname } from "node:path";
+import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document } from "yaml";
+import { dataCenterOf, parseSchedule, type HubGroup, type Schedule } from "@gaia/core";
+import * as workloads from "@gaia/workloads";
+import { autoHubGroups, presetNames, presetTopology } from "./presets.js";
+import { definitions, faultKinds, scenarioJsonSchema } from "./schema.js";
+import type { ComputeSpec, Fault, Scenario, StopSpec, SyncModel, SyncSpec, Topology, WanLink } from "./scenario.js";
+
+export type PathSegment = string | number;
+
+export interface ScenarioIssue {
+  /** Dotted path in the document, e.g. `sync.mirrorClockBound` or `faults[2].at`; "" for the whole file. */
+  readonly path: string;
+  readonly message: string;
+  /** 1-based; null when the position is unknown. */
+  readonly line: number | null;
+  readonly column: number | null;
+}
+
+export class ScenarioError extends Error {
+  override readonly name = "ScenarioError";
+  constructor(
+    readonly file: string,
+    readonly issues: readonly ScenarioIssue[],
+  ) {
+    super(formatIssues(file, issues));
+  }
+}
+
+const maxIssuesShown = 10;
+
+export function formatIssue(file: string, issue: ScenarioIssue): string {
+  const where = issue.line === null ? file : `${file}:${issue.line}:${issue.column ?? 1}`;
+  return issue.path === "" ? `${where}: ${issue.message}` : `${where}: ${issue.path}: ${issue.message}`;
+}
+
+function formatIssues(file: string, issues: readonly ScenarioIssue[]): string {
+  const lines = issues.slice(0, maxIssuesShown).map((issue) => formatIssue(file, issue));
+  if (issues.length > maxIssuesShown) lines.push(`(${issues.length - maxIssuesShown} more problems)`);
+  return lines.join("\n");
+}
+
+export interface ScenarioOverrides {
+  readonly seed?: number;
+  /** Switches the synchronization model, e.g. to run an asp scenario as its bsp baseline. */
+  readonly sync?: SyncModel;
+}
+
+export const syncModels: readonly SyncModel[] = ["lan", "bsp", "ssp", "asp"];
+
+/** Reads, validates and normalizes a scenario file. Throws `ScenarioError` on any problem. */
+export function loadScenario(path: string, overrides: ScenarioOverrides = {}): Scenario {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : code === "EACCES" ? "permission denied" : (error as Error).message;
+    throw new ScenarioError(path, [{ path: "", message: `cannot read the scenario: ${reason}`, line: null, column: null }]);
+  }
+  return parseScenarioText(text, path, overrides);
+}
+
+/** Parses scenario text; `fileName` is used in messages and as the default scenario name. */
+export function parseScenarioText(text: string, fileName: string, overrides: ScenarioOverrides = {}): Scenario {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const position = (offset: number | null): { line: number | null; column: number | null } => {
+    if (offset === null) return { line: null, column: null };
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+  if (doc.errors.length > 0) {
+    throw new ScenarioError(
+      fileName,
+      doc.errors.map((error) => ({ path: "", message: `YAML syntax error: ${firstLine(error.message)}`, ...position(error.pos[0]) })),
+    );
+  }
+  const data: unknown = doc.toJS({ maxAliasCount: 1000 });
+  if (data === null || data === undefined) {
+    throw new ScenarioError(fileName, [{ path: "", message: "the file is empty: a scenario needs at least topology and workload", line: 1, column: 1 }]);
+  }
+  const issues = new IssueList(doc, position);
+  schemaIssues(data, issues);
+  if (issues.list.length === 0) {
+    const scenario = normalize(data as RawScenario, fileName, overrides, issues);
+    if (issues.list.length === 0) return scenario;
+  }
+  throw new ScenarioError(fileName, issues.sorted());
+}
+
+/** Validates a file and returns its problems (empty when it is valid). */
+export function checkScenarioFile(path: string): readonly ScenarioIssue[] {
+  try {
+    loadScenario(path);
+    return [];
+  } catch (error) {
+    if (error instanceof ScenarioError) return error.issues;
+    throw error;
+  }
+}
+
+const firstLine = (text: string): string => text.split("\n")[0]!.trim();
+
+// ---------------------------------------------------------------------------------------------
+// Issues with positions
+
+class IssueList {
+  readonly list: { issue: ScenarioIssue; offset: number }[] = [];
+  constructor(
+    private readonly doc: Document,
+    private readonly position: (offset: number | null) => { line: number | null; column: number | null },
+  ) {}
+
+  /** Records a problem at `path`; `atKey` points at the key of the last segment rather than its value. */
+  add(path: readonly PathSegment[], message: string, atKey = false): void {
+    const offset = locate(this.doc, path, atKey);
+    const issue: ScenarioIssue = { path: formatPath(path), message, ...this.position(offset) };
+    if (this.list.some((i) => i.issue.path === issue.path && i.issue.message === issue.message)) return;
+    this.list.push({ issue, offset: offset ?? 0 });
+  }
+
+  sorted(): ScenarioIssue[] {
+    return [...this.list].sort((a, b) => a.offset - b.offset).map((i) => i.issue);
+  }
+}
+
+export function formatPath(path: readonly PathSegment[]): string {
+  let text = "";
+  for (const segment of path) {
+    if (typeof segment === "number") text += `[${segment}]`;
+    else text += text === "" ? segment : `.${segment}`;
+  }
+  return text;
+}
+
+/** Source offset of the node at `path`, or of its deepest existing ancestor. */
+function locate(doc: Document, path: readonly PathSegment[], atKey: boolean): number | null {
+  let node: unknown = doc.contents;
+  let offset: number | null = rangeStart(node);
+  for (let i = 0; i < path.length; i++) {
+    const segment = path[i]!;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
+      if (!pair) break;
+      const keyOffset = rangeStart(pair.key);
+      if (atKey && i === path.length - 1) return keyOffset ?? offset;
+      node = pair.value;
+      offset = rangeStart(node) ?? keyOffset ?? offset;
+    } else if (isSeq(node) && typeof segment === "number") {
+      node = node.items[segment];
+      if (node === undefined) break;
+      offset = rangeStart(node) ?? offset;
+    } else {
+      break;
+    }
+  }
+  return offset;
+}
+
+function rangeStart(node: unknown): number | null {
+  const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
+  return range ? range[0] : null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schema validation
+
+let validator: ValidateFunction | null = null;
+
+function validate(data: unknown): readonly ErrorObject[] {
+  if (validator === null) {
+    const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
+    validator = ajv.compile(scenarioJsonSchema as object);
+  }
+  return validator(data) ? [] : (validator.errors ?? []);
+}
+
+function pointerToPath(pointer: string): PathSegment[] {
+  if (pointer === "") return [];
+  return pointer
+    .slice(1)
+    .split("/")
+    .map((part) => part.replace(/~1/g, "/").replace(/~0/g, "~"))
+    .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+}
+
+function valueAt(data: unknown, path: readonly PathSegment[]): unknown {
+  let value = data;
+  for (const segment of path) {
+    if (value === null || typeof value !== "object") return undefined;
+    value = (value as Record<string, unknown>)[String(segment)];
+  }
+  return value;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a map";
+  const text = JSON.stringify(value);
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
+
+const typeNames: Record<string, string> = { integer: "an integer", number: "a number", string: "a string", boolean: "true or false", array: "a list", object: "a map", null: "null" };
+
+function schemaIssues(data: unknown, issues: IssueList): void {
+  const errors = validate(data);
+  const faultSchema = definitions["fault"]!;
+  const faultKindBranches = faultSchema["oneOf"] as readonly unknown[];
+  const isFaultKindError = (e: ErrorObject): boolean => e.keyword === "oneOf" && e.parentSchema === faultSchema;
+  const faultKindErrors = new Set(errors.filter(isFaultKindError).map((e) => e.instancePath));
+  for (const error of errors) {
+    if (error.keyword === "if") continue;
+    // The branches of "exactly one fault kind" each require one key; the oneOf error says it better.
+    if (faultKindBranches.includes(error.parentSchema)) continue;
+    const path = pointerToPath(error.instancePath);
+    const value = valueAt(data, path);
+    const params = error.params as Record<string, unknown>;
+    switch (error.keyword) {
+      case "additionalProperties": {
+        if (faultKindErrors.has(error.instancePath)) break;
+        const name = String(params["additionalProperty"]);
+        const known = Object.keys(((error.parentSchema as Record<string, unknown> | undefined)?.["properties"] as object | undefined) ?? {}).filter((k) => k !== "$schema");
+        const guess = closest(name, known);
+        const hint = guess ? ` (did you mean "${guess}"?)` : known.length > 0 ? ` (known: ${known.join(", ")})` : "";
+        issues.add([...path, name], `unknown field "${name}"${hint}`, true);
+        break;
+      }
+      case "required":
+        issues.add(path, `missing required field "${String(params["missingProperty"])}"`);
+        break;
+      case "type": {
+        const expected = String(params["type"]).split(",").map((t) => typeNames[t] ?? t);
+        issues.add(path, `must be ${expected.join(" or ")}, not ${describe(value)}`);
+        break;
+      }
+      case "enum":
+        issues.add(path, `must be one of ${(params["allowedValues"] as unknown[]).map((v) => String(v)).join(", ")}, not ${describe(value)}`);
+        break;
+      case "const":
+        issues.add(path, `must be ${JSON.stringify(params["allowedValue"])}, not ${describe(value)}`);
+        break;
+      case "pattern":
+        issues.add(path, patternMessage(error.parentSchema, value));
+        break;
+      case "oneOf":
+        if (isFaultKindError(error)) {
+          const present = faultKinds.filter((kind) => typeof value === "object" && value !== null && kind in value);
+          const found = present.length === 0 ? "none" : present.join(", ");
+          issues.add(path, `a fault needs exactly one of ${faultKinds.join(", ")} (found: ${found})`);
+        } else {
+          issues.add(path, "does not match any allowed form");
+        }
+        break;
+      case "minItems":
+      case "maxItems": {
+        const pairLike = error.parentSchema === definitions["pair"];
+        issues.add(path, pairLike ? `must be a pair [a, b], not a list of ${(value as unknown[]).length}` : `must have ${error.keyword === "minItems" ? "at least" : "at most"} ${String(params["limit"])} item(s)`);
+        break;
+      }
+      case "uniqueItems":
+        issues.add(path, "must not repeat an item");
+        break;
+      default:
+        issues.add(path, `${error.message ?? "is invalid"}${value !== undefined && typeof value !== "object" ? `, not ${describe(value)}` : ""}`);
+    }
+  }
+}
+
+function patternMessage(schema: unknown, value: unknown): string {
+  if (schema === definitions["duration"]) return `${describe(value)} is not a duration: use seconds (90) or a string such as 500ms, 90s, 5m, 2h, 1h30m`;
+  if (schema === definitions["nodeId"]) return `${describe(value)} is not a node id: use <dc>/w<i> (worker), <dc>/s<j> (shard) or <dc>/hub`;
+  if (schema === definitions["dataCenterName"]) return `${describe(value)} is not a data-center name (letters, digits, - and _)`;
+  return `${describe(value)} has the wrong form`;
+}
+
+/** The known name closest to `name` by edit distance, when it is close enough to be a typo. */
+function closest(name: string, known: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestDistance = Infinity;
+  for (const candidate of known) {
+    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      bestDistance = distance;
+      best = candidate;
+    }
+  }
+  return best !== null && bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : null;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Durations
+
+const durationUnitsS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 };
+
+/** Seconds from a number (seconds) or a string such as "500ms", "90s", "5m", "2h", "1h30m". */
+export function parseDuration(value: number | string): number {
+  if (typeof value === "number") {
+    if (!Number.isFinite(value) || value < 0) throw new RangeError(`${value} is not a duration`);
+    return value;
+  }
+  const text = value.trim();
+  const part = /(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*/gy;
+  let seconds = 0;
+  let consumed = 0;
+  let match: RegExpExecArray | null;
+  while ((match = part.exec(text)) !== null) {
+    seconds += Number(match[1]) * durationUnitsS[match[2]!]!;
+    consumed = part.lastIndex;
+  }
+  if (consumed === 0 || consumed !== text.length) throw new RangeError(`"${value}" is not a duration: use 500ms, 90s, 5m, 2h or 1h30m`);
+  return seconds;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Normalization and semantic checks (the input has passed the schema)
+
+type Duration = number | string;
+type Pair = [string, string];
+type PairOrAll = Pair | "all";
+
+interface RawLink {
+  link: Pair;
+  bandwidthMbps?: number;
+  bandwidthScale?: number;
+  latencyMs?: number;
+  rttMs?: number;
+  oneWay?: boolean;
+}
+
+interface RawTopology {
+  preset?: string;
+  dataCenters?: string[];
+  links?: RawLink[];
+  machinesPerDataCenter?: number;
+  shardsPerDataCenter?: number;
+  bandwidthScale?: number;
+  lanMbps?: number;
+  lanLatencyMs?: number;
+  egressUsdPerGb?: number | Record<string, number>;
+}
+
+interface RawSync {
+  model?: SyncModel;
+  withinDataCenter?: "bsp" | "ssp";
+  staleness?: number;
+  significance?: { threshold?: number; schedule?: string | { kind: "step"; every: number; factor: number } };
+  mirrorClockBound?: number;
+  selectiveBarrier?: "auto" | "always" | "off" | boolean;
+  hubs?: "auto" | "none" | { hub: string; members: string[] }[];
+}
+
+interface RawFault {
+  at: Duration;
+  for?: Duration;
+  partition?: Pair;
+  oneWay?: boolean;
+  isolate?: string;
+  bandwidth?: { link: PairOrAll; factor: number };
+  crash?: string;
+  restartAfter?: Duration;
+  slow?: string;
+  factor?: number;
+  lossy?: { link: PairOrAll; loss?: number; duplicate?: number; reorder?: number };
+}
+
+interface RawScenario {
+  name?: string;
+  description?: string;
+  seed?: number;
+  topology: RawTopology;
+  workload: { kind: string } & Record<string, unknown>;
+  sync?: RawSync;
+  compute?: { msPerSample?: number; speeds?: Record<string, number>; stragglers?: { probability: number; slowdown: number }; jitter?: number };
+  faults?: RawFault[];
+  randomFaults?: { until: Duration; partitionsPerHour?: number; crashesPerHour?: number; loss?: number; duplicate?: number; reorder?: number };
+  stop?: { maxIterations?: number; maxVirtualTime?: Duration; target?: { objective: number }; evalEvery?: number };
+}
+
+const defaultEgressUsdPerGb = 0.02;
+const defaultThreshold = 0.01;
+const defaultMirrorClockBound = 1;
+const defaultSspStaleness = 2;
+const defaultMaxVirtualTimeS = 7200;
+
+function normalize(raw: RawScenario, fileName: string, overrides: ScenarioOverrides, issues: IssueList): Scenario {
+  const topology = normalizeTopology(raw.topology, issues);
+  const dataCenters = new Set(topology.dataCenters);
+  const checkDataCenter = (path: PathSegment[], name: string): void => {
+    if (!dataCenters.has(name)) issues.add(path, `unknown data center "${name}" (this topology has ${topology.dataCenters.join(", ")})`);
+  };
+
+  const hubGroups = normalizeHubGroups(raw.sync?.hubs, topology, checkDataCenter, issues);
+  const sync = normalizeSync(raw.sync ?? {}, overrides.sync ?? raw.sync?.model ?? "asp", hubGroups, issues);
+  // Hub ids are checked against the file's groups, so that --sync bsp does not invalidate a file.
+  const fileHubs = new Set(hubGroups.map((g) => g.hub));
+  const checkNode = (path: PathSegment[], node: string): void => {
+    const dc = dataCenterOf(node);
+    if (!dataCenters.has(dc)) {
+      issues.add(path, `unknown data center "${dc}" in node id "${node}" (this topology has ${topology.dataCenters.join(", ")})`);
+      return;
+    }
+    const local = node.slice(dc.length + 1);
+    const index = Number(local.slice(1));
+    if (local === "hub") {
+      if (!fileHubs.has(dc)) issues.add(path, `"${node}": ${dc} hosts no hub (hubs: ${fileHubs.size === 0 ? "none" : [...fileHubs].join(", ")})`);
+    } else if (local.startsWith("w") && index >= topology.workersPerDataCenter) {
+      issues.add(path, `"${node}": each data center has workers w0..w${topology.workersPerDataCenter - 1}`);
+    } else if (local.startsWith("s") && index >= topology.shardsPerDataCenter) {
+      issues.add(path, `"${node}": each data center has shards s0..s${topology.shardsPerDataCenter - 1}`);
+    }
+  };
+
+  const compute = normalizeCompute(raw.compute ?? {}, (path, name) => (name.includes("/") ? checkNode(path, name) : checkDataCenter(path, name)));
+  const faults = normalizeFaults(raw.faults ?? [], checkDataCenter, checkNode, issues).filter((fault) => {
+    // A run without hubs (e.g. --sync bsp on a scenario with hubs) has no hub nodes to fault.
+    const node = fault.kind === "crash" || fault.kind === "slow" ? fault.node : null;
+    return node === null || !node.endsWith("/hub") || sync.hubGroups.some((g) => `${g.hub}/hub` === node);
+  });
+  const randomFaults = raw.randomFaults
+    ? {
+        untilS: parseDuration(raw.randomFaults.until),
+        partitionsPerHour: raw.randomFaults.partitionsPerHour ?? 0,
+        crashesPerHour: raw.randomFaults.crashesPerHour ?? 0,
+        loss: raw.randomFaults.loss ?? 0,
+        duplicate: raw.randomFaults.duplicate ?? 0,
+        reorder: raw.randomFaults.reorder ?? 0,
+      }
+    : null;
+  const stop = normalizeStop(raw.stop ?? {});
+  workloadIssues(raw.workload, issues);
+
+  return {
+    name: raw.name ?? defaultName(fileName),
+    description: raw.description ?? "",
+    seed: overrides.seed ?? raw.seed ?? 1,
+    topology,
+    workload: workloadWithDefaults(raw.workload),
+    sync,
+    compute,
+    faults,
+    randomFaults,
+    stop,
+  };
+}
+
+function defaultName(fileName: string): string {
+  const base = basename(fileName, extname(fileName)).replace(/[^A-Za-z0-9._-]/g, "-");
+  return base === "" ? "scenario" : base;
+}
+
+function normalizeTopology(raw: RawTopology, issues: IssueList): Topology {
+  const preset = raw.preset === undefined ? null : presetTopology(raw.preset);
+  if (raw.preset !== undefined && preset === null) issues.add(["topology", "preset"], `unknown preset "${raw.preset}" (known: ${presetNames.join(", ")})`);
+  let dataCenters: string[];
+  if (preset) {
+    dataCenters = [...preset.dataCenters];
+    if (raw.dataCenters) {
+      raw.dataCenters.forEach((dc, i) => {
+        if (!preset.dataCenters.includes(dc)) issues.add(["topology", "dataCenters", i], `"${dc}" is not a data center of preset ${preset.name} (${preset.dataCenters.join(", ")})`);
+      });
+      dataCenters = raw.dataCenters.filter((dc) => preset.dataCenters.includes(dc));
+    }
+  } else if (raw.dataCenters) {
+    dataCenters = [...raw.dataCenters];
+  } else {
+    if (raw.preset === undefined) issues.add(["topology"], "needs a preset or a list of dataCenters");
+    dataCenters = [];
+  }
+  const inside = new Set(dataCenters);
+
+  const linkKey = (source: string, target: string): string => `${source}->${target}`;
+  const links = new Map<string, { bandwidthMbps: number | null; latencyMs: number | null }>();
+  for (const link of preset?.links ?? []) {
+    if (inside.has(link.source) && inside.has(link.target)) links.set(linkKey(link.source, link.target), { bandwidthMbps: link.bandwidthMbps, latencyMs: link.latencyMs });
+  }
+  (raw.links ?? []).forEach((spec, i) => {
+    const path: PathSegment[] = ["topology", "links", i];
+    const [source, target] = spec.link;
+    let known = true;
+    spec.link.forEach((dc, k) => {
+      if (!inside.has(dc)) {
+        issues.add([...path, "link", k], `unknown data center "${dc}" (this topology has ${dataCenters.join(", ")})`);
+        known = false;
+      }
+    });
+    if (!known) return;
+    if (source === target) {
+      issues.add([...path, "link"], "a link joins two different data centers");
+      return;
+    }
+    if (spec.latencyMs !== undefined && spec.rttMs !== undefined) issues.add([...path, "rttMs"], "give latencyMs (one way) or rttMs, not both");
+    const directions: Pair[] = spec.oneWay ? [[source, target]] : [[source, target], [target, source]];
+    for (const [from, to] of directions) {
+      const existing = links.get(linkKey(from, to));
+      let bandwidthMbps = spec.bandwidthMbps ?? existing?.bandwidthMbps ?? null;
+      if (bandwidthMbps !== null && spec.bandwidthScale !== undefined) bandwidthMbps *= spec.bandwidthScale;
+      const latencyMs = spec.latencyMs ?? (spec.rttMs !== undefined ? spec.rttMs / 2 : (existing?.latencyMs ?? null));
+      links.set(linkKey(from, to), { bandwidthMbps, latencyMs });
+      if (bandwidthMbps === null) issues.add(path, `the link ${from} -> ${to} needs bandwidthMbps (no preset gives it)`);
+      if (latencyMs === null) issues.add(path, `the link ${from} -> ${to} needs latencyMs or rttMs (no preset gives it)`);
+    }
+  });
+
+  const scale = raw.bandwidthScale ?? 1;
+  const wanLinks: WanLink[] = [];
+  const missing: string[] = [];
+  for (const source of dataCenters) {
+    for (const target of dataCenters) {
+      if (source === target) continue;
+      const link = links.get(linkKey(source, target));
+      if (!link) {
+        missing.push(`${source} -> ${target}`);
+        continue;
+      }
+      if (link.bandwidthMbps === null || link.latencyMs === null) continue;
+      wanLinks.push({ source, target, bandwidthMbps: link.bandwidthMbps * scale, latencyMs: link.latencyMs });
+    }
+  }
+
+  if (missing.length > 0) {
+    const shown = missing.length > 6 ? `${missing.slice(0, 6).join(", ")} and ${missing.length - 6} more` : missing.join(", ");
+    issues.add(["topology", raw.links ? "links" : "dataCenters"], `every pair of data centers needs a link; missing ${shown} (add {link: [a, b], bandwidthMbps, rttMs})`);
+  }
+
+  const egressUsdPerGb: Record<string, number> = {};
+  for (const dc of dataCenters) egressUsdPerGb[dc] = preset?.egressUsdPerGb[dc] ?? defaultEgressUsdPerGb;
+  if (typeof raw.egressUsdPerGb === "number") {
+    for (const dc of dataCenters) egressUsdPerGb[dc] = raw.egressUsdPerGb;
+  } else if (raw.egressUsdPerGb) {
+    for (const [dc, price] of Object.entries(raw.egressUsdPerGb)) {
+      if (!inside.has(dc)) issues.add(["topology", "egressUsdPerGb", dc], `unknown data center "${dc}" (this topology has ${dataCenters.join(", ")})`, true);
+      else egressUsdPerGb[dc] = price;
+    }
+  }
+
+  const workersPerDataCenter = raw.machinesPerDataCenter ?? 2;
+  return {
+    preset: preset?.name ?? null,
+    dataCenters,
+    workersPerDataCenter,
+    shardsPerDataCenter: raw.shardsPerDataCenter ?? workersPerDataCenter,
+    links: wanLinks,
+    lanBandwidthMbps: raw.lanMbps ?? preset?.lanBandwidthMbps ?? 1000,
+    lanLatencyMs: raw.lanLatencyMs ?? preset?.lanLatencyMs ?? 0.1,
+    egressUsdPerGb,
+  };
+}
+
+function normalizeSync(raw: RawSync, model: SyncModel, hubGroups: readonly HubGroup[], issues: IssueList): SyncSpec {
+  const within = raw.withinDataCenter ?? ((raw.staleness ?? 0) > 0 ? "ssp" : "bsp");
+  if ((model === "asp" || model === "lan") && within === "bsp" && (raw.staleness ?? 0) > 0) {
+    issues.add(["sync", "staleness"], "staleness > 0 needs withinDataCenter: ssp");
+  }
+  const staleness = model === "bsp" ? 0 : model === "ssp" ? (raw.staleness ?? defaultSspStaleness) : within === "ssp" ? (raw.staleness ?? defaultSspStaleness) : 0;
+  const schedule = raw.significance?.schedule ?? "inverse-sqrt";
+  const thresholdSchedule: Schedule | "learning-rate" = schedule === "learning-rate" ? "learning-rate" : parseSchedule(schedule);
+  const barrier = raw.selectiveBarrier ?? "auto";
+  return {
+    model,
+    staleness,
+    threshold: raw.significance?.threshold ?? defaultThreshold,
+    thresholdSchedule,
+    mirrorClockBound: raw.mirrorClockBound ?? defaultMirrorClockBound,
+    selectiveBarrier: barrier === true ? "auto" : barrier === false ? "off" : barrier,
+    // Hubs belong to Gaia's mirrored placement; the baselines and LAN have none.
+    hubGroups: model === "asp" ? hubGroups : [],
+  };
+}
+
+function normalizeHubGroups(raw: RawSync["hubs"], topology: Topology, checkDataCenter: (path: PathSegment[], name: string) => void, issues: IssueList): HubGroup[] {
+  if (raw === undefined || raw === "none") return [];
+  if (raw === "auto") return autoHubGroups(topology.dataCenters);
+  const groupOf = new Map<string, number>();
+  const groups: HubGroup[] = [];
+  raw.forEach((group, i) => {
+    const path: PathSegment[] = ["sync", "hubs", i];
+    checkDataCenter([...path, "hub"], group.hub);
+    const members = group.members.includes(group.hub) ? [...group.members] : [group.hub, ...group.members];
+    group.members.forEach((member, j) => checkDataCenter([...path, "members", j], member));
+    for (const member of new Set(members)) {
+      const other = groupOf.get(member);
+      if (other !== undefined) issues.add([...path, "members"], `data center "${member}" is already in hub group ${other}`);
+      groupOf.set(member, i);
+    }
+    groups.push({ hub: group.hub, members: [...new Set(members)] });
+  });
+  const missing = topology.dataCenters.filter((dc) => !groupOf.has(dc));
+  if (missing.length > 0) issues.add(["sync", "hubs"], `with hubs, every data center must be in a group; missing: ${missing.join(", ")}`);
+  return groups;
+}
+
+function normalizeCompute(raw: NonNullable<RawScenario["compute"]>, checkName: (path: PathSegment[], name: string) => void): ComputeSpec {
+  const speeds = raw.speeds ?? {};
+  for (const name of Object.keys(speeds)) checkName(["compute", "speeds", name], name);
+  return { msPerSample: raw.msPerSample ?? null, speeds, stragglers: raw.stragglers ?? null, jitter: raw.jitter ?? 0 };
+}
+
+function normalizeFaults(
+  raw: readonly RawFault[],
+  checkDataCenter: (path: PathSegment[], name: string) => void,
+  checkNode: (path: PathSegment[], node: string) => void,
+  issues: IssueList,
+): Fault[] {
+  const faults = raw.map((fault, i): Fault => {
+    const path: PathSegment[] = ["faults", i];
+    const atS = parseDuration(fault.at);
+    const forS = fault.for === undefined ? null : parseDuration(fault.for);
+    const checkLink = (linkPath: PathSegment[], link: PairOrAll): void => {
+      if (link === "all") return;
+      link.forEach((dc, k) => checkDataCenter([...linkPath, k], dc));
+      if (link[0] === link[1]) issues.add(linkPath, "a link joins two different data centers");
+    };
+    if (fault.partition) {
+      checkLink([...path, "partition"], fault.partition);
+      return { kind: "partition", atS, forS, between: fault.partition, oneWay: fault.oneWay ?? false };
+    }
+    if (fault.isolate !== undefined) {
+      checkDataCenter([...path, "isolate"], fault.isolate);
+      return { kind: "isolate", atS, forS, dataCenter: fault.isolate };
+    }
+    if (fault.bandwidth) {
+      checkLink([...path, "bandwidth", "link"], fault.bandwidth.link);
+      return { kind: "bandwidth", atS, forS, link: fault.bandwidth.link, factor: fault.bandwidth.factor };
+    }
+    if (fault.crash !== undefined) {
+      checkNode([...path, "crash"], fault.crash);
+      return { kind: "crash", atS, node: fault.crash, restartAfterS: fault.restartAfter === undefined ? null : parseDuration(fault.restartAfter) };
+    }
+    if (fault.slow !== undefined) {
+      checkNode([...path, "slow"], fault.slow);
+      return { kind: "slow", atS, forS, node: fault.slow, factor: fault.factor ?? 1 };
+    }
+    const lossy = fault.lossy!;
+    checkLink([...path, "lossy", "link"], lossy.link);
+    return { kind: "lossy", atS, forS, link: lossy.link, loss: lossy.loss ?? 0, duplicate: lossy.duplicate ?? 0, reorder: lossy.reorder ?? 0 };
+  });
+  // Stable: faults at the same time keep their file order.
+  return faults.map((fault, index) => ({ fault, index })).sort((a, b) => a.fault.atS - b.fault.atS || a.index - b.index).map((x) => x.fault);
+}
+
+function normalizeStop(raw: NonNullable<RawScenario["stop"]>): StopSpec {
+  const maxIterations = raw.maxIterations ?? null;
+  const maxVirtualTimeS = raw.maxVirtualTime !== undefined ? parseDuration(raw.maxVirtualTime) : maxIterations === null ? defaultMaxVirtualTimeS : null;
+  return { maxIterations, maxVirtualTimeS, targetObjective: raw.target?.objective ?? null, evalEvery: raw.evalEvery ?? 1 };
+}
+
+/** The workload package's own checks, when it provides them. */
+function workloadIssues(spec: RawScenario["workload"], issues: IssueList): void {
+  const check = (workloads as Record<string, unknown>)["validateWorkloadSpec"];
+  if (typeof check !== "function") return;
+  const found = (check as (spec: unknown) => readonly { path: string; message: string }[])(spec);
+  for (const issue of found) {
+    const relative = issue.path.startsWith("/") ? pointerToPath(issue.path) : splitDottedPath(issue.path);
+    const path = relative[0] === "workload" ? relative : ["workload", ...relative];
+    issues.add(path, issue.message);
+  }
+}
+
+/** The workload section with the workload package's defaults filled in, when it provides them. */
+function workloadWithDefaults(spec: RawScenario["workload"]): RawScenario["workload"] {
+  const fill = (workloads as Record<string, unknown>)["withDefaults"];
+  return typeof fill === "function" ? (fill as (spec: RawScenario["workload"]) => RawScenario["workload"])(spec) : spec;
+}
+
+function splitDottedPath(path: string): PathSegment[] {
+  if (path === "") return [];
+  return path
+    .replace(/\[(\d+)\]/g, ".$1")
+    .split(".")
+    .filter((part) => part !== "")
+    .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+}
