@@ -11,7 +11,7 @@ const runsFromEnv = Number.parseInt(process.env["GAIA_RUNS"] ?? "", 10);
 
 /** Property parameters with the pinned seed; `runs` is scaled by GAIA_RUNS when set. */
 export function params<T>(runs: number, extra: Parameters<T> = {}): Parameters<T> {
-  return { seed, numRuns: Number.isFinite(runsFromEnv) ? runsFromEnv : runs, endOnFailure: false, ...extra };
+  return { seed, numRuns: Number.isFinite(runsFromEnv) ? runsFromEnv : runs, includeErrorInReport: true, ...extra };
 }
 
 export const seedTitle = (title: string): string => `${title} [seed ${seed}]`;

@@ -10,6 +10,8 @@
  * on an update that waits for that very member to finish the clock (a cycle). Barriers from other
  * hubs, and final flushes, are forwarded at once.
  *
+ * A member that sent its final flush announces no more clocks; aggregation stops waiting for it.
+ *
  * Guarantee (conservation through hubs): every member update reaches every other data center
  * exactly once, inside exactly one aggregate; `sources` names whose clocks it completes.
  */
@@ -29,6 +31,7 @@ export class HubRole implements Role {
   /** shard index -> member -> next expected clock. */
   private readonly nextClock = new Map<number, Map<string, number>>();
   private readonly shardSizes: readonly number[];
+  private readonly finishedMembers = new Set<string>();
   private readonly memberSet: ReadonlySet<string>;
   private readonly hubSet: ReadonlySet<NodeId>;
 
@@ -61,7 +64,7 @@ export class HubRole implements Role {
   invariants(): void {
     for (const [shard, clocks] of this.waiting) {
       for (const [clock, members] of clocks) {
-        invariant(members.size > 0 && members.size < this.info.members.length, () => `${this.id}: shard ${shard} clock ${clock} held with ${members.size} members`);
+        invariant(members.size > 0 && !this.complete(members), () => `${this.id}: shard ${shard} clock ${clock} held though complete`);
       }
     }
   }
@@ -101,7 +104,18 @@ export class HubRole implements Role {
         this.checkShard(msg.shard, msg.indices);
         const source = fromHub ? null : dataCenterOf(from);
         const effects = this.fanOut(msg, msg.shard, source);
-        if (!fromHub) for (const hub of this.info.otherHubs) effects.push({ kind: "send", to: hub, channel: "data", msg });
+        if (fromHub) return effects;
+        for (const hub of this.info.otherHubs) effects.push({ kind: "send", to: hub, channel: "data", msg });
+        this.finishedMembers.add(source!);
+        // Clocks held for this member will never complete with it: release them without it.
+        for (const [shard, byClock] of this.waiting) {
+          for (const clock of [...byClock.keys()].sort((a, b) => a - b)) {
+            const members = byClock.get(clock)!;
+            if (!this.complete(members)) continue;
+            byClock.delete(clock);
+            effects.push(...this.aggregate(shard, clock, members));
+          }
+        }
         return effects;
       }
       default:
@@ -132,13 +146,18 @@ export class HubRole implements Role {
     let members = byClock.get(msg.clock);
     if (!members) byClock.set(msg.clock, (members = new Map()));
     members.set(member, msg);
-    if (members.size < this.info.members.length) return [];
+    if (!this.complete(members)) return [];
     byClock.delete(msg.clock);
     return this.aggregate(msg.shard, msg.clock, members);
   }
 
+  /** Every member has sent this clock, or has finished and never will. */
+  private complete(present: ReadonlyMap<string, MirrorUpdate>): boolean {
+    return this.info.members.every((m) => present.has(m) || this.finishedMembers.has(m));
+  }
+
   private aggregate(shard: number, clock: number, updates: Map<string, MirrorUpdate>): Effect[] {
-    const members = this.info.members;
+    const members = this.info.members.filter((m) => updates.has(m));
     const effects: Effect[] = [];
     const all = sumSparse(members.map((m) => updates.get(m)!), this.shardSizes[shard]!);
     const total: MirrorUpdate = { kind: "mirror-update", shard, clock, sources: members, indices: all.indices, deltas: all.deltas };
@@ -148,7 +167,7 @@ export class HubRole implements Role {
       for (const b of barriers.values()) effects.push({ kind: "send", to: hub, channel: "control", msg: b });
       effects.push({ kind: "send", to: hub, channel: "data", msg: total });
     }
-    for (const m of members) {
+    for (const m of this.info.members) {
       const others = members.filter((o) => o !== m);
       if (others.length === 0) continue;
       for (const [source, b] of barriers) if (source !== m) effects.push({ kind: "send", to: this.memberShard(m, shard), channel: "control", msg: b });

@@ -6,11 +6,16 @@
  * of the clock on the same FIFO channel). A shard whose own completed clock is ahead of the slowest
  * mirror by more than DS blocks local reads until the slowest catches up, so
  * `localClock - min(mirror clocks) <= DS` holds at every read it serves.
+ *
+ * A mirror whose workers have all finished sends a final flush; from then on it will announce no
+ * more clocks, so it no longer counts toward the minimum (a finished data center must not hold
+ * the others back forever).
  */
 import { RemoteError } from "./errors.js";
 
 export class MirrorClock {
   private readonly completed = new Map<string, number>();
+  private readonly finished = new Set<string>();
 
   constructor(readonly dataCenters: readonly string[]) {
     for (const dc of dataCenters) this.completed.set(dc, 0);
@@ -30,14 +35,20 @@ export class MirrorClock {
     this.completed.set(dataCenter, clock + 1);
   }
 
+  /** `dataCenter` sent its final flush: it announces no more clocks. */
+  finish(dataCenter: string): void {
+    if (!this.completed.has(dataCenter)) throw new RemoteError("unknown-peer", `no mirror in data center ${dataCenter}`);
+    this.finished.add(dataCenter);
+  }
+
   completedBy(dataCenter: string): number {
     return this.completed.get(dataCenter) ?? 0;
   }
 
-  /** The slowest mirror's completed clock count, or null with no mirrors. */
+  /** The slowest unfinished mirror's completed clock count, or null with none. */
   min(): number | null {
     let m: number | null = null;
-    for (const v of this.completed.values()) if (m === null || v < m) m = v;
+    for (const [dc, v] of this.completed) if (!this.finished.has(dc) && (m === null || v < m)) m = v;
     return m;
   }
 

@@ -28,7 +28,7 @@ export type BlockReason = "ssp" | "mirror-clock" | "barrier";
  */
 export type TraceEvent =
   | { readonly type: "read-served"; readonly shard: NodeId; readonly worker: NodeId; readonly clock: number; readonly localClock: number; readonly mirrorClockMin: number | null; readonly rows: number; readonly requested: Uint32Array | null; readonly waitedMs: number; readonly blockedBy: BlockReason | null; readonly barrierRowsBlocked: number }
-  | { readonly type: "push-applied"; readonly shard: NodeId; readonly worker: NodeId; readonly clock: number; readonly localClock: number; readonly sum: number }
+  | { readonly type: "push-applied"; readonly shard: NodeId; readonly worker: NodeId; readonly clock: number; readonly last: boolean; readonly localClock: number; readonly sum: number }
   | { readonly type: "mirror-sent"; readonly shard: NodeId; readonly clock: number; readonly entries: number; readonly barrier: boolean; readonly sum: number }
   | { readonly type: "mirror-applied"; readonly shard: NodeId; readonly sources: readonly string[]; readonly clock: number | null; readonly entries: number; readonly sum: number }
   | { readonly type: "barrier-received"; readonly shard: NodeId; readonly source: string; readonly clock: number; readonly rows: readonly number[] }

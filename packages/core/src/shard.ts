@@ -172,7 +172,7 @@ export class ShardRole implements Role {
       case "barrier":
         return this.onBarrier(from, msg);
       case "mirror-flush":
-        return this.onMirrorFlush(from, msg);
+        return this.onMirrorFlush(from, msg, nowMs);
       case "read-reply":
         throw new RemoteError("unknown-kind", "a shard does not take read-reply");
     }
@@ -224,7 +224,7 @@ export class ShardRole implements Role {
     }
     this.clientClock.set(from, expected + 1);
     if (msg.last) this.clientDone.add(from);
-    const effects: Effect[] = [{ kind: "trace", event: { type: "push-applied", shard: this.id, worker: from, clock: msg.clock, localClock: this.localClockNow, sum } }];
+    const effects: Effect[] = [{ kind: "trace", event: { type: "push-applied", shard: this.id, worker: from, clock: msg.clock, last: msg.last, localClock: this.localClockNow, sum } }];
     this.advance(effects);
     return effects.concat(this.serve(nowMs));
   }
@@ -309,10 +309,13 @@ export class ShardRole implements Role {
     return [{ kind: "trace", event: { type: "barrier-received", shard: this.id, source: msg.source, clock: msg.clock, rows } }];
   }
 
-  private onMirrorFlush(from: NodeId, msg: MirrorFlush): Effect[] {
+  private onMirrorFlush(from: NodeId, msg: MirrorFlush, nowMs: number): Effect[] {
     this.requireUpstream(from, msg.shard);
+    for (const source of msg.sources) if (source === this.dataCenter) throw new RemoteError("bad-field", "a flush names this shard's own data center");
     const sum = this.applyMirror(msg.indices, msg.deltas);
-    return [{ kind: "trace", event: { type: "mirror-applied", shard: this.id, sources: msg.sources, clock: null, entries: msg.indices.length, sum } }];
+    for (const source of msg.sources) this.mirrorClock!.finish(source);
+    const effects: Effect[] = [{ kind: "trace", event: { type: "mirror-applied", shard: this.id, sources: msg.sources, clock: null, entries: msg.indices.length, sum } }];
+    return effects.concat(this.serve(nowMs));
   }
 
   /** Serves every pending read that is admitted now, in arrival order. */

@@ -167,6 +167,7 @@ export class WorkerRole implements Role {
     effects.push({ kind: "trace", event: { type: "worker-clock", worker: this.id, clock: this.clockNow } });
     this.clockNow++;
     this.requested = new Map();
+    this.replies = new Map();
     if (last) {
       this.phase = "done";
       effects.push({ kind: "done" });
