@@ -255,14 +255,14 @@ describe(seedTitle("protocol rules (model-based)"), () => {
   test("BSP: no worker reads clock c before all updates of clock c-1 are applied (global baseline and LAN)", () => {
     fc.assert(
       fc.property(fc.oneof(shape("global", 1, 3, false), shape("mirrored", 1, 1, false)), commands, (s, cmds) => runModel(s, { staleness: 0, asp: null }, new StalenessRule(0), cmds)),
-      params(60),
+      params(150),
     );
   });
 
   test("SSP: staleness never exceeds s", () => {
     fc.assert(
       fc.property(shape("global", 1, 3, false), fc.integer({ min: 1, max: 3 }), commands, (s, staleness, cmds) => runModel(s, { staleness, asp: null }, new StalenessRule(staleness), cmds)),
-      params(60),
+      params(150),
     );
   });
 
@@ -277,7 +277,7 @@ describe(seedTitle("protocol rules (model-based)"), () => {
         (s, staleness, bound, threshold, cmds) =>
           runModel(s, { staleness, asp: { threshold, thresholdSchedule: { kind: "constant" }, mirrorClockBound: bound, selectiveBarrier: "always", barrierBytes: 0 } }, new AspRule(bound, staleness), cmds),
       ),
-      params(60),
+      params(150),
     );
   });
 
@@ -293,7 +293,7 @@ describe(seedTitle("protocol rules (model-based)"), () => {
         (s, staleness, bound, threshold, barrier, cmds) =>
           runModel(s, { staleness, asp: { threshold, thresholdSchedule: { kind: "inverse-sqrt" }, mirrorClockBound: bound, selectiveBarrier: barrier, barrierBytes: 0 } }, new AspRule(bound, staleness), cmds),
       ),
-      params(60),
+      params(150),
     );
   });
 });
