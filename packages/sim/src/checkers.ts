@@ -1,0 +1,249 @@
+/**
+ * Checkers: protocol properties asserted from outside the system, over the trace alone.
+ *
+ * They import no role internals: they read trace events (what the roles reported, what the driver
+ * delivered) and a little layout data (which workers are a shard's clients, which data centers
+ * mirror it). They keep their own books (how many pushes of each client a shard applied, how many
+ * clocks each mirror announced) instead of trusting the counters the roles print, so a role that
+ * miscounts its own clock is caught. Each checker is online: it observes events one at a time, in
+ * trace order, and keeps only O(shards x clients) state, so it runs on traces of any length.
+ *
+ * - staleness (bsp-lockstep when s = 0, ssp-bound otherwise): a read for clock c is served at a
+ *   shard only after every client's pushes of clocks <= c - s - 1 were applied there (a client
+ *   whose last push was applied counts as caught up).
+ * - mirror-clock-bound: at every read served, the shard's local clock minus the slowest mirror's
+ *   announced clock is at most DS (mirrors that sent their final flush no longer count).
+ * - selective-barrier: no read naming a barrier row is served between the barrier's arrival and
+ *   the mirror update of the same source and clock.
+ * - conservation (after the final flush, from the final replicas): every data-center replica
+ *   agrees, and equals the initial table plus the sum of every pushed delta.
+ */
+import type { NodeId } from "@gaia/core";
+import type { SimTraceEvent } from "./trace.js";
+
+export interface CheckContext {
+  /** Each shard's clients. */
+  readonly clients: ReadonlyMap<NodeId, readonly NodeId[]>;
+  /** Each shard's mirror data centers (empty without ASP). */
+  readonly mirrorSources: ReadonlyMap<NodeId, readonly string[]>;
+  readonly staleness: number;
+  /** DS, or null when there is no ASP. */
+  readonly mirrorClockBound: number | null;
+}
+
+export interface Checker {
+  readonly name: string;
+  observe(e: SimTraceEvent): void;
+  /** null when the property held so far, else the first violation. */
+  verdict(): string | null;
+}
+
+/** Per shard: how many clocks each client has had applied, and who has finished. */
+class ShardBooks {
+  private readonly applied = new Map<NodeId, Map<NodeId, number>>();
+  private readonly lastClock = new Map<NodeId, Map<NodeId, number>>();
+
+  constructor(private readonly ctx: CheckContext) {
+    for (const [shard, clients] of ctx.clients) this.applied.set(shard, new Map(clients.map((w) => [w, 0])));
+  }
+
+  observe(e: SimTraceEvent): void {
+    if (e.type !== "push-applied") return;
+    const m = this.applied.get(e.shard);
+    if (m !== undefined) m.set(e.worker, Math.max(m.get(e.worker) ?? 0, e.clock + 1));
+    if (e.last) {
+      let last = this.lastClock.get(e.shard);
+      if (last === undefined) this.lastClock.set(e.shard, (last = new Map()));
+      last.set(e.worker, e.clock);
+    }
+  }
+
+  appliedOf(shard: NodeId, worker: NodeId): number {
+    return this.applied.get(shard)?.get(worker) ?? 0;
+  }
+
+  finished(shard: NodeId, worker: NodeId): boolean {
+    const last = this.lastClock.get(shard)?.get(worker);
+    return last !== undefined && this.appliedOf(shard, worker) >= last + 1;
+  }
+
+  /** Clocks every unfinished client has completed (all finished: the most any completed). */
+  localClock(shard: NodeId): number {
+    let min = Infinity;
+    let max = 0;
+    for (const w of this.ctx.clients.get(shard) ?? []) {
+      const a = this.appliedOf(shard, w);
+      max = Math.max(max, a);
+      if (!this.finished(shard, w)) min = Math.min(min, a);
+    }
+    return min === Infinity ? max : min;
+  }
+}
+
+const at = (e: SimTraceEvent): string => `at ${(e.atMs / 1000).toFixed(3)} s`;
+
+class StalenessChecker implements Checker {
+  readonly name: string;
+  private violation: string | null = null;
+
+  constructor(
+    private readonly ctx: CheckContext,
+    private readonly books: ShardBooks,
+  ) {
+    this.name = ctx.staleness === 0 ? "bsp-lockstep" : "ssp-bound";
+  }
+
+  observe(e: SimTraceEvent): void {
+    if (this.violation !== null || e.type !== "read-served") return;
+    const need = e.clock - this.ctx.staleness;
+    for (const w of this.ctx.clients.get(e.shard) ?? []) {
+      const applied = this.books.appliedOf(e.shard, w);
+      if (applied < need && !this.books.finished(e.shard, w)) {
+        this.violation = `${at(e)}: ${e.shard} served ${e.worker}'s read for clock ${e.clock} with only ${applied} clocks of ${w} applied (staleness ${this.ctx.staleness} needs ${need})`;
+        return;
+      }
+    }
+  }
+
+  verdict(): string | null {
+    return this.violation;
+  }
+}
+
+class MirrorClockChecker implements Checker {
+  readonly name = "mirror-clock-bound";
+  private violation: string | null = null;
+  private readonly completed = new Map<NodeId, Map<string, number>>();
+  /** Mirrors that sent their final flush no longer count toward the minimum. */
+  private readonly finished = new Map<NodeId, Set<string>>();
+
+  constructor(
+    ctx: CheckContext,
+    private readonly books: ShardBooks,
+    private readonly bound: number,
+  ) {
+    for (const [shard, sources] of ctx.mirrorSources) this.completed.set(shard, new Map(sources.map((s) => [s, 0])));
+  }
+
+  observe(e: SimTraceEvent): void {
+    if (this.violation !== null) return;
+    if (e.type === "mirror-applied") {
+      if (e.clock === null) {
+        let f = this.finished.get(e.shard);
+        if (f === undefined) this.finished.set(e.shard, (f = new Set()));
+        for (const s of e.sources) f.add(s);
+        return;
+      }
+      const m = this.completed.get(e.shard);
+      if (m !== undefined) for (const s of e.sources) m.set(s, Math.max(m.get(s) ?? 0, e.clock + 1));
+      return;
+    }
+    if (e.type !== "read-served") return;
+    const m = this.completed.get(e.shard);
+    if (m === undefined || m.size === 0) return;
+    const finished = this.finished.get(e.shard);
+    let slowest = Infinity;
+    for (const [s, v] of m) if (finished === undefined || !finished.has(s)) slowest = Math.min(slowest, v);
+    if (slowest === Infinity) return;
+    const local = this.books.localClock(e.shard);
+    if (local - slowest > this.bound) {
+      this.violation = `${at(e)}: ${e.shard} served a read at local clock ${local} while its slowest mirror had completed ${slowest} (DS = ${this.bound})`;
+    } else if (e.mirrorClockMin !== null && e.localClock - e.mirrorClockMin > this.bound) {
+      this.violation = `${at(e)}: ${e.shard} reports local clock ${e.localClock} and mirror clock ${e.mirrorClockMin} at a read it served (DS = ${this.bound})`;
+    }
+  }
+
+  verdict(): string | null {
+    return this.violation;
+  }
+}
+
+class BarrierChecker implements Checker {
+  readonly name = "selective-barrier";
+  private violation: string | null = null;
+  /** shard -> open barriers. */
+  private readonly open = new Map<NodeId, { source: string; clock: number; rows: ReadonlySet<number> }[]>();
+
+  observe(e: SimTraceEvent): void {
+    if (this.violation !== null) return;
+    if (e.type === "barrier-received") {
+      let list = this.open.get(e.shard);
+      if (list === undefined) this.open.set(e.shard, (list = []));
+      list.push({ source: e.source, clock: e.clock, rows: new Set(e.rows) });
+    } else if (e.type === "mirror-applied" && e.clock !== null) {
+      const list = this.open.get(e.shard);
+      if (list !== undefined) this.open.set(e.shard, list.filter((b) => !(b.clock === e.clock && e.sources.includes(b.source))));
+    } else if (e.type === "read-served") {
+      const list = this.open.get(e.shard);
+      if (list === undefined || list.length === 0) return;
+      for (const b of list) {
+        if (b.rows.size === 0) continue;
+        let hit: number | null = null;
+        if (e.requested === null) hit = b.rows.values().next().value ?? null;
+        else for (const r of e.requested) if (b.rows.has(r)) { hit = r; break; }
+        if (hit !== null) {
+          this.violation = `${at(e)}: ${e.shard} served ${e.worker} row ${hit}, blocked by the barrier of ${b.source} for clock ${b.clock}`;
+          return;
+        }
+      }
+    }
+  }
+
+  verdict(): string | null {
+    return this.violation;
+  }
+}
+
+/** The online checkers that apply to a run. */
+export function createCheckers(ctx: CheckContext): { observe(e: SimTraceEvent): void; verdicts(): Record<string, string | null> } {
+  const books = new ShardBooks(ctx);
+  const checkers: Checker[] = [new StalenessChecker(ctx, books)];
+  if (ctx.mirrorClockBound !== null) checkers.push(new MirrorClockChecker(ctx, books, ctx.mirrorClockBound), new BarrierChecker());
+  return {
+    observe(e) {
+      // The checkers read the books as they were before this event, then the books take it in.
+      for (const c of checkers) c.observe(e);
+      books.observe(e);
+    },
+    verdicts() {
+      return Object.fromEntries(checkers.map((c) => [c.name, c.verdict()]));
+    },
+  };
+}
+
+/** Runs the trace checkers over a recorded trace. */
+export function checkTrace(trace: readonly SimTraceEvent[], ctx: CheckContext): Record<string, string | null> {
+  const c = createCheckers(ctx);
+  for (const e of trace) c.observe(e);
+  return c.verdicts();
+}
+
+/**
+ * Conservation after the final flush: every replica (full tables, rows * cols) agrees with the
+ * first, and the first equals `initial + pushed`. `magnitude` (sum of |initial| and of every
+ * |delta| per element) scales the float32 rounding allowance.
+ */
+export function checkConservation(
+  replicas: readonly { readonly dataCenter: string; readonly values: Float32Array }[],
+  initial: Float32Array,
+  pushed: Float64Array,
+  magnitude: Float64Array,
+  relativeTolerance = 1e-4,
+): string | null {
+  const first = replicas[0];
+  if (first === undefined) return "no replica";
+  for (let i = 0; i < initial.length; i++) {
+    const expected = initial[i]! + pushed[i]!;
+    const allowance = relativeTolerance * magnitude[i]! + 1e-6;
+    for (const r of replicas) {
+      const v = r.values[i]!;
+      if (!(Math.abs(v - expected) <= allowance)) {
+        return `element ${i} of ${r.dataCenter}'s replica is ${v}, expected initial + pushed = ${expected} (allowance ${allowance.toExponential(2)})`;
+      }
+      if (r !== first && !(Math.abs(v - first.values[i]!) <= allowance)) {
+        return `replicas disagree at element ${i}: ${first.dataCenter} has ${first.values[i]}, ${r.dataCenter} has ${v}`;
+      }
+    }
+  }
+  return null;
+}

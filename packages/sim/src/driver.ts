@@ -1,0 +1,455 @@
+/**
+ * The simulation driver: builds the layout and the core roles for a scenario, and drives them in
+ * virtual time over the network and compute models, under the scenario's faults, until a stop
+ * condition. It is the simulator's counterpart of the real runtime: it constructs the same role
+ * objects and feeds them the same inputs, only from an event queue instead of sockets and timers.
+ *
+ * Rules it follows:
+ * - every role gets `start` at t = 0, in layout order; after every step the role's invariants are
+ *   checked (unless turned off for benchmarks) and its effects applied at once;
+ * - a crashed node processes nothing: its inputs (messages, compute results, timers) wait, in
+ *   order, and are delivered when it restarts, with its state intact, as if restored from a
+ *   checkpoint (the transport below it resends what it missed);
+ * - the objective is evaluated on data center 0's replica each time the slowest worker completes
+ *   another `stop.evalEvery` clocks, and once at the end;
+ * - on reaching the target objective or the virtual-time limit, every worker gets `stop`, and the
+ *   run drains (final pushes, final flushes) for at most `drainCapS` more virtual seconds.
+ *
+ * Layout from the scenario's sync model:
+ * - lan: ONE data center "lan" with every worker (D x W) and every shard (D x S), mirrored
+ *   placement, no ASP. Worker i of the LAN run gets the data (and compute stream) of worker
+ *   i mod W of data center floor(i / W) of the geo-distributed runs, so the jobs are the same.
+ * - bsp / ssp: the paper's Baseline, global placement, staleness 0 / sync.staleness, no ASP.
+ * - asp: mirrored placement, Gaia's ASP from the sync section, hub groups from sync.hubGroups.
+ *   With selectiveBarrier "auto", barrierBytes is what the slowest WAN link carries in one typical
+ *   step: its bandwidth x (samples of one probe step x msPerSample). The probe step runs on a
+ *   throwaway program (stream "probe") so it disturbs no worker.
+ */
+import {
+  createRoles,
+  dataCenterOf,
+  encodedSize,
+  Layout,
+  reaches,
+  Rng,
+  ShardRole,
+  shardId,
+  workerId,
+  type Input,
+  type Message,
+  type NodeId,
+  type Role,
+  type ShardSync,
+  type TraceEvent,
+  type WorkerPlacement,
+  type WorkerProgram,
+  type Workload,
+} from "@gaia/core";
+import { performance } from "node:perf_hooks";
+import { createCheckers, checkConservation, type CheckContext } from "./checkers.js";
+import { ComputeModel } from "./compute.js";
+import { Engine } from "./engine.js";
+import { LossComposer, planFaults } from "./faults.js";
+import { MetricsCollector } from "./metrics.js";
+import { bytesPerMs, Network, type Envelope, type NetworkSpec, type NetworkStats } from "./network.js";
+import type { MetricsPoint, Progress, RunResult, RunSummary } from "./result.js";
+import type { Scenario } from "./scenario.js";
+import { TraceHash, type DriverEvent, type SimTraceEvent } from "./trace.js";
+
+export interface RunOptions {
+  /** Called at each evaluation. */
+  readonly onProgress?: (p: Progress) => void;
+  readonly onMetrics?: (point: MetricsPoint) => void;
+  /** The workload to run; by default built with @gaia/workloads' createWorkload. */
+  readonly workload?: Workload;
+  /** Keep every trace event in memory and return it (default: for runs of at most 64 workers and 500 iterations). */
+  readonly recordTrace?: boolean;
+  /** Call role.invariants() after every step (default true; benchmarks turn it off). */
+  readonly checkInvariants?: boolean;
+  /** Virtual seconds a run may drain after a stop (default 600). */
+  readonly drainCapS?: number;
+  /** Hard cap on events, against runaway scenarios (default 500 million). */
+  readonly maxEvents?: number;
+}
+
+export interface SimulationStats extends NetworkStats {
+  readonly remoteErrors: number;
+  readonly crashes: number;
+  readonly reads: number;
+  /** Whether every worker and shard finished and nothing was left in flight. */
+  readonly drained: boolean;
+  /** Largest gap, in clocks, between the fastest and the slowest worker at any worker-clock event. */
+  readonly maxClockSpread: number;
+  /** Completed clocks per worker at the end. */
+  readonly workerClocks: Readonly<Record<string, number>>;
+  /** Virtual second at which each worker finished, or null. */
+  readonly workerDoneS: Readonly<Record<string, number | null>>;
+}
+
+export interface SimulationResult extends RunResult {
+  readonly trace: readonly SimTraceEvent[] | null;
+  readonly stats: SimulationStats;
+}
+
+interface WorkloadsModule {
+  createWorkload?: (spec: Scenario["workload"], options: { seed: number; dataCenters: readonly string[]; workersPerDataCenter: number }) => Promise<Workload>;
+}
+
+async function buildWorkload(scenario: Scenario): Promise<Workload> {
+  const mod = (await import("@gaia/workloads")) as WorkloadsModule;
+  if (typeof mod.createWorkload !== "function") throw new Error(`@gaia/workloads has no createWorkload yet: cannot build workload "${scenario.workload.kind}"`);
+  const { dataCenters, workersPerDataCenter } = scenario.topology;
+  return mod.createWorkload(scenario.workload, { seed: scenario.seed, dataCenters, workersPerDataCenter });
+}
+
+/** The run's layout and sync, and for each worker the geo-distributed worker it stands for. */
+export function planLayout(scenario: Scenario, workload: Pick<Workload, "rows" | "cols">): { layout: Layout; sync: ShardSync; aliasOf: Map<NodeId, NodeId> } {
+  const { topology, sync } = scenario;
+  const dcs = topology.dataCenters;
+  const W = topology.workersPerDataCenter;
+  const S = topology.shardsPerDataCenter;
+  const aliasOf = new Map<NodeId, NodeId>();
+  const base = { rows: workload.rows, cols: workload.cols };
+  if (sync.model === "lan") {
+    const layout = new Layout({ ...base, dataCenters: ["lan"], workersPerDataCenter: dcs.length * W, shardsPerDataCenter: dcs.length * S, placement: "mirrored" });
+    for (let i = 0; i < dcs.length * W; i++) aliasOf.set(workerId("lan", i), workerId(dcs[Math.floor(i / W)]!, i % W));
+    for (let k = 0; k < dcs.length * S; k++) aliasOf.set(shardId("lan", k), shardId(dcs[Math.floor(k / S)]!, k % S));
+    return { layout, sync: { staleness: sync.staleness, asp: null }, aliasOf };
+  }
+  if (sync.model === "bsp" || sync.model === "ssp") {
+    const layout = new Layout({ ...base, dataCenters: dcs, workersPerDataCenter: W, shardsPerDataCenter: S, placement: "global" });
+    return { layout, sync: { staleness: sync.model === "bsp" ? 0 : sync.staleness, asp: null }, aliasOf };
+  }
+  const layout = new Layout({ ...base, dataCenters: dcs, workersPerDataCenter: W, shardsPerDataCenter: S, placement: "mirrored", hubGroups: sync.hubGroups });
+  // barrierBytes is filled in by the caller (it needs a probe step).
+  return { layout, sync: { staleness: sync.staleness, asp: { threshold: sync.threshold, thresholdSchedule: sync.thresholdSchedule, mirrorClockBound: sync.mirrorClockBound, selectiveBarrier: sync.selectiveBarrier, barrierBytes: Infinity } }, aliasOf };
+}
+
+const DEFAULT_DRAIN_CAP_S = 600;
+const SLICE_EVENTS = 100_000;
+
+export async function runSimulation(scenario: Scenario, options: RunOptions = {}): Promise<SimulationResult> {
+  const wallStart = performance.now();
+  const { stop, topology } = scenario;
+  if (stop.maxIterations === null && stop.maxVirtualTimeS === null) throw new RangeError(`scenario "${scenario.name}": stop needs maxIterations or maxVirtualTimeS, or the run might never end`);
+  if (stop.maxIterations !== null && !(Number.isInteger(stop.maxIterations) && stop.maxIterations >= 1)) throw new RangeError(`scenario "${scenario.name}": stop.maxIterations must be an integer >= 1, got ${stop.maxIterations}`);
+  if (!(stop.evalEvery >= 1)) throw new RangeError(`scenario "${scenario.name}": stop.evalEvery must be >= 1, got ${stop.evalEvery}`);
+
+  const root = new Rng(scenario.seed);
+  const workload = options.workload ?? (await buildWorkload(scenario));
+  const { layout, sync: layoutSync, aliasOf } = planLayout(scenario, workload);
+  const alias = (node: NodeId): NodeId => aliasOf.get(node) ?? node;
+  const dcs = topology.dataCenters;
+  const W = topology.workersPerDataCenter;
+  const msPerSample = scenario.compute.msPerSample ?? workload.costMsPerSample;
+  const initial = workload.initParams();
+  const cols = workload.cols;
+
+  const placementOf = (worker: NodeId): WorkerPlacement => {
+    const original = alias(worker);
+    const d = dcs.indexOf(dataCenterOf(original));
+    const i = Number(original.slice(original.lastIndexOf("/w") + 2));
+    return { dataCenterIndex: d, dataCenterCount: dcs.length, workerIndex: i, workersPerDataCenter: W, globalWorkerIndex: d * W + i, globalWorkerCount: dcs.length * W };
+  };
+  const programs = new Map<NodeId, WorkerProgram>();
+  for (const w of layout.workers) programs.set(w, workload.createWorker(placementOf(w), root.child(`program:${alias(w)}`)));
+
+  let sync = layoutSync;
+  if (sync.asp !== null && sync.asp.selectiveBarrier === "auto" && topology.links.length > 0) {
+    const probe = workload.createWorker(placementOf(layout.workers[0]!), root.child("probe"));
+    const rows = probe.rowsFor(0) ?? Uint32Array.from({ length: workload.rows }, (_, r) => r);
+    const values = new Float32Array(rows.length * cols);
+    rows.forEach((r, i) => values.set(initial.subarray(r * cols, (r + 1) * cols), i * cols));
+    const typicalStepMs = probe.step(0, rows, values).samples * msPerSample;
+    const slowest = Math.min(...topology.links.map((l) => bytesPerMs(l.bandwidthMbps)));
+    sync = { ...sync, asp: { ...sync.asp, barrierBytes: Math.max(1, slowest * typicalStepMs) } };
+  }
+  if (sync.asp !== null && workload.learningRate !== undefined) sync = { ...sync, asp: { ...sync.asp, learningRate: workload.learningRate } };
+
+  const roles = createRoles(layout, { sync, initial, maxClock: stop.maxIterations ?? Infinity, programs });
+  const shardRoles = new Map<NodeId, ShardRole>();
+  for (const [id, role] of roles) if (role instanceof ShardRole) shardRoles.set(id, role);
+
+  const engine = new Engine();
+  const checkInvariants = options.checkInvariants ?? true;
+  const recordTrace = options.recordTrace ?? (layout.workers.length <= 64 && (stop.maxIterations ?? Infinity) <= 500);
+  const trace: SimTraceEvent[] | null = recordTrace ? [] : null;
+  const hash = new TraceHash();
+  const checkContext: CheckContext = {
+    clients: new Map(layout.shards.map((s) => [s.id, s.clients])),
+    mirrorSources: new Map(layout.shards.map((s) => [s.id, s.mirrors.map(dataCenterOf)])),
+    staleness: sync.staleness,
+    mirrorClockBound: sync.asp?.mirrorClockBound ?? null,
+  };
+  const checkers = createCheckers(checkContext);
+  const metrics = new MetricsCollector(layout.workers);
+
+  const netSpec: NetworkSpec =
+    scenario.sync.model === "lan"
+      ? { dataCenters: ["lan"], links: [], lanBandwidthMbps: topology.lanBandwidthMbps, lanLatencyMs: topology.lanLatencyMs, egressUsdPerGb: {} }
+      : { dataCenters: dcs, links: topology.links, lanBandwidthMbps: topology.lanBandwidthMbps, lanLatencyMs: topology.lanLatencyMs, egressUsdPerGb: topology.egressUsdPerGb };
+  const network = new Network<Message>(engine, netSpec, root.child("network"), (env) => onDelivered(env));
+  const compute = new ComputeModel(scenario.compute, msPerSample, root, dataCenterOf);
+
+  // Bookkeeping for conservation: the sum of every pushed delta, and the magnitude it scales with.
+  const pushed = new Float64Array(initial.length);
+  const magnitude = Float64Array.from(initial, (v) => Math.abs(v));
+
+  const crashed = new Map<NodeId, number>();
+  const waiting = new Map<NodeId, Input[]>();
+  const armed = new Map<NodeId, number>();
+  const done = new Set<NodeId>();
+  const workerDoneMs = new Map<NodeId, number>();
+  const sizeCache = new WeakMap<Message, number>();
+  const series: MetricsPoint[] = [];
+  let crashes = 0;
+  let lastStepMs = 0;
+  let nextEvalAt = stop.evalEvery;
+  let stopping = false;
+  let halted = false;
+  let stoppedBy: string | null = null;
+  let reachedTarget = false;
+  let timeToTargetS: number | null = null;
+  let maxClockSpread = 0;
+
+  const record = (event: TraceEvent | DriverEvent): void => {
+    const stamped = { atMs: engine.now, ...event } as SimTraceEvent;
+    hash.event(stamped);
+    checkers.observe(stamped);
+    if (trace !== null) trace.push(stamped);
+  };
+
+  const replicaOf = (dc: string): Float32Array => {
+    const out = new Float32Array(initial.length);
+    for (const s of layout.replicaOf(dc)) out.set(shardRoles.get(s.id)!.values(), s.range.start * cols);
+    return out;
+  };
+
+  const evaluate = (): MetricsPoint => {
+    const { objective, metrics: extra } = workload.evaluate(replicaOf(layout.spec.dataCenters[0]!));
+    const point: MetricsPoint = {
+      virtualTimeS: engine.now / 1000,
+      iteration: metrics.slowest(),
+      objective,
+      metrics: extra,
+      wanBytes: network.stats.wanBytes,
+      costUsd: network.stats.costUsd,
+      blockedS: metrics.blockedS(),
+    };
+    series.push(point);
+    record({ type: "evaluation", iteration: point.iteration, objective });
+    options.onMetrics?.(point);
+    options.onProgress?.({ virtualTimeS: point.virtualTimeS, iteration: point.iteration, maxIterations: stop.maxIterations, objective });
+    if (stop.targetObjective !== null && !reachedTarget && reaches(workload.direction, objective, stop.targetObjective)) {
+      reachedTarget = true;
+      timeToTargetS = point.virtualTimeS;
+      engine.at(engine.now, () => stopAll("target"));
+    }
+    return point;
+  };
+
+  const allWorkersDone = (): boolean => layout.workers.every((w) => done.has(w));
+
+  const stopAll = (reason: string): void => {
+    if (stopping || allWorkersDone()) return;
+    stopping = true;
+    stoppedBy = reason;
+    for (const w of layout.workers) input(w, { kind: "stop" });
+    const drainCapS = options.drainCapS ?? DEFAULT_DRAIN_CAP_S;
+    engine.at(engine.now + drainCapS * 1000, () => {
+      halted = true;
+    });
+  };
+
+  const input = (node: NodeId, inp: Input): void => {
+    if ((crashed.get(node) ?? 0) > 0) {
+      let list = waiting.get(node);
+      if (list === undefined) waiting.set(node, (list = []));
+      list.push(inp);
+      return;
+    }
+    step(node, inp);
+  };
+
+  const step = (node: NodeId, inp: Input): void => {
+    const role: Role = roles.get(node)!;
+    const effects = role.step(inp, engine.now);
+    if (checkInvariants) role.invariants();
+    lastStepMs = engine.now;
+    for (const e of effects) {
+      switch (e.kind) {
+        case "send": {
+          if (!roles.has(e.to)) throw new Error(`${node} sent ${e.msg.kind} to unknown node ${e.to}`);
+          let size = sizeCache.get(e.msg);
+          if (size === undefined) sizeCache.set(e.msg, (size = encodedSize(e.msg)));
+          network.send(node, e.to, e.channel, e.msg, size);
+          break;
+        }
+        case "compute": {
+          const program = programs.get(node)!;
+          const result = program.step(e.clock, e.rows, e.values);
+          const clock = e.clock;
+          engine.after(compute.durationMs(node, result.samples, alias(node)), () =>
+            input(node, { kind: "computed", clock, rows: result.rows, deltas: result.deltas, samples: result.samples }),
+          );
+          break;
+        }
+        case "trace":
+          record(e.event);
+          if (metrics.observe(e.event)) onWorkerClock();
+          break;
+        case "done":
+          done.add(node);
+          if (layout.workers.includes(node)) workerDoneMs.set(node, engine.now);
+          break;
+      }
+    }
+    const deadline = role.nextDeadlineMs();
+    if (deadline !== null && armed.get(node) !== deadline) {
+      armed.set(node, deadline);
+      engine.at(Math.max(deadline, engine.now), () => {
+        if (armed.get(node) !== deadline) return;
+        armed.delete(node);
+        input(node, { kind: "timer" });
+      });
+    }
+  };
+
+  const onWorkerClock = (): void => {
+    const slowest = metrics.slowest();
+    let fastest = 0;
+    for (const w of layout.workers) fastest = Math.max(fastest, metrics.clockOf(w));
+    maxClockSpread = Math.max(maxClockSpread, fastest - slowest);
+    if (slowest >= nextEvalAt) {
+      nextEvalAt = (Math.floor(slowest / stop.evalEvery) + 1) * stop.evalEvery;
+      evaluate();
+    }
+  };
+
+  function onDelivered(env: Envelope<Message>): void {
+    const msg = env.payload;
+    const clock = "clock" in msg ? msg.clock : null;
+    record({ type: "deliver", from: env.from, to: env.to, channel: env.channel, kind: msg.kind, clock, last: msg.kind === "push" && msg.last, sizeBytes: env.sizeBytes });
+    if (msg.kind === "push") {
+      for (let i = 0; i < msg.rows.length; i++) {
+        const base = msg.rows[i]! * cols;
+        for (let k = 0; k < cols; k++) {
+          const d = msg.deltas[i * cols + k]!;
+          pushed[base + k]! += d;
+          magnitude[base + k]! += Math.abs(d);
+        }
+      }
+    }
+    input(env.to, { kind: "message", from: env.from, msg });
+  }
+
+  // Faults.
+  const resolveNode = (name: string): NodeId | null => {
+    if (scenario.sync.model === "lan") {
+      for (const [lan, original] of aliasOf) if (original === name) return lan;
+      return null;
+    }
+    return roles.has(name) ? name : null;
+  };
+  const faultRng = root.child("faults:random");
+  const actions = planFaults(scenario, { dataCenters: scenario.sync.model === "lan" ? [] : dcs, resolveNode, nodes: layout.nodes }, faultRng);
+  const losses = new LossComposer();
+  for (const a of actions) {
+    engine.at(a.atMs, () => {
+      switch (a.kind) {
+        case "cut":
+          network.partition(a.source, a.target, a.cut);
+          break;
+        case "bandwidth":
+          network.scaleBandwidth(a.source, a.target, a.factor, a.undo);
+          break;
+        case "lossy":
+          network.setLossy(a.source, a.target, losses.update(a.source, a.target, a.spec, a.on));
+          break;
+        case "slow":
+          compute.slowDown(a.node, a.factor, a.undo);
+          break;
+        case "crash":
+          crashes++;
+          crashed.set(a.node, (crashed.get(a.node) ?? 0) + 1);
+          record({ type: "crash", node: a.node });
+          break;
+        case "restart": {
+          const n = (crashed.get(a.node) ?? 0) - 1;
+          crashed.set(a.node, Math.max(0, n));
+          record({ type: "restart", node: a.node });
+          if (n <= 0) {
+            const list = waiting.get(a.node) ?? [];
+            waiting.delete(a.node);
+            for (const inp of list) input(a.node, inp);
+          }
+          break;
+        }
+      }
+    });
+  }
+  if (stop.maxVirtualTimeS !== null) engine.at(stop.maxVirtualTimeS * 1000, () => stopAll("max-virtual-time"));
+
+  // Start every role at t = 0, then run in slices, yielding to the host between them so progress
+  // bars can draw. The slicing does not change the order of events.
+  for (const id of roles.keys()) input(id, { kind: "start" });
+  const maxEvents = options.maxEvents ?? 500_000_000;
+  while (!halted && engine.queue.size > 0 && engine.events < maxEvents) {
+    engine.run(Infinity, () => halted, Math.min(SLICE_EVENTS, maxEvents - engine.events));
+    if (!halted && engine.queue.size > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  if (stoppedBy === null) stoppedBy = engine.events >= maxEvents ? "max-events" : allWorkersDone() ? (stop.maxIterations !== null ? "max-iterations" : "finished") : "stalled";
+  else if (halted) stoppedBy = `${stoppedBy} (drain cap)`;
+
+  // The final evaluation, at the time of the last step.
+  engine.now = lastStepMs;
+  const final = evaluate();
+
+  const unfinishedShards = layout.shards.filter((s) => !done.has(s.id)).map((s) => s.id);
+  const inFlight = network.pendingInOrderBuffers + [...waiting.values()].reduce((n, l) => n + l.length, 0);
+  const drained = allWorkersDone() && unfinishedShards.length === 0 && inFlight === 0 && engine.queue.size === 0;
+  const checks: Record<string, string | null> = { ...checkers.verdicts() };
+  if (!drained) {
+    checks["conservation"] = `run did not drain: ${unfinishedShards.length} shard(s) unfinished${unfinishedShards.length > 0 ? ` (${unfinishedShards.slice(0, 3).join(", ")})` : ""}, ${inFlight} message(s) held, ${layout.workers.filter((w) => !done.has(w)).length} worker(s) running`;
+  } else {
+    const replicaDcs = layout.spec.placement === "global" ? [layout.spec.dataCenters[0]!] : layout.spec.dataCenters;
+    checks["conservation"] = checkConservation(replicaDcs.map((dc) => ({ dataCenter: dc, values: replicaOf(dc) })), initial, pushed, magnitude);
+  }
+  const remoteErrors = [...roles.values()].flatMap((r) => r.remoteErrors);
+  checks["no-remote-errors"] = remoteErrors.length === 0 ? null : `${remoteErrors.length} remote error(s), first: ${remoteErrors[0]!.message}`;
+
+  const summary: RunSummary = {
+    name: scenario.name,
+    seed: scenario.seed,
+    sync: scenario.sync.model,
+    workload: workload.kind,
+    topology: topology.preset ?? `${dcs.length} data centers`,
+    virtualTimeS: final.virtualTimeS,
+    iterations: final.iteration,
+    objective: final.objective,
+    objectiveName: workload.objectiveName,
+    targetObjective: stop.targetObjective,
+    reachedTarget,
+    timeToTargetS,
+    wanBytes: network.stats.wanBytes,
+    costUsd: network.stats.costUsd,
+    blockedS: metrics.blockedS(),
+    traceHash: hash.digest(),
+    wanBytesByLink: Object.fromEntries(network.wanBytesByLink),
+    events: engine.events,
+    stoppedBy,
+    checks,
+    wallTimeS: (performance.now() - wallStart) / 1000,
+  };
+  const stats: SimulationStats = {
+    ...network.stats,
+    remoteErrors: remoteErrors.length,
+    crashes,
+    reads: metrics.reads,
+    drained,
+    maxClockSpread,
+    workerClocks: Object.fromEntries(layout.workers.map((w) => [w, metrics.clockOf(w)])),
+    workerDoneS: Object.fromEntries(layout.workers.map((w) => [w, workerDoneMs.has(w) ? workerDoneMs.get(w)! / 1000 : null])),
+  };
+  return { summary, series, trace, stats };
+}
