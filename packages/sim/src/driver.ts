@@ -249,6 +249,9 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   };
 
   const allWorkersDone = (): boolean => layout.workers.every((w) => done.has(w));
+  const waitingInputs = (): number => [...waiting.values()].reduce((n, l) => n + l.length, 0);
+  /** Every worker and shard finished and nothing is in flight or waiting for a crashed node. */
+  const settled = (): boolean => allWorkersDone() && layout.shards.every((s) => done.has(s.id)) && network.outstanding === 0 && waitingInputs() === 0;
 
   const stopAll = (reason: string): void => {
     if (stopping || allWorkersDone()) return;
@@ -257,7 +260,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
     for (const w of layout.workers) input(w, { kind: "stop" });
     const drainCapS = options.drainCapS ?? DEFAULT_DRAIN_CAP_S;
     engine.at(engine.now + drainCapS * 1000, () => {
-      halted = true;
+      halted = !settled();
     });
   };
 
@@ -406,8 +409,8 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   const final = evaluate();
 
   const unfinishedShards = layout.shards.filter((s) => !done.has(s.id)).map((s) => s.id);
-  const inFlight = network.pendingInOrderBuffers + [...waiting.values()].reduce((n, l) => n + l.length, 0);
-  const drained = allWorkersDone() && unfinishedShards.length === 0 && inFlight === 0 && engine.queue.size === 0;
+  const inFlight = network.outstanding + waitingInputs();
+  const drained = settled();
   const checks: Record<string, string | null> = { ...checkers.verdicts() };
   if (!drained) {
     checks["conservation"] = `run did not drain: ${unfinishedShards.length} shard(s) unfinished${unfinishedShards.length > 0 ? ` (${unfinishedShards.slice(0, 3).join(", ")})` : ""}, ${inFlight} message(s) held, ${layout.workers.filter((w) => !done.has(w)).length} worker(s) running`;

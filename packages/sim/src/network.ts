@@ -73,6 +73,8 @@ export interface NetworkStats {
   reorderedHeld: number;
   /** Messages that arrived at a partitioned link's far end and waited for it to heal. */
   partitionHeld: number;
+  /** Messages delivered to their target (exactly once each). */
+  delivered: number;
 }
 
 /** Mbps to bytes per virtual millisecond. */
@@ -171,7 +173,7 @@ interface Connection<P> {
 }
 
 export class Network<P> {
-  readonly stats: NetworkStats = { messages: 0, wanBytes: 0, lanBytes: 0, costUsd: 0, retransmits: 0, retransmittedBytes: 0, duplicatesDropped: 0, reorderedHeld: 0, partitionHeld: 0 };
+  readonly stats: NetworkStats = { messages: 0, wanBytes: 0, lanBytes: 0, costUsd: 0, retransmits: 0, retransmittedBytes: 0, duplicatesDropped: 0, reorderedHeld: 0, partitionHeld: 0, delivered: 0 };
   /** WAN bytes per directed link, "source->target", in first-use order. */
   readonly wanBytesByLink = new Map<string, number>();
   private readonly wanLinks = new Map<string, Link<P>>();
@@ -311,12 +313,14 @@ export class Network<P> {
       conn.buffer.set(env.seq, env);
       return;
     }
-    this.deliver(env);
     conn.expected++;
+    this.stats.delivered++;
+    this.deliver(env);
     for (let next = conn.buffer.get(conn.expected); next !== undefined; next = conn.buffer.get(conn.expected)) {
       conn.buffer.delete(conn.expected);
-      this.deliver(next);
       conn.expected++;
+      this.stats.delivered++;
+      this.deliver(next);
     }
   }
 
@@ -352,10 +356,8 @@ export class Network<P> {
     this.wanLink(source, target).lossy = lossy;
   }
 
-  /** Connections with messages still waiting in a reorder buffer, for end-of-run checks. */
-  get pendingInOrderBuffers(): number {
-    let n = 0;
-    for (const c of this.connections.values()) n += c.buffer.size;
-    return n;
+  /** Messages sent but not yet delivered (on the wire, held by a partition, or in a reorder buffer). */
+  get outstanding(): number {
+    return this.stats.messages - this.stats.delivered;
   }
 }
