@@ -42,6 +42,19 @@ export interface ShardSync {
   readonly asp: AspConfig | null;
 }
 
+/** A shard's state for checkpoints (see ShardRole.snapshot). */
+export interface ShardSnapshot {
+  readonly replica: Float32Array;
+  readonly clientClock: ReadonlyMap<NodeId, number>;
+  readonly clientDone: ReadonlySet<NodeId>;
+  readonly localClock: number;
+  readonly pending: readonly unknown[];
+  readonly filter: object | null;
+  readonly mirrorClock: object | null;
+  readonly barriers: object;
+  readonly flushed: boolean;
+}
+
 interface PendingRead {
   readonly worker: NodeId;
   readonly msg: ReadRequest;
@@ -116,6 +129,40 @@ export class ShardRole implements Role {
 
   get pendingReads(): number {
     return this.pending.length;
+  }
+
+  /**
+   * The shard's mutable state as plain data (maps, sets, typed arrays; a deep copy), for the
+   * runtime's checkpoints. `restore` puts it back into a shard built with the same layout and sync.
+   */
+  snapshot(): ShardSnapshot {
+    return structuredClone({
+      replica: this.replica,
+      clientClock: this.clientClock,
+      clientDone: this.clientDone,
+      localClock: this.localClockNow,
+      pending: this.pending,
+      filter: this.filter ? { ...this.filter } : null,
+      mirrorClock: this.mirrorClock ? { ...this.mirrorClock } : null,
+      barriers: { ...this.barriers },
+      flushed: this.flushed,
+    });
+  }
+
+  restore(snapshot: ShardSnapshot): void {
+    const s = structuredClone(snapshot);
+    invariant(s.replica.length === this.replica.length, () => `${this.id}: snapshot of ${s.replica.length} values, expected ${this.replica.length}`);
+    this.replica.set(s.replica);
+    this.clientClock.clear();
+    for (const [w, c] of s.clientClock) this.clientClock.set(w, c);
+    this.clientDone.clear();
+    for (const w of s.clientDone) this.clientDone.add(w);
+    this.localClockNow = s.localClock;
+    this.pending = s.pending as PendingRead[];
+    if (this.filter && s.filter) Object.assign(this.filter, s.filter);
+    if (this.mirrorClock && s.mirrorClock) Object.assign(this.mirrorClock, s.mirrorClock);
+    Object.assign(this.barriers, s.barriers);
+    this.flushed = s.flushed;
   }
 
   step(input: Input, nowMs: number): Effect[] {

@@ -121,6 +121,8 @@ export class Transport {
   /** Frames held by WAN emulation, in release order per channel. */
   private readonly held: { at: number; pc: PeerChannel; conn: Conn; bytes: Uint8Array }[] = [];
   private closed = false;
+  /** Output commit: while set, frames wait here instead of going out. */
+  private gated: { pc: PeerChannel; frames: readonly LinkFrame<Uint8Array>[] }[] | null = null;
   private readonly origin = performance.now();
   private readonly serverSockets = new Set<UwsSocket<ServerSocketData>>();
 
@@ -193,6 +195,18 @@ export class Transport {
       const pc = this.channels.get(key);
       if (pc) this.write(pc, pc.link.step({ kind: "commit", through: snap.delivered }, now).frames);
     }
+    this.arm();
+  }
+
+  /** Holds every outgoing frame until `ungate` (a checkpoint covering them is being written). */
+  gate(): void {
+    this.gated ??= [];
+  }
+
+  ungate(): void {
+    const gated = this.gated ?? [];
+    this.gated = null;
+    for (const { pc, frames } of gated) this.write(pc, frames);
     this.arm();
   }
 
@@ -373,6 +387,10 @@ export class Transport {
   }
 
   private write(pc: PeerChannel, frames: readonly LinkFrame<Uint8Array>[]): void {
+    if (this.gated) {
+      if (frames.length > 0) this.gated.push({ pc, frames });
+      return;
+    }
     const conn = pc.conn;
     if (!conn || frames.length === 0) return;
     const now = this.nowMs();

@@ -1,0 +1,53 @@
+/**
+ * Shard checkpoints on disk: the role's state and its links' state, written atomically (a temp
+ * file, fsync, rename over the old one, fsync of the directory), so a crash at any moment leaves
+ * either the previous checkpoint or the new one, never a torn file.
+ */
+import { mkdirSync, readFileSync } from "node:fs";
+import { open, rename } from "node:fs/promises";
+import { join } from "node:path";
+import { deserialize, serialize } from "node:v8";
+import type { LinkSnapshot, ShardSnapshot } from "@gaia/core";
+
+export interface ShardCheckpoint {
+  readonly node: string;
+  readonly shard: ShardSnapshot;
+  /** Link state by `${peer}|${channel}`. */
+  readonly links: Readonly<Record<string, LinkSnapshot<Uint8Array>>>;
+}
+
+const fileOf = (dir: string, node: string): string => join(dir, `${node.replace(/[^A-Za-z0-9._-]/g, "_")}.ckpt`);
+
+export async function writeCheckpoint(dir: string, checkpoint: ShardCheckpoint): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  const target = fileOf(dir, checkpoint.node);
+  const temp = `${target}.tmp`;
+  const file = await open(temp, "w");
+  try {
+    await file.writeFile(serialize(checkpoint));
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(temp, target);
+  const directory = await open(dir, "r");
+  try {
+    await directory.sync();
+  } finally {
+    await directory.close();
+  }
+}
+
+/** The node's last checkpoint, or null when it has none. A corrupt file is an error. */
+export function readCheckpoint(dir: string, node: string): ShardCheckpoint | null {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(fileOf(dir, node));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw error;
+  }
+  const value = deserialize(bytes) as ShardCheckpoint;
+  if (value?.node !== node) throw new Error(`checkpoint ${fileOf(dir, node)} is not ${node}'s`);
+  return value;
+}

@@ -1,0 +1,385 @@
+/**
+ * `gaia launch`: every node of a cluster file as a local child process. The launcher collects the
+ * nodes' JSON-line reports, evaluates the objective on the evaluation data center's replica each
+ * `evalEvery` clocks, tells the workers to stop when the stop condition is met, waits until every
+ * role is done and every frame acknowledged, collects the final replicas (and checks they agree),
+ * and returns the same RunResult `gaia simulate` does, so the same writers report it.
+ *
+ * Wall-clock seconds stand where the simulator has virtual seconds (`virtualTimeS`).
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { dataCenterOf, reaches, type NodeId, type Workload } from "@gaia/core";
+import { createCheckers, TraceHash, type MetricsPoint, type Progress, type RunResult, type RunSummary, type SimTraceEvent } from "@gaia/sim";
+import { createWorkload } from "@gaia/workloads";
+import { resolveAddresses, type ClusterConfig } from "./cluster.js";
+import { decodeFloats, type BlockedMs, type NodeReport } from "./node.js";
+import { planOf, type RunPlan } from "./plan.js";
+
+export interface LaunchOptions {
+  /** Record trace events from every node and run the simulator's checkers on them. */
+  readonly trace?: boolean;
+  readonly onProgress?: (p: Progress & { readonly wallS: number }) => void;
+  /** A line of a node's stderr (for logs). */
+  readonly onLog?: (node: NodeId, line: string) => void;
+  /** Give up after this many wall seconds (default: stop.maxVirtualTime + 60 s, or 600 s). */
+  readonly timeoutS?: number;
+  /** Replicas agree when every element differs by at most this (relative to its magnitude). */
+  readonly agreementTolerance?: number;
+}
+
+export interface LaunchResult extends RunResult {
+  /** Every node's trace, merged in arrival order (when `trace`). */
+  readonly trace: readonly SimTraceEvent[] | null;
+  /** Each shard's final replica of its rows. */
+  readonly finalValues: ReadonlyMap<NodeId, Float32Array>;
+  /** Largest difference between two data centers' copies of the same element. */
+  readonly replicaSpread: number;
+  /** Counters each node reported last. */
+  readonly counters: ReadonlyMap<NodeId, Record<string, number>>;
+}
+
+interface Child {
+  readonly id: NodeId;
+  process: ChildProcessWithoutNullStreams;
+  /** Exits the launcher asked for (kill in tests, exit at the end). */
+  expectedExit: boolean;
+  ready: boolean;
+  state: Extract<NodeReport, { ev: "state" }> | null;
+  final: Extract<NodeReport, { ev: "final" }> | null;
+  exited: boolean;
+}
+
+const here = fileURLToPath(import.meta.url);
+const fromSource = here.endsWith(".ts");
+const nodeEntry = fileURLToPath(new URL(`./bin/node.${fromSource ? "ts" : "js"}`, import.meta.url));
+const nodeArgs = fromSource ? ["--conditions=source", "--import", "tsx"] : [];
+
+/** A running launch: its result, and handles for fault tests (kill, restart, cut links). */
+export class Launch {
+  readonly result: Promise<LaunchResult>;
+  readonly plan: RunPlan;
+  private readonly children = new Map<NodeId, Child>();
+  private readonly startedMs = Date.now();
+  private workload!: Workload;
+  private readonly series: MetricsPoint[] = [];
+  private readonly pendingEval = new Map<number, Map<NodeId, Float32Array>>();
+  private readonly workerClocks = new Map<NodeId, number>();
+  private readonly wanByNode = new Map<NodeId, Record<string, number>>();
+  private readonly blockedByNode = new Map<NodeId, BlockedMs>();
+  private readonly counters = new Map<NodeId, Record<string, number>>();
+  private readonly trace: SimTraceEvent[] | null;
+  private readonly checkers: ReturnType<typeof createCheckers>;
+  private readonly hash = new TraceHash();
+  private stopping: string | null = null;
+  private timeToTargetS: number | null = null;
+  private lastEvaluated = -1;
+  private settleTimer: NodeJS.Timeout | null = null;
+  private finished = false;
+  private resolve!: (r: LaunchResult) => void;
+  private reject!: (e: Error) => void;
+
+  constructor(
+    readonly cluster: ClusterConfig,
+    workload: Workload,
+    readonly options: LaunchOptions = {},
+  ) {
+    this.workload = workload;
+    this.plan = planOf(cluster.scenario, workload);
+    const { layout, sync } = this.plan;
+    this.trace = options.trace ? [] : null;
+    this.checkers = createCheckers({
+      clients: new Map(layout.shards.map((s) => [s.id, s.clients])),
+      mirrorSources: new Map(layout.shards.map((s) => [s.id, sync.asp ? s.mirrors.map(dataCenterOf) : []])),
+      staleness: sync.staleness,
+      mirrorClockBound: sync.asp?.mirrorClockBound ?? null,
+    });
+    this.result = new Promise<LaunchResult>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    // Addresses are checked before anything is spawned.
+    resolveAddresses(cluster, layout.nodes);
+    for (const id of layout.nodes) this.spawn(id, false);
+    const s = cluster.scenario.stop;
+    const timeoutS = options.timeoutS ?? (s.maxVirtualTimeS !== null ? s.maxVirtualTimeS + 60 : 600);
+    const deadline = setTimeout(() => this.fail(new Error(`the run did not finish within ${timeoutS} s`)), timeoutS * 1000);
+    const wallLimit = s.maxVirtualTimeS !== null ? setTimeout(() => this.stopWorkers("max-virtual-time"), s.maxVirtualTimeS * 1000) : null;
+    void this.result.finally(() => {
+      clearTimeout(deadline);
+      if (wallLimit) clearTimeout(wallLimit);
+    }).catch(() => undefined);
+  }
+
+  get wallS(): number {
+    return (Date.now() - this.startedMs) / 1000;
+  }
+
+  /** Kills a node (SIGKILL by default), as a crash would. */
+  kill(id: NodeId, signal: NodeJS.Signals = "SIGKILL"): void {
+    const child = this.children.get(id);
+    if (!child || child.exited) return;
+    child.expectedExit = true;
+    child.process.kill(signal);
+  }
+
+  /** Starts a killed node again; a shard restores its last checkpoint. */
+  restart(id: NodeId): void {
+    const child = this.children.get(id);
+    if (child && !child.exited) throw new Error(`${id} is still running`);
+    this.spawn(id, true);
+  }
+
+  /** Cuts every connection of a node; its links resend after the peers reconnect. */
+  cutLinks(id: NodeId): void {
+    this.command(id, "drop");
+  }
+
+  /** Ctrl-C: kill every child and fail the run. */
+  abort(reason = "interrupted"): void {
+    this.fail(new Error(reason));
+  }
+
+  private command(id: NodeId, line: string): void {
+    const child = this.children.get(id);
+    if (child && !child.exited && child.process.stdin.writable) child.process.stdin.write(`${line}\n`);
+  }
+
+  private spawn(id: NodeId, restore: boolean): void {
+    const args = [...nodeArgs, nodeEntry, "--cluster", this.cluster.file, "--node", id, "--epoch", String(this.startedMs)];
+    if (restore) args.push("--restore");
+    if (this.options.trace) args.push("--trace");
+    const proc = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "pipe"] });
+    const child: Child = { id, process: proc, expectedExit: false, ready: false, state: null, final: null, exited: false };
+    this.children.set(id, child);
+    createInterface({ input: proc.stdout }).on("line", (line) => {
+      if (this.children.get(id) !== child) return;
+      let report: NodeReport;
+      try {
+        report = JSON.parse(line) as NodeReport;
+      } catch {
+        this.options.onLog?.(id, line);
+        return;
+      }
+      try {
+        this.onReport(child, report);
+      } catch (error) {
+        this.fail(error instanceof Error ? error : new Error(String(error)));
+      }
+    });
+    createInterface({ input: proc.stderr }).on("line", (line) => this.options.onLog?.(id, line));
+    proc.stdin.on("error", () => undefined);
+    proc.on("exit", (code, signal) => {
+      child.exited = true;
+      if (this.finished || child.expectedExit) {
+        this.maybeDone();
+        return;
+      }
+      this.fail(new Error(`node ${id} exited unexpectedly (${signal ?? `code ${code}`})`));
+    });
+  }
+
+  private onReport(child: Child, r: NodeReport): void {
+    switch (r.ev) {
+      case "ready":
+        child.ready = true;
+        break;
+      case "error":
+        throw new Error(`node ${r.node}: ${r.message}`);
+      case "clock":
+        this.workerClocks.set(r.node, r.clock);
+        break;
+      case "values":
+        this.onValues(r.node, r.clock, decodeFloats(r.values));
+        break;
+      case "metrics":
+        this.wanByNode.set(r.node, r.wanBytesByLink);
+        this.blockedByNode.set(r.node, r.blockedMs);
+        this.counters.set(r.node, r.counters);
+        break;
+      case "trace": {
+        const event = r.event as unknown as SimTraceEvent;
+        this.trace?.push(event);
+        this.hash.event(event);
+        this.checkers.observe(event);
+        break;
+      }
+      case "state":
+        child.state = r;
+        this.maybeSettle();
+        break;
+      case "final":
+        child.final = r;
+        this.maybeDone();
+        break;
+    }
+  }
+
+  /** A shard of the evaluation replica reached `clock`: evaluate once all its shards have. */
+  private onValues(node: NodeId, clock: number, values: Float32Array): void {
+    if (clock <= this.lastEvaluated) return;
+    let parts = this.pendingEval.get(clock);
+    if (!parts) this.pendingEval.set(clock, (parts = new Map()));
+    parts.set(node, values);
+    const replica = this.plan.layout.replicaOf(this.plan.evalDataCenter);
+    if (parts.size < replica.length) return;
+    for (const c of [...this.pendingEval.keys()]) if (c <= clock) this.pendingEval.delete(c);
+    this.lastEvaluated = clock;
+    const table = this.assemble(replica.map((s) => parts.get(s.id)!));
+    const evaluation = this.workload.evaluate(table);
+    const point = this.point(clock, evaluation.objective, evaluation.metrics);
+    this.series.push(point);
+    this.options.onProgress?.({ virtualTimeS: point.virtualTimeS, iteration: clock, maxIterations: this.cluster.scenario.stop.maxIterations, objective: evaluation.objective, wallS: this.wallS });
+    const target = this.cluster.scenario.stop.targetObjective;
+    if (target !== null && this.timeToTargetS === null && reaches(this.workload.direction, evaluation.objective, target)) {
+      this.timeToTargetS = point.virtualTimeS;
+      this.stopWorkers("target");
+    }
+  }
+
+  private assemble(parts: readonly Float32Array[]): Float32Array {
+    const table = new Float32Array(this.workload.rows * this.workload.cols);
+    let offset = 0;
+    for (const p of parts) {
+      table.set(p, offset);
+      offset += p.length;
+    }
+    return table;
+  }
+
+  private point(iteration: number, objective: number, metrics: Readonly<Record<string, number>>): MetricsPoint {
+    const { wanBytes, costUsd, blockedS } = this.totals();
+    return { virtualTimeS: this.wallS, iteration, objective, metrics, wanBytes, costUsd, blockedS };
+  }
+
+  private totals(): { wanBytes: number; costUsd: number; blockedS: RunSummary["blockedS"]; byLink: Record<string, number> } {
+    const byLink: Record<string, number> = {};
+    for (const links of this.wanByNode.values()) for (const [link, bytes] of Object.entries(links)) byLink[link] = (byLink[link] ?? 0) + bytes;
+    let wanBytes = 0;
+    let costUsd = 0;
+    const prices = this.cluster.scenario.topology.egressUsdPerGb;
+    for (const [link, bytes] of Object.entries(byLink)) {
+      wanBytes += bytes;
+      costUsd += (bytes / 1e9) * (prices[link.split("->")[0]!] ?? 0);
+    }
+    const blocked = { ssp: 0, mirrorClock: 0, barrier: 0 };
+    for (const b of this.blockedByNode.values()) {
+      blocked.ssp += b.ssp / 1000;
+      blocked.mirrorClock += b.mirrorClock / 1000;
+      blocked.barrier += b.barrier / 1000;
+    }
+    return { wanBytes, costUsd, blockedS: blocked, byLink };
+  }
+
+  private stopWorkers(reason: string): void {
+    if (this.stopping) return;
+    this.stopping = reason;
+    for (const w of this.plan.layout.workers) this.command(w, "stop");
+  }
+
+  /** Done when every worker and shard says done and nothing is unacknowledged, twice in a row. */
+  private maybeSettle(): void {
+    if (this.finished) return;
+    const quiet = [...this.children.values()].every((c) => {
+      if (!c.state || c.exited) return false;
+      const needsDone = !this.plan.layout.hubs.some((h) => h.id === c.id);
+      return (!needsDone || c.state.done) && c.state.unacked === 0;
+    });
+    if (!quiet) {
+      if (this.settleTimer) clearTimeout(this.settleTimer);
+      this.settleTimer = null;
+      return;
+    }
+    if (this.settleTimer) return;
+    this.settleTimer = setTimeout(() => {
+      this.settleTimer = null;
+      const still = [...this.children.values()].every((c) => c.state && !c.exited && c.state.unacked === 0);
+      if (!still || this.finished) return;
+      this.finished = true;
+      for (const c of this.children.values()) {
+        c.expectedExit = true;
+        this.command(c.id, "exit");
+      }
+    }, 600);
+  }
+
+  private maybeDone(): void {
+    if (!this.finished) return;
+    const children = [...this.children.values()];
+    if (!children.every((c) => c.final !== null || c.exited)) return;
+    const missing = children.filter((c) => c.final === null && this.plan.layout.hasShard(c.id));
+    if (missing.length > 0) {
+      this.fail(new Error(`shards ${missing.map((c) => c.id).join(", ")} exited without their final replica`));
+      return;
+    }
+    this.resolve(this.summarize());
+  }
+
+  private summarize(): LaunchResult {
+    const { layout } = this.plan;
+    const finalValues = new Map<NodeId, Float32Array>();
+    for (const c of this.children.values()) if (c.final?.values) finalValues.set(c.id, decodeFloats(c.final.values));
+    // Replicas agree: every data center's copy of each shard's rows matches the evaluation one's.
+    let spread = 0;
+    const reference = new Map(layout.replicaOf(this.plan.evalDataCenter).map((s) => [s.index, finalValues.get(s.id)!]));
+    for (const s of layout.shards) {
+      const mine = finalValues.get(s.id)!;
+      const ref = layout.spec.placement === "global" ? mine : reference.get(s.index)!;
+      for (let i = 0; i < mine.length; i++) spread = Math.max(spread, Math.abs(mine[i]! - ref[i]!) / Math.max(1, Math.abs(ref[i]!)));
+    }
+    const tolerance = this.options.agreementTolerance ?? 1e-4;
+    const table = this.assemble(layout.replicaOf(this.plan.evalDataCenter).map((s) => finalValues.get(s.id)!));
+    const evaluation = this.workload.evaluate(table);
+    const iterations = Math.min(...layout.workers.map((w) => this.workerClocks.get(w) ?? 0));
+    if (this.series.length === 0 || this.series.at(-1)!.iteration !== iterations) this.series.push(this.point(iterations, evaluation.objective, evaluation.metrics));
+    const target = this.cluster.scenario.stop.targetObjective;
+    const reachedTarget = target !== null && reaches(this.workload.direction, evaluation.objective, target);
+    if (reachedTarget && this.timeToTargetS === null) this.timeToTargetS = this.wallS;
+    const { wanBytes, costUsd, blockedS, byLink } = this.totals();
+    const checks: Record<string, string | null> = this.trace ? { ...this.checkers.verdicts() } : {};
+    checks["replicas-agree"] = spread <= tolerance ? null : `data-center replicas differ by up to ${spread.toExponential(2)} (tolerance ${tolerance})`;
+    const scenario = this.cluster.scenario;
+    const summary: RunSummary = {
+      name: scenario.name,
+      seed: scenario.seed,
+      sync: scenario.sync.model,
+      workload: scenario.workload.kind,
+      topology: scenario.topology.preset ?? scenario.topology.dataCenters.join(","),
+      virtualTimeS: this.wallS,
+      iterations,
+      objective: evaluation.objective,
+      objectiveName: this.workload.objectiveName,
+      targetObjective: target,
+      reachedTarget,
+      timeToTargetS: this.timeToTargetS,
+      wanBytes,
+      costUsd,
+      blockedS,
+      traceHash: this.trace ? this.hash.digest() : "",
+      wanBytesByLink: byLink,
+      events: this.trace?.length ?? 0,
+      stoppedBy: this.stopping ?? "max-iterations",
+      checks,
+      wallTimeS: this.wallS,
+    };
+    return { summary, series: this.series, trace: this.trace, finalValues, replicaSpread: spread, counters: this.counters };
+  }
+
+  private fail(error: Error): void {
+    if (this.finished && error.message.includes("exited unexpectedly")) return;
+    this.finished = true;
+    for (const c of this.children.values()) {
+      c.expectedExit = true;
+      if (!c.exited) c.process.kill("SIGKILL");
+    }
+    this.reject(error);
+  }
+}
+
+/** Builds the workload (for evaluation) and starts every node. */
+export async function launchCluster(cluster: ClusterConfig, options: LaunchOptions = {}): Promise<Launch> {
+  const { scenario } = cluster;
+  const workload = await createWorkload(scenario.workload, { seed: scenario.seed, dataCenters: scenario.topology.dataCenters, workersPerDataCenter: scenario.topology.workersPerDataCenter });
+  return new Launch(cluster, workload, options);
+}

@@ -1,0 +1,364 @@
+/**
+ * One node of a real run: a worker, a shard or a hub, as its own process. It drives the SAME core
+ * role object the simulator drives: inputs come from sockets (messages, peer up/down) and real
+ * timers (`nextDeadlineMs`), effects go to sockets; a worker runs its program's step for each
+ * `compute` effect. It reports to its launcher (or a log) as JSON lines: worker clocks, replica
+ * values at evaluation points, metrics, trace events and its final state.
+ *
+ * A shard with checkpoints on keeps its state durable (checkpoint.ts): its links acknowledge only
+ * what a checkpoint covers, and messages it sends leave only after a checkpoint that covers them
+ * is on disk (output commit), so a shard killed at any moment restores, rejoins, and the peers'
+ * resends bring it up to date without losing or doubling any update.
+ */
+import { performance } from "node:perf_hooks";
+import {
+  createRole,
+  dataCenterOf,
+  ShardRole,
+  WorkerRole,
+  type Effect,
+  type Input,
+  type LinkSnapshot,
+  type Message,
+  type NodeId,
+  type Role,
+  type TraceEvent,
+  type Workload,
+  type WorkerProgram,
+} from "@gaia/core";
+import { createWorkload } from "@gaia/workloads";
+import { readCheckpoint, writeCheckpoint, type ShardCheckpoint } from "./checkpoint.js";
+import { resolveAddresses, type ClusterConfig } from "./cluster.js";
+import { Metrics } from "./metrics.js";
+import { peersOf, placementOf, planOf, wanSenders, workerRng, type RunPlan } from "./plan.js";
+import { bytesPerMsOf, LinkShaper } from "./shaper.js";
+import { Transport, type PeerAddress } from "./transport.js";
+
+/** What a node tells its launcher, one JSON object per line. */
+export type NodeReport =
+  | { readonly ev: "ready"; readonly node: NodeId; readonly port: number; readonly restored: boolean }
+  | { readonly ev: "clock"; readonly node: NodeId; readonly clock: number; readonly atMs: number }
+  | { readonly ev: "values"; readonly node: NodeId; readonly clock: number; readonly values: string; readonly atMs: number }
+  | { readonly ev: "metrics"; readonly node: NodeId; readonly wanBytesByLink: Record<string, number>; readonly blockedMs: BlockedMs; readonly counters: Record<string, number> }
+  | { readonly ev: "trace"; readonly node: NodeId; readonly event: TraceEvent & { readonly atMs: number } }
+  | { readonly ev: "state"; readonly node: NodeId; readonly done: boolean; readonly unacked: number; readonly clock: number | null }
+  | { readonly ev: "final"; readonly node: NodeId; readonly values: string | null; readonly clock: number | null }
+  | { readonly ev: "error"; readonly node: NodeId; readonly message: string };
+
+export interface BlockedMs {
+  ssp: number;
+  mirrorClock: number;
+  barrier: number;
+}
+
+export interface NodeOptions {
+  readonly cluster: ClusterConfig;
+  readonly node: NodeId;
+  readonly report: (r: NodeReport) => void;
+  /** Report every trace event (for checkers; verbose). */
+  readonly trace?: boolean;
+  /** Shards: keep checkpoints (default: on). */
+  readonly checkpoints?: boolean;
+  /** Restore from the checkpoint if one exists (a restart). */
+  readonly restore?: boolean;
+  /** Wall-clock epoch shared by the run (launcher's start), for `atMs` in reports. */
+  readonly epochMs?: number;
+  readonly metricsEveryMs?: number;
+}
+
+export const encodeFloats = (values: Float32Array): string => Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString("base64");
+export const decodeFloats = (text: string): Float32Array => {
+  const bytes = Buffer.from(text, "base64");
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return new Float32Array(copy.buffer);
+};
+
+export class NodeRuntime {
+  readonly metrics: Metrics;
+  private plan!: RunPlan;
+  private workload!: Workload;
+  private role!: Role;
+  private program: WorkerProgram | null = null;
+  private transport!: Transport;
+  private roleTimer: NodeJS.Timeout | null = null;
+  private roleTimerAt = Infinity;
+  private metricsTimer: NodeJS.Timeout | null = null;
+  private checkpointTimer: NodeJS.Timeout | null = null;
+  private done = false;
+  private closed = false;
+  private lastShardClock = -1;
+  private readonly blockedMs: BlockedMs = { ssp: 0, mirrorClock: 0, barrier: 0 };
+  private readonly wanBytes = new Map<string, number>();
+  private readonly epochMs: number;
+  /** Output commit: sends held until the next checkpoint is on disk. */
+  private held: { to: NodeId; msg: Message; channel: "data" | "control" }[] = [];
+  private checkpointing = false;
+  private checkpointWanted = false;
+  private readonly checkpointsOn: boolean;
+  private computeQueued = false;
+
+  constructor(readonly options: NodeOptions) {
+    this.metrics = new Metrics(options.node);
+    this.epochMs = options.epochMs ?? Date.now();
+    this.checkpointsOn = options.checkpoints ?? true;
+  }
+
+  private nowMs(): number {
+    return this.transport.nowMs();
+  }
+
+  private atMs(): number {
+    return Date.now() - this.epochMs;
+  }
+
+  get isShard(): boolean {
+    return this.role instanceof ShardRole;
+  }
+
+  async start(): Promise<void> {
+    const { cluster, node } = this.options;
+    const scenario = cluster.scenario;
+    this.workload = await createWorkload(scenario.workload, { seed: scenario.seed, dataCenters: scenario.topology.dataCenters, workersPerDataCenter: scenario.topology.workersPerDataCenter });
+    this.plan = planOf(scenario, this.workload);
+    const { layout } = this.plan;
+    if (!layout.nodes.includes(node)) throw new Error(`node ${node} is not in the layout of ${cluster.file} (nodes: ${layout.nodes.join(", ")})`);
+    const addresses = resolveAddresses(cluster, layout.nodes);
+    const peers = new Map<string, PeerAddress>(peersOf(this.plan, node).map((p) => [p, addresses.get(p)!]));
+
+    const programs = new Map<NodeId, WorkerProgram>();
+    if (layout.workers.includes(node)) {
+      const original = this.plan.aliasOf.get(node) ?? node;
+      this.program = this.workload.createWorker(placementOf(scenario, this.plan.aliasOf, node), workerRng(scenario.seed, original));
+      programs.set(node, this.program);
+    }
+    this.role = createRole(layout, node, { sync: this.plan.sync, initial: this.workload.initParams(), maxClock: this.plan.maxClock, programs });
+
+    const shard = this.role instanceof ShardRole;
+    const durable = shard && this.checkpointsOn;
+    let restoredLinks: Map<string, LinkSnapshot<Uint8Array>> | undefined;
+    let restored = false;
+    if (durable && this.options.restore) {
+      const checkpoint = readCheckpoint(cluster.checkpoint.dir, node);
+      if (checkpoint) {
+        (this.role as ShardRole).restore(checkpoint.shard);
+        restoredLinks = new Map(Object.entries(checkpoint.links));
+        restored = true;
+      }
+    }
+
+    const own = dataCenterOf(node);
+    const shapers = new Map<string, LinkShaper>();
+    const wan = cluster.wanEmulation;
+    const shaperFor = (peer: string): LinkShaper | null => {
+      const target = dataCenterOf(peer);
+      if (!wan.enabled || target === own) return null;
+      let s = shapers.get(target);
+      if (!s) {
+        const link = scenario.topology.links.find((l) => l.source === own && l.target === target);
+        if (!link) return null;
+        const share = wanSenders(this.plan, own, target);
+        s = new LinkShaper(bytesPerMsOf((link.bandwidthMbps * wan.bandwidthScale) / share), link.latencyMs * wan.latencyScale);
+        shapers.set(target, s);
+      }
+      return s;
+    };
+
+    const address = addresses.get(node)!;
+    this.transport = new Transport({
+      self: node,
+      secret: cluster.secret,
+      listenHost: cluster.listenHost ?? address.host,
+      port: address.port,
+      tls: cluster.tls ?? undefined,
+      peers,
+      link: { durableAcks: durable, heartbeatMs: 250, peerTimeoutMs: 2000, retransmitMs: 15_000, retransmitMaxMs: 60_000, ackDelayMs: 5 },
+      ...(restoredLinks ? { restore: restoredLinks } : {}),
+      shaperFor,
+      metrics: this.metrics,
+      onMessage: (from, msg) => this.deliver({ kind: "message", from, msg }),
+      onPeer: (peer, up) => this.deliver({ kind: "peer", peer, up }),
+      routes: { "/metrics": () => this.prometheus() },
+    });
+    const port = await this.transport.start();
+    if (durable) {
+      // The initial state is a checkpoint too: a shard killed before its first one restarts clean.
+      if (!restored) await this.checkpointNow();
+      this.checkpointTimer = setInterval(() => this.requestCheckpoint(), cluster.checkpoint.everyMs);
+    }
+    this.options.report({ ev: "ready", node, port, restored });
+    this.metricsTimer = setInterval(() => this.reportMetrics(), this.options.metricsEveryMs ?? 500);
+    this.deliver({ kind: "start" });
+  }
+
+  /** A worker finishes after its current clock (the launcher's stop condition was met). */
+  stop(): void {
+    if (this.role instanceof WorkerRole) this.deliver({ kind: "stop" });
+  }
+
+  /** Cuts every connection; the links resend once peers reconnect. */
+  dropConnections(): void {
+    this.transport.dropConnections();
+  }
+
+  /** The final report, then close everything. */
+  async finish(): Promise<void> {
+    if (this.isShard && this.checkpointsOn) await this.waitCheckpointIdle();
+    const shard = this.role instanceof ShardRole ? this.role : null;
+    this.reportMetrics();
+    this.options.report({
+      ev: "final",
+      node: this.options.node,
+      values: shard ? encodeFloats(shard.values()) : null,
+      clock: shard ? shard.localClock : this.role instanceof WorkerRole ? this.role.clock : null,
+    });
+    this.close();
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const t of [this.roleTimer, this.checkpointTimer, this.metricsTimer]) if (t) clearTimeout(t);
+    this.transport?.close();
+  }
+
+  private deliver(input: Input): void {
+    if (this.closed) return;
+    const effects = this.role.step(input, this.nowMs());
+    this.role.invariants();
+    this.apply(effects);
+    this.afterStep();
+  }
+
+  private apply(effects: readonly Effect[]): void {
+    for (const e of effects) {
+      switch (e.kind) {
+        case "send":
+          if (this.isShard && this.checkpointsOn) {
+            this.held.push({ to: e.to, msg: e.msg, channel: e.channel });
+            this.requestCheckpoint();
+          } else this.transport.send(e.to, e.msg, e.channel);
+          break;
+        case "compute":
+          this.compute(e.clock, e.rows, e.values);
+          break;
+        case "trace":
+          this.onTrace(e.event);
+          break;
+        case "done":
+          this.done = true;
+          break;
+      }
+    }
+  }
+
+  private compute(clock: number, rows: Uint32Array, values: Float32Array): void {
+    if (this.computeQueued) throw new Error(`${this.options.node}: a second compute while one runs`);
+    this.computeQueued = true;
+    // Off the current I/O callback, so sockets are served between steps.
+    setImmediate(() => {
+      this.computeQueued = false;
+      if (this.closed) return;
+      const started = performance.now();
+      const result = this.program!.step(clock, rows, values);
+      this.metrics.count("compute_ms_total", performance.now() - started);
+      this.deliver({ kind: "computed", clock, rows: result.rows, deltas: result.deltas, samples: result.samples });
+    });
+  }
+
+  private onTrace(event: TraceEvent): void {
+    if (event.type === "read-served" && event.blockedBy !== null) {
+      const key = event.blockedBy === "mirror-clock" ? "mirrorClock" : event.blockedBy;
+      this.blockedMs[key] += event.waitedMs;
+    }
+    if (event.type === "worker-clock") this.options.report({ ev: "clock", node: this.options.node, clock: event.clock, atMs: this.atMs() });
+    if (event.type === "remote-error") this.metrics.count("role_remote_errors_total", 1, { code: event.code });
+    if (this.options.trace) this.options.report({ ev: "trace", node: this.options.node, event: { ...event, atMs: this.atMs() } });
+  }
+
+  private afterStep(): void {
+    if (this.role instanceof ShardRole) {
+      const clock = this.role.localClock;
+      const evalEvery = this.options.cluster.scenario.stop.evalEvery;
+      const evaluated = this.plan.layout.replicaOf(this.plan.evalDataCenter).some((s) => s.id === this.role.id);
+      if (clock !== this.lastShardClock && evaluated && clock % evalEvery === 0) {
+        this.options.report({ ev: "values", node: this.options.node, clock, values: encodeFloats(this.role.values()), atMs: this.atMs() });
+      }
+      this.lastShardClock = clock;
+    }
+    const deadline = this.role.nextDeadlineMs();
+    if (deadline === null || deadline >= this.roleTimerAt) return;
+    if (this.roleTimer) clearTimeout(this.roleTimer);
+    this.roleTimerAt = deadline;
+    this.roleTimer = setTimeout(() => {
+      this.roleTimer = null;
+      this.roleTimerAt = Infinity;
+      this.deliver({ kind: "timer" });
+    }, Math.max(0, deadline - this.nowMs()));
+  }
+
+  private reportMetrics(): void {
+    if (!this.transport) return;
+    const own = dataCenterOf(this.options.node);
+    const byLink: Record<string, number> = {};
+    for (const [key, value] of Object.entries(this.metrics.toJSON())) {
+      const m = /^bytes_sent_total\{peer="(.*)"\}$/.exec(key);
+      if (!m) continue;
+      const target = dataCenterOf(m[1]!);
+      if (target !== own) byLink[`${own}->${target}`] = (byLink[`${own}->${target}`] ?? 0) + value;
+    }
+    for (const [link, bytes] of Object.entries(byLink)) this.wanBytes.set(link, bytes);
+    this.options.report({ ev: "metrics", node: this.options.node, wanBytesByLink: byLink, blockedMs: { ...this.blockedMs }, counters: this.metrics.toJSON() });
+    const clock = this.role instanceof ShardRole ? this.role.localClock : this.role instanceof WorkerRole ? this.role.clock : null;
+    this.options.report({ ev: "state", node: this.options.node, done: this.done, unacked: this.transport.unacked + this.held.length, clock });
+  }
+
+  private prometheus(): string {
+    if (this.role instanceof ShardRole) this.metrics.gauge("local_clock", this.role.localClock);
+    if (this.role instanceof WorkerRole) this.metrics.gauge("worker_clock", this.role.clock);
+    this.metrics.gauge("unacked_frames", this.transport.unacked);
+    return this.metrics.prometheus();
+  }
+
+  // ---- checkpoints (shards) ----
+
+  private requestCheckpoint(): void {
+    if (this.closed) return;
+    if (this.checkpointing) {
+      this.checkpointWanted = true;
+      return;
+    }
+    this.checkpointing = true;
+    setImmediate(() => void this.checkpointNow());
+  }
+
+  private async checkpointNow(): Promise<void> {
+    this.checkpointing = true;
+    try {
+      do {
+        this.checkpointWanted = false;
+        // Sends produced so far get their sequence numbers now, so the checkpoint holds them; their
+        // frames leave only once it is on disk.
+        this.transport.gate();
+        const release = this.held;
+        this.held = [];
+        for (const h of release) this.transport.send(h.to, h.msg, h.channel);
+        const shard = this.role as ShardRole;
+        const links = this.transport.snapshotLinks();
+        const checkpoint: ShardCheckpoint = { node: this.options.node, shard: shard.snapshot(), links: Object.fromEntries(links) };
+        const started = performance.now();
+        await writeCheckpoint(this.options.cluster.checkpoint.dir, checkpoint);
+        this.metrics.count("checkpoints_total");
+        this.metrics.count("checkpoint_ms_total", performance.now() - started);
+        if (this.closed) return;
+        this.transport.ungate();
+        this.transport.commit(links);
+      } while (this.checkpointWanted || this.held.length > 0);
+    } finally {
+      this.checkpointing = false;
+    }
+  }
+
+  private async waitCheckpointIdle(): Promise<void> {
+    while (this.checkpointing) await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Runs one node as a process: `gaia run --cluster FILE --node ID`, or a child of `gaia launch`.
+ *
+ * Launcher mode (`launcher: true`): reports go to stdout as JSON lines (NodeReport); commands come
+ * on stdin, one per line: `stop` (workers finish), `drop` (cut every connection, for fault tests),
+ * `exit` (final report, then exit). Standalone mode: reports go to stdout as JSON lines too, and
+ * the node exits on its own once its role is done, every frame it sent is acknowledged, and it has
+ * heard nothing for `lingerMs` (a shard keeps serving its mirrors' final flushes until then).
+ */
+import { createInterface } from "node:readline";
+import { loadCluster } from "./cluster.js";
+import { NodeRuntime, type NodeReport } from "./node.js";
+
+export interface RunNodeOptions {
+  readonly clusterFile: string;
+  readonly node: string;
+  readonly launcher: boolean;
+  readonly restore: boolean;
+  readonly trace: boolean;
+  readonly epochMs?: number;
+  readonly lingerMs?: number;
+  readonly write?: (line: string) => void;
+}
+
+/** Resolves with the exit code. */
+export async function runNode(options: RunNodeOptions): Promise<number> {
+  const cluster = loadCluster(options.clusterFile);
+  const write = options.write ?? ((line: string) => process.stdout.write(line + "\n"));
+  let last: NodeReport | null = null;
+  let quietSince = Date.now();
+  const runtime = new NodeRuntime({
+    cluster,
+    node: options.node,
+    restore: options.restore,
+    trace: options.trace,
+    ...(options.epochMs !== undefined ? { epochMs: options.epochMs } : {}),
+    report: (r) => {
+      if (r.ev !== "state" && r.ev !== "metrics") quietSince = Date.now();
+      if (r.ev === "state") last = r;
+      write(JSON.stringify(r));
+    },
+  });
+  await runtime.start();
+  return new Promise<number>((resolve) => {
+    const finish = (code: number): void => {
+      void runtime.finish().then(() => resolve(code));
+    };
+    if (options.launcher) {
+      const lines = createInterface({ input: process.stdin });
+      lines.on("line", (line) => {
+        const command = line.trim();
+        if (command === "stop") runtime.stop();
+        else if (command === "drop") runtime.dropConnections();
+        else if (command === "exit") {
+          lines.close();
+          finish(0);
+        }
+      });
+      // The launcher went away: nothing left to report to.
+      lines.on("close", () => finish(0));
+    } else {
+      const linger = options.lingerMs ?? 5000;
+      const timer = setInterval(() => {
+        const state = last as Extract<NodeReport, { ev: "state" }> | null;
+        if (state && state.done && state.unacked === 0 && Date.now() - quietSince > linger) {
+          clearInterval(timer);
+          finish(0);
+        }
+      }, 200);
+      const interrupt = (): void => {
+        clearInterval(timer);
+        runtime.close();
+        resolve(130);
+      };
+      process.once("SIGINT", interrupt);
+      process.once("SIGTERM", interrupt);
+    }
+  });
+}
