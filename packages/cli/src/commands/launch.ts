@@ -1,0 +1,86 @@
+import { Command, Flags } from "@oclif/core";
+import cliProgress from "cli-progress";
+import { join } from "node:path";
+import { ClusterError, launchCluster, loadCluster, type ClusterConfig, type Launch } from "@gaia/net";
+import { formatObjective, formatSummaryTable, writeRunOutputs } from "@gaia/sim";
+
+export default class LaunchCommand extends Command {
+  static override description = [
+    "Run every node of a cluster file as a local process over real sockets (uWebSockets.js).",
+    "",
+    "Spawns one process per worker, shard and hub, shows progress, stops the workers when the stop condition is met, and writes the same summary, metrics.jsonl, summary.json and report.html as `gaia simulate` (times are wall-clock seconds). Ctrl-C kills every node and exits 130. Exits 1 when the run fails or a check fails, 2 on a bad cluster file.",
+  ].join("\n");
+
+  static override examples = [
+    "<%= config.bin %> launch --cluster clusters/local-3dc.yaml",
+    "<%= config.bin %> launch --cluster clusters/local-3dc.yaml --json --out runs/local",
+  ];
+
+  static override flags = {
+    cluster: Flags.string({ description: "cluster file (YAML)", required: true }),
+    out: Flags.string({ description: "output directory [default: runs/<name>-<seed>-launch]" }),
+    json: Flags.boolean({ description: "print only the summary, as one JSON object, on stdout", default: false }),
+    trace: Flags.boolean({ description: "collect every node's trace and run the simulator's checkers on it", default: false }),
+    verbose: Flags.boolean({ char: "v", description: "print the nodes' logs on stderr", default: false }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(LaunchCommand);
+    const code = await launch(flags);
+    if (code !== 0) this.exit(code);
+  }
+}
+
+async function launch(flags: { cluster: string; out: string | undefined; json: boolean; trace: boolean; verbose: boolean }): Promise<number> {
+  let cluster: ClusterConfig;
+  try {
+    cluster = loadCluster(flags.cluster);
+  } catch (error) {
+    if (error instanceof ClusterError) {
+      process.stderr.write(`Error: invalid cluster file\n${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  const { scenario } = cluster;
+  const outDir = flags.out ?? join("runs", `${scenario.name}-${scenario.seed}-launch`);
+  const total = scenario.stop.maxIterations ?? 0;
+  const bar = !flags.json && process.stderr.isTTY && total > 0 ? new cliProgress.SingleBar({ stream: process.stderr, format: `${scenario.name} [{bar}] iteration {value}/{total} | wall {wall} s | objective {objective}`, hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic) : null;
+  bar?.start(total, 0, { wall: "0", objective: "-" });
+  let running: Launch | null = null;
+  const interrupt = (): void => running?.abort("interrupted (Ctrl-C)");
+  process.once("SIGINT", interrupt);
+  process.once("SIGTERM", interrupt);
+  try {
+    running = await launchCluster(cluster, {
+      trace: flags.trace,
+      onProgress: (p) => {
+        if (bar) bar.update(Math.min(total, p.iteration), { wall: p.wallS.toFixed(1), objective: p.objective === null ? "-" : formatObjective(p.objective) });
+        else if (!flags.json) process.stderr.write(`iteration ${p.iteration}  wall ${p.wallS.toFixed(1)} s  objective ${p.objective === null ? "-" : formatObjective(p.objective)}\n`);
+      },
+      onLog: (node, line) => {
+        if (flags.verbose) process.stderr.write(`[${node}] ${line}\n`);
+      },
+    });
+    const result = await running.result;
+    bar?.stop();
+    const paths = writeRunOutputs(outDir, result);
+    if (flags.json) process.stdout.write(`${JSON.stringify({ ...result.summary, outDir })}\n`);
+    else process.stdout.write(`${formatSummaryTable(result.summary)}\n\nwrote ${paths.metrics}, ${paths.summary}, ${paths.report}\n`);
+    const failed = Object.entries(result.summary.checks).filter(([, verdict]) => verdict !== null);
+    if (failed.length > 0) {
+      process.stderr.write(`Error: ${failed.length} check(s) failed: ${failed.map(([name, verdict]) => `${name}: ${verdict}`).join("; ")}\n`);
+      return 1;
+    }
+    return 0;
+  } catch (error) {
+    bar?.stop();
+    const message = (error as Error).message ?? String(error);
+    process.stderr.write(`Error: the launch failed: ${message}\n`);
+    if (process.env["DEBUG"]) process.stderr.write(`${(error as Error).stack ?? ""}\n`);
+    return message.startsWith("interrupted") ? 130 : 1;
+  } finally {
+    process.removeListener("SIGINT", interrupt);
+    process.removeListener("SIGTERM", interrupt);
+  }
+}
