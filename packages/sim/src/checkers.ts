@@ -19,7 +19,8 @@
  *   agrees, and equals the initial table plus the sum of every pushed delta.
  */
 import type { NodeId } from "@gaia/core";
-import type { SimTraceEvent } from "./trace.js";
+import type { TraceEvent } from "@gaia/core";
+import type { DriverEvent, SimTraceEvent } from "./trace.js";
 
 export interface CheckContext {
   /** Each shard's clients. */
@@ -33,7 +34,7 @@ export interface CheckContext {
 
 export interface Checker {
   readonly name: string;
-  observe(e: SimTraceEvent): void;
+  observe(e: Event, atMs: number): void;
   /** null when the property held so far, else the first violation. */
   verdict(): string | null;
 }
@@ -47,7 +48,7 @@ class ShardBooks {
     for (const [shard, clients] of ctx.clients) this.applied.set(shard, new Map(clients.map((w) => [w, 0])));
   }
 
-  observe(e: SimTraceEvent): void {
+  observe(e: Event): void {
     if (e.type !== "push-applied") return;
     const m = this.applied.get(e.shard);
     if (m !== undefined) m.set(e.worker, Math.max(m.get(e.worker) ?? 0, e.clock + 1));
@@ -80,7 +81,9 @@ class ShardBooks {
   }
 }
 
-const at = (e: SimTraceEvent): string => `at ${(e.atMs / 1000).toFixed(3)} s`;
+type Event = TraceEvent | DriverEvent;
+
+const at = (atMs: number): string => `at ${(atMs / 1000).toFixed(3)} s`;
 
 class StalenessChecker implements Checker {
   readonly name: string;
@@ -93,13 +96,13 @@ class StalenessChecker implements Checker {
     this.name = ctx.staleness === 0 ? "bsp-lockstep" : "ssp-bound";
   }
 
-  observe(e: SimTraceEvent): void {
+  observe(e: Event, atMs: number): void {
     if (this.violation !== null || e.type !== "read-served") return;
     const need = e.clock - this.ctx.staleness;
     for (const w of this.ctx.clients.get(e.shard) ?? []) {
       const applied = this.books.appliedOf(e.shard, w);
       if (applied < need && !this.books.finished(e.shard, w)) {
-        this.violation = `${at(e)}: ${e.shard} served ${e.worker}'s read for clock ${e.clock} with only ${applied} clocks of ${w} applied (staleness ${this.ctx.staleness} needs ${need})`;
+        this.violation = `${at(atMs)}: ${e.shard} served ${e.worker}'s read for clock ${e.clock} with only ${applied} clocks of ${w} applied (staleness ${this.ctx.staleness} needs ${need})`;
         return;
       }
     }
@@ -125,7 +128,7 @@ class MirrorClockChecker implements Checker {
     for (const [shard, sources] of ctx.mirrorSources) this.completed.set(shard, new Map(sources.map((s) => [s, 0])));
   }
 
-  observe(e: SimTraceEvent): void {
+  observe(e: Event, atMs: number): void {
     if (this.violation !== null) return;
     if (e.type === "mirror-applied") {
       if (e.clock === null) {
@@ -147,9 +150,9 @@ class MirrorClockChecker implements Checker {
     if (slowest === Infinity) return;
     const local = this.books.localClock(e.shard);
     if (local - slowest > this.bound) {
-      this.violation = `${at(e)}: ${e.shard} served a read at local clock ${local} while its slowest mirror had completed ${slowest} (DS = ${this.bound})`;
+      this.violation = `${at(atMs)}: ${e.shard} served a read at local clock ${local} while its slowest mirror had completed ${slowest} (DS = ${this.bound})`;
     } else if (e.mirrorClockMin !== null && e.localClock - e.mirrorClockMin > this.bound) {
-      this.violation = `${at(e)}: ${e.shard} reports local clock ${e.localClock} and mirror clock ${e.mirrorClockMin} at a read it served (DS = ${this.bound})`;
+      this.violation = `${at(atMs)}: ${e.shard} reports local clock ${e.localClock} and mirror clock ${e.mirrorClockMin} at a read it served (DS = ${this.bound})`;
     }
   }
 
@@ -164,7 +167,7 @@ class BarrierChecker implements Checker {
   /** shard -> open barriers. */
   private readonly open = new Map<NodeId, { source: string; clock: number; rows: ReadonlySet<number> }[]>();
 
-  observe(e: SimTraceEvent): void {
+  observe(e: Event, atMs: number): void {
     if (this.violation !== null) return;
     if (e.type === "barrier-received") {
       let list = this.open.get(e.shard);
@@ -182,7 +185,7 @@ class BarrierChecker implements Checker {
         if (e.requested === null) hit = b.rows.values().next().value ?? null;
         else for (const r of e.requested) if (b.rows.has(r)) { hit = r; break; }
         if (hit !== null) {
-          this.violation = `${at(e)}: ${e.shard} served ${e.worker} row ${hit}, blocked by the barrier of ${b.source} for clock ${b.clock}`;
+          this.violation = `${at(atMs)}: ${e.shard} served ${e.worker} row ${hit}, blocked by the barrier of ${b.source} for clock ${b.clock}`;
           return;
         }
       }
@@ -195,14 +198,22 @@ class BarrierChecker implements Checker {
 }
 
 /** The online checkers that apply to a run. */
-export function createCheckers(ctx: CheckContext): { observe(e: SimTraceEvent): void; verdicts(): Record<string, string | null> } {
+export interface CheckerSet {
+  /** Takes the next event of the trace (a stamped one, or an unstamped one with its time). */
+  observe(e: SimTraceEvent): void;
+  observe(e: Event, atMs: number): void;
+  verdicts(): Record<string, string | null>;
+}
+
+export function createCheckers(ctx: CheckContext): CheckerSet {
   const books = new ShardBooks(ctx);
   const checkers: Checker[] = [new StalenessChecker(ctx, books)];
   if (ctx.mirrorClockBound !== null) checkers.push(new MirrorClockChecker(ctx, books, ctx.mirrorClockBound), new BarrierChecker());
   return {
-    observe(e) {
+    observe(e: Event | SimTraceEvent, atMs?: number) {
+      const time = atMs ?? (e as SimTraceEvent).atMs;
       // The checkers read the books as they were before this event, then the books take it in.
-      for (const c of checkers) c.observe(e);
+      for (const c of checkers) c.observe(e, time);
       books.observe(e);
     },
     verdicts() {
@@ -214,7 +225,7 @@ export function createCheckers(ctx: CheckContext): { observe(e: SimTraceEvent): 
 /** Runs the trace checkers over a recorded trace. */
 export function checkTrace(trace: readonly SimTraceEvent[], ctx: CheckContext): Record<string, string | null> {
   const c = createCheckers(ctx);
-  for (const e of trace) c.observe(e);
+  for (const e of trace) c.observe(e, e.atMs);
   return c.verdicts();
 }
 

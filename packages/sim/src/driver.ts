@@ -213,10 +213,9 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   let maxClockSpread = 0;
 
   const record = (event: TraceEvent | DriverEvent): void => {
-    const stamped = { atMs: engine.now, ...event } as SimTraceEvent;
-    hash.event(stamped);
-    checkers.observe(stamped);
-    if (trace !== null) trace.push(stamped);
+    hash.event(event, engine.now);
+    checkers.observe(event, engine.now);
+    if (trace !== null) trace.push({ atMs: engine.now, ...event } as SimTraceEvent);
   };
 
   const replicaOf = (dc: string): Float32Array => {

@@ -59,6 +59,8 @@ export interface Envelope<P> {
   readonly sizeBytes: number;
   readonly seq: number;
   readonly sentMs: number;
+  /** The transport connection it travels on (internal bookkeeping). */
+  readonly connection: Connection<P>;
 }
 
 export interface NetworkStats {
@@ -166,7 +168,7 @@ export class Link<P> {
   }
 }
 
-interface Connection<P> {
+export interface Connection<P> {
   nextSeq: number;
   expected: number;
   readonly buffer: Map<number, Envelope<P>>;
@@ -178,7 +180,8 @@ export class Network<P> {
   readonly wanBytesByLink = new Map<string, number>();
   private readonly wanLinks = new Map<string, Link<P>>();
   private readonly lanLinks = new Map<NodeId, Link<P>>();
-  private readonly connections = new Map<string, Connection<P>>();
+  /** from -> to -> [data, control] connections. */
+  private readonly connections = new Map<NodeId, Map<NodeId, [Connection<P> | null, Connection<P> | null]>>();
   private readonly dataCenterSet: ReadonlySet<string>;
 
   /**
@@ -229,18 +232,19 @@ export class Network<P> {
   }
 
   private connection(from: NodeId, to: NodeId, channel: Channel): Connection<P> {
-    const key = `${from}|${to}|${channel}`;
-    let c = this.connections.get(key);
-    if (c === undefined) {
-      c = { nextSeq: 0, expected: 0, buffer: new Map() };
-      this.connections.set(key, c);
-    }
+    let targets = this.connections.get(from);
+    if (targets === undefined) this.connections.set(from, (targets = new Map()));
+    let pair = targets.get(to);
+    if (pair === undefined) targets.set(to, (pair = [null, null]));
+    const i = channel === "data" ? 0 : 1;
+    let c = pair[i];
+    if (c === null) pair[i] = c = { nextSeq: 0, expected: 0, buffer: new Map() };
     return c;
   }
 
   send(from: NodeId, to: NodeId, channel: Channel, payload: P, sizeBytes: number): Envelope<P> {
     const conn = this.connection(from, to, channel);
-    const env: Envelope<P> = { from, to, channel, payload, sizeBytes, seq: conn.nextSeq++, sentMs: this.engine.now };
+    const env: Envelope<P> = { from, to, channel, payload, sizeBytes, seq: conn.nextSeq++, sentMs: this.engine.now, connection: conn };
     this.stats.messages++;
     this.transmit(this.linkFor(from, to), env);
     return env;
@@ -303,7 +307,7 @@ export class Network<P> {
 
   /** The receiving transport: drop duplicates, buffer early arrivals, deliver in order. */
   private receive(env: Envelope<P>): void {
-    const conn = this.connection(env.from, env.to, env.channel);
+    const conn = env.connection;
     if (env.seq < conn.expected || conn.buffer.has(env.seq)) {
       this.stats.duplicatesDropped++;
       return;

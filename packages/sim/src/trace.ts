@@ -64,9 +64,16 @@ export class TraceHash {
     } else this.string(String(v));
   }
 
-  /** Mixes one event: its time and every field, in the order the event object lists them. */
-  event(e: SimTraceEvent): void {
-    for (const key in e) this.value((e as unknown as Record<string, unknown>)[key]);
+  /**
+   * Mixes one event: its time, then every other field in the order the event object lists them.
+   * Pass a stamped event alone, or an unstamped one with its time.
+   */
+  event(e: SimTraceEvent): void;
+  event(e: TraceEvent | DriverEvent, atMs: number): void;
+  event(e: TraceEvent | DriverEvent | SimTraceEvent, atMs?: number): void {
+    this.number(atMs ?? (e as SimTraceEvent).atMs);
+    const record = e as unknown as Record<string, unknown>;
+    for (const key in record) if (key !== "atMs") this.value(record[key]);
   }
 
   digest(): string {
