@@ -132,8 +132,8 @@ export class Launch {
   }
 
   /** Cuts every connection of a node; its links resend after the peers reconnect. */
-  cutLinks(id: NodeId): void {
-    this.command(id, "drop");
+  cutLinks(id: NodeId, forMs = 0): void {
+    this.command(id, forMs > 0 ? `cut ${forMs}` : "drop");
   }
 
   /** Ctrl-C: kill every child and fail the run. */
@@ -188,7 +188,8 @@ export class Launch {
       case "error":
         throw new Error(`node ${r.node}: ${r.message}`);
       case "clock":
-        this.workerClocks.set(r.node, r.clock);
+        // worker-clock names the clock just pushed; completed clocks are one more.
+        this.workerClocks.set(r.node, Math.max(this.workerClocks.get(r.node) ?? 0, r.clock + 1));
         break;
       case "values":
         this.onValues(r.node, r.clock, decodeFloats(r.values));

@@ -201,6 +201,11 @@ export class NodeRuntime {
     this.transport.dropConnections();
   }
 
+  /** Cuts every connection of this node for `ms` milliseconds. */
+  cutFor(ms: number): void {
+    this.transport.cutFor(ms);
+  }
+
   /** The final report, then close everything. */
   async finish(): Promise<void> {
     if (this.isShard && this.checkpointsOn) await this.waitCheckpointIdle();

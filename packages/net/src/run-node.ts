@@ -3,6 +3,7 @@
  *
  * Launcher mode (`launcher: true`): reports go to stdout as JSON lines (NodeReport); commands come
  * on stdin, one per line: `stop` (workers finish), `drop` (cut every connection, for fault tests),
+ * `cut MS` (cut every connection and refuse new ones for MS milliseconds),
  * `exit` (final report, then exit). Standalone mode: reports go to stdout as JSON lines too, and
  * the node exits on its own once its role is done, every frame it sent is acknowledged, and it has
  * heard nothing for `lingerMs` (a shard keeps serving its mirrors' final flushes until then).
@@ -51,6 +52,7 @@ export async function runNode(options: RunNodeOptions): Promise<number> {
         const command = line.trim();
         if (command === "stop") runtime.stop();
         else if (command === "drop") runtime.dropConnections();
+        else if (command.startsWith("cut ")) runtime.cutFor(Number(command.slice(4)) || 0);
         else if (command === "exit") {
           lines.close();
           finish(0);

@@ -121,6 +121,7 @@ export class Transport {
   /** Frames held by WAN emulation, in release order per channel. */
   private readonly held: { at: number; pc: PeerChannel; conn: Conn; bytes: Uint8Array }[] = [];
   private closed = false;
+  private cutUntil = -Infinity;
   /** Output commit: while set, frames wait here instead of going out. */
   private gated: { pc: PeerChannel; frames: readonly LinkFrame<Uint8Array>[] }[] | null = null;
   private readonly origin = performance.now();
@@ -217,6 +218,19 @@ export class Transport {
     return n;
   }
 
+  /**
+   * Cuts every connection for `ms` milliseconds: no dialing out, incoming connections refused.
+   * The links hold their frames and resend them once the connections are back.
+   */
+  cutFor(ms: number): void {
+    this.cutUntil = this.nowMs() + ms;
+    this.dropConnections();
+    setTimeout(() => {
+      if (this.closed) return;
+      for (const pc of this.channels.values()) if (this.options.self < pc.peer && !pc.dialing && !pc.retryTimer) this.dial(pc);
+    }, ms + 1);
+  }
+
   /** Cuts every connection (the links resend after the peers reconnect). For tests and faults. */
   dropConnections(): void {
     for (const pc of this.channels.values()) if (pc.conn) this.disconnect(pc, pc.conn);
@@ -239,7 +253,7 @@ export class Transport {
   // ---- dialing side ----
 
   private dial(pc: PeerChannel): void {
-    if (this.closed) return;
+    if (this.closed || this.nowMs() < this.cutUntil) return;
     const address = this.options.peers.get(pc.peer)!;
     const scheme = this.options.tls ? "wss" : "ws";
     const ws = new WebSocket(`${scheme}://${address.host}:${address.port}/`, { maxPayload: maxPayloadBytes, perMessageDeflate: false, rejectUnauthorized: false });
@@ -297,6 +311,11 @@ export class Transport {
     data.pc = null;
     data.conn = null;
     this.serverSockets.add(ws);
+    if (this.nowMs() < this.cutUntil) {
+      data.state = "closed";
+      ws.end(1013, "link cut");
+      return;
+    }
     ws.send(encodeFrame({ t: "challenge", node: this.options.self, nonce: data.nonce }), true);
   }
 

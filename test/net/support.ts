@@ -1,0 +1,56 @@
+// Helpers for the runtime tests: small cluster files on loopback, in a fresh temporary directory.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export interface ClusterShape {
+  readonly name: string;
+  readonly sync: "asp" | "bsp" | "ssp" | "lan";
+  readonly dataCenters: readonly string[];
+  readonly maxIterations: number;
+  readonly target?: number;
+  readonly evalEvery?: number;
+  readonly wan?: boolean;
+  readonly checkpointEveryMs?: number;
+  readonly ratings?: number;
+  readonly seed?: number;
+}
+
+/** Writes a cluster file (MF, one worker and one shard per data center) and returns its path. */
+export function writeCluster(shape: ClusterShape): string {
+  const dir = mkdtempSync(join(tmpdir(), `gaia-${shape.name}-`));
+  // A random port range per file, so test files running side by side do not collide.
+  const basePort = 20000 + Math.floor(Math.random() * 4000) * 10;
+  const text = `
+name: ${shape.name}
+seed: ${shape.seed ?? 11}
+secret: test-secret-${shape.name}
+host: 127.0.0.1
+basePort: ${basePort}
+wanEmulation: { enabled: ${shape.wan ?? true}, bandwidthScale: 1 }
+checkpoint: { dir: ${join(dir, "checkpoints")}, everyMs: ${shape.checkpointEveryMs ?? 500} }
+topology:
+  preset: ec2-11
+  dataCenters: [${shape.dataCenters.join(", ")}]
+  machinesPerDataCenter: 1
+  shardsPerDataCenter: 1
+workload:
+  kind: mf
+  users: 300
+  items: 100
+  ratings: ${shape.ratings ?? 8000}
+  rank: 6
+  batchSize: 300
+sync:
+  model: ${shape.sync}
+  significance: { threshold: 0.01, schedule: inverse-sqrt }
+  mirrorClockBound: 1
+stop:
+  maxIterations: ${shape.maxIterations}
+  evalEvery: ${shape.evalEvery ?? 5}
+${shape.target !== undefined ? `  target: { objective: ${shape.target} }` : ""}
+`;
+  const file = join(dir, `${shape.name}.yaml`);
+  writeFileSync(file, text);
+  return file;
+}
