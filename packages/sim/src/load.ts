@@ -219,8 +219,9 @@ function schemaIssues(data: unknown, issues: IssueList): void {
   const faultKindBranches = faultSchema["oneOf"] as readonly unknown[];
   const isFaultKindError = (e: ErrorObject): boolean => e.keyword === "oneOf" && e.parentSchema === faultSchema;
   const faultKindErrors = new Set(errors.filter(isFaultKindError).map((e) => e.instancePath));
+  const hidden = oneOfNoise(errors, faultSchema);
   for (const error of errors) {
-    if (error.keyword === "if") continue;
+    if (error.keyword === "if" || hidden.has(error)) continue;
     // The branches of "exactly one fault kind" each require one key; the oneOf error says it better.
     if (faultKindBranches.includes(error.parentSchema)) continue;
     const path = pointerToPath(error.instancePath);
@@ -259,7 +260,8 @@ function schemaIssues(data: unknown, issues: IssueList): void {
           const found = present.length === 0 ? "none" : present.join(", ");
           issues.add(path, `a fault needs exactly one of ${faultKinds.join(", ")} (found: ${found})`);
         } else {
-          issues.add(path, "does not match any allowed form");
+          const description = (error.parentSchema as { description?: unknown } | undefined)?.description;
+          issues.add(path, `${describe(value)} does not match any allowed form${typeof description === "string" ? ` (${description})` : ""}`);
         }
         break;
       case "minItems":
@@ -275,6 +277,33 @@ function schemaIssues(data: unknown, issues: IssueList): void {
         issues.add(path, `${error.message ?? "is invalid"}${value !== undefined && typeof value !== "object" ? `, not ${describe(value)}` : ""}`);
     }
   }
+}
+
+/**
+ * A failed `oneOf` reports every branch's errors. Keep only the errors of the branch that accepts the
+ * value's type (of several, the one with the fewest errors) and drop the oneOf's own; when no single
+ * branch stands out, keep only the oneOf error.
+ */
+function oneOfNoise(errors: readonly ErrorObject[], faultSchema: unknown): Set<ErrorObject> {
+  const hidden = new Set<ErrorObject>();
+  for (const oneOf of errors) {
+    if (oneOf.keyword !== "oneOf" || oneOf.parentSchema === faultSchema) continue;
+    const prefix = `${oneOf.schemaPath}/`;
+    const byBranch = new Map<string, ErrorObject[]>();
+    for (const error of errors) {
+      if (!error.schemaPath.startsWith(prefix)) continue;
+      const branch = error.schemaPath.slice(prefix.length).split("/")[0]!;
+      byBranch.set(branch, [...(byBranch.get(branch) ?? []), error]);
+    }
+    const typed = [...byBranch.values()].filter((list) => !list.some((e) => e.keyword === "type" && e.instancePath === oneOf.instancePath));
+    // Several branches take the type (two object forms): the one with the fewest complaints.
+    const fewest = Math.min(...typed.map((list) => list.length));
+    const closestBranches = typed.filter((list) => list.length === fewest);
+    const keep = closestBranches.length === 1 ? closestBranches[0]! : [];
+    for (const list of byBranch.values()) for (const error of list) if (!keep.includes(error)) hidden.add(error);
+    if (keep.length > 0) hidden.add(oneOf);
+  }
+  return hidden;
 }
 
 function patternMessage(schema: unknown, value: unknown): string {

@@ -1,10 +1,7 @@
 import { Args, Command, Flags } from "@oclif/core";
 import cliProgress from "cli-progress";
 import { join } from "node:path";
-import * as sim from "@gaia/sim";
-import { ScenarioError, formatSummaryTable, loadScenario, syncModels, writeRunOutputs, type MetricsPoint, type Progress, type RunResult, type Scenario, type SyncModel } from "@gaia/sim";
-
-type RunSimulation = (scenario: Scenario, hooks: { onProgress?: (progress: Progress) => void; onMetrics?: (point: MetricsPoint) => void }) => Promise<RunResult>;
+import { ScenarioError, formatObjective, formatSeconds, formatSummaryTable, loadScenario, runSimulation, syncModels, writeRunOutputs, type Progress, type RunResult, type Scenario, type SyncModel } from "@gaia/sim";
 
 export default class Simulate extends Command {
   static override description = [
@@ -47,11 +44,6 @@ export default class Simulate extends Command {
         return 2;
       }
       throw error;
-    }
-    const runSimulation = (sim as Record<string, unknown>)["runSimulation"] as RunSimulation | undefined;
-    if (typeof runSimulation !== "function") {
-      process.stderr.write("Error: this build has no simulation engine (runSimulation is missing from @gaia/sim)\n");
-      return 1;
     }
     const outDir = flags.out ?? join("runs", `${scenario.name}-${scenario.seed}${flags.sync !== undefined ? `-${flags.sync}` : ""}`);
     const bar = !flags.json && !flags.quiet && process.stderr.isTTY ? progressBar(scenario) : null;
@@ -112,8 +104,8 @@ function progressBar(scenario: Scenario): Bar {
       const value = byIterations ? progress.iteration : progress.virtualTimeS;
       bar.update(Math.min(total, value), {
         iteration: progress.iteration,
-        virtual: sim.formatSeconds(progress.virtualTimeS),
-        objective: progress.objective === null ? "-" : sim.formatObjective(progress.objective),
+        virtual: formatSeconds(progress.virtualTimeS),
+        objective: progress.objective === null ? "-" : formatObjective(progress.objective),
       });
     },
     stop() {

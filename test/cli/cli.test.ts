@@ -1,0 +1,136 @@
+// Proves that the built `gaia` CLI validates scenarios, reports bad input with one clear message and
+// a non-zero exit (never a stack trace), and that `gaia simulate --json` prints exactly one JSON
+// summary on stdout and writes the promised files. It runs packages/cli/bin/run.js, so it needs the
+// build: `npm test` runs `tsc -b` first, and this file runs `tsc -b packages/cli` (a no-op when the
+// build is current) before it starts.
+import { before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const bin = join(root, "packages/cli/bin/run.js");
+const work = mkdtempSync(join(tmpdir(), "gaia-cli-"));
+
+interface Run {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function gaia(...args: string[]): Run {
+  return gaiaIn(root, ...args);
+}
+
+function gaiaIn(cwd: string, ...args: string[]): Run {
+  const result = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" }, timeout: 120_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function assertNoStackTrace(run: Run): void {
+  assert.ok(!/\n\s+at .+:\d+:\d+\)?\n/.test(run.stdout + run.stderr), `no stack trace:\n${run.stderr}`);
+}
+
+before(() => {
+  const tsc = join(root, "node_modules/typescript/bin/tsc");
+  const build = spawnSync(process.execPath, [tsc, "-b", "packages/cli"], { cwd: root, encoding: "utf8" });
+  if (build.status !== 0) process.stderr.write(`note: tsc -b packages/cli failed; testing the existing build\n${build.stdout}`);
+});
+
+describe("gaia scenarios", () => {
+  test("validate: every bundled scenario is ok", () => {
+    const files = ["quickstart", "mf-ec2-11", "mf-virginia-california", "mf-singapore-sao-paulo", "partition-heal", "starvation", "stragglers"].map((name) => `scenarios/${name}.yaml`);
+    const run = gaia("scenarios", "validate", ...files);
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout.trim().split("\n").filter((line) => line.startsWith("ok  ")).length, files.length);
+  });
+
+  test("validate: a bad file is reported with file:line:column and path; exit 1", () => {
+    const bad = join(work, "bad.yaml");
+    writeFileSync(bad, "topology:\n  preset: virginia-california\nworkload: { kind: mf }\nfaults:\n  - { at: 10s, isolate: tokyo }\n");
+    const run = gaia("scenarios", "validate", "scenarios/quickstart.yaml", bad);
+    assert.equal(run.status, 1);
+    assert.match(run.stdout, /^ok {2}scenarios\/quickstart\.yaml/);
+    assert.ok(run.stderr.includes(`${bad}:5:25: faults[0].isolate: unknown data center "tokyo"`), run.stderr);
+    assert.ok(run.stderr.includes("1 of 2 file(s) invalid"));
+    assertNoStackTrace(run);
+  });
+
+  test("list: the bundled scenarios with their descriptions", () => {
+    const run = gaia("scenarios", "list");
+    assert.equal(run.status, 0, run.stderr);
+    for (const name of ["quickstart", "mf-ec2-11", "partition-heal", "starvation", "stragglers"]) assert.match(run.stdout, new RegExp(`^${name} +scenarios/${name}\\.yaml +\\S`, "m"));
+    assert.ok(!run.stdout.includes("INVALID"));
+  });
+
+  test("schema: prints the JSON Schema", () => {
+    const run = gaia("scenarios", "schema");
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout, readFileSync(join(root, "scenarios/scenario.schema.json"), "utf8"));
+  });
+});
+
+describe("gaia simulate: bad input", () => {
+  test("an invalid scenario: one clear message, exit 2", () => {
+    const bad = join(work, "typo.yaml");
+    writeFileSync(bad, "topology:\n  preset: ec2-12\nworkload: { kind: mf }\n");
+    const run = gaia("simulate", bad);
+    assert.equal(run.status, 2);
+    assert.equal(run.stdout, "");
+    assert.ok(run.stderr.includes(`${bad}:2:11: topology.preset: must be one of ec2-11`), run.stderr);
+    assertNoStackTrace(run);
+  });
+
+  test("a missing file, a bad flag value, a missing argument: exit 2, no stack trace", () => {
+    for (const args of [["simulate", join(work, "nope.yaml")], ["simulate", "scenarios/quickstart.yaml", "--sync", "gaia"], ["simulate", "scenarios/quickstart.yaml", "--seed", "-4"], ["simulate"]]) {
+      const run = gaia(...args);
+      assert.equal(run.status, 2, `${args.join(" ")}: ${run.stderr}`);
+      assert.ok(run.stderr.length > 0);
+      assertNoStackTrace(run);
+    }
+  });
+});
+
+describe("gaia simulate scenarios/quickstart.yaml", () => {
+  test("--json prints one summary object and nothing else; the files are written; the same seed repeats", () => {
+    const out = join(work, "quickstart");
+    const run = gaia("simulate", "scenarios/quickstart.yaml", "--json", "--out", out);
+    const summary = JSON.parse(run.stdout) as Record<string, unknown>;
+    assert.equal(run.stdout.trim().split("\n").length, 1);
+    const failedChecks = Object.values(summary["checks"] as Record<string, string | null>).filter((v) => v !== null);
+    assert.equal(run.status, failedChecks.length === 0 ? 0 : 1, run.stderr);
+    assert.equal(summary["name"], "quickstart");
+    assert.equal(summary["seed"], 42);
+    assert.equal(summary["sync"], "asp");
+    for (const field of ["virtualTimeS", "iterations", "objective", "wanBytes", "costUsd"]) assert.equal(typeof summary[field], "number", field);
+    assert.ok((summary["virtualTimeS"] as number) > 0);
+    assert.ok((summary["iterations"] as number) > 0);
+    assert.ok((summary["wanBytes"] as number) > 0);
+    assert.equal(typeof summary["reachedTarget"], "boolean");
+    assert.ok(summary["timeToTargetS"] === null || typeof summary["timeToTargetS"] === "number");
+    assert.match(summary["traceHash"] as string, /^[0-9a-f]+$/);
+    for (const file of ["metrics.jsonl", "summary.json", "report.html"]) assert.ok(existsSync(join(out, file)), file);
+    const written = JSON.parse(readFileSync(join(out, "summary.json"), "utf8")) as Record<string, unknown>;
+    assert.equal(written["traceHash"], summary["traceHash"]);
+    const lines = readFileSync(join(out, "metrics.jsonl"), "utf8").trim().split("\n");
+    assert.ok(lines.length > 0);
+    for (const line of lines) JSON.parse(line);
+
+    const again = gaia("simulate", "scenarios/quickstart.yaml", "--json", "--out", join(work, "again"));
+    const repeat = JSON.parse(again.stdout) as Record<string, unknown>;
+    assert.equal(repeat["traceHash"], summary["traceHash"], "same scenario and seed, same trace");
+    assert.equal(repeat["objective"], summary["objective"]);
+  });
+
+  test("--sync bsp --seed 7 runs the baseline and names the output directory after both", () => {
+    const run = gaiaIn(work, "simulate", join(root, "scenarios/quickstart.yaml"), "--sync", "bsp", "--seed", "7", "--quiet");
+    assert.equal(run.stdout, "");
+    const summary = JSON.parse(readFileSync(join(work, "runs/quickstart-7-bsp/summary.json"), "utf8")) as Record<string, unknown>;
+    assert.equal(summary["sync"], "bsp");
+    assert.equal(summary["seed"], 7);
+    assert.ok(run.status === 0 || run.stderr.includes("trace check"), run.stderr);
+  });
+});
