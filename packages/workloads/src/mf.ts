@@ -1,0 +1,288 @@
+/**
+ * Matrix factorization by SGD, the paper's Netflix job, on seeded Netflix-like ratings.
+ *
+ * Data: user and item popularity follow a Zipf-like power law (popularity ranks are shuffled over
+ * ids so that popular rows do not all land on one shard); a rating is the dot product of low-rank
+ * ground-truth factors plus Gaussian noise (ratings are centered: no global mean). Ratings live in
+ * three typed arrays laid out contiguously by worker, 12 bytes each, so ~100M ratings fit in
+ * memory. The generator draws the same seeded stream of (user, item) pairs three times (count per
+ * user, count per worker, write) instead of holding temporary copies.
+ *
+ * Table: row u is user u's factor vector, row users + i is item i's; cols = rank. A worker step
+ * takes the next `batchSize` ratings of its partition (cyclically, so the minibatch is a function of
+ * the clock), reads the sorted unique rows they touch, runs sequential SGD over them on a local copy
+ * and returns the row deltas. Objective: RMSE over all ratings or a fixed seeded sample.
+ */
+import { Rng, type Evaluation, type Schedule, type WorkerPlacement, type WorkerProgram, type Workload, type StepResult } from "@gaia/core";
+import type { WorkloadContext } from "./context.js";
+import { checkPlacement, type PartitionMode, type PartitionStats } from "./partition.js";
+import { learningRateAt } from "./learning-rate.js";
+import { aliasDraw, aliasTable, shuffledRange, zipfWeights } from "./sampling.js";
+
+export interface MfSpec {
+  readonly users: number;
+  readonly items: number;
+  readonly ratings: number;
+  readonly rank: number;
+  readonly noise: number;
+  readonly popularityExponent: number;
+  readonly learningRate: number;
+  readonly lrSchedule: Schedule;
+  readonly regularization: number;
+  readonly batchSize: number;
+  readonly evalSamples: number;
+  readonly partition: PartitionMode;
+  readonly skew: number;
+}
+
+/** Virtual cost per rating at rank r: calibrated by bench/workloads.bench.ts (see README). */
+export const mfCostMsPerSample = (rank: number): number => 0.00004 * rank;
+
+export class MfWorkload implements Workload {
+  readonly kind = "mf";
+  readonly rows: number;
+  readonly cols: number;
+  readonly direction = "minimize";
+  readonly objectiveName = "rmse";
+  readonly costMsPerSample: number;
+  readonly learningRate: Schedule;
+  /** Ratings, contiguous by global worker: worker w holds [workerStart[w], workerStart[w + 1]). */
+  readonly ratingUser: Uint32Array;
+  readonly ratingItem: Uint32Array;
+  readonly ratingValue: Float32Array;
+  readonly workerStart: Uint32Array;
+  /** Each user's home data center (the group of its ratings under `partition: skewed`). */
+  readonly userHome: Uint16Array;
+  private readonly evalIndex: Uint32Array | null;
+  private readonly dataCenterCount: number;
+
+  constructor(
+    readonly spec: MfSpec,
+    private readonly context: WorkloadContext,
+  ) {
+    const { users, items, ratings, rank } = spec;
+    this.rows = users + items;
+    this.cols = rank;
+    this.costMsPerSample = mfCostMsPerSample(rank);
+    this.learningRate = spec.lrSchedule;
+    const D = context.dataCenters.length;
+    const W = D * context.workersPerDataCenter;
+    this.dataCenterCount = D;
+    const root = new Rng(context.seed).child("workload:mf");
+
+    const truthRng = root.child("truth");
+    const scale = Math.pow(rank, -0.25);
+    const truthUser = new Float32Array(users * rank);
+    const truthItem = new Float32Array(items * rank);
+    for (let k = 0; k < truthUser.length; k++) truthUser[k] = truthRng.normal() * scale;
+    for (let k = 0; k < truthItem.length; k++) truthItem[k] = truthRng.normal() * scale;
+
+    const idRng = root.child("ids");
+    const userOfRank = shuffledRange(users, idRng);
+    const itemOfRank = shuffledRange(items, idRng);
+    const userTable = aliasTable(zipfWeights(users, spec.popularityExponent));
+    const itemTable = aliasTable(zipfWeights(items, spec.popularityExponent));
+    let pairs = root.child("pairs");
+    let pairUser = 0;
+    let pairItem = 0;
+    const drawPair = (): void => {
+      pairUser = userOfRank[aliasDraw(userTable, pairs)]!;
+      pairItem = itemOfRank[aliasDraw(itemTable, pairs)]!;
+    };
+
+    // Pass 1: ratings per user, to deal users to home data centers with balanced rating counts.
+    const userCount = new Uint32Array(users);
+    for (let r = 0; r < ratings; r++) {
+      drawPair();
+      userCount[pairUser]!++;
+    }
+    this.userHome = new Uint16Array(users);
+    if (D > 1) {
+      const order = Array.from({ length: users }, (_, u) => u).sort((a, b) => userCount[b]! - userCount[a]! || a - b);
+      const load = new Float64Array(D);
+      for (const u of order) {
+        let best = 0;
+        for (let d = 1; d < D; d++) if (load[d]! < load[best]!) best = d;
+        this.userHome[u] = best;
+        load[best]! += userCount[u]!;
+      }
+    }
+
+    let assign = root.child("assign");
+    const wpd = context.workersPerDataCenter;
+    const skewed = spec.partition === "skewed" && D > 1;
+    const workerOf = (user: number): number => {
+      if (!skewed) return assign.int(W);
+      const home = this.userHome[user]!;
+      let dc = home;
+      if (!(assign.float() < spec.skew)) {
+        const other = assign.int(D - 1);
+        dc = other >= home ? other + 1 : other;
+      }
+      return dc * wpd + assign.int(wpd);
+    };
+
+    // Pass 2: ratings per worker.
+    pairs = root.child("pairs");
+    const workerCount = new Float64Array(W);
+    for (let r = 0; r < ratings; r++) {
+      drawPair();
+      workerCount[workerOf(pairUser)]!++;
+    }
+    this.workerStart = new Uint32Array(W + 1);
+    for (let w = 0; w < W; w++) this.workerStart[w + 1] = this.workerStart[w]! + workerCount[w]!;
+
+    // Pass 3: write every rating at its worker's cursor.
+    pairs = root.child("pairs");
+    assign = root.child("assign");
+    const noiseRng = root.child("noise");
+    const cursor = this.workerStart.slice(0, W);
+    this.ratingUser = new Uint32Array(ratings);
+    this.ratingItem = new Uint32Array(ratings);
+    this.ratingValue = new Float32Array(ratings);
+    for (let r = 0; r < ratings; r++) {
+      drawPair();
+      const w = workerOf(pairUser);
+      const at = cursor[w]!++;
+      let dot = 0;
+      const pu = pairUser * rank;
+      const qi = pairItem * rank;
+      for (let f = 0; f < rank; f++) dot += truthUser[pu + f]! * truthItem[qi + f]!;
+      this.ratingUser[at] = pairUser;
+      this.ratingItem[at] = pairItem;
+      this.ratingValue[at] = dot + spec.noise * noiseRng.normal();
+    }
+
+    if (ratings > spec.evalSamples) {
+      const evalRng = root.child("eval");
+      this.evalIndex = new Uint32Array(spec.evalSamples);
+      for (let k = 0; k < spec.evalSamples; k++) this.evalIndex[k] = evalRng.int(ratings);
+      this.evalIndex.sort();
+    } else {
+      this.evalIndex = null;
+    }
+  }
+
+  initParams(): Float32Array {
+    const rng = new Rng(this.context.seed).child("workload:mf").child("init");
+    const params = new Float32Array(this.rows * this.cols);
+    const scale = 0.1 * Math.pow(this.cols, -0.25);
+    for (let k = 0; k < params.length; k++) params[k] = rng.normal() * scale;
+    return params;
+  }
+
+  createWorker(placement: WorkerPlacement, _rng: Rng): WorkerProgram {
+    const w = checkPlacement(placement, this.dataCenterCount, this.context.workersPerDataCenter);
+    return new MfWorker(this, this.workerStart[w]!, this.workerStart[w + 1]!);
+  }
+
+  evaluate(params: Float32Array): Evaluation {
+    const rank = this.cols;
+    const itemBase = this.spec.users;
+    const count = this.evalIndex === null ? this.ratingValue.length : this.evalIndex.length;
+    let sum = 0;
+    for (let k = 0; k < count; k++) {
+      const r = this.evalIndex === null ? k : this.evalIndex[k]!;
+      const pu = this.ratingUser[r]! * rank;
+      const qi = (itemBase + this.ratingItem[r]!) * rank;
+      let dot = 0;
+      for (let f = 0; f < rank; f++) dot += params[pu + f]! * params[qi + f]!;
+      const error = this.ratingValue[r]! - dot;
+      sum += error * error;
+    }
+    const rmse = Math.sqrt(sum / Math.max(1, count));
+    return { objective: rmse, metrics: { rmse, evaluatedRatings: count } };
+  }
+
+  partitionStats(): PartitionStats {
+    const D = this.dataCenterCount;
+    const wpd = this.context.workersPerDataCenter;
+    const samples = new Float64Array(D);
+    const own = new Float64Array(D);
+    const workerSamples: number[] = [];
+    for (let w = 0; w < D * wpd; w++) {
+      const dc = Math.floor(w / wpd);
+      const start = this.workerStart[w]!;
+      const end = this.workerStart[w + 1]!;
+      workerSamples.push(end - start);
+      samples[dc]! += end - start;
+      for (let r = start; r < end; r++) if (this.userHome[this.ratingUser[r]!] === dc) own[dc]!++;
+    }
+    return {
+      kind: this.kind,
+      partition: this.spec.partition,
+      skew: this.spec.skew,
+      groupedBy: "user home data center",
+      dataCenters: this.context.dataCenters.map((name, dc) => ({ dataCenter: name, samples: samples[dc]!, ownFraction: samples[dc]! > 0 ? own[dc]! / samples[dc]! : 0 })),
+      workerSamples,
+    };
+  }
+}
+
+class MfWorker implements WorkerProgram {
+  private readonly batch: number;
+  private readonly rowIds: Uint32Array;
+  /** Row id -> position in the values handed to `step`, -1 elsewhere (reset after each step). */
+  private readonly localOf: Int32Array;
+
+  constructor(
+    private readonly workload: MfWorkload,
+    private readonly start: number,
+    private readonly end: number,
+  ) {
+    this.batch = Math.min(workload.spec.batchSize, end - start);
+    this.rowIds = new Uint32Array(2 * this.batch);
+    this.localOf = new Int32Array(workload.rows).fill(-1);
+  }
+
+  /** Position of the k-th rating of the minibatch for `clock`. */
+  private ratingAt(clock: number, k: number): number {
+    const count = this.end - this.start;
+    return this.start + ((clock * this.batch + k) % count);
+  }
+
+  rowsFor(clock: number): Uint32Array {
+    const { ratingUser, ratingItem, spec } = this.workload;
+    for (let k = 0; k < this.batch; k++) {
+      const r = this.ratingAt(clock, k);
+      this.rowIds[2 * k] = ratingUser[r]!;
+      this.rowIds[2 * k + 1] = spec.users + ratingItem[r]!;
+    }
+    const sorted = this.rowIds.slice().sort();
+    let n = 0;
+    for (let i = 0; i < sorted.length; i++) if (n === 0 || sorted[i] !== sorted[n - 1]) sorted[n++] = sorted[i]!;
+    return sorted.slice(0, n);
+  }
+
+  step(clock: number, rows: Uint32Array, values: Float32Array): StepResult {
+    const { ratingUser, ratingItem, ratingValue, spec, cols: rank } = this.workload;
+    if (values.length !== rows.length * rank) throw new RangeError(`mf step: ${values.length} values for ${rows.length} rows of ${rank}`);
+    for (let k = 0; k < rows.length; k++) this.localOf[rows[k]!] = k;
+    const current = values.slice();
+    const rate = learningRateAt(spec.learningRate, spec.lrSchedule, clock);
+    const lambda = spec.regularization;
+    try {
+      for (let k = 0; k < this.batch; k++) {
+        const r = this.ratingAt(clock, k);
+        const lu = this.localOf[ratingUser[r]!]!;
+        const li = this.localOf[spec.users + ratingItem[r]!]!;
+        if (lu < 0 || li < 0) throw new RangeError(`mf step: rows for clock ${clock} lack user ${ratingUser[r]} or item ${ratingItem[r]}`);
+        const pu = lu * rank;
+        const qi = li * rank;
+        let dot = 0;
+        for (let f = 0; f < rank; f++) dot += current[pu + f]! * current[qi + f]!;
+        const error = ratingValue[r]! - dot;
+        for (let f = 0; f < rank; f++) {
+          const uf = current[pu + f]!;
+          const vf = current[qi + f]!;
+          current[pu + f] = uf + rate * (error * vf - lambda * uf);
+          current[qi + f] = vf + rate * (error * uf - lambda * vf);
+        }
+      }
+    } finally {
+      for (let k = 0; k < rows.length; k++) this.localOf[rows[k]!] = -1;
+    }
+    for (let k = 0; k < current.length; k++) current[k] = current[k]! - values[k]!;
+    return { rows, deltas: current, samples: this.batch };
+  }
+}
