@@ -2,6 +2,8 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import assert from "node:assert/strict";
+import type { Launch } from "@gaia/net";
 
 export interface ClusterShape {
   readonly name: string;
@@ -53,4 +55,21 @@ ${shape.target !== undefined ? `  target: { objective: ${shape.target} }` : ""}
   const file = join(dir, `${shape.name}.yaml`);
   writeFileSync(file, text);
   return file;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Resolves once the launch has evaluated `iteration` (progress.iteration is kept by onProgress). */
+export async function whenIteration(launch: Launch, progress: { iteration: number }, iteration: number): Promise<void> {
+  const start = Date.now();
+  let finished = false;
+  void launch.result.then(
+    () => (finished = true),
+    () => (finished = true),
+  );
+  while (progress.iteration < iteration) {
+    if (finished) assert.fail(`the run ended before iteration ${iteration}`);
+    if (Date.now() - start > 30_000) assert.fail(`no progress past iteration ${progress.iteration}`);
+    await sleep(20);
+  }
 }

@@ -77,6 +77,8 @@ export class Launch {
   private lastEvaluated = -1;
   private settleTimer: NodeJS.Timeout | null = null;
   private finished = false;
+  /** Nodes that came up from a checkpoint (restarted shards). */
+  readonly restored = new Set<NodeId>();
   private resolve!: (r: LaunchResult) => void;
   private reject!: (e: Error) => void;
 
@@ -184,6 +186,7 @@ export class Launch {
     switch (r.ev) {
       case "ready":
         child.ready = true;
+        if (r.restored) this.restored.add(r.node);
         break;
       case "error":
         throw new Error(`node ${r.node}: ${r.message}`);
