@@ -44,6 +44,7 @@ async function node(self: string, port: number, peers: Record<string, number>, k
     metrics,
     onMessage: (from, msg) => got.push({ from, msg }),
     onPeer: (peer, up) => peerUp.set(peer, up),
+    routes: { "/metrics": () => metrics.prometheus() },
   });
   live.push(transport);
   const bound = await transport.start();
@@ -59,6 +60,9 @@ describe("transport over loopback", () => {
     const a = await node("dc/a", 0, { "dc/b": b2.port });
     for (let i = 0; i < 200; i++) a.transport.send("dc/b", push(i), "data");
     await until("first half", () => b2.got.length >= 100);
+    const text = await (await fetch(`http://127.0.0.1:${b2.port}/metrics`)).text();
+    assert.match(text, /^# TYPE gaia_messages_received_total counter$/m);
+    assert.match(text, /^gaia_messages_received_total\{node="dc\/b",channel="data"\} \d+$/m);
     a.transport.dropConnections();
     for (let i = 200; i < 400; i++) a.transport.send("dc/b", push(i), "data");
     await until("all messages", () => b2.got.length >= 400);

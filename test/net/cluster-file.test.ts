@@ -1,0 +1,68 @@
+// Cluster files: the scenario part is parsed by the simulator's parser, the cluster part here;
+// every problem names the file, the line and the path, and node addresses are checked.
+import { test, describe } from "node:test";
+import assert from "node:assert/strict";
+import { ClusterError, loadCluster, parseClusterText, peersOf, planOf, resolveAddresses } from "@gaia/net";
+import { createWorkload } from "@gaia/workloads";
+
+const base = `name: c
+secret: long-enough-secret
+basePort: 40000
+topology:
+  preset: ec2-11
+  dataCenters: [virginia, california]
+  machinesPerDataCenter: 1
+  shardsPerDataCenter: 1
+workload: { kind: mf, users: 50, items: 20, ratings: 500, rank: 4 }
+sync: { model: asp }
+stop: { maxIterations: 5 }
+`;
+
+const issuesOf = (text: string): string => {
+  try {
+    parseClusterText(text, "cluster.yaml");
+  } catch (error) {
+    assert.ok(error instanceof ClusterError, String(error));
+    return error.message;
+  }
+  assert.fail("expected a ClusterError");
+};
+
+describe("cluster files", () => {
+  test("the shipped local-3dc cluster loads and gives every node a port", async () => {
+    const cluster = loadCluster("clusters/local-3dc.yaml");
+    assert.equal(cluster.scenario.sync.model, "asp");
+    assert.deepEqual(cluster.scenario.topology.dataCenters, ["virginia", "california", "oregon"]);
+    const workload = await createWorkload(cluster.scenario.workload, { seed: 1, dataCenters: cluster.scenario.topology.dataCenters, workersPerDataCenter: 1 });
+    const plan = planOf(cluster.scenario, workload);
+    const addresses = resolveAddresses(cluster, plan.layout.nodes);
+    assert.equal(addresses.size, 6);
+    assert.deepEqual(peersOf(plan, "virginia/s0"), ["california/s0", "oregon/s0", "virginia/w0"]);
+    assert.deepEqual(peersOf(plan, "virginia/w0"), ["virginia/s0"]);
+  });
+
+  test("a cluster key with a bad value is reported at its line", () => {
+    const message = issuesOf(base.replace("basePort: 40000", "basePort: 99999"));
+    assert.match(message, /^cluster\.yaml:3:\d+: basePort: must be <= 65535/);
+  });
+
+  test("a missing secret and an unknown key in a node are reported", () => {
+    const message = issuesOf(base.replace("secret: long-enough-secret\n", "nodes:\n  - { id: virginia/s0, port: 1, colour: red }\n"));
+    assert.match(message, /cluster\.yaml(:\d+:\d+)?: needs secret|: secret/);
+    assert.match(message, /cluster\.yaml:3:\d+: nodes\[0\]\.colour: is not a known key/);
+  });
+
+  test("scenario problems keep their line numbers inside a cluster file", () => {
+    const message = issuesOf(base.replace("stop: { maxIterations: 5 }", "stop: { maxIterations: -5 }"));
+    assert.match(message, /cluster\.yaml:11:\d+: stop\.maxIterations/);
+  });
+
+  test("nodes without an address, and addresses outside the layout, are errors", () => {
+    const cluster = parseClusterText(base.replace("basePort: 40000\n", "nodes: [{ id: tokyo/s0, port: 4 }]\n"), "cluster.yaml");
+    assert.throws(() => resolveAddresses(cluster, ["virginia/w0", "virginia/s0"]), (e: Error) => /tokyo\/s0 is not in the layout/.test(e.message) && /virginia\/w0 has no address/.test(e.message));
+  });
+
+  test("an unreadable file is a clear error", () => {
+    assert.throws(() => loadCluster("no/such/cluster.yaml"), /no\/such\/cluster\.yaml: cannot read the cluster file: no such file/);
+  });
+});
