@@ -1,0 +1,144 @@
+// The runtime's transport against a bare uWebSockets.js echo, on loopback, in the same run:
+// messages per second and MB/s of role messages (push updates of several sizes) echoed A -> B -> A
+// through the full stack (core codec, link envelope, reliable link with acks, HMAC-authenticated
+// uWS / ws connections), against the same encoded payload bytes echoed by a bare uWS server to a
+// ws client. Then the wall time of one BSP round on a real 2-data-center cluster (4 processes).
+//   npm run bench:net
+import { performance } from "node:perf_hooks";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import uWS from "uWebSockets.js";
+import type { us_listen_socket } from "uWebSockets.js";
+import WebSocket from "ws";
+import { encodeMessage, type Message } from "@gaia/core";
+import { launchCluster, loadCluster, Metrics, Transport, type PeerAddress } from "@gaia/net";
+
+const sizes = [
+  { name: "16 rows x 16", rows: 16, cols: 16, count: 20_000 },
+  { name: "1k rows x 16", rows: 1000, cols: 16, count: 4_000 },
+  { name: "16k rows x 16", rows: 16_000, cols: 16, count: 300 },
+];
+const window = 256;
+
+const pushOf = (rows: number, cols: number, clock: number): Message => ({
+  kind: "push",
+  clock,
+  rows: Uint32Array.from({ length: rows }, (_, i) => i),
+  deltas: Float32Array.from({ length: rows * cols }, (_, i) => (i % 7) * 0.01),
+  last: false,
+});
+
+async function transportPair(): Promise<{ a: Transport; b: Transport; echoed: { n: number } }> {
+  const echoed = { n: 0 };
+  let bRef: Transport | null = null;
+  const mk = (self: string, peers: Record<string, number>, onMessage: (from: string, msg: Message) => void): Transport =>
+    new Transport({
+      self,
+      secret: "bench-secret",
+      listenHost: "127.0.0.1",
+      port: 0,
+      peers: new Map<string, PeerAddress>(Object.entries(peers).map(([p, port]) => [p, { host: "127.0.0.1", port }])),
+      link: { retransmitMs: 60_000, ackDelayMs: 2 },
+      metrics: new Metrics(self),
+      onMessage,
+      onPeer: () => undefined,
+    });
+  const b = mk("bench/b", { "bench/a": 1 }, (from, msg) => bRef!.send(from, msg, "data"));
+  bRef = b;
+  const bPort = await b.start();
+  const a = mk("bench/a", { "bench/b": bPort }, () => echoed.n++);
+  await a.start();
+  return { a, b, echoed };
+}
+
+async function measureTransport(rows: number, cols: number, count: number): Promise<number> {
+  const { a, b, echoed } = await transportPair();
+  const msg = pushOf(rows, cols, 1);
+  // Warm up and wait for the connection.
+  a.send("bench/b", msg, "data");
+  while (echoed.n < 1) await new Promise((r) => setTimeout(r, 5));
+  echoed.n = 0;
+  const start = performance.now();
+  let sent = 0;
+  while (echoed.n < count) {
+    while (sent < count && sent - echoed.n < window) {
+      a.send("bench/b", msg, "data");
+      sent++;
+    }
+    await new Promise((r) => setImmediate(r));
+  }
+  const seconds = (performance.now() - start) / 1000;
+  a.close();
+  b.close();
+  return seconds;
+}
+
+async function measureBareUws(payload: Uint8Array, count: number): Promise<number> {
+  const app = uWS.App().ws("/*", { maxPayloadLength: 64 * 1024 * 1024, maxBackpressure: 256 * 1024 * 1024, idleTimeout: 0, message: (ws, message) => void ws.send(message, true) });
+  let listen: us_listen_socket | null = null;
+  const port = await new Promise<number>((resolve) =>
+    app.listen("127.0.0.1", 0, (s) => {
+      listen = s as us_listen_socket;
+      resolve(uWS.us_socket_local_port(listen));
+    }),
+  );
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 });
+  await new Promise((r) => ws.on("open", r));
+  let echoed = 0;
+  ws.on("message", () => echoed++);
+  ws.send(payload);
+  while (echoed < 1) await new Promise((r) => setTimeout(r, 5));
+  echoed = 0;
+  const start = performance.now();
+  let sent = 0;
+  while (echoed < count) {
+    while (sent < count && sent - echoed < window) {
+      ws.send(payload);
+      sent++;
+    }
+    await new Promise((r) => setImmediate(r));
+  }
+  const seconds = (performance.now() - start) / 1000;
+  ws.terminate();
+  if (listen) uWS.us_listen_socket_close(listen);
+  return seconds;
+}
+
+async function bspRound(): Promise<{ roundMs: number; rounds: number }> {
+  const dir = mkdtempSync(join(tmpdir(), "gaia-bench-net-"));
+  const file = join(dir, "bsp.yaml");
+  writeFileSync(
+    file,
+    `name: bench-bsp
+seed: 3
+secret: bench-secret-bsp
+basePort: ${30000 + Math.floor(Math.random() * 2000) * 10}
+checkpoint: { dir: ${join(dir, "ckpt")} }
+topology: { preset: ec2-11, dataCenters: [virginia, california], machinesPerDataCenter: 1, shardsPerDataCenter: 1 }
+workload: { kind: mf, users: 300, items: 100, ratings: 8000, rank: 6, batchSize: 300 }
+sync: { model: bsp }
+stop: { maxIterations: 110, evalEvery: 10 }
+`,
+  );
+  const times = new Map<number, number>();
+  const launch = await launchCluster(loadCluster(file), { onProgress: (p) => times.set(p.iteration, performance.now()) });
+  await launch.result;
+  const first = 10;
+  const last = Math.max(...times.keys());
+  return { roundMs: (times.get(last)! - times.get(first)!) / (last - first), rounds: last - first };
+}
+
+const rowsOut: string[] = [];
+console.log("transport echo on loopback (full stack vs bare uWS, same payload bytes, window 256)");
+for (const s of sizes) {
+  const payload = encodeMessage(pushOf(s.rows, s.cols, 1));
+  const ours = await measureTransport(s.rows, s.cols, s.count);
+  const bare = await measureBareUws(payload, s.count);
+  const mb = (payload.byteLength * s.count) / 1e6;
+  const line = `${s.name.padEnd(14)} ${String(payload.byteLength).padStart(8)} B  gaia ${(s.count / ours).toFixed(0).padStart(7)} msg/s ${(mb / ours).toFixed(1).padStart(7)} MB/s | bare uWS ${(s.count / bare).toFixed(0).padStart(7)} msg/s ${(mb / bare).toFixed(1).padStart(7)} MB/s | gaia/bare throughput ${((100 * bare) / ours).toFixed(0)}%`;
+  console.log(line);
+  rowsOut.push(line);
+}
+const { roundMs, rounds } = await bspRound();
+console.log(`BSP round on a 2-data-center cluster (4 processes, loopback, no WAN emulation): ${roundMs.toFixed(2)} ms per clock (mean of ${rounds})`);
