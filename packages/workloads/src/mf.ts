@@ -5,8 +5,8 @@
  * ids so that popular rows do not all land on one shard); a rating is the dot product of low-rank
  * ground-truth factors plus Gaussian noise (ratings are centered: no global mean). Ratings live in
  * three typed arrays laid out contiguously by worker, 12 bytes each, so ~100M ratings fit in
- * memory. The generator draws the same seeded stream of (user, item) pairs three times (count per
- * user, count per worker, write) instead of holding temporary copies.
+ * memory. The generator draws the same seeded stream of users up to three times (ratings per user,
+ * ratings per worker, then the write) instead of holding temporary copies.
  *
  * Table: row u is user u's factor vector, row users + i is item i's; cols = rank. A worker step
  * takes the next `batchSize` ratings of its partition (cyclically, so the minibatch is a function of
@@ -55,6 +55,7 @@ export class MfWorkload implements Workload {
   readonly userHome: Uint16Array;
   private readonly evalIndex: Uint32Array | null;
   private readonly dataCenterCount: number;
+  private initial: Float32Array | null = null;
 
   constructor(
     readonly spec: MfSpec,
@@ -82,35 +83,23 @@ export class MfWorkload implements Workload {
     const itemOfRank = shuffledRange(items, idRng);
     const userTable = aliasTable(zipfWeights(users, spec.popularityExponent));
     const itemTable = aliasTable(zipfWeights(items, spec.popularityExponent));
-    let pairs = root.child("pairs");
-    let pairUser = 0;
-    let pairItem = 0;
-    const drawPair = (): void => {
-      pairUser = userOfRank[aliasDraw(userTable, pairs)]!;
-      pairItem = itemOfRank[aliasDraw(itemTable, pairs)]!;
-    };
+    // Users and items come from separate streams so that the counting passes draw users only.
+    let userRng = root.child("users");
+    const drawUser = (): number => userOfRank[aliasDraw(userTable, userRng)]!;
 
-    // Pass 1: ratings per user, to deal users to home data centers with balanced rating counts.
-    const userCount = new Uint32Array(users);
-    for (let r = 0; r < ratings; r++) {
-      drawPair();
-      userCount[pairUser]!++;
-    }
+    // Users are dealt to home data centers with balanced rating counts. Under skewed partitions the
+    // homes decide where ratings go, so a first pass counts ratings per user; otherwise the homes
+    // only label the data for partitionStats and are dealt after the ratings are drawn.
+    const skewed = spec.partition === "skewed" && D > 1;
     this.userHome = new Uint16Array(users);
-    if (D > 1) {
-      const order = Array.from({ length: users }, (_, u) => u).sort((a, b) => userCount[b]! - userCount[a]! || a - b);
-      const load = new Float64Array(D);
-      for (const u of order) {
-        let best = 0;
-        for (let d = 1; d < D; d++) if (load[d]! < load[best]!) best = d;
-        this.userHome[u] = best;
-        load[best]! += userCount[u]!;
-      }
+    if (skewed) {
+      const userCount = new Uint32Array(users);
+      for (let r = 0; r < ratings; r++) userCount[drawUser()]!++;
+      dealHomes(userCount, D, this.userHome);
     }
 
     let assign = root.child("assign");
     const wpd = context.workersPerDataCenter;
-    const skewed = spec.partition === "skewed" && D > 1;
     const workerOf = (user: number): number => {
       if (!skewed) return assign.int(W);
       const home = this.userHome[user]!;
@@ -122,35 +111,38 @@ export class MfWorkload implements Workload {
       return dc * wpd + assign.int(wpd);
     };
 
-    // Pass 2: ratings per worker.
-    pairs = root.child("pairs");
+    // Ratings per worker.
+    userRng = root.child("users");
     const workerCount = new Float64Array(W);
-    for (let r = 0; r < ratings; r++) {
-      drawPair();
-      workerCount[workerOf(pairUser)]!++;
-    }
+    for (let r = 0; r < ratings; r++) workerCount[workerOf(drawUser())]!++;
     this.workerStart = new Uint32Array(W + 1);
     for (let w = 0; w < W; w++) this.workerStart[w + 1] = this.workerStart[w]! + workerCount[w]!;
 
-    // Pass 3: write every rating at its worker's cursor.
-    pairs = root.child("pairs");
+    // Write every rating at its worker's cursor.
+    userRng = root.child("users");
     assign = root.child("assign");
+    const itemRng = root.child("items");
     const noiseRng = root.child("noise");
     const cursor = this.workerStart.slice(0, W);
     this.ratingUser = new Uint32Array(ratings);
     this.ratingItem = new Uint32Array(ratings);
     this.ratingValue = new Float32Array(ratings);
     for (let r = 0; r < ratings; r++) {
-      drawPair();
-      const w = workerOf(pairUser);
-      const at = cursor[w]!++;
+      const user = drawUser();
+      const item = itemOfRank[aliasDraw(itemTable, itemRng)]!;
+      const at = cursor[workerOf(user)]!++;
       let dot = 0;
-      const pu = pairUser * rank;
-      const qi = pairItem * rank;
+      const pu = user * rank;
+      const qi = item * rank;
       for (let f = 0; f < rank; f++) dot += truthUser[pu + f]! * truthItem[qi + f]!;
-      this.ratingUser[at] = pairUser;
-      this.ratingItem[at] = pairItem;
+      this.ratingUser[at] = user;
+      this.ratingItem[at] = item;
       this.ratingValue[at] = dot + spec.noise * noiseRng.normal();
+    }
+    if (!skewed && D > 1) {
+      const userCount = new Uint32Array(users);
+      for (let r = 0; r < ratings; r++) userCount[this.ratingUser[r]!]!++;
+      dealHomes(userCount, D, this.userHome);
     }
 
     if (ratings > spec.evalSamples) {
@@ -164,11 +156,14 @@ export class MfWorkload implements Workload {
   }
 
   initParams(): Float32Array {
-    const rng = new Rng(this.context.seed).child("workload:mf").child("init");
-    const params = new Float32Array(this.rows * this.cols);
-    const scale = 0.1 * Math.pow(this.cols, -0.25);
-    for (let k = 0; k < params.length; k++) params[k] = rng.normal() * scale;
-    return params;
+    if (this.initial === null) {
+      // Uniform with the spread of N(0, 0.1^2 / sqrt(rank)): one draw per value, for big tables.
+      const rng = new Rng(this.context.seed).child("workload:mf").child("init");
+      this.initial = new Float32Array(this.rows * this.cols);
+      const limit = Math.sqrt(3) * 0.1 * Math.pow(this.cols, -0.25);
+      for (let k = 0; k < this.initial.length; k++) this.initial[k] = rng.uniform(-limit, limit);
+    }
+    return this.initial.slice();
   }
 
   createWorker(placement: WorkerPlacement, _rng: Rng): WorkerProgram {
@@ -284,5 +279,17 @@ class MfWorker implements WorkerProgram {
     }
     for (let k = 0; k < current.length; k++) current[k] = current[k]! - values[k]!;
     return { rows, deltas: current, samples: this.batch };
+  }
+}
+
+/** Deals users to data centers, busiest first, each to the least loaded one (ties: lowest index). */
+function dealHomes(userCount: Uint32Array, dataCenters: number, home: Uint16Array): void {
+  const order = Uint32Array.from({ length: userCount.length }, (_, u) => u).sort((a, b) => userCount[b]! - userCount[a]! || a - b);
+  const load = new Float64Array(dataCenters);
+  for (const u of order) {
+    let best = 0;
+    for (let d = 1; d < dataCenters; d++) if (load[d]! < load[best]!) best = d;
+    home[u] = best;
+    load[best]! += userCount[u]!;
   }
 }
