@@ -59,6 +59,7 @@ describe("loadScenario: defaults", () => {
     assert.equal(s.randomFaults, null);
     assert.deepEqual(s.stop, { maxIterations: null, maxVirtualTimeS: 7200, targetObjective: null, evalEvery: 1 });
     assert.equal(s.workload.kind, "mf");
+    assert.equal(typeof s.workload["rank"], "number", "the workload's own defaults are filled in");
   });
 
   test("maxIterations alone sets no virtual-time limit; durations in stop are parsed", () => {
@@ -275,6 +276,15 @@ describe("loadScenario: errors name the file, the path and the line:column", () 
   test("hub groups must cover every data center once", () => {
     rejects(pair("sync:\n  hubs: [{ hub: virginia, members: [virginia] }]\n"), { path: "sync.hubs", line: 6, includes: "missing: california" });
     rejects(pair("sync:\n  hubs: sometimes\n"), { path: "sync.hubs", line: 6, includes: "must be one of auto, none" });
+  });
+
+  test("the workload section is checked against @gaia/workloads' schema, for the chosen kind only", () => {
+    rejects("topology: { preset: lan }\nworkload:\n  kind: mf\n  rank: 0\n", { path: "workload.rank", line: 4, column: 9, includes: "must be >= 1" });
+    rejects("topology: { preset: lan }\nworkload:\n  kind: mf\n  rnak: 8\n", { path: "workload.rnak", line: 4, column: 3, includes: 'did you mean "rank"' });
+    rejects("topology: { preset: lan }\nworkload:\n  kind: svm\n", { path: "workload.kind", line: 3, includes: "must be one of mf, lda, mnist" });
+    rejects("topology: { preset: lan }\nworkload:\n  kind: mf\n  lrSchedule: linear\n", { path: "workload.lrSchedule", line: 4, includes: "must be one of constant, inverse-sqrt" });
+    const error = rejects("topology: { preset: lan }\nworkload:\n  kind: mf\n  lrSchedule: { kind: step, every: 0, factor: 0.5 }\n", { path: "workload.lrSchedule.every", line: 4, includes: "must be >= 1" });
+    assert.equal(error.issues.length, 1, error.message);
   });
 
   test("missing sections and empty files", () => {
