@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { launchCluster, loadCluster } from "@gaia/net";
 import { sleep, whenIteration, writeCluster } from "./support.js";
 
-test("a shard killed with SIGKILL and restarted restores, rejoins, and the replicas agree", { timeout: 55_000 }, async () => {
+test("a shard killed with SIGKILL and restarted restores, rejoins, and the replicas agree", { timeout: 110_000 }, async () => {
   const file = writeCluster({ name: "crash", sync: "asp", dataCenters: ["virginia", "california"], maxIterations: 60, checkpointEveryMs: 200, ratings: 12000 });
   const progress = { iteration: 0 };
   const launch = await launchCluster(loadCluster(file), { onProgress: (p) => (progress.iteration = p.iteration), onLog: (node, line) => process.stderr.write(`[${node}] ${line}\n`) });

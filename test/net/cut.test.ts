@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { launchCluster, loadCluster } from "@gaia/net";
 import { whenIteration, writeCluster } from "./support.js";
 
-test("a node cut off for two seconds resumes and the run completes", { timeout: 55_000 }, async () => {
+test("a node cut off for two seconds resumes and the run completes", { timeout: 110_000 }, async () => {
   const file = writeCluster({ name: "cut", sync: "asp", dataCenters: ["virginia", "california"], maxIterations: 50 });
   const progress = { iteration: 0 };
   const launch = await launchCluster(loadCluster(file), { onProgress: (p) => (progress.iteration = p.iteration) });

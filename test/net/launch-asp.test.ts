@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { launchCluster, loadCluster } from "@gaia/net";
 import { writeCluster } from "./support.js";
 
-test("ASP on 3 data centers reaches the target; checkers hold; replicas agree", { timeout: 55_000 }, async () => {
+test("ASP on 3 data centers reaches the target; checkers hold; replicas agree", { timeout: 110_000 }, async () => {
   const file = writeCluster({ name: "asp3", sync: "asp", dataCenters: ["virginia", "california", "oregon"], maxIterations: 200, target: 0.6 });
   const launch = await launchCluster(loadCluster(file), { trace: true, onLog: (node, line) => process.stderr.write(`[${node}] ${line}\n`) });
   const { summary, trace } = await launch.result;

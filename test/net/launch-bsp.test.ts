@@ -15,7 +15,7 @@ const tolerance = 1e-3;
 
 const target = 0.7;
 
-test("BSP on 3 data centers trains to the objective, and ends where the simulator ends", { timeout: 55_000 }, async () => {
+test("BSP on 3 data centers trains to the objective, and ends where the simulator ends", { timeout: 110_000 }, async () => {
   const file = writeCluster({ name: "bsp3", sync: "bsp", dataCenters: ["virginia", "california", "oregon"], maxIterations: 45, evalEvery: 15, wan: false });
   const cluster = loadCluster(file);
   const launch = await launchCluster(cluster, { trace: true, onLog: (node, line) => process.stderr.write(`[${node}] ${line}\n`) });

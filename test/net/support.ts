@@ -69,7 +69,7 @@ export async function whenIteration(launch: Launch, progress: { iteration: numbe
   );
   while (progress.iteration < iteration) {
     if (finished) assert.fail(`the run ended before iteration ${iteration}`);
-    if (Date.now() - start > 30_000) assert.fail(`no progress past iteration ${progress.iteration}`);
+    if (Date.now() - start > 60_000) assert.fail(`no progress past iteration ${progress.iteration}`);
     await sleep(20);
   }
 }

@@ -8,7 +8,7 @@
  *   nodes: [{id: virginia/s0, host: 10.0.0.5, port: 47100}]   # or explicit addresses
  *   tls: {cert: cert.pem, key: key.pem}
  *   wanEmulation: {enabled: true, bandwidthScale: 1, latencyScale: 1}
- *   checkpoint: {dir: .gaia/checkpoints, everyMs: 1000}
+ *   checkpoint: {enabled: true, dir: .gaia/checkpoints, everyMs: 1000}
  *
  * The cluster-only keys are validated here (ajv, with file:line:column positions); the rest of
  * the document goes to the scenario parser with its lines left where they were, so its messages
@@ -38,7 +38,8 @@ export interface ClusterConfig {
   /** Interface nodes listen on (defaults to each node's host). */
   readonly listenHost: string | null;
   readonly wanEmulation: { readonly enabled: boolean; readonly bandwidthScale: number; readonly latencyScale: number };
-  readonly checkpoint: { readonly dir: string; readonly everyMs: number };
+  /** Shard checkpoints; off, a restarted shard cannot rejoin (but replies leave without an fsync). */
+  readonly checkpoint: { readonly enabled: boolean; readonly dir: string; readonly everyMs: number };
 }
 
 export class ClusterError extends ScenarioError {}
@@ -71,7 +72,7 @@ export const clusterJsonSchema = {
     checkpoint: {
       type: "object",
       additionalProperties: false,
-      properties: { dir: { type: "string", minLength: 1 }, everyMs: { type: "integer", minimum: 10, default: 1000 } },
+      properties: { enabled: { type: "boolean", default: true }, dir: { type: "string", minLength: 1 }, everyMs: { type: "integer", minimum: 10, default: 1000 } },
     },
   },
 } as const;
@@ -145,7 +146,7 @@ export function parseClusterText(text: string, file: string): ClusterConfig {
   const base = dirname(resolve(file));
   const tls = own["tls"] as { cert: string; key: string } | undefined;
   const wan = (own["wanEmulation"] ?? {}) as { enabled?: boolean; bandwidthScale?: number; latencyScale?: number };
-  const checkpoint = (own["checkpoint"] ?? {}) as { dir?: string; everyMs?: number };
+  const checkpoint = (own["checkpoint"] ?? {}) as { enabled?: boolean; dir?: string; everyMs?: number };
   const host = (own["host"] as string | undefined) ?? "127.0.0.1";
   const nodes = new Map<string, NodeAddress>();
   ((own["nodes"] ?? []) as { id: string; host?: string; port: number }[]).forEach((n) => nodes.set(n.id, { id: n.id, host: n.host ?? host, port: n.port }));
@@ -159,7 +160,7 @@ export function parseClusterText(text: string, file: string): ClusterConfig {
     basePort: (own["basePort"] as number | undefined) ?? null,
     listenHost: (own["listenHost"] as string | undefined) ?? null,
     wanEmulation: { enabled: wan.enabled ?? false, bandwidthScale: wan.bandwidthScale ?? 1, latencyScale: wan.latencyScale ?? 1 },
-    checkpoint: { dir: resolve(base, checkpoint.dir ?? `.gaia/checkpoints/${scenario.name}`), everyMs: checkpoint.everyMs ?? 1000 },
+    checkpoint: { enabled: checkpoint.enabled ?? true, dir: resolve(base, checkpoint.dir ?? `.gaia/checkpoints/${scenario.name}`), everyMs: checkpoint.everyMs ?? 1000 },
   };
 }
 

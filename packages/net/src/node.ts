@@ -57,7 +57,7 @@ export interface NodeOptions {
   readonly report: (r: NodeReport) => void;
   /** Report every trace event (for checkers; verbose). */
   readonly trace?: boolean;
-  /** Shards: keep checkpoints (default: on). */
+  /** Shards: keep checkpoints (default: the cluster file's `checkpoint.enabled`). */
   readonly checkpoints?: boolean;
   /** Restore from the checkpoint if one exists (a restart). */
   readonly restore?: boolean;
@@ -101,7 +101,7 @@ export class NodeRuntime {
   constructor(readonly options: NodeOptions) {
     this.metrics = new Metrics(options.node);
     this.epochMs = options.epochMs ?? Date.now();
-    this.checkpointsOn = options.checkpoints ?? true;
+    this.checkpointsOn = options.checkpoints ?? options.cluster.checkpoint.enabled;
   }
 
   private nowMs(): number {
