@@ -8,7 +8,7 @@
  *   nodes: [{id: virginia/s0, host: 10.0.0.5, port: 47100}]   # or explicit addresses
  *   tls: {cert: cert.pem, key: key.pem}
  *   wanEmulation: {enabled: true, bandwidthScale: 1, latencyScale: 1}
- *   checkpoint: {enabled: true, dir: .gaia/checkpoints, everyMs: 1000}
+ *   checkpoint: {enabled: true, dir: ckpt, everyMs: 1000}   # default dir: runs/checkpoints/<name>
  *
  * The cluster-only keys are validated here (ajv, with file:line:column positions); the rest of
  * the document goes to the scenario parser with its lines left where they were, so its messages
@@ -160,7 +160,8 @@ export function parseClusterText(text: string, file: string): ClusterConfig {
     basePort: (own["basePort"] as number | undefined) ?? null,
     listenHost: (own["listenHost"] as string | undefined) ?? null,
     wanEmulation: { enabled: wan.enabled ?? false, bandwidthScale: wan.bandwidthScale ?? 1, latencyScale: wan.latencyScale ?? 1 },
-    checkpoint: { enabled: checkpoint.enabled ?? true, dir: resolve(base, checkpoint.dir ?? `.gaia/checkpoints/${scenario.name}`), everyMs: checkpoint.everyMs ?? 1000 },
+    // A relative dir is relative to the cluster file; the default lives under runs/ (ignored by git).
+    checkpoint: { enabled: checkpoint.enabled ?? true, dir: checkpoint.dir !== undefined ? resolve(base, checkpoint.dir) : resolve("runs", "checkpoints", scenario.name), everyMs: checkpoint.everyMs ?? 1000 },
   };
 }
 
