@@ -35,7 +35,10 @@ export interface MfSpec {
   readonly skew: number;
 }
 
-/** Virtual cost per rating at rank r: calibrated by bench/workloads.bench.ts (see README). */
+/**
+ * Virtual cost per rating at rank r, calibrated by bench/workloads.bench.ts (CPU time on the
+ * development host: 0.00056 ms at rank 16, 0.0012 ms at rank 32).
+ */
 export const mfCostMsPerSample = (rank: number): number => 0.00004 * rank;
 
 export class MfWorkload implements Workload {
