@@ -1,7 +1,8 @@
 // Conformance: the same small scenario under BSP (the paper's Baseline: one model sharded over
 // every data center) runs on the real runtime and in the simulator, for a fixed number of clocks.
-// Under BSP the final table does not depend on timing (up to the order float sums are taken in),
-// so both must end at the same objective within a small tolerance, below the target, and the
+// Under BSP a read of clock c sees every update of clock c-1, but may also see some updates of
+// clock c that happened to arrive first, and float sums are taken in arrival order; so the final
+// tables differ slightly with timing. Both must end at the same objective within 1%, below the target, and the
 // simulator's trace checkers must hold on the runtime's trace. (Intermediate evaluations are taken
 // at different moments by the two drivers, so only the final table is compared.)
 import { test } from "node:test";
@@ -11,7 +12,7 @@ import { runSimulation } from "@gaia/sim";
 import { writeCluster } from "./support.js";
 
 /** Relative tolerance on the objective between the runtime and the simulator. */
-const tolerance = 1e-3;
+const tolerance = 1e-2;
 
 const target = 0.7;
 
