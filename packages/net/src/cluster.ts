@@ -16,7 +16,7 @@
  */
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { createRequire } from "node:module";
+import { Ajv, type ErrorObject } from "ajv";
 import { LineCounter, parseDocument, isMap, isScalar, type Document, type Node as YamlNode } from "yaml";
 import { parseScenarioText, ScenarioError, type Scenario, type ScenarioIssue } from "@gaia/sim";
 
@@ -77,21 +77,7 @@ export const clusterJsonSchema = {
   },
 } as const;
 
-/** What this file uses of ajv 8's error objects. */
-interface ErrorObject {
-  readonly instancePath: string;
-  readonly keyword: string;
-  readonly params: Record<string, unknown>;
-  readonly message?: string;
-}
-interface Validate {
-  (data: unknown): boolean;
-  errors?: ErrorObject[] | null;
-}
-// ajv 8 is a dependency of @gaia/sim (the root holds an older one); load it from there.
-const ajvModule = createRequire(import.meta.resolve("@gaia/sim"))("ajv") as { default?: new (o: object) => { compile(s: object): Validate } };
-const AjvClass = (ajvModule.default ?? ajvModule) as new (o: object) => { compile(s: object): Validate };
-const validateCluster = new AjvClass({ allErrors: true, useDefaults: false }).compile(clusterJsonSchema);
+const validateCluster = new Ajv({ allErrors: true, useDefaults: false }).compile(clusterJsonSchema);
 
 export function loadCluster(path: string): ClusterConfig {
   let text: string;
