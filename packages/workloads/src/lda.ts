@@ -39,9 +39,9 @@ export interface LdaSpec {
 
 /**
  * Virtual cost per token resampled with K topics, calibrated by bench/workloads.bench.ts (CPU time
- * on the development host: 0.00021 ms at K = 10, 0.0019 ms at K = 50 with a 5000-word vocabulary).
+ * on the development host: 0.00019 ms at K = 10, 0.00075 ms at K = 50 with a 5000-word vocabulary).
  */
-export const ldaCostMsPerSample = (topics: number): number => 0.00002 * topics * (1 + topics / 50);
+export const ldaCostMsPerSample = (topics: number): number => 0.00005 + 0.000014 * topics;
 
 const foldInIterations = 20;
 

@@ -37,9 +37,9 @@ export interface MfSpec {
 
 /**
  * Virtual cost per rating at rank r, calibrated by bench/workloads.bench.ts (CPU time on the
- * development host: 0.00056 ms at rank 16, 0.0012 ms at rank 32).
+ * development host: 0.00041 ms at rank 16, 0.00092 ms at rank 32).
  */
-export const mfCostMsPerSample = (rank: number): number => 0.00004 * rank;
+export const mfCostMsPerSample = (rank: number): number => 0.000027 * rank;
 
 export class MfWorkload implements Workload {
   readonly kind = "mf";

@@ -46,13 +46,13 @@ const classes = 10;
 
 /**
  * Virtual cost per digit of a training step, calibrated by bench/workloads.bench.ts on the wasm
- * backend at batch 32 (CPU time on the development host: softmax 0.068 ms, MLP with 64 hidden
- * units 0.15 ms, CNN 1.1 ms; the JavaScript cpu backend is 1.3x, 2.3x and 12x slower). The figure
+ * backend at batch 32 (CPU time on the development host: softmax 0.032 ms, MLP with 64 hidden
+ * units 0.096 ms, CNN 1.04 ms; the JavaScript cpu backend is 1.8x, 3.3x and 11x slower). The figure
  * is a property of the job, not of the host's backend, so that simulated results do not depend on
  * where the simulator runs.
  */
 export const mnistCostMsPerSample = (model: MnistModel, hidden: number): number =>
-  model === "softmax" ? 0.07 : model === "mlp" ? 0.06 + 0.0015 * hidden : 1.1;
+  model === "softmax" ? 0.035 : model === "mlp" ? 0.03 + 0.001 * hidden : 1.05;
 
 interface MnistDigit {
   readonly length: number;
