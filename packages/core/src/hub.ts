@@ -32,6 +32,7 @@ export class HubRole implements Role {
   private readonly nextClock = new Map<number, Map<string, number>>();
   private readonly shardSizes: readonly number[];
   private readonly finishedMembers = new Set<string>();
+  private readonly scratch: Scratch = new Map();
   private readonly memberSet: ReadonlySet<string>;
   private readonly hubSet: ReadonlySet<NodeId>;
 
@@ -159,7 +160,7 @@ export class HubRole implements Role {
   private aggregate(shard: number, clock: number, updates: Map<string, MirrorUpdate>): Effect[] {
     const members = this.info.members.filter((m) => updates.has(m));
     const effects: Effect[] = [];
-    const all = sumSparse(members.map((m) => updates.get(m)!), this.shardSizes[shard]!);
+    const all = sumSparse(this.scratch, members.map((m) => updates.get(m)!), this.shardSizes[shard]!);
     const total: MirrorUpdate = { kind: "mirror-update", shard, clock, sources: members, indices: all.indices, deltas: all.deltas };
     const barriers = this.heldBarriers.get(`${shard}@${clock}`) ?? new Map<string, Barrier>();
     this.heldBarriers.delete(`${shard}@${clock}`);
@@ -171,7 +172,7 @@ export class HubRole implements Role {
       const others = members.filter((o) => o !== m);
       if (others.length === 0) continue;
       for (const [source, b] of barriers) if (source !== m) effects.push({ kind: "send", to: this.memberShard(m, shard), channel: "control", msg: b });
-      const sum = sumSparse(others.map((o) => updates.get(o)!), this.shardSizes[shard]!);
+      const sum = sumSparse(this.scratch, others.map((o) => updates.get(o)!), this.shardSizes[shard]!);
       effects.push({ kind: "send", to: this.memberShard(m, shard), channel: "data", msg: { kind: "mirror-update", shard, clock, sources: others, indices: sum.indices, deltas: sum.deltas } });
     }
     effects.push({ kind: "trace", event: { type: "hub-forwarded", hub: this.id, shard, clock, sources: members, entries: all.indices.length } });
@@ -179,13 +180,45 @@ export class HubRole implements Role {
   }
 }
 
-/** Element-wise sum of sparse updates, in float64 then rounded once. Zero sums are kept out. */
-function sumSparse(updates: readonly MirrorUpdate[], size: number): { indices: Uint32Array; deltas: Float32Array } {
-  const merged = new Map<number, number>();
-  for (const u of updates) for (let i = 0; i < u.indices.length; i++) merged.set(u.indices[i]!, (merged.get(u.indices[i]!) ?? 0) + u.deltas[i]!);
-  const keys = [...merged.keys()].filter((k) => merged.get(k) !== 0 && k < size).sort((a, b) => a - b);
-  const indices = new Uint32Array(keys);
-  const deltas = new Float32Array(keys.length);
-  keys.forEach((k, i) => (deltas[i] = merged.get(k)!));
+/**
+ * Element-wise sum of sparse updates, in float64 then rounded once; zero sums are left out.
+ * A dense scratch per shard size (reused across calls) keeps this linear in the entries.
+ */
+type Scratch = Map<number, { sums: Float64Array; seen: Uint8Array }>;
+
+function sumSparse(scratch: Scratch, updates: readonly MirrorUpdate[], size: number): { indices: Uint32Array; deltas: Float32Array } {
+  let pad = scratch.get(size);
+  if (!pad) scratch.set(size, (pad = { sums: new Float64Array(size), seen: new Uint8Array(size) }));
+  const { sums, seen } = pad;
+  let total = 0;
+  for (const u of updates) total += u.indices.length;
+  const touched = new Uint32Array(total);
+  let count = 0;
+  for (const u of updates) {
+    for (let i = 0; i < u.indices.length; i++) {
+      const k = u.indices[i]!;
+      if (k >= size) continue;
+      if (seen[k] === 0) {
+        seen[k] = 1;
+        touched[count++] = k;
+      }
+      sums[k]! += u.deltas[i]!;
+    }
+  }
+  const keys = touched.subarray(0, count).sort();
+  let kept = 0;
+  for (let i = 0; i < keys.length; i++) if (sums[keys[i]!] !== 0) kept++;
+  const indices = new Uint32Array(kept);
+  const deltas = new Float32Array(kept);
+  let at = 0;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (sums[k] !== 0) {
+      indices[at] = k;
+      deltas[at++] = sums[k]!;
+    }
+    sums[k] = 0;
+    seen[k] = 0;
+  }
   return { indices, deltas };
 }
