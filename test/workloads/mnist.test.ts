@@ -4,7 +4,8 @@
 // backends fail with an install hint.
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { createWorkload, partitionStats, selectBackend, MnistWorkload, WorkloadError } from "@gaia/workloads";
+import { Rng } from "@gaia/core";
+import { createWorkload, loadTf, partitionStats, sameConvolution, selectBackend, MnistWorkload, WorkloadError } from "@gaia/workloads";
 import { trainer } from "./support.js";
 
 const two = ["virginia", "tokyo"];
@@ -53,6 +54,26 @@ describe("mnist workload", () => {
       const end = workload.evaluate(run.table).objective;
       assert.ok(end < start * factor, `${model} on ${workload.backend}: loss ${start} -> ${end} after ${clocks} clocks`);
     }
+  });
+
+  test("the CNN's forward-op convolution gradient equals tfjs's own conv2d gradient", async () => {
+    await selectBackend("cpu");
+    const tf = await loadTf();
+    const rng = new Rng(5);
+    const random = (shape: number[]): Float32Array => Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal());
+    tf.tidy(() => {
+      const x = tf.tensor4d(random([3, 6, 6, 2]), [3, 6, 6, 2]);
+      const filter = tf.tensor4d(random([5, 5, 2, 4]), [5, 5, 2, 4]);
+      const weights = tf.tensor4d(random([3, 6, 6, 4]), [3, 6, 6, 4]);
+      const gradientsOf = (gradient: "native" | "forward"): Float32Array[] =>
+        tf.grads((a, b) => tf.sum(tf.mul(sameConvolution(tf, a as never, b as never, gradient), weights)))([x, filter]).map((g) => g.dataSync() as Float32Array);
+      const native = gradientsOf("native");
+      const forward = gradientsOf("forward");
+      for (let k = 0; k < 2; k++) {
+        assert.equal(forward[k]!.length, native[k]!.length);
+        native[k]!.forEach((value, i) => assert.ok(Math.abs(value - forward[k]![i]!) < 1e-3 * (1 + Math.abs(value)), `gradient ${k}[${i}]: ${value} vs ${forward[k]![i]}`));
+      }
+    });
   });
 
   test("same seed, same digits and partition; different seed, different", async () => {

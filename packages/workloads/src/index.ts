@@ -19,8 +19,8 @@ export { workloadKinds, workloadJsonSchema, validateWorkloadSpec, withDefaults, 
 export { ownsGroup, groupsOf, type PartitionMode, type PartitionStats, type DataCenterPartition } from "./partition.js";
 export { MfWorkload, mfCostMsPerSample, type MfSpec } from "./mf.js";
 export { LdaWorkload, ldaCostMsPerSample, type LdaSpec } from "./lda.js";
-export { MnistWorkload, mnistCostMsPerSample, loadDigits, type MnistSpec, type MnistModel } from "./mnist.js";
-export { selectBackend } from "./tf.js";
+export { MnistWorkload, mnistCostMsPerSample, loadDigits, sameConvolution, type MnistSpec, type MnistModel } from "./mnist.js";
+export { selectBackend, loadTf, type Tf } from "./tf.js";
 
 export type GaiaWorkload = MfWorkload | LdaWorkload | Awaited<ReturnType<typeof createMnist>>;
 

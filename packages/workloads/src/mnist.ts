@@ -14,7 +14,7 @@
  * the mean cross-entropy on its next `batchSize` digits (cyclically) with tf.grads, and returns
  * deltas = -learningRate(clock) * gradient for every row. All tfjs work is synchronous (dataSync)
  * inside tf.tidy, so no tensor outlives a step. The wasm backend lacks Conv2DBackpropFilter, so on
- * wasm and cpu the CNN's convolution gradients are written with forward ops (see `convolve`).
+ * wasm and cpu the CNN's convolution gradients are written with forward ops (see `sameConvolution`).
  */
 import { Rng, type Evaluation, type Schedule, type WorkerPlacement, type WorkerProgram, type Workload, type StepResult } from "@gaia/core";
 import type * as TF from "@tensorflow/tfjs";
@@ -256,33 +256,8 @@ export class MnistWorkload implements Workload {
     }
   }
 
-  /**
-   * A stride-1 "same" convolution with an odd square filter. Native tfjs backends use conv2d and
-   * its own gradient. The wasm backend has no Conv2DBackpropFilter kernel and the cpu backend's is
-   * ~30x slower than a forward convolution, so there the gradient is written with forward ops:
-   * dx = conv2dTranspose(dy, f), and dW[i,j,c,o] = sum over b,h,w of xpad[b,h+i,w+j,c] dy[b,h,w,o],
-   * which is a "valid" conv2d of xpad laid out [C, H, W, B] with dy laid out [H, W, B, O].
-   */
   private convolve(x: TF.Tensor4D, filter: TF.Tensor4D): TF.Tensor4D {
-    const tf = this.tf;
-    if (this.backend === "tensorflow") return tf.conv2d(x, filter, 1, "same");
-    const convolution = tf.customGrad((...args: (TF.Tensor | TF.GradSaveFunc)[]) => {
-      const [xs, fs, save] = args as [TF.Tensor4D, TF.Tensor4D, TF.GradSaveFunc];
-      save([xs, fs]);
-      return {
-        value: tf.conv2d(xs, fs, 1, "same"),
-        gradFunc: (dy, saved) => {
-          const [xSaved, fSaved] = saved as [TF.Tensor4D, TF.Tensor4D];
-          const pad = (fSaved.shape[0] - 1) / 2;
-          const dx = tf.conv2dTranspose(dy as TF.Tensor4D, fSaved, xSaved.shape, 1, "same");
-          const padded = tf.transpose(tf.pad(xSaved, [[0, 0], [pad, pad], [pad, pad], [0, 0]]), [3, 1, 2, 0]) as TF.Tensor4D;
-          const dyLaid = tf.transpose(dy, [1, 2, 0, 3]) as TF.Tensor4D;
-          const dw = tf.transpose(tf.conv2d(padded, dyLaid, 1, "valid"), [1, 2, 0, 3]);
-          return [dx, dw];
-        },
-      };
-    });
-    return convolution(x, filter) as TF.Tensor4D;
+    return sameConvolution(this.tf, x, filter, this.backend === "tensorflow" ? "native" : "forward");
   }
 
   /** Weight tensors (in block order) from a flat parameter vector. */
@@ -359,6 +334,35 @@ export class MnistWorkload implements Workload {
       workerSamples,
     };
   }
+}
+
+/**
+ * A stride-1 "same" convolution with an odd square filter. With gradient "native" it is tfjs's
+ * conv2d and its own gradient. The wasm backend has no Conv2DBackpropFilter kernel and the cpu
+ * backend's is ~30x slower than a forward convolution, so gradient "forward" writes the gradient
+ * with forward ops: dx = conv2dTranspose(dy, f), and dW[i,j,c,o] = sum over b,h,w of
+ * xpad[b,h+i,w+j,c] dy[b,h,w,o], a "valid" conv2d of xpad laid out [C, H, W, B] with dy laid out
+ * [H, W, B, O].
+ */
+export function sameConvolution(tf: Tf, x: TF.Tensor4D, filter: TF.Tensor4D, gradient: "native" | "forward"): TF.Tensor4D {
+  if (gradient === "native") return tf.conv2d(x, filter, 1, "same");
+  const convolution = tf.customGrad((...args: (TF.Tensor | TF.GradSaveFunc)[]) => {
+    const [xs, fs, save] = args as [TF.Tensor4D, TF.Tensor4D, TF.GradSaveFunc];
+    save([xs, fs]);
+    return {
+      value: tf.conv2d(xs, fs, 1, "same"),
+      gradFunc: (dy, saved) => {
+        const [xSaved, fSaved] = saved as [TF.Tensor4D, TF.Tensor4D];
+        const pad = (fSaved.shape[0] - 1) / 2;
+        const dx = tf.conv2dTranspose(dy as TF.Tensor4D, fSaved, xSaved.shape, 1, "same");
+        const padded = tf.transpose(tf.pad(xSaved, [[0, 0], [pad, pad], [pad, pad], [0, 0]]), [3, 1, 2, 0]) as TF.Tensor4D;
+        const dyLaid = tf.transpose(dy, [1, 2, 0, 3]) as TF.Tensor4D;
+        const dw = tf.transpose(tf.conv2d(padded, dyLaid, 1, "valid"), [1, 2, 0, 3]);
+        return [dx, dw];
+      },
+    };
+  });
+  return convolution(x, filter) as TF.Tensor4D;
 }
 
 class MnistWorker implements WorkerProgram {
