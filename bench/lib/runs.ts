@@ -46,7 +46,7 @@ export const fullSetups: Readonly<Record<WorkloadName, WorkloadSetup>> = {
     evalEvery: 2,
   },
   mnist: {
-    spec: { kind: "mnist", model: "mlp", hidden: 64, train: 4000, test: 500, batchSize: 32, learningRate: 0.05, backend: "cpu", partition: "iid" },
+    spec: { kind: "mnist", model: "mlp", hidden: 32, train: 4000, test: 500, batchSize: 32, learningRate: 0.02, backend: "wasm", partition: "iid" },
     msPerSample: 10,
     lanIterations: 120,
     evalEvery: 2,

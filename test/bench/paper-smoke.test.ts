@@ -1,0 +1,47 @@
+// Proves that `bench/paper.ts --quick` runs end to end on one tiny case (MF, Virginia-California,
+// every mode) and writes rows of the documented shape, and that a bad flag gives a one-line error.
+import { test, describe } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const repo = resolve(import.meta.dirname, "../..");
+const runBench = (args: readonly string[]): ReturnType<typeof spawnSync> =>
+  spawnSync(process.execPath, ["--conditions=source", "--import", "tsx", "bench/paper.ts", ...args], { cwd: repo, encoding: "utf8", timeout: 60_000 });
+
+describe("bench:paper --quick", () => {
+  test("one tiny case writes one row per mode with the issue's fields", () => {
+    const dir = mkdtempSync(join(tmpdir(), "gaia-bench-"));
+    try {
+      const run = runBench(["--quick", "--only", "mf", "--topology", "virginia-california", "--out-dir", dir]);
+      assert.equal(run.status, 0, `bench failed:\n${String(run.stdout)}\n${String(run.stderr)}`);
+      const rows = JSON.parse(readFileSync(join(dir, "paper.json"), "utf8")) as Record<string, unknown>[];
+      assert.deepEqual(rows.map((r) => r["sync"]), ["lan", "bsp", "ssp", "asp", "asp-nohubs"]);
+      for (const row of rows) {
+        assert.equal(row["workload"], "mf");
+        assert.equal(row["topology"], "virginia-california");
+        const t = row["timeToTargetS"];
+        assert.ok(t === null || (typeof t === "number" && t > 0), `timeToTargetS ${String(t)}`);
+        for (const key of ["wanBytes", "costUsd", "blockedS", "finalObjective"]) assert.ok(typeof row[key] === "number" && Number.isFinite(row[key]), `${key} = ${String(row[key])}`);
+      }
+      assert.equal(rows[0]!["wanBytes"], 0, "LAN sends nothing over the WAN");
+      assert.ok((rows[1]!["wanBytes"] as number) > 0, "the Baseline sends over the WAN");
+      assert.ok(rows[0]!["timeToTargetS"] !== null, "LAN reaches its own target");
+      const table = JSON.parse(readFileSync(join(dir, "paper-table.json"), "utf8")) as { comparisons: unknown[] };
+      assert.equal(table.comparisons.length, 1);
+      for (const svg of ["paper-speedup.svg", "paper-lan-ratio.svg", "paper-wan.svg"]) assert.match(readFileSync(join(dir, svg), "utf8"), /^<svg /);
+      assert.ok(existsSync(join(dir, "paper-table.md")));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("an unknown workload is a one-line error, not a stack trace", () => {
+    const run = runBench(["--quick", "--only", "resnet"]);
+    assert.equal(run.status, 2);
+    assert.match(String(run.stderr), /--only: unknown "resnet" \(known: mf, lda, mnist\)/);
+    assert.doesNotMatch(String(run.stderr), /at .*\.ts:\d+/);
+  });
+});
