@@ -13,7 +13,7 @@ const files = readdirSync(scenariosDir).filter((name) => name.endsWith(".yaml"))
 
 describe("bundled scenarios", () => {
   test("the expected scenarios are there", () => {
-    for (const name of ["quickstart", "mf-ec2-11", "mf-virginia-california", "mf-singapore-sao-paulo", "partition-heal", "starvation", "stragglers"]) {
+    for (const name of ["quickstart", "mf-ec2-11", "mf-virginia-california", "mf-singapore-sao-paulo", "partition-heal", "starvation", "stragglers", "lda-3dc", "mnist-3dc"]) {
       assert.ok(files.includes(`${name}.yaml`), `scenarios/${name}.yaml`);
     }
   });
