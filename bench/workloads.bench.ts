@@ -6,9 +6,7 @@
 //   npm run bench:workloads [-- --seconds 1.5 --quick]
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import { performance } from "node:perf_hooks";
-import { Rng, type Workload } from "@gaia/core";
-import { createWorkload, selectBackend, type Backend } from "@gaia/workloads";
+import { availableBackends, createWorkload, measureCase, type CalibrationCase } from "@gaia/workloads";
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -16,12 +14,6 @@ const arg = (name: string, fallback: number): number => {
 };
 const secondsPerCase = arg("seconds", 1.5);
 const quick = process.argv.includes("--quick");
-
-interface Case {
-  readonly name: string;
-  readonly spec: { kind: string } & Record<string, unknown>;
-  readonly backend?: Backend;
-}
 
 interface Figure {
   readonly name: string;
@@ -37,19 +29,9 @@ interface Figure {
   readonly evaluateMs: number;
 }
 
-const available = async (backend: Backend): Promise<boolean> => {
-  try {
-    await selectBackend(backend);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const tfBackends = await availableBackends(["node", "wasm", "cpu"]);
 
-const tfBackends: Backend[] = [];
-for (const backend of ["node", "wasm", "cpu"] as const) if (await available(backend)) tfBackends.push(backend);
-
-const cases: Case[] = [
+const cases: CalibrationCase[] = [
   { name: "mf rank 16 (default)", spec: { kind: "mf" } },
   { name: "mf rank 32", spec: { kind: "mf", rank: 32, users: 20_000, items: 2000, ratings: 200_000 } },
   { name: "lda 10 topics (default)", spec: { kind: "lda" } },
@@ -59,66 +41,25 @@ for (const model of quick ? ["softmax"] : ["softmax", "mlp", "cnn"]) {
   for (const backend of tfBackends) cases.push({ name: `mnist ${model}`, spec: { kind: "mnist", model }, backend });
 }
 
-/**
- * Times worker steps of one worker that holds all the data, on a table that it keeps updating.
- * Times are process CPU time (the machine may be shared; every kernel here is single-threaded),
- * with the wall time kept beside them.
- */
-function measure(workload: Workload): { steps: number; samples: number; ms: number; wallMs: number; evaluateMs: number } {
-  const placement = { dataCenterIndex: 0, dataCenterCount: 1, workerIndex: 0, workersPerDataCenter: 1, globalWorkerIndex: 0, globalWorkerCount: 1 };
-  const worker = workload.createWorker(placement, new Rng(1).child("bench"));
-  const table = workload.initParams();
-  const cols = workload.cols;
-  const allRows = Uint32Array.from({ length: workload.rows }, (_, k) => k);
-  let clock = 0;
-  const step = (): number => {
-    const rows = worker.rowsFor(clock) ?? allRows;
-    const values = new Float32Array(rows.length * cols);
-    for (let k = 0; k < rows.length; k++) values.set(table.subarray(rows[k]! * cols, (rows[k]! + 1) * cols), k * cols);
-    const result = worker.step(clock++, rows, values);
-    for (let k = 0; k < result.rows.length; k++) {
-      const base = result.rows[k]! * cols;
-      for (let j = 0; j < cols; j++) table[base + j] = table[base + j]! + result.deltas[k * cols + j]!;
-    }
-    return result.samples;
-  };
-  for (let k = 0; k < 3; k++) step();
-  let steps = 0;
-  let samples = 0;
-  const start = performance.now();
-  const cpuStart = process.cpuUsage();
-  while (performance.now() - start < secondsPerCase * 1000 || steps < 3) {
-    samples += step();
-    steps++;
-  }
-  const wallMs = performance.now() - start;
-  const cpu = process.cpuUsage(cpuStart);
-  workload.evaluate(table); // warm-up: the first call also compiles, and LDA scores the true topics once
-  const evaluateStart = process.cpuUsage();
-  workload.evaluate(table);
-  const evaluate = process.cpuUsage(evaluateStart);
-  return { steps, samples, ms: (cpu.user + cpu.system) / 1000, wallMs, evaluateMs: (evaluate.user + evaluate.system) / 1000 };
-}
-
 const figures: Figure[] = [];
 const row = (...cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(26) : c.padStart(i === 1 ? 11 : 13))).join(" ");
 console.log(`host: ${cpus()[0]?.model ?? "?"} x ${cpus().length}, node ${process.version}, load average ${loadavg()[0]!.toFixed(1)}; tfjs backends here: ${tfBackends.join(", ")}`);
 console.log(row("workload", "backend", "samples/step", "cpu ms/step", "samples/s", "ms/sample", "declared", "evaluate ms"));
 for (const c of cases) {
-  const workload = await createWorkload(c.spec, { seed: 1, dataCenters: ["bench"], workersPerDataCenter: 1, ...(c.backend !== undefined ? { backend: c.backend } : {}) });
-  const m = measure(workload);
-  const backend = (workload as { backend?: string }).backend ?? null;
+  // The measuring is shared with `gaia calibrate` (packages/workloads/src/calibrate.ts).
+  const measured = await measureCase(c, secondsPerCase);
+  const backend = measured.backend;
   const figure: Figure = {
     name: c.name,
     backend,
-    steps: m.steps,
-    samplesPerStep: m.samples / m.steps,
-    msPerStep: m.ms / m.steps,
-    wallMsPerStep: m.wallMs / m.steps,
-    samplesPerSecond: (m.samples / m.ms) * 1000,
-    suggestedCostMsPerSample: m.ms / m.samples,
-    declaredCostMsPerSample: workload.costMsPerSample,
-    evaluateMs: m.evaluateMs,
+    steps: measured.steps,
+    samplesPerStep: measured.samplesPerStep,
+    msPerStep: measured.msPerStep,
+    wallMsPerStep: measured.wallMsPerStep,
+    samplesPerSecond: measured.samplesPerSecond,
+    suggestedCostMsPerSample: measured.msPerSample,
+    declaredCostMsPerSample: measured.declaredMsPerSample,
+    evaluateMs: measured.evaluateMs,
   };
   figures.push(figure);
   console.log(
