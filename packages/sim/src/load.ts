@@ -6,7 +6,7 @@
  * (`scenario.yaml:12:5: sync.mirrorClockBound: must be an integer`), never a stack trace.
  */
 import { readFileSync } from "node:fs";
-import { basename, extname } from "node:path";
+import { basename, dirname, extname, resolve } from "node:path";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document } from "yaml";
 import { dataCenterOf, parseSchedule, type HubGroup, type Schedule } from "@gaia/core";
@@ -422,7 +422,7 @@ interface RawScenario {
   topology: RawTopology;
   workload: { kind: string } & Record<string, unknown>;
   sync?: RawSync;
-  compute?: { msPerSample?: number; speeds?: Record<string, number>; stragglers?: { probability: number; slowdown: number }; jitter?: number };
+  compute?: { msPerSample?: number; calibration?: string; speeds?: Record<string, number>; stragglers?: { probability: number; slowdown: number }; jitter?: number };
   faults?: RawFault[];
   randomFaults?: { until: Duration; partitionsPerHour?: number; crashesPerHour?: number; loss?: number; duplicate?: number; reorder?: number };
   stop?: { maxIterations?: number; maxVirtualTime?: Duration; target?: { objective: number }; evalEvery?: number };
@@ -479,7 +479,8 @@ function normalize(raw: RawScenario, fileName: string, overrides: ScenarioOverri
       }
     : null;
   const stop = normalizeStop(raw.stop ?? {});
-  workloadIssues(raw.workload, issues);
+  const workloadFine = workloadIssues(raw.workload, issues);
+  const calibrated = raw.compute?.calibration !== undefined && workloadFine ? calibratedCompute(raw.compute, raw.workload, fileName, issues) : null;
 
   return {
     name: raw.name ?? defaultName(fileName),
@@ -488,7 +489,7 @@ function normalize(raw: RawScenario, fileName: string, overrides: ScenarioOverri
     topology,
     workload: workloadWithDefaults(raw.workload),
     sync,
-    compute,
+    compute: calibrated === null ? compute : { ...compute, msPerSample: calibrated },
     faults,
     randomFaults,
     stop,
@@ -696,15 +697,45 @@ function normalizeStop(raw: NonNullable<RawScenario["stop"]>): StopSpec {
   return { maxIterations, maxVirtualTimeS, targetObjective: raw.target?.objective ?? null, evalEvery: raw.evalEvery ?? 1 };
 }
 
-/** The workload package's own checks, when it provides them. */
-function workloadIssues(spec: RawScenario["workload"], issues: IssueList): void {
+/** The workload package's own checks, when it provides them; true when the section is valid. */
+function workloadIssues(spec: RawScenario["workload"], issues: IssueList): boolean {
   const check = (workloads as Record<string, unknown>)["validateWorkloadSpec"];
-  if (typeof check !== "function") return;
+  if (typeof check !== "function") return true;
   const found = (check as (spec: unknown) => readonly { path: string; message: string }[])(spec);
   for (const issue of found) {
     const relative = issue.path.startsWith("/") ? pointerToPath(issue.path) : splitDottedPath(issue.path);
     const path = relative[0] === "workload" ? relative : ["workload", ...relative];
     issues.add(path, issue.message);
+  }
+  return found.length === 0;
+}
+
+/**
+ * `compute.calibration`: the msPerSample that a `gaia calibrate` file gives this workload, read from
+ * a path relative to the scenario file; null (with an issue) when it cannot.
+ */
+function calibratedCompute(raw: NonNullable<RawScenario["compute"]>, workload: RawScenario["workload"], fileName: string, issues: IssueList): number | null {
+  const path: PathSegment[] = ["compute", "calibration"];
+  if (raw.msPerSample !== undefined) {
+    issues.add(path, "give msPerSample or calibration, not both");
+    return null;
+  }
+  const file = resolve(dirname(fileName), raw.calibration!);
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : code === "EACCES" ? "permission denied" : error instanceof SyntaxError ? `not JSON (${error.message})` : (error as Error).message;
+    issues.add(path, `cannot read the calibration ${file}: ${reason}`);
+    return null;
+  }
+  try {
+    return workloads.calibratedMsPerSample(data, workload).msPerSample;
+  } catch (error) {
+    if (!(error instanceof workloads.WorkloadError)) throw error;
+    issues.add(path, `${file}: ${error.message}`);
+    return null;
   }
 }
 

@@ -299,6 +299,11 @@ function buildSchema(): JsonSchema {
         additionalProperties: false,
         properties: {
           msPerSample: { description: "Virtual milliseconds per training sample on a node of speed 1 (default: the workload's).", type: "number", exclusiveMinimum: 0 },
+          calibration: {
+            description: "A calibration file written by `gaia calibrate` (a path relative to this file): its ms per sample for this workload (kind; mnist: model and backend), scaled to the job's size, becomes msPerSample. Give msPerSample or calibration, not both.",
+            type: "string",
+            minLength: 1,
+          },
           speeds: { description: "Speed factors by data center or node id (2 = twice as fast).", type: "object", additionalProperties: { type: "number", exclusiveMinimum: 0 } },
           stragglers: {
             description: "Each step, with this probability, takes `slowdown` times longer.",
