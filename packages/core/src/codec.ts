@@ -37,9 +37,93 @@ export function encodeMessage(msg: Message): Uint8Array {
   return packr.pack(msg);
 }
 
-/** The number of bytes `msg` takes on the wire. */
+/**
+ * The number of bytes `msg` takes on the wire: exactly `encodeMessage(msg).byteLength`, computed
+ * from the message's fields without encoding it (the simulator charges every message it sends).
+ * It follows msgpackr's choices for this Packr: plain objects as map16, arrays as fixarray /
+ * array16 / array32, strings by their UTF-8 length, integers in the smallest form, other numbers
+ * as float64, and typed arrays as ext8 / ext16 / ext32 records of type "t". Anything else (a Map,
+ * a Date, a Buffer, a class instance) is measured by encoding the message.
+ */
 export function encodedSize(msg: Message): number {
-  return packr.pack(msg).byteLength;
+  const size = valueSize(msg, 0);
+  return size >= 0 ? size : packr.pack(msg).byteLength;
+}
+
+/** Bytes of a UTF-8 string of `bytes` bytes with its header. */
+const stringSize = (bytes: number): number => bytes + (bytes < 0x20 ? 1 : bytes < 0x100 ? 2 : bytes < 0x10000 ? 3 : 5);
+
+/** UTF-8 length as msgpackr writes it: a surrogate pair takes 4 bytes, a lone surrogate 3. */
+function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if ((c & 0xfc00) === 0xd800 && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 2; // two code units, four bytes
+      i++;
+    } else n += 2;
+  }
+  return n;
+}
+
+/** Ext record size for a typed array of `bytes` bytes (one more byte holds its element type). */
+const typedArraySize = (bytes: number): number => bytes + (bytes + 1 < 0x100 ? 4 : bytes + 1 < 0x10000 ? 5 : 7);
+
+function numberSize(v: number): number {
+  if (v >>> 0 === v) return v < 0x80 ? 1 : v < 0x100 ? 2 : v < 0x10000 ? 3 : 5;
+  if (v >> 0 === v) return v >= -0x20 ? 1 : v >= -0x80 ? 2 : v >= -0x8000 ? 3 : 5;
+  return 9;
+}
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/** Encoded size of `v`, or -1 when it holds something this function does not model. */
+function valueSize(v: unknown, depth: number): number {
+  switch (typeof v) {
+    case "number":
+      return numberSize(v);
+    case "string":
+      return stringSize(utf8Length(v));
+    case "boolean":
+      return 1;
+    case "undefined":
+      return 3;
+    case "object": {
+      if (v === null) return 1;
+      if (depth > 8) return -1;
+      const constructor = (v as object).constructor;
+      if (constructor === Uint32Array || constructor === Float32Array || constructor === Float64Array || constructor === Int32Array || constructor === Uint16Array || constructor === Int16Array || constructor === Int8Array || constructor === Uint8Array) {
+        return typedArraySize((v as ArrayBufferView).byteLength);
+      }
+      if (constructor === Array) {
+        const a = v as readonly unknown[];
+        let size = a.length < 0x10 ? 1 : a.length < 0x10000 ? 3 : 5;
+        for (let i = 0; i < a.length; i++) {
+          const s = valueSize(a[i], depth + 1);
+          if (s < 0) return -1;
+          size += s;
+        }
+        return size;
+      }
+      if (constructor === Object) {
+        const o = v as Record<string, unknown>;
+        let size = 3; // map16, always
+        const checkOwn = typeof o["hasOwnProperty"] === "function";
+        for (const key in o) {
+          if (checkOwn && !hasOwn.call(o, key)) continue;
+          const s = valueSize(o[key], depth + 1);
+          if (s < 0) return -1;
+          size += stringSize(utf8Length(key)) + s;
+        }
+        return size;
+      }
+      return -1;
+    }
+    default:
+      return -1;
+  }
 }
 
 export function decodeMessage(bytes: Uint8Array, maxBytes = maxFrameBytesDefault): Message {

@@ -70,6 +70,10 @@ export interface RunOptions {
   readonly drainCapS?: number;
   /** Hard cap on events, against runaway scenarios (default 500 million). */
   readonly maxEvents?: number;
+  /** Hash the trace (default true; summary.traceHash is "" without it). Benchmarks measure its cost. */
+  readonly traceHash?: boolean;
+  /** Run the online trace checkers (default true; their verdicts are left out without them). */
+  readonly checkers?: boolean;
 }
 
 export interface SimulationStats extends NetworkStats {
@@ -174,14 +178,14 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   const checkInvariants = options.checkInvariants ?? true;
   const recordTrace = options.recordTrace ?? (layout.workers.length <= 64 && (stop.maxIterations ?? Infinity) <= 500);
   const trace: SimTraceEvent[] | null = recordTrace ? [] : null;
-  const hash = new TraceHash();
+  const hash = options.traceHash === false ? null : new TraceHash();
   const checkContext: CheckContext = {
     clients: new Map(layout.shards.map((s) => [s.id, s.clients])),
     mirrorSources: new Map(layout.shards.map((s) => [s.id, s.mirrors.map(dataCenterOf)])),
     staleness: sync.staleness,
     mirrorClockBound: sync.asp?.mirrorClockBound ?? null,
   };
-  const checkers = createCheckers(checkContext);
+  const checkers = options.checkers === false ? null : createCheckers(checkContext);
   const metrics = new MetricsCollector(layout.workers);
 
   const netSpec: NetworkSpec =
@@ -200,7 +204,6 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   const armed = new Map<NodeId, number>();
   const done = new Set<NodeId>();
   const workerDoneMs = new Map<NodeId, number>();
-  const sizeCache = new WeakMap<Message, number>();
   const series: MetricsPoint[] = [];
   let crashes = 0;
   let lastStepMs = 0;
@@ -213,8 +216,8 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   let maxClockSpread = 0;
 
   const record = (event: TraceEvent | DriverEvent): void => {
-    hash.event(event, engine.now);
-    checkers.observe(event, engine.now);
+    if (hash !== null) hash.event(event, engine.now);
+    if (checkers !== null) checkers.observe(event, engine.now);
     if (trace !== null) trace.push({ atMs: engine.now, ...event } as SimTraceEvent);
   };
 
@@ -282,9 +285,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
       switch (e.kind) {
         case "send": {
           if (!roles.has(e.to)) throw new Error(`${node} sent ${e.msg.kind} to unknown node ${e.to}`);
-          let size = sizeCache.get(e.msg);
-          if (size === undefined) sizeCache.set(e.msg, (size = encodedSize(e.msg)));
-          network.send(node, e.to, e.channel, e.msg, size);
+          network.send(node, e.to, e.channel, e.msg, encodedSize(e.msg));
           break;
         }
         case "compute": {
@@ -410,7 +411,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   const unfinishedShards = layout.shards.filter((s) => !done.has(s.id)).map((s) => s.id);
   const inFlight = network.outstanding + waitingInputs();
   const drained = settled();
-  const checks: Record<string, string | null> = { ...checkers.verdicts() };
+  const checks: Record<string, string | null> = checkers === null ? {} : { ...checkers.verdicts() };
   if (!drained) {
     checks["conservation"] = `run did not drain: ${unfinishedShards.length} shard(s) unfinished${unfinishedShards.length > 0 ? ` (${unfinishedShards.slice(0, 3).join(", ")})` : ""}, ${inFlight} message(s) held, ${layout.workers.filter((w) => !done.has(w)).length} worker(s) running`;
   } else {
@@ -436,7 +437,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
     wanBytes: network.stats.wanBytes,
     costUsd: network.stats.costUsd,
     blockedS: metrics.blockedS(),
-    traceHash: hash.digest(),
+    traceHash: hash === null ? "" : hash.digest(),
     wanBytesByLink: Object.fromEntries(network.wanBytesByLink),
     events: engine.events,
     stoppedBy,
