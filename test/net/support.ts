@@ -16,6 +16,11 @@ export interface ClusterShape {
   readonly checkpointEveryMs?: number;
   readonly ratings?: number;
   readonly seed?: number;
+  /** Extra top-level YAML (cluster keys, a faults section, ...), appended as is. */
+  readonly extra?: string;
+  /** Extra lines of the sync section, indented by two spaces (e.g. `  hubs: auto`). */
+  readonly syncExtra?: string;
+  readonly wanCutMode?: "hold" | "drop";
 }
 
 /** Writes a cluster file (MF, one worker and one shard per data center) and returns its path. */
@@ -29,7 +34,7 @@ seed: ${shape.seed ?? 11}
 secret: test-secret-${shape.name}
 host: 127.0.0.1
 basePort: ${basePort}
-wanEmulation: { enabled: ${shape.wan ?? true}, bandwidthScale: 1 }
+wanEmulation: { enabled: ${shape.wan ?? true}, bandwidthScale: 1, cutMode: ${shape.wanCutMode ?? "hold"} }
 checkpoint: { dir: ${join(dir, "checkpoints")}, everyMs: ${shape.checkpointEveryMs ?? 500} }
 topology:
   preset: ec2-11
@@ -47,10 +52,12 @@ sync:
   model: ${shape.sync}
   significance: { threshold: 0.01, schedule: inverse-sqrt }
   mirrorClockBound: 1
+${shape.syncExtra ?? ""}
 stop:
   maxIterations: ${shape.maxIterations}
   evalEvery: ${shape.evalEvery ?? 5}
 ${shape.target !== undefined ? `  target: { objective: ${shape.target} }` : ""}
+${shape.extra ?? ""}
 `;
   const file = join(dir, `${shape.name}.yaml`);
   writeFileSync(file, text);

@@ -14,6 +14,8 @@ export interface ShardCheckpoint {
   readonly shard: ShardSnapshot;
   /** Link state by `${peer}|${channel}`. */
   readonly links: Readonly<Record<string, LinkSnapshot<Uint8Array>>>;
+  /** The run's clock epoch (wall ms that is 0 on the node clock), so a restore keeps the clock. */
+  readonly epochMs?: number;
 }
 
 const fileOf = (dir: string, node: string): string => join(dir, `${node.replace(/[^A-Za-z0-9._-]/g, "_")}.ckpt`);

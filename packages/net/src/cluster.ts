@@ -7,7 +7,8 @@
  *   basePort: 47100                  # ports basePort, basePort+1, ... in layout order
  *   nodes: [{id: virginia/s0, host: 10.0.0.5, port: 47100}]   # or explicit addresses
  *   tls: {cert: cert.pem, key: key.pem}
- *   wanEmulation: {enabled: true, bandwidthScale: 1, latencyScale: 1}
+ *   wanEmulation: {enabled: true, bandwidthScale: 1, latencyScale: 1, cutMode: hold}
+ *   faultTimeScale: 1                # the scenario's fault times (at, for, restartAfter) x this, in wall seconds
  *   checkpoint: {enabled: true, dir: ckpt, everyMs: 1000}   # default dir: runs/checkpoints/<name>
  *
  * The cluster-only keys are validated here (ajv, with file:line:column positions); the rest of
@@ -37,14 +38,16 @@ export interface ClusterConfig {
   readonly basePort: number | null;
   /** Interface nodes listen on (defaults to each node's host). */
   readonly listenHost: string | null;
-  readonly wanEmulation: { readonly enabled: boolean; readonly bandwidthScale: number; readonly latencyScale: number };
+  readonly wanEmulation: { readonly enabled: boolean; readonly bandwidthScale: number; readonly latencyScale: number; readonly cutMode: "hold" | "drop" };
+  /** `gaia launch` applies the scenario's faults at `at` x this wall seconds after every node is up. */
+  readonly faultTimeScale: number;
   /** Shard checkpoints; off, a restarted shard cannot rejoin (but replies leave without an fsync). */
   readonly checkpoint: { readonly enabled: boolean; readonly dir: string; readonly everyMs: number };
 }
 
 export class ClusterError extends ScenarioError {}
 
-const clusterKeys = ["secret", "host", "listenHost", "basePort", "nodes", "tls", "wanEmulation", "checkpoint"] as const;
+const clusterKeys = ["secret", "host", "listenHost", "basePort", "nodes", "tls", "wanEmulation", "checkpoint", "faultTimeScale"] as const;
 
 export const clusterJsonSchema = {
   type: "object",
@@ -67,8 +70,14 @@ export const clusterJsonSchema = {
     wanEmulation: {
       type: "object",
       additionalProperties: false,
-      properties: { enabled: { type: "boolean", default: false }, bandwidthScale: { type: "number", exclusiveMinimum: 0, default: 1 }, latencyScale: { type: "number", minimum: 0, default: 1 } },
+      properties: {
+        enabled: { type: "boolean", default: false },
+        bandwidthScale: { type: "number", exclusiveMinimum: 0, default: 1 },
+        latencyScale: { type: "number", minimum: 0, default: 1 },
+        cutMode: { description: "What a WAN partition fault does to frames: hold them until it heals, or drop them (the reliable links resend).", enum: ["hold", "drop"], default: "hold" },
+      },
     },
+    faultTimeScale: { description: "Multiplies the scenario's fault times (seconds of wall time after every node is up).", type: "number", exclusiveMinimum: 0, default: 1 },
     checkpoint: {
       type: "object",
       additionalProperties: false,
@@ -131,7 +140,7 @@ export function parseClusterText(text: string, file: string): ClusterConfig {
 
   const base = dirname(resolve(file));
   const tls = own["tls"] as { cert: string; key: string } | undefined;
-  const wan = (own["wanEmulation"] ?? {}) as { enabled?: boolean; bandwidthScale?: number; latencyScale?: number };
+  const wan = (own["wanEmulation"] ?? {}) as { enabled?: boolean; bandwidthScale?: number; latencyScale?: number; cutMode?: "hold" | "drop" };
   const checkpoint = (own["checkpoint"] ?? {}) as { enabled?: boolean; dir?: string; everyMs?: number };
   const host = (own["host"] as string | undefined) ?? "127.0.0.1";
   const nodes = new Map<string, NodeAddress>();
@@ -145,7 +154,8 @@ export function parseClusterText(text: string, file: string): ClusterConfig {
     host,
     basePort: (own["basePort"] as number | undefined) ?? null,
     listenHost: (own["listenHost"] as string | undefined) ?? null,
-    wanEmulation: { enabled: wan.enabled ?? false, bandwidthScale: wan.bandwidthScale ?? 1, latencyScale: wan.latencyScale ?? 1 },
+    wanEmulation: { enabled: wan.enabled ?? false, bandwidthScale: wan.bandwidthScale ?? 1, latencyScale: wan.latencyScale ?? 1, cutMode: wan.cutMode ?? "hold" },
+    faultTimeScale: (own["faultTimeScale"] as number | undefined) ?? 1,
     // A relative dir is relative to the cluster file; the default lives under runs/ (ignored by git).
     checkpoint: { enabled: checkpoint.enabled ?? true, dir: checkpoint.dir !== undefined ? resolve(base, checkpoint.dir) : resolve("runs", "checkpoints", scenario.name), everyMs: checkpoint.everyMs ?? 1000 },
   };

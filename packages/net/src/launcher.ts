@@ -6,15 +6,25 @@
  * and returns the same RunResult `gaia simulate` does, so the same writers report it.
  *
  * Wall-clock seconds stand where the simulator has virtual seconds (`virtualTimeS`).
+ *
+ * Scripted faults. The scenario's `faults` (and its `randomFaults`, drawn from the same seed
+ * stream as the simulator's) are applied at `at` x `faultTimeScale` wall seconds after every node
+ * is up, from the same timeline the simulator builds (`planFaults`): a partition, an isolated data
+ * center or a one-way cut tells the nodes of the cut link's source data center to hold (or drop,
+ * `wanEmulation.cutMode`) their frames to the target's nodes; a bandwidth fault scales their
+ * emulated link's rate; a crash is a SIGKILL and its restart a new process restored from the
+ * shard's last checkpoint; a slow node sleeps `factor - 1` times each compute step's duration
+ * after it. Overlapping faults compose here as in the simulator (a link is cut while any fault
+ * cuts it, factors multiply), and a restarted node starts with the faults in force.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { dataCenterOf, reaches, type NodeId, type Workload } from "@gaia/core";
-import { createCheckers, TraceHash, type MetricsPoint, type Progress, type RunResult, type RunSummary, type SimTraceEvent } from "@gaia/sim";
+import { dataCenterOf, reaches, Rng, type NodeId, type Workload } from "@gaia/core";
+import { createCheckers, planFaults, TraceHash, type FaultAction, type MetricsPoint, type Progress, type RunResult, type RunSummary, type SimTraceEvent } from "@gaia/sim";
 import { createWorkload } from "@gaia/workloads";
-import { resolveAddresses, type ClusterConfig } from "./cluster.js";
-import { decodeFloats, type BlockedMs, type NodeReport } from "./node.js";
+import { ClusterError, resolveAddresses, type ClusterConfig } from "./cluster.js";
+import { decodeFloats, type BlockedMs, type NodeFaultState, type NodeReport } from "./node.js";
 import { planOf, type RunPlan } from "./plan.js";
 
 export interface LaunchOptions {
@@ -27,6 +37,8 @@ export interface LaunchOptions {
   readonly timeoutS?: number;
   /** Replicas agree when every element differs by at most this (relative to its magnitude). */
   readonly agreementTolerance?: number;
+  /** A scripted fault was applied (or skipped), with its wall second since every node was up. */
+  readonly onFault?: (text: string, atS: number) => void;
 }
 
 export interface LaunchResult extends RunResult {
@@ -79,6 +91,17 @@ export class Launch {
   private finished = false;
   /** Nodes that came up from a checkpoint (restarted shards). */
   readonly restored = new Set<NodeId>();
+  /** The scripted faults' timeline (empty without faults). */
+  readonly faults: readonly FaultAction[];
+  /** Every fault applied, in order, with its wall second since every node was up. */
+  readonly faultLog: { readonly atS: number; readonly text: string }[] = [];
+  private faultsStartMs: number | null = null;
+  private readonly faultTimers: NodeJS.Timeout[] = [];
+  /** Composed fault state: cuts per directed link, bandwidth factors per directed link, slow nodes. */
+  private readonly cutCount = new Map<string, number>();
+  private readonly bandwidthFactor = new Map<string, number>();
+  private readonly slowFactor = new Map<NodeId, number>();
+  private readonly crashedNodes = new Set<NodeId>();
   private resolve!: (r: LaunchResult) => void;
   private reject!: (e: Error) => void;
 
@@ -101,14 +124,16 @@ export class Launch {
       this.resolve = resolve;
       this.reject = reject;
     });
-    // Addresses are checked before anything is spawned.
+    // Addresses and faults are checked before anything is spawned.
     resolveAddresses(cluster, layout.nodes);
+    this.faults = this.planFaults();
     for (const id of layout.nodes) this.spawn(id, false);
     const s = cluster.scenario.stop;
     const timeoutS = options.timeoutS ?? (s.maxVirtualTimeS !== null ? s.maxVirtualTimeS + 60 : 600);
     const deadline = setTimeout(() => this.fail(new Error(`the run did not finish within ${timeoutS} s`)), timeoutS * 1000);
     const wallLimit = s.maxVirtualTimeS !== null ? setTimeout(() => this.stopWorkers("max-virtual-time"), s.maxVirtualTimeS * 1000) : null;
     void this.result.finally(() => {
+      for (const t of this.faultTimers) clearTimeout(t);
       clearTimeout(deadline);
       if (wallLimit) clearTimeout(wallLimit);
     }).catch(() => undefined);
@@ -133,6 +158,144 @@ export class Launch {
     this.spawn(id, true);
   }
 
+  /** Wall seconds since every node was first up (the faults' clock), or null before. */
+  get faultClockS(): number | null {
+    return this.faultsStartMs === null ? null : (Date.now() - this.faultsStartMs) / 1000;
+  }
+
+  // ---- scripted faults ----
+
+  /** The simulator's fault timeline, with what the runtime cannot do refused up front. */
+  private planFaults(): FaultAction[] {
+    const { scenario } = this.cluster;
+    const { layout } = this.plan;
+    const lan = scenario.sync.model === "lan";
+    const problems: { path: string; message: string; line: null; column: null }[] = [];
+    const durable = this.cluster.checkpoint.enabled;
+    const resolveNode = (name: string): NodeId | null => {
+      if (lan) {
+        for (const [alias, original] of this.plan.aliasOf) if (original === name) return alias;
+        return null;
+      }
+      return layout.nodes.includes(name) ? name : null;
+    };
+    scenario.faults.forEach((fault, i) => {
+      const path = `faults[${i}]`;
+      if (fault.kind === "crash") {
+        const id = resolveNode(fault.node);
+        if (id === null) return;
+        if (!layout.hasShard(id)) problems.push({ path, message: `the runtime can crash and restart only shards (they restore from checkpoints); ${fault.node} is a ${layout.workers.includes(id) ? "worker" : "hub"}`, line: null, column: null });
+        else if (!durable) problems.push({ path, message: `crashing ${fault.node} needs checkpoint.enabled: true (a shard restarts from its checkpoint)`, line: null, column: null });
+        else if (fault.restartAfterS === null) problems.push({ path, message: `a crash in a real run needs restartAfter (${fault.node} would never come back, and the run never finish)`, line: null, column: null });
+      }
+      if (fault.kind === "bandwidth" && !this.cluster.wanEmulation.enabled && !lan) {
+        this.options.onLog?.("launcher", `${path}: bandwidth faults need wanEmulation.enabled (no emulated link to slow); ignored`);
+      }
+      if (fault.kind === "lossy") this.options.onLog?.("launcher", `${path}: lossy faults are simulator-only (the runtime's links run over TCP); ignored`);
+    });
+    if (problems.length > 0) throw new ClusterError(this.cluster.file, problems);
+    // Random crashes pick among the nodes the runtime can restart: the shards, when they checkpoint.
+    const restartable = durable ? layout.shards.map((s) => s.id) : [];
+    try {
+      return planFaults(scenario, { dataCenters: lan ? [] : scenario.topology.dataCenters, resolveNode, nodes: restartable }, new Rng(scenario.seed).child("faults:random")).filter((a) => a.kind !== "lossy" && (a.kind !== "crash" && a.kind !== "restart" ? true : restartable.includes(a.node)));
+    } catch (error) {
+      if (error instanceof RangeError) throw new ClusterError(this.cluster.file, [{ path: "faults", message: error.message, line: null, column: null }]);
+      throw error;
+    }
+  }
+
+  /** Every node is up: start the faults' clock. */
+  private startFaults(): void {
+    this.faultsStartMs = Date.now();
+    const scale = this.cluster.faultTimeScale;
+    for (const action of this.faults) this.faultTimers.push(setTimeout(() => this.applyFault(action), action.atMs * scale));
+  }
+
+  private applyFault(a: FaultAction): void {
+    if (this.finished) return;
+    const link = (source: string, target: string): string => `${source}->${target}`;
+    const inDataCenter = (dc: string): NodeId[] => this.plan.layout.nodes.filter((n) => dataCenterOf(n) === dc);
+    switch (a.kind) {
+      case "cut": {
+        const key = link(a.source, a.target);
+        const before = this.cutCount.get(key) ?? 0;
+        const after = Math.max(0, before + (a.cut ? 1 : -1));
+        this.cutCount.set(key, after);
+        if ((before > 0) !== (after > 0)) {
+          for (const n of inDataCenter(a.source)) this.command(n, `wan-cut ${a.target} ${after > 0 ? 1 : 0}`);
+          this.logFault(`${after > 0 ? "cut" : "healed"} ${key}`);
+        }
+        break;
+      }
+      case "bandwidth": {
+        const key = link(a.source, a.target);
+        const factor = a.undo ? (this.bandwidthFactor.get(key) ?? 1) / a.factor : (this.bandwidthFactor.get(key) ?? 1) * a.factor;
+        this.bandwidthFactor.set(key, factor);
+        for (const n of inDataCenter(a.source)) this.command(n, `wan-bandwidth ${a.target} ${factor}`);
+        this.logFault(`bandwidth of ${key} x${factor.toPrecision(3)}`);
+        break;
+      }
+      case "slow": {
+        const factor = a.undo ? (this.slowFactor.get(a.node) ?? 1) / a.factor : (this.slowFactor.get(a.node) ?? 1) * a.factor;
+        this.slowFactor.set(a.node, factor);
+        this.command(a.node, `slow ${factor}`);
+        this.logFault(`${a.node} computes x${factor.toPrecision(3)} slower`);
+        break;
+      }
+      case "crash":
+        if (this.crashedNodes.has(a.node)) break;
+        this.crashedNodes.add(a.node);
+        this.kill(a.node);
+        this.traceEvent({ type: "crash", node: a.node });
+        this.logFault(`crashed ${a.node} (SIGKILL)`);
+        break;
+      case "restart": {
+        if (!this.crashedNodes.delete(a.node)) break;
+        const child = this.children.get(a.node);
+        const start = (): void => {
+          if (this.finished) return;
+          this.spawn(a.node, true);
+          this.traceEvent({ type: "restart", node: a.node });
+          this.logFault(`restarted ${a.node} from its checkpoint`);
+        };
+        if (child && !child.exited) child.process.once("exit", start);
+        else start();
+        break;
+      }
+      case "lossy":
+        break;
+    }
+  }
+
+  /** The faults in force on a node (for a node started during them). */
+  private faultStateOf(id: NodeId): NodeFaultState {
+    const own = dataCenterOf(id);
+    const cutDataCenters: string[] = [];
+    const bandwidthFactors: Record<string, number> = {};
+    for (const [key, n] of this.cutCount) {
+      const [source, target] = key.split("->") as [string, string];
+      if (source === own && n > 0) cutDataCenters.push(target);
+    }
+    for (const [key, factor] of this.bandwidthFactor) {
+      const [source, target] = key.split("->") as [string, string];
+      if (source === own && factor !== 1) bandwidthFactors[target] = factor;
+    }
+    return { cutDataCenters, bandwidthFactors, slowFactor: this.slowFactor.get(id) ?? 1 };
+  }
+
+  private logFault(text: string): void {
+    const atS = this.faultClockS ?? 0;
+    this.faultLog.push({ atS, text });
+    this.options.onFault?.(text, atS);
+  }
+
+  private traceEvent(event: { type: "crash" | "restart"; node: NodeId }): void {
+    if (!this.trace) return;
+    const stamped = { ...event, atMs: Date.now() - this.startedMs } as SimTraceEvent;
+    this.trace.push(stamped);
+    this.hash.event(stamped);
+  }
+
   /** Cuts every connection of a node; its links resend after the peers reconnect. */
   cutLinks(id: NodeId, forMs = 0): void {
     this.command(id, forMs > 0 ? `cut ${forMs}` : "drop");
@@ -151,6 +314,7 @@ export class Launch {
   private spawn(id: NodeId, restore: boolean): void {
     const args = [...nodeArgs, nodeEntry, "--cluster", this.cluster.file, "--node", id, "--epoch", String(this.startedMs)];
     if (restore) args.push("--restore");
+    if (this.faultsStartMs !== null) args.push("--faults", JSON.stringify(this.faultStateOf(id)));
     if (this.options.trace) args.push("--trace");
     const proc = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "pipe"] });
     const child: Child = { id, process: proc, expectedExit: false, ready: false, state: null, final: null, exited: false };
@@ -187,6 +351,7 @@ export class Launch {
       case "ready":
         child.ready = true;
         if (r.restored) this.restored.add(r.node);
+        if (this.faultsStartMs === null && [...this.children.values()].every((c) => c.ready)) this.startFaults();
         break;
       case "error":
         throw new Error(`node ${r.node}: ${r.message}`);

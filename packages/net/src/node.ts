@@ -64,6 +64,19 @@ export interface NodeOptions {
   /** Wall-clock epoch shared by the run (launcher's start), for `atMs` in reports. */
   readonly epochMs?: number;
   readonly metricsEveryMs?: number;
+  /** Faults in force when the node starts (a shard restarted during a partition). */
+  readonly faults?: NodeFaultState;
+}
+
+/**
+ * The scripted faults that act inside a node (the launcher composes overlapping ones): data
+ * centers its emulated WAN is cut from, bandwidth factors of its WAN links, and how many times
+ * slower its compute runs.
+ */
+export interface NodeFaultState {
+  readonly cutDataCenters: readonly string[];
+  readonly bandwidthFactors: Readonly<Record<string, number>>;
+  readonly slowFactor: number;
 }
 
 export const encodeFloats = (values: Float32Array): string => Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString("base64");
@@ -90,7 +103,9 @@ export class NodeRuntime {
   private lastShardClock = -1;
   private readonly blockedMs: BlockedMs = { ssp: 0, mirrorClock: 0, barrier: 0 };
   private readonly wanBytes = new Map<string, number>();
-  private readonly epochMs: number;
+  private epochMs: number;
+  private readonly shapers = new Map<string, LinkShaper>();
+  private slowFactor = 1;
   /** Output commit: sends held until the next checkpoint is on disk. */
   private held: { to: NodeId; msg: Message; channel: "data" | "control" }[] = [];
   private checkpointing = false;
@@ -144,11 +159,13 @@ export class NodeRuntime {
         (this.role as ShardRole).restore(checkpoint.shard);
         restoredLinks = new Map(Object.entries(checkpoint.links));
         restored = true;
+        // A standalone node restarted by hand keeps the clock its reads were stamped with.
+        if (this.options.epochMs === undefined && checkpoint.epochMs !== undefined) this.epochMs = checkpoint.epochMs;
       }
     }
 
     const own = dataCenterOf(node);
-    const shapers = new Map<string, LinkShaper>();
+    const shapers = this.shapers;
     const wan = cluster.wanEmulation;
     const shaperFor = (peer: string): LinkShaper | null => {
       const target = dataCenterOf(peer);
@@ -176,10 +193,18 @@ export class NodeRuntime {
       ...(restoredLinks ? { restore: restoredLinks } : {}),
       shaperFor,
       metrics: this.metrics,
+      epochMs: this.epochMs,
+      wanCutMode: wan.cutMode,
       onMessage: (from, msg) => this.deliver({ kind: "message", from, msg }),
       onPeer: (peer, up) => this.deliver({ kind: "peer", peer, up }),
       routes: { "/metrics": () => this.prometheus() },
     });
+    const faults = this.options.faults;
+    if (faults) {
+      for (const dc of faults.cutDataCenters) this.setWanCut(dc, true);
+      for (const [dc, factor] of Object.entries(faults.bandwidthFactors)) this.setWanBandwidthFactor(dc, factor);
+      this.setSlowFactor(faults.slowFactor);
+    }
     const port = await this.transport.start();
     if (durable) {
       // The initial state is a checkpoint too: a shard killed before its first one restarts clean.
@@ -204,6 +229,27 @@ export class NodeRuntime {
   /** Cuts every connection of this node for `ms` milliseconds. */
   cutFor(ms: number): void {
     this.transport.cutFor(ms);
+  }
+
+  /** A WAN partition fault: cut (or heal) this node's emulated WAN to `dataCenter`. */
+  setWanCut(dataCenter: string, cut: boolean): void {
+    this.transport.setWanCut(dataCenter, cut);
+  }
+
+  /**
+   * A bandwidth fault: this node's emulated link to `dataCenter` runs at `factor` times its rate
+   * (false when the WAN is not emulated, so there is no link to slow).
+   */
+  setWanBandwidthFactor(dataCenter: string, factor: number): boolean {
+    const shaper = this.shapers.get(dataCenter);
+    if (!shaper) return false;
+    shaper.factor = factor;
+    return true;
+  }
+
+  /** A slow-node fault: every compute step takes `factor` times as long (a sleep after it). */
+  setSlowFactor(factor: number): void {
+    this.slowFactor = factor > 0 ? factor : 1;
   }
 
   /** The final report, then close everything. */
@@ -261,12 +307,21 @@ export class NodeRuntime {
     this.computeQueued = true;
     // Off the current I/O callback, so sockets are served between steps.
     setImmediate(() => {
-      this.computeQueued = false;
       if (this.closed) return;
       const started = performance.now();
       const result = this.program!.step(clock, rows, values);
-      this.metrics.count("compute_ms_total", performance.now() - started);
-      this.deliver({ kind: "computed", clock, rows: result.rows, deltas: result.deltas, samples: result.samples });
+      const elapsedMs = performance.now() - started;
+      this.metrics.count("compute_ms_total", elapsedMs);
+      const done = (): void => {
+        this.computeQueued = false;
+        this.deliver({ kind: "computed", clock, rows: result.rows, deltas: result.deltas, samples: result.samples });
+      };
+      // A slow node: the step takes `slowFactor` times as long; the node serves sockets meanwhile.
+      const extraMs = (this.slowFactor - 1) * elapsedMs;
+      if (extraMs > 0) {
+        this.metrics.count("slow_ms_total", extraMs);
+        setTimeout(done, extraMs);
+      } else done();
     });
   }
 
@@ -349,7 +404,7 @@ export class NodeRuntime {
         for (const h of release) this.transport.send(h.to, h.msg, h.channel);
         const shard = this.role as ShardRole;
         const links = this.transport.snapshotLinks();
-        const checkpoint: ShardCheckpoint = { node: this.options.node, shard: shard.snapshot(), links: Object.fromEntries(links) };
+        const checkpoint: ShardCheckpoint = { node: this.options.node, shard: shard.snapshot(), links: Object.fromEntries(links), epochMs: this.epochMs };
         const started = performance.now();
         await writeCheckpoint(this.options.cluster.checkpoint.dir, checkpoint);
         this.metrics.count("checkpoints_total");

@@ -3,14 +3,16 @@
  *
  * Launcher mode (`launcher: true`): reports go to stdout as JSON lines (NodeReport); commands come
  * on stdin, one per line: `stop` (workers finish), `drop` (cut every connection, for fault tests),
- * `cut MS` (cut every connection and refuse new ones for MS milliseconds),
- * `exit` (final report, then exit). Standalone mode: reports go to stdout as JSON lines too, and
+ * `cut MS` (cut every connection and refuse new ones for MS milliseconds), the launcher's scripted
+ * faults `wan-cut DC 1|0` (cut or heal the emulated WAN to data center DC), `wan-bandwidth DC F`
+ * (the emulated link to DC runs at F times its rate), `slow F` (compute takes F times as long),
+ * and `exit` (final report, then exit). Standalone mode: reports go to stdout as JSON lines too, and
  * the node exits on its own once its role is done, every frame it sent is acknowledged, and it has
  * heard nothing for `lingerMs` (a shard keeps serving its mirrors' final flushes until then).
  */
 import { createInterface } from "node:readline";
 import { loadCluster } from "./cluster.js";
-import { NodeRuntime, type NodeReport } from "./node.js";
+import { NodeRuntime, type NodeFaultState, type NodeReport } from "./node.js";
 
 export interface RunNodeOptions {
   readonly clusterFile: string;
@@ -20,6 +22,8 @@ export interface RunNodeOptions {
   readonly trace: boolean;
   readonly epochMs?: number;
   readonly lingerMs?: number;
+  /** Faults in force at start (a node the launcher restarts during a fault). */
+  readonly faults?: NodeFaultState;
   readonly write?: (line: string) => void;
 }
 
@@ -35,6 +39,7 @@ export async function runNode(options: RunNodeOptions): Promise<number> {
     restore: options.restore,
     trace: options.trace,
     ...(options.epochMs !== undefined ? { epochMs: options.epochMs } : {}),
+    ...(options.faults ? { faults: options.faults } : {}),
     report: (r) => {
       if (r.ev !== "state" && r.ev !== "metrics") quietSince = Date.now();
       if (r.ev === "state") last = r;
@@ -53,6 +58,13 @@ export async function runNode(options: RunNodeOptions): Promise<number> {
         if (command === "stop") runtime.stop();
         else if (command === "drop") runtime.dropConnections();
         else if (command.startsWith("cut ")) runtime.cutFor(Number(command.slice(4)) || 0);
+        else if (command.startsWith("wan-cut ")) {
+          const [, dc, on] = command.split(" ");
+          if (dc) runtime.setWanCut(dc, on === "1");
+        } else if (command.startsWith("wan-bandwidth ")) {
+          const [, dc, factor] = command.split(" ");
+          if (dc && Number(factor) > 0) runtime.setWanBandwidthFactor(dc, Number(factor));
+        } else if (command.startsWith("slow ")) runtime.setSlowFactor(Number(command.slice(5)));
         else if (command === "exit") {
           lines.close();
           finish(0);

@@ -9,12 +9,18 @@
  * the control link's heartbeats. A frame that breaks the protocol (bad bytes, wrong shape, a frame
  * before authentication) is a remote error: the connection is closed and counted, the node keeps
  * serving, and the link resends once the peer reconnects.
+ *
+ * WAN faults (a partition of the emulated WAN, see `setWanCut`) act on the frames to every peer of
+ * a data center: with "hold" they wait, as the simulator's partitioned link holds its arrivals,
+ * and leave when the cut heals (frames not yet shaped pay the link's bandwidth then; frames that
+ * were in flight arrive at once); with "drop" they are lost, and the reliable links resend
+ * everything unacknowledged when the cut heals.
  */
 import uWS from "uWebSockets.js";
 import type { us_listen_socket, WebSocket as UwsSocket } from "uWebSockets.js";
 import WebSocket from "ws";
 import { performance } from "node:perf_hooks";
-import { decodeMessage, encodeMessage, RemoteError, ReliableLink, type LinkFrame, type LinkSnapshot, type Message, type ReliableLinkOptions } from "@gaia/core";
+import { dataCenterOf, decodeMessage, encodeMessage, RemoteError, ReliableLink, type LinkFrame, type LinkSnapshot, type Message, type ReliableLinkOptions } from "@gaia/core";
 import { helloMac, newNonce, sameMac, welcomeMac } from "./auth.js";
 import { decodeFrame, encodeFrame, maxPayloadBytes, type ChannelName, type WireFrame } from "./envelope.js";
 import type { Metrics } from "./metrics.js";
@@ -44,7 +50,17 @@ export interface TransportOptions {
   readonly onPeer: (peer: string, up: boolean) => void;
   /** Extra GET routes on the listener (e.g. /metrics). */
   readonly routes?: Readonly<Record<string, () => string>>;
+  /**
+   * Wall-clock time (ms since the Unix epoch) that is 0 on this transport's clock (`nowMs`). Nodes
+   * of one run share it, so times a restarted node restores from a checkpoint stay comparable.
+   * Default: the moment the transport is built.
+   */
+  readonly epochMs?: number;
+  /** What a WAN cut does to frames: hold them until it heals (default) or drop them. */
+  readonly wanCutMode?: WanCutMode;
 }
+
+export type WanCutMode = "hold" | "drop";
 
 /** One live, authenticated connection. */
 interface Conn {
@@ -124,10 +140,16 @@ export class Transport {
   private cutUntil = -Infinity;
   /** Output commit: while set, frames wait here instead of going out. */
   private gated: { pc: PeerChannel; frames: readonly LinkFrame<Uint8Array>[] }[] | null = null;
-  private readonly origin = performance.now();
+  private readonly origin: number;
+  /** Data centers whose peers are cut off (WAN partition faults). */
+  private readonly wanCut = new Set<string>();
+  /** Frames held by a WAN cut, by the peer's data center; `shaped` ones already paid the bandwidth. */
+  private readonly cutHeld = new Map<string, { pc: PeerChannel; conn: Conn; bytes: Uint8Array; shaped: boolean }[]>();
   private readonly serverSockets = new Set<UwsSocket<ServerSocketData>>();
 
   constructor(readonly options: TransportOptions) {
+    // performance.now() is monotonic; timeOrigin ties it to the wall clock once per process.
+    this.origin = options.epochMs !== undefined ? options.epochMs - performance.timeOrigin : performance.now();
     for (const peer of options.peers.keys()) {
       for (const channel of ["data", "control"] as const) {
         const key = `${peer}|${channel}`;
@@ -216,6 +238,38 @@ export class Transport {
     let n = 0;
     for (const pc of this.channels.values()) n += pc.link.unackedCount;
     return n;
+  }
+
+  /**
+   * Cuts (or heals) the emulated WAN to every peer in `dataCenter`: frames to them are held or
+   * dropped (`wanCutMode`) while the cut lasts. Connections stay up, as the simulator's links do.
+   */
+  setWanCut(dataCenter: string, cut: boolean): void {
+    if (cut === this.wanCut.has(dataCenter)) return;
+    if (cut) {
+      this.wanCut.add(dataCenter);
+      this.options.metrics.count("wan_cuts_total", 1, { target: dataCenter }, "WAN partitions that cut this node off a data center");
+      return;
+    }
+    this.wanCut.delete(dataCenter);
+    const held = this.cutHeld.get(dataCenter) ?? [];
+    this.cutHeld.delete(dataCenter);
+    const now = this.nowMs();
+    if ((this.options.wanCutMode ?? "hold") === "drop") {
+      // Everything sent into the cut is gone: resend what is unacknowledged, and acknowledge again.
+      for (const pc of this.channels.values()) {
+        if (!pc.conn || dataCenterOf(pc.peer) !== dataCenter) continue;
+        pc.link.step({ kind: "disconnected" }, now);
+        this.write(pc, pc.link.step({ kind: "connected" }, now).frames);
+      }
+    } else {
+      for (const h of held) {
+        if (h.pc.conn !== h.conn) continue; // a reconnect resent it on the new connection
+        if (h.shaped || !h.pc.shaper) h.conn.send(h.bytes);
+        else this.hold(h.pc, h.conn, h.bytes, now);
+      }
+    }
+    this.arm();
   }
 
   /**
@@ -416,20 +470,43 @@ export class Transport {
     for (const frame of frames) {
       const bytes = encodeFrame(frame);
       this.options.metrics.count("bytes_sent_total", bytes.byteLength, { peer: pc.peer });
-      if (pc.shaper) {
-        const at = pc.shaper.releaseAt(bytes.byteLength, now, pc.channel);
-        let i = this.held.length;
-        while (i > 0 && this.held[i - 1]!.at > at) i--;
-        this.held.splice(i, 0, { at, pc, conn, bytes });
-      } else conn.send(bytes);
+      if (this.wanCut.size > 0 && this.intoCut(pc, conn, bytes, false)) continue;
+      if (pc.shaper) this.hold(pc, conn, bytes, now);
+      else conn.send(bytes);
     }
+  }
+
+  /** Queues a frame behind the link's shaper. */
+  private hold(pc: PeerChannel, conn: Conn, bytes: Uint8Array, now: number): void {
+    const at = pc.shaper!.releaseAt(bytes.byteLength, now, pc.channel);
+    let i = this.held.length;
+    while (i > 0 && this.held[i - 1]!.at > at) i--;
+    this.held.splice(i, 0, { at, pc, conn, bytes });
+  }
+
+  /** A frame to a cut-off data center is held or dropped (true); false when the link is not cut. */
+  private intoCut(pc: PeerChannel, conn: Conn, bytes: Uint8Array, shaped: boolean): boolean {
+    const dataCenter = dataCenterOf(pc.peer);
+    if (!this.wanCut.has(dataCenter)) return false;
+    if ((this.options.wanCutMode ?? "hold") === "drop") {
+      this.options.metrics.count("wan_cut_frames_dropped_total", 1, { peer: pc.peer });
+      return true;
+    }
+    let list = this.cutHeld.get(dataCenter);
+    if (!list) this.cutHeld.set(dataCenter, (list = []));
+    list.push({ pc, conn, bytes, shaped });
+    this.options.metrics.count("wan_cut_frames_held_total", 1, { peer: pc.peer });
+    return true;
   }
 
   private release(now: number): void {
     let n = 0;
     while (n < this.held.length && this.held[n]!.at <= now) {
       const h = this.held[n++]!;
-      if (h.pc.conn === h.conn) h.conn.send(h.bytes);
+      if (h.pc.conn !== h.conn) continue;
+      // In flight when the WAN was cut: it waits at the far end until the cut heals.
+      if (this.wanCut.size > 0 && this.intoCut(h.pc, h.conn, h.bytes, true)) continue;
+      h.conn.send(h.bytes);
     }
     if (n > 0) this.held.splice(0, n);
   }

@@ -8,7 +8,7 @@ export default class LaunchCommand extends Command {
   static override description = [
     "Run every node of a cluster file as a local process over real sockets (uWebSockets.js).",
     "",
-    "Spawns one process per worker, shard and hub, shows progress, stops the workers when the stop condition is met, and writes the same summary, metrics.jsonl, summary.json and report.html as `gaia simulate` (times are wall-clock seconds). Ctrl-C kills every node and exits 130. Exits 1 when the run fails or a check fails, 2 on a bad cluster file.",
+    "Spawns one process per worker, shard and hub, shows progress, applies the scenario's faults at their times in wall seconds after every node is up (partitions and bandwidth changes on the emulated WAN, crash = SIGKILL and restart from the shard's checkpoint, slow nodes), stops the workers when the stop condition is met, and writes the same summary, metrics.jsonl, summary.json and report.html as `gaia simulate` (times are wall-clock seconds). Ctrl-C kills every node and exits 130. Exits 1 when the run fails or a check fails, 2 on a bad cluster file.",
   ].join("\n");
 
   static override examples = [
@@ -59,7 +59,10 @@ async function launch(flags: { cluster: string; out: string | undefined; json: b
         else if (!flags.json) process.stderr.write(`iteration ${p.iteration}  wall ${p.wallS.toFixed(1)} s  objective ${p.objective === null ? "-" : formatObjective(p.objective)}\n`);
       },
       onLog: (node, line) => {
-        if (flags.verbose) process.stderr.write(`[${node}] ${line}\n`);
+        if (flags.verbose || node === "launcher") process.stderr.write(`[${node}] ${line}\n`);
+      },
+      onFault: (text, atS) => {
+        if (!flags.json) process.stderr.write(`fault at ${atS.toFixed(1)} s: ${text}\n`);
       },
     });
     const result = await running.result;
@@ -75,6 +78,10 @@ async function launch(flags: { cluster: string; out: string | undefined; json: b
     return 0;
   } catch (error) {
     bar?.stop();
+    if (error instanceof ClusterError) {
+      process.stderr.write(`Error: invalid cluster file\n${error.message}\n`);
+      return 2;
+    }
     const message = (error as Error).message ?? String(error);
     process.stderr.write(`Error: the launch failed: ${message}\n`);
     if (process.env["DEBUG"]) process.stderr.write(`${(error as Error).stack ?? ""}\n`);

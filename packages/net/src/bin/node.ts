@@ -1,15 +1,23 @@
 // The entry point `gaia launch` spawns for each node: node <this file> --cluster F --node ID [--restore] [--trace].
 import { parseArgs } from "node:util";
 import { runNode } from "../run-node.js";
+import type { NodeFaultState } from "../node.js";
 
 const { values } = parseArgs({
-  options: { cluster: { type: "string" }, node: { type: "string" }, restore: { type: "boolean" }, trace: { type: "boolean" }, epoch: { type: "string" } },
+  options: { cluster: { type: "string" }, node: { type: "string" }, restore: { type: "boolean" }, trace: { type: "boolean" }, epoch: { type: "string" }, faults: { type: "string" } },
 });
 if (!values.cluster || !values.node) {
-  process.stderr.write("usage: node.js --cluster FILE --node ID [--restore] [--trace]\n");
+  process.stderr.write("usage: node.js --cluster FILE --node ID [--restore] [--trace] [--epoch MS] [--faults JSON]\n");
   process.exit(2);
 }
-runNode({ clusterFile: values.cluster, node: values.node, launcher: true, restore: values.restore ?? false, trace: values.trace ?? false, ...(values.epoch ? { epochMs: Number(values.epoch) } : {}) }).then(
+let faults: NodeFaultState | undefined;
+try {
+  faults = values.faults ? (JSON.parse(values.faults) as NodeFaultState) : undefined;
+} catch {
+  process.stderr.write(`--faults: not JSON: ${values.faults}\n`);
+  process.exit(2);
+}
+runNode({ clusterFile: values.cluster, node: values.node, launcher: true, restore: values.restore ?? false, trace: values.trace ?? false, ...(values.epoch ? { epochMs: Number(values.epoch) } : {}), ...(faults ? { faults } : {}) }).then(
   (code) => process.exit(code),
   (error: unknown) => {
     process.stdout.write(JSON.stringify({ ev: "error", node: values.node, message: error instanceof Error ? error.message : String(error) }) + "\n");
