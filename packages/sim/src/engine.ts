@@ -4,26 +4,39 @@
  * Guarantees: events fire in order of (virtual time, insertion sequence), so two events scheduled
  * for the same instant fire in the order they were scheduled, and a run is a pure function of its
  * inputs. Nothing here reads a wall clock. The queue is a binary min-heap over parallel arrays
- * (times, sequence numbers, callbacks), which keeps the hot path free of per-comparison property
- * lookups; one event costs one allocation (its callback) and O(log n) moves.
+ * (times, sequence numbers, callbacks, arguments), which keeps the hot path free of
+ * per-comparison property lookups. An event is a callback, or a callback and one argument
+ * (`atWith`), so hot paths can schedule a method bound once and pass their state as the argument
+ * instead of allocating a closure per event; either costs O(log n) moves.
  */
 
 export type EventCallback = () => void;
+/** A callback that takes the argument it was scheduled with. */
+export type EventHandler<T> = (arg: T) => void;
 
 /** A binary min-heap keyed by (time, sequence). */
 export class EventQueue {
   private times: Float64Array;
   private seqs: Float64Array;
-  private items: (EventCallback | undefined)[];
+  private items: (EventHandler<unknown> | undefined)[];
+  private args: unknown[];
   private count = 0;
   private nextSeq = 0;
   /** Time of the event `pop` returned last. */
   lastTime = 0;
+  /** Argument of the event `pop` returned last (undefined for a plain callback). */
+  lastArg: unknown = undefined;
 
   constructor(initialCapacity = 1024) {
     this.times = new Float64Array(initialCapacity);
     this.seqs = new Float64Array(initialCapacity);
-    this.items = new Array<EventCallback | undefined>(initialCapacity);
+    // Built by push so the arrays stay packed (no holes to check on every access).
+    this.items = [];
+    this.args = [];
+    for (let i = 0; i < initialCapacity; i++) {
+      this.items.push(undefined);
+      this.args.push(undefined);
+    }
   }
 
   get size(): number {
@@ -36,6 +49,10 @@ export class EventQueue {
   }
 
   push(time: number, item: EventCallback): void {
+    this.pushWith(time, item as EventHandler<unknown>, undefined);
+  }
+
+  pushWith<T>(time: number, item: EventHandler<T>, arg: T): void {
     if (!(time === time)) throw new RangeError("event time is NaN");
     if (this.count === this.times.length) this.grow();
     const seq = this.nextSeq++;
@@ -43,6 +60,7 @@ export class EventQueue {
     const times = this.times;
     const seqs = this.seqs;
     const items = this.items;
+    const args = this.args;
     while (i > 0) {
       const parent = (i - 1) >> 1;
       const pt = times[parent]!;
@@ -50,26 +68,31 @@ export class EventQueue {
       times[i] = pt;
       seqs[i] = seqs[parent]!;
       items[i] = items[parent];
+      args[i] = args[parent];
       i = parent;
     }
     times[i] = time;
     seqs[i] = seq;
-    items[i] = item;
+    items[i] = item as EventHandler<unknown>;
+    args[i] = arg;
   }
 
-  /** Removes the earliest event; `lastTime` holds its time afterwards. */
-  pop(): EventCallback | undefined {
+  /** Removes the earliest event; `lastTime` and `lastArg` hold its time and argument afterwards. */
+  pop(): EventHandler<unknown> | undefined {
     if (this.count === 0) return undefined;
     const times = this.times;
     const seqs = this.seqs;
     const items = this.items;
+    const args = this.args;
     const top = items[0];
     this.lastTime = times[0]!;
+    this.lastArg = args[0];
     const n = --this.count;
     if (n > 0) {
       const t = times[n]!;
       const s = seqs[n]!;
       const it = items[n];
+      const a = args[n];
       let i = 0;
       for (;;) {
         let child = 2 * i + 1;
@@ -81,13 +104,16 @@ export class EventQueue {
         times[i] = ct;
         seqs[i] = seqs[child]!;
         items[i] = items[child];
+        args[i] = args[child];
         i = child;
       }
       times[i] = t;
       seqs[i] = s;
       items[i] = it;
+      args[i] = a;
     }
     items[n] = undefined;
+    args[n] = undefined;
     return top;
   }
 
@@ -99,7 +125,10 @@ export class EventQueue {
     seqs.set(this.seqs);
     this.times = times;
     this.seqs = seqs;
-    this.items.length = capacity;
+    for (let i = this.items.length; i < capacity; i++) {
+      this.items.push(undefined);
+      this.args.push(undefined);
+    }
   }
 }
 
@@ -122,6 +151,16 @@ export class Engine {
     this.at(this.now + Math.max(0, delayMs), callback);
   }
 
+  /** Schedules `handler(arg)` at `timeMs`: no closure needed for per-event state. */
+  atWith<T>(timeMs: number, handler: EventHandler<T>, arg: T): void {
+    if (timeMs < this.now) throw new RangeError(`event scheduled in the past: ${timeMs} < ${this.now}`);
+    this.queue.pushWith(timeMs, handler, arg);
+  }
+
+  afterWith<T>(delayMs: number, handler: EventHandler<T>, arg: T): void {
+    this.atWith(this.now + Math.max(0, delayMs), handler, arg);
+  }
+
   /**
    * Fires events in order until the queue is empty, the next event is later than `untilMs`, or
    * `shouldStop()` returns true (checked after every event). Returns the number of events fired.
@@ -131,10 +170,10 @@ export class Engine {
     let fired = 0;
     while (queue.size > 0 && fired < maxEvents) {
       if (queue.peekTime() > untilMs) break;
-      const callback = queue.pop()!;
+      const handler = queue.pop()!;
       this.now = queue.lastTime;
       fired++;
-      callback();
+      handler(queue.lastArg);
       if (shouldStop !== null && shouldStop()) break;
     }
     this.events += fired;

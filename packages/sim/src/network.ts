@@ -61,6 +61,10 @@ export interface Envelope<P> {
   readonly sentMs: number;
   /** The transport connection it travels on (internal bookkeeping). */
   readonly connection: Connection<P>;
+  /** While on a data link: the link's `served` at which its transfer completes (internal). */
+  flowTarget: number;
+  /** While on a data link: its arrival order on the link, to break ties (internal). */
+  flowOrder: number;
 }
 
 export interface NetworkStats {
@@ -82,11 +86,7 @@ export interface NetworkStats {
 /** Mbps to bytes per virtual millisecond. */
 export const bytesPerMs = (mbps: number): number => mbps * 125;
 
-interface Flow<P> {
-  readonly env: Envelope<P>;
-  readonly target: number;
-  readonly order: number;
-}
+const flowBefore = <P>(a: Envelope<P>, b: Envelope<P>): boolean => a.flowTarget < b.flowTarget || (a.flowTarget === b.flowTarget && a.flowOrder < b.flowOrder);
 
 /** One directed link with its active flows. */
 export class Link<P> {
@@ -95,7 +95,8 @@ export class Link<P> {
   private lastMs = 0;
   private version = 0;
   private flowOrder = 0;
-  private readonly flows = new Heap<Flow<P>>((a, b) => a.target < b.target || (a.target === b.target && a.order < b.order));
+  private readonly flows = new Heap<Envelope<P>>(flowBefore);
+  private readonly completeHandler = (version: number): void => this.complete(version);
   /** Arrivals waiting for a partition to heal. */
   readonly held: Envelope<P>[] = [];
   /** Product of active bandwidth factors. */
@@ -103,6 +104,10 @@ export class Link<P> {
   /** Number of active partitions cutting this direction. */
   partitions = 0;
   lossy: LossSpec | null = null;
+  /** WAN bytes charged to this link so far. */
+  bytesCharged = 0;
+  /** Egress price of this link's source, USD per GB. */
+  usdPerGb = 0;
 
   constructor(
     readonly key: string,
@@ -126,7 +131,9 @@ export class Link<P> {
 
   addFlow(env: Envelope<P>): void {
     this.advance();
-    this.flows.push({ env, target: this.served + env.sizeBytes, order: this.flowOrder++ });
+    env.flowTarget = this.served + env.sizeBytes;
+    env.flowOrder = this.flowOrder++;
+    this.flows.push(env);
     this.reschedule();
   }
 
@@ -149,9 +156,9 @@ export class Link<P> {
     const head = this.flows.peek();
     const rate = this.rateBytesPerMs;
     if (head === undefined || rate <= 0) return;
-    const remaining = Math.max(0, head.target - this.served);
+    const remaining = Math.max(0, head.flowTarget - this.served);
     const at = this.engine.now + (remaining * this.flows.size) / rate;
-    this.engine.at(at, () => this.complete(version));
+    this.engine.atWith(at, this.completeHandler, version);
   }
 
   private complete(version: number): void {
@@ -159,12 +166,23 @@ export class Link<P> {
     this.advance();
     // Rounding can leave `served` a hair short of the head's target: accept it within a few ulps.
     const slack = 1e-9 * Math.max(1, this.served);
-    const done: Flow<P>[] = [];
-    for (let head = this.flows.peek(); head !== undefined && head.target <= this.served + slack; head = this.flows.peek()) {
-      done.push(this.flows.pop()!);
+    const head = this.flows.peek();
+    if (head === undefined || head.flowTarget > this.served + slack) {
+      this.reschedule();
+      return;
     }
+    this.flows.pop();
+    const next = this.flows.peek();
+    if (next === undefined || next.flowTarget > this.served + slack) {
+      // The common case: one flow done.
+      this.reschedule();
+      this.onTransferred(this, head);
+      return;
+    }
+    const done: Envelope<P>[] = [head];
+    for (let f = this.flows.peek(); f !== undefined && f.flowTarget <= this.served + slack; f = this.flows.peek()) done.push(this.flows.pop()!);
     this.reschedule();
-    for (const f of done) this.onTransferred(this, f.env);
+    for (const env of done) this.onTransferred(this, env);
   }
 }
 
@@ -172,17 +190,22 @@ export interface Connection<P> {
   nextSeq: number;
   expected: number;
   readonly buffer: Map<number, Envelope<P>>;
+  /** The link its messages take (fixed by its two ends). */
+  readonly link: Link<P>;
 }
 
 export class Network<P> {
   readonly stats: NetworkStats = { messages: 0, wanBytes: 0, lanBytes: 0, costUsd: 0, retransmits: 0, retransmittedBytes: 0, duplicatesDropped: 0, reorderedHeld: 0, partitionHeld: 0, delivered: 0 };
-  /** WAN bytes per directed link, "source->target", in first-use order. */
-  readonly wanBytesByLink = new Map<string, number>();
+  /** WAN links in the order they were first charged. */
+  private readonly chargedLinks: Link<P>[] = [];
   private readonly wanLinks = new Map<string, Link<P>>();
   private readonly lanLinks = new Map<NodeId, Link<P>>();
   /** from -> to -> [data, control] connections. */
   private readonly connections = new Map<NodeId, Map<NodeId, [Connection<P> | null, Connection<P> | null]>>();
   private readonly dataCenterSet: ReadonlySet<string>;
+  private readonly arriveHandler = (env: Envelope<P>): void => this.arrive(env.connection.link, env);
+  private readonly transferredHandler = (env: Envelope<P>): void => this.transferred(env.connection.link, env);
+  private readonly transmitHandler = (env: Envelope<P>): void => this.transmit(env.connection.link, env);
 
   /**
    * `deliver` receives each message exactly once, in order per (from, to, channel). `rng` is the
@@ -205,7 +228,14 @@ export class Network<P> {
   }
 
   private makeLink(key: string, wan: boolean, source: string, rate: number, latencyMs: number): Link<P> {
-    return new Link<P>(key, wan, source, rate, latencyMs, this.rng.child(`link:${key}`), this.engine, (link, env) => this.transferred(link, env));
+    const link = new Link<P>(key, wan, source, rate, latencyMs, this.rng.child(`link:${key}`), this.engine, (l, env) => this.transferred(l, env));
+    link.usdPerGb = this.spec.egressUsdPerGb[source] ?? 0;
+    return link;
+  }
+
+  /** WAN bytes per directed link, "source->target", in first-use order. */
+  get wanBytesByLink(): ReadonlyMap<string, number> {
+    return new Map(this.chargedLinks.map((l) => [l.key, l.bytesCharged]));
   }
 
   /** The directed WAN link between two data centers. */
@@ -238,15 +268,15 @@ export class Network<P> {
     if (pair === undefined) targets.set(to, (pair = [null, null]));
     const i = channel === "data" ? 0 : 1;
     let c = pair[i];
-    if (c === null) pair[i] = c = { nextSeq: 0, expected: 0, buffer: new Map() };
+    if (c === null) pair[i] = c = { nextSeq: 0, expected: 0, buffer: new Map(), link: this.linkFor(from, to) };
     return c;
   }
 
   send(from: NodeId, to: NodeId, channel: Channel, payload: P, sizeBytes: number): Envelope<P> {
     const conn = this.connection(from, to, channel);
-    const env: Envelope<P> = { from, to, channel, payload, sizeBytes, seq: conn.nextSeq++, sentMs: this.engine.now, connection: conn };
+    const env: Envelope<P> = { from, to, channel, payload, sizeBytes, seq: conn.nextSeq++, sentMs: this.engine.now, connection: conn, flowTarget: 0, flowOrder: 0 };
     this.stats.messages++;
-    this.transmit(this.linkFor(from, to), env);
+    this.transmit(conn.link, env);
     return env;
   }
 
@@ -261,7 +291,7 @@ export class Network<P> {
         link.held.push(env);
         return;
       }
-      this.engine.after(env.sizeBytes / rate, () => this.transferred(link, env));
+      this.engine.afterWith(env.sizeBytes / rate, this.transferredHandler, env);
     } else {
       link.addFlow(env);
     }
@@ -273,8 +303,9 @@ export class Network<P> {
       return;
     }
     this.stats.wanBytes += bytes;
-    this.stats.costUsd += (bytes * (this.spec.egressUsdPerGb[link.sourceDataCenter] ?? 0)) / 1e9;
-    this.wanBytesByLink.set(link.key, (this.wanBytesByLink.get(link.key) ?? 0) + bytes);
+    this.stats.costUsd += (bytes * link.usdPerGb) / 1e9;
+    if (link.bytesCharged === 0) this.chargedLinks.push(link);
+    link.bytesCharged += bytes;
   }
 
   /** A transfer finished: apply loss, duplication and reordering, then propagate. */
@@ -285,15 +316,15 @@ export class Network<P> {
       if (lossy.loss > 0 && link.rng.bernoulli(lossy.loss)) {
         this.stats.retransmits++;
         this.stats.retransmittedBytes += env.sizeBytes;
-        this.engine.after(4 * link.latencyMs, () => this.transmit(link, env));
+        this.engine.afterWith(4 * link.latencyMs, this.transmitHandler, env);
         return;
       }
       if (lossy.duplicate > 0 && link.rng.bernoulli(lossy.duplicate)) {
-        this.engine.after(link.latencyMs + link.rng.uniform(0, link.latencyMs + 1), () => this.arrive(link, env));
+        this.engine.afterWith(link.latencyMs + link.rng.uniform(0, link.latencyMs + 1), this.arriveHandler, env);
       }
       if (lossy.reorder > 0 && link.rng.bernoulli(lossy.reorder)) delay += link.rng.uniform(0, 2 * link.latencyMs + 1);
     }
-    this.engine.after(delay, () => this.arrive(link, env));
+    this.engine.afterWith(delay, this.arriveHandler, env);
   }
 
   private arrive(link: Link<P>, env: Envelope<P>): void {
@@ -308,7 +339,7 @@ export class Network<P> {
   /** The receiving transport: drop duplicates, buffer early arrivals, deliver in order. */
   private receive(env: Envelope<P>): void {
     const conn = env.connection;
-    if (env.seq < conn.expected || conn.buffer.has(env.seq)) {
+    if (env.seq < conn.expected || (conn.buffer.size > 0 && conn.buffer.has(env.seq))) {
       this.stats.duplicatesDropped++;
       return;
     }
@@ -320,6 +351,7 @@ export class Network<P> {
     conn.expected++;
     this.stats.delivered++;
     this.deliver(env);
+    if (conn.buffer.size === 0) return;
     for (let next = conn.buffer.get(conn.expected); next !== undefined; next = conn.buffer.get(conn.expected)) {
       conn.buffer.delete(conn.expected);
       conn.expected++;
@@ -342,7 +374,7 @@ export class Network<P> {
       const held = link.held.splice(0);
       for (const env of held) {
         if (env.channel === "control") this.transmit(link, env);
-        else this.engine.after(link.latencyMs, () => this.arrive(link, env));
+        else this.engine.afterWith(link.latencyMs, this.arriveHandler, env);
       }
     }
   }
