@@ -30,20 +30,22 @@ const FNV_PRIME_LO = 0x1b3; // 0x100000001b3 = 2^40 + 0x1b3
 const INTERN_MAX_LENGTH = 64;
 const STRING_NEW = 0x9e000000;
 const STRING_SEEN = 0x9d000000;
+const TWO_TO_MINUS_32 = 2 ** -32;
 
 export class TraceHash {
-  private hi = FNV_OFFSET_HI;
-  private lo = FNV_OFFSET_LO;
+  /** The state's high and low 32-bit halves, in a typed array so updates store raw integers. */
+  private readonly state = Int32Array.of(FNV_OFFSET_HI | 0, FNV_OFFSET_LO | 0);
   private readonly f64 = new Float64Array(1);
   private readonly u32 = new Uint32Array(this.f64.buffer);
   private readonly interned = new Map<string, number>();
 
-  /** Mixes one 32-bit word. */
+  /** Mixes one 32-bit word: state = (state ^ w) * (2^40 + 0x1b3) mod 2^64. */
   word(w: number): void {
-    const lo = (this.lo ^ w) >>> 0;
-    const t = lo * FNV_PRIME_LO; // < 2^41: exact
-    this.hi = (Math.imul(this.hi, FNV_PRIME_LO) + ((t / 4294967296) | 0) + (lo << 8)) >>> 0;
-    this.lo = t >>> 0;
+    const state = this.state;
+    const lo = (state[1]! ^ w) >>> 0;
+    const t = lo * FNV_PRIME_LO; // < 2^41: exact; its bits above 32 carry into the high half
+    state[0] = Math.imul(state[0]!, FNV_PRIME_LO) + ((t * TWO_TO_MINUS_32) | 0) + (lo << 8);
+    state[1] = t;
   }
 
   number(n: number): void {
@@ -205,6 +207,6 @@ export class TraceHash {
   }
 
   digest(): string {
-    return this.hi.toString(16).padStart(8, "0") + this.lo.toString(16).padStart(8, "0");
+    return (this.state[0]! >>> 0).toString(16).padStart(8, "0") + (this.state[1]! >>> 0).toString(16).padStart(8, "0");
   }
 }
