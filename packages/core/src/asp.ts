@@ -32,6 +32,7 @@ export class BarrierSet {
   }
 
   release(source: string, clock: number): void {
+    if (this.pending.size === 0) return;
     const key = BarrierSet.key(source, clock);
     const rows = this.pending.get(key);
     if (!rows) return;
@@ -75,8 +76,13 @@ export interface AdmissionState {
 
 /** Why a read cannot be served now, or null when it can. Checked in this order. */
 export function admission(s: AdmissionState): BlockReason | null {
-  if (!sspAdmits(s.readClock, s.localClock, s.staleness)) return "ssp";
-  if (s.mirrorClock && !s.mirrorClock.admits(s.localClock, s.mirrorClockBound)) return "mirror-clock";
-  if (s.barrierRowsBlocked > 0) return "barrier";
+  return admissionOf(s.readClock, s.localClock, s.staleness, s.mirrorClock, s.mirrorClockBound, s.barrierRowsBlocked);
+}
+
+/** `admission` with its fields as arguments, for the shard's hot path (no object per read). */
+export function admissionOf(readClock: number, localClock: number, staleness: number, mirrorClock: MirrorClock | null, mirrorClockBound: number, barrierRowsBlocked: number): BlockReason | null {
+  if (!sspAdmits(readClock, localClock, staleness)) return "ssp";
+  if (mirrorClock && !mirrorClock.admits(localClock, mirrorClockBound)) return "mirror-clock";
+  if (barrierRowsBlocked > 0) return "barrier";
   return null;
 }

@@ -162,8 +162,12 @@ export class HubRole implements Role {
     const effects: Effect[] = [];
     const all = sumSparse(this.scratch, members.map((m) => updates.get(m)!), this.shardSizes[shard]!);
     const total: MirrorUpdate = { kind: "mirror-update", shard, clock, sources: members, indices: all.indices, deltas: all.deltas };
-    const barriers = this.heldBarriers.get(`${shard}@${clock}`) ?? new Map<string, Barrier>();
-    this.heldBarriers.delete(`${shard}@${clock}`);
+    let barriers = noBarriers;
+    if (this.heldBarriers.size > 0) {
+      const key = `${shard}@${clock}`;
+      barriers = this.heldBarriers.get(key) ?? noBarriers;
+      this.heldBarriers.delete(key);
+    }
     for (const hub of this.info.otherHubs) {
       for (const b of barriers.values()) effects.push({ kind: "send", to: hub, channel: "control", msg: b });
       effects.push({ kind: "send", to: hub, channel: "data", msg: total });
@@ -179,6 +183,8 @@ export class HubRole implements Role {
     return effects;
   }
 }
+
+const noBarriers: ReadonlyMap<string, Barrier> = new Map();
 
 /**
  * Element-wise sum of sparse updates, in float64 then rounded once; zero sums are left out.

@@ -16,6 +16,9 @@ import { RemoteError } from "./errors.js";
 export class MirrorClock {
   private readonly completed = new Map<string, number>();
   private readonly finished = new Set<string>();
+  /** min() as of the last change (reads ask for it far more often than clocks change). */
+  private minCached: number | null = null;
+  private minStale = true;
 
   constructor(readonly dataCenters: readonly string[]) {
     for (const dc of dataCenters) this.completed.set(dc, 0);
@@ -33,12 +36,14 @@ export class MirrorClock {
   record(dataCenter: string, clock: number): void {
     this.expect(dataCenter, clock);
     this.completed.set(dataCenter, clock + 1);
+    this.minStale = true;
   }
 
   /** `dataCenter` sent its final flush: it announces no more clocks. */
   finish(dataCenter: string): void {
     if (!this.completed.has(dataCenter)) throw new RemoteError("unknown-peer", `no mirror in data center ${dataCenter}`);
     this.finished.add(dataCenter);
+    this.minStale = true;
   }
 
   completedBy(dataCenter: string): number {
@@ -47,8 +52,11 @@ export class MirrorClock {
 
   /** The slowest unfinished mirror's completed clock count, or null with none. */
   min(): number | null {
+    if (!this.minStale) return this.minCached;
     let m: number | null = null;
     for (const [dc, v] of this.completed) if (!this.finished.has(dc) && (m === null || v < m)) m = v;
+    this.minCached = m;
+    this.minStale = false;
     return m;
   }
 

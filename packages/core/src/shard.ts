@@ -13,7 +13,7 @@
  * its mirrors or its hub. Anything else, or anything out of order, is a RemoteError: rejected,
  * counted, and the shard keeps serving.
  */
-import { admission, BarrierSet } from "./asp.js";
+import { admissionOf, BarrierSet } from "./asp.js";
 import { encodedSize } from "./codec.js";
 import { invariant, RemoteError } from "./errors.js";
 import type { Layout, NodeId, ShardInfo } from "./layout.js";
@@ -211,7 +211,7 @@ export class ShardRole implements Role {
         this.requireClient(from);
         if (msg.rows) this.checkRows(msg.rows);
         this.pending.push({ worker: from, msg, arrivedMs: nowMs, blockedBy: null });
-        return this.serve(nowMs);
+        return this.serve(nowMs, []);
       case "push":
         return this.onPush(from, msg, nowMs);
       case "mirror-update":
@@ -273,7 +273,7 @@ export class ShardRole implements Role {
     if (msg.last) this.clientDone.add(from);
     const effects: Effect[] = [{ kind: "trace", event: { type: "push-applied", shard: this.id, worker: from, clock: msg.clock, last: msg.last, localClock: this.localClockNow, sum } }];
     this.advance(effects);
-    return effects.concat(this.serve(nowMs));
+    return this.serve(nowMs, effects);
   }
 
   /** Moves the local clock forward, flushing significant updates at each boundary. */
@@ -338,7 +338,7 @@ export class ShardRole implements Role {
     const sum = this.applyMirror(msg.indices, msg.deltas);
     for (const source of msg.sources) this.barriers.release(source, msg.clock);
     const effects: Effect[] = [{ kind: "trace", event: { type: "mirror-applied", shard: this.id, sources: msg.sources, clock: msg.clock, entries: msg.indices.length, sum } }];
-    return effects.concat(this.serve(nowMs));
+    return this.serve(nowMs, effects);
   }
 
   private onBarrier(from: NodeId, msg: Barrier): Effect[] {
@@ -362,22 +362,24 @@ export class ShardRole implements Role {
     const sum = this.applyMirror(msg.indices, msg.deltas);
     for (const source of msg.sources) this.mirrorClock!.finish(source);
     const effects: Effect[] = [{ kind: "trace", event: { type: "mirror-applied", shard: this.id, sources: msg.sources, clock: null, entries: msg.indices.length, sum } }];
-    return effects.concat(this.serve(nowMs));
+    return this.serve(nowMs, effects);
   }
 
-  /** Serves every pending read that is admitted now, in arrival order. */
-  private serve(nowMs: number): Effect[] {
-    if (this.pending.length === 0) return [];
-    const effects: Effect[] = [];
-    const still: PendingRead[] = [];
+  /** Serves every pending read that is admitted now, in arrival order; appends to `effects`. */
+  private serve(nowMs: number, effects: Effect[]): Effect[] {
+    const pending = this.pending;
+    if (pending.length === 0) return effects;
     const { start, end } = this.info.range;
     const bound = this.sync.asp?.mirrorClockBound ?? 0;
-    for (const p of this.pending) {
+    // Pending reads that stay blocked are compacted to the front, in order.
+    let kept = 0;
+    for (let k = 0; k < pending.length; k++) {
+      const p = pending[k]!;
       const barrierRowsBlocked = this.barriers.blockedAmong(p.msg.rows, start, end);
-      const reason = admission({ readClock: p.msg.clock, localClock: this.localClockNow, staleness: this.sync.staleness, mirrorClock: this.mirrorClock, mirrorClockBound: bound, barrierRowsBlocked });
+      const reason = admissionOf(p.msg.clock, this.localClockNow, this.sync.staleness, this.mirrorClock, bound, barrierRowsBlocked);
       if (reason !== null) {
         p.blockedBy = reason;
-        still.push(p);
+        pending[kept++] = p;
         continue;
       }
       const rows = p.msg.rows ?? rangeRows(start, end);
@@ -392,7 +394,7 @@ export class ShardRole implements Role {
         event: { type: "read-served", shard: this.id, worker: p.worker, clock: p.msg.clock, localClock: this.localClockNow, mirrorClockMin: this.mirrorClock?.min() ?? null, rows: rows.length, requested: p.msg.rows, waitedMs: nowMs - p.arrivedMs, blockedBy: p.blockedBy, barrierRowsBlocked: this.barriers.blockedRowCount },
       });
     }
-    this.pending = still;
+    pending.length = kept;
     return effects;
   }
 }

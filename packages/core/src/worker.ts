@@ -24,8 +24,14 @@ export class WorkerRole implements Role {
   private clockNow = 0;
   private stopRequested = false;
   private readonly shards: readonly ShardInfo[];
-  private replies = new Map<NodeId, ReadReply>();
-  private requested = new Map<NodeId, Uint32Array | null>();
+  /** Position of each of its shards in `shards`. */
+  private readonly shardIndex = new Map<NodeId, number>();
+  /** This clock's reply from each shard (by position), and how many arrived. */
+  private readonly replies: (ReadReply | null)[];
+  private replyCount = 0;
+  /** Whether this clock's reads are out (from the read until the push); the rows asked of each shard. */
+  private asking = false;
+  private readonly requested: (Uint32Array | null)[];
   private readonly cols: number;
 
   constructor(
@@ -36,6 +42,9 @@ export class WorkerRole implements Role {
   ) {
     this.shards = layout.shardsOfWorker(id);
     this.cols = layout.spec.cols;
+    this.shards.forEach((s, i) => this.shardIndex.set(s.id, i));
+    this.replies = this.shards.map(() => null);
+    this.requested = this.shards.map(() => null);
   }
 
   get clock(): number {
@@ -74,8 +83,8 @@ export class WorkerRole implements Role {
 
   invariants(): void {
     invariant(this.clockNow <= this.maxClock, () => `${this.id}: clock ${this.clockNow} past max ${this.maxClock}`);
-    invariant(this.replies.size <= this.shards.length, () => `${this.id}: more replies than shards`);
-    if (this.phase !== "reading") invariant(this.replies.size === 0, () => `${this.id}: stray replies while ${this.phase}`);
+    invariant(this.replyCount <= this.shards.length, () => `${this.id}: more replies than shards`);
+    if (this.phase !== "reading") invariant(this.replyCount === 0, () => `${this.id}: stray replies while ${this.phase}`);
   }
 
   private beginClock(): Effect[] {
@@ -84,12 +93,13 @@ export class WorkerRole implements Role {
       return [{ kind: "done" }];
     }
     this.phase = "reading";
-    this.replies = new Map();
-    this.requested = new Map();
+    this.clearReplies();
+    this.asking = true;
     const wanted = this.planner.rowsFor(this.clockNow);
     const effects: Effect[] = [];
     let cursor = 0;
-    for (const shard of this.shards) {
+    for (let k = 0; k < this.shards.length; k++) {
+      const shard = this.shards[k]!;
       let rows: Uint32Array | null = null;
       if (wanted !== null) {
         const from = cursor;
@@ -97,40 +107,47 @@ export class WorkerRole implements Role {
         rows = wanted.subarray(from, cursor);
         invariant(rows.length === 0 || rows[0]! >= shard.range.start, () => `${this.id}: rows must be sorted`);
       }
-      this.requested.set(shard.id, rows);
+      this.requested[k] = rows;
       effects.push({ kind: "send", to: shard.id, channel: "data", msg: { kind: "read", clock: this.clockNow, rows } });
     }
     invariant(wanted === null || cursor === wanted.length, () => `${this.id}: rowsFor returned unsorted or out-of-range rows`);
     return effects;
   }
 
+  private clearReplies(): void {
+    if (this.replyCount === 0) return;
+    this.replies.fill(null);
+    this.replyCount = 0;
+  }
+
   private onMessage(from: NodeId, msg: Message): Effect[] {
     if (msg.kind !== "read-reply") throw new RemoteError("unknown-kind", `a worker does not take ${msg.kind}`);
-    if (!this.requested.has(from)) {
+    const k = this.shardIndex.get(from);
+    if (!this.asking || k === undefined) {
       if (this.layout.hasShard(from)) return []; // a late reply to an abandoned read
       throw new RemoteError("unknown-peer", `${from} is not a shard of ${this.id}`);
     }
     if (this.phase !== "reading" || msg.clock !== this.clockNow) return []; // stale reply
-    if (this.replies.has(from)) throw new RemoteError("stale-clock", `second reply from ${from} for clock ${msg.clock}`);
+    if (this.replies[k] !== null) throw new RemoteError("stale-clock", `second reply from ${from} for clock ${msg.clock}`);
     if (msg.values.length !== msg.rows.length * this.cols) throw new RemoteError("bad-field", `reply from ${from} has ${msg.values.length} values for ${msg.rows.length} rows`);
-    const asked = this.requested.get(from)!;
-    const shard = this.layout.shard(from);
+    const asked = this.requested[k]!;
+    const shard = this.shards[k]!;
     const expected = asked === null ? shard.range.end - shard.range.start : asked.length;
     if (msg.rows.length !== expected) throw new RemoteError("bad-field", `reply from ${from} has ${msg.rows.length} rows, asked ${expected}`);
-    this.replies.set(from, msg);
-    if (this.replies.size < this.shards.length) return [];
+    this.replies[k] = msg;
+    this.replyCount++;
+    if (this.replyCount < this.shards.length) return [];
     let total = 0;
-    for (const s of this.shards) total += this.replies.get(s.id)!.rows.length;
+    for (const r of this.replies) total += r!.rows.length;
     const rows = new Uint32Array(total);
     const values = new Float32Array(total * this.cols);
     let at = 0;
-    for (const s of this.shards) {
-      const r = this.replies.get(s.id)!;
-      rows.set(r.rows, at);
-      values.set(r.values, at * this.cols);
-      at += r.rows.length;
+    for (const r of this.replies) {
+      rows.set(r!.rows, at);
+      values.set(r!.values, at * this.cols);
+      at += r!.rows.length;
     }
-    this.replies = new Map();
+    this.clearReplies();
     this.phase = "computing";
     return [{ kind: "compute", clock: this.clockNow, rows, values }];
   }
@@ -166,8 +183,8 @@ export class WorkerRole implements Role {
     invariant(cursor === rows.length, () => `${this.id}: pushed rows out of range`);
     effects.push({ kind: "trace", event: { type: "worker-clock", worker: this.id, clock: this.clockNow } });
     this.clockNow++;
-    this.requested = new Map();
-    this.replies = new Map();
+    this.asking = false;
+    this.clearReplies();
     if (last) {
       this.phase = "done";
       effects.push({ kind: "done" });
