@@ -4,7 +4,7 @@
 import { test, describe, after } from "node:test";
 import assert from "node:assert/strict";
 import WebSocket from "ws";
-import { encodeFrame, Metrics, Transport, type PeerAddress } from "@gaia/net";
+import { encodeBody, encodeFrame, Metrics, Transport, type PeerAddress } from "@gaia/net";
 import type { Message } from "@gaia/core";
 
 const secret = "s3cret";
@@ -96,7 +96,7 @@ describe("transport over loopback", () => {
     const attempts: Uint8Array[] = [
       Uint8Array.of(0xc1),
       Uint8Array.from({ length: 64 }, (_, i) => (i * 37) & 0xff),
-      encodeFrame({ t: "data", seq: 1, ack: 0, body: new Uint8Array(4) }),
+      encodeFrame({ t: "data", seq: 1, ack: 0, body: encodeBody(push(1)) }),
       encodeFrame({ t: "hb" }).slice(0, 2),
     ];
     for (const bytes of attempts) {

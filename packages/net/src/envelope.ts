@@ -1,13 +1,26 @@
 /**
  * The runtime's wire envelope: link frames (data / ack / heartbeat, see core's reliable.ts) and the
- * authentication handshake, packed with msgpackr. Role messages travel inside data frames as the
- * bytes of core's codec (`encodeMessage`), so the simulator and the runtime charge the same sizes.
+ * authentication handshake.
+ *
+ * Handshake frames are msgpack maps. Link frames, the hot path, are a fixed binary header and the
+ * role message right behind it:
+ *
+ *   data: 0xC1 0x01 seq:float64le ack:float64le message...   (18 bytes of header)
+ *   ack:  0xC1 0x02 ack:float64le
+ *   hb:   0xC1 0x03
+ *
+ * 0xC1 is the one byte msgpack never uses, so the two kinds cannot be confused. The message is the
+ * msgpack of core's codec (the same bytes `encodeMessage` gives, so the simulator and the runtime
+ * charge the same sizes), packed ONCE, into a buffer that keeps the header's 18 bytes free in
+ * front of it (`encodeBody`): sending, and every resend, writes the header into that space and
+ * hands the same buffer to the socket, with no envelope packing and no copy. A received data
+ * frame's message is a view into the frame (`subarray`); the decoder copies what it keeps.
  *
  * Every decoded frame is checked by a strict validator: anything that is not exactly one of the
  * shapes below is a RemoteError, and the transport closes that connection and counts it.
  */
-import { Packr } from "msgpackr";
-import { RemoteError, validateLinkFrame, type LinkFrame } from "@gaia/core";
+import { Packr, RESERVE_START_SPACE } from "msgpackr";
+import { RemoteError, validateLinkFrame, type LinkFrame, type Message } from "@gaia/core";
 
 export type ChannelName = "data" | "control";
 
@@ -38,12 +51,88 @@ export interface Welcome {
 export type HandshakeFrame = Challenge | Hello | Welcome;
 export type WireFrame = HandshakeFrame | LinkFrame<Uint8Array>;
 
+// The same options as core's codec, so a body is exactly the bytes encodeMessage gives.
 const packr = new Packr({ moreTypes: true, useRecords: false, mapsAsObjects: true, bundleStrings: false });
 
 export const maxPayloadBytes = 64 * 1024 * 1024;
 
+const linkMark = 0xc1;
+const kindData = 1;
+const kindAck = 2;
+const kindHeartbeat = 3;
+/** Bytes of a data frame's header, kept free at the front of every body. */
+export const dataHeaderBytes = 18;
+
+/**
+ * A role message packed for the link: its codec bytes behind `dataHeaderBytes` free bytes. The
+ * reliable link keeps this buffer (for resends and checkpoints); `encodeFrame` fills the header.
+ */
+export function encodeBody(msg: Message): Uint8Array {
+  return packr.pack(msg, RESERVE_START_SPACE | dataHeaderBytes);
+}
+
+/** The message bytes of a body made by `encodeBody`. */
+export const messageOf = (body: Uint8Array): Uint8Array => body.subarray(dataHeaderBytes);
+
+/**
+ * The bytes of a frame. A data frame's body must come from `encodeBody`: its header is written in
+ * place (a resend of the same message rewrites the same seq and a newer ack, which is as valid for
+ * a copy still waiting in a queue) and the body itself is returned.
+ */
 export function encodeFrame(frame: WireFrame): Uint8Array {
-  return packr.pack(frame);
+  switch (frame.t) {
+    case "data": {
+      const bytes = frame.body;
+      if (bytes.byteLength <= dataHeaderBytes) throw new RangeError("a data frame's body must come from encodeBody");
+      const view = new DataView(bytes.buffer, bytes.byteOffset, dataHeaderBytes);
+      view.setUint8(0, linkMark);
+      view.setUint8(1, kindData);
+      view.setFloat64(2, frame.seq, true);
+      view.setFloat64(10, frame.ack, true);
+      return bytes;
+    }
+    case "ack": {
+      const bytes = new Uint8Array(10);
+      const view = new DataView(bytes.buffer);
+      view.setUint8(0, linkMark);
+      view.setUint8(1, kindAck);
+      view.setFloat64(2, frame.ack, true);
+      return bytes;
+    }
+    case "hb":
+      return Uint8Array.of(linkMark, kindHeartbeat);
+    default:
+      return packr.pack(frame);
+  }
+}
+
+const count = (v: number, name: string): number => {
+  if (!Number.isSafeInteger(v) || v < 0) throw new RemoteError("bad-field", `link frame ${name} must be a non-negative integer`);
+  return v;
+};
+
+/** A binary link frame; a data frame's body is a view into `bytes`. */
+function decodeLinkFrame(bytes: Uint8Array): LinkFrame<Uint8Array> {
+  const kind = bytes[1];
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  switch (kind) {
+    case kindData: {
+      if (bytes.byteLength <= dataHeaderBytes) throw new RemoteError("truncated-frame", `data frame of ${bytes.byteLength} bytes`);
+      const seq = count(view.getFloat64(2, true), "seq");
+      if (seq === 0) throw new RemoteError("bad-field", "link frame seq must be positive");
+      return { t: "data", seq, ack: count(view.getFloat64(10, true), "ack"), body: bytes.subarray(dataHeaderBytes) };
+    }
+    case kindAck:
+      if (bytes.byteLength !== 10) throw new RemoteError(bytes.byteLength < 10 ? "truncated-frame" : "malformed-frame", `ack frame of ${bytes.byteLength} bytes`);
+      return { t: "ack", ack: count(view.getFloat64(2, true), "ack") };
+    case kindHeartbeat:
+      if (bytes.byteLength !== 2) throw new RemoteError("malformed-frame", `heartbeat frame of ${bytes.byteLength} bytes`);
+      return { t: "hb" };
+    case undefined:
+      throw new RemoteError("truncated-frame", "link frame without a kind");
+    default:
+      throw new RemoteError("unknown-kind", `unknown link frame kind ${kind}`);
+  }
 }
 
 const isBytes = (v: unknown, min: number, max: number): v is Uint8Array => v instanceof Uint8Array && v.byteLength >= min && v.byteLength <= max;
@@ -58,6 +147,7 @@ const body = (v: unknown): Uint8Array => {
 export function decodeFrame(bytes: Uint8Array): WireFrame {
   if (bytes.byteLength === 0) throw new RemoteError("truncated-frame", "empty frame");
   if (bytes.byteLength > maxPayloadBytes) throw new RemoteError("oversized-frame", `frame of ${bytes.byteLength} bytes`);
+  if (bytes[0] === linkMark) return decodeLinkFrame(bytes);
   let value: unknown;
   try {
     value = packr.unpack(bytes);

@@ -15,6 +15,16 @@ export class Metrics {
     if (help !== undefined) this.help.set(name, help);
   }
 
+  /** A counter's key, built once, for `countKey` on hot paths (per message). */
+  static key(name: string, labels: Readonly<Record<string, string>> = {}): string {
+    return keyOf(name, labels);
+  }
+
+  /** Adds to the counter `key` (from `Metrics.key`). */
+  countKey(key: string, by = 1): void {
+    this.counters.set(key, (this.counters.get(key) ?? 0) + by);
+  }
+
   gauge(name: string, value: number, labels: Readonly<Record<string, string>> = {}): void {
     this.gauges.set(keyOf(name, labels), value);
   }

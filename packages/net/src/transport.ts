@@ -20,10 +20,10 @@ import uWS from "uWebSockets.js";
 import type { us_listen_socket, WebSocket as UwsSocket } from "uWebSockets.js";
 import WebSocket from "ws";
 import { performance } from "node:perf_hooks";
-import { dataCenterOf, decodeMessage, encodeMessage, RemoteError, ReliableLink, type LinkFrame, type LinkSnapshot, type Message, type ReliableLinkOptions } from "@gaia/core";
+import { dataCenterOf, decodeMessage, RemoteError, ReliableLink, type LinkFrame, type LinkSnapshot, type Message, type ReliableLinkOptions } from "@gaia/core";
 import { helloMac, newNonce, sameMac, welcomeMac } from "./auth.js";
-import { decodeFrame, encodeFrame, maxPayloadBytes, type ChannelName, type WireFrame } from "./envelope.js";
-import type { Metrics } from "./metrics.js";
+import { dataHeaderBytes, decodeFrame, encodeBody, encodeFrame, maxPayloadBytes, type ChannelName, type WireFrame } from "./envelope.js";
+import { Metrics } from "./metrics.js";
 import type { LinkShaper } from "./shaper.js";
 
 export interface PeerAddress {
@@ -79,6 +79,8 @@ interface PeerChannel {
   retryTimer: NodeJS.Timeout | null;
   retryDelayMs: number;
   readonly shaper: LinkShaper | null;
+  /** Counter keys of this peer and channel, built once (they are bumped per message). */
+  readonly keys: { readonly messagesSent: string; readonly messageBytesSent: string; readonly bytesSent: string; readonly messagesReceived: string };
 }
 
 interface ServerSocketData {
@@ -123,6 +125,8 @@ class WsConn implements Conn {
   }
 }
 
+const zeroMask = (mask: Buffer): void => void mask.fill(0);
+
 const toBytes = (data: WebSocket.RawData): Uint8Array => {
   if (Array.isArray(data)) return Buffer.concat(data);
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
@@ -154,7 +158,13 @@ export class Transport {
       for (const channel of ["data", "control"] as const) {
         const key = `${peer}|${channel}`;
         const link = new ReliableLink<Uint8Array>(options.link ?? {}, options.restore?.get(key));
-        this.channels.set(key, { peer, channel, link, conn: null, dialing: null, retryTimer: null, retryDelayMs: 100, shaper: options.shaperFor?.(peer) ?? null });
+        const keys = {
+          messagesSent: Metrics.key("messages_sent_total", { channel }),
+          messageBytesSent: Metrics.key("message_bytes_sent_total", { peer }),
+          bytesSent: Metrics.key("bytes_sent_total", { peer }),
+          messagesReceived: Metrics.key("messages_received_total", { channel }),
+        };
+        this.channels.set(key, { peer, channel, link, conn: null, dialing: null, retryTimer: null, retryDelayMs: 100, shaper: options.shaperFor?.(peer) ?? null, keys });
       }
     }
   }
@@ -178,7 +188,9 @@ export class Transport {
       idleTimeout: 0,
       compression: uWS.DISABLED,
       open: (ws) => this.onServerOpen(ws),
-      message: (ws, message) => this.onServerMessage(ws, new Uint8Array(message.slice(0))),
+      // A view of uWS's memory, valid during this call only: the frame is decoded at once, and a
+      // body the link must keep (an early frame) is copied (see onLinkFrame).
+      message: (ws, message) => this.onServerMessage(ws, new Uint8Array(message)),
       drain: (ws) => ws.getUserData().conn?.drain(),
       close: (ws) => this.onServerClose(ws),
     });
@@ -199,11 +211,13 @@ export class Transport {
   send(to: string, msg: Message, channel: ChannelName): void {
     const pc = this.channels.get(`${to}|${channel}`);
     if (!pc) throw new Error(`${this.options.self} has no link to ${to}`);
-    const body = encodeMessage(msg);
-    this.options.metrics.count("messages_sent_total", 1, { channel });
-    this.options.metrics.count("message_bytes_sent_total", body.byteLength, { peer: to });
+    // Packed once; the link keeps these bytes, and every (re)send writes its header in front.
+    const body = encodeBody(msg);
+    const { metrics } = this.options;
+    metrics.countKey(pc.keys.messagesSent);
+    metrics.countKey(pc.keys.messageBytesSent, body.byteLength - dataHeaderBytes);
     this.write(pc, pc.link.step({ kind: "send", body }, this.nowMs()).frames);
-    this.arm();
+    this.armFor(pc);
   }
 
   /** Link state for a checkpoint, keyed `${peer}|${channel}`. */
@@ -310,7 +324,10 @@ export class Transport {
     if (this.closed || this.nowMs() < this.cutUntil) return;
     const address = this.options.peers.get(pc.peer)!;
     const scheme = this.options.tls ? "wss" : "ws";
-    const ws = new WebSocket(`${scheme}://${address.host}:${address.port}/`, { maxPayload: maxPayloadBytes, perMessageDeflate: false, rejectUnauthorized: false });
+    // A zero masking key: ws then sends our bytes as they are, with no masked copy of every frame.
+    // Masking protects HTTP proxies from a browser script's frames; these links are node to node,
+    // authenticated by the handshake, and encrypted where TLS is on.
+    const ws = new WebSocket(`${scheme}://${address.host}:${address.port}/`, { maxPayload: maxPayloadBytes, perMessageDeflate: false, rejectUnauthorized: false, generateMask: zeroMask });
     pc.dialing = ws;
     let state: "wait-challenge" | "wait-welcome" | "open" = "wait-challenge";
     let nonce: Uint8Array = new Uint8Array(0);
@@ -334,7 +351,7 @@ export class Transport {
           state = "open";
           pc.retryDelayMs = 100;
           this.attach(pc, conn);
-        } else this.onLinkFrame(pc, conn, frame);
+        } else this.onLinkFrame(pc, conn, frame, false);
       } catch (error) {
         this.onRemoteError(error, pc.peer);
         ws.terminate();
@@ -391,7 +408,7 @@ export class Transport {
         data.pc = pc;
         data.conn = new UwsConn(ws);
         this.attach(pc, data.conn);
-      } else this.onLinkFrame(data.pc!, data.conn!, frame);
+      } else this.onLinkFrame(data.pc!, data.conn!, frame, true);
     } catch (error) {
       this.onRemoteError(error, data.pc?.peer ?? "(unauthenticated)");
       data.state = "closed";
@@ -432,9 +449,15 @@ export class Transport {
     this.arm();
   }
 
-  private onLinkFrame(pc: PeerChannel, conn: Conn, frame: WireFrame): void {
+  /**
+   * `borrowed`: the frame's bytes are only valid during this call. A data frame delivered now is
+   * decoded now (the decoder copies what the message keeps); one the link holds for later (it
+   * arrived ahead of a gap) gets its own copy.
+   */
+  private onLinkFrame(pc: PeerChannel, conn: Conn, frame: WireFrame, borrowed: boolean): void {
     if (frame.t !== "data" && frame.t !== "ack" && frame.t !== "hb") throw new RemoteError("unknown-kind", `handshake frame ${frame.t} after the handshake`);
     if (pc.conn !== conn) return;
+    if (borrowed && frame.t === "data" && frame.seq > pc.link.deliveredSeq + 1) frame = { ...frame, body: frame.body.slice() };
     const out = pc.link.step({ kind: "frame", frame }, this.nowMs());
     this.write(pc, out.frames);
     if (out.peer !== null && pc.channel === "control") this.options.onPeer(pc.peer, out.peer);
@@ -447,10 +470,10 @@ export class Transport {
         this.onRemoteError(error, pc.peer);
         continue;
       }
-      this.options.metrics.count("messages_received_total", 1, { channel: pc.channel });
+      this.options.metrics.countKey(pc.keys.messagesReceived);
       this.options.onMessage(pc.peer, msg, pc.channel);
     }
-    this.arm();
+    this.armFor(pc);
   }
 
   private onRemoteError(error: unknown, peer: string): void {
@@ -469,7 +492,7 @@ export class Transport {
     const now = this.nowMs();
     for (const frame of frames) {
       const bytes = encodeFrame(frame);
-      this.options.metrics.count("bytes_sent_total", bytes.byteLength, { peer: pc.peer });
+      this.options.metrics.countKey(pc.keys.bytesSent, bytes.byteLength);
       if (this.wanCut.size > 0 && this.intoCut(pc, conn, bytes, false)) continue;
       if (pc.shaper) this.hold(pc, conn, bytes, now);
       else conn.send(bytes);
@@ -523,6 +546,20 @@ export class Transport {
       const out = pc.link.step({ kind: "timer" }, now);
       this.write(pc, out.frames);
       if (out.peer !== null && pc.channel === "control") this.options.onPeer(pc.peer, out.peer);
+    }
+    this.arm();
+  }
+
+  /**
+   * After a step of one link: only its deadline and the shaper queue's head can have moved, and
+   * only earlier; the full scan runs only when they beat the armed timer.
+   */
+  private armFor(pc: PeerChannel): void {
+    if (this.closed) return;
+    if (this.timer) {
+      const d = pc.link.nextDeadlineMs();
+      const h = this.held.length > 0 ? this.held[0]!.at : Infinity;
+      if ((d === null || d >= this.timerAt - 0.5) && h >= this.timerAt - 0.5) return;
     }
     this.arm();
   }
