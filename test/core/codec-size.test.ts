@@ -65,6 +65,21 @@ describe(seedTitle("encodedSize"), () => {
     );
   });
 
+  test("stays exact for messages with a missing, extra or mistyped field", () => {
+    const extra = fc.oneof(fc.constant(undefined), fc.constant(null), fc.boolean(), integer, name, fc.constant(new Uint32Array(3)), fc.constant(["a"]));
+    fc.assert(
+      fc.property(message, fc.nat(), fc.option(fc.tuple(fc.constantFrom("x", "clock", "rows", "last", "sources", "source", "shard"), extra), { nil: null }), (msg, drop, add) => {
+        const keys = Object.keys(msg).filter((k) => k !== "kind");
+        const odd: Record<string, unknown> = { ...msg };
+        if (drop % 3 === 0 && keys.length > 0) delete odd[keys[drop % keys.length]!];
+        if (add !== null) odd[add[0]] = add[1];
+        const m = odd as unknown as Message;
+        assert.equal(encodedSize(m), encodeMessage(m).byteLength);
+      }),
+      params(400),
+    );
+  });
+
   test("crosses every header threshold exactly", () => {
     const tokyo = ["tokyo"];
     for (const n of [0, 1, 62, 63, 64, 65, 16382, 16383, 16384, 16385]) {

@@ -11,6 +11,7 @@ export class MetricsCollector {
   private readonly index = new Map<NodeId, number>();
   private readonly blockedMs = { ssp: 0, mirrorClock: 0, barrier: 0 };
   private readsServed = 0;
+  private fastestClock = 0;
 
   constructor(workers: readonly NodeId[]) {
     this.clocks = new Float64Array(workers.length);
@@ -21,7 +22,11 @@ export class MetricsCollector {
   observe(e: TraceEvent): boolean {
     if (e.type === "worker-clock") {
       const i = this.index.get(e.worker);
-      if (i !== undefined) this.clocks[i] = Math.max(this.clocks[i]!, e.clock + 1);
+      if (i !== undefined) {
+        const clock = Math.max(this.clocks[i]!, e.clock + 1);
+        this.clocks[i] = clock;
+        if (clock > this.fastestClock) this.fastestClock = clock;
+      }
       return true;
     }
     if (e.type === "read-served") {
@@ -38,6 +43,11 @@ export class MetricsCollector {
     let min = Infinity;
     for (const c of this.clocks) if (c < min) min = c;
     return min === Infinity ? 0 : min;
+  }
+
+  /** Completed clocks of the fastest worker. */
+  fastest(): number {
+    return this.fastestClock;
   }
 
   /** Completed clocks of one worker. */
