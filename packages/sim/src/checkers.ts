@@ -39,47 +39,68 @@ export interface Checker {
   verdict(): string | null;
 }
 
+/** One shard's books: per client (by slot), the clocks applied and the last clock, if pushed. */
+interface Ledger {
+  readonly slotOf: ReadonlyMap<NodeId, number>;
+  /** The shard's clients in context order, and the slot of each. */
+  readonly clients: readonly NodeId[];
+  readonly slots: Int32Array;
+  readonly applied: Float64Array;
+  /** The clock its last push named, or NaN before that push was applied. */
+  readonly last: Float64Array;
+}
+
 /** Per shard: how many clocks each client has had applied, and who has finished. */
 class ShardBooks {
-  private readonly applied = new Map<NodeId, Map<NodeId, number>>();
-  private readonly lastClock = new Map<NodeId, Map<NodeId, number>>();
+  private readonly ledgers = new Map<NodeId, Ledger>();
 
-  constructor(private readonly ctx: CheckContext) {
-    for (const [shard, clients] of ctx.clients) this.applied.set(shard, new Map(clients.map((w) => [w, 0])));
+  constructor(ctx: CheckContext) {
+    for (const [shard, clients] of ctx.clients) {
+      const slotOf = new Map<NodeId, number>();
+      for (const w of clients) if (!slotOf.has(w)) slotOf.set(w, slotOf.size);
+      this.ledgers.set(shard, {
+        slotOf,
+        clients,
+        slots: Int32Array.from(clients, (w) => slotOf.get(w)!),
+        applied: new Float64Array(slotOf.size),
+        last: new Float64Array(slotOf.size).fill(NaN),
+      });
+    }
+  }
+
+  /** The books of a shard of the context (a shard without clients has none). */
+  ledger(shard: NodeId): Ledger | undefined {
+    return this.ledgers.get(shard);
   }
 
   observe(e: Event): void {
     if (e.type !== "push-applied") return;
-    const m = this.applied.get(e.shard);
-    if (m !== undefined) m.set(e.worker, Math.max(m.get(e.worker) ?? 0, e.clock + 1));
-    if (e.last) {
-      let last = this.lastClock.get(e.shard);
-      if (last === undefined) this.lastClock.set(e.shard, (last = new Map()));
-      last.set(e.worker, e.clock);
-    }
-  }
-
-  appliedOf(shard: NodeId, worker: NodeId): number {
-    return this.applied.get(shard)?.get(worker) ?? 0;
-  }
-
-  finished(shard: NodeId, worker: NodeId): boolean {
-    const last = this.lastClock.get(shard)?.get(worker);
-    return last !== undefined && this.appliedOf(shard, worker) >= last + 1;
+    const l = this.ledgers.get(e.shard);
+    if (l === undefined) return;
+    const i = l.slotOf.get(e.worker);
+    if (i === undefined) return;
+    l.applied[i] = Math.max(l.applied[i]!, e.clock + 1);
+    if (e.last) l.last[i] = e.clock;
   }
 
   /** Clocks every unfinished client has completed (all finished: the most any completed). */
   localClock(shard: NodeId): number {
+    const l = this.ledgers.get(shard);
+    if (l === undefined) return 0;
     let min = Infinity;
     let max = 0;
-    for (const w of this.ctx.clients.get(shard) ?? []) {
-      const a = this.appliedOf(shard, w);
-      max = Math.max(max, a);
-      if (!this.finished(shard, w)) min = Math.min(min, a);
+    for (let k = 0; k < l.slots.length; k++) {
+      const i = l.slots[k]!;
+      const a = l.applied[i]!;
+      if (a > max) max = a;
+      if (!finished(l, i) && a < min) min = a;
     }
     return min === Infinity ? max : min;
   }
 }
+
+/** Whether the client in slot `i` had its last push applied. */
+const finished = (l: Ledger, i: number): boolean => l.applied[i]! >= l.last[i]! + 1;
 
 type Event = TraceEvent | DriverEvent;
 
@@ -98,11 +119,14 @@ class StalenessChecker implements Checker {
 
   observe(e: Event, atMs: number): void {
     if (this.violation !== null || e.type !== "read-served") return;
+    const l = this.books.ledger(e.shard);
+    if (l === undefined) return;
     const need = e.clock - this.ctx.staleness;
-    for (const w of this.ctx.clients.get(e.shard) ?? []) {
-      const applied = this.books.appliedOf(e.shard, w);
-      if (applied < need && !this.books.finished(e.shard, w)) {
-        this.violation = `${at(atMs)}: ${e.shard} served ${e.worker}'s read for clock ${e.clock} with only ${applied} clocks of ${w} applied (staleness ${this.ctx.staleness} needs ${need})`;
+    for (let k = 0; k < l.slots.length; k++) {
+      const i = l.slots[k]!;
+      const applied = l.applied[i]!;
+      if (applied < need && !finished(l, i)) {
+        this.violation = `${at(atMs)}: ${e.shard} served ${e.worker}'s read for clock ${e.clock} with only ${applied} clocks of ${l.clients[k]} applied (staleness ${this.ctx.staleness} needs ${need})`;
         return;
       }
     }
@@ -113,40 +137,48 @@ class StalenessChecker implements Checker {
   }
 }
 
+/** One shard's view of its mirrors: clocks each announced, and whether it sent its final flush. */
+interface MirrorBooks {
+  readonly index: Map<string, number>;
+  readonly completed: number[];
+  readonly finished: boolean[];
+}
+
 class MirrorClockChecker implements Checker {
   readonly name = "mirror-clock-bound";
   private violation: string | null = null;
-  private readonly completed = new Map<NodeId, Map<string, number>>();
-  /** Mirrors that sent their final flush no longer count toward the minimum. */
-  private readonly finished = new Map<NodeId, Set<string>>();
+  private readonly mirrors = new Map<NodeId, MirrorBooks>();
 
   constructor(
     ctx: CheckContext,
     private readonly books: ShardBooks,
     private readonly bound: number,
   ) {
-    for (const [shard, sources] of ctx.mirrorSources) this.completed.set(shard, new Map(sources.map((s) => [s, 0])));
+    for (const [shard, sources] of ctx.mirrorSources) {
+      const m: MirrorBooks = { index: new Map(), completed: [], finished: [] };
+      for (const s of sources) slotOf(m, s);
+      this.mirrors.set(shard, m);
+    }
   }
 
   observe(e: Event, atMs: number): void {
     if (this.violation !== null) return;
     if (e.type === "mirror-applied") {
-      if (e.clock === null) {
-        let f = this.finished.get(e.shard);
-        if (f === undefined) this.finished.set(e.shard, (f = new Set()));
-        for (const s of e.sources) f.add(s);
-        return;
+      const m = this.mirrors.get(e.shard);
+      if (m === undefined) return;
+      // Mirrors that sent their final flush no longer count toward the minimum.
+      if (e.clock === null) for (const s of e.sources) m.finished[slotOf(m, s)] = true;
+      else for (const s of e.sources) {
+        const i = slotOf(m, s);
+        m.completed[i] = Math.max(m.completed[i]!, e.clock + 1);
       }
-      const m = this.completed.get(e.shard);
-      if (m !== undefined) for (const s of e.sources) m.set(s, Math.max(m.get(s) ?? 0, e.clock + 1));
       return;
     }
     if (e.type !== "read-served") return;
-    const m = this.completed.get(e.shard);
-    if (m === undefined || m.size === 0) return;
-    const finished = this.finished.get(e.shard);
+    const m = this.mirrors.get(e.shard);
+    if (m === undefined) return;
     let slowest = Infinity;
-    for (const [s, v] of m) if (finished === undefined || !finished.has(s)) slowest = Math.min(slowest, v);
+    for (let i = 0; i < m.completed.length; i++) if (!m.finished[i] && m.completed[i]! < slowest) slowest = m.completed[i]!;
     if (slowest === Infinity) return;
     const local = this.books.localClock(e.shard);
     if (local - slowest > this.bound) {
@@ -159,6 +191,18 @@ class MirrorClockChecker implements Checker {
   verdict(): string | null {
     return this.violation;
   }
+}
+
+/** The slot of a mirror source, added (at clock 0, unfinished) the first time it is named. */
+function slotOf(m: MirrorBooks, source: string): number {
+  let i = m.index.get(source);
+  if (i === undefined) {
+    i = m.completed.length;
+    m.index.set(source, i);
+    m.completed.push(0);
+    m.finished.push(false);
+  }
+  return i;
 }
 
 class BarrierChecker implements Checker {
@@ -175,7 +219,7 @@ class BarrierChecker implements Checker {
       list.push({ source: e.source, clock: e.clock, rows: new Set(e.rows) });
     } else if (e.type === "mirror-applied" && e.clock !== null) {
       const list = this.open.get(e.shard);
-      if (list !== undefined) this.open.set(e.shard, list.filter((b) => !(b.clock === e.clock && e.sources.includes(b.source))));
+      if (list !== undefined && list.length > 0) this.open.set(e.shard, list.filter((b) => !(b.clock === e.clock && e.sources.includes(b.source))));
     } else if (e.type === "read-served") {
       const list = this.open.get(e.shard);
       if (list === undefined || list.length === 0) return;
@@ -211,6 +255,10 @@ export function createCheckers(ctx: CheckContext): CheckerSet {
   if (ctx.mirrorClockBound !== null) checkers.push(new MirrorClockChecker(ctx, books, ctx.mirrorClockBound), new BarrierChecker());
   return {
     observe(e: Event | SimTraceEvent, atMs?: number) {
+      // Only these event types matter to the books and checkers above; the rest (deliveries,
+      // worker clocks, mirror sends, hub forwards: over half a trace) are skipped here, once.
+      const type = e.type;
+      if (type !== "read-served" && type !== "push-applied" && type !== "mirror-applied" && type !== "barrier-received") return;
       const time = atMs ?? (e as SimTraceEvent).atMs;
       // The checkers read the books as they were before this event, then the books take it in.
       for (const c of checkers) c.observe(e, time);
