@@ -58,7 +58,7 @@ describe("run outputs", () => {
 
   test("the summary table has every figure the CLI promises", () => {
     const table = formatSummaryTable(result.summary);
-    for (const needle of ["virtual time", "27.5 s", "iterations", "55", "objective (rmse)", "time to target", "17.5 s", "WAN traffic", "13.2 MB", "WAN cost", "blocked: barrier", "blocked: mirror clock", "blocked: SSP", "checks", "all 2 held", "trace hash", "0123456789abcdef"]) {
+    for (const needle of ["virtual time", "27.5 s", "iterations", "55", "objective (rmse)", "time to target", "17.5 s", "WAN traffic", "13.2 MB", "WAN cost", "blocked: barrier (worker-s)", "blocked: mirror clock (worker-s)", "blocked: SSP (worker-s)", "checks", "all 2 held", "trace hash", "0123456789abcdef"]) {
       assert.ok(table.includes(needle), `table has ${needle}:\n${table}`);
     }
   });

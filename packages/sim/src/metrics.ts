@@ -1,6 +1,10 @@
 /**
  * Run metrics: the progress of the slowest worker, and how long reads waited, by reason. The
  * driver feeds it trace events; it turns them into `MetricsPoint`s at each evaluation.
+ *
+ * Blocked time is counted per worker and clock: a worker reads all its shards at once, so the
+ * clock waited as long as its slowest read, and that wait is charged to the reason that held that
+ * read. Summed over workers, it is in worker-seconds (at most workers x virtual time).
  */
 import type { NodeId, TraceEvent } from "@gaia/core";
 import type { MetricsPoint } from "./result.js";
@@ -12,9 +16,16 @@ export class MetricsCollector {
   private readonly blockedMs = { ssp: 0, mirrorClock: 0, barrier: 0 };
   private readsServed = 0;
   private fastestClock = 0;
+  /** Per worker: the clock being read, its longest wait so far, and the reason of that wait. */
+  private readonly readClock: Float64Array;
+  private readonly readWaitMs: Float64Array;
+  private readonly readReason: (string | null)[];
 
   constructor(workers: readonly NodeId[]) {
     this.clocks = new Float64Array(workers.length);
+    this.readClock = new Float64Array(workers.length).fill(-1);
+    this.readWaitMs = new Float64Array(workers.length);
+    this.readReason = workers.map(() => null);
     workers.forEach((w, i) => this.index.set(w, i));
   }
 
@@ -23,6 +34,7 @@ export class MetricsCollector {
     if (e.type === "worker-clock") {
       const i = this.index.get(e.worker);
       if (i !== undefined) {
+        this.charge(i);
         const clock = Math.max(this.clocks[i]!, e.clock + 1);
         this.clocks[i] = clock;
         if (clock > this.fastestClock) this.fastestClock = clock;
@@ -31,11 +43,29 @@ export class MetricsCollector {
     }
     if (e.type === "read-served") {
       this.readsServed++;
-      if (e.blockedBy === "ssp") this.blockedMs.ssp += e.waitedMs;
-      else if (e.blockedBy === "mirror-clock") this.blockedMs.mirrorClock += e.waitedMs;
-      else if (e.blockedBy === "barrier") this.blockedMs.barrier += e.waitedMs;
+      const i = this.index.get(e.worker);
+      if (i === undefined) return false;
+      if (this.readClock[i] !== e.clock) {
+        this.charge(i);
+        this.readClock[i] = e.clock;
+      }
+      if (e.blockedBy !== null && e.waitedMs > this.readWaitMs[i]!) {
+        this.readWaitMs[i] = e.waitedMs;
+        this.readReason[i] = e.blockedBy;
+      }
     }
     return false;
+  }
+
+  /** Adds worker i's longest wait of its current clock to the totals. */
+  private charge(i: number): void {
+    const ms = this.readWaitMs[i]!;
+    const reason = this.readReason[i];
+    if (reason === "ssp") this.blockedMs.ssp += ms;
+    else if (reason === "mirror-clock") this.blockedMs.mirrorClock += ms;
+    else if (reason === "barrier") this.blockedMs.barrier += ms;
+    this.readWaitMs[i] = 0;
+    this.readReason[i] = null;
   }
 
   /** Completed clocks of the slowest worker. */

@@ -12,7 +12,7 @@ export interface MetricsPoint {
   /** Cumulative WAN bytes so far. */
   readonly wanBytes: number;
   readonly costUsd: number;
-  /** Cumulative seconds reads spent blocked, by reason, summed over workers. */
+  /** Cumulative worker-seconds clocks spent blocked on reads, by reason (each worker's clock waits as long as its slowest read). */
   readonly blockedS: { readonly ssp: number; readonly mirrorClock: number; readonly barrier: number };
 }
 

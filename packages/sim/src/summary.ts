@@ -67,9 +67,9 @@ export function summaryRows(summary: RunSummary): [string, string][] {
   rows.push(
     ["WAN traffic", formatBytes(summary.wanBytes)],
     ["WAN cost", formatUsd(summary.costUsd)],
-    ["blocked: barrier", formatSeconds(blocked.barrier)],
-    ["blocked: mirror clock", formatSeconds(blocked.mirrorClock)],
-    ["blocked: SSP", formatSeconds(blocked.ssp)],
+    ["blocked: barrier (worker-s)", formatSeconds(blocked.barrier)],
+    ["blocked: mirror clock (worker-s)", formatSeconds(blocked.mirrorClock)],
+    ["blocked: SSP (worker-s)", formatSeconds(blocked.ssp)],
     ["stopped by", summary.stoppedBy],
     ["checks", formatChecks(summary.checks)],
   );
