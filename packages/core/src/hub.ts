@@ -19,7 +19,7 @@ import { invariant, RemoteError } from "./errors.js";
 import type { HubInfo, Layout, NodeId } from "./layout.js";
 import { dataCenterOf, shardId } from "./layout.js";
 import type { Barrier, Message, MirrorUpdate } from "./messages.js";
-import type { Effect, Input, Role } from "./role.js";
+import { rejectRemote, type Effect, type Input, type Role } from "./role.js";
 
 export class HubRole implements Role {
   readonly remoteErrors: RemoteError[] = [];
@@ -52,9 +52,7 @@ export class HubRole implements Role {
     try {
       return this.onMessage(input.from, input.msg);
     } catch (error) {
-      if (!(error instanceof RemoteError)) throw error;
-      this.remoteErrors.push(error);
-      return [{ kind: "trace", event: { type: "remote-error", node: this.id, from: input.from, code: error.code, message: error.message } }];
+      return rejectRemote(this.id, input, error, this.remoteErrors);
     }
   }
 

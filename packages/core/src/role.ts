@@ -8,7 +8,7 @@
  */
 import type { NodeId } from "./layout.js";
 import type { Channel, Message } from "./messages.js";
-import type { RemoteError } from "./errors.js";
+import { RemoteError } from "./errors.js";
 
 export type Input =
   | { readonly kind: "start" }
@@ -51,4 +51,15 @@ export interface Role {
   invariants(): void;
   /** Remote errors this role rejected, for metrics. */
   readonly remoteErrors: readonly RemoteError[];
+}
+
+/**
+ * What a role does with an error thrown while it handled `input`: a RemoteError (the peer broke
+ * the protocol) is recorded in `rejected` and traced, and the role keeps serving; anything else is
+ * a bug and propagates.
+ */
+export function rejectRemote(node: NodeId, input: Input, error: unknown, rejected: RemoteError[]): Effect[] {
+  if (!(error instanceof RemoteError)) throw error;
+  rejected.push(error);
+  return [{ kind: "trace", event: { type: "remote-error", node, from: input.kind === "message" ? input.from : "", code: error.code, message: error.message } }];
 }

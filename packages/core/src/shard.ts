@@ -20,7 +20,7 @@ import type { Layout, NodeId, ShardInfo } from "./layout.js";
 import { dataCenterOf } from "./layout.js";
 import type { Barrier, Message, MirrorFlush, MirrorUpdate, Push, ReadRequest } from "./messages.js";
 import { MirrorClock } from "./mirror-clock.js";
-import type { BlockReason, Effect, Input, Role } from "./role.js";
+import { rejectRemote, type BlockReason, type Effect, type Input, type Role } from "./role.js";
 import type { Schedule } from "./schedule.js";
 import { SignificanceFilter, thresholdAt, type ThresholdSchedule } from "./significance.js";
 
@@ -178,9 +178,7 @@ export class ShardRole implements Role {
           return [];
       }
     } catch (error) {
-      if (!(error instanceof RemoteError)) throw error;
-      this.remoteErrors.push(error);
-      return [{ kind: "trace", event: { type: "remote-error", node: this.id, from: input.kind === "message" ? input.from : "", code: error.code, message: error.message } }];
+      return rejectRemote(this.id, input, error, this.remoteErrors);
     }
   }
 

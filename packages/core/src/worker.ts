@@ -10,7 +10,7 @@
 import { invariant, RemoteError } from "./errors.js";
 import type { Layout, NodeId, ShardInfo } from "./layout.js";
 import type { Message, ReadReply } from "./messages.js";
-import type { Effect, Input, Role } from "./role.js";
+import { rejectRemote, type Effect, type Input, type Role } from "./role.js";
 
 export interface RowPlanner {
   rowsFor(clock: number): Uint32Array | null;
@@ -71,9 +71,7 @@ export class WorkerRole implements Role {
           return [];
       }
     } catch (error) {
-      if (!(error instanceof RemoteError)) throw error;
-      this.remoteErrors.push(error);
-      return [{ kind: "trace", event: { type: "remote-error", node: this.id, from: input.kind === "message" ? input.from : "", code: error.code, message: error.message } }];
+      return rejectRemote(this.id, input, error, this.remoteErrors);
     }
   }
 
