@@ -9,6 +9,7 @@
  *   tls: {cert: cert.pem, key: key.pem}
  *   wanEmulation: {enabled: true, bandwidthScale: 1, latencyScale: 1, cutMode: hold}
  *   faultTimeScale: 1                # the scenario's fault times (at, for, restartAfter) x this, in wall seconds
+ *   emulateCompute: false            # a compute step takes at least samples x compute.msPerSample / speed
  *   checkpoint: {enabled: true, dir: ckpt, everyMs: 1000}   # default dir: runs/checkpoints/<name>
  *
  * The cluster-only keys are validated here (ajv, with file:line:column positions); the rest of
@@ -41,13 +42,19 @@ export interface ClusterConfig {
   readonly wanEmulation: { readonly enabled: boolean; readonly bandwidthScale: number; readonly latencyScale: number; readonly cutMode: "hold" | "drop" };
   /** `gaia launch` applies the scenario's faults at `at` x this wall seconds after every node is up. */
   readonly faultTimeScale: number;
+  /**
+   * Workers pad each compute step to the simulator's cost model (samples x msPerSample / speed),
+   * sleeping after a step that ran faster, so a one-machine run trains in the paper's regime, where
+   * a step costs about as much as a WAN transfer.
+   */
+  readonly emulateCompute: boolean;
   /** Shard checkpoints; off, a restarted shard cannot rejoin (but replies leave without an fsync). */
   readonly checkpoint: { readonly enabled: boolean; readonly dir: string; readonly everyMs: number };
 }
 
 export class ClusterError extends ScenarioError {}
 
-const clusterKeys = ["secret", "host", "listenHost", "basePort", "nodes", "tls", "wanEmulation", "checkpoint", "faultTimeScale"] as const;
+const clusterKeys = ["secret", "host", "listenHost", "basePort", "nodes", "tls", "wanEmulation", "checkpoint", "faultTimeScale", "emulateCompute"] as const;
 
 export const clusterJsonSchema = {
   type: "object",
@@ -77,6 +84,7 @@ export const clusterJsonSchema = {
         cutMode: { description: "What a WAN partition fault does to frames: hold them until it heals, or drop them (the reliable links resend).", enum: ["hold", "drop"], default: "hold" },
       },
     },
+    emulateCompute: { description: "Pad every compute step to samples x compute.msPerSample / speed (the simulator's cost model) by sleeping.", type: "boolean", default: false },
     faultTimeScale: { description: "Multiplies the scenario's fault times (seconds of wall time after every node is up).", type: "number", exclusiveMinimum: 0, default: 1 },
     checkpoint: {
       type: "object",
@@ -156,6 +164,7 @@ export function parseClusterText(text: string, file: string): ClusterConfig {
     listenHost: (own["listenHost"] as string | undefined) ?? null,
     wanEmulation: { enabled: wan.enabled ?? false, bandwidthScale: wan.bandwidthScale ?? 1, latencyScale: wan.latencyScale ?? 1, cutMode: wan.cutMode ?? "hold" },
     faultTimeScale: (own["faultTimeScale"] as number | undefined) ?? 1,
+    emulateCompute: (own["emulateCompute"] as boolean | undefined) ?? false,
     // A relative dir is relative to the cluster file; the default lives under runs/ (ignored by git).
     checkpoint: { enabled: checkpoint.enabled ?? true, dir: checkpoint.dir !== undefined ? resolve(base, checkpoint.dir) : resolve("runs", "checkpoints", scenario.name), everyMs: checkpoint.everyMs ?? 1000 },
   };

@@ -111,7 +111,7 @@ export class Launch {
     readonly options: LaunchOptions = {},
   ) {
     this.workload = workload;
-    this.plan = planOf(cluster.scenario, workload);
+    this.plan = planOf(cluster.scenario, workload, cluster.wanEmulation.enabled ? cluster.wanEmulation.bandwidthScale : 1);
     const { layout, sync } = this.plan;
     this.trace = options.trace ? [] : null;
     this.checkers = createCheckers({
@@ -156,6 +156,11 @@ export class Launch {
     const child = this.children.get(id);
     if (child && !child.exited) throw new Error(`${id} is still running`);
     this.spawn(id, true);
+  }
+
+  /** Wall seconds (since the launch) at which every node was first up, or null before. */
+  get readyS(): number | null {
+    return this.faultsStartMs === null ? null : (this.faultsStartMs - this.startedMs) / 1000;
   }
 
   /** Wall seconds since every node was first up (the faults' clock), or null before. */

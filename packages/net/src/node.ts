@@ -106,6 +106,8 @@ export class NodeRuntime {
   private epochMs: number;
   private readonly shapers = new Map<string, LinkShaper>();
   private slowFactor = 1;
+  /** With `emulateCompute`: the modeled cost of one sample on this node (0: real time only). */
+  private emulatedMsPerSample = 0;
   /** Output commit: sends held until the next checkpoint is on disk. */
   private held: { to: NodeId; msg: Message; channel: "data" | "control" }[] = [];
   private checkpointing = false;
@@ -135,7 +137,13 @@ export class NodeRuntime {
     const { cluster, node } = this.options;
     const scenario = cluster.scenario;
     this.workload = await createWorkload(scenario.workload, { seed: scenario.seed, dataCenters: scenario.topology.dataCenters, workersPerDataCenter: scenario.topology.workersPerDataCenter });
-    this.plan = planOf(scenario, this.workload);
+    this.plan = planOf(scenario, this.workload, cluster.wanEmulation.enabled ? cluster.wanEmulation.bandwidthScale : 1);
+    if (cluster.emulateCompute) {
+      const original = this.plan.aliasOf.get(node) ?? node;
+      const speeds = scenario.compute.speeds;
+      const speed = speeds[original] ?? speeds[dataCenterOf(original)] ?? 1;
+      this.emulatedMsPerSample = (scenario.compute.msPerSample ?? this.workload.costMsPerSample) / speed;
+    }
     const { layout } = this.plan;
     if (!layout.nodes.includes(node)) throw new Error(`node ${node} is not in the layout of ${cluster.file} (nodes: ${layout.nodes.join(", ")})`);
     const addresses = resolveAddresses(cluster, layout.nodes);
@@ -316,10 +324,12 @@ export class NodeRuntime {
         this.computeQueued = false;
         this.deliver({ kind: "computed", clock, rows: result.rows, deltas: result.deltas, samples: result.samples });
       };
-      // A slow node: the step takes `slowFactor` times as long; the node serves sockets meanwhile.
-      const extraMs = (this.slowFactor - 1) * elapsedMs;
+      // Emulated compute: the step takes at least its modeled cost. A slow node: the step takes
+      // `slowFactor` times as long. The node serves sockets meanwhile.
+      const stepMs = Math.max(elapsedMs, result.samples * this.emulatedMsPerSample) * this.slowFactor;
+      const extraMs = stepMs - elapsedMs;
       if (extraMs > 0) {
-        this.metrics.count("slow_ms_total", extraMs);
+        this.metrics.count("compute_sleep_ms_total", extraMs);
         setTimeout(done, extraMs);
       } else done();
     });

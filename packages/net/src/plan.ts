@@ -19,9 +19,10 @@ export interface RunPlan {
 /**
  * The same layout and synchronization `gaia simulate` builds (the simulator's planLayout), with
  * the selective barrier's size threshold from the same probe step: an update goes behind a barrier
- * when it would take longer than one typical compute step on the slowest WAN link.
+ * when it would take longer than one typical compute step on the slowest WAN link. A run whose WAN
+ * is emulated at `bandwidthScale` times the scenario's rates measures that link at its emulated rate.
  */
-export function planOf(scenario: Scenario, workload: Workload): RunPlan {
+export function planOf(scenario: Scenario, workload: Workload, bandwidthScale = 1): RunPlan {
   const { layout, sync: base, aliasOf } = planLayout(scenario, workload);
   let sync = base;
   const { topology } = scenario;
@@ -32,7 +33,7 @@ export function planOf(scenario: Scenario, workload: Workload): RunPlan {
     const values = new Float32Array(rows.length * workload.cols);
     rows.forEach((r, i) => values.set(initial.subarray(r * workload.cols, (r + 1) * workload.cols), i * workload.cols));
     const typicalStepMs = probe.step(0, rows, values).samples * (scenario.compute.msPerSample ?? workload.costMsPerSample);
-    const slowest = Math.min(...topology.links.map((l) => bytesPerMs(l.bandwidthMbps)));
+    const slowest = Math.min(...topology.links.map((l) => bytesPerMs(l.bandwidthMbps * bandwidthScale)));
     sync = { ...sync, asp: { ...sync.asp, barrierBytes: Math.max(1, slowest * typicalStepMs) } };
   }
   if (sync.asp !== null && workload.learningRate !== undefined) sync = { ...sync, asp: { ...sync.asp, learningRate: workload.learningRate } };

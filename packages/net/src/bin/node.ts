@@ -18,7 +18,9 @@ try {
   process.exit(2);
 }
 runNode({ clusterFile: values.cluster, node: values.node, launcher: true, restore: values.restore ?? false, trace: values.trace ?? false, ...(values.epoch ? { epochMs: Number(values.epoch) } : {}), ...(faults ? { faults } : {}) }).then(
-  (code) => process.exit(code),
+  // Exit only once stdout has taken the final report (a large replica is one long line, and a
+  // pipe may not take it in one write).
+  (code) => void process.stdout.write("", () => process.exit(code)),
   (error: unknown) => {
     process.stdout.write(JSON.stringify({ ev: "error", node: values.node, message: error instanceof Error ? error.message : String(error) }) + "\n");
     process.stderr.write(`${values.node}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
