@@ -2,8 +2,10 @@
 // every problem names the file, the line and the path, and node addresses are checked.
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { ClusterError, loadCluster, parseClusterText, peersOf, planOf, resolveAddresses } from "@gaia/net";
+import { ClusterError, loadCluster, parseClusterText, peersOf, planOf, planRuntimeFaults, resolveAddresses } from "@gaia/net";
 import { createWorkload } from "@gaia/workloads";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
 
 const base = `name: c
 secret: long-enough-secret
@@ -39,6 +41,34 @@ describe("cluster files", () => {
     assert.equal(addresses.size, 6);
     assert.deepEqual(peersOf(plan, "virginia/s0"), ["california/s0", "oregon/s0", "virginia/w0"]);
     assert.deepEqual(peersOf(plan, "virginia/w0"), ["virginia/s0"]);
+  });
+
+  test("every shipped cluster file loads, and its faults plan on the runtime", async () => {
+    for (const name of readdirSync("clusters").filter((f) => f.endsWith(".yaml"))) {
+      const cluster = loadCluster(join("clusters", name));
+      const workload = await createWorkload(cluster.scenario.workload, { seed: 1, dataCenters: cluster.scenario.topology.dataCenters, workersPerDataCenter: cluster.scenario.topology.workersPerDataCenter });
+      const plan = planOf(cluster.scenario, workload);
+      assert.ok(resolveAddresses(cluster, plan.layout.nodes).size === plan.layout.nodes.length, name);
+      planRuntimeFaults(cluster, plan, (text) => assert.fail(`${name}: ${text}`));
+    }
+    const faulty = loadCluster("clusters/local-3dc-faults.yaml");
+    assert.deepEqual(faulty.scenario.faults.map((f) => f.kind), ["partition", "crash", "partition", "bandwidth", "slow"]);
+    const workload = await createWorkload(faulty.scenario.workload, { seed: 1, dataCenters: faulty.scenario.topology.dataCenters, workersPerDataCenter: 1 });
+    const actions = planRuntimeFaults(faulty, planOf(faulty.scenario, workload));
+    assert.deepEqual(
+      actions.filter((a) => a.kind === "crash" || a.kind === "restart").map((a) => [a.kind, a.atMs]),
+      [["crash", 4000], ["restart", 5000]],
+    );
+    assert.equal(actions.filter((a) => a.kind === "cut").length, 2 * 2 + 2);
+    assert.equal(faulty.wanEmulation.cutMode, "hold");
+    assert.equal(faulty.faultTimeScale, 1);
+  });
+
+  test("cutMode, faultTimeScale and emulateCompute are checked", () => {
+    const message = issuesOf(base.replace("basePort: 40000", "basePort: 40000\nwanEmulation: { cutMode: lose }\nfaultTimeScale: 0\nemulateCompute: yes"));
+    assert.match(message, /wanEmulation\.cutMode: must be equal to one of the allowed values/);
+    assert.match(message, /faultTimeScale: must be > 0/);
+    assert.match(message, /emulateCompute: must be boolean/);
   });
 
   test("a cluster key with a bad value is reported at its line", () => {

@@ -126,7 +126,7 @@ export class Launch {
     });
     // Addresses and faults are checked before anything is spawned.
     resolveAddresses(cluster, layout.nodes);
-    this.faults = this.planFaults();
+    this.faults = planRuntimeFaults(cluster, this.plan, (text) => this.options.onLog?.("launcher", text));
     for (const id of layout.nodes) this.spawn(id, false);
     const s = cluster.scenario.stop;
     const timeoutS = options.timeoutS ?? (s.maxVirtualTimeS !== null ? s.maxVirtualTimeS + 60 : 600);
@@ -169,45 +169,6 @@ export class Launch {
   }
 
   // ---- scripted faults ----
-
-  /** The simulator's fault timeline, with what the runtime cannot do refused up front. */
-  private planFaults(): FaultAction[] {
-    const { scenario } = this.cluster;
-    const { layout } = this.plan;
-    const lan = scenario.sync.model === "lan";
-    const problems: { path: string; message: string; line: null; column: null }[] = [];
-    const durable = this.cluster.checkpoint.enabled;
-    const resolveNode = (name: string): NodeId | null => {
-      if (lan) {
-        for (const [alias, original] of this.plan.aliasOf) if (original === name) return alias;
-        return null;
-      }
-      return layout.nodes.includes(name) ? name : null;
-    };
-    scenario.faults.forEach((fault, i) => {
-      const path = `faults[${i}]`;
-      if (fault.kind === "crash") {
-        const id = resolveNode(fault.node);
-        if (id === null) return;
-        if (!layout.hasShard(id)) problems.push({ path, message: `the runtime can crash and restart only shards (they restore from checkpoints); ${fault.node} is a ${layout.workers.includes(id) ? "worker" : "hub"}`, line: null, column: null });
-        else if (!durable) problems.push({ path, message: `crashing ${fault.node} needs checkpoint.enabled: true (a shard restarts from its checkpoint)`, line: null, column: null });
-        else if (fault.restartAfterS === null) problems.push({ path, message: `a crash in a real run needs restartAfter (${fault.node} would never come back, and the run never finish)`, line: null, column: null });
-      }
-      if (fault.kind === "bandwidth" && !this.cluster.wanEmulation.enabled && !lan) {
-        this.options.onLog?.("launcher", `${path}: bandwidth faults need wanEmulation.enabled (no emulated link to slow); ignored`);
-      }
-      if (fault.kind === "lossy") this.options.onLog?.("launcher", `${path}: lossy faults are simulator-only (the runtime's links run over TCP); ignored`);
-    });
-    if (problems.length > 0) throw new ClusterError(this.cluster.file, problems);
-    // Random crashes pick among the nodes the runtime can restart: the shards, when they checkpoint.
-    const restartable = durable ? layout.shards.map((s) => s.id) : [];
-    try {
-      return planFaults(scenario, { dataCenters: lan ? [] : scenario.topology.dataCenters, resolveNode, nodes: restartable }, new Rng(scenario.seed).child("faults:random")).filter((a) => a.kind !== "lossy" && (a.kind !== "crash" && a.kind !== "restart" ? true : restartable.includes(a.node)));
-    } catch (error) {
-      if (error instanceof RangeError) throw new ClusterError(this.cluster.file, [{ path: "faults", message: error.message, line: null, column: null }]);
-      throw error;
-    }
-  }
 
   /** Every node is up: start the faults' clock. */
   private startFaults(): void {
@@ -556,4 +517,49 @@ export async function launchCluster(cluster: ClusterConfig, options: LaunchOptio
   const { scenario } = cluster;
   const workload = await createWorkload(scenario.workload, { seed: scenario.seed, dataCenters: scenario.topology.dataCenters, workersPerDataCenter: scenario.topology.workersPerDataCenter });
   return new Launch(cluster, workload, options);
+}
+
+/**
+ * The scenario's fault timeline for a real run: the simulator's (`planFaults`, same seed stream for
+ * random faults), with what the runtime cannot do refused up front as a ClusterError naming the
+ * fault (a crash of a worker or hub, which cannot restore; a crash without restart or without
+ * checkpoints), and what it does not emulate (lossy links; bandwidth without WAN emulation)
+ * dropped with a warning.
+ */
+export function planRuntimeFaults(cluster: ClusterConfig, plan: RunPlan, warn: (text: string) => void = () => undefined): FaultAction[] {
+  const { scenario } = cluster;
+  const { layout } = plan;
+  const lan = scenario.sync.model === "lan";
+  const problems: { path: string; message: string; line: null; column: null }[] = [];
+  const durable = cluster.checkpoint.enabled;
+  const resolveNode = (name: string): NodeId | null => {
+    if (lan) {
+      for (const [alias, original] of plan.aliasOf) if (original === name) return alias;
+      return null;
+    }
+    return layout.nodes.includes(name) ? name : null;
+  };
+  scenario.faults.forEach((fault, i) => {
+    const path = `faults[${i}]`;
+    if (fault.kind === "crash") {
+      const id = resolveNode(fault.node);
+      if (id === null) return;
+      if (!layout.hasShard(id)) problems.push({ path, message: `the runtime can crash and restart only shards (they restore from checkpoints); ${fault.node} is a ${layout.workers.includes(id) ? "worker" : "hub"}`, line: null, column: null });
+      else if (!durable) problems.push({ path, message: `crashing ${fault.node} needs checkpoint.enabled: true (a shard restarts from its checkpoint)`, line: null, column: null });
+      else if (fault.restartAfterS === null) problems.push({ path, message: `a crash in a real run needs restartAfter (${fault.node} would never come back, and the run never finish)`, line: null, column: null });
+    }
+    if (fault.kind === "bandwidth" && !cluster.wanEmulation.enabled && !lan) {
+      warn(`${path}: bandwidth faults need wanEmulation.enabled (no emulated link to slow); ignored`);
+    }
+    if (fault.kind === "lossy") warn(`${path}: lossy faults are simulator-only (the runtime's links run over TCP); ignored`);
+  });
+  if (problems.length > 0) throw new ClusterError(cluster.file, problems);
+  // Random crashes pick among the nodes the runtime can restart: the shards, when they checkpoint.
+  const restartable = durable ? layout.shards.map((s) => s.id) : [];
+  try {
+    return planFaults(scenario, { dataCenters: lan ? [] : scenario.topology.dataCenters, resolveNode, nodes: restartable }, new Rng(scenario.seed).child("faults:random")).filter((a) => a.kind !== "lossy" && (a.kind !== "crash" && a.kind !== "restart" ? true : restartable.includes(a.node)));
+  } catch (error) {
+    if (error instanceof RangeError) throw new ClusterError(cluster.file, [{ path: "faults", message: error.message, line: null, column: null }]);
+    throw error;
+  }
 }

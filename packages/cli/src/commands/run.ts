@@ -5,7 +5,7 @@ export default class RunCommand extends Command {
   static override description = [
     "Run one node (worker, shard or hub) of a cluster file in this process.",
     "",
-    "Start one `gaia run` per node of the cluster, on the hosts the cluster file names; nodes dial each other, authenticate with the shared secret and train. Reports (worker clocks, metrics, final state) are printed on stdout as JSON lines; Prometheus metrics are served at GET /metrics on the node's port. A shard restarted with --restore continues from its last checkpoint. Exits 2 on a bad cluster file or node id.",
+    "Start one `gaia run` per node of the cluster, on the hosts the cluster file names; nodes dial each other, authenticate with the shared secret and train. Reports (worker clocks, metrics, final state) are printed on stdout as JSON lines; Prometheus metrics are served at GET /metrics on the node's port. A shard restarted with --restore continues from its last checkpoint (and the run's clock, so read waits stay right). The scenario's scripted faults are applied by `gaia launch`, not by a single node. Exits 2 on a bad cluster file or node id.",
   ].join("\n");
 
   static override examples = [
