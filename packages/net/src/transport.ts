@@ -91,18 +91,49 @@ interface ServerSocketData {
 }
 
 const highWaterBytes = 8 * 1024 * 1024;
+/** A burst of small frames leaves corked; once it holds this much it leaves at once. */
+const burstBytesMax = 64 * 1024;
 let nextConnId = 1;
 
-/** A uWS socket with our own queue above its backpressure limit, drained on `drain`. */
+/**
+ * A uWS socket with our own queue above its backpressure limit, drained on `drain`. Frames sent in
+ * one burst of synchronous work (a role step's effects, a link's resends) leave together: they are
+ * collected and written corked once the burst is over, one system call instead of one per frame.
+ * A burst leaves as soon as it holds `burstBytesMax`, so large frames are not held back.
+ */
 class UwsConn implements Conn {
   readonly id = nextConnId++;
   private readonly queue: Uint8Array[] = [];
+  private burst: Uint8Array[] = [];
+  private burstBytes = 0;
+  private flushQueued = false;
   closed = false;
   constructor(private readonly ws: UwsSocket<ServerSocketData>) {}
   send(bytes: Uint8Array): void {
     if (this.closed) return;
-    if (this.queue.length > 0 || this.ws.getBufferedAmount() > highWaterBytes) this.queue.push(bytes);
-    else this.ws.send(bytes, true, false);
+    this.burst.push(bytes);
+    this.burstBytes += bytes.byteLength;
+    if (this.burstBytes >= burstBytesMax) this.flush();
+    else if (!this.flushQueued) {
+      this.flushQueued = true;
+      process.nextTick(() => {
+        this.flushQueued = false;
+        this.flush();
+      });
+    }
+  }
+  private flush(): void {
+    const burst = this.burst;
+    if (burst.length === 0) return;
+    this.burst = [];
+    this.burstBytes = 0;
+    if (this.closed) return;
+    this.ws.cork(() => {
+      for (const bytes of burst) {
+        if (this.queue.length > 0 || this.ws.getBufferedAmount() > highWaterBytes) this.queue.push(bytes);
+        else this.ws.send(bytes, true, false);
+      }
+    });
   }
   drain(): void {
     while (!this.closed && this.queue.length > 0 && this.ws.getBufferedAmount() <= highWaterBytes) this.ws.send(this.queue.shift()!, true, false);
@@ -114,11 +145,32 @@ class UwsConn implements Conn {
   }
 }
 
+/** A `ws` client; its socket is corked during a burst of sends, as UwsConn does. */
 class WsConn implements Conn {
   readonly id = nextConnId++;
+  private corked = false;
+  private burstBytes = 0;
   constructor(private readonly ws: WebSocket) {}
   send(bytes: Uint8Array): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(bytes, { binary: true });
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    // ws keeps its net.Socket in `_socket` (not part of its typed API; without it, no corking).
+    const socket = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    if (socket && !this.corked) {
+      this.corked = true;
+      this.burstBytes = 0;
+      socket.cork();
+      process.nextTick(() => {
+        if (!this.corked) return;
+        this.corked = false;
+        socket.uncork();
+      });
+    }
+    this.ws.send(bytes, { binary: true });
+    this.burstBytes += bytes.byteLength;
+    if (socket && this.corked && this.burstBytes >= burstBytesMax) {
+      this.corked = false;
+      socket.uncork();
+    }
   }
   close(): void {
     this.ws.terminate();
