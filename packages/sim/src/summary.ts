@@ -76,7 +76,9 @@ export function summaryRows(summary: RunSummary): [string, string][] {
   for (const [name, verdict] of Object.entries(summary.checks)) {
     if (verdict !== null) rows.push([`  ${name}`, verdict]);
   }
-  rows.push(["trace hash", summary.traceHash], ["events", String(summary.events)], ["wall time", formatSeconds(summary.wallTimeS)]);
+  // A real-runtime run has no deterministic trace: it reports an empty hash and no events.
+  if (summary.traceHash !== "") rows.push(["trace hash", summary.traceHash], ["events", String(summary.events)]);
+  rows.push(["wall time", formatSeconds(summary.wallTimeS)]);
   return rows;
 }
 
