@@ -4,7 +4,7 @@
  * One root seed decides a run. Every consumer takes its own stream by name
  * (`rng.child("link:virginia->tokyo")`), so adding a consumer never reshuffles the numbers any
  * other consumer sees. The generator is sfc32 seeded through splitmix32; names are hashed with
- * FNV-1a. Nothing here reads a clock or `Math.random`.
+ * FNV-1a. Nothing here reads a clock or the global unseeded generator.
  */
 
 const fnv1a = (text: string, basis = 0x811c9dc5): number => {
