@@ -21,7 +21,7 @@
  */
 import { Rng, type Evaluation, type WorkerPlacement, type WorkerProgram, type Workload, type StepResult } from "@gaia/core";
 import type { WorkloadContext } from "./context.js";
-import { checkPlacement, evenSplit, groupsOf, ownsGroup, sortedUnique, type PartitionMode, type PartitionStats } from "./partition.js";
+import { checkPlacement, evenSplit, groupsOf, ownsGroup, sortedUnique, type PartitionMode, type PartitionStats, contiguousPartitionStats } from "./partition.js";
 import { searchCumulative } from "./sampling.js";
 
 export interface LdaSpec {
@@ -219,29 +219,19 @@ export class LdaWorkload implements Workload {
   }
 
   partitionStats(): PartitionStats {
-    const D = this.dataCenterCount;
     const K = this.cols;
-    const wpd = this.context.workersPerDataCenter;
-    const samples = new Float64Array(D);
-    const own = new Float64Array(D);
-    const workerSamples: number[] = [];
-    for (let w = 0; w < D * wpd; w++) {
-      const dc = Math.floor(w / wpd);
-      const start = this.workerDocStart[w]!;
-      const end = this.workerDocStart[w + 1]!;
-      workerSamples.push(end - start);
-      samples[dc]! += end - start;
-      for (let d = start; d < end; d++) if (ownsGroup(dc, this.dominantTopic[d]!, D, K)) own[dc]!++;
-    }
-    return {
+    return contiguousPartitionStats({
       kind: this.kind,
       partition: this.spec.partition,
       skew: this.spec.skew,
       groupedBy: "dominant true topic of the document",
-      dataCenters: this.context.dataCenters.map((name, dc) => ({ dataCenter: name, samples: samples[dc]!, ownFraction: samples[dc]! > 0 ? own[dc]! / samples[dc]! : 0 })),
-      workerSamples,
-    };
+      dataCenters: this.context.dataCenters,
+      workersPerDataCenter: this.context.workersPerDataCenter,
+      workerStart: this.workerDocStart,
+      owns: (dc, d) => ownsGroup(dc, this.dominantTopic[d]!, this.dataCenterCount, K),
+    });
   }
+
 }
 
 function pack(documents: readonly (readonly number[])[]): Corpus {

@@ -15,7 +15,7 @@
  */
 import { Rng, type Evaluation, type Schedule, type WorkerPlacement, type WorkerProgram, type Workload, type StepResult } from "@gaia/core";
 import type { WorkloadContext } from "./context.js";
-import { checkPlacement, type PartitionMode, type PartitionStats } from "./partition.js";
+import { checkPlacement, contiguousPartitionStats, type PartitionMode, type PartitionStats } from "./partition.js";
 import { learningRateAt } from "./learning-rate.js";
 import { aliasDraw, aliasTable, shuffledRange, zipfWeights } from "./sampling.js";
 
@@ -193,28 +193,18 @@ export class MfWorkload implements Workload {
   }
 
   partitionStats(): PartitionStats {
-    const D = this.dataCenterCount;
-    const wpd = this.context.workersPerDataCenter;
-    const samples = new Float64Array(D);
-    const own = new Float64Array(D);
-    const workerSamples: number[] = [];
-    for (let w = 0; w < D * wpd; w++) {
-      const dc = Math.floor(w / wpd);
-      const start = this.workerStart[w]!;
-      const end = this.workerStart[w + 1]!;
-      workerSamples.push(end - start);
-      samples[dc]! += end - start;
-      for (let r = start; r < end; r++) if (this.userHome[this.ratingUser[r]!] === dc) own[dc]!++;
-    }
-    return {
+    return contiguousPartitionStats({
       kind: this.kind,
       partition: this.spec.partition,
       skew: this.spec.skew,
       groupedBy: "user home data center",
-      dataCenters: this.context.dataCenters.map((name, dc) => ({ dataCenter: name, samples: samples[dc]!, ownFraction: samples[dc]! > 0 ? own[dc]! / samples[dc]! : 0 })),
-      workerSamples,
-    };
+      dataCenters: this.context.dataCenters,
+      workersPerDataCenter: this.context.workersPerDataCenter,
+      workerStart: this.workerStart,
+      owns: (dc, r) => this.userHome[this.ratingUser[r]!] === dc,
+    });
   }
+
 }
 
 class MfWorker implements WorkerProgram {

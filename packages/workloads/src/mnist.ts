@@ -21,7 +21,7 @@ import type * as TF from "@tensorflow/tfjs";
 import type { Backend, WorkloadContext } from "./context.js";
 import { WorkloadError } from "./errors.js";
 import { learningRateAt } from "./learning-rate.js";
-import { checkPlacement, evenSplit, groupsOf, ownsGroup, type PartitionMode, type PartitionStats } from "./partition.js";
+import { checkPlacement, evenSplit, groupsOf, ownsGroup, type PartitionMode, type PartitionStats, contiguousPartitionStats } from "./partition.js";
 import { shuffledRange } from "./sampling.js";
 import { loadTf, selectBackend, useBackend, type Tf } from "./tf.js";
 
@@ -312,28 +312,18 @@ export class MnistWorkload implements Workload {
   }
 
   partitionStats(): PartitionStats {
-    const D = this.dataCenterCount;
-    const wpd = this.context.workersPerDataCenter;
-    const samples = new Float64Array(D);
-    const own = new Float64Array(D);
-    const workerSamples: number[] = [];
-    for (let w = 0; w < D * wpd; w++) {
-      const dc = Math.floor(w / wpd);
-      const start = this.workerStart[w]!;
-      const end = this.workerStart[w + 1]!;
-      workerSamples.push(end - start);
-      samples[dc]! += end - start;
-      for (let k = start; k < end; k++) if (ownsGroup(dc, this.trainLabels[k]!, D, classes)) own[dc]!++;
-    }
-    return {
+    return contiguousPartitionStats({
       kind: this.kind,
       partition: this.spec.partition,
       skew: this.spec.skew,
       groupedBy: "label",
-      dataCenters: this.context.dataCenters.map((name, dc) => ({ dataCenter: name, samples: samples[dc]!, ownFraction: samples[dc]! > 0 ? own[dc]! / samples[dc]! : 0 })),
-      workerSamples,
-    };
+      dataCenters: this.context.dataCenters,
+      workersPerDataCenter: this.context.workersPerDataCenter,
+      workerStart: this.workerStart,
+      owns: (dc, k) => ownsGroup(dc, this.trainLabels[k]!, this.dataCenterCount, classes),
+    });
   }
+
 }
 
 /**

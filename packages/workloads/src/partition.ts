@@ -55,6 +55,44 @@ export interface PartitionStats {
   readonly workerSamples: readonly number[];
 }
 
+/**
+ * Partition statistics for a workload whose samples are split contiguously over workers
+ * (worker w holds samples workerStart[w] .. workerStart[w + 1]), workers numbered data center by
+ * data center. `owns(dc, sample)` says whether a sample belongs to one of the data center's own groups.
+ */
+export function contiguousPartitionStats(args: {
+  readonly kind: string;
+  readonly partition: PartitionMode;
+  readonly skew: number;
+  readonly groupedBy: string;
+  readonly dataCenters: readonly string[];
+  readonly workersPerDataCenter: number;
+  readonly workerStart: ArrayLike<number>;
+  readonly owns: (dc: number, sample: number) => boolean;
+}): PartitionStats {
+  const D = args.dataCenters.length;
+  const wpd = args.workersPerDataCenter;
+  const samples = new Float64Array(D);
+  const own = new Float64Array(D);
+  const workerSamples: number[] = [];
+  for (let w = 0; w < D * wpd; w++) {
+    const dc = Math.floor(w / wpd);
+    const start = args.workerStart[w]!;
+    const end = args.workerStart[w + 1]!;
+    workerSamples.push(end - start);
+    samples[dc]! += end - start;
+    for (let k = start; k < end; k++) if (args.owns(dc, k)) own[dc]!++;
+  }
+  return {
+    kind: args.kind,
+    partition: args.partition,
+    skew: args.skew,
+    groupedBy: args.groupedBy,
+    dataCenters: args.dataCenters.map((name, dc) => ({ dataCenter: name, samples: samples[dc]!, ownFraction: samples[dc]! > 0 ? own[dc]! / samples[dc]! : 0 })),
+    workerSamples,
+  };
+}
+
 /** Checks that a placement fits the run the workload was built for, and returns its global index. */
 export function checkPlacement(placement: WorkerPlacement, dataCenters: number, workersPerDataCenter: number): number {
   if (placement.dataCenterCount !== dataCenters || placement.workersPerDataCenter !== workersPerDataCenter) {
