@@ -482,6 +482,7 @@ export class Launch {
       workload: scenario.workload.kind,
       topology: scenario.topology.preset ?? scenario.topology.dataCenters.join(","),
       virtualTimeS: this.wallS,
+      clock: "wall",
       iterations,
       objective: evaluation.objective,
       objectiveName: this.workload.objectiveName,

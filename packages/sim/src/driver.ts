@@ -433,6 +433,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
     workload: workload.kind,
     topology: topology.preset ?? `${dcs.length} data centers`,
     virtualTimeS: final.virtualTimeS,
+    clock: "virtual",
     iterations: final.iteration,
     objective: final.objective,
     objectiveName: workload.objectiveName,

@@ -143,19 +143,20 @@ svg .title { font-size: 13px; font-weight: 600; }
 
 export function renderReportHtml(result: RunResult): string {
   const summary: RunSummary = result.summary;
+  const timeName = summary.clock === "wall" ? "wall-clock" : "virtual";
   const rows = summaryRows(summary)
     .map(([label, value]) => `<tr><td>${escapeHtml(label)}</td><td>${label === "trace hash" ? `<code>${escapeHtml(value)}</code>` : escapeHtml(value)}</td></tr>`)
     .join("\n");
   const objective = linePlotSvg({
-    title: `${summary.objectiveName} over virtual time`,
-    xLabel: "virtual time (s)",
+    title: `${summary.objectiveName} over ${timeName} time`,
+    xLabel: `${timeName} time (s)`,
     yLabel: summary.objectiveName,
     points: result.series.map((p) => [p.virtualTimeS, p.objective] as const),
     ...(summary.targetObjective !== null ? { reference: { value: summary.targetObjective, label: `target ${summary.targetObjective}` } } : {}),
   });
   const traffic = linePlotSvg({
     title: "cumulative WAN traffic",
-    xLabel: "virtual time (s)",
+    xLabel: `${timeName} time (s)`,
     yLabel: "WAN bytes",
     points: result.series.map((p) => [p.virtualTimeS, p.wanBytes] as const),
     formatY: formatBytes,

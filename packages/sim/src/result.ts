@@ -23,6 +23,8 @@ export interface RunSummary {
   readonly workload: string;
   readonly topology: string;
   readonly virtualTimeS: number;
+  /** What `virtualTimeS` and the series' times measure: simulated time, or wall-clock time on a real run. */
+  readonly clock?: "virtual" | "wall";
   readonly iterations: number;
   readonly objective: number;
   readonly objectiveName: string;

@@ -56,7 +56,7 @@ export function summaryRows(summary: RunSummary): [string, string][] {
     ["sync", summary.sync],
     ["workload", summary.workload],
     ["topology", summary.topology],
-    ["virtual time", formatSeconds(summary.virtualTimeS)],
+    [summary.clock === "wall" ? "wall-clock time" : "virtual time", formatSeconds(summary.virtualTimeS)],
     ["iterations", String(summary.iterations)],
     [`objective (${summary.objectiveName})`, formatObjective(summary.objective)],
   ];
