@@ -2,9 +2,8 @@
 // messages per second and MB/s of role messages (push updates of several sizes) echoed A -> B -> A
 // through the full stack (core codec, link envelope, reliable link with acks, HMAC-authenticated
 // uWS / ws connections), against the same encoded payload bytes echoed by a bare uWS server to a
-// ws client. The transport as it was before its per-message path was reworked (bench/net-legacy.ts)
-// runs in the same process, alternating with the current one, so "before" and "after" share the
-// machine's load; each figure is the best of `rounds` alternations.
+// ws client, alternating in the same process so both share the machine's load; each figure is the
+// best of `rounds` alternations.
 // Then the wall time of one BSP round on a real 2-data-center cluster (4 processes).
 //   npm run bench:net
 import { performance } from "node:perf_hooks";
@@ -15,17 +14,7 @@ import uWS from "uWebSockets.js";
 import type { us_listen_socket } from "uWebSockets.js";
 import WebSocket from "ws";
 import { encodeMessage, type Message } from "@gaia/core";
-import { launchCluster, loadCluster, Metrics, Transport, type PeerAddress, type TransportOptions } from "@gaia/net";
-import { LegacyTransport } from "./net-legacy.js";
-
-/** What the echo needs of a transport (the current one and the legacy one both have it). */
-interface EchoTransport {
-  start(): Promise<number>;
-  send(to: string, msg: Message, channel: "data" | "control"): void;
-  close(): void;
-}
-type Kind = "current" | "legacy";
-const makeTransport = (kind: Kind, options: TransportOptions): EchoTransport => (kind === "current" ? new Transport(options) : new LegacyTransport(options));
+import { launchCluster, loadCluster, Metrics, Transport, type PeerAddress } from "@gaia/net";
 const rounds = Number(process.env["BENCH_ROUNDS"] ?? 2);
 
 const sizes = [
@@ -43,11 +32,11 @@ const pushOf = (rows: number, cols: number, clock: number): Message => ({
   last: false,
 });
 
-async function transportPair(kind: Kind): Promise<{ a: EchoTransport; b: EchoTransport; echoed: { n: number } }> {
+async function transportPair(): Promise<{ a: Transport; b: Transport; echoed: { n: number } }> {
   const echoed = { n: 0 };
-  let bRef: EchoTransport | null = null;
-  const mk = (self: string, peers: Record<string, number>, onMessage: (from: string, msg: Message) => void): EchoTransport =>
-    makeTransport(kind, {
+  let bRef: Transport | null = null;
+  const mk = (self: string, peers: Record<string, number>, onMessage: (from: string, msg: Message) => void): Transport =>
+    new Transport({
       self,
       secret: "bench-secret",
       listenHost: "127.0.0.1",
@@ -66,8 +55,8 @@ async function transportPair(kind: Kind): Promise<{ a: EchoTransport; b: EchoTra
   return { a, b, echoed };
 }
 
-async function measureTransport(kind: Kind, rows: number, cols: number, count: number): Promise<number> {
-  const { a, b, echoed } = await transportPair(kind);
+async function measureTransport(rows: number, cols: number, count: number): Promise<number> {
+  const { a, b, echoed } = await transportPair();
   const msg = pushOf(rows, cols, 1);
   // Warm up and wait for the connection.
   a.send("bench/b", msg, "data");
@@ -144,19 +133,18 @@ stop: { maxIterations: 110, evalEvery: 10 }
 }
 
 console.log(`transport echo on loopback (full stack vs bare uWS, same payload bytes, window ${window}; best of ${rounds})`);
-console.log("payload              bytes | before (legacy)           | after (current)           | bare uWS                  | after/before | before/bare | after/bare");
+console.log("payload              bytes | gaia transport            | bare uWS                  | gaia/bare");
 for (const s of sizes) {
   const payload = encodeMessage(pushOf(s.rows, s.cols, 1));
-  const best = { legacy: Infinity, current: Infinity, bare: Infinity };
+  const best = { current: Infinity, bare: Infinity };
   for (let r = 0; r < rounds; r++) {
-    best.legacy = Math.min(best.legacy, await measureTransport("legacy", s.rows, s.cols, s.count));
-    best.current = Math.min(best.current, await measureTransport("current", s.rows, s.cols, s.count));
+    best.current = Math.min(best.current, await measureTransport(s.rows, s.cols, s.count));
     best.bare = Math.min(best.bare, await measureBareUws(payload, s.count));
   }
   const mb = (payload.byteLength * s.count) / 1e6;
   const cell = (seconds: number): string => `${(s.count / seconds).toFixed(0).padStart(7)} msg/s ${(mb / seconds).toFixed(1).padStart(7)} MB/s`;
   const pct = (x: number): string => `${(100 * x).toFixed(0)}%`.padStart(5);
-  console.log(`${s.name.padEnd(14)} ${String(payload.byteLength).padStart(10)} | ${cell(best.legacy)} | ${cell(best.current)} | ${cell(best.bare)} | ${(best.legacy / best.current).toFixed(2).padStart(11)}x | ${pct(best.bare / best.legacy)} | ${pct(best.bare / best.current)}`);
+  console.log(`${s.name.padEnd(14)} ${String(payload.byteLength).padStart(10)} | ${cell(best.current)} | ${cell(best.bare)} | ${pct(best.bare / best.current)}`);
 }
 const { roundMs, rounds: clocks } = await bspRound();
 console.log(`BSP round on a 2-data-center cluster (4 processes, loopback, no WAN emulation): ${roundMs.toFixed(2)} ms per clock (mean of ${clocks})`);
