@@ -205,3 +205,72 @@ describe(`reliable link (GAIA_SEED=${seed})`, () => {
     }
   });
 });
+
+// Proves that the link trusts nothing its peer says about sequence numbers: a bogus ack or a frame
+// far ahead is refused before it changes any state, and every buffer stays within its bound.
+describe(`reliable link: hostile peers and memory bounds (GAIA_SEED=${seed})`, () => {
+  const connected = (linkOptions: Partial<typeof options> & Record<string, unknown> = {}): ReliableLink<number> => {
+    const link = new ReliableLink<number>({ ...options, ...linkOptions });
+    link.step({ kind: "connected" }, 0);
+    return link;
+  };
+
+  test("an ack beyond the last seq sent is a RemoteError; nothing unacknowledged is dropped and later sends still go out", () => {
+    const link = connected();
+    for (let v = 0; v < 3; v++) link.step({ kind: "send", body: v }, 0);
+    for (const frame of [{ t: "ack", ack: 4 }, { t: "ack", ack: 1e12 }, { t: "data", seq: 1, ack: 4, body: 9 }] as const) {
+      assert.throws(() => link.step({ kind: "frame", frame }, 1), (e: unknown) => e instanceof RemoteError && e.code === "bad-ack");
+    }
+    assert.equal(link.unackedCount, 3);
+    assert.equal(link.deliveredSeq, 0, "the data frame carrying the bogus ack was not delivered");
+    const out = link.step({ kind: "send", body: 3 }, 2);
+    assert.deepEqual(out.frames.map((f) => (f.t === "data" ? f.seq : -1)), [4]);
+    // The honest ack of everything sent is taken.
+    link.step({ kind: "frame", frame: { t: "ack", ack: 4 } }, 3);
+    assert.equal(link.unackedCount, 0);
+  });
+
+  test("a data frame beyond the receive window is a RemoteError and is not buffered", () => {
+    const link = connected({ windowMessages: 8 });
+    link.step({ kind: "frame", frame: { t: "data", seq: 8, ack: 0, body: 1 } }, 1);
+    assert.throws(() => link.step({ kind: "frame", frame: { t: "data", seq: 9, ack: 0, body: 1 } }, 1), (e: unknown) => e instanceof RemoteError && e.code === "beyond-window");
+    assert.throws(() => link.step({ kind: "frame", frame: { t: "data", seq: 2 ** 52, ack: 0, body: 1 } }, 1), RemoteError);
+    link.invariants();
+  });
+
+  test("the early buffer holds at most earlyBytesMax bytes; a frame over it is dropped and delivered after the resend", () => {
+    const sizeOf = (b: unknown): number => b as number;
+    const link = connected({ windowMessages: 100, earlyBytesMax: 1000, sizeOf } as never);
+    for (let seq = 2; seq <= 30; seq++) link.step({ kind: "frame", frame: { t: "data", seq, ack: 0, body: 100 } }, 1);
+    link.invariants();
+    assert.equal(link.earlyDropped, 19);
+    const out = link.step({ kind: "frame", frame: { t: "data", seq: 1, ack: 0, body: 100 } }, 2);
+    assert.equal(out.delivered.length, 11, "seq 1 and the ten buffered frames");
+    assert.equal(link.deliveredSeq, 11);
+  });
+
+  test("the sender keeps at most windowMessages frames on the wire and sends the rest as acks open the window", () => {
+    const link = connected({ windowMessages: 3 });
+    const seqs = (out: LinkOutput<number>): number[] => out.frames.flatMap((f) => (f.t === "data" ? [f.seq] : []));
+    const sent: number[] = [];
+    for (let v = 0; v < 7; v++) sent.push(...seqs(link.step({ kind: "send", body: v }, 0)));
+    assert.deepEqual(sent, [1, 2, 3]);
+    assert.deepEqual(seqs(link.step({ kind: "frame", frame: { t: "ack", ack: 2 } }, 1)), [4, 5]);
+    assert.deepEqual(seqs(link.step({ kind: "timer" }, 1000)), [3, 4, 5], "a retransmit stays inside the window");
+    assert.deepEqual(seqs(link.step({ kind: "frame", frame: { t: "ack", ack: 7 } }, 1001)), []);
+    assert.equal(link.unackedCount, 0);
+  });
+
+  test("loss, duplication, reordering and disconnects with a window of 3 and a 2-frame early budget: exactly-once in-order delivery", () => {
+    fc.assert(
+      fc.property(fc.commands(commands, { maxCommands: 200 }), (cmds) => {
+        const world = new World({ ...options, windowMessages: 3, earlyBytesMax: 2 } as typeof options);
+        fc.modelRun(() => ({ model: {}, real: world }), cmds);
+        world.settle();
+        assert.deepEqual(world.got.b, world.sent.a);
+        assert.deepEqual(world.got.a, world.sent.b);
+      }),
+      { seed, numRuns },
+    );
+  });
+});

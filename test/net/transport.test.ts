@@ -109,7 +109,7 @@ describe("transport over loopback", () => {
     assert.ok(b.metrics.total("remote_errors_total") >= attempts.length);
     // Still serving: a proper peer connects and delivers.
     const a = await node("y/a", 0, { "y/b": b.port });
-    a.transport.send("y/b", push(5), "control");
+    a.transport.send("y/b", push(5), "data");
     await until("delivery after garbage", () => b.got.length === 1);
   });
 });

@@ -17,7 +17,17 @@ export type RemoteErrorCode =
   | "clock-from-future"
   | "stale-clock"
   | "out-of-range"
-  | "unauthenticated";
+  | "unauthenticated"
+  /** An acknowledgement of a sequence number that was never sent. */
+  | "bad-ack"
+  /** A sequence number beyond the receive window. */
+  | "beyond-window"
+  /** A message on a channel it does not belong to (a barrier on data, an update on control). */
+  | "wrong-channel"
+  /** A message that may come only once, sent again (a second final flush). */
+  | "duplicate"
+  /** NaN, an infinity, or a magnitude no model produces. */
+  | "non-finite";
 
 export class RemoteError extends Error {
   override readonly name = "RemoteError";

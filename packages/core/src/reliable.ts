@@ -15,9 +15,24 @@
  * Durable acks. A node that checkpoints its state (a parameter-server shard) must not let a peer
  * forget a message before the checkpoint that covers it is on disk, or a crash would lose it. With
  * `durableAcks` the link acknowledges only through what `commit` names; `snapshot()` captures the
- * link so that a restored node continues the same sequence numbers. A restored sender may send
- * again messages the peer already has (it re-creates them after the restore); the peer's ack can
- * then be ahead of `nextSeq`, and such messages are treated as delivered and not sent.
+ * link so that a restored node continues the same sequence numbers. Such a node holds its frames
+ * until the checkpoint that numbers them is on disk (output commit), so a peer never holds a
+ * sequence number its restored sender has not numbered yet.
+ *
+ * Trust nothing the peer says. An ack of a sequence number this link never sent, or a data frame
+ * beyond the receive window, is a `RemoteError` thrown before any state changes: the transport
+ * closes the connection and counts it, and the link resends once a connection is back. A peer that
+ * keeps lying is refused every time, loudly; it can never make the link drop what is
+ * unacknowledged, or swallow later sends (which is what believing a bogus ack would do).
+ *
+ * Memory bounds. The sender puts at most `windowMessages` unacknowledged frames on the wire; later
+ * sends wait in order until acks open the window, so the receiver may refuse any seq beyond
+ * `delivered + windowMessages`. The receiver's buffer of frames that arrived ahead of a gap holds
+ * at most `windowMessages` frames and at most `earlyBytesMax` bytes (by `sizeOf`); a frame over
+ * the byte budget is dropped (not an error: an honest sender can cause it) and comes again with
+ * the sender's retransmit. The sender's queue of unacknowledged messages is not capped here: it is
+ * bounded by the protocol above (a worker has one clock in flight; a shard runs at most DS clocks
+ * ahead of its slowest mirror and staleness + 1 clocks ahead of its slowest worker).
  *
  * Liveness of the peer. Any frame heard proves the peer is up; heartbeats (`hb`) are sent when the
  * link has been quiet for `heartbeatMs`; a peer silent for `peerTimeoutMs` is reported down.
@@ -68,6 +83,12 @@ export interface ReliableLinkOptions {
   readonly ackDelayMs: number;
   /** Acknowledge only through `commit` (for nodes that checkpoint). */
   readonly durableAcks: boolean;
+  /** Send window and receive window, in messages: frames on the wire beyond the peer's ack. */
+  readonly windowMessages: number;
+  /** Bytes (by `sizeOf`) the receiver buffers of frames that arrived ahead of a gap. */
+  readonly earlyBytesMax: number;
+  /** The size of a body, for `earlyBytesMax` (default: 1 per message). */
+  readonly sizeOf?: ((body: unknown) => number) | undefined;
 }
 
 export const defaultReliableLinkOptions: ReliableLinkOptions = {
@@ -77,6 +98,8 @@ export const defaultReliableLinkOptions: ReliableLinkOptions = {
   peerTimeoutMs: 3000,
   ackDelayMs: 0,
   durableAcks: false,
+  windowMessages: 4096,
+  earlyBytesMax: 64 * 1024 * 1024,
 };
 
 /** What a checkpoint keeps of a link; `restore` continues from it. */
@@ -123,6 +146,9 @@ export class ReliableLink<B> {
   /** Highest seq delivered in order. */
   private delivered = 0;
   private readonly early = new Map<number, B>();
+  private earlyBytes = 0;
+  /** Highest seq put on the wire since the last (re)connect; frames above it wait for the window. */
+  private sentThrough = 0;
   /** Highest seq we may acknowledge (delivered, or committed with durable acks). */
   private ackable = 0;
   private ackSent = 0;
@@ -131,9 +157,10 @@ export class ReliableLink<B> {
   private lastSentAt = 0;
   private lastHeardAt = 0;
   private peerUp = false;
-  /** Duplicates dropped, frames resent: for metrics. */
+  /** Duplicates dropped, frames resent, early frames dropped over the byte budget: for metrics. */
   duplicatesDropped = 0;
   framesResent = 0;
+  earlyDropped = 0;
 
   constructor(options: Partial<ReliableLinkOptions> = {}, snapshot?: LinkSnapshot<B>) {
     this.options = { ...defaultReliableLinkOptions, ...options };
@@ -225,26 +252,36 @@ export class ReliableLink<B> {
     invariant(previous < this.nextSeq || this.unacked.length === 0, "unacked seq at or beyond nextSeq");
     invariant(this.ackable <= this.delivered, "acknowledging beyond what was delivered");
     for (const seq of this.early.keys()) invariant(seq > this.delivered + 1, () => `early frame ${seq} should have been delivered`);
+    invariant(this.early.size <= this.options.windowMessages && this.earlyBytes <= this.options.earlyBytesMax, () => `early buffer over its bound (${this.early.size} frames, ${this.earlyBytes} bytes)`);
   }
 
   private send(body: B, nowMs: number, out: LinkOutput<B>): void {
     const seq = this.nextSeq++;
-    // A restored sender re-creating a message the peer already delivered.
-    if (seq <= this.peerAck) return;
     this.unacked.push({ seq, body });
-    if (!this.connected) return;
+    if (!this.connected || seq > this.peerAck + this.options.windowMessages) return;
     this.emit({ t: "data", seq, ack: this.ackable }, body, nowMs, out);
+    this.sentThrough = seq;
     if (this.retransmitAt === null) this.retransmitAt = nowMs + this.retransmitDelayMs;
   }
 
+  /** The earliest error in what the peer says, checked before the frame changes any state. */
+  private check(frame: LinkFrame<B>): void {
+    if (frame.t === "hb") return;
+    if (frame.ack >= this.nextSeq) throw new RemoteError("bad-ack", `ack ${frame.ack} beyond the last seq sent (${this.nextSeq - 1})`);
+    if (frame.t === "data" && frame.seq > this.delivered + this.options.windowMessages) {
+      throw new RemoteError("beyond-window", `seq ${frame.seq} beyond the receive window (delivered ${this.delivered}, window ${this.options.windowMessages})`);
+    }
+  }
+
   private receive(frame: LinkFrame<B>, nowMs: number, out: LinkOutput<B> & { peer: boolean | null }): void {
+    this.check(frame);
     this.lastHeardAt = nowMs;
     if (!this.peerUp) {
       this.peerUp = true;
       out.peer = true;
     }
     if (frame.t === "hb") return;
-    this.onAck(frame.ack, nowMs);
+    this.onAck(frame.ack, nowMs, out);
     if (frame.t !== "data") return;
     const { seq } = frame;
     if (seq <= this.delivered || this.early.has(seq)) {
@@ -255,13 +292,20 @@ export class ReliableLink<B> {
       return;
     }
     if (seq !== this.delivered + 1) {
+      const size = this.sizeOf(frame.body);
+      if (this.earlyBytes + size > this.options.earlyBytesMax) {
+        this.earlyDropped++;
+        return;
+      }
       this.early.set(seq, frame.body);
+      this.earlyBytes += size;
       return;
     }
     out.delivered.push(frame.body);
     this.delivered = seq;
     for (let next = this.early.get(this.delivered + 1); next !== undefined; next = this.early.get(this.delivered + 1)) {
       this.early.delete(this.delivered + 1);
+      this.earlyBytes -= this.sizeOf(next);
       out.delivered.push(next);
       this.delivered++;
     }
@@ -269,7 +313,7 @@ export class ReliableLink<B> {
     this.scheduleAck(nowMs, out);
   }
 
-  private onAck(ack: number, nowMs: number): void {
+  private onAck(ack: number, nowMs: number, out: LinkOutput<B>): void {
     if (ack <= this.peerAck) return;
     this.peerAck = ack;
     let drop = 0;
@@ -277,6 +321,22 @@ export class ReliableLink<B> {
     if (drop > 0) this.unacked.splice(0, drop);
     this.retransmitDelayMs = this.options.retransmitMs;
     this.retransmitAt = this.unacked.length > 0 && this.connected ? nowMs + this.retransmitDelayMs : null;
+    if (this.connected) this.sendWindow(nowMs, out);
+  }
+
+  /** Puts on the wire the waiting messages the window now admits. */
+  private sendWindow(nowMs: number, out: LinkOutput<B>): void {
+    const limit = this.peerAck + this.options.windowMessages;
+    for (const u of this.unacked) {
+      if (u.seq <= this.sentThrough) continue;
+      if (u.seq > limit) break;
+      this.emit({ t: "data", seq: u.seq, ack: this.ackable }, u.body, nowMs, out);
+      this.sentThrough = u.seq;
+    }
+  }
+
+  private sizeOf(body: B): number {
+    return this.options.sizeOf ? this.options.sizeOf(body) : 1;
   }
 
   private scheduleAck(nowMs: number, out: LinkOutput<B>): void {
@@ -290,8 +350,11 @@ export class ReliableLink<B> {
   }
 
   private resendAll(nowMs: number, out: LinkOutput<B>): void {
+    const limit = this.peerAck + this.options.windowMessages;
     for (const u of this.unacked) {
+      if (u.seq > limit) break;
       this.emit({ t: "data", seq: u.seq, ack: this.ackable }, u.body, nowMs, out);
+      this.sentThrough = u.seq;
       this.framesResent++;
     }
     this.retransmitAt = this.unacked.length > 0 ? nowMs + this.retransmitDelayMs : null;

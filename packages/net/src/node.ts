@@ -112,6 +112,7 @@ export class NodeRuntime {
   private held: { to: NodeId; msg: Message; channel: "data" | "control" }[] = [];
   private checkpointing = false;
   private checkpointWanted = false;
+  private checkpointRetryMs = 0;
   private readonly checkpointsOn: boolean;
   private computeQueued = false;
 
@@ -401,31 +402,54 @@ export class NodeRuntime {
     setImmediate(() => void this.checkpointNow());
   }
 
+  /**
+   * Writes checkpoints until nothing more is wanted. A write that fails (no file descriptors left,
+   * a full disk) is counted and retried with backoff; until one succeeds, the frames it would cover
+   * stay gated, so nothing unsafe leaves. It never rejects: a shard out of descriptors keeps
+   * serving what it can and catches up once descriptors are free again.
+   */
   private async checkpointNow(): Promise<void> {
     this.checkpointing = true;
     try {
-      do {
-        this.checkpointWanted = false;
-        // Sends produced so far get their sequence numbers now, so the checkpoint holds them; their
-        // frames leave only once it is on disk.
-        this.transport.gate();
-        const release = this.held;
-        this.held = [];
-        for (const h of release) this.transport.send(h.to, h.msg, h.channel);
-        const shard = this.role as ShardRole;
-        const links = this.transport.snapshotLinks();
-        const checkpoint: ShardCheckpoint = { node: this.options.node, shard: shard.snapshot(), links: Object.fromEntries(links), epochMs: this.epochMs };
-        const started = performance.now();
-        await writeCheckpoint(this.options.cluster.checkpoint.dir, checkpoint);
-        this.metrics.count("checkpoints_total");
-        this.metrics.count("checkpoint_ms_total", performance.now() - started);
-        if (this.closed) return;
-        this.transport.ungate();
-        this.transport.commit(links);
-      } while (this.checkpointWanted || this.held.length > 0);
+      await this.writeCheckpoints();
+      this.checkpointRetryMs = 0;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? "unknown";
+      this.metrics.count("checkpoint_errors_total", 1, { code }, "checkpoint writes that failed (retried with backoff)");
+      this.checkpointRetryMs = Math.min(Math.max(50, this.checkpointRetryMs * 2), 5000);
+      if (!this.closed) {
+        if (this.checkpointRetryMs >= 5000) this.options.report({ ev: "error", node: this.options.node, message: `checkpoint write failing (${code}): ${error instanceof Error ? error.message : String(error)}; retrying` });
+        setTimeout(() => {
+          this.checkpointWanted = true;
+          this.requestCheckpoint();
+        }, this.checkpointRetryMs).unref();
+      }
+      return;
     } finally {
       this.checkpointing = false;
     }
+  }
+
+  private async writeCheckpoints(): Promise<void> {
+    do {
+      this.checkpointWanted = false;
+      // Sends produced so far get their sequence numbers now, so the checkpoint holds them; their
+      // frames leave only once it is on disk.
+      this.transport.gate();
+      const release = this.held;
+      this.held = [];
+      for (const h of release) this.transport.send(h.to, h.msg, h.channel);
+      const shard = this.role as ShardRole;
+      const links = this.transport.snapshotLinks();
+      const checkpoint: ShardCheckpoint = { node: this.options.node, shard: shard.snapshot(), links: Object.fromEntries(links), epochMs: this.epochMs };
+      const started = performance.now();
+      await writeCheckpoint(this.options.cluster.checkpoint.dir, checkpoint);
+      this.metrics.count("checkpoints_total");
+      this.metrics.count("checkpoint_ms_total", performance.now() - started);
+      if (this.closed) return;
+      this.transport.ungate();
+      this.transport.commit(links);
+    } while (this.checkpointWanted || this.held.length > 0);
   }
 
   private async waitCheckpointIdle(): Promise<void> {

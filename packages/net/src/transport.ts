@@ -10,6 +10,19 @@
  * before authentication) is a remote error: the connection is closed and counted, the node keeps
  * serving, and the link resends once the peer reconnects.
  *
+ * Connection hygiene. A connection that has not finished the handshake is pending; a node keeps
+ * at most `pendingMax` of them, at most `pendingPerAddressMax` from one source address, and each
+ * for at most `handshakeMs` (dialed connections too). Anything over a cap, or too slow, is closed at
+ * once and counted in `connections_refused_total{reason}`, so nobody who can merely reach the port
+ * can pin file descriptors; with the default caps a node's descriptors stay far below the usual
+ * limit of 1024 (pending + two per peer + checkpoint files). A message on the wrong channel (a
+ * barrier on data, an update on control) is a remote error, like a malformed one.
+ *
+ * Memory bounds per peer and channel: the link's early buffer (`windowMessages` frames and
+ * `earlyBytesMax` bytes, see reliable.ts); the send window (`windowMessages` frames on the wire);
+ * and the queue above a socket's backpressure, at most `queueBytesMax` (default 256 MiB): a peer
+ * that reads slower than that is disconnected and counted, and the link resends once it is back.
+ *
  * WAN faults (a partition of the emulated WAN, see `setWanCut`) act on the frames to every peer of
  * a data center: with "hold" they wait, as the simulator's partitioned link holds its arrivals,
  * and leave when the cut heals (frames not yet shaped pay the link's bandwidth then; frames that
@@ -20,7 +33,7 @@ import uWS from "uWebSockets.js";
 import type { us_listen_socket, WebSocket as UwsSocket } from "uWebSockets.js";
 import WebSocket from "ws";
 import { performance } from "node:perf_hooks";
-import { dataCenterOf, decodeMessage, RemoteError, ReliableLink, type LinkFrame, type LinkSnapshot, type Message, type ReliableLinkOptions } from "@gaia/core";
+import { channelOf, dataCenterOf, decodeMessage, RemoteError, ReliableLink, type LinkFrame, type LinkSnapshot, type Message, type ReliableLinkOptions } from "@gaia/core";
 import { helloMac, newNonce, sameMac, welcomeMac } from "./auth.js";
 import { dataHeaderBytes, decodeFrame, encodeBody, encodeFrame, maxPayloadBytes, type ChannelName, type WireFrame } from "./envelope.js";
 import { Metrics } from "./metrics.js";
@@ -58,7 +71,22 @@ export interface TransportOptions {
   readonly epochMs?: number;
   /** What a WAN cut does to frames: hold them until it heals (default) or drop them. */
   readonly wanCutMode?: WanCutMode;
+  /** Connection hygiene (see the file's header); defaults in `hygieneDefaults`. */
+  readonly hygiene?: Partial<Hygiene>;
 }
+
+export interface Hygiene {
+  /** A connection must finish the handshake within this many milliseconds. */
+  readonly handshakeMs: number;
+  /** Connections still in the handshake, at most, per node ... */
+  readonly pendingMax: number;
+  /** ... and per source address. */
+  readonly pendingPerAddressMax: number;
+  /** Bytes queued above one socket's backpressure before the peer is disconnected as too slow. */
+  readonly queueBytesMax: number;
+}
+
+export const hygieneDefaults: Hygiene = { handshakeMs: 10_000, pendingMax: 256, pendingPerAddressMax: 64, queueBytesMax: 256 * 1024 * 1024 };
 
 export type WanCutMode = "hold" | "drop";
 
@@ -88,6 +116,9 @@ interface ServerSocketData {
   nonce: Uint8Array;
   pc: PeerChannel | null;
   conn: UwsConn | null;
+  /** Source address, and when the connection opened (for the handshake deadline). */
+  address: string;
+  openedAt: number;
 }
 
 const highWaterBytes = 8 * 1024 * 1024;
@@ -104,6 +135,10 @@ let nextConnId = 1;
 class UwsConn implements Conn {
   readonly id = nextConnId++;
   private readonly queue: Uint8Array[] = [];
+  private queueBytes = 0;
+  /** Called once when the queue grows past its bound (the transport disconnects the peer). */
+  onOverflow: (() => void) | null = null;
+  queueBytesMax = hygieneDefaults.queueBytesMax;
   private burst: Uint8Array[] = [];
   private burstBytes = 0;
   private flushQueued = false;
@@ -130,13 +165,24 @@ class UwsConn implements Conn {
     if (this.closed) return;
     this.ws.cork(() => {
       for (const bytes of burst) {
-        if (this.queue.length > 0 || this.ws.getBufferedAmount() > highWaterBytes) this.queue.push(bytes);
-        else this.ws.send(bytes, true, false);
+        if (this.queue.length > 0 || this.ws.getBufferedAmount() > highWaterBytes) {
+          this.queue.push(bytes);
+          this.queueBytes += bytes.byteLength;
+        } else this.ws.send(bytes, true, false);
       }
     });
+    if (this.queueBytes > this.queueBytesMax && !this.closed) {
+      this.queue.length = 0;
+      this.queueBytes = 0;
+      this.onOverflow?.();
+    }
   }
   drain(): void {
-    while (!this.closed && this.queue.length > 0 && this.ws.getBufferedAmount() <= highWaterBytes) this.ws.send(this.queue.shift()!, true, false);
+    while (!this.closed && this.queue.length > 0 && this.ws.getBufferedAmount() <= highWaterBytes) {
+      const bytes = this.queue.shift()!;
+      this.queueBytes -= bytes.byteLength;
+      this.ws.send(bytes, true, false);
+    }
   }
   close(): void {
     if (this.closed) return;
@@ -202,14 +248,20 @@ export class Transport {
   /** Frames held by a WAN cut, by the peer's data center; `shaped` ones already paid the bandwidth. */
   private readonly cutHeld = new Map<string, { pc: PeerChannel; conn: Conn; bytes: Uint8Array; shaped: boolean }[]>();
   private readonly serverSockets = new Set<UwsSocket<ServerSocketData>>();
+  /** Server connections still in the handshake, and how many per source address. */
+  private readonly pendingSockets = new Set<UwsSocket<ServerSocketData>>();
+  private readonly pendingByAddress = new Map<string, number>();
+  private hygieneTimer: NodeJS.Timeout | null = null;
+  readonly hygiene: Hygiene;
 
   constructor(readonly options: TransportOptions) {
     // performance.now() is monotonic; timeOrigin ties it to the wall clock once per process.
     this.origin = options.epochMs !== undefined ? options.epochMs - performance.timeOrigin : performance.now();
+    this.hygiene = { ...hygieneDefaults, ...options.hygiene };
     for (const peer of options.peers.keys()) {
       for (const channel of ["data", "control"] as const) {
         const key = `${peer}|${channel}`;
-        const link = new ReliableLink<Uint8Array>(options.link ?? {}, options.restore?.get(key));
+        const link = new ReliableLink<Uint8Array>({ sizeOf: (body) => (body as Uint8Array).byteLength, ...options.link }, options.restore?.get(key));
         const keys = {
           messagesSent: Metrics.key("messages_sent_total", { channel }),
           messageBytesSent: Metrics.key("message_bytes_sent_total", { peer }),
@@ -257,6 +309,9 @@ export class Transport {
     });
     for (const pc of this.channels.values()) if (this.options.self < pc.peer) this.dial(pc);
     this.arm();
+    const sweepMs = Math.max(10, Math.min(1000, this.hygiene.handshakeMs / 4));
+    this.hygieneTimer = setInterval(() => this.sweepPending(), sweepMs);
+    this.hygieneTimer.unref();
     return bound;
   }
 
@@ -357,9 +412,15 @@ export class Transport {
     for (const ws of this.serverSockets) ws.close();
   }
 
+  /** Server connections still in the handshake (for tests and metrics). */
+  get pendingConnections(): number {
+    return this.pendingSockets.size;
+  }
+
   close(): void {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.hygieneTimer) clearInterval(this.hygieneTimer);
     for (const pc of this.channels.values()) {
       if (pc.retryTimer) clearTimeout(pc.retryTimer);
       pc.dialing?.terminate();
@@ -384,6 +445,13 @@ export class Transport {
     let state: "wait-challenge" | "wait-welcome" | "open" = "wait-challenge";
     let nonce: Uint8Array = new Uint8Array(0);
     const conn = new WsConn(ws);
+    // A peer that accepts the connection and then says nothing does not hold it for ever.
+    const deadline = setTimeout(() => {
+      if (state === "open" || pc.dialing !== ws) return;
+      this.refused("handshake-timeout");
+      ws.terminate();
+    }, this.hygiene.handshakeMs);
+    deadline.unref();
     ws.on("message", (data) => {
       if (this.closed) return;
       try {
@@ -401,6 +469,7 @@ export class Transport {
             throw new RemoteError("unauthenticated", `${pc.peer} failed to prove the shared secret`);
           }
           state = "open";
+          clearTimeout(deadline);
           pc.retryDelayMs = 100;
           this.attach(pc, conn);
         } else this.onLinkFrame(pc, conn, frame, false);
@@ -410,6 +479,7 @@ export class Transport {
       }
     });
     const retry = (): void => {
+      clearTimeout(deadline);
       if (pc.dialing !== ws) return;
       pc.dialing = null;
       if (pc.conn === conn) this.disconnect(pc, conn);
@@ -433,13 +503,53 @@ export class Transport {
     data.nonce = newNonce();
     data.pc = null;
     data.conn = null;
+    data.openedAt = this.nowMs();
+    data.address = Buffer.from(ws.getRemoteAddressAsText()).toString();
     this.serverSockets.add(ws);
     if (this.nowMs() < this.cutUntil) {
       data.state = "closed";
       ws.end(1013, "link cut");
       return;
     }
+    const fromAddress = this.pendingByAddress.get(data.address) ?? 0;
+    const reason = this.pendingSockets.size >= this.hygiene.pendingMax ? "pending-cap" : fromAddress >= this.hygiene.pendingPerAddressMax ? "address-cap" : null;
+    if (reason !== null) {
+      // Closed at once (no closing handshake to wait for), so the descriptor is free again.
+      data.state = "closed";
+      this.refused(reason);
+      ws.close();
+      return;
+    }
+    this.pendingSockets.add(ws);
+    this.pendingByAddress.set(data.address, fromAddress + 1);
     ws.send(encodeFrame({ t: "challenge", node: this.options.self, nonce: data.nonce }), true);
+  }
+
+  /** The connection left the handshake (authenticated, refused or closed). */
+  private unpend(ws: UwsSocket<ServerSocketData>): void {
+    if (!this.pendingSockets.delete(ws)) return;
+    const address = ws.getUserData().address;
+    const n = (this.pendingByAddress.get(address) ?? 1) - 1;
+    if (n <= 0) this.pendingByAddress.delete(address);
+    else this.pendingByAddress.set(address, n);
+  }
+
+  /** Closes every server connection past its handshake deadline. */
+  private sweepPending(): void {
+    if (this.closed) return;
+    const expired = this.nowMs() - this.hygiene.handshakeMs;
+    for (const ws of [...this.pendingSockets]) {
+      const data = ws.getUserData();
+      if (data.openedAt > expired) continue;
+      this.unpend(ws);
+      data.state = "closed";
+      this.refused("handshake-timeout");
+      ws.close();
+    }
+  }
+
+  private refused(reason: "pending-cap" | "address-cap" | "handshake-timeout" | "slow-reader"): void {
+    this.options.metrics.count("connections_refused_total", 1, { reason }, "connections refused or closed by connection hygiene (caps, handshake deadline, slow readers)");
   }
 
   private onServerMessage(ws: UwsSocket<ServerSocketData>, bytes: Uint8Array): void {
@@ -456,13 +566,21 @@ export class Transport {
           throw new RemoteError("unauthenticated", `handshake from ${frame.node.slice(0, 64)} refused`);
         }
         ws.send(encodeFrame({ t: "welcome", mac: welcomeMac(this.options.secret, frame.nonce, this.options.self, frame.node) }), true);
+        this.unpend(ws);
         data.state = "open";
         data.pc = pc;
         data.conn = new UwsConn(ws);
+        data.conn.queueBytesMax = this.hygiene.queueBytesMax;
+        const conn = data.conn;
+        conn.onOverflow = () => {
+          this.refused("slow-reader");
+          this.disconnect(pc, conn);
+        };
         this.attach(pc, data.conn);
       } else this.onLinkFrame(data.pc!, data.conn!, frame, true);
     } catch (error) {
       this.onRemoteError(error, data.pc?.peer ?? "(unauthenticated)");
+      this.unpend(ws);
       data.state = "closed";
       data.conn?.close();
       if (!data.conn) ws.end(1008, "protocol error");
@@ -471,6 +589,7 @@ export class Transport {
 
   private onServerClose(ws: UwsSocket<ServerSocketData>): void {
     this.serverSockets.delete(ws);
+    this.unpend(ws);
     const data = ws.getUserData();
     data.state = "closed";
     if (data.conn) data.conn.closed = true;
@@ -517,6 +636,7 @@ export class Transport {
       let msg: Message;
       try {
         msg = decodeMessage(body);
+        if (channelOf(msg) !== pc.channel) throw new RemoteError("wrong-channel", `${msg.kind} on the ${pc.channel} channel`);
       } catch (error) {
         // The link delivered it (and acknowledges it); the message itself is refused and counted.
         this.onRemoteError(error, pc.peer);

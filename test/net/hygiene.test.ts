@@ -1,0 +1,126 @@
+// Proves the transport's connection hygiene and its distrust of authenticated peers: silent and
+// half-sent connections are closed at the handshake deadline; pending connections are capped per
+// node and per source address; a bogus ack, a frame far beyond the window and a message on the
+// wrong channel are refused and counted; and after all of it the node still serves honest peers.
+import { test, describe, after } from "node:test";
+import assert from "node:assert/strict";
+import WebSocket from "ws";
+import { decodeFrame, encodeBody, encodeFrame, helloMac, Metrics, newNonce, Transport, type Hygiene, type PeerAddress } from "@gaia/net";
+import type { Message } from "@gaia/core";
+
+const secret = "s3cret";
+const fast = { heartbeatMs: 50, peerTimeoutMs: 400, retransmitMs: 300 };
+const live: Transport[] = [];
+const sockets: WebSocket[] = [];
+after(() => {
+  sockets.forEach((ws) => ws.terminate());
+  live.forEach((t) => t.close());
+});
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+async function until(what: string, check: () => boolean, timeoutMs = 8000): Promise<void> {
+  const start = Date.now();
+  while (!check()) {
+    if (Date.now() - start > timeoutMs) assert.fail(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+interface Node {
+  transport: Transport;
+  metrics: Metrics;
+  got: { from: string; msg: Message }[];
+  port: number;
+}
+
+async function node(self: string, peers: Record<string, number>, hygiene: Partial<Hygiene> = {}): Promise<Node> {
+  const metrics = new Metrics(self);
+  const got: Node["got"] = [];
+  const addresses = new Map<string, PeerAddress>(Object.entries(peers).map(([p, port]) => [p, { host: "127.0.0.1", port }]));
+  const transport = new Transport({ self, secret, listenHost: "0.0.0.0", port: 0, peers: addresses, link: fast, metrics, hygiene, onMessage: (from, msg) => got.push({ from, msg }), onPeer: () => undefined, routes: { "/metrics": () => metrics.prometheus() } });
+  live.push(transport);
+  const port = await transport.start();
+  return { transport, metrics, got, port };
+}
+
+/** A raw connection from `localAddress` that never says a word (it only holds the socket). */
+async function silent(port: number, localAddress = "127.0.0.1"): Promise<WebSocket> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { localAddress });
+  sockets.push(ws);
+  ws.on("error", () => undefined);
+  await new Promise<void>((resolve) => {
+    ws.on("open", () => resolve());
+    ws.on("close", () => resolve());
+  });
+  return ws;
+}
+
+const isOpen = (ws: WebSocket): boolean => ws.readyState === WebSocket.OPEN;
+
+/** A hostile peer that knows the secret: it authenticates as `self` to `target`, then sends `frames`. */
+async function authenticated(port: number, self: string, target: string, channel: "data" | "control"): Promise<WebSocket> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
+  sockets.push(ws);
+  ws.on("error", () => undefined);
+  await new Promise<void>((resolve, reject) => {
+    ws.once("message", (data) => {
+      const frame = decodeFrame(new Uint8Array(data as Buffer));
+      if (frame.t !== "challenge") return reject(new Error("no challenge"));
+      ws.send(encodeFrame({ t: "hello", node: self, target, channel, nonce: newNonce(), mac: helloMac(secret, frame.nonce, self, target, channel) }));
+      ws.once("message", () => resolve());
+    });
+  });
+  return ws;
+}
+
+const push = (clock: number): Message => ({ kind: "push", clock, rows: Uint32Array.of(clock), deltas: Float32Array.of(1), last: false });
+
+describe("transport: connection hygiene", () => {
+  test("silent connections are closed at the handshake deadline and counted", async () => {
+    const b = await node("h1/b", { "h1/a": 1 }, { handshakeMs: 300 });
+    const conns = await Promise.all(Array.from({ length: 20 }, () => silent(b.port)));
+    assert.equal(b.transport.pendingConnections, 20);
+    await until("deadline", () => conns.every((ws) => !isOpen(ws)), 4000);
+    assert.equal(b.transport.pendingConnections, 0);
+    assert.equal(b.metrics.get("connections_refused_total", { reason: "handshake-timeout" }), 20);
+  });
+
+  test("pending connections are capped per source address and per node; an honest peer still gets in", async () => {
+    const b = await node("h2/b", { "h2/a": 1 }, { handshakeMs: 800, pendingMax: 12, pendingPerAddressMax: 5 });
+    const one = await Promise.all(Array.from({ length: 15 }, () => silent(b.port, "127.0.0.1")));
+    await sleep(50);
+    assert.equal(one.filter(isOpen).length, 5, "five from one address");
+    assert.equal(b.metrics.get("connections_refused_total", { reason: "address-cap" }), 10);
+    const others = await Promise.all(["127.0.0.2", "127.0.0.3", "127.0.0.4"].flatMap((address) => Array.from({ length: 5 }, () => silent(b.port, address))));
+    await sleep(50);
+    assert.equal(b.transport.pendingConnections, 12, "at most twelve in all");
+    assert.equal(others.filter(isOpen).length, 7);
+    assert.equal(b.metrics.get("connections_refused_total", { reason: "pending-cap" }), 8);
+    // Once the silent ones time out, an honest peer connects and delivers.
+    const a = await node("h2/a", { "h2/b": b.port });
+    a.transport.send("h2/b", push(0), "data");
+    await until("honest delivery", () => b.got.length === 1, 6000);
+    const text = await (await fetch(`http://127.0.0.1:${b.port}/metrics`)).text();
+    assert.match(text, /^gaia_connections_refused_total\{node="h2\/b",reason="address-cap"\} 10$/m);
+  });
+});
+
+describe("transport: authenticated but hostile peers", () => {
+  test("a bogus ack, a seq far beyond the window and a barrier on the data channel are refused and counted", async () => {
+    const b = await node("h3/b", { "h3/a": 1 });
+    const ack = await authenticated(b.port, "h3/a", "h3/b", "data");
+    ack.send(encodeFrame({ t: "ack", ack: 1_000_000 }));
+    await until("bad-ack closes", () => !isOpen(ack));
+    assert.equal(b.metrics.get("remote_errors_total", { code: "bad-ack" }), 1);
+
+    const far = await authenticated(b.port, "h3/a", "h3/b", "data");
+    far.send(encodeFrame({ t: "data", seq: 2 ** 40, ack: 0, body: encodeBody(push(0)) }));
+    await until("beyond-window closes", () => !isOpen(far));
+    assert.equal(b.metrics.get("remote_errors_total", { code: "beyond-window" }), 1);
+
+    const wrong = await authenticated(b.port, "h3/a", "h3/b", "data");
+    wrong.send(encodeFrame({ t: "data", seq: 1, ack: 0, body: encodeBody({ kind: "barrier", shard: 0, clock: 0, source: "h3", indices: Uint32Array.of(1) }) }));
+    await until("wrong-channel counted", () => b.metrics.get("remote_errors_total", { code: "wrong-channel" }) === 1);
+    assert.equal(b.got.length, 0, "nothing was delivered to the role");
+  });
+});
