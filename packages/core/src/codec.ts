@@ -205,6 +205,29 @@ const isName = (v: unknown): v is string => typeof v === "string" && v.length > 
 const isNames = (v: unknown): v is string[] => Array.isArray(v) && v.length > 0 && v.length <= 4096 && v.every(isName);
 const isRowsOrNull = (v: unknown): v is Uint32Array | null => v === null || v instanceof Uint32Array;
 
+/**
+ * The largest magnitude a value on the wire may have. No model's parameter or update comes near it
+ * (float32 ends at 3.4e38); a peer that sends more, or NaN or an infinity, could turn a replica
+ * non-finite with a single message (3e38 + 3e38 overflows), so it is refused at the border. A
+ * local program that produces such a value has diverged: the worker stops with a verdict instead
+ * of sending it (worker.ts).
+ */
+export const valueMagnitudeMax = 1e30;
+/** The same bound as a float32 holds it (1e30 itself rounds up a little). */
+const magnitudeMaxF32 = Math.fround(valueMagnitudeMax);
+
+/** Index of the first value that is NaN, infinite or above `valueMagnitudeMax`; -1 when none. */
+export function firstNonFinite(values: Float32Array): number {
+  for (let i = 0; i < values.length; i++) if (!(Math.abs(values[i]!) <= magnitudeMaxF32)) return i;
+  return -1;
+}
+
+/** Throws a RemoteError when `values` holds a value `firstNonFinite` names. */
+export function checkFinite(kind: string, name: string, values: Float32Array): void {
+  const i = firstNonFinite(values);
+  if (i >= 0) throw new RemoteError("non-finite", `${kind}.${name}[${i}] is ${values[i]}, not a finite value of magnitude at most ${valueMagnitudeMax}`);
+}
+
 const sameLength = (kind: string, indices: Uint32Array, values: Float32Array, perIndex = 1): void => {
   if (values.length !== indices.length * perIndex) throw new RemoteError("bad-field", `${kind}: ${values.length} values for ${indices.length} indices`);
 };
@@ -216,10 +239,16 @@ export function validateMessage(value: unknown): Message {
   switch (kind) {
     case "read":
       return { kind, clock: field(value, "clock", isClock, "a clock"), rows: field(value, "rows", isRowsOrNull, "a Uint32Array or null") };
-    case "read-reply":
-      return { kind, clock: field(value, "clock", isClock, "a clock"), rows: field(value, "rows", isU32, "a Uint32Array"), values: field(value, "values", isF32, "a Float32Array") };
-    case "push":
-      return { kind, clock: field(value, "clock", isClock, "a clock"), rows: field(value, "rows", isU32, "a Uint32Array"), deltas: field(value, "deltas", isF32, "a Float32Array"), last: field(value, "last", isBool, "a boolean") };
+    case "read-reply": {
+      const msg = { kind, clock: field(value, "clock", isClock, "a clock"), rows: field(value, "rows", isU32, "a Uint32Array"), values: field(value, "values", isF32, "a Float32Array") } as const;
+      checkFinite(kind, "values", msg.values);
+      return msg;
+    }
+    case "push": {
+      const msg = { kind, clock: field(value, "clock", isClock, "a clock"), rows: field(value, "rows", isU32, "a Uint32Array"), deltas: field(value, "deltas", isF32, "a Float32Array"), last: field(value, "last", isBool, "a boolean") } as const;
+      checkFinite(kind, "deltas", msg.deltas);
+      return msg;
+    }
     case "mirror-update": {
       const msg = {
         kind,

@@ -32,6 +32,8 @@ export class HubRole implements Role {
   private readonly nextClock = new Map<number, Map<string, number>>();
   private readonly shardSizes: readonly number[];
   private readonly finishedMembers = new Set<string>();
+  /** "shard@source" of every final flush forwarded: a second one is refused. */
+  private readonly flushed = new Set<string>();
   private readonly scratch: Scratch = new Map();
   private readonly memberSet: ReadonlySet<string>;
   private readonly hubSet: ReadonlySet<NodeId>;
@@ -102,6 +104,9 @@ export class HubRole implements Role {
       case "mirror-flush": {
         this.checkShard(msg.shard, msg.indices);
         const source = fromHub ? null : dataCenterOf(from);
+        const keys = (source === null ? msg.sources : [source]).map((s) => `${msg.shard}@${s}`);
+        for (const key of keys) if (this.flushed.has(key)) throw new RemoteError("duplicate", `a second final flush of shard ${msg.shard} from ${key.slice(key.indexOf("@") + 1)}`);
+        for (const key of keys) this.flushed.add(key);
         const effects = this.fanOut(msg, msg.shard, source);
         if (fromHub) return effects;
         for (const hub of this.info.otherHubs) effects.push({ kind: "send", to: hub, channel: "data", msg });

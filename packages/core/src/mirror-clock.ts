@@ -39,11 +39,21 @@ export class MirrorClock {
     this.minStale = true;
   }
 
+  /** Throws unless `dataCenter` is one of the mirrors. */
+  expectMirror(dataCenter: string): void {
+    if (!this.completed.has(dataCenter)) throw new RemoteError("unknown-peer", `no mirror in data center ${dataCenter}`);
+  }
+
   /** `dataCenter` sent its final flush: it announces no more clocks. */
   finish(dataCenter: string): void {
     if (!this.completed.has(dataCenter)) throw new RemoteError("unknown-peer", `no mirror in data center ${dataCenter}`);
     this.finished.add(dataCenter);
     this.minStale = true;
+  }
+
+  /** Whether `dataCenter` sent its final flush. */
+  hasFinished(dataCenter: string): boolean {
+    return this.finished.has(dataCenter);
   }
 
   completedBy(dataCenter: string): number {

@@ -34,6 +34,12 @@ export type TraceEvent =
   | { readonly type: "barrier-received"; readonly shard: NodeId; readonly source: string; readonly clock: number; readonly rows: readonly number[] }
   | { readonly type: "hub-forwarded"; readonly hub: NodeId; readonly shard: number; readonly clock: number | null; readonly sources: readonly string[]; readonly entries: number }
   | { readonly type: "worker-clock"; readonly worker: NodeId; readonly clock: number }
+  /**
+   * The worker's program produced a non-finite update (or one beyond the wire's magnitude bound)
+   * at `clock`: the model diverged. `row` is the first table row it names, `value` what it held.
+   * The worker does not send it; it ends with an empty last push, and the driver stops the run.
+   */
+  | { readonly type: "diverged"; readonly worker: NodeId; readonly clock: number; readonly row: number; readonly value: number }
   | { readonly type: "remote-error"; readonly node: NodeId; readonly from: NodeId; readonly code: string; readonly message: string };
 
 export type Effect =

@@ -195,8 +195,9 @@ export class ShardRole implements Role {
     }
     const expected = min === Infinity ? max : min;
     invariant(this.localClockNow === expected, () => `${this.id}: local clock ${this.localClockNow}, clients say ${expected}`);
-    if (this.filter) {
-      const f = this.filter;
+    // A non-finite total is the program's divergence (the drivers report it), not broken bookkeeping.
+    const f = this.filter;
+    if (f && Number.isFinite(f.addedTotal) && Number.isFinite(f.sentTotal) && Number.isFinite(f.accumulatedTotal) && Number.isFinite(f.roundedAwayTotal)) {
       const scale = Math.max(1, Math.abs(f.addedTotal), Math.abs(f.sentTotal));
       invariant(Math.abs(f.addedTotal - f.sentTotal - f.accumulatedTotal - f.roundedAwayTotal) <= 1e-6 * scale, () => `${this.id}: accumulated + sent != applied (${f.accumulatedTotal} + ${f.sentTotal} != ${f.addedTotal})`);
     }
@@ -357,6 +358,8 @@ export class ShardRole implements Role {
   private onMirrorFlush(from: NodeId, msg: MirrorFlush, nowMs: number): Effect[] {
     this.requireUpstream(from, msg.shard);
     for (const source of msg.sources) if (source === this.dataCenter) throw new RemoteError("bad-field", "a flush names this shard's own data center");
+    for (const source of msg.sources) if (this.mirrorClock!.hasFinished(source)) throw new RemoteError("duplicate", `a second final flush from ${source}`);
+    for (const source of msg.sources) this.mirrorClock!.expectMirror(source);
     const sum = this.applyMirror(msg.indices, msg.deltas);
     for (const source of msg.sources) this.mirrorClock!.finish(source);
     const effects: Effect[] = [{ kind: "trace", event: { type: "mirror-applied", shard: this.id, sources: msg.sources, clock: null, entries: msg.indices.length, sum } }];

@@ -6,7 +6,13 @@
  * every shard admits it), gather the replies, emit a `compute` effect, and on `computed` push
  * the deltas to every shard (an empty push still ticks the shard's clock). After its last clock,
  * or on `stop`, its push is marked `last` and it is done.
+ *
+ * Divergence is a result, not a fault: when the program's update holds NaN, an infinity or a value
+ * beyond the wire's magnitude bound (codec.ts), the worker traces `diverged` with the first row it
+ * names, sends nothing of it (shards would refuse it, and a replica would go non-finite), and ends
+ * as on `stop`, with an empty last push, so the run drains and its driver states the verdict.
  */
+import { firstNonFinite } from "./codec.js";
 import { invariant, RemoteError } from "./errors.js";
 import type { Layout, NodeId, ShardInfo } from "./layout.js";
 import type { Message, ReadReply } from "./messages.js";
@@ -153,6 +159,12 @@ export class WorkerRole implements Role {
   private onComputed(clock: number, rows: Uint32Array, deltas: Float32Array): Effect[] {
     invariant(this.phase === "computing" && clock === this.clockNow, () => `${this.id}: computed clock ${clock} while ${this.phase} at ${this.clockNow}`);
     invariant(deltas.length === rows.length * this.cols, () => `${this.id}: program returned ${deltas.length} deltas for ${rows.length} rows`);
+    const bad = firstNonFinite(deltas);
+    if (bad >= 0) {
+      this.stopRequested = true;
+      const event = { type: "diverged", worker: this.id, clock, row: rows[Math.floor(bad / this.cols)]!, value: deltas[bad]! } as const;
+      return [{ kind: "trace", event } as Effect].concat(this.push(new Uint32Array(0), new Float32Array(0)));
+    }
     return this.push(rows, deltas);
   }
 

@@ -21,7 +21,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { dataCenterOf, reaches, Rng, type NodeId, type Workload } from "@gaia/core";
-import { createCheckers, planFaults, TraceHash, type FaultAction, type MetricsPoint, type Progress, type RunResult, type RunSummary, type SimTraceEvent } from "@gaia/sim";
+import { createCheckers, divergenceVerdict, firstNonFiniteRow, planFaults, TraceHash, type Divergence, type FaultAction, type MetricsPoint, type Progress, type RunResult, type RunSummary, type SimTraceEvent } from "@gaia/sim";
 import { createWorkload } from "@gaia/workloads";
 import { ClusterError, resolveAddresses, type ClusterConfig } from "./cluster.js";
 import { decodeFloats, type BlockedMs, type NodeFaultState, type NodeReport } from "./node.js";
@@ -61,6 +61,8 @@ interface Child {
   state: Extract<NodeReport, { ev: "state" }> | null;
   final: Extract<NodeReport, { ev: "final" }> | null;
   exited: boolean;
+  /** The last lines the node wrote to stderr: why it died, when it did. */
+  readonly stderrTail: string[];
 }
 
 const here = fileURLToPath(import.meta.url);
@@ -85,6 +87,7 @@ export class Launch {
   private readonly checkers: ReturnType<typeof createCheckers>;
   private readonly hash = new TraceHash();
   private stopping: string | null = null;
+  private divergence: Divergence | null = null;
   private timeToTargetS: number | null = null;
   private lastEvaluated = -1;
   private settleTimer: NodeJS.Timeout | null = null;
@@ -283,7 +286,7 @@ export class Launch {
     if (this.faultsStartMs !== null) args.push("--faults", JSON.stringify(this.faultStateOf(id)));
     if (this.options.trace) args.push("--trace");
     const proc = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "pipe"] });
-    const child: Child = { id, process: proc, expectedExit: false, ready: false, state: null, final: null, exited: false };
+    const child: Child = { id, process: proc, expectedExit: false, ready: false, state: null, final: null, exited: false, stderrTail: [] };
     this.children.set(id, child);
     createInterface({ input: proc.stdout }).on("line", (line) => {
       if (this.children.get(id) !== child) return;
@@ -300,7 +303,11 @@ export class Launch {
         this.fail(error instanceof Error ? error : new Error(String(error)));
       }
     });
-    createInterface({ input: proc.stderr }).on("line", (line) => this.options.onLog?.(id, line));
+    createInterface({ input: proc.stderr }).on("line", (line) => {
+      child.stderrTail.push(line);
+      if (child.stderrTail.length > 6) child.stderrTail.shift();
+      this.options.onLog?.(id, line);
+    });
     proc.stdin.on("error", () => undefined);
     proc.on("exit", (code, signal) => {
       child.exited = true;
@@ -308,7 +315,8 @@ export class Launch {
         this.maybeDone();
         return;
       }
-      this.fail(new Error(`node ${id} exited unexpectedly (${signal ?? `code ${code}`})`));
+      const why = child.stderrTail.filter((l) => l.trim() !== "").slice(-3).join(" | ");
+      this.fail(new Error(`node ${id} exited unexpectedly (${signal ?? `code ${code}`})${why ? `: ${why.slice(0, 600)}` : ""}`));
     });
   }
 
@@ -321,6 +329,9 @@ export class Launch {
         break;
       case "error":
         throw new Error(`node ${r.node}: ${r.message}`);
+      case "diverged":
+        this.diverge({ clock: r.clock, row: r.row, value: Number(r.value), worker: r.node });
+        break;
       case "clock":
         // worker-clock names the clock just pushed; completed clocks are one more.
         this.workerClocks.set(r.node, Math.max(this.workerClocks.get(r.node) ?? 0, r.clock + 1));
@@ -363,6 +374,10 @@ export class Launch {
     this.lastEvaluated = clock;
     const table = this.assemble(replica.map((s) => parts.get(s.id)!));
     const evaluation = this.workload.evaluate(table);
+    if (!Number.isFinite(evaluation.objective)) {
+      const bad = firstNonFiniteRow(table, this.workload.cols);
+      if (bad !== null) this.diverge({ clock, row: bad.row, value: bad.value, worker: null });
+    }
     const point = this.point(clock, evaluation.objective, evaluation.metrics);
     this.series.push(point);
     this.options.onProgress?.({ virtualTimeS: point.virtualTimeS, iteration: clock, maxIterations: this.cluster.scenario.stop.maxIterations, objective: evaluation.objective, wallS: this.wallS });
@@ -405,6 +420,14 @@ export class Launch {
       blocked.barrier += b.barrier / 1000;
     }
     return { wanBytes, costUsd, blockedS: blocked, byLink };
+  }
+
+  /** The model went non-finite: stop the workers; the run ends with the verdict (divergence.ts). */
+  private diverge(d: Divergence): void {
+    if (this.divergence !== null) return;
+    this.divergence = d;
+    this.stopping = null;
+    this.stopWorkers("diverged");
   }
 
   private stopWorkers(reason: string): void {
@@ -495,7 +518,8 @@ export class Launch {
       traceHash: this.trace ? this.hash.digest() : "",
       wanBytesByLink: byLink,
       events: this.trace?.length ?? 0,
-      stoppedBy: this.stopping ?? "max-iterations",
+      stoppedBy: this.divergence !== null ? "diverged" : (this.stopping ?? "max-iterations"),
+      diverged: this.divergence === null ? null : divergenceVerdict(this.divergence, scenario, layout.workers.length),
       checks,
       wallTimeS: this.wallS,
     };

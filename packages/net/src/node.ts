@@ -43,7 +43,9 @@ export type NodeReport =
   | { readonly ev: "trace"; readonly node: NodeId; readonly event: TraceEvent & { readonly atMs: number } }
   | { readonly ev: "state"; readonly node: NodeId; readonly done: boolean; readonly unacked: number; readonly clock: number | null }
   | { readonly ev: "final"; readonly node: NodeId; readonly values: string | null; readonly clock: number | null }
-  | { readonly ev: "error"; readonly node: NodeId; readonly message: string };
+  | { readonly ev: "error"; readonly node: NodeId; readonly message: string }
+  /** The worker's program produced a non-finite update (the core's `diverged` trace event). */
+  | { readonly ev: "diverged"; readonly node: NodeId; readonly clock: number; readonly row: number; readonly value: string };
 
 export interface BlockedMs {
   ssp: number;
@@ -343,6 +345,8 @@ export class NodeRuntime {
     }
     if (event.type === "worker-clock") this.options.report({ ev: "clock", node: this.options.node, clock: event.clock, atMs: this.atMs() });
     if (event.type === "remote-error") this.metrics.count("role_remote_errors_total", 1, { code: event.code });
+    // JSON has no NaN or infinities: the value travels as its text.
+    if (event.type === "diverged") this.options.report({ ev: "diverged", node: this.options.node, clock: event.clock, row: event.row, value: String(event.value) });
     if (this.options.trace) this.options.report({ ev: "trace", node: this.options.node, event: { ...event, atMs: this.atMs() } });
   }
 

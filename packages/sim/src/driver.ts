@@ -47,6 +47,7 @@ import {
 } from "@gaia/core";
 import { performance } from "node:perf_hooks";
 import { createCheckers, checkConservation, type CheckContext } from "./checkers.js";
+import { divergenceVerdict, firstNonFiniteRow, type Divergence } from "./divergence.js";
 import { ComputeModel } from "./compute.js";
 import { Engine } from "./engine.js";
 import { LossComposer, planFaults } from "./faults.js";
@@ -216,6 +217,12 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   let reachedTarget = false;
   let timeToTargetS: number | null = null;
   let maxClockSpread = 0;
+  let divergence: Divergence | null = null;
+  const diverge = (d: Divergence): void => {
+    if (divergence !== null) return;
+    divergence = d;
+    engine.at(engine.now, () => stopAll("diverged"));
+  };
 
   const record = (event: TraceEvent | DriverEvent): void => {
     if (hash !== null) hash.event(event, engine.now);
@@ -230,7 +237,12 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   };
 
   const evaluate = (): MetricsPoint => {
-    const { objective, metrics: extra } = workload.evaluate(replicaOf(layout.spec.dataCenters[0]!));
+    const replica = replicaOf(layout.spec.dataCenters[0]!);
+    const { objective, metrics: extra } = workload.evaluate(replica);
+    if (!Number.isFinite(objective)) {
+      const bad = firstNonFiniteRow(replica, cols);
+      if (bad !== null) diverge({ clock: metrics.slowest(), row: bad.row, value: bad.value, worker: null });
+    }
     const point: MetricsPoint = {
       virtualTimeS: engine.now / 1000,
       iteration: metrics.slowest(),
@@ -306,6 +318,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
         }
         case "trace":
           record(e.event);
+          if (e.event.type === "diverged") diverge({ clock: e.event.clock, row: e.event.row, value: e.event.value, worker: e.event.worker });
           if (metrics.observe(e.event)) onWorkerClock();
           break;
         case "done":
@@ -406,7 +419,8 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
     engine.run(Infinity, () => halted, Math.min(SLICE_EVENTS, maxEvents - engine.events));
     if (!halted && engine.queue.size > 0) await new Promise<void>((resolve) => setImmediate(resolve));
   }
-  if (stoppedBy === null) stoppedBy = engine.events >= maxEvents ? "max-events" : allWorkersDone() ? (stop.maxIterations !== null ? "max-iterations" : "finished") : "stalled";
+  if (divergence !== null) stoppedBy = halted ? "diverged (drain cap)" : "diverged";
+  else if (stoppedBy === null) stoppedBy = engine.events >= maxEvents ? "max-events" : allWorkersDone() ? (stop.maxIterations !== null ? "max-iterations" : "finished") : "stalled";
   else if (halted) stoppedBy = `${stoppedBy} (drain cap)`;
 
   // The final evaluation, at the time of the last step.
@@ -447,6 +461,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
     wanBytesByLink: Object.fromEntries(network.wanBytesByLink),
     events: engine.events,
     stoppedBy,
+    diverged: divergence === null ? null : divergenceVerdict(divergence, scenario, layout.workers.length),
     checks,
     wallTimeS: (performance.now() - wallStart) / 1000,
   };

@@ -40,6 +40,8 @@ export interface RunSummary {
   readonly events: number;
   /** Why the run stopped: target, max-iterations, max-virtual-time. */
   readonly stoppedBy: string;
+  /** Set when the model went non-finite: "diverged at clock N: ..." (see divergence.ts); the run failed. */
+  readonly diverged?: string | null;
   /** Checker verdicts over the trace: name -> null when it held, else the first violation. */
   readonly checks: Readonly<Record<string, string | null>>;
   readonly wallTimeS: number;

@@ -71,6 +71,7 @@ export function summaryRows(summary: RunSummary): [string, string][] {
     ["blocked: mirror clock (worker-s)", formatSeconds(blocked.mirrorClock)],
     ["blocked: SSP (worker-s)", formatSeconds(blocked.ssp)],
     ["stopped by", summary.stoppedBy],
+    ...(summary.diverged ? [["verdict", summary.diverged] as [string, string]] : []),
     ["checks", formatChecks(summary.checks)],
   );
   for (const [name, verdict] of Object.entries(summary.checks)) {

@@ -70,6 +70,10 @@ async function launch(flags: { cluster: string; out: string | undefined; json: b
     const paths = writeRunOutputs(outDir, result);
     if (flags.json) process.stdout.write(`${JSON.stringify({ ...result.summary, outDir })}\n`);
     else process.stdout.write(`${formatSummaryTable(result.summary)}\n\nwrote ${paths.metrics}, ${paths.summary}, ${paths.report}\n`);
+    if (result.summary.diverged) {
+      process.stderr.write(`Error: ${result.summary.diverged}\n`);
+      return 1;
+    }
     const failed = Object.entries(result.summary.checks).filter(([, verdict]) => verdict !== null);
     if (failed.length > 0) {
       process.stderr.write(`Error: ${failed.length} check(s) failed: ${failed.map(([name, verdict]) => `${name}: ${verdict}`).join("; ")}\n`);

@@ -70,6 +70,10 @@ export default class Simulate extends Command {
     } else if (!flags.quiet) {
       process.stdout.write(`${formatSummaryTable(summary)}\n\nwrote ${paths.metrics}, ${paths.summary}, ${paths.report}\n`);
     }
+    if (summary.diverged) {
+      process.stderr.write(`Error: ${summary.diverged}\n`);
+      return 1;
+    }
     const failed = Object.entries(summary.checks).filter(([, verdict]) => verdict !== null);
     if (failed.length > 0) {
       process.stderr.write(`Error: ${failed.length} trace check(s) failed: ${failed.map(([name, verdict]) => `${name}: ${verdict}`).join("; ")}\n`);
