@@ -48,11 +48,11 @@ describe("gaia scenarios", () => {
     assert.equal(run.stdout.trim().split("\n").filter((line) => line.startsWith("ok  ")).length, files.length);
   });
 
-  test("validate: a bad file is reported with file:line:column and path; exit 1", () => {
+  test("validate: a bad file is reported with file:line:column and path; exit 2", () => {
     const bad = join(work, "bad.yaml");
     writeFileSync(bad, "topology:\n  preset: virginia-california\nworkload: { kind: mf }\nfaults:\n  - { at: 10s, isolate: tokyo }\n");
     const run = gaia("scenarios", "validate", "scenarios/quickstart.yaml", bad);
-    assert.equal(run.status, 1);
+    assert.equal(run.status, 2);
     assert.match(run.stdout, /^ok {2}scenarios\/quickstart\.yaml/);
     assert.ok(run.stderr.includes(`${bad}:5:25: faults[0].isolate: unknown data center "tokyo"`), run.stderr);
     assert.ok(run.stderr.includes("1 of 2 file(s) invalid"));

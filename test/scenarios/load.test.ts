@@ -310,3 +310,56 @@ describe("loadScenario: errors name the file, the path and the line:column", () 
     assert.throws(() => loadScenario(join(dir, "nope.yaml")), (error: unknown) => error instanceof ScenarioError && /nope\.yaml: cannot read the scenario: no such file/.test(error.message));
   });
 });
+
+// Proves the loader rejects what the run would reject, cleanly: non-finite numbers anywhere, bad
+// aliases, durations beyond float range, loss probabilities of 1; and that its memory and time are
+// bounded by the file and the error list, not by the topology the file describes.
+describe("loader holes: everything finite, every error placed", () => {
+  for (const [where, text, path, line] of [
+    ["an integer field", pair("stop: { maxIterations: .inf }\n"), "stop.maxIterations", 5],
+    ["a number field", pair("sync: { significance: { threshold: .nan } }\n"), "sync.significance.threshold", 5],
+    ["a duration", pair("stop: { maxVirtualTime: .inf }\n"), "stop.maxVirtualTime", 5],
+    ["a workload field", pair("", "  preset: virginia-california\n  machinesPerDataCenter: -.inf\n"), "topology.machinesPerDataCenter", 3],
+    ["a fault time", pair("faults:\n  - { at: .inf, crash: virginia/s0 }\n"), "faults[0].at", 6],
+  ] as const) {
+    test(`.inf / .nan in ${where} is refused with file:line:col and the YAML spelling`, () => {
+      const error = rejects(text, { path, line, includes: /must be a finite number, not -?\.(inf|nan)/ });
+      assert.ok(!error.message.includes("null"), "NaN is not printed as null");
+    });
+  }
+
+  test("an unresolved alias is a placed error, not a ReferenceError", () => {
+    rejects(pair("stop: { maxIterations: *missing }\n"), { path: "", line: 5, includes: /alias/i });
+  });
+
+  test("a duration too long for a float is refused, not thrown", () => {
+    rejects(pair(`stop: { maxIterations: 3, maxVirtualTime: "${"9".repeat(400)}s" }\n`), { path: "stop.maxVirtualTime", line: 5, includes: "not a finite duration" });
+  });
+
+  test("lossy.loss: 1 is refused by the schema, as the run would refuse it", () => {
+    rejects(pair("faults:\n  - { at: 1s, lossy: { link: all, loss: 1 } }\n"), { path: "faults[0].lossy.loss", line: 6, includes: "must be < 1" });
+  });
+
+  test("10,000 data centers without links: one problem, found in bounded time and memory", () => {
+    const names = Array.from({ length: 10_000 }, (_, i) => `d${i}`);
+    const started = performance.now();
+    const heapBefore = process.memoryUsage().heapUsed;
+    const error = rejects(`topology:\n  dataCenters: [${names.join(", ")}]\nworkload:\n  kind: mf\n`, { path: "topology.dataCenters", line: 2, includes: "and 99989994 more" });
+    assert.equal(error.issues.length, 1);
+    assert.ok(performance.now() - started < 20_000, "seconds, not minutes");
+    assert.ok(process.memoryUsage().heapUsed - heapBefore < 500e6, "no list of 10^8 pairs");
+  });
+
+  test("the error list is capped: a file with 5,000 problems keeps 1,000 and counts the rest", () => {
+    const faults = Array.from({ length: 5000 }, (_, i) => `  - { at: ${i}, crash: nowhere${i}/s0 }\n`).join("");
+    let caught: unknown;
+    try {
+      parseScenarioText(pair(`faults:\n${faults}`), "many.yaml");
+    } catch (error) {
+      caught = error;
+    }
+    assert.ok(caught instanceof ScenarioError);
+    assert.equal(caught.issues.length, 1001);
+    assert.match(caught.issues.at(-1)!.message, /and 4000 more problem\(s\)/);
+  });
+});

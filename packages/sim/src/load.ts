@@ -4,11 +4,16 @@
  * topology, link coverage, hub groups), then defaults. Every problem becomes a `ScenarioError`
  * whose message names the file, the line:column and the path in the document
  * (`scenario.yaml:12:5: sync.mirrorClockBound: must be an integer`), never a stack trace.
+ *
+ * Every number must be finite (YAML's `.inf` and `.nan` are refused wherever they appear, before the
+ * schema, whose integer and range checks would let them through). Memory is bounded by the size of
+ * the file and of the error list (at most `issuesMax` problems are kept), never by the topology it
+ * describes: 10,000 data centers without links is one problem, not 10^8 missing pairs.
  */
 import { readFileSync } from "node:fs";
 import { basename, dirname, extname, resolve } from "node:path";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document } from "yaml";
+import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, visit, type Document } from "yaml";
 import { dataCenterOf, parseSchedule, type HubGroup, type Schedule } from "@gaia/core";
 import * as workloads from "@gaia/workloads";
 import { autoHubGroups, presetNames, presetTopology } from "./presets.js";
@@ -85,11 +90,19 @@ export function parseScenarioText(text: string, fileName: string, overrides: Sce
       doc.errors.map((error) => ({ path: "", message: `YAML syntax error: ${firstLine(error.message)}`, ...position(error.pos[0]) })),
     );
   }
-  const data: unknown = doc.toJS({ maxAliasCount: 1000 });
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 1000 });
+  } catch (error) {
+    // An alias with no anchor, or more alias expansions than allowed (a "billion laughs" file).
+    throw new ScenarioError(fileName, [{ path: "", message: `YAML alias error: ${firstLine((error as Error).message)}`, ...position(firstAliasOffset(doc)) }]);
+  }
   if (data === null || data === undefined) {
     throw new ScenarioError(fileName, [{ path: "", message: "the file is empty: a scenario needs at least topology and workload", line: 1, column: 1 }]);
   }
   const issues = new IssueList(doc, position);
+  nonFiniteIssues(data, [], issues);
+  if (issues.list.length > 0) throw new ScenarioError(fileName, issues.sorted());
   schemaIssues(data, issues);
   if (issues.list.length === 0) {
     const scenario = normalize(data as RawScenario, fileName, overrides, issues);
@@ -111,11 +124,44 @@ export function checkScenarioFile(path: string): readonly ScenarioIssue[] {
 
 const firstLine = (text: string): string => text.split("\n")[0]!.trim();
 
+/** Source offset of the first alias that names no anchor (or of the first alias at all). */
+function firstAliasOffset(doc: Document): number | null {
+  let first: number | null = null;
+  let unresolved: number | null = null;
+  visit(doc, {
+    Alias(_key, node) {
+      const offset = rangeStart(node);
+      first ??= offset;
+      if (unresolved === null && isAlias(node) && node.resolve(doc) === undefined) unresolved = offset;
+    },
+  });
+  return unresolved ?? first;
+}
+
+/** YAML's `.inf`, `-.inf` and `.nan` as the file spells them (JSON would print "null"). */
+export const numberText = (value: number): string => (Number.isNaN(value) ? ".nan" : value === Infinity ? ".inf" : value === -Infinity ? "-.inf" : String(value));
+
+/** Every number in the document must be finite: no field of a scenario takes `.inf` or `.nan`. */
+function nonFiniteIssues(value: unknown, path: PathSegment[], issues: IssueList): void {
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) issues.add(path, `must be a finite number, not ${numberText(value)}`);
+    return;
+  }
+  if (value === null || typeof value !== "object" || issues.full) return;
+  if (Array.isArray(value)) value.forEach((item, i) => nonFiniteIssues(item, [...path, i], issues));
+  else for (const [key, item] of Object.entries(value)) nonFiniteIssues(item, [...path, key], issues);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Issues with positions
 
+/** Problems kept per file; beyond them only a count (memory bounded by the error list). */
+const issuesMax = 1000;
+
 class IssueList {
   readonly list: { issue: ScenarioIssue; offset: number }[] = [];
+  private readonly seen = new Set<string>();
+  private dropped = 0;
   constructor(
     private readonly doc: Document,
     private readonly position: (offset: number | null) => { line: number | null; column: number | null },
@@ -123,14 +169,26 @@ class IssueList {
 
   /** Records a problem at `path`; `atKey` points at the key of the last segment rather than its value. */
   add(path: readonly PathSegment[], message: string, atKey = false): void {
+    const text = formatPath(path);
+    const key = `${text}\u0000${message}`;
+    if (this.seen.has(key)) return;
+    if (this.full) {
+      this.dropped++;
+      return;
+    }
+    this.seen.add(key);
     const offset = locate(this.doc, path, atKey);
-    const issue: ScenarioIssue = { path: formatPath(path), message, ...this.position(offset) };
-    if (this.list.some((i) => i.issue.path === issue.path && i.issue.message === issue.message)) return;
-    this.list.push({ issue, offset: offset ?? 0 });
+    this.list.push({ issue: { path: text, message, ...this.position(offset) }, offset: offset ?? 0 });
+  }
+
+  get full(): boolean {
+    return this.list.length >= issuesMax;
   }
 
   sorted(): ScenarioIssue[] {
-    return [...this.list].sort((a, b) => a.offset - b.offset).map((i) => i.issue);
+    const sorted = [...this.list].sort((a, b) => a.offset - b.offset).map((i) => i.issue);
+    if (this.dropped > 0) sorted.push({ path: "", message: `and ${this.dropped} more problem(s), not listed`, line: null, column: null });
+    return sorted;
   }
 }
 
@@ -205,6 +263,7 @@ function valueAt(data: unknown, path: readonly PathSegment[]): unknown {
 
 function describe(value: unknown): string {
   if (value === null) return "null";
+  if (typeof value === "number" && !Number.isFinite(value)) return numberText(value);
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "a map";
   const text = JSON.stringify(value);
@@ -360,7 +419,19 @@ export function parseDuration(value: number | string): number {
     consumed = part.lastIndex;
   }
   if (consumed === 0 || consumed !== text.length) throw new RangeError(`"${value}" is not a duration: use 500ms, 90s, 5m, 2h or 1h30m`);
+  if (!Number.isFinite(seconds)) throw new RangeError(`"${value}" is not a finite duration`);
   return seconds;
+}
+
+/** `parseDuration`, with a problem recorded at `path` (and 0 returned) instead of a throw. */
+function durationAt(issues: IssueList, path: readonly PathSegment[], value: Duration): number {
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    issues.add(path, error.message);
+    return 0;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -470,7 +541,7 @@ function normalize(raw: RawScenario, fileName: string, overrides: ScenarioOverri
   });
   const randomFaults = raw.randomFaults
     ? {
-        untilS: parseDuration(raw.randomFaults.until),
+        untilS: durationAt(issues, ["randomFaults", "until"], raw.randomFaults.until),
         partitionsPerHour: raw.randomFaults.partitionsPerHour ?? 0,
         crashesPerHour: raw.randomFaults.crashesPerHour ?? 0,
         loss: raw.randomFaults.loss ?? 0,
@@ -478,7 +549,7 @@ function normalize(raw: RawScenario, fileName: string, overrides: ScenarioOverri
         reorder: raw.randomFaults.reorder ?? 0,
       }
     : null;
-  const stop = normalizeStop(raw.stop ?? {});
+  const stop = normalizeStop(raw.stop ?? {}, issues);
   const workloadFine = workloadIssues(raw.workload, issues);
   const calibrated = raw.compute?.calibration !== undefined && workloadFine ? calibratedCompute(raw.compute, raw.workload, fileName, issues) : null;
 
@@ -557,21 +628,26 @@ function normalizeTopology(raw: RawTopology, issues: IssueList): Topology {
   const scale = raw.bandwidthScale ?? 1;
   const wanLinks: WanLink[] = [];
   const missing: string[] = [];
+  // Every key of `links` is a pair of two different data centers of the topology, so the count of
+  // missing pairs is known without listing them; only the first few are named.
+  const missingCount = dataCenters.length * (dataCenters.length - 1) - links.size;
   for (const source of dataCenters) {
+    if (missingCount > 0 && missing.length >= 6) break;
     for (const target of dataCenters) {
       if (source === target) continue;
       const link = links.get(linkKey(source, target));
       if (!link) {
         missing.push(`${source} -> ${target}`);
+        if (missing.length >= 6) break;
         continue;
       }
-      if (link.bandwidthMbps === null || link.latencyMs === null) continue;
+      if (missingCount > 0 || link.bandwidthMbps === null || link.latencyMs === null) continue;
       wanLinks.push({ source, target, bandwidthMbps: link.bandwidthMbps * scale, latencyMs: link.latencyMs });
     }
   }
 
-  if (missing.length > 0) {
-    const shown = missing.length > 6 ? `${missing.slice(0, 6).join(", ")} and ${missing.length - 6} more` : missing.join(", ");
+  if (missingCount > 0) {
+    const shown = missingCount > 6 ? `${missing.slice(0, 6).join(", ")} and ${missingCount - 6} more` : missing.join(", ");
     issues.add(["topology", raw.links ? "links" : "dataCenters"], `every pair of data centers needs a link; missing ${shown} (add {link: [a, b], bandwidthMbps, rttMs})`);
   }
 
@@ -656,8 +732,8 @@ function normalizeFaults(
 ): Fault[] {
   const faults = raw.map((fault, i): Fault => {
     const path: PathSegment[] = ["faults", i];
-    const atS = parseDuration(fault.at);
-    const forS = fault.for === undefined ? null : parseDuration(fault.for);
+    const atS = durationAt(issues, [...path, "at"], fault.at);
+    const forS = fault.for === undefined ? null : durationAt(issues, [...path, "for"], fault.for);
     const checkLink = (linkPath: PathSegment[], link: PairOrAll): void => {
       if (link === "all") return;
       link.forEach((dc, k) => checkDataCenter([...linkPath, k], dc));
@@ -677,7 +753,7 @@ function normalizeFaults(
     }
     if (fault.crash !== undefined) {
       checkNode([...path, "crash"], fault.crash);
-      return { kind: "crash", atS, node: fault.crash, restartAfterS: fault.restartAfter === undefined ? null : parseDuration(fault.restartAfter) };
+      return { kind: "crash", atS, node: fault.crash, restartAfterS: fault.restartAfter === undefined ? null : durationAt(issues, [...path, "restartAfter"], fault.restartAfter) };
     }
     if (fault.slow !== undefined) {
       checkNode([...path, "slow"], fault.slow);
@@ -691,9 +767,9 @@ function normalizeFaults(
   return faults.map((fault, index) => ({ fault, index })).sort((a, b) => a.fault.atS - b.fault.atS || a.index - b.index).map((x) => x.fault);
 }
 
-function normalizeStop(raw: NonNullable<RawScenario["stop"]>): StopSpec {
+function normalizeStop(raw: NonNullable<RawScenario["stop"]>, issues: IssueList): StopSpec {
   const maxIterations = raw.maxIterations ?? null;
-  const maxVirtualTimeS = raw.maxVirtualTime !== undefined ? parseDuration(raw.maxVirtualTime) : maxIterations === null ? defaultMaxVirtualTimeS : null;
+  const maxVirtualTimeS = raw.maxVirtualTime !== undefined ? durationAt(issues, ["stop", "maxVirtualTime"], raw.maxVirtualTime) : maxIterations === null ? defaultMaxVirtualTimeS : null;
   return { maxIterations, maxVirtualTimeS, targetObjective: raw.target?.objective ?? null, evalEvery: raw.evalEvery ?? 1 };
 }
 

@@ -166,9 +166,9 @@ export const definitions: Record<string, JsonSchema> = {
         required: ["link"],
         properties: {
           link: pairOrAll("[a, b] or all."),
-          loss: { description: "Probability that a message is lost.", type: "number", minimum: 0, maximum: 1, default: 0 },
-          duplicate: { description: "Probability that a message is delivered twice.", type: "number", minimum: 0, maximum: 1, default: 0 },
-          reorder: { description: "Probability that a message is delayed past later ones.", type: "number", minimum: 0, maximum: 1, default: 0 },
+          loss: { description: "Probability that a message is lost (below 1: a link that loses everything is a partition).", type: "number", minimum: 0, exclusiveMaximum: 1, default: 0 },
+          duplicate: { description: "Probability that a message is delivered twice.", type: "number", minimum: 0, exclusiveMaximum: 1, default: 0 },
+          reorder: { description: "Probability that a message is delayed past later ones.", type: "number", minimum: 0, exclusiveMaximum: 1, default: 0 },
         },
       },
       for: duration("How long it lasts; forever if omitted."),
