@@ -7,7 +7,7 @@
 //   mirror-clock bound allows, and it keeps making progress to the end.
 // A failure prints the seed and the shrunk scenario as a YAML file for `gaia simulate`.
 // GAIA_SEED pins the seed, GAIA_RUNS the number of runs per property.
-import { test, describe } from "node:test";
+import { test, describe, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { runSimulation, type Fault, type Scenario } from "@gaia/sim";
@@ -92,9 +92,22 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc
       });
   });
 
-/** Runs a property; on failure prints the seed and the shrunk scenario as YAML, then fails. */
-async function holds(name: string, arb: fc.Arbitrary<Scenario>, runs: number, predicate: (s: Scenario) => Promise<void>): Promise<void> {
-  const details = await fc.check(fc.asyncProperty(arb, predicate), params(runs, { interruptAfterTimeLimit: 90_000 }));
+/** Wall-clock budget of one property; a property that hits it stops early and says so. */
+const timeLimitMs = 90_000;
+
+/**
+ * Runs a property; on failure prints the seed and the shrunk scenario as YAML, then fails. The runs
+ * done are always reported (as a test diagnostic); a property stopped by the time limit says so, with
+ * how many of its runs it did, so a pass never hides that fewer runs were checked.
+ */
+async function holds(t: TestContext, name: string, arb: fc.Arbitrary<Scenario>, runs: number, predicate: (s: Scenario) => Promise<void>): Promise<void> {
+  const details = await fc.check(fc.asyncProperty(arb, predicate), params(runs, { interruptAfterTimeLimit: timeLimitMs }));
+  const planned = params(runs).numRuns ?? runs;
+  const report = details.interrupted
+    ? `property "${name}" STOPPED EARLY at the ${timeLimitMs / 1000} s limit: ${details.numRuns} of ${planned} runs done (GAIA_SEED=${seed})`
+    : `property "${name}": ${details.numRuns} of ${planned} runs done (GAIA_SEED=${seed})`;
+  t.diagnostic(report);
+  if (details.interrupted) console.error(report);
   if (!details.failed) return;
   const scenario = details.counterexample?.[0];
   const yaml = scenario === undefined ? "(no counterexample)" : scenarioYaml({ ...scenario, name: `${name}-counterexample` });
@@ -104,8 +117,8 @@ async function holds(name: string, arb: fc.Arbitrary<Scenario>, runs: number, pr
 }
 
 describe(seedTitle("simulator properties"), () => {
-  test("determinism: the same scenario run twice gives the same trace hash", async () => {
-    await holds("determinism", scenarioArb, 10, async (s) => {
+  test(`determinism: the same scenario run twice gives the same trace hash (10 runs, or fewer at the ${timeLimitMs / 1000} s limit, reported)`, async (t) => {
+    await holds(t, "determinism", scenarioArb, 10, async (s) => {
       const a = await runSimulation(s, { recordTrace: false });
       const b = await runSimulation(s, { recordTrace: false });
       assert.equal(a.summary.traceHash, b.summary.traceHash);
@@ -113,8 +126,8 @@ describe(seedTitle("simulator properties"), () => {
     });
   });
 
-  test("safety and liveness under faults: checkers hold, the run finishes, replicas agree", async () => {
-    await holds("safety-liveness", scenarioArb, 60, async (s) => {
+  test(`safety and liveness under faults: checkers hold, the run finishes, replicas agree (60 runs, or fewer at the ${timeLimitMs / 1000} s limit, reported)`, async (t) => {
+    await holds(t, "safety-liveness", scenarioArb, 60, async (s) => {
       const r = await runSimulation(s, { recordTrace: false });
       for (const [check, verdict] of Object.entries(r.summary.checks)) assert.equal(verdict, null, `${check}: ${verdict}`);
       assert.equal(r.summary.stoppedBy, "max-iterations");
@@ -139,8 +152,8 @@ describe(seedTitle("simulator properties"), () => {
       workload,
     }));
 
-  test("starvation: a data center behind a very slow link holds the others back only as far as DS allows, and keeps progressing", async () => {
-    await holds("starvation", starvationArb, 10, async (s) => {
+  test(`starvation: a data center behind a very slow link holds the others back only as far as DS allows, and keeps progressing (10 runs, or fewer at the ${timeLimitMs / 1000} s limit, reported)`, async (t) => {
+    await holds(t, "starvation", starvationArb, 10, async (s) => {
       const r = await runSimulation(s, { recordTrace: false });
       for (const [check, verdict] of Object.entries(r.summary.checks)) assert.equal(verdict, null, `${check}: ${verdict}`);
       // Progress: the slow data center completes every clock.

@@ -103,9 +103,28 @@ describe("mf workload", () => {
   });
 
   test("RMSE over a fixed seeded sample when ratings exceed evalSamples", async () => {
-    const workload = await mf({ ratings: 20_000, evalSamples: 1000 });
-    const evaluation = workload.evaluate(workload.initParams());
+    // The RMSE over every rating, by hand, on a table that is not the initial one.
+    const full = await mf({ ratings: 20_000, evalSamples: 100_000 });
+    const table = full.initParams();
+    const noise = new Rng(5);
+    for (let i = 0; i < table.length; i++) table[i] = table[i]! + 0.3 * noise.normal();
+    let squares = 0;
+    for (let r = 0; r < full.ratingValue.length; r++) {
+      let dot = 0;
+      for (let f = 0; f < full.cols; f++) dot += table[full.ratingUser[r]! * full.cols + f]! * table[(2000 + full.ratingItem[r]!) * full.cols + f]!;
+      squares += (full.ratingValue[r]! - dot) ** 2;
+    }
+    const rmse = Math.sqrt(squares / full.ratingValue.length);
+    assert.ok(Math.abs(full.evaluate(table).objective - rmse) <= 1e-9 * rmse, "all ratings: the RMSE by hand");
+    // The sample: 1000 ratings, an estimate of the full RMSE, the same sample in every instance built from the seed.
+    const sampled = await mf({ ratings: 20_000, evalSamples: 1000 });
+    const evaluation = sampled.evaluate(table);
     assert.equal(evaluation.metrics["evaluatedRatings"], 1000);
-    assert.equal(workload.evaluate(workload.initParams()).objective, evaluation.objective);
+    assert.notEqual(evaluation.objective, rmse, "a sample, not every rating");
+    assert.ok(Math.abs(evaluation.objective - rmse) / rmse < 0.2, `sample RMSE ${evaluation.objective} estimates ${rmse}`);
+    const again = await mf({ ratings: 20_000, evalSamples: 1000 });
+    assert.equal(again.evaluate(table).objective, evaluation.objective, "the same seeded sample in a second instance");
+    const otherSeed = await mf({ ratings: 20_000, evalSamples: 1000 }, 12);
+    assert.notEqual(otherSeed.evaluate(otherSeed.initParams()).objective, sampled.evaluate(sampled.initParams()).objective);
   });
 });
