@@ -134,3 +134,23 @@ describe("gaia simulate scenarios/quickstart.yaml", () => {
     assert.ok(run.status === 0 || run.stderr.includes("trace check"), run.stderr);
   });
 });
+
+describe("gaia run --restore", () => {
+  const cluster = (name: string, checkpoint: string): string => {
+    const text = readFileSync(join(root, "clusters/local-3dc.yaml"), "utf8").replace(/checkpoint: \{[^}]*\}/, `checkpoint: ${checkpoint}`).replace(/basePort: \d+/, "basePort: 48700");
+    const file = join(work, name);
+    writeFileSync(file, text);
+    return file;
+  };
+
+  test("with checkpoints disabled, or with no checkpoint on disk, is an error (exit 2), not a silent fresh start", () => {
+    const disabled = gaia("run", "--cluster", cluster("no-checkpoints.yaml", "{ enabled: false }"), "--node", "virginia/s0", "--restore");
+    assert.equal(disabled.status, 2, disabled.stderr);
+    assert.match(disabled.stderr, /--restore: virginia\/s0 keeps no checkpoints \(checkpoint\.enabled is false/);
+    const missing = gaia("run", "--cluster", cluster("empty-dir.yaml", `{ dir: ${join(work, "no-such-checkpoints")} }`), "--node", "virginia/s0", "--restore");
+    assert.equal(missing.status, 2, missing.stderr);
+    assert.match(missing.stderr, /--restore: no checkpoint of virginia\/s0 in /);
+    assertNoStackTrace(disabled);
+    assertNoStackTrace(missing);
+  });
+});

@@ -164,9 +164,12 @@ export class NodeRuntime {
     const durable = shard && this.checkpointsOn;
     let restoredLinks: Map<string, LinkSnapshot<Uint8Array>> | undefined;
     let restored = false;
-    if (durable && this.options.restore) {
+    if (shard && this.options.restore) {
+      // Restoring from nothing would start the shard fresh while its peers remember it: say so.
+      if (!durable) throw new Error(`--restore: ${node} keeps no checkpoints (checkpoint.enabled is false in ${cluster.file}); start it without --restore`);
       const checkpoint = readCheckpoint(cluster.checkpoint.dir, node);
-      if (checkpoint) {
+      if (!checkpoint) throw new Error(`--restore: no checkpoint of ${node} in ${cluster.checkpoint.dir}; start it without --restore`);
+      {
         (this.role as ShardRole).restore(checkpoint.shard);
         restoredLinks = new Map(Object.entries(checkpoint.links));
         restored = true;

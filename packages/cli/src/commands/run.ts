@@ -32,7 +32,7 @@ export default class RunCommand extends Command {
       }
       const message = (error as Error).message ?? String(error);
       process.stderr.write(`Error: node ${flags.node}: ${message}\n`);
-      this.exit(message.includes("is not in the layout") ? 2 : 1);
+      this.exit(message.includes("is not in the layout") || message.startsWith("--restore") ? 2 : 1);
     }
     if (code !== 0) this.exit(code);
   }
