@@ -4,11 +4,14 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { decodeMessage, encodeMessage, encodeValue, encodedSize, RemoteError, type Message } from "@gaia/core";
+import { decodeMessage, encodeMessage, encodeValue, encodedSize, RemoteError, valueMagnitudeMax, type Message } from "@gaia/core";
 import { params, seedTitle } from "../support/fc.js";
 
 const u32 = fc.array(fc.nat({ max: 1_000_000 }), { maxLength: 20 }).map((a) => Uint32Array.from(a));
-const f32 = (n: number) => fc.array(fc.float({ noNaN: true }), { minLength: n, maxLength: n }).map((a) => Float32Array.from(a));
+const f32Any = (n: number) => fc.array(fc.float({ noNaN: true }), { minLength: n, maxLength: n }).map((a) => Float32Array.from(a));
+// Values workers and shards may send: finite, of magnitude at most valueMagnitudeMax (1e30).
+const bound = Math.fround(valueMagnitudeMax);
+const f32 = (n: number) => fc.array(fc.float({ noNaN: true, min: -bound, max: bound }), { minLength: n, maxLength: n }).map((a) => Float32Array.from(a));
 const clock = fc.nat({ max: 1_000_000 });
 const names = fc.array(fc.constantFrom("virginia", "tokyo", "sao-paulo"), { minLength: 1, maxLength: 3 });
 
@@ -16,9 +19,9 @@ const message: fc.Arbitrary<Message> = fc.oneof(
   fc.record({ kind: fc.constant("read" as const), clock, rows: fc.option(u32, { nil: null }) }),
   u32.chain((rows) => fc.record({ kind: fc.constant("read-reply" as const), clock, rows: fc.constant(rows), values: f32(rows.length * 2) })),
   u32.chain((rows) => fc.record({ kind: fc.constant("push" as const), clock, rows: fc.constant(rows), deltas: f32(rows.length * 3), last: fc.boolean() })),
-  u32.chain((indices) => fc.record({ kind: fc.constant("mirror-update" as const), shard: fc.nat(8), clock, sources: names, indices: fc.constant(indices), deltas: f32(indices.length) })),
+  u32.chain((indices) => fc.record({ kind: fc.constant("mirror-update" as const), shard: fc.nat(8), clock, sources: names, indices: fc.constant(indices), deltas: f32Any(indices.length) })),
   fc.record({ kind: fc.constant("barrier" as const), shard: fc.nat(8), clock, source: fc.constant("tokyo"), indices: u32 }),
-  u32.chain((indices) => fc.record({ kind: fc.constant("mirror-flush" as const), shard: fc.nat(8), sources: names, indices: fc.constant(indices), deltas: f32(indices.length) })),
+  u32.chain((indices) => fc.record({ kind: fc.constant("mirror-flush" as const), shard: fc.nat(8), sources: names, indices: fc.constant(indices), deltas: f32Any(indices.length) })),
 );
 
 const expectRemote = (bytes: Uint8Array, maxBytes?: number): RemoteError | null => {

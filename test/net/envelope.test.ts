@@ -35,7 +35,7 @@ describe(seedTitle("wire envelope"), () => {
   test("ack and heartbeat frames round-trip; handshake frames stay msgpack", () => {
     assert.deepEqual(decodeFrame(encodeFrame({ t: "ack", ack: 2 ** 40 })), { t: "ack", ack: 2 ** 40 });
     assert.deepEqual(decodeFrame(encodeFrame({ t: "hb" })), { t: "hb" });
-    const welcome = encodeFrame({ t: "welcome", mac: new Uint8Array(32).fill(7) });
+    const welcome = encodeFrame({ t: "welcome", mac: new Uint8Array(32).fill(7), epoch: "e1" });
     assert.notEqual(welcome[0], 0xc1);
     assert.equal(decodeFrame(welcome).t, "welcome");
   });

@@ -66,7 +66,7 @@ async function authenticated(port: number, self: string, target: string, channel
     ws.once("message", (data) => {
       const frame = decodeFrame(new Uint8Array(data as Buffer));
       if (frame.t !== "challenge") return reject(new Error("no challenge"));
-      ws.send(encodeFrame({ t: "hello", node: self, target, channel, nonce: newNonce(), mac: helloMac(secret, frame.nonce, self, target, channel) }));
+      ws.send(encodeFrame({ t: "hello", node: self, target, channel, nonce: newNonce(), mac: helloMac(secret, frame.nonce, self, target, channel), epoch: "" }));
       ws.once("message", () => resolve());
     });
   });

@@ -8,7 +8,7 @@ import { HubRole } from "./hub.js";
 import type { Layout, NodeId } from "./layout.js";
 import type { Role } from "./role.js";
 import { ShardRole, type ShardSync } from "./shard.js";
-import { WorkerRole, type RowPlanner } from "./worker.js";
+import { WorkerRole, type RejoinState, type RowPlanner } from "./worker.js";
 
 export interface RoleOptions {
   readonly sync: ShardSync;
@@ -17,6 +17,8 @@ export interface RoleOptions {
   /** Iterations each worker runs (Infinity: until told to stop). At least 1. */
   readonly maxClock: number;
   readonly programs: ReadonlyMap<NodeId, RowPlanner | WorkerProgram>;
+  /** A restarted worker: where each of its shards stands (see WorkerRole). */
+  readonly rejoin?: ReadonlyMap<NodeId, RejoinState>;
 }
 
 export function createRole(layout: Layout, id: NodeId, options: RoleOptions): Role {
@@ -28,7 +30,7 @@ export function createRole(layout: Layout, id: NodeId, options: RoleOptions): Ro
   if (layout.workers.includes(id)) {
     const program = options.programs.get(id);
     invariant(program, `no program for worker ${id}`);
-    return new WorkerRole(id, layout, program, options.maxClock);
+    return new WorkerRole(id, layout, program, options.maxClock, options.rejoin);
   }
   invariant(layout.hubs.some((h) => h.id === id), `no node ${id} in the layout`);
   return new HubRole(id, layout);

@@ -131,6 +131,12 @@ export class ShardRole implements Role {
     return this.pending.length;
   }
 
+  /** Clocks `worker` has pushed here and whether its last (for a restarted worker); null if not a client. */
+  clientState(worker: NodeId): { readonly clock: number; readonly done: boolean } | null {
+    const clock = this.clientClock.get(worker);
+    return clock === undefined ? null : { clock, done: this.clientDone.has(worker) };
+  }
+
   /**
    * The shard's mutable state as plain data (maps, sets, typed arrays; a deep copy), for the
    * runtime's checkpoints. `restore` puts it back into a shard built with the same layout and sync.
@@ -209,6 +215,8 @@ export class ShardRole implements Role {
       case "read":
         this.requireClient(from);
         if (msg.rows) this.checkRows(msg.rows);
+        // A worker has one read in flight; a new one (from a restarted worker) replaces the old.
+        this.pending = this.pending.filter((p) => p.worker !== from);
         this.pending.push({ worker: from, msg, arrivedMs: nowMs, blockedBy: null });
         return this.serve(nowMs, []);
       case "push":

@@ -11,6 +11,12 @@
  * beyond the wire's magnitude bound (codec.ts), the worker traces `diverged` with the first row it
  * names, sends nothing of it (shards would refuse it, and a replica would go non-finite), and ends
  * as on `stop`, with an empty last push, so the run drains and its driver states the verdict.
+ *
+ * Rejoin. A worker process that died and starts again has lost its clock; its shards have not.
+ * Built with `rejoin` (each shard's count of this worker's pushes, and whether it pushed its last,
+ * as the shards report them), it starts at the lowest of those clocks and sends a push only to the
+ * shards that do not have that clock yet, so every shard still gets exactly one push per clock.
+ * A worker that every shard has seen finish is done at once.
  */
 import { firstNonFinite } from "./codec.js";
 import { invariant, RemoteError } from "./errors.js";
@@ -23,6 +29,12 @@ export interface RowPlanner {
 }
 
 type Phase = "idle" | "reading" | "computing" | "done";
+
+/** What a shard knows of one of its workers: clocks pushed, and whether the last one was. */
+export interface RejoinState {
+  readonly clock: number;
+  readonly done: boolean;
+}
 
 export class WorkerRole implements Role {
   readonly remoteErrors: RemoteError[] = [];
@@ -39,18 +51,30 @@ export class WorkerRole implements Role {
   private asking = false;
   private readonly requested: (Uint32Array | null)[];
   private readonly cols: number;
+  /** Rejoin: clocks each shard already has from this worker (pushes below them are not sent again). */
+  private readonly pushedBefore: readonly number[];
+  private readonly rejoinedDone: boolean;
 
   constructor(
     readonly id: NodeId,
     private readonly layout: Layout,
     private readonly planner: RowPlanner,
     readonly maxClock: number,
+    rejoin?: ReadonlyMap<NodeId, RejoinState>,
   ) {
     this.shards = layout.shardsOfWorker(id);
     this.cols = layout.spec.cols;
     this.shards.forEach((s, i) => this.shardIndex.set(s.id, i));
     this.replies = this.shards.map(() => null);
     this.requested = this.shards.map(() => null);
+    const states = this.shards.map((s) => rejoin?.get(s.id) ?? { clock: 0, done: false });
+    this.pushedBefore = states.map((s) => s.clock);
+    this.rejoinedDone = rejoin !== undefined && states.every((s) => s.done);
+    const open = states.filter((s) => !s.done);
+    this.clockNow = open.length > 0 ? Math.min(...open.map((s) => s.clock)) : Math.max(0, ...states.map((s) => s.clock));
+    // A worker some of whose shards saw its last push was stopping: the next push is its last.
+    if (states.some((s) => s.done)) this.stopRequested = true;
+    invariant(this.clockNow <= this.maxClock, () => `${id}: rejoins at clock ${this.clockNow}, past max ${this.maxClock}`);
   }
 
   get clock(): number {
@@ -65,7 +89,12 @@ export class WorkerRole implements Role {
     try {
       switch (input.kind) {
         case "start":
-          return this.phase === "idle" ? this.beginClock() : [];
+          if (this.phase !== "idle") return [];
+          if (this.rejoinedDone) {
+            this.phase = "done";
+            return [{ kind: "done" }];
+          }
+          return this.stopRequested ? this.push(new Uint32Array(0), new Float32Array(0)) : this.beginClock();
         case "message":
           return this.onMessage(input.from, input.msg);
         case "computed":
@@ -179,10 +208,12 @@ export class WorkerRole implements Role {
     const last = this.stopRequested || this.clockNow + 1 >= this.maxClock;
     const effects: Effect[] = [];
     let cursor = 0;
-    for (const shard of this.shards) {
+    for (let k = 0; k < this.shards.length; k++) {
+      const shard = this.shards[k]!;
       const from = cursor;
       while (cursor < rows.length && rows[cursor]! < shard.range.end) cursor++;
       invariant(cursor === from || rows[from]! >= shard.range.start, () => `${this.id}: pushed rows must be sorted`);
+      if (this.clockNow < this.pushedBefore[k]!) continue; // this shard has the clock from before the restart
       effects.push({
         kind: "send",
         to: shard.id,

@@ -3,7 +3,13 @@
  * the dialer answers with HMAC(secret, "hello" | listener nonce | dialer | listener | channel) and
  * its own nonce; the listener answers with HMAC(secret, "welcome" | dialer nonce | listener |
  * dialer). Neither side accepts a link frame before the other has proved it knows the secret, and
- * a recorded handshake cannot be replayed because each side picks a fresh nonce.
+ * a recorded handshake cannot be replayed because each side picks a fresh nonce. Each side's link
+ * epoch (which incarnation of its link state it speaks for) is covered by its MAC, so nobody can
+ * make a node believe its peer restarted.
+ *
+ * A restarted worker asks its shards where it stands (`GET /rejoin`); the answer carries
+ * HMAC(secret, "rejoin" | the worker's nonce | shard | worker | clock | done), so it cannot be
+ * forged or replayed either.
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 
@@ -21,10 +27,13 @@ const mac = (secret: string, parts: readonly (string | Uint8Array)[]): Uint8Arra
   return h.digest();
 };
 
-export const helloMac = (secret: string, listenerNonce: Uint8Array, dialer: string, listener: string, channel: string): Uint8Array =>
-  mac(secret, ["gaia-hello-v1", listenerNonce, dialer, listener, channel]);
+export const helloMac = (secret: string, listenerNonce: Uint8Array, dialer: string, listener: string, channel: string, epoch = ""): Uint8Array =>
+  mac(secret, ["gaia-hello-v2", listenerNonce, dialer, listener, channel, epoch]);
 
-export const welcomeMac = (secret: string, dialerNonce: Uint8Array, listener: string, dialer: string): Uint8Array =>
-  mac(secret, ["gaia-welcome-v1", dialerNonce, listener, dialer]);
+export const welcomeMac = (secret: string, dialerNonce: Uint8Array, listener: string, dialer: string, epoch = ""): Uint8Array =>
+  mac(secret, ["gaia-welcome-v2", dialerNonce, listener, dialer, epoch]);
+
+export const rejoinMac = (secret: string, nonce: string, shard: string, worker: string, clock: number, done: boolean): Uint8Array =>
+  mac(secret, ["gaia-rejoin-v1", nonce, shard, worker, String(clock), done ? "1" : "0"]);
 
 export const sameMac = (a: Uint8Array, b: Uint8Array): boolean => a.byteLength === b.byteLength && timingSafeEqual(a, b);

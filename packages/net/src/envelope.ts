@@ -40,12 +40,15 @@ export interface Hello {
   readonly channel: ChannelName;
   readonly nonce: Uint8Array;
   readonly mac: Uint8Array;
+  /** The dialer's link epoch: which incarnation of its link state it speaks for ("" if none). */
+  readonly epoch: string;
 }
 
 /** Listener -> dialer: the listener's own proof; after it, link frames flow both ways. */
 export interface Welcome {
   readonly t: "welcome";
   readonly mac: Uint8Array;
+  readonly epoch: string;
 }
 
 export type HandshakeFrame = Challenge | Hello | Welcome;
@@ -143,6 +146,12 @@ const body = (v: unknown): Uint8Array => {
   return v;
 };
 
+const epochOf = (v: unknown): string => {
+  if (v === undefined) return "";
+  if (typeof v !== "string" || v.length > 64) throw new RemoteError("bad-field", "a handshake epoch must be a string of at most 64 characters");
+  return v;
+};
+
 /** Decodes and validates one frame; every failure is a RemoteError. */
 export function decodeFrame(bytes: Uint8Array): WireFrame {
   if (bytes.byteLength === 0) throw new RemoteError("truncated-frame", "empty frame");
@@ -165,10 +174,10 @@ export function decodeFrame(bytes: Uint8Array): WireFrame {
       if (!isNodeName(v["node"]) || !isNodeName(v["target"]) || (v["channel"] !== "data" && v["channel"] !== "control") || !isBytes(v["nonce"], 16, 64) || !isBytes(v["mac"], 32, 32)) {
         throw new RemoteError("bad-field", "hello needs node, target, channel, nonce and a 32-byte mac");
       }
-      return { t: "hello", node: v["node"], target: v["target"], channel: v["channel"], nonce: v["nonce"], mac: v["mac"] };
+      return { t: "hello", node: v["node"], target: v["target"], channel: v["channel"], nonce: v["nonce"], mac: v["mac"], epoch: epochOf(v["epoch"]) };
     case "welcome":
       if (!isBytes(v["mac"], 32, 32)) throw new RemoteError("bad-field", "welcome needs a 32-byte mac");
-      return { t: "welcome", mac: v["mac"] };
+      return { t: "welcome", mac: v["mac"], epoch: epochOf(v["epoch"]) };
     default:
       return validateLinkFrame(v, body);
   }

@@ -154,7 +154,7 @@ export class Launch {
     child.process.kill(signal);
   }
 
-  /** Starts a killed node again; a shard restores its last checkpoint. */
+  /** Starts a killed node again; a shard restores its last checkpoint, a worker rejoins from its shards. */
   restart(id: NodeId): void {
     const child = this.children.get(id);
     if (child && !child.exited) throw new Error(`${id} is still running`);
@@ -225,7 +225,7 @@ export class Launch {
           if (this.finished) return;
           this.spawn(a.node, true);
           this.traceEvent({ type: "restart", node: a.node });
-          this.logFault(`restarted ${a.node} from its checkpoint`);
+          this.logFault(`restarted ${a.node} ${this.plan.layout.workers.includes(a.node) ? "(rejoins from its shards)" : "from its checkpoint"}`);
         };
         if (child && !child.exited) child.process.once("exit", start);
         else start();
@@ -325,6 +325,8 @@ export class Launch {
       case "ready":
         child.ready = true;
         if (r.restored) this.restored.add(r.node);
+        // A worker that rejoins after the stop condition was met must stop too.
+        if (this.stopping !== null && this.plan.layout.workers.includes(r.node)) this.command(r.node, "stop");
         if (this.faultsStartMs === null && [...this.children.values()].every((c) => c.ready)) this.startFaults();
         break;
       case "error":
@@ -569,8 +571,9 @@ export function planRuntimeFaults(cluster: ClusterConfig, plan: RunPlan, warn: (
     if (fault.kind === "crash") {
       const id = resolveNode(fault.node);
       if (id === null) return;
-      if (!layout.hasShard(id)) problems.push({ path, message: `the runtime can crash and restart only shards (they restore from checkpoints); ${fault.node} is a ${layout.workers.includes(id) ? "worker" : "hub"}`, line: null, column: null });
-      else if (!durable) problems.push({ path, message: `crashing ${fault.node} needs checkpoint.enabled: true (a shard restarts from its checkpoint)`, line: null, column: null });
+      const worker = layout.workers.includes(id);
+      if (!layout.hasShard(id) && !worker) problems.push({ path, message: `the runtime can crash and restart shards (they restore from checkpoints) and workers (they rejoin from their shards), not hubs; ${fault.node} is a hub`, line: null, column: null });
+      else if (!worker && !durable) problems.push({ path, message: `crashing ${fault.node} needs checkpoint.enabled: true (a shard restarts from its checkpoint)`, line: null, column: null });
       else if (fault.restartAfterS === null) problems.push({ path, message: `a crash in a real run needs restartAfter (${fault.node} would never come back, and the run never finish)`, line: null, column: null });
     }
     if (fault.kind === "bandwidth" && !cluster.wanEmulation.enabled && !lan) {
@@ -582,7 +585,7 @@ export function planRuntimeFaults(cluster: ClusterConfig, plan: RunPlan, warn: (
   // Random crashes pick among the nodes the runtime can restart: the shards, when they checkpoint.
   const restartable = durable ? layout.shards.map((s) => s.id) : [];
   try {
-    return planFaults(scenario, { dataCenters: lan ? [] : scenario.topology.dataCenters, resolveNode, nodes: restartable }, new Rng(scenario.seed).child("faults:random")).filter((a) => a.kind !== "lossy" && (a.kind !== "crash" && a.kind !== "restart" ? true : restartable.includes(a.node)));
+    return planFaults(scenario, { dataCenters: lan ? [] : scenario.topology.dataCenters, resolveNode, nodes: restartable }, new Rng(scenario.seed).child("faults:random")).filter((a) => a.kind !== "lossy" && (a.kind !== "crash" && a.kind !== "restart" ? true : restartable.includes(a.node) || layout.workers.includes(a.node)));
   } catch (error) {
     if (error instanceof RangeError) throw new ClusterError(cluster.file, [{ path: "faults", message: error.message, line: null, column: null }]);
     throw error;

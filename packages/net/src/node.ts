@@ -10,6 +10,9 @@
  * is on disk (output commit), so a shard killed at any moment restores, rejoins, and the peers'
  * resends bring it up to date without losing or doubling any update.
  */
+import { randomBytes } from "node:crypto";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
 import { performance } from "node:perf_hooks";
 import {
   createRole,
@@ -21,12 +24,14 @@ import {
   type LinkSnapshot,
   type Message,
   type NodeId,
+  type RejoinState,
   type Role,
   type TraceEvent,
   type Workload,
   type WorkerProgram,
 } from "@gaia/core";
 import { createWorkload } from "@gaia/workloads";
+import { rejoinMac, sameMac } from "./auth.js";
 import { readCheckpoint, writeCheckpoint, type ShardCheckpoint } from "./checkpoint.js";
 import { resolveAddresses, type ClusterConfig } from "./cluster.js";
 import { Metrics } from "./metrics.js";
@@ -158,12 +163,17 @@ export class NodeRuntime {
       this.program = this.workload.createWorker(placementOf(scenario, this.plan.aliasOf, node), workerRng(scenario.seed, original));
       programs.set(node, this.program);
     }
-    this.role = createRole(layout, node, { sync: this.plan.sync, initial: this.workload.initParams(), maxClock: this.plan.maxClock, programs });
+    const isWorker = layout.workers.includes(node);
+    if (this.options.restore && !isWorker && !layout.hasShard(node)) throw new Error(`--restore: ${node} is a hub, and hubs cannot restore (their held aggregates are not checkpointed); start it without --restore`);
+    // A restarted worker rejoins from its shards' state: where each stands, asked over HTTP, signed.
+    const rejoin = isWorker && this.options.restore ? await rejoinStates(cluster, layout.shardsOfWorker(node).map((s) => s.id), node, addresses) : undefined;
+    this.role = createRole(layout, node, { sync: this.plan.sync, initial: this.workload.initParams(), maxClock: this.plan.maxClock, programs, ...(rejoin ? { rejoin } : {}) });
 
     const shard = this.role instanceof ShardRole;
     const durable = shard && this.checkpointsOn;
     let restoredLinks: Map<string, LinkSnapshot<Uint8Array>> | undefined;
-    let restored = false;
+    let restoredEpochs: { linkEpoch?: string; peerEpochs?: Readonly<Record<string, string>> } = {};
+    let restored = rejoin !== undefined;
     if (shard && this.options.restore) {
       // Restoring from nothing would start the shard fresh while its peers remember it: say so.
       if (!durable) throw new Error(`--restore: ${node} keeps no checkpoints (checkpoint.enabled is false in ${cluster.file}); start it without --restore`);
@@ -172,6 +182,7 @@ export class NodeRuntime {
       {
         (this.role as ShardRole).restore(checkpoint.shard);
         restoredLinks = new Map(Object.entries(checkpoint.links));
+        restoredEpochs = { ...(checkpoint.linkEpoch !== undefined ? { linkEpoch: checkpoint.linkEpoch } : {}), ...(checkpoint.peerEpochs ? { peerEpochs: checkpoint.peerEpochs } : {}) };
         restored = true;
         // A standalone node restarted by hand keeps the clock its reads were stamped with.
         if (this.options.epochMs === undefined && checkpoint.epochMs !== undefined) this.epochMs = checkpoint.epochMs;
@@ -205,13 +216,15 @@ export class NodeRuntime {
       peers,
       link: { durableAcks: durable, heartbeatMs: 250, peerTimeoutMs: 2000, retransmitMs: 15_000, retransmitMaxMs: 60_000, ackDelayMs: 5 },
       ...(restoredLinks ? { restore: restoredLinks } : {}),
+      ...(restoredEpochs.linkEpoch !== undefined ? { epoch: restoredEpochs.linkEpoch } : {}),
+      ...(restoredEpochs.peerEpochs ? { restorePeerEpochs: restoredEpochs.peerEpochs } : {}),
       shaperFor,
       metrics: this.metrics,
       epochMs: this.epochMs,
       wanCutMode: wan.cutMode,
       onMessage: (from, msg) => this.deliver({ kind: "message", from, msg }),
       onPeer: (peer, up) => this.deliver({ kind: "peer", peer, up }),
-      routes: { "/metrics": () => this.prometheus() },
+      routes: { "/metrics": () => this.prometheus(), "/rejoin": (query) => this.rejoinAnswer(query) },
     });
     const faults = this.options.faults;
     if (faults) {
@@ -390,6 +403,17 @@ export class NodeRuntime {
     this.options.report({ ev: "state", node: this.options.node, done: this.done, unacked: this.transport.unacked + this.held.length, clock });
   }
 
+  /** GET /rejoin?worker=W&nonce=N on a shard: where W stands here, signed for W's nonce. */
+  private rejoinAnswer(query: string): string {
+    const params = new URLSearchParams(query);
+    const worker = params.get("worker") ?? "";
+    const nonce = params.get("nonce") ?? "";
+    const state = this.role instanceof ShardRole && nonce.length >= 16 && nonce.length <= 128 ? this.role.clientState(worker) : null;
+    if (state === null) return JSON.stringify({ error: `${worker.slice(0, 64)} is not a worker of ${this.options.node}, or the nonce is missing` });
+    const mac = Buffer.from(rejoinMac(this.options.cluster.secret, nonce, this.options.node, worker, state.clock, state.done)).toString("hex");
+    return JSON.stringify({ clock: state.clock, done: state.done, mac });
+  }
+
   private prometheus(): string {
     if (this.role instanceof ShardRole) this.metrics.gauge("local_clock", this.role.localClock);
     if (this.role instanceof WorkerRole) this.metrics.gauge("worker_clock", this.role.clock);
@@ -448,7 +472,7 @@ export class NodeRuntime {
       for (const h of release) this.transport.send(h.to, h.msg, h.channel);
       const shard = this.role as ShardRole;
       const links = this.transport.snapshotLinks();
-      const checkpoint: ShardCheckpoint = { node: this.options.node, shard: shard.snapshot(), links: Object.fromEntries(links), epochMs: this.epochMs };
+      const checkpoint: ShardCheckpoint = { node: this.options.node, shard: shard.snapshot(), links: Object.fromEntries(links), epochMs: this.epochMs, linkEpoch: this.transport.epoch, peerEpochs: this.transport.peerEpochs() };
       const started = performance.now();
       await writeCheckpoint(this.options.cluster.checkpoint.dir, checkpoint);
       this.metrics.count("checkpoints_total");
@@ -462,4 +486,55 @@ export class NodeRuntime {
   private async waitCheckpointIdle(): Promise<void> {
     while (this.checkpointing) await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/**
+ * Where a restarted worker stands with each of its shards, from the shards themselves (GET /rejoin,
+ * answered with an HMAC over a fresh nonce, so a forged or replayed answer is refused). Retries
+ * for up to a minute while a shard is unreachable.
+ */
+async function rejoinStates(cluster: ClusterConfig, shards: readonly NodeId[], worker: NodeId, addresses: ReadonlyMap<NodeId, PeerAddress>): Promise<Map<NodeId, RejoinState>> {
+  const states = new Map<NodeId, RejoinState>();
+  const deadline = Date.now() + 60_000;
+  for (const shard of shards) {
+    const address = addresses.get(shard)!;
+    for (;;) {
+      const nonce = randomBytes(16).toString("hex");
+      let failure: string;
+      try {
+        const answer = JSON.parse(await httpGet(cluster, address, `/rejoin?worker=${encodeURIComponent(worker)}&nonce=${nonce}`)) as { clock?: unknown; done?: unknown; mac?: unknown; error?: unknown };
+        if (typeof answer.error === "string") throw new Error(answer.error);
+        const { clock, done, mac } = answer;
+        if (typeof clock !== "number" || !Number.isSafeInteger(clock) || clock < 0 || typeof done !== "boolean" || typeof mac !== "string") throw new Error("malformed answer");
+        if (!sameMac(Buffer.from(mac, "hex"), rejoinMac(cluster.secret, nonce, shard, worker, clock, done))) throw new Error("the answer failed authentication");
+        states.set(shard, { clock, done });
+        break;
+      } catch (error) {
+        failure = error instanceof Error ? error.message : String(error);
+      }
+      if (Date.now() > deadline) throw new Error(`cannot rejoin: shard ${shard} at ${address.host}:${address.port} did not say where ${worker} stands (${failure})`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  return states;
+}
+
+function httpGet(cluster: ClusterConfig, address: PeerAddress, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const options = { host: address.host, port: address.port, path, timeout: 5000, rejectUnauthorized: false };
+    const request = (cluster.tls ? httpsRequest : httpRequest)(options, (response) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      response.on("data", (chunk: Buffer) => {
+        size += chunk.byteLength;
+        if (size > 65_536) request.destroy(new Error("answer too large"));
+        else chunks.push(chunk);
+      });
+      response.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+      response.on("error", reject);
+    });
+    request.on("timeout", () => request.destroy(new Error("timed out")));
+    request.on("error", reject);
+    request.end();
+  });
 }

@@ -10,6 +10,13 @@
  * before authentication) is a remote error: the connection is closed and counted, the node keeps
  * serving, and the link resends once the peer reconnects.
  *
+ * Restarted peers. Every transport speaks for one incarnation of its link state, its epoch (a
+ * restored shard keeps the epoch of its checkpoint; any other start draws a new one), and says so
+ * in the handshake. A peer that comes back with a different epoch has lost its link state (a
+ * restarted worker): the links to it start over, fresh, and what was unacknowledged for its old
+ * incarnation is dropped (it will ask again). Without this the old links would drop its first
+ * messages as duplicates and refuse its acks, and the run would hang.
+ *
  * Connection hygiene. A connection that has not finished the handshake is pending; a node keeps
  * at most `pendingMax` of them, at most `pendingPerAddressMax` from one source address, and each
  * for at most `handshakeMs` (dialed connections too). Anything over a cap, or too slow, is closed at
@@ -32,6 +39,7 @@
 import uWS from "uWebSockets.js";
 import type { us_listen_socket, WebSocket as UwsSocket } from "uWebSockets.js";
 import WebSocket from "ws";
+import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { channelOf, dataCenterOf, decodeMessage, RemoteError, ReliableLink, type LinkFrame, type LinkSnapshot, type Message, type ReliableLinkOptions } from "@gaia/core";
 import { helloMac, newNonce, sameMac, welcomeMac } from "./auth.js";
@@ -62,7 +70,7 @@ export interface TransportOptions {
   readonly onMessage: (from: string, msg: Message, channel: ChannelName) => void;
   readonly onPeer: (peer: string, up: boolean) => void;
   /** Extra GET routes on the listener (e.g. /metrics). */
-  readonly routes?: Readonly<Record<string, () => string>>;
+  readonly routes?: Readonly<Record<string, (query: string) => string>>;
   /**
    * Wall-clock time (ms since the Unix epoch) that is 0 on this transport's clock (`nowMs`). Nodes
    * of one run share it, so times a restarted node restores from a checkpoint stay comparable.
@@ -73,6 +81,10 @@ export interface TransportOptions {
   readonly wanCutMode?: WanCutMode;
   /** Connection hygiene (see the file's header); defaults in `hygieneDefaults`. */
   readonly hygiene?: Partial<Hygiene>;
+  /** This transport's link epoch (a restored shard passes its checkpoint's); default: a new one. */
+  readonly epoch?: string;
+  /** Restored: the epoch each peer's link was with, keyed `${peer}|${channel}`. */
+  readonly restorePeerEpochs?: Readonly<Record<string, string>>;
 }
 
 export interface Hygiene {
@@ -100,7 +112,9 @@ interface Conn {
 interface PeerChannel {
   readonly peer: string;
   readonly channel: ChannelName;
-  readonly link: ReliableLink<Uint8Array>;
+  link: ReliableLink<Uint8Array>;
+  /** The peer's link epoch the link was built with; null until a peer first connects. */
+  peerEpoch: string | null;
   conn: Conn | null;
   /** Dialer side: the ws client and its retry timer. */
   dialing: WebSocket | null;
@@ -253,11 +267,15 @@ export class Transport {
   private readonly pendingByAddress = new Map<string, number>();
   private hygieneTimer: NodeJS.Timeout | null = null;
   readonly hygiene: Hygiene;
+  readonly epoch: string;
+  /** Which link each snapshot was taken of, so a commit never reaches a link built after it. */
+  private readonly snapshotOf = new WeakMap<LinkSnapshot<Uint8Array>, ReliableLink<Uint8Array>>();
 
   constructor(readonly options: TransportOptions) {
     // performance.now() is monotonic; timeOrigin ties it to the wall clock once per process.
     this.origin = options.epochMs !== undefined ? options.epochMs - performance.timeOrigin : performance.now();
     this.hygiene = { ...hygieneDefaults, ...options.hygiene };
+    this.epoch = options.epoch ?? randomBytes(8).toString("hex");
     for (const peer of options.peers.keys()) {
       for (const channel of ["data", "control"] as const) {
         const key = `${peer}|${channel}`;
@@ -268,7 +286,7 @@ export class Transport {
           bytesSent: Metrics.key("bytes_sent_total", { peer }),
           messagesReceived: Metrics.key("messages_received_total", { channel }),
         };
-        this.channels.set(key, { peer, channel, link, conn: null, dialing: null, retryTimer: null, retryDelayMs: 100, shaper: options.shaperFor?.(peer) ?? null, keys });
+        this.channels.set(key, { peer, channel, link, peerEpoch: options.restorePeerEpochs?.[key] ?? null, conn: null, dialing: null, retryTimer: null, retryDelayMs: 100, shaper: options.shaperFor?.(peer) ?? null, keys });
       }
     }
   }
@@ -282,8 +300,9 @@ export class Transport {
     const { tls, listenHost, port } = this.options;
     const app = tls ? uWS.SSLApp({ cert_file_name: tls.cert, key_file_name: tls.key }) : uWS.App();
     for (const [path, render] of Object.entries(this.options.routes ?? {})) {
-      app.get(path, (res) => {
-        res.writeHeader("content-type", "text/plain; version=0.0.4").end(render());
+      app.get(path, (res, req) => {
+        const query = req.getQuery() ?? "";
+        res.writeHeader("content-type", "text/plain; version=0.0.4").end(render(query));
       });
     }
     app.ws<ServerSocketData>("/*", {
@@ -329,7 +348,20 @@ export class Transport {
 
   /** Link state for a checkpoint, keyed `${peer}|${channel}`. */
   snapshotLinks(): Map<string, LinkSnapshot<Uint8Array>> {
-    return new Map([...this.channels].map(([key, pc]) => [key, pc.link.snapshot()]));
+    return new Map(
+      [...this.channels].map(([key, pc]) => {
+        const snapshot = pc.link.snapshot();
+        this.snapshotOf.set(snapshot, pc.link);
+        return [key, snapshot];
+      }),
+    );
+  }
+
+  /** The peer epoch of every link, keyed `${peer}|${channel}` (take it with `snapshotLinks`). */
+  peerEpochs(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [key, pc] of this.channels) if (pc.peerEpoch !== null) out[key] = pc.peerEpoch;
+    return out;
   }
 
   /** Durable acks: everything delivered through the snapshot's positions is on disk. */
@@ -337,7 +369,8 @@ export class Transport {
     const now = this.nowMs();
     for (const [key, snap] of snapshots) {
       const pc = this.channels.get(key);
-      if (pc) this.write(pc, pc.link.step({ kind: "commit", through: snap.delivered }, now).frames);
+      // A link started over since the snapshot (its peer restarted) has nothing of it on disk.
+      if (pc && this.snapshotOf.get(snap) === pc.link) this.write(pc, pc.link.step({ kind: "commit", through: snap.delivered }, now).frames);
     }
     this.arm();
   }
@@ -460,18 +493,18 @@ export class Transport {
           if (frame.t !== "challenge") throw new RemoteError("unauthenticated", `expected a challenge, got ${frame.t}`);
           if (frame.node !== pc.peer) throw new RemoteError("unknown-peer", `dialed ${pc.peer} but ${frame.node} answered`);
           nonce = newNonce();
-          const mac = helloMac(this.options.secret, frame.nonce, this.options.self, pc.peer, pc.channel);
-          ws.send(encodeFrame({ t: "hello", node: this.options.self, target: pc.peer, channel: pc.channel, nonce, mac }));
+          const mac = helloMac(this.options.secret, frame.nonce, this.options.self, pc.peer, pc.channel, this.epoch);
+          ws.send(encodeFrame({ t: "hello", node: this.options.self, target: pc.peer, channel: pc.channel, nonce, mac, epoch: this.epoch }));
           state = "wait-welcome";
         } else if (state === "wait-welcome") {
-          if (frame.t !== "welcome" || !sameMac(frame.mac, welcomeMac(this.options.secret, nonce, pc.peer, this.options.self))) {
+          if (frame.t !== "welcome" || !sameMac(frame.mac, welcomeMac(this.options.secret, nonce, pc.peer, this.options.self, frame.epoch))) {
             this.options.metrics.count("auth_rejected_total", 1, {}, "connections refused for a failed handshake");
             throw new RemoteError("unauthenticated", `${pc.peer} failed to prove the shared secret`);
           }
           state = "open";
           clearTimeout(deadline);
           pc.retryDelayMs = 100;
-          this.attach(pc, conn);
+          this.attach(pc, conn, frame.epoch);
         } else this.onLinkFrame(pc, conn, frame, false);
       } catch (error) {
         this.onRemoteError(error, pc.peer);
@@ -560,12 +593,12 @@ export class Transport {
       if (data.state === "challenged") {
         if (frame.t !== "hello") throw new RemoteError("unauthenticated", `expected hello, got ${frame.t}`);
         const pc = this.channels.get(`${frame.node}|${frame.channel}`);
-        const expected = helloMac(this.options.secret, data.nonce, frame.node, this.options.self, frame.channel);
+        const expected = helloMac(this.options.secret, data.nonce, frame.node, this.options.self, frame.channel, frame.epoch);
         if (frame.target !== this.options.self || !pc || !sameMac(frame.mac, expected)) {
           this.options.metrics.count("auth_rejected_total", 1, {}, "connections refused for a failed handshake");
           throw new RemoteError("unauthenticated", `handshake from ${frame.node.slice(0, 64)} refused`);
         }
-        ws.send(encodeFrame({ t: "welcome", mac: welcomeMac(this.options.secret, frame.nonce, this.options.self, frame.node) }), true);
+        ws.send(encodeFrame({ t: "welcome", mac: welcomeMac(this.options.secret, frame.nonce, this.options.self, frame.node, this.epoch), epoch: this.epoch }), true);
         this.unpend(ws);
         data.state = "open";
         data.pc = pc;
@@ -576,7 +609,7 @@ export class Transport {
           this.refused("slow-reader");
           this.disconnect(pc, conn);
         };
-        this.attach(pc, data.conn);
+        this.attach(pc, data.conn, frame.epoch);
       } else this.onLinkFrame(data.pc!, data.conn!, frame, true);
     } catch (error) {
       this.onRemoteError(error, data.pc?.peer ?? "(unauthenticated)");
@@ -598,8 +631,10 @@ export class Transport {
 
   // ---- links ----
 
-  private attach(pc: PeerChannel, conn: Conn): void {
+  private attach(pc: PeerChannel, conn: Conn, peerEpoch: string): void {
     const now = this.nowMs();
+    if (pc.peerEpoch !== null && pc.peerEpoch !== peerEpoch) this.startOver(pc);
+    pc.peerEpoch = peerEpoch;
     if (pc.conn && pc.conn !== conn) {
       const old = pc.conn;
       pc.link.step({ kind: "disconnected" }, now);
@@ -610,6 +645,13 @@ export class Transport {
     this.options.metrics.count("connections_total", 1, { peer: pc.peer, channel: pc.channel });
     this.write(pc, pc.link.step({ kind: "connected" }, now).frames);
     this.arm();
+  }
+
+  /** The peer came back without its link state: a fresh link, and nothing of the old one goes out. */
+  private startOver(pc: PeerChannel): void {
+    pc.link = new ReliableLink<Uint8Array>({ sizeOf: (body) => (body as Uint8Array).byteLength, ...this.options.link });
+    if (this.gated) this.gated = this.gated.filter((g) => g.pc !== pc);
+    this.options.metrics.count("peer_restarts_total", 1, { peer: pc.peer, channel: pc.channel }, "peers that came back without their link state (their links here started over)");
   }
 
   private disconnect(pc: PeerChannel, conn: Conn): void {
