@@ -24,3 +24,21 @@ test("a worker killed with SIGKILL and restarted rejoins from its shards; the ru
   const remote = Object.entries(shard).filter(([key]) => key.startsWith("remote_errors_total") || key.startsWith("role_remote_errors_total"));
   assert.deepEqual(remote, [], "no message was refused on the way");
 });
+
+test("scripted faults: a worker and a shard crash (SIGKILL) and restart in one run; the checkers hold and the replicas agree", { timeout: 110_000 }, async () => {
+  const file = writeCluster({
+    name: "restart-roles",
+    sync: "asp",
+    dataCenters: ["virginia", "california", "oregon"],
+    maxIterations: 120,
+    checkpointEveryMs: 300,
+    extra: "faults:\n  - { at: 1s, crash: oregon/w0, restartAfter: 700ms }\n  - { at: 2500ms, crash: california/s0, restartAfter: 700ms }\n  - { at: 3500ms, crash: virginia/w0, restartAfter: 300ms }\n",
+  });
+  const faults: string[] = [];
+  const launch = await launchCluster(loadCluster(file), { trace: true, timeoutS: 90, onFault: (text) => faults.push(text), onLog: (node, line) => process.stderr.write(`[${node}] ${line}\n`) });
+  const { summary, replicaSpread } = await launch.result;
+  assert.deepEqual(faults.filter((f) => f.startsWith("restarted")).length, 3, faults.join("; "));
+  assert.ok(launch.restored.has("oregon/w0") && launch.restored.has("virginia/w0") && launch.restored.has("california/s0"));
+  assert.equal(summary.iterations, 120);
+  for (const [check, verdict] of Object.entries(summary.checks)) assert.equal(verdict, null, `${check}: ${verdict} (spread ${replicaSpread})`);
+});
