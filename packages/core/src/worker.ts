@@ -85,6 +85,12 @@ export class WorkerRole implements Role {
     return this.phase === "done";
   }
 
+  /** What the worker waits for (for watchdogs): its phase and clock, and the shards yet to reply. */
+  waitingOn(): { readonly phase: Phase; readonly clock: number; readonly shards: readonly NodeId[] } {
+    const shards = this.phase === "reading" ? this.shards.filter((_, k) => this.replies[k] === null).map((s) => s.id) : [];
+    return { phase: this.phase, clock: this.clockNow, shards };
+  }
+
   step(input: Input, _nowMs: number): Effect[] {
     try {
       switch (input.kind) {

@@ -37,6 +37,8 @@ export interface LaunchOptions {
   readonly timeoutS?: number;
   /** Replicas agree when every element differs by at most this (relative to its magnitude). */
   readonly agreementTolerance?: number;
+  /** Each node reports "no progress for T: waiting on X" after this many seconds without progress (default 30). */
+  readonly watchdogS?: number;
   /** A scripted fault was applied (or skipped), with its wall second since every node was up. */
   readonly onFault?: (text: string, atS: number) => void;
 }
@@ -88,6 +90,8 @@ export class Launch {
   private readonly hash = new TraceHash();
   private stopping: string | null = null;
   private divergence: Divergence | null = null;
+  /** The last watchdog report of each node that has not progressed since. */
+  private readonly stalls = new Map<NodeId, { readonly text: string; readonly atMs: number }>();
   private timeToTargetS: number | null = null;
   private lastEvaluated = -1;
   private settleTimer: NodeJS.Timeout | null = null;
@@ -133,7 +137,11 @@ export class Launch {
     for (const id of layout.nodes) this.spawn(id, false);
     const s = cluster.scenario.stop;
     const timeoutS = options.timeoutS ?? (s.maxVirtualTimeS !== null ? s.maxVirtualTimeS + 60 : 600);
-    const deadline = setTimeout(() => this.fail(new Error(`the run did not finish within ${timeoutS} s`)), timeoutS * 1000);
+    const deadline = setTimeout(() => {
+      const recent = Date.now() - 2 * (options.watchdogS ?? 30) * 1000;
+      const why = [...this.stalls.values()].filter((s) => s.atMs >= recent).slice(0, 6).map((s) => s.text).join("\n  ");
+      this.fail(new Error(`the run did not finish within ${timeoutS} s${why ? `; no progress:\n  ${why}` : ""}`));
+    }, timeoutS * 1000);
     const wallLimit = s.maxVirtualTimeS !== null ? setTimeout(() => this.stopWorkers("max-virtual-time"), s.maxVirtualTimeS * 1000) : null;
     void this.result.finally(() => {
       for (const t of this.faultTimers) clearTimeout(t);
@@ -285,6 +293,7 @@ export class Launch {
     if (restore) args.push("--restore");
     if (this.faultsStartMs !== null) args.push("--faults", JSON.stringify(this.faultStateOf(id)));
     if (this.options.trace) args.push("--trace");
+    if (this.options.watchdogS !== undefined) args.push("--watchdog", String(this.options.watchdogS * 1000));
     const proc = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "pipe"] });
     const child: Child = { id, process: proc, expectedExit: false, ready: false, state: null, final: null, exited: false, stderrTail: [] };
     this.children.set(id, child);
@@ -331,12 +340,19 @@ export class Launch {
         break;
       case "error":
         throw new Error(`node ${r.node}: ${r.message}`);
-      case "diverged":
-        this.diverge({ clock: r.clock, row: r.row, value: Number(r.value), worker: r.node });
+      case "stalled": {
+        const text = `${r.node}: no progress for ${Math.round(r.forMs / 1000)} s: waiting on ${r.waitingOn}`;
+        this.stalls.set(r.node, { text, atMs: Date.now() });
+        this.options.onLog?.("launcher", text);
         break;
+      }
       case "clock":
+        this.stalls.delete(r.node);
         // worker-clock names the clock just pushed; completed clocks are one more.
         this.workerClocks.set(r.node, Math.max(this.workerClocks.get(r.node) ?? 0, r.clock + 1));
+        break;
+      case "diverged":
+        this.diverge({ clock: r.clock, row: r.row, value: Number(r.value), worker: r.node });
         break;
       case "values":
         this.onValues(r.node, r.clock, decodeFloats(r.values));

@@ -50,6 +50,8 @@ export type NodeReport =
   | { readonly ev: "final"; readonly node: NodeId; readonly values: string | null; readonly clock: number | null }
   | { readonly ev: "error"; readonly node: NodeId; readonly message: string }
   /** The worker's program produced a non-finite update (the core's `diverged` trace event). */
+  /** Watchdog: no progress for `forMs`; `waitingOn` says on what. */
+  | { readonly ev: "stalled"; readonly node: NodeId; readonly forMs: number; readonly waitingOn: string }
   | { readonly ev: "diverged"; readonly node: NodeId; readonly clock: number; readonly row: number; readonly value: string };
 
 export interface BlockedMs {
@@ -73,6 +75,8 @@ export interface NodeOptions {
   readonly metricsEveryMs?: number;
   /** Faults in force when the node starts (a shard restarted during a partition). */
   readonly faults?: NodeFaultState;
+  /** Watchdog: report `stalled` after this long without progress (default 30 s; 0: off). */
+  readonly watchdogMs?: number;
 }
 
 /**
@@ -122,6 +126,10 @@ export class NodeRuntime {
   private checkpointRetryMs = 0;
   private readonly checkpointsOn: boolean;
   private computeQueued = false;
+  private watchdogTimer: NodeJS.Timeout | null = null;
+  private progressKey = "";
+  private progressAt = 0;
+  private stallReportedAt = 0;
 
   constructor(readonly options: NodeOptions) {
     this.metrics = new Metrics(options.node);
@@ -240,6 +248,12 @@ export class NodeRuntime {
     }
     this.options.report({ ev: "ready", node, port, restored });
     this.metricsTimer = setInterval(() => this.reportMetrics(), this.options.metricsEveryMs ?? 500);
+    const watchdogMs = this.options.watchdogMs ?? 30_000;
+    if (watchdogMs > 0) {
+      this.progressAt = Date.now();
+      this.watchdogTimer = setInterval(() => this.watch(watchdogMs), Math.min(1000, watchdogMs / 4));
+      this.watchdogTimer.unref();
+    }
     this.deliver({ kind: "start" });
   }
 
@@ -295,7 +309,7 @@ export class NodeRuntime {
 
   close(): void {
     this.closed = true;
-    for (const t of [this.roleTimer, this.checkpointTimer, this.metricsTimer]) if (t) clearTimeout(t);
+    for (const t of [this.roleTimer, this.checkpointTimer, this.metricsTimer, this.watchdogTimer]) if (t) clearTimeout(t);
     this.transport?.close();
   }
 
@@ -401,6 +415,57 @@ export class NodeRuntime {
     this.options.report({ ev: "metrics", node: this.options.node, wanBytesByLink: byLink, blockedMs: { ...this.blockedMs }, counters: this.metrics.toJSON() });
     const clock = this.role instanceof ShardRole ? this.role.localClock : this.role instanceof WorkerRole ? this.role.clock : null;
     this.options.report({ ev: "state", node: this.options.node, done: this.done, unacked: this.transport.unacked + this.held.length, clock });
+  }
+
+  /**
+   * Watchdog: a node that made no progress (its clock, its slowest mirror's clock) for `limitMs`
+   * while not done says so, and on what it waits, once per `limitMs`, so a cluster never hangs
+   * without saying why.
+   */
+  private watch(limitMs: number): void {
+    if (this.closed) return;
+    const role = this.role;
+    const key = role instanceof ShardRole ? `${role.localClock}|${role.mirrorClockMin}|${role.pendingReads}|${role.finished}` : role instanceof WorkerRole ? `${role.clock}|${role.waitingOn().phase}` : `${this.metrics.total("messages_received_total")}`;
+    const now = Date.now();
+    if (key !== this.progressKey || this.done) {
+      this.progressKey = key;
+      this.progressAt = now;
+      return;
+    }
+    if (now - this.progressAt < limitMs || now - this.stallReportedAt < limitMs) return;
+    this.stallReportedAt = now;
+    this.metrics.count("stalls_total", 1, {}, "watchdog reports: no progress for the watchdog period");
+    this.options.report({ ev: "stalled", node: this.options.node, forMs: now - this.progressAt, waitingOn: this.describeWait() });
+  }
+
+  /** On what this node waits, in words. */
+  describeWait(): string {
+    const parts: string[] = [];
+    const role = this.role;
+    if (role instanceof WorkerRole) {
+      const w = role.waitingOn();
+      if (w.phase === "reading") parts.push(`read replies for clock ${w.clock} from ${w.shards.join(", ")}`);
+      else if (w.phase === "computing") parts.push(`its own compute of clock ${w.clock}`);
+      else parts.push(`${w.phase} at clock ${w.clock}`);
+    } else if (role instanceof ShardRole) {
+      const behind = this.plan.layout.shard(role.id).clients.filter((c) => {
+        const s = role.clientState(c);
+        return s !== null && !s.done && s.clock === role.localClock;
+      });
+      if (behind.length > 0) parts.push(`pushes of clock ${role.localClock} from ${behind.join(", ")}`);
+      const bound = this.plan.sync.asp?.mirrorClockBound;
+      const min = role.mirrorClockMin;
+      if (bound !== undefined && min !== null && role.localClock - min > bound) parts.push(`its slowest mirror (clock ${min}; local clock ${role.localClock}, bound ${bound})`);
+      if (role.pendingReads > 0) parts.push(`${role.pendingReads} read(s) held`);
+    } else parts.push(`messages (${this.metrics.total("messages_received_total")} so far)`);
+    for (const p of this.transport.peerStatus()) {
+      if (!p.connected) parts.push(`no connection to ${p.peer}`);
+      else if (!p.up) parts.push(`nothing heard from ${p.peer}`);
+      if (p.unacked > 0) parts.push(`${p.unacked} frame(s) to ${p.peer} unacknowledged`);
+    }
+    const errors = Object.entries(this.metrics.toJSON()).filter(([k, v]) => (k.startsWith("remote_errors_total") || k.startsWith("role_remote_errors_total")) && v > 0);
+    if (errors.length > 0) parts.push(`remote errors ${errors.map(([k, v]) => `${k.slice(k.indexOf("{") + 1, -1)} x${v}`).join(", ")}`);
+    return parts.join("; ");
   }
 
   /** GET /rejoin?worker=W&nonce=N on a shard: where W stands here, signed for W's nonce. */

@@ -24,6 +24,8 @@ export interface RunNodeOptions {
   readonly lingerMs?: number;
   /** Faults in force at start (a node the launcher restarts during a fault). */
   readonly faults?: NodeFaultState;
+  /** Watchdog period (default 30 s; 0: off). */
+  readonly watchdogMs?: number;
   readonly write?: (line: string) => void;
 }
 
@@ -40,9 +42,11 @@ export async function runNode(options: RunNodeOptions): Promise<number> {
     trace: options.trace,
     ...(options.epochMs !== undefined ? { epochMs: options.epochMs } : {}),
     ...(options.faults ? { faults: options.faults } : {}),
+    ...(options.watchdogMs !== undefined ? { watchdogMs: options.watchdogMs } : {}),
     report: (r) => {
       if (r.ev !== "state" && r.ev !== "metrics") quietSince = Date.now();
       if (r.ev === "state") last = r;
+      if (r.ev === "stalled" && !options.launcher) process.stderr.write(`${r.node}: no progress for ${Math.round(r.forMs / 1000)} s: waiting on ${r.waitingOn}\n`);
       write(JSON.stringify(r));
     },
   });

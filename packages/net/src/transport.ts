@@ -445,6 +445,19 @@ export class Transport {
     for (const ws of this.serverSockets) ws.close();
   }
 
+  /** Per peer: whether its connections are up, whether it was heard lately, frames unacknowledged. */
+  peerStatus(): { readonly peer: string; readonly connected: boolean; readonly up: boolean; readonly unacked: number }[] {
+    const byPeer = new Map<string, { peer: string; connected: boolean; up: boolean; unacked: number }>();
+    for (const pc of this.channels.values()) {
+      const s = byPeer.get(pc.peer) ?? { peer: pc.peer, connected: true, up: true, unacked: 0 };
+      s.connected &&= pc.conn !== null;
+      if (pc.channel === "control") s.up = pc.link.isPeerUp;
+      s.unacked += pc.link.unackedCount;
+      byPeer.set(pc.peer, s);
+    }
+    return [...byPeer.values()];
+  }
+
   /** Server connections still in the handshake (for tests and metrics). */
   get pendingConnections(): number {
     return this.pendingSockets.size;

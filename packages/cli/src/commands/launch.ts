@@ -22,6 +22,7 @@ export default class LaunchCommand extends Command {
     json: Flags.boolean({ description: "print only the summary, as one JSON object, on stdout", default: false }),
     trace: Flags.boolean({ description: "collect every node's trace and run the simulator's checkers on it", default: false }),
     verbose: Flags.boolean({ char: "v", description: "print the nodes' logs on stderr", default: false }),
+    watchdog: Flags.integer({ description: "each node reports \"no progress for T: waiting on X\" after this many seconds without progress (0: off)", default: 30, min: 0 }),
   };
 
   async run(): Promise<void> {
@@ -31,7 +32,7 @@ export default class LaunchCommand extends Command {
   }
 }
 
-async function launch(flags: { cluster: string; out: string | undefined; json: boolean; trace: boolean; verbose: boolean }): Promise<number> {
+async function launch(flags: { cluster: string; out: string | undefined; json: boolean; trace: boolean; verbose: boolean; watchdog: number }): Promise<number> {
   let cluster: ClusterConfig;
   try {
     cluster = loadCluster(flags.cluster);
@@ -54,6 +55,7 @@ async function launch(flags: { cluster: string; out: string | undefined; json: b
   try {
     running = await launchCluster(cluster, {
       trace: flags.trace,
+      watchdogS: flags.watchdog,
       onProgress: (p) => {
         if (bar) bar.update(Math.min(total, p.iteration), { wall: p.wallS.toFixed(1), objective: p.objective === null ? "-" : formatObjective(p.objective) });
         else if (!flags.json) process.stderr.write(`iteration ${p.iteration}  wall ${p.wallS.toFixed(1)} s  objective ${p.objective === null ? "-" : formatObjective(p.objective)}\n`);

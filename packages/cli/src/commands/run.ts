@@ -16,7 +16,8 @@ export default class RunCommand extends Command {
   static override flags = {
     cluster: Flags.string({ description: "cluster file (YAML)", required: true }),
     node: Flags.string({ description: "node id, e.g. virginia/w0, virginia/s0, virginia/hub", required: true }),
-    restore: Flags.boolean({ description: "restore a shard from its last checkpoint", default: false }),
+    restore: Flags.boolean({ description: "restore a shard from its last checkpoint; a worker rejoins from its shards' state", default: false }),
+    watchdog: Flags.integer({ description: "report \"no progress for T: waiting on X\" after this many seconds without progress (0: off)", default: 30, min: 0 }),
     trace: Flags.boolean({ description: "print every trace event as a JSON line", default: false }),
   };
 
@@ -24,7 +25,7 @@ export default class RunCommand extends Command {
     const { flags } = await this.parse(RunCommand);
     let code: number;
     try {
-      code = await runNode({ clusterFile: flags.cluster, node: flags.node, launcher: false, restore: flags.restore, trace: flags.trace });
+      code = await runNode({ clusterFile: flags.cluster, node: flags.node, launcher: false, restore: flags.restore, trace: flags.trace, watchdogMs: flags.watchdog * 1000 });
     } catch (error) {
       if (error instanceof ClusterError) {
         process.stderr.write(`Error: invalid cluster file\n${error.message}\n`);

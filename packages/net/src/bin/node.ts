@@ -4,7 +4,7 @@ import { runNode } from "../run-node.js";
 import type { NodeFaultState } from "../node.js";
 
 const { values } = parseArgs({
-  options: { cluster: { type: "string" }, node: { type: "string" }, restore: { type: "boolean" }, trace: { type: "boolean" }, epoch: { type: "string" }, faults: { type: "string" } },
+  options: { cluster: { type: "string" }, node: { type: "string" }, restore: { type: "boolean" }, trace: { type: "boolean" }, epoch: { type: "string" }, faults: { type: "string" }, watchdog: { type: "string" } },
 });
 if (!values.cluster || !values.node) {
   process.stderr.write("usage: node.js --cluster FILE --node ID [--restore] [--trace] [--epoch MS] [--faults JSON]\n");
@@ -17,7 +17,7 @@ try {
   process.stderr.write(`--faults: not JSON: ${values.faults}\n`);
   process.exit(2);
 }
-runNode({ clusterFile: values.cluster, node: values.node, launcher: true, restore: values.restore ?? false, trace: values.trace ?? false, ...(values.epoch ? { epochMs: Number(values.epoch) } : {}), ...(faults ? { faults } : {}) }).then(
+runNode({ clusterFile: values.cluster, node: values.node, launcher: true, restore: values.restore ?? false, trace: values.trace ?? false, ...(values.epoch ? { epochMs: Number(values.epoch) } : {}), ...(faults ? { faults } : {}), ...(values.watchdog ? { watchdogMs: Number(values.watchdog) } : {}) }).then(
   // Exit only once stdout has taken the final report (a large replica is one long line, and a
   // pipe may not take it in one write).
   (code) => void process.stdout.write("", () => process.exit(code)),
