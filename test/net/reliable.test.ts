@@ -274,3 +274,20 @@ describe(`reliable link: hostile peers and memory bounds (GAIA_SEED=${seed})`, (
     );
   });
 });
+
+describe("reliable link: fast retransmit", () => {
+  test("a lost frame is resent after two duplicate acks, long before the retransmit deadline", () => {
+    const slow = { ...options, retransmitMs: 60_000, retransmitMaxMs: 60_000 };
+    const sender = new ReliableLink<number>(slow);
+    const receiver = new ReliableLink<number>(slow);
+    sender.step({ kind: "connected" }, 0);
+    receiver.step({ kind: "connected" }, 0);
+    const wire = [1, 2, 3].flatMap((v) => sender.step({ kind: "send", body: v }, 0).frames);
+    const acks = wire.slice(1).flatMap((f) => receiver.step({ kind: "frame", frame: f }, 1).frames); // seq 1 is lost
+    assert.deepEqual(acks, [{ t: "ack", ack: 0 }, { t: "ack", ack: 0 }], "each frame past the gap is answered at once");
+    const resent = acks.flatMap((f) => sender.step({ kind: "frame", frame: f }, 2).frames);
+    assert.deepEqual(resent.map((f) => (f.t === "data" ? f.seq : f.t)), [1]);
+    const out = receiver.step({ kind: "frame", frame: resent[0]! }, 3);
+    assert.deepEqual(out.delivered, [1, 2, 3]);
+  });
+});

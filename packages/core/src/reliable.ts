@@ -34,6 +34,12 @@
  * bounded by the protocol above (a worker has one clock in flight; a shard runs at most DS clocks
  * ahead of its slowest mirror and staleness + 1 clocks ahead of its slowest worker).
  *
+ * Fast retransmit. A frame that arrives ahead of a gap is answered at once with an ack of what was
+ * delivered (a duplicate ack); a sender that hears `fastRetransmitAcks` such acks in a row resends
+ * its oldest unacknowledged frame without waiting for the retransmit deadline. Over TCP nothing is
+ * lost and this never fires; under injected loss (the runtime's lossy faults) it repairs a gap in
+ * about a round trip instead of a retransmit period.
+ *
  * Liveness of the peer. Any frame heard proves the peer is up; heartbeats (`hb`) are sent when the
  * link has been quiet for `heartbeatMs`; a peer silent for `peerTimeoutMs` is reported down.
  *
@@ -87,6 +93,8 @@ export interface ReliableLinkOptions {
   readonly windowMessages: number;
   /** Bytes (by `sizeOf`) the receiver buffers of frames that arrived ahead of a gap. */
   readonly earlyBytesMax: number;
+  /** Duplicate acks in a row that make the sender resend its oldest unacknowledged frame. */
+  readonly fastRetransmitAcks: number;
   /** The size of a body, for `earlyBytesMax` (default: 1 per message). */
   readonly sizeOf?: ((body: unknown) => number) | undefined;
 }
@@ -100,6 +108,7 @@ export const defaultReliableLinkOptions: ReliableLinkOptions = {
   durableAcks: false,
   windowMessages: 4096,
   earlyBytesMax: 64 * 1024 * 1024,
+  fastRetransmitAcks: 2,
 };
 
 /** What a checkpoint keeps of a link; `restore` continues from it. */
@@ -149,6 +158,8 @@ export class ReliableLink<B> {
   private earlyBytes = 0;
   /** Highest seq put on the wire since the last (re)connect; frames above it wait for the window. */
   private sentThrough = 0;
+  /** Standalone acks in a row that repeated `peerAck` while frames were unacknowledged. */
+  private duplicateAcks = 0;
   /** Highest seq we may acknowledge (delivered, or committed with durable acks). */
   private ackable = 0;
   private ackSent = 0;
@@ -281,6 +292,14 @@ export class ReliableLink<B> {
       out.peer = true;
     }
     if (frame.t === "hb") return;
+    if (frame.t === "ack" && frame.ack === this.peerAck && this.unacked.length > 0 && this.connected) {
+      if (++this.duplicateAcks >= this.options.fastRetransmitAcks) {
+        this.duplicateAcks = 0;
+        const first = this.unacked[0]!;
+        this.emit({ t: "data", seq: first.seq, ack: this.ackable }, first.body, nowMs, out);
+        this.framesResent++;
+      }
+    }
     this.onAck(frame.ack, nowMs, out);
     if (frame.t !== "data") return;
     const { seq } = frame;
@@ -292,6 +311,9 @@ export class ReliableLink<B> {
       return;
     }
     if (seq !== this.delivered + 1) {
+      // A gap: say at once what we have (a duplicate ack), so the sender can repair it fast.
+      this.ackForced = true;
+      this.scheduleAck(nowMs, out);
       const size = this.sizeOf(frame.body);
       if (this.earlyBytes + size > this.options.earlyBytesMax) {
         this.earlyDropped++;
@@ -316,6 +338,7 @@ export class ReliableLink<B> {
   private onAck(ack: number, nowMs: number, out: LinkOutput<B>): void {
     if (ack <= this.peerAck) return;
     this.peerAck = ack;
+    this.duplicateAcks = 0;
     let drop = 0;
     while (drop < this.unacked.length && this.unacked[drop]!.seq <= ack) drop++;
     if (drop > 0) this.unacked.splice(0, drop);

@@ -13,7 +13,8 @@
  * center or a one-way cut tells the nodes of the cut link's source data center to hold (or drop,
  * `wanEmulation.cutMode`) their frames to the target's nodes; a bandwidth fault scales their
  * emulated link's rate; a crash is a SIGKILL and its restart a new process restored from the
- * shard's last checkpoint; a slow node sleeps `factor - 1` times each compute step's duration
+ * shard's last checkpoint (a worker's restart rejoins from its shards); a lossy link loses,
+ * doubles and reorders frames below the reliable links; a slow node sleeps `factor - 1` times each compute step's duration
  * after it. Overlapping faults compose here as in the simulator (a link is cut while any fault
  * cuts it, factors multiply), and a restarted node starts with the faults in force.
  */
@@ -21,7 +22,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { dataCenterOf, reaches, Rng, type NodeId, type Workload } from "@gaia/core";
-import { createCheckers, divergenceVerdict, firstNonFiniteRow, planFaults, TraceHash, type Divergence, type FaultAction, type MetricsPoint, type Progress, type RunResult, type RunSummary, type SimTraceEvent } from "@gaia/sim";
+import { createCheckers, divergenceVerdict, firstNonFiniteRow, LossComposer, planFaults, TraceHash, type Divergence, type FaultAction, type MetricsPoint, type Progress, type RunResult, type RunSummary, type SimTraceEvent } from "@gaia/sim";
 import { createWorkload } from "@gaia/workloads";
 import { ClusterError, resolveAddresses, type ClusterConfig } from "./cluster.js";
 import { decodeFloats, type BlockedMs, type NodeFaultState, type NodeReport } from "./node.js";
@@ -109,6 +110,9 @@ export class Launch {
   private readonly bandwidthFactor = new Map<string, number>();
   private readonly slowFactor = new Map<NodeId, number>();
   private readonly crashedNodes = new Set<NodeId>();
+  /** Lossy faults in force per directed link, composed as the simulator composes them. */
+  private readonly losses = new LossComposer();
+  private readonly lossByLink = new Map<string, { loss: number; duplicate: number; reorder: number }>();
   private resolve!: (r: LaunchResult) => void;
   private reject!: (e: Error) => void;
 
@@ -239,8 +243,16 @@ export class Launch {
         else start();
         break;
       }
-      case "lossy":
+      case "lossy": {
+        const key = link(a.source, a.target);
+        const spec = this.losses.update(a.source, a.target, a.spec, a.on);
+        if (spec === null) this.lossByLink.delete(key);
+        else this.lossByLink.set(key, spec);
+        const s = spec ?? { loss: 0, duplicate: 0, reorder: 0 };
+        for (const n of inDataCenter(a.source)) this.command(n, `lossy ${a.target} ${s.loss} ${s.duplicate} ${s.reorder}`);
+        this.logFault(spec === null ? `${key} no longer lossy` : `${key} lossy (loss ${s.loss.toPrecision(2)}, duplicate ${s.duplicate.toPrecision(2)}, reorder ${s.reorder.toPrecision(2)})`);
         break;
+      }
     }
   }
 
@@ -257,7 +269,12 @@ export class Launch {
       const [source, target] = key.split("->") as [string, string];
       if (source === own && factor !== 1) bandwidthFactors[target] = factor;
     }
-    return { cutDataCenters, bandwidthFactors, slowFactor: this.slowFactor.get(id) ?? 1 };
+    const lossy: Record<string, { loss: number; duplicate: number; reorder: number }> = {};
+    for (const [key, spec] of this.lossByLink) {
+      const [source, target] = key.split("->") as [string, string];
+      if (source === own) lossy[target] = spec;
+    }
+    return { cutDataCenters, bandwidthFactors, slowFactor: this.slowFactor.get(id) ?? 1, lossy };
   }
 
   private logFault(text: string): void {
@@ -566,7 +583,7 @@ export async function launchCluster(cluster: ClusterConfig, options: LaunchOptio
  * The scenario's fault timeline for a real run: the simulator's (`planFaults`, same seed stream for
  * random faults), with what the runtime cannot do refused up front as a ClusterError naming the
  * fault (a crash of a worker or hub, which cannot restore; a crash without restart or without
- * checkpoints), and what it does not emulate (lossy links; bandwidth without WAN emulation)
+ * checkpoints), and what it does not emulate (bandwidth without WAN emulation)
  * dropped with a warning.
  */
 export function planRuntimeFaults(cluster: ClusterConfig, plan: RunPlan, warn: (text: string) => void = () => undefined): FaultAction[] {
@@ -595,13 +612,12 @@ export function planRuntimeFaults(cluster: ClusterConfig, plan: RunPlan, warn: (
     if (fault.kind === "bandwidth" && !cluster.wanEmulation.enabled && !lan) {
       warn(`${path}: bandwidth faults need wanEmulation.enabled (no emulated link to slow); ignored`);
     }
-    if (fault.kind === "lossy") warn(`${path}: lossy faults are simulator-only (the runtime's links run over TCP); ignored`);
   });
   if (problems.length > 0) throw new ClusterError(cluster.file, problems);
   // Random crashes pick among the nodes the runtime can restart: the shards, when they checkpoint.
   const restartable = durable ? layout.shards.map((s) => s.id) : [];
   try {
-    return planFaults(scenario, { dataCenters: lan ? [] : scenario.topology.dataCenters, resolveNode, nodes: restartable }, new Rng(scenario.seed).child("faults:random")).filter((a) => a.kind !== "lossy" && (a.kind !== "crash" && a.kind !== "restart" ? true : restartable.includes(a.node) || layout.workers.includes(a.node)));
+    return planFaults(scenario, { dataCenters: lan ? [] : scenario.topology.dataCenters, resolveNode, nodes: restartable }, new Rng(scenario.seed).child("faults:random")).filter((a) => (a.kind !== "crash" && a.kind !== "restart" ? true : restartable.includes(a.node) || layout.workers.includes(a.node)));
   } catch (error) {
     if (error instanceof RangeError) throw new ClusterError(cluster.file, [{ path: "faults", message: error.message, line: null, column: null }]);
     throw error;

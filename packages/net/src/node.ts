@@ -17,6 +17,7 @@ import { performance } from "node:perf_hooks";
 import {
   createRole,
   dataCenterOf,
+  Rng,
   ShardRole,
   WorkerRole,
   type Effect,
@@ -37,7 +38,7 @@ import { resolveAddresses, type ClusterConfig } from "./cluster.js";
 import { Metrics } from "./metrics.js";
 import { peersOf, placementOf, planOf, wanSenders, workerRng, type RunPlan } from "./plan.js";
 import { bytesPerMsOf, LinkShaper } from "./shaper.js";
-import { Transport, type PeerAddress } from "./transport.js";
+import { Transport, type FrameLoss, type PeerAddress } from "./transport.js";
 
 /** What a node tells its launcher, one JSON object per line. */
 export type NodeReport =
@@ -88,6 +89,8 @@ export interface NodeFaultState {
   readonly cutDataCenters: readonly string[];
   readonly bandwidthFactors: Readonly<Record<string, number>>;
   readonly slowFactor: number;
+  /** Lossy faults on the frames to each data center. */
+  readonly lossy?: Readonly<Record<string, FrameLoss>>;
 }
 
 export const encodeFloats = (values: Float32Array): string => Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString("base64");
@@ -230,6 +233,7 @@ export class NodeRuntime {
       metrics: this.metrics,
       epochMs: this.epochMs,
       wanCutMode: wan.cutMode,
+      random: ((rng) => () => rng.float())(new Rng(scenario.seed).child(`lossy:${node}`)),
       onMessage: (from, msg) => this.deliver({ kind: "message", from, msg }),
       onPeer: (peer, up) => this.deliver({ kind: "peer", peer, up }),
       routes: { "/metrics": () => this.prometheus(), "/rejoin": (query) => this.rejoinAnswer(query) },
@@ -238,6 +242,7 @@ export class NodeRuntime {
     if (faults) {
       for (const dc of faults.cutDataCenters) this.setWanCut(dc, true);
       for (const [dc, factor] of Object.entries(faults.bandwidthFactors)) this.setWanBandwidthFactor(dc, factor);
+      for (const [dc, spec] of Object.entries(faults.lossy ?? {})) this.setLossy(dc, spec);
       this.setSlowFactor(faults.slowFactor);
     }
     const port = await this.transport.start();
@@ -286,6 +291,11 @@ export class NodeRuntime {
     if (!shaper) return false;
     shaper.factor = factor;
     return true;
+  }
+
+  /** A lossy fault: frames to `dataCenter` are lost, doubled or reordered (null: healed). */
+  setLossy(dataCenter: string, spec: FrameLoss | null): void {
+    this.transport.setLossy(dataCenter, spec);
   }
 
   /** A slow-node fault: every compute step takes `factor` times as long (a sleep after it). */

@@ -5,7 +5,8 @@
  * on stdin, one per line: `stop` (workers finish), `drop` (cut every connection, for fault tests),
  * `cut MS` (cut every connection and refuse new ones for MS milliseconds), the launcher's scripted
  * faults `wan-cut DC 1|0` (cut or heal the emulated WAN to data center DC), `wan-bandwidth DC F`
- * (the emulated link to DC runs at F times its rate), `slow F` (compute takes F times as long),
+ * (the emulated link to DC runs at F times its rate), `lossy DC L D R` (frames to DC are lost,
+ * doubled, reordered with these probabilities; 0 0 0 heals), `slow F` (compute takes F times as long),
  * and `exit` (final report, then exit). Standalone mode: reports go to stdout as JSON lines too, and
  * the node exits on its own once its role is done, every frame it sent is acknowledged, and it has
  * heard nothing for `lingerMs` (a shard keeps serving its mirrors' final flushes until then).
@@ -68,6 +69,10 @@ export async function runNode(options: RunNodeOptions): Promise<number> {
         } else if (command.startsWith("wan-bandwidth ")) {
           const [, dc, factor] = command.split(" ");
           if (dc && Number(factor) > 0) runtime.setWanBandwidthFactor(dc, Number(factor));
+        } else if (command.startsWith("lossy ")) {
+          const [, dc, loss, duplicate, reorder] = command.split(" ");
+          const spec = { loss: Number(loss) || 0, duplicate: Number(duplicate) || 0, reorder: Number(reorder) || 0 };
+          if (dc) runtime.setLossy(dc, spec.loss > 0 || spec.duplicate > 0 || spec.reorder > 0 ? spec : null);
         } else if (command.startsWith("slow ")) runtime.setSlowFactor(Number(command.slice(5)));
         else if (command === "exit") {
           lines.close();

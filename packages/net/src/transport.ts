@@ -30,6 +30,11 @@
  * and the queue above a socket's backpressure, at most `queueBytesMax` (default 256 MiB): a peer
  * that reads slower than that is disconnected and counted, and the link resends once it is back.
  *
+ * Lossy faults (`setLossy`) act below the reliable links, on the frames to every peer of a data
+ * center, as the simulator's lossy links act on messages: a frame is lost, sent twice, or held back
+ * past later ones (by up to `reorderMs`), from a seeded stream. The links repair it: duplicates are
+ * dropped, gaps are refilled by fast retransmit (reliable.ts) or the retransmit deadline.
+ *
  * WAN faults (a partition of the emulated WAN, see `setWanCut`) act on the frames to every peer of
  * a data center: with "hold" they wait, as the simulator's partitioned link holds its arrivals,
  * and leave when the cut heals (frames not yet shaped pay the link's bandwidth then; frames that
@@ -81,6 +86,10 @@ export interface TransportOptions {
   readonly wanCutMode?: WanCutMode;
   /** Connection hygiene (see the file's header); defaults in `hygieneDefaults`. */
   readonly hygiene?: Partial<Hygiene>;
+  /** Lossy faults: the uniform [0, 1) stream they draw from (default Math.random). */
+  readonly random?: () => number;
+  /** Lossy faults: a reordered frame is held back by up to this long (default 50 ms). */
+  readonly reorderMs?: number;
   /** This transport's link epoch (a restored shard passes its checkpoint's); default: a new one. */
   readonly epoch?: string;
   /** Restored: the epoch each peer's link was with, keyed `${peer}|${channel}`. */
@@ -101,6 +110,13 @@ export interface Hygiene {
 export const hygieneDefaults: Hygiene = { handshakeMs: 10_000, pendingMax: 256, pendingPerAddressMax: 64, queueBytesMax: 256 * 1024 * 1024 };
 
 export type WanCutMode = "hold" | "drop";
+
+/** Probabilities of a lossy fault, per frame. */
+export interface FrameLoss {
+  readonly loss: number;
+  readonly duplicate: number;
+  readonly reorder: number;
+}
 
 /** One live, authenticated connection. */
 interface Conn {
@@ -257,6 +273,8 @@ export class Transport {
   /** Output commit: while set, frames wait here instead of going out. */
   private gated: { pc: PeerChannel; frames: readonly LinkFrame<Uint8Array>[] }[] | null = null;
   private readonly origin: number;
+  /** Lossy faults in force, by the peer's data center. */
+  private readonly lossy = new Map<string, FrameLoss>();
   /** Data centers whose peers are cut off (WAN partition faults). */
   private readonly wanCut = new Set<string>();
   /** Frames held by a WAN cut, by the peer's data center; `shaped` ones already paid the bandwidth. */
@@ -424,6 +442,12 @@ export class Transport {
       }
     }
     this.arm();
+  }
+
+  /** A lossy fault on the frames to every peer in `dataCenter` (null: it heals). */
+  setLossy(dataCenter: string, spec: FrameLoss | null): void {
+    if (spec === null || (spec.loss <= 0 && spec.duplicate <= 0 && spec.reorder <= 0)) this.lossy.delete(dataCenter);
+    else this.lossy.set(dataCenter, spec);
   }
 
   /**
@@ -717,13 +741,38 @@ export class Transport {
     const conn = pc.conn;
     if (!conn || frames.length === 0) return;
     const now = this.nowMs();
+    const lossy = this.lossy.size > 0 ? this.lossy.get(dataCenterOf(pc.peer)) : undefined;
     for (const frame of frames) {
       const bytes = encodeFrame(frame);
       this.options.metrics.countKey(pc.keys.bytesSent, bytes.byteLength);
       if (this.wanCut.size > 0 && this.intoCut(pc, conn, bytes, false)) continue;
+      if (lossy !== undefined && this.injectLoss(pc, conn, bytes, lossy, now)) continue;
       if (pc.shaper) this.hold(pc, conn, bytes, now);
       else conn.send(bytes);
     }
+  }
+
+  /** A lossy fault's effect on one frame; true when it took the frame (lost, doubled or delayed). */
+  private injectLoss(pc: PeerChannel, conn: Conn, bytes: Uint8Array, spec: FrameLoss, now: number): boolean {
+    const random = this.options.random ?? Math.random;
+    const { metrics } = this.options;
+    if (spec.loss > 0 && random() < spec.loss) {
+      metrics.count("lossy_frames_total", 1, { effect: "lost" }, "frames a lossy fault lost, doubled or reordered");
+      return true;
+    }
+    const copies = spec.duplicate > 0 && random() < spec.duplicate ? 2 : 1;
+    if (copies === 2) metrics.count("lossy_frames_total", 1, { effect: "duplicated" });
+    const delay = spec.reorder > 0 && random() < spec.reorder ? random() * (this.options.reorderMs ?? 50) : 0;
+    if (delay === 0 && copies === 1) return false;
+    if (delay > 0) metrics.count("lossy_frames_total", 1, { effect: "reordered" });
+    for (let i = 0; i < copies; i++) {
+      const at = (pc.shaper ? pc.shaper.releaseAt(bytes.byteLength, now, pc.channel) : now) + delay;
+      let k = this.held.length;
+      while (k > 0 && this.held[k - 1]!.at > at) k--;
+      this.held.splice(k, 0, { at, pc, conn, bytes });
+    }
+    this.arm();
+    return true;
   }
 
   /** Queues a frame behind the link's shaper. */
