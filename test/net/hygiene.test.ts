@@ -121,6 +121,9 @@ describe("transport: authenticated but hostile peers", () => {
     const wrong = await authenticated(b.port, "h3/a", "h3/b", "data");
     wrong.send(encodeFrame({ t: "data", seq: 1, ack: 0, body: encodeBody({ kind: "barrier", shard: 0, clock: 0, source: "h3", indices: Uint32Array.of(1) }) }));
     await until("wrong-channel counted", () => b.metrics.get("remote_errors_total", { code: "wrong-channel" }) === 1);
+    // A mirror update that would overflow a replica (3e38 + 3e38 is Infinity in float32).
+    wrong.send(encodeFrame({ t: "data", seq: 2, ack: 0, body: encodeBody({ kind: "mirror-update", shard: 0, clock: 0, sources: ["h3"], indices: Uint32Array.of(0), deltas: Float32Array.of(3e38) }) }));
+    await until("non-finite counted", () => b.metrics.get("remote_errors_total", { code: "non-finite" }) === 1);
     assert.equal(b.got.length, 0, "nothing was delivered to the role");
   });
 });

@@ -228,6 +228,19 @@ export function checkFinite(kind: string, name: string, values: Float32Array): v
   if (i >= 0) throw new RemoteError("non-finite", `${kind}.${name}[${i}] is ${values[i]}, not a finite value of magnitude at most ${valueMagnitudeMax}`);
 }
 
+/**
+ * Checks every float payload of a decoded message (read-reply values, push and mirror deltas) with
+ * `checkFinite`, whatever its kind: the runtime calls it on every message it decodes, so mirror
+ * traffic is held to the same bound as worker traffic.
+ */
+export function checkMessageValues(msg: Message): void {
+  const fields = msg as unknown as Record<string, unknown>;
+  for (const name of ["values", "deltas"]) {
+    const v = fields[name];
+    if (v instanceof Float32Array) checkFinite(msg.kind, name, v);
+  }
+}
+
 const sameLength = (kind: string, indices: Uint32Array, values: Float32Array, perIndex = 1): void => {
   if (values.length !== indices.length * perIndex) throw new RemoteError("bad-field", `${kind}: ${values.length} values for ${indices.length} indices`);
 };
