@@ -33,11 +33,11 @@ interface Node {
   port: number;
 }
 
-async function node(self: string, peers: Record<string, number>, hygiene: Partial<Hygiene> = {}): Promise<Node> {
+async function node(self: string, peers: Record<string, number>, hygiene: Partial<Hygiene> = {}, restartable?: (peer: string) => boolean): Promise<Node> {
   const metrics = new Metrics(self);
   const got: Node["got"] = [];
   const addresses = new Map<string, PeerAddress>(Object.entries(peers).map(([p, port]) => [p, { host: "127.0.0.1", port }]));
-  const transport = new Transport({ self, secret, listenHost: "0.0.0.0", port: 0, peers: addresses, link: fast, metrics, hygiene, onMessage: (from, msg) => got.push({ from, msg }), onPeer: () => undefined, routes: { "/metrics": () => metrics.prometheus() } });
+  const transport = new Transport({ self, secret, listenHost: "0.0.0.0", port: 0, peers: addresses, link: fast, metrics, hygiene, onMessage: (from, msg) => got.push({ from, msg }), onPeer: () => undefined, routes: { "/metrics": () => metrics.prometheus() }, ...(restartable ? { restartable } : {}) });
   live.push(transport);
   const port = await transport.start();
   return { transport, metrics, got, port };
@@ -58,7 +58,7 @@ async function silent(port: number, localAddress = "127.0.0.1"): Promise<WebSock
 const isOpen = (ws: WebSocket): boolean => ws.readyState === WebSocket.OPEN;
 
 /** A hostile peer that knows the secret: it authenticates as `self` to `target`, then sends `frames`. */
-async function authenticated(port: number, self: string, target: string, channel: "data" | "control"): Promise<WebSocket> {
+async function authenticated(port: number, self: string, target: string, channel: "data" | "control", epoch = ""): Promise<WebSocket> {
   const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
   sockets.push(ws);
   ws.on("error", () => undefined);
@@ -66,7 +66,7 @@ async function authenticated(port: number, self: string, target: string, channel
     ws.once("message", (data) => {
       const frame = decodeFrame(new Uint8Array(data as Buffer));
       if (frame.t !== "challenge") return reject(new Error("no challenge"));
-      ws.send(encodeFrame({ t: "hello", node: self, target, channel, nonce: newNonce(), mac: helloMac(secret, frame.nonce, self, target, channel), epoch: "" }));
+      ws.send(encodeFrame({ t: "hello", node: self, target, channel, nonce: newNonce(), mac: helloMac(secret, frame.nonce, self, target, channel, epoch), epoch }));
       ws.once("message", () => resolve());
     });
   });
@@ -125,5 +125,43 @@ describe("transport: authenticated but hostile peers", () => {
     wrong.send(encodeFrame({ t: "data", seq: 2, ack: 0, body: encodeBody({ kind: "mirror-update", shard: 0, clock: 0, sources: ["h3"], indices: Uint32Array.of(0), deltas: Float32Array.of(3e38) }) }));
     await until("non-finite counted", () => b.metrics.get("remote_errors_total", { code: "non-finite" }) === 1);
     assert.equal(b.got.length, 0, "nothing was delivered to the role");
+  });
+});
+
+describe("transport: a secret holder posing as a peer", () => {
+  test("posing as a shard with another epoch is refused; posing as a worker sets its link aside, and the real worker continues where it was", async () => {
+    // s dials w (the smaller id dials); the impostors connect to s's listener.
+    const w = await node("p/w0", { "p/s0": 1 }, {}, () => true);
+    const s = await node("p/s0", { "p/w0": w.port, "p/s1": 1 }, {}, (peer) => peer.includes("/w"));
+    for (let i = 0; i < 5; i++) w.transport.send("p/s0", push(i), "data");
+    for (let i = 0; i < 5; i++) s.transport.send("p/w0", push(i), "data");
+    await until("first exchange", () => s.got.length === 5 && w.got.length === 5);
+    const workerImpostor = await authenticated(s.port, "p/w0", "p/s0", "data", "impostor");
+    workerImpostor.send(encodeFrame({ t: "data", seq: 1, ack: 0, body: encodeBody(push(99)) }));
+    await sleep(100);
+    // Sent while the impostor holds the link: meant for the worker, and it must get them.
+    for (let i = 100; i < 103; i++) s.transport.send("p/w0", push(i), "data");
+    await sleep(200);
+    workerImpostor.terminate();
+    for (let i = 5; i < 10; i++) w.transport.send("p/s0", push(i), "data");
+    for (let i = 5; i < 10; i++) s.transport.send("p/w0", push(i), "data");
+    await until("the real worker continues", () => s.got.filter((g) => g.msg.kind === "push" && g.msg.clock < 10).length === 10 && w.got.length === 13, 8000);
+    assert.deepEqual(w.got.map((g) => (g.msg.kind === "push" ? g.msg.clock : -1)), [0, 1, 2, 3, 4, 100, 101, 102, 5, 6, 7, 8, 9], "exactly once, in order");
+    assert.deepEqual(s.got.filter((g) => g.msg.kind === "push" && g.msg.clock !== 99).map((g) => (g.msg.kind === "push" ? g.msg.clock : -1)), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.equal(s.metrics.total("peer_restarts_total"), 2, "set aside for the impostor, and back");
+  });
+
+  test("a peer that may not restart (a shard or hub) and shows another epoch is refused; its link is untouched", async () => {
+    const b = await node("q/b", { "q/a": 1 }, {}, () => false);
+    const a = await node("q/a", { "q/b": b.port });
+    for (let i = 0; i < 3; i++) a.transport.send("q/b", push(i), "data");
+    await until("first exchange", () => b.got.length === 3);
+    const impostor = await authenticated(b.port, "q/a", "q/b", "data", "impostor");
+    await until("refused", () => b.metrics.get("remote_errors_total", { code: "bad-field" }) === 1);
+    impostor.terminate();
+    for (let i = 3; i < 6; i++) a.transport.send("q/b", push(i), "data");
+    await until("the real peer continues", () => b.got.length === 6, 8000);
+    assert.deepEqual(b.got.map((g) => (g.msg.kind === "push" ? g.msg.clock : -1)), [0, 1, 2, 3, 4, 5]);
+    assert.equal(b.metrics.total("peer_restarts_total"), 0);
   });
 });

@@ -233,6 +233,7 @@ export class NodeRuntime {
       metrics: this.metrics,
       epochMs: this.epochMs,
       wanCutMode: wan.cutMode,
+      restartable: (peer) => layout.workers.includes(peer),
       random: ((rng) => () => rng.float())(new Rng(scenario.seed).child(`lossy:${node}`)),
       onMessage: (from, msg) => this.deliver({ kind: "message", from, msg }),
       onPeer: (peer, up) => this.deliver({ kind: "peer", peer, up }),

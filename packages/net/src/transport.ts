@@ -15,7 +15,13 @@
  * in the handshake. A peer that comes back with a different epoch has lost its link state (a
  * restarted worker): the links to it start over, fresh, and what was unacknowledged for its old
  * incarnation is dropped (it will ask again). Without this the old links would drop its first
- * messages as duplicates and refuse its acks, and the run would hang.
+ * messages as duplicates and refuse its acks, and the run would hang. Only peers that may restart
+ * without their link state (`restartable`: workers) start over; a shard or hub that shows another
+ * epoch is refused as a remote error, so nobody can make a node drop its durable links. The link
+ * of an epoch set aside is kept (up to `retiredMax` per link), so if that epoch comes back (a
+ * secret holder posed as the peer for a while, then the real one reconnected) it continues
+ * exactly where it was, and takes over what the interloper left unacknowledged. A holder of the shared secret can still pose as any node: per-node keys
+ * would be needed to stop that.
  *
  * Connection hygiene. A connection that has not finished the handshake is pending; a node keeps
  * at most `pendingMax` of them, at most `pendingPerAddressMax` from one source address, and each
@@ -92,6 +98,8 @@ export interface TransportOptions {
   readonly reorderMs?: number;
   /** This transport's link epoch (a restored shard passes its checkpoint's); default: a new one. */
   readonly epoch?: string;
+  /** Peers that may come back without their link state (workers); default: none. */
+  readonly restartable?: (peer: string) => boolean;
   /** Restored: the epoch each peer's link was with, keyed `${peer}|${channel}`. */
   readonly restorePeerEpochs?: Readonly<Record<string, string>>;
 }
@@ -131,6 +139,8 @@ interface PeerChannel {
   link: ReliableLink<Uint8Array>;
   /** The peer's link epoch the link was built with; null until a peer first connects. */
   peerEpoch: string | null;
+  /** Links of epochs set aside, most recently used last (at most `retiredMax`). */
+  readonly retired: Map<string, ReliableLink<Uint8Array>>;
   conn: Conn | null;
   /** Dialer side: the ws client and its retry timer. */
   dialing: WebSocket | null;
@@ -152,6 +162,8 @@ interface ServerSocketData {
 }
 
 const highWaterBytes = 8 * 1024 * 1024;
+/** Links of earlier epochs kept per peer and channel (see "Restarted peers"). */
+const retiredMax = 2;
 /** A burst of small frames leaves corked; once it holds this much it leaves at once. */
 const burstBytesMax = 64 * 1024;
 let nextConnId = 1;
@@ -304,7 +316,7 @@ export class Transport {
           bytesSent: Metrics.key("bytes_sent_total", { peer }),
           messagesReceived: Metrics.key("messages_received_total", { channel }),
         };
-        this.channels.set(key, { peer, channel, link, peerEpoch: options.restorePeerEpochs?.[key] ?? null, conn: null, dialing: null, retryTimer: null, retryDelayMs: 100, shaper: options.shaperFor?.(peer) ?? null, keys });
+        this.channels.set(key, { peer, channel, link, peerEpoch: options.restorePeerEpochs?.[key] ?? null, retired: new Map(), conn: null, dialing: null, retryTimer: null, retryDelayMs: 100, shaper: options.shaperFor?.(peer) ?? null, keys });
       }
     }
   }
@@ -670,7 +682,7 @@ export class Transport {
 
   private attach(pc: PeerChannel, conn: Conn, peerEpoch: string): void {
     const now = this.nowMs();
-    if (pc.peerEpoch !== null && pc.peerEpoch !== peerEpoch) this.startOver(pc);
+    if (pc.peerEpoch !== null && pc.peerEpoch !== peerEpoch) this.startOver(pc, peerEpoch);
     pc.peerEpoch = peerEpoch;
     if (pc.conn && pc.conn !== conn) {
       const old = pc.conn;
@@ -684,9 +696,20 @@ export class Transport {
     this.arm();
   }
 
-  /** The peer came back without its link state: a fresh link, and nothing of the old one goes out. */
-  private startOver(pc: PeerChannel): void {
-    pc.link = new ReliableLink<Uint8Array>({ sizeOf: (body) => (body as Uint8Array).byteLength, ...this.options.link });
+  /**
+   * The peer came back with another epoch: the link of that epoch if it was set aside, else a fresh
+   * one; nothing of the current one goes out. Throws (before any change) for a peer that may not.
+   */
+  private startOver(pc: PeerChannel, epoch: string): void {
+    if (!(this.options.restartable?.(pc.peer) ?? false)) throw new RemoteError("bad-field", `${pc.peer} came back with link epoch ${epoch.slice(0, 20)}, not ${pc.peerEpoch}; only workers may start over`);
+    pc.retired.set(pc.peerEpoch!, pc.link);
+    while (pc.retired.size > retiredMax) pc.retired.delete(pc.retired.keys().next().value!);
+    const kept = pc.retired.get(epoch);
+    pc.retired.delete(epoch);
+    // Back to an epoch set aside: what the interloping epoch did not acknowledge was meant for this
+    // peer, and goes on the link it comes back to (its frames leave on the `connected` resend).
+    if (kept) for (const u of pc.link.snapshot().unacked) kept.step({ kind: "send", body: u.body }, this.nowMs());
+    pc.link = kept ?? new ReliableLink<Uint8Array>({ sizeOf: (body) => (body as Uint8Array).byteLength, ...this.options.link });
     if (this.gated) this.gated = this.gated.filter((g) => g.pc !== pc);
     this.options.metrics.count("peer_restarts_total", 1, { peer: pc.peer, channel: pc.channel }, "peers that came back without their link state (their links here started over)");
   }
