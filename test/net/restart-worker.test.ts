@@ -42,3 +42,23 @@ test("scripted faults: a worker and a shard crash (SIGKILL) and restart in one r
   assert.equal(summary.iterations, 120);
   for (const [check, verdict] of Object.entries(summary.checks)) assert.equal(verdict, null, `${check}: ${verdict} (spread ${replicaSpread})`);
 });
+
+test("scripted faults with hubs: a worker, a shard and a hub crash (SIGKILL) and restart in one run; the checkers hold and the replicas agree", { timeout: 110_000 }, async () => {
+  const file = writeCluster({
+    name: "restart-hub",
+    sync: "asp",
+    dataCenters: ["virginia", "california", "tokyo", "seoul"],
+    maxIterations: 60,
+    evalEvery: 10,
+    checkpointEveryMs: 300,
+    syncExtra: "  hubs: auto",
+    extra: "faults:\n  - { at: 1s, crash: seoul/w0, restartAfter: 500ms }\n  - { at: 2s, crash: tokyo/hub, restartAfter: 700ms }\n  - { at: 3500ms, crash: california/s0, restartAfter: 500ms }\n",
+  });
+  const faults: string[] = [];
+  const launch = await launchCluster(loadCluster(file), { trace: true, timeoutS: 100, onFault: (text) => faults.push(text), onLog: (node, line) => process.stderr.write(`[${node}] ${line}\n`) });
+  const { summary, replicaSpread } = await launch.result;
+  assert.equal(faults.filter((f) => f.startsWith("restarted")).length, 3, faults.join("; "));
+  assert.ok(launch.restored.has("seoul/w0") && launch.restored.has("tokyo/hub") && launch.restored.has("california/s0"), [...launch.restored].join(", "));
+  assert.equal(summary.iterations, 60);
+  for (const [check, verdict] of Object.entries(summary.checks)) assert.equal(verdict, null, `${check}: ${verdict} (spread ${replicaSpread})`);
+});

@@ -21,6 +21,15 @@ import { dataCenterOf, shardId } from "./layout.js";
 import type { Barrier, Message, MirrorUpdate } from "./messages.js";
 import { rejectRemote, type Effect, type Input, type Role } from "./role.js";
 
+/** A hub's state for checkpoints (see HubRole.snapshot). */
+export interface HubSnapshot {
+  readonly waiting: Map<number, Map<number, Map<string, MirrorUpdate>>>;
+  readonly heldBarriers: Map<string, Map<string, Barrier>>;
+  readonly nextClock: Map<number, Map<string, number>>;
+  readonly finishedMembers: Set<string>;
+  readonly flushed: Set<string>;
+}
+
 export class HubRole implements Role {
   readonly remoteErrors: RemoteError[] = [];
   private readonly info: HubInfo;
@@ -47,6 +56,30 @@ export class HubRole implements Role {
     this.hubSet = new Set(this.info.otherHubs);
     const dc0 = layout.spec.dataCenters[0]!;
     this.shardSizes = layout.replicaOf(dc0).map((s) => (s.range.end - s.range.start) * layout.spec.cols);
+  }
+
+  /**
+   * The hub's mutable state as plain data (a deep copy), for the runtime's checkpoints: the
+   * aggregates it holds, the barriers it holds back, the clocks it expects, the flushes it saw.
+   * `restore` puts it back into a hub built with the same layout.
+   */
+  snapshot(): HubSnapshot {
+    return structuredClone({ waiting: this.waiting, heldBarriers: this.heldBarriers, nextClock: this.nextClock, finishedMembers: this.finishedMembers, flushed: this.flushed });
+  }
+
+  restore(snapshot: HubSnapshot): void {
+    const s = structuredClone(snapshot);
+    const refill = <K, V>(target: Map<K, V>, source: Map<K, V>): void => {
+      target.clear();
+      for (const [k, v] of source) target.set(k, v);
+    };
+    refill(this.waiting, s.waiting);
+    refill(this.heldBarriers, s.heldBarriers);
+    refill(this.nextClock, s.nextClock);
+    this.finishedMembers.clear();
+    for (const m of s.finishedMembers) this.finishedMembers.add(m);
+    this.flushed.clear();
+    for (const f of s.flushed) this.flushed.add(f);
   }
 
   step(input: Input, _nowMs: number): Effect[] {

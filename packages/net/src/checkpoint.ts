@@ -7,11 +7,12 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { open, rename } from "node:fs/promises";
 import { join } from "node:path";
 import { deserialize, serialize } from "node:v8";
-import type { LinkSnapshot, ShardSnapshot } from "@gaia/core";
+import type { HubSnapshot, LinkSnapshot, ShardSnapshot } from "@gaia/core";
 
 export interface ShardCheckpoint {
   readonly node: string;
-  readonly shard: ShardSnapshot;
+  /** The role's state: a shard's, or a hub's (which checkpoints the same way). */
+  readonly shard: ShardSnapshot | HubSnapshot;
   /** Link state by `${peer}|${channel}`. */
   readonly links: Readonly<Record<string, LinkSnapshot<Uint8Array>>>;
   /** The run's clock epoch (wall ms that is 0 on the node clock), so a restore keeps the clock. */

@@ -605,8 +605,7 @@ export function planRuntimeFaults(cluster: ClusterConfig, plan: RunPlan, warn: (
       const id = resolveNode(fault.node);
       if (id === null) return;
       const worker = layout.workers.includes(id);
-      if (!layout.hasShard(id) && !worker) problems.push({ path, message: `the runtime can crash and restart shards (they restore from checkpoints) and workers (they rejoin from their shards), not hubs; ${fault.node} is a hub`, line: null, column: null });
-      else if (!worker && !durable) problems.push({ path, message: `crashing ${fault.node} needs checkpoint.enabled: true (a shard restarts from its checkpoint)`, line: null, column: null });
+      if (!worker && !durable) problems.push({ path, message: `crashing ${fault.node} needs checkpoint.enabled: true (a shard or hub restarts from its checkpoint)`, line: null, column: null });
       else if (fault.restartAfterS === null) problems.push({ path, message: `a crash in a real run needs restartAfter (${fault.node} would never come back, and the run never finish)`, line: null, column: null });
     }
     if (fault.kind === "bandwidth" && !cluster.wanEmulation.enabled && !lan) {
@@ -617,7 +616,7 @@ export function planRuntimeFaults(cluster: ClusterConfig, plan: RunPlan, warn: (
   // Random crashes pick among the nodes the runtime can restart: the shards, when they checkpoint.
   const restartable = durable ? layout.shards.map((s) => s.id) : [];
   try {
-    return planFaults(scenario, { dataCenters: lan ? [] : scenario.topology.dataCenters, resolveNode, nodes: restartable }, new Rng(scenario.seed).child("faults:random")).filter((a) => (a.kind !== "crash" && a.kind !== "restart" ? true : restartable.includes(a.node) || layout.workers.includes(a.node)));
+    return planFaults(scenario, { dataCenters: lan ? [] : scenario.topology.dataCenters, resolveNode, nodes: restartable }, new Rng(scenario.seed).child("faults:random")).filter((a) => (a.kind !== "crash" && a.kind !== "restart" ? true : restartable.includes(a.node) || layout.workers.includes(a.node) || layout.hubs.some((h) => h.id === a.node)));
   } catch (error) {
     if (error instanceof RangeError) throw new ClusterError(cluster.file, [{ path: "faults", message: error.message, line: null, column: null }]);
     throw error;

@@ -5,7 +5,7 @@
  * `compute` effect. It reports to its launcher (or a log) as JSON lines: worker clocks, replica
  * values at evaluation points, metrics, trace events and its final state.
  *
- * A shard with checkpoints on keeps its state durable (checkpoint.ts): its links acknowledge only
+ * A shard (or a hub) with checkpoints on keeps its state durable (checkpoint.ts): its links acknowledge only
  * what a checkpoint covers, and messages it sends leave only after a checkpoint that covers them
  * is on disk (output commit), so a shard killed at any moment restores, rejoins, and the peers'
  * resends bring it up to date without losing or doubling any update.
@@ -17,6 +17,7 @@ import { performance } from "node:perf_hooks";
 import {
   createRole,
   dataCenterOf,
+  HubRole,
   Rng,
   ShardRole,
   WorkerRole,
@@ -24,8 +25,10 @@ import {
   type Input,
   type LinkSnapshot,
   type Message,
+  type HubSnapshot,
   type NodeId,
   type RejoinState,
+  type ShardSnapshot,
   type Role,
   type TraceEvent,
   type Workload,
@@ -127,6 +130,8 @@ export class NodeRuntime {
   private checkpointing = false;
   private checkpointWanted = false;
   private checkpointRetryMs = 0;
+  /** Shards and hubs with checkpoints on: durable acks and output commit. */
+  private durable = false;
   private readonly checkpointsOn: boolean;
   private computeQueued = false;
   private watchdogTimer: NodeJS.Timeout | null = null;
@@ -175,13 +180,13 @@ export class NodeRuntime {
       programs.set(node, this.program);
     }
     const isWorker = layout.workers.includes(node);
-    if (this.options.restore && !isWorker && !layout.hasShard(node)) throw new Error(`--restore: ${node} is a hub, and hubs cannot restore (their held aggregates are not checkpointed); start it without --restore`);
     // A restarted worker rejoins from its shards' state: where each stands, asked over HTTP, signed.
     const rejoin = isWorker && this.options.restore ? await rejoinStates(cluster, layout.shardsOfWorker(node).map((s) => s.id), node, addresses) : undefined;
     this.role = createRole(layout, node, { sync: this.plan.sync, initial: this.workload.initParams(), maxClock: this.plan.maxClock, programs, ...(rejoin ? { rejoin } : {}) });
 
-    const shard = this.role instanceof ShardRole;
+    const shard = this.role instanceof ShardRole || this.role instanceof HubRole;
     const durable = shard && this.checkpointsOn;
+    this.durable = durable;
     let restoredLinks: Map<string, LinkSnapshot<Uint8Array>> | undefined;
     let restoredEpochs: { linkEpoch?: string; peerEpochs?: Readonly<Record<string, string>> } = {};
     let restored = rejoin !== undefined;
@@ -191,7 +196,8 @@ export class NodeRuntime {
       const checkpoint = readCheckpoint(cluster.checkpoint.dir, node);
       if (!checkpoint) throw new Error(`--restore: no checkpoint of ${node} in ${cluster.checkpoint.dir}; start it without --restore`);
       {
-        (this.role as ShardRole).restore(checkpoint.shard);
+        if (this.role instanceof HubRole) this.role.restore(checkpoint.shard as HubSnapshot);
+        else (this.role as ShardRole).restore(checkpoint.shard as ShardSnapshot);
         restoredLinks = new Map(Object.entries(checkpoint.links));
         restoredEpochs = { ...(checkpoint.linkEpoch !== undefined ? { linkEpoch: checkpoint.linkEpoch } : {}), ...(checkpoint.peerEpochs ? { peerEpochs: checkpoint.peerEpochs } : {}) };
         restored = true;
@@ -306,7 +312,7 @@ export class NodeRuntime {
 
   /** The final report, then close everything. */
   async finish(): Promise<void> {
-    if (this.isShard && this.checkpointsOn) await this.waitCheckpointIdle();
+    if (this.durable) await this.waitCheckpointIdle();
     const shard = this.role instanceof ShardRole ? this.role : null;
     this.reportMetrics();
     this.options.report({
@@ -336,7 +342,7 @@ export class NodeRuntime {
     for (const e of effects) {
       switch (e.kind) {
         case "send":
-          if (this.isShard && this.checkpointsOn) {
+          if (this.durable) {
             this.held.push({ to: e.to, msg: e.msg, channel: e.channel });
             this.requestCheckpoint();
           } else this.transport.send(e.to, e.msg, e.channel);
@@ -546,7 +552,7 @@ export class NodeRuntime {
       const release = this.held;
       this.held = [];
       for (const h of release) this.transport.send(h.to, h.msg, h.channel);
-      const shard = this.role as ShardRole;
+      const shard = this.role as ShardRole | HubRole;
       const links = this.transport.snapshotLinks();
       const checkpoint: ShardCheckpoint = { node: this.options.node, shard: shard.snapshot(), links: Object.fromEntries(links), epochMs: this.epochMs, linkEpoch: this.transport.epoch, peerEpochs: this.transport.peerEpochs() };
       const started = performance.now();
