@@ -20,17 +20,25 @@ import type { HubInfo, Layout, NodeId } from "./layout.js";
 import { dataCenterOf, shardId } from "./layout.js";
 import type { Barrier, Message, MirrorUpdate } from "./messages.js";
 import { rejectRemote, type Effect, type Input, type Role } from "./role.js";
+import { decodeUpdate, encodeUpdate, type SparseUpdate } from "./update-encoding.js";
+
+/** A member's update for one clock, decoded once. */
+interface Received {
+  readonly msg: MirrorUpdate;
+  readonly update: SparseUpdate;
+}
 
 export class HubRole implements Role {
   readonly remoteErrors: RemoteError[] = [];
   private readonly info: HubInfo;
   /** shard index -> clock -> member -> update, until every member has sent that clock. */
-  private readonly waiting = new Map<number, Map<number, Map<string, MirrorUpdate>>>();
+  private readonly waiting = new Map<number, Map<number, Map<string, Received>>>();
   /** "shard@clock" -> member -> its barrier, released with the aggregate. */
   private readonly heldBarriers = new Map<string, Map<string, Barrier>>();
   /** shard index -> member -> next expected clock. */
   private readonly nextClock = new Map<number, Map<string, number>>();
   private readonly shardSizes: readonly number[];
+  private readonly cols: number;
   private readonly finishedMembers = new Set<string>();
   private readonly scratch: Scratch = new Map();
   private readonly memberSet: ReadonlySet<string>;
@@ -44,6 +52,7 @@ export class HubRole implements Role {
     this.memberSet = new Set(this.info.members);
     this.hubSet = new Set(this.info.otherHubs);
     const dc0 = layout.spec.dataCenters[0]!;
+    this.cols = layout.spec.cols;
     this.shardSizes = layout.replicaOf(dc0).map((s) => (s.range.end - s.range.start) * layout.spec.cols);
   }
 
@@ -72,10 +81,25 @@ export class HubRole implements Role {
     return shardId(member, shard);
   }
 
-  private checkShard(shard: number, indices: Uint32Array): void {
+  private sizeOf(shard: number): number {
     const size = this.shardSizes[shard];
     if (size === undefined) throw new RemoteError("unknown-shard", `no shard ${shard}`);
-    for (const i of indices) if (i >= size) throw new RemoteError("out-of-range", `element ${i} outside shard ${shard}`);
+    return size;
+  }
+
+  /** Decodes (and so validates) a mirror body of shard `shard`. */
+  private decode(shard: number, body: Uint8Array): SparseUpdate {
+    return decodeUpdate(body, this.sizeOf(shard));
+  }
+
+  private checkRows(shard: number, rows: Uint32Array): void {
+    const count = this.sizeOf(shard) / this.cols;
+    let previous = -1;
+    for (const r of rows) {
+      if (r >= count) throw new RemoteError("out-of-range", `barrier row ${r} outside shard ${shard}`);
+      if (r <= previous) throw new RemoteError("bad-field", "barrier rows must be sorted and unique");
+      previous = r;
+    }
   }
 
   private onMessage(from: NodeId, msg: Message): Effect[] {
@@ -83,12 +107,13 @@ export class HubRole implements Role {
     const fromHub = this.hubSet.has(from);
     if (!fromMember && !fromHub) throw new RemoteError("unknown-peer", `${from} is neither a member shard nor a hub`);
     switch (msg.kind) {
-      case "mirror-update":
-        this.checkShard(msg.shard, msg.indices);
-        return fromHub ? this.fanOut(msg, msg.shard, null) : this.collect(dataCenterOf(from), msg);
+      case "mirror-update": {
+        const update = this.decode(msg.shard, msg.body);
+        return fromHub ? this.fanOut(msg, msg.shard, null, update.indices.length) : this.collect(dataCenterOf(from), msg, update);
+      }
       case "barrier": {
-        this.checkShard(msg.shard, msg.indices);
-        if (fromHub) return this.fanOut(msg, msg.shard, null);
+        this.checkRows(msg.shard, msg.rows);
+        if (fromHub) return this.fanOut(msg, msg.shard, null, 0);
         const member = dataCenterOf(from);
         if (msg.source !== member) throw new RemoteError("bad-field", `a member barrier must name its own data center ${member}`);
         const sent = (this.nextClock.get(msg.shard)?.get(member) ?? 0) > msg.clock && !this.waiting.get(msg.shard)?.has(msg.clock);
@@ -100,9 +125,9 @@ export class HubRole implements Role {
         return [];
       }
       case "mirror-flush": {
-        this.checkShard(msg.shard, msg.indices);
+        const entries = this.decode(msg.shard, msg.body).indices.length;
         const source = fromHub ? null : dataCenterOf(from);
-        const effects = this.fanOut(msg, msg.shard, source);
+        const effects = this.fanOut(msg, msg.shard, source, entries);
         if (fromHub) return effects;
         for (const hub of this.info.otherHubs) effects.push({ kind: "send", to: hub, channel: "data", msg });
         this.finishedMembers.add(source!);
@@ -122,17 +147,17 @@ export class HubRole implements Role {
     }
   }
 
-  /** Sends `msg` to shard `shard` of every member except `except`. */
-  private fanOut(msg: Message, shard: number, except: string | null): Effect[] {
+  /** Sends `msg` (of `entries` entries) to shard `shard` of every member except `except`. */
+  private fanOut(msg: Message, shard: number, except: string | null, entries: number): Effect[] {
     const channel = msg.kind === "barrier" ? "control" : "data";
     const effects: Effect[] = this.info.members.filter((m) => m !== except).map((m) => ({ kind: "send", to: this.memberShard(m, shard), channel, msg }) as const);
     if (msg.kind === "mirror-update" || msg.kind === "mirror-flush") {
-      effects.push({ kind: "trace", event: { type: "hub-forwarded", hub: this.id, shard, clock: msg.kind === "mirror-update" ? msg.clock : null, sources: msg.sources, entries: msg.indices.length } });
+      effects.push({ kind: "trace", event: { type: "hub-forwarded", hub: this.id, shard, clock: msg.kind === "mirror-update" ? msg.clock : null, sources: msg.sources, entries } });
     }
     return effects;
   }
 
-  private collect(member: string, msg: MirrorUpdate): Effect[] {
+  private collect(member: string, msg: MirrorUpdate, update: SparseUpdate): Effect[] {
     if (msg.sources.length !== 1 || msg.sources[0] !== member) throw new RemoteError("bad-field", `a member update must name its own data center ${member}`);
     let expected = this.nextClock.get(msg.shard);
     if (!expected) this.nextClock.set(msg.shard, (expected = new Map()));
@@ -144,22 +169,23 @@ export class HubRole implements Role {
     if (!byClock) this.waiting.set(msg.shard, (byClock = new Map()));
     let members = byClock.get(msg.clock);
     if (!members) byClock.set(msg.clock, (members = new Map()));
-    members.set(member, msg);
+    members.set(member, { msg, update });
     if (!this.complete(members)) return [];
     byClock.delete(msg.clock);
     return this.aggregate(msg.shard, msg.clock, members);
   }
 
   /** Every member has sent this clock, or has finished and never will. */
-  private complete(present: ReadonlyMap<string, MirrorUpdate>): boolean {
+  private complete(present: ReadonlyMap<string, Received>): boolean {
     return this.info.members.every((m) => present.has(m) || this.finishedMembers.has(m));
   }
 
-  private aggregate(shard: number, clock: number, updates: Map<string, MirrorUpdate>): Effect[] {
+  private aggregate(shard: number, clock: number, updates: Map<string, Received>): Effect[] {
     const members = this.info.members.filter((m) => updates.has(m));
     const effects: Effect[] = [];
-    const all = sumSparse(this.scratch, members.map((m) => updates.get(m)!), this.shardSizes[shard]!);
-    const total: MirrorUpdate = { kind: "mirror-update", shard, clock, sources: members, indices: all.indices, deltas: all.deltas };
+    const size = this.shardSizes[shard]!;
+    const all = sumSparse(this.scratch, members.map((m) => updates.get(m)!.update), size);
+    const total: MirrorUpdate = { kind: "mirror-update", shard, clock, sources: members, body: encodeUpdate(all.indices, all.deltas, this.cols, "f32").body };
     let barriers = noBarriers;
     if (this.heldBarriers.size > 0) {
       const key = `${shard}@${clock}`;
@@ -174,8 +200,8 @@ export class HubRole implements Role {
       const others = members.filter((o) => o !== m);
       if (others.length === 0) continue;
       for (const [source, b] of barriers) if (source !== m) effects.push({ kind: "send", to: this.memberShard(m, shard), channel: "control", msg: b });
-      const sum = sumSparse(this.scratch, others.map((o) => updates.get(o)!), this.shardSizes[shard]!);
-      effects.push({ kind: "send", to: this.memberShard(m, shard), channel: "data", msg: { kind: "mirror-update", shard, clock, sources: others, indices: sum.indices, deltas: sum.deltas } });
+      const sum = sumSparse(this.scratch, others.map((o) => updates.get(o)!.update), size);
+      effects.push({ kind: "send", to: this.memberShard(m, shard), channel: "data", msg: { kind: "mirror-update", shard, clock, sources: others, body: encodeUpdate(sum.indices, sum.deltas, this.cols, "f32").body } });
     }
     effects.push({ kind: "trace", event: { type: "hub-forwarded", hub: this.id, shard, clock, sources: members, entries: all.indices.length } });
     return effects;
@@ -190,7 +216,7 @@ const noBarriers: ReadonlyMap<string, Barrier> = new Map();
  */
 type Scratch = Map<number, { sums: Float64Array; seen: Uint8Array }>;
 
-function sumSparse(scratch: Scratch, updates: readonly MirrorUpdate[], size: number): { indices: Uint32Array; deltas: Float32Array } {
+function sumSparse(scratch: Scratch, updates: readonly SparseUpdate[], size: number): { indices: Uint32Array; deltas: Float32Array } {
   let pad = scratch.get(size);
   if (!pad) scratch.set(size, (pad = { sums: new Float64Array(size), seen: new Uint8Array(size) }));
   const { sums, seen } = pad;

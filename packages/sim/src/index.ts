@@ -14,3 +14,4 @@ export * from "./faults.js";
 export * from "./metrics.js";
 export * from "./trace.js";
 export * from "./toy-workload.js";
+export * from "./pacing.js";
