@@ -12,15 +12,21 @@
  *
  * A member that sent its final flush announces no more clocks; aggregation stops waiting for it.
  *
+ * Aggregates travel in the run's value codec. With a lossy one (f16, int8), each outgoing stream
+ * (the total to the other hubs, and each member's sum of the others) keeps, in float64, what its
+ * encoding rounded away and adds it to the stream's next aggregate (error feedback, as the shards
+ * do). When every member has finished, the hub sends each stream's remainder as a final flush
+ * (f32), after everything else on that stream.
+ *
  * Guarantee (conservation through hubs): every member update reaches every other data center
  * exactly once, inside exactly one aggregate; `sources` names whose clocks it completes.
  */
 import { invariant, RemoteError } from "./errors.js";
 import type { HubInfo, Layout, NodeId } from "./layout.js";
 import { dataCenterOf, shardId } from "./layout.js";
-import type { Barrier, Message, MirrorUpdate } from "./messages.js";
+import type { Barrier, Message, MirrorFlush, MirrorUpdate } from "./messages.js";
 import { rejectRemote, type Effect, type Input, type Role } from "./role.js";
-import { decodeUpdate, encodeUpdate, type SparseUpdate } from "./update-encoding.js";
+import { decodeUpdate, encodeUpdate, type SparseUpdate, type ValueEncoding } from "./update-encoding.js";
 
 /** A member's update for one clock, decoded once. */
 interface Received {
@@ -44,9 +50,14 @@ export class HubRole implements Role {
   private readonly memberSet: ReadonlySet<string>;
   private readonly hubSet: ReadonlySet<NodeId>;
 
+  /** Per stream ("<shard>:*" to the other hubs, "<shard>:<member>" to a member): what its encoding left. */
+  private readonly residuals = new Map<string, Float64Array>();
+  private residualsFlushed = false;
+
   constructor(
     readonly id: NodeId,
     private readonly layout: Layout,
+    private readonly encoding: ValueEncoding = "f32",
   ) {
     this.info = layout.hub(dataCenterOf(id));
     this.memberSet = new Set(this.info.members);
@@ -140,6 +151,7 @@ export class HubRole implements Role {
             effects.push(...this.aggregate(shard, clock, members));
           }
         }
+        effects.push(...this.flushResiduals());
         return effects;
       }
       default:
@@ -185,7 +197,7 @@ export class HubRole implements Role {
     const effects: Effect[] = [];
     const size = this.shardSizes[shard]!;
     const all = sumSparse(this.scratch, members.map((m) => updates.get(m)!.update), size);
-    const total: MirrorUpdate = { kind: "mirror-update", shard, clock, sources: members, body: encodeUpdate(all.indices, all.deltas, this.cols, "f32").body };
+    const total: MirrorUpdate = { kind: "mirror-update", shard, clock, sources: members, body: this.encodeStream(`${shard}:*`, size, all) };
     let barriers = noBarriers;
     if (this.heldBarriers.size > 0) {
       const key = `${shard}@${clock}`;
@@ -201,9 +213,46 @@ export class HubRole implements Role {
       if (others.length === 0) continue;
       for (const [source, b] of barriers) if (source !== m) effects.push({ kind: "send", to: this.memberShard(m, shard), channel: "control", msg: b });
       const sum = sumSparse(this.scratch, others.map((o) => updates.get(o)!.update), size);
-      effects.push({ kind: "send", to: this.memberShard(m, shard), channel: "data", msg: { kind: "mirror-update", shard, clock, sources: others, body: encodeUpdate(sum.indices, sum.deltas, this.cols, "f32").body } });
+      effects.push({ kind: "send", to: this.memberShard(m, shard), channel: "data", msg: { kind: "mirror-update", shard, clock, sources: others, body: this.encodeStream(`${shard}:${m}`, size, sum) } });
     }
     effects.push({ kind: "trace", event: { type: "hub-forwarded", hub: this.id, shard, clock, sources: members, entries: all.indices.length } });
+    return effects;
+  }
+
+  /** Encodes one stream's aggregate with its residual added, keeping what the codec rounds away. */
+  private encodeStream(stream: string, size: number, update: SparseUpdate): Uint8Array {
+    if (this.encoding === "f32") return encodeUpdate(update.indices, update.deltas, this.cols, "f32").body;
+    let residual = this.residuals.get(stream);
+    if (residual === undefined) this.residuals.set(stream, (residual = new Float64Array(size)));
+    const values = new Float64Array(update.indices.length);
+    for (let i = 0; i < values.length; i++) values[i] = update.deltas[i]! + residual[update.indices[i]!]!;
+    const { body, applied } = encodeUpdate(update.indices, values, this.cols, this.encoding);
+    for (let i = 0; i < values.length; i++) residual[update.indices[i]!] = values[i]! - applied[i]!;
+    return body;
+  }
+
+  /** Once every member has finished: each stream's remainder, as a final flush on that stream. */
+  private flushResiduals(): Effect[] {
+    if (this.residualsFlushed || this.residuals.size === 0) return [];
+    if (!this.info.members.every((m) => this.finishedMembers.has(m))) return [];
+    for (const byClock of this.waiting.values()) if (byClock.size > 0) return [];
+    this.residualsFlushed = true;
+    const effects: Effect[] = [];
+    for (const [stream, residual] of this.residuals) {
+      const colon = stream.indexOf(":");
+      const shard = Number(stream.slice(0, colon));
+      const target = stream.slice(colon + 1);
+      const offsets: number[] = [];
+      for (let i = 0; i < residual.length; i++) if (Math.fround(residual[i]!) !== 0) offsets.push(i);
+      if (offsets.length === 0) continue;
+      const indices = Uint32Array.from(offsets);
+      const body = encodeUpdate(indices, Array.from(offsets, (i) => residual[i]!), this.cols, "f32").body;
+      const sources = target === "*" ? [...this.info.members] : this.info.members.filter((m) => m !== target);
+      const msg: MirrorFlush = { kind: "mirror-flush", shard, sources, body };
+      const to = target === "*" ? this.info.otherHubs : [this.memberShard(target, shard)];
+      for (const peer of to) effects.push({ kind: "send", to: peer, channel: "data", msg });
+      effects.push({ kind: "trace", event: { type: "hub-forwarded", hub: this.id, shard, clock: null, sources, entries: indices.length } });
+    }
     return effects;
   }
 }

@@ -50,7 +50,7 @@ import { createCheckers, checkConservation, type CheckContext } from "./checkers
 import { ComputeModel } from "./compute.js";
 import { Engine } from "./engine.js";
 import { LossComposer, planFaults } from "./faults.js";
-import { MetricsCollector } from "./metrics.js";
+import { FilterCollector, MetricsCollector } from "./metrics.js";
 import { Network, type Envelope, type NetworkSpec, type NetworkStats } from "./network.js";
 import { withPacing } from "./pacing.js";
 import type { MetricsPoint, Progress, RunResult, RunSummary } from "./result.js";
@@ -179,6 +179,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   };
   const checkers = options.checkers === false ? null : createCheckers(checkContext);
   const metrics = new MetricsCollector(layout.workers);
+  const filterStats = sync.asp === null ? null : new FilterCollector((shard) => { const s = layout.shard(shard); return s.hub !== null ? [s.hub] : s.mirrors; });
 
   const netSpec: NetworkSpec =
     scenario.sync.model === "lan"
@@ -231,6 +232,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
       wanBytes: network.stats.wanBytes,
       costUsd: network.stats.costUsd,
       blockedS: metrics.blockedS(),
+      ...(filterStats !== null ? { filter: filterStats.stats() } : {}),
     };
     series.push(point);
     record({ type: "evaluation", iteration: point.iteration, objective });
@@ -298,6 +300,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
         }
         case "trace":
           record(e.event);
+          filterStats?.observe(e.event);
           if (metrics.observe(e.event)) onWorkerClock();
           break;
         case "done":
@@ -447,6 +450,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
     blockedS: metrics.blockedS(),
     traceHash: hash === null ? "" : hash.digest(),
     wanBytesByLink: Object.fromEntries(network.wanBytesByLink),
+    ...(filterStats !== null ? { filter: filterStats.stats() } : {}),
     events: engine.events,
     stoppedBy,
     checks,
