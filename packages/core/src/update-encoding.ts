@@ -4,7 +4,7 @@
  *
  * Layout of a body (little-endian, varints are unsigned LEB128):
  *
- *   u8 values        0 = f32, 1 = f16, 2 = int8 (one f32 scale per row)
+ *   u8 values        0 = f32, 1 = f16, 2 = int8 (one f16 scale per row)
  *   varint cols      elements per row
  *   varint rowCount
  *   per row, rows ascending:
@@ -12,7 +12,7 @@
  *     mode 0 dense:   every column is present
  *     mode 1 bitmap:  ceil(cols / 8) bytes, bit k set when column k is present
  *     mode 2 list:    varint count, then count varints of column gaps
- *     int8 only: f32 scale
+ *     int8 only: f16 scale, at least max|value| / 127 (so no value clips unless the scale saturates)
  *     the present values, in column order (4, 2 or 1 bytes each)
  *
  * Each row takes whichever of dense, bitmap and list is smallest, so a body is never larger than
@@ -81,7 +81,7 @@ export function encodeUpdate(offsets: Uint32Array, values: ArrayLike<number>, co
     }
     const mode = count === cols ? DENSE : listBytes < bitmapBytes ? LIST : BITMAP;
     const gap = row - previousRow - 1;
-    size += varintSize(gap * 4 + mode) + (mode === DENSE ? 0 : mode === BITMAP ? bitmapBytes : listBytes) + (code === 2 ? 4 : 0) + count * width;
+    size += varintSize(gap * 4 + mode) + (mode === DENSE ? 0 : mode === BITMAP ? bitmapBytes : listBytes) + (code === 2 ? 2 : 0) + count * width;
     rowStart.push(i);
     modes.push(mode);
     rowCount++;
@@ -146,10 +146,10 @@ export function encodeUpdate(offsets: Uint32Array, values: ArrayLike<number>, co
     } else {
       let max = 0;
       for (let k = first; k < end; k++) max = Math.max(max, Math.abs(values[k]!));
-      let scale = Math.fround(max / 127);
-      if (!(scale > 0) || !Number.isFinite(scale)) scale = 0;
-      view.setFloat32(at, scale, true);
-      at += 4;
+      const scaleBits = halfScaleBits(max / 127);
+      const scale = halfValue(scaleBits);
+      view.setUint16(at, scaleBits, true);
+      at += 2;
       for (let k = first; k < end; k++) {
         const q = scale === 0 ? 0 : Math.max(-127, Math.min(127, Math.round(values[k]! / scale)));
         body[at++] = q & 0xff;
@@ -230,9 +230,9 @@ export function decodeUpdate(body: Uint8Array, size: number): SparseUpdate {
     }
     let scale = 1;
     if (code === 2) {
-      need(4);
-      scale = view.getFloat32(at, true);
-      at += 4;
+      need(2);
+      scale = halfValue(view.getUint16(at, true));
+      at += 2;
       if (!Number.isFinite(scale)) throw new RemoteError("bad-field", `update body row ${row} has a non-finite scale`);
     }
     need(present * width);
@@ -280,6 +280,13 @@ export function halfBits(value: number): number {
   if (rest > 0x1000 || (rest === 0x1000 && (half & 1) === 1)) half++;
   if ((half & 0x7fff) >= 0x7c00) half = 0x7bff;
   return sign | half;
+}
+
+/** The smallest finite half at least `wanted` (>= 0), saturating at the largest half. */
+function halfScaleBits(wanted: number): number {
+  let bits = halfBits(wanted);
+  if (halfValue(bits) < wanted && bits < 0x7bff) bits++;
+  return bits;
 }
 
 export function halfValue(bits: number): number {
