@@ -10,7 +10,8 @@
  * on an update that waits for that very member to finish the clock (a cycle). Barriers from other
  * hubs, and final flushes, are forwarded at once.
  *
- * A member that sent its final flush announces no more clocks; aggregation stops waiting for it.
+ * A member shard that sent its final flush announces no more clocks; aggregation of that shard index
+ * stops waiting for it (per shard: a data center's shards finish at slightly different times).
  *
  * Aggregates travel in the run's value codec. With a lossy one (f16, int8), each outgoing stream
  * (the total to the other hubs, and each member's sum of the others) keeps, in float64, what its
@@ -45,7 +46,8 @@ export class HubRole implements Role {
   private readonly nextClock = new Map<number, Map<string, number>>();
   private readonly shardSizes: readonly number[];
   private readonly cols: number;
-  private readonly finishedMembers = new Set<string>();
+  /** Per shard index: the members whose shard of that index sent its final flush. */
+  private readonly finishedMembers = new Map<number, Set<string>>();
   private readonly scratch: Scratch = new Map();
   private readonly memberSet: ReadonlySet<string>;
   private readonly hubSet: ReadonlySet<NodeId>;
@@ -83,7 +85,7 @@ export class HubRole implements Role {
   invariants(): void {
     for (const [shard, clocks] of this.waiting) {
       for (const [clock, members] of clocks) {
-        invariant(members.size > 0 && !this.complete(members), () => `${this.id}: shard ${shard} clock ${clock} held though complete`);
+        invariant(members.size > 0 && !this.complete(shard, members), () => `${this.id}: shard ${shard} clock ${clock} held though complete`);
       }
     }
   }
@@ -141,12 +143,15 @@ export class HubRole implements Role {
         const effects = this.fanOut(msg, msg.shard, source, entries);
         if (fromHub) return effects;
         for (const hub of this.info.otherHubs) effects.push({ kind: "send", to: hub, channel: "data", msg });
-        this.finishedMembers.add(source!);
+        let finished = this.finishedMembers.get(msg.shard);
+        if (finished === undefined) this.finishedMembers.set(msg.shard, (finished = new Set()));
+        if (finished.has(source!)) throw new RemoteError("stale-clock", `${source} flushed shard ${msg.shard} twice`);
+        finished.add(source!);
         // Clocks held for this member will never complete with it: release them without it.
         for (const [shard, byClock] of this.waiting) {
           for (const clock of [...byClock.keys()].sort((a, b) => a - b)) {
             const members = byClock.get(clock)!;
-            if (!this.complete(members)) continue;
+            if (!this.complete(shard, members)) continue;
             byClock.delete(clock);
             effects.push(...this.aggregate(shard, clock, members));
           }
@@ -182,14 +187,15 @@ export class HubRole implements Role {
     let members = byClock.get(msg.clock);
     if (!members) byClock.set(msg.clock, (members = new Map()));
     members.set(member, { msg, update });
-    if (!this.complete(members)) return [];
+    if (!this.complete(msg.shard, members)) return [];
     byClock.delete(msg.clock);
     return this.aggregate(msg.shard, msg.clock, members);
   }
 
   /** Every member has sent this clock, or has finished and never will. */
-  private complete(present: ReadonlyMap<string, Received>): boolean {
-    return this.info.members.every((m) => present.has(m) || this.finishedMembers.has(m));
+  private complete(shard: number, present: ReadonlyMap<string, Received>): boolean {
+    const finished = this.finishedMembers.get(shard);
+    return this.info.members.every((m) => present.has(m) || finished?.has(m) === true);
   }
 
   private aggregate(shard: number, clock: number, updates: Map<string, Received>): Effect[] {
@@ -234,7 +240,10 @@ export class HubRole implements Role {
   /** Once every member has finished: each stream's remainder, as a final flush on that stream. */
   private flushResiduals(): Effect[] {
     if (this.residualsFlushed || this.residuals.size === 0) return [];
-    if (!this.info.members.every((m) => this.finishedMembers.has(m))) return [];
+    for (let shard = 0; shard < this.shardSizes.length; shard++) {
+      const finished = this.finishedMembers.get(shard);
+      if (!this.info.members.every((m) => finished?.has(m) === true)) return [];
+    }
     for (const byClock of this.waiting.values()) if (byClock.size > 0) return [];
     this.residualsFlushed = true;
     const effects: Effect[] = [];
