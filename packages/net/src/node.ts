@@ -14,6 +14,7 @@ import { performance } from "node:perf_hooks";
 import {
   createRole,
   dataCenterOf,
+  encodedSize,
   ShardRole,
   WorkerRole,
   type Effect,
@@ -295,7 +296,10 @@ export class NodeRuntime {
           if (this.isShard && this.checkpointsOn) {
             this.held.push({ to: e.to, msg: e.msg, channel: e.channel });
             this.requestCheckpoint();
-          } else this.transport.send(e.to, e.msg, e.channel);
+          } else {
+            this.measureLink(e.to, e.msg);
+            this.transport.send(e.to, e.msg, e.channel);
+          }
           break;
         case "compute":
           this.compute(e.clock, e.rows, e.values);
@@ -308,6 +312,21 @@ export class NodeRuntime {
           break;
       }
     }
+  }
+
+  /**
+   * Before a mirror update goes to the emulated WAN link towards `to`: the link will carry it after
+   * its backlog, so it delivers at bytes / (backlog + bytes / rate). The shard takes that as a
+   * `link-rate` input, as the simulator's driver reports each delivery. On a real WAN (no
+   * emulation) there is no shaper to read, and shards keep their declared rates.
+   */
+  private measureLink(to: NodeId, msg: Message): void {
+    if (msg.kind !== "mirror-update" || !(this.role instanceof ShardRole)) return;
+    const shaper = this.shapers.get(dataCenterOf(to));
+    if (!shaper) return;
+    const bytes = encodedSize(msg);
+    const bytesPerMs = bytes / (shaper.backlogMs(this.nowMs()) + bytes / shaper.bytesPerMs);
+    setImmediate(() => this.deliver({ kind: "link-rate", peer: to, bytesPerMs }));
   }
 
   private compute(clock: number, rows: Uint32Array, values: Float32Array): void {
@@ -411,7 +430,10 @@ export class NodeRuntime {
         this.transport.gate();
         const release = this.held;
         this.held = [];
-        for (const h of release) this.transport.send(h.to, h.msg, h.channel);
+        for (const h of release) {
+          this.measureLink(h.to, h.msg);
+          this.transport.send(h.to, h.msg, h.channel);
+        }
         const shard = this.role as ShardRole;
         const links = this.transport.snapshotLinks();
         const checkpoint: ShardCheckpoint = { node: this.options.node, shard: shard.snapshot(), links: Object.fromEntries(links), epochMs: this.epochMs };
