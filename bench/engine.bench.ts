@@ -57,7 +57,7 @@ const scenario: Scenario = {
   seed: 1,
   topology: { ...topology, preset: "ec2-11", workersPerDataCenter: 2, shardsPerDataCenter: 1 },
   workload: { kind: "toy" },
-  sync: { model: "asp", staleness: 0, threshold: 0.01, thresholdSchedule: { kind: "inverse-sqrt" }, mirrorClockBound: 2, selectiveBarrier: "auto", hubGroups: ec2HubGroups, budgetLinkFraction: 0.5, encoding: "f32", barrierClockFraction: 1 },
+  sync: { model: "asp", staleness: 0, threshold: 0.01, thresholdSchedule: { kind: "inverse-sqrt" }, mirrorClockBound: 2, selectiveBarrier: "auto", hubGroups: ec2HubGroups, budgetLinkFraction: 0.5, thresholdCeiling: 0.1, encoding: "f32", barrierClockFraction: 1 },
   compute: { msPerSample: 20, speeds: {}, stragglers: null, jitter: 0.1 },
   faults: [],
   randomFaults: null,

@@ -42,7 +42,7 @@ export function scenarioToFile(s: Scenario): Record<string, unknown> {
     sync: {
       model: sync.model,
       staleness: sync.staleness,
-      significance: { ...(sync.budgetLinkFraction === null ? { threshold: sync.threshold } : { threshold: "auto", floor: sync.threshold, budget: sync.budgetLinkFraction }), encoding: sync.encoding, schedule: typeof sync.thresholdSchedule === "string" ? sync.thresholdSchedule : sync.thresholdSchedule.kind === "step" ? { ...sync.thresholdSchedule } : sync.thresholdSchedule.kind },
+      significance: { ...(sync.budgetLinkFraction === null ? { threshold: sync.threshold } : { threshold: "auto", floor: sync.threshold, budget: sync.budgetLinkFraction, ceiling: sync.thresholdCeiling }), encoding: sync.encoding, schedule: typeof sync.thresholdSchedule === "string" ? sync.thresholdSchedule : sync.thresholdSchedule.kind === "step" ? { ...sync.thresholdSchedule } : sync.thresholdSchedule.kind },
       mirrorClockBound: sync.mirrorClockBound,
       selectiveBarrier: sync.selectiveBarrier,
       barrierClockFraction: sync.barrierClockFraction,

@@ -67,6 +67,7 @@ export function miniScenario(o: MiniOptions = {}): Scenario {
       selectiveBarrier: o.selectiveBarrier ?? "auto",
       hubGroups: o.hubGroups ?? [],
       budgetLinkFraction: o.budgetLinkFraction === undefined ? 0.5 : o.budgetLinkFraction,
+      thresholdCeiling: o.budgetLinkFraction === null ? Infinity : 0.1,
       encoding: o.encoding ?? "f32",
       barrierClockFraction: o.barrierClockFraction ?? 1,
     },

@@ -39,6 +39,8 @@ export interface AspConfig {
    * rate x the recent clock duration), the most significant entries first. null: no budget.
    */
   readonly budgetLinkFraction: number | null;
+  /** Threshold auto: an accumulator above this significance goes out whatever the budget. */
+  readonly thresholdCeiling: number;
   /** Barrier auto: fire for a destination when the update needs more than this fraction of a clock at its link's rate. */
   readonly barrierClockFraction: number;
   /** Value codec of mirror updates (error feedback keeps what a lossy codec drops). */
@@ -54,7 +56,7 @@ export interface AspConfig {
 }
 
 /** The pacing fields of an AspConfig for a plain, unbudgeted filter: what tests and tools build on. */
-export const aspPlain = { budgetLinkFraction: null, barrierClockFraction: 1, encoding: "f32", linkBytesPerMs: {}, clockMsHint: 0 } as const satisfies Partial<AspConfig>;
+export const aspPlain = { budgetLinkFraction: null, thresholdCeiling: Infinity, barrierClockFraction: 1, encoding: "f32", linkBytesPerMs: {}, clockMsHint: 0 } as const satisfies Partial<AspConfig>;
 
 export interface ShardSync {
   readonly staleness: number;
@@ -396,7 +398,7 @@ export class ShardRole implements Role {
     // The budget is in bytes; entries cost about `bytesPerValue` each once encoded.
     const budget = this.budgetBytes();
     const maxEntries = budget === Infinity ? Infinity : Math.max(1, Math.floor(budget / this.bytesPerValue));
-    const selection = this.filter.select(this.replica, threshold, maxEntries);
+    const selection = this.filter.select(this.replica, threshold, maxEntries, asp.thresholdCeiling);
     const { body, applied } = encodeUpdate(selection.offsets, selection.values, this.cols, asp.encoding);
     this.filter.settle(selection.offsets, applied);
     if (applied.length > 0) this.bytesPerValue = 0.7 * this.bytesPerValue + (0.3 * body.byteLength) / applied.length;

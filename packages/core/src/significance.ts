@@ -10,8 +10,11 @@
  * With a budget (`threshold: auto`), at most `maxEntries` of the significant accumulators go out,
  * the most significant first (largest |accum / value|); the rest stay accumulated, keep growing
  * and win a later clock. The hard threshold, with its schedule, stays the floor: nothing below it
- * is ever sent before the final flush. The effective threshold of a clock is therefore
- * max(floor, the significance of the last entry that fit).
+ * is ever sent before the final flush. A ceiling bounds what the budget may hold back: an
+ * accumulator above it goes out whatever the budget, so every unsent update stays below the
+ * ceiling relative to its value, as the paper's filter keeps it below its threshold. The effective
+ * threshold of a clock is therefore between the floor and the ceiling: max(floor, min(ceiling,
+ * the significance of the last entry that fit)).
  *
  * Selection and settlement are separate steps so that the sender can encode the selection (maybe
  * lossily) and subtract exactly what the receivers will apply (`settle`): the quantization error
@@ -91,9 +94,10 @@ export class SignificanceFilter {
    * `maxEntries` of them, the most significant first. Nothing changes until `settle`.
    * threshold 0 selects every non-zero accumulator (mirrored BSP).
    */
-  select(values: Float32Array, threshold: number, maxEntries = Infinity): Selection {
+  select(values: Float32Array, threshold: number, maxEntries = Infinity, ceiling = Infinity): Selection {
     const candidates: number[] = [];
     const scores: number[] = [];
+    const mandatory: number[] = [];
     let accumulated = 0;
     for (let i = 0; i < this.touchedCount; i++) {
       const offset = this.touched[i]!;
@@ -102,26 +106,31 @@ export class SignificanceFilter {
       accumulated++;
       const v = values[offset]!;
       const score = v === 0 ? Infinity : Math.abs(a / v);
-      if (score > threshold) {
+      if (score > threshold && score > ceiling) mandatory.push(offset);
+      else if (score > threshold) {
         candidates.push(offset);
         scores.push(score);
       }
     }
-    const significant = candidates.length;
+    const significant = candidates.length + mandatory.length;
     let chosen = candidates;
     let thresholdInForce = threshold;
-    const limit = Math.max(0, Math.floor(maxEntries));
-    if (significant > limit) {
-      if (limit === 0) chosen = [];
+    const limit = Math.max(0, Math.floor(maxEntries) - mandatory.length);
+    if (candidates.length > limit) {
+      if (limit === 0) {
+        chosen = [];
+        thresholdInForce = Math.max(threshold, ceiling);
+      }
       else {
         const cut = kthLargest(Float64Array.from(scores), limit);
         thresholdInForce = Math.max(threshold, cut);
         chosen = [];
         // Strictly above the cut first, then ties at the cut in offset order, up to the limit.
-        for (let i = 0; i < significant; i++) if (scores[i]! > cut) chosen.push(candidates[i]!);
-        for (let i = 0; i < significant && chosen.length < limit; i++) if (scores[i] === cut) chosen.push(candidates[i]!);
+        for (let i = 0; i < candidates.length; i++) if (scores[i]! > cut) chosen.push(candidates[i]!);
+        for (let i = 0; i < candidates.length && chosen.length < limit; i++) if (scores[i] === cut) chosen.push(candidates[i]!);
       }
     }
+    for (const offset of mandatory) chosen.push(offset);
     const offsets = Uint32Array.from(chosen).sort();
     const picked = new Float64Array(offsets.length);
     for (let i = 0; i < offsets.length; i++) picked[i] = this.accum[offsets[i]!]!;

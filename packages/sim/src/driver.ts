@@ -127,7 +127,7 @@ export function planLayout(scenario: Scenario, workload: Pick<Workload, "rows" |
   }
   const layout = new Layout({ ...base, dataCenters: dcs, workersPerDataCenter: W, shardsPerDataCenter: S, placement: "mirrored", hubGroups: sync.hubGroups });
   // Link rates and the clock hint are filled in by withPacing (it needs a probe step).
-  const asp = { threshold: sync.threshold, thresholdSchedule: sync.thresholdSchedule, mirrorClockBound: sync.mirrorClockBound, selectiveBarrier: sync.selectiveBarrier, budgetLinkFraction: sync.budgetLinkFraction, barrierClockFraction: sync.barrierClockFraction, encoding: sync.encoding, linkBytesPerMs: {}, clockMsHint: 0 };
+  const asp = { threshold: sync.threshold, thresholdSchedule: sync.thresholdSchedule, mirrorClockBound: sync.mirrorClockBound, selectiveBarrier: sync.selectiveBarrier, budgetLinkFraction: sync.budgetLinkFraction, thresholdCeiling: sync.thresholdCeiling, barrierClockFraction: sync.barrierClockFraction, encoding: sync.encoding, linkBytesPerMs: {}, clockMsHint: 0 };
   return { layout, sync: { staleness: sync.staleness, asp }, aliasOf };
 }
 

@@ -395,7 +395,7 @@ interface RawSync {
   model?: SyncModel;
   withinDataCenter?: "bsp" | "ssp";
   staleness?: number;
-  significance?: { threshold?: number | "auto"; floor?: number; budget?: number; encoding?: "f32" | "f16" | "int8"; schedule?: string | { kind: "step"; every: number; factor: number } };
+  significance?: { threshold?: number | "auto"; floor?: number; budget?: number; ceiling?: number; encoding?: "f32" | "f16" | "int8"; schedule?: string | { kind: "step"; every: number; factor: number } };
   barrierClockFraction?: number;
   mirrorClockBound?: number;
   selectiveBarrier?: "auto" | "always" | "off" | boolean;
@@ -433,6 +433,8 @@ const defaultEgressUsdPerGb = 0.02;
 const defaultThreshold = 0.01;
 /** threshold auto: an update may use half of its tightest link over a clock (docs/protocol.md). */
 const defaultBudgetLinkFraction = 0.5;
+/** threshold auto: the budget never holds back an update of more than 10% of its value (docs/protocol.md). */
+const defaultThresholdCeiling = 0.1;
 /** Selective barrier auto: fire when an update would not arrive within one clock. */
 const defaultBarrierClockFraction = 1;
 const defaultMirrorClockBound = 1;
@@ -617,12 +619,14 @@ function normalizeSync(raw: RawSync, model: SyncModel, hubGroups: readonly HubGr
   const auto = (significance.threshold ?? "auto") === "auto";
   if (!auto && significance.floor !== undefined) issues.add(["sync", "significance", "floor"], "floor applies to threshold: auto only (a fixed threshold is its own floor)");
   if (!auto && significance.budget !== undefined) issues.add(["sync", "significance", "budget"], "budget applies to threshold: auto only");
+  if (!auto && significance.ceiling !== undefined) issues.add(["sync", "significance", "ceiling"], "ceiling applies to threshold: auto only");
   return {
     model,
     staleness,
     threshold: auto ? (significance.floor ?? defaultThreshold) : (significance.threshold as number),
     thresholdSchedule,
     budgetLinkFraction: auto ? (significance.budget ?? defaultBudgetLinkFraction) : null,
+    thresholdCeiling: auto ? (significance.ceiling ?? defaultThresholdCeiling) : Infinity,
     encoding: significance.encoding ?? "f32",
     barrierClockFraction: raw.barrierClockFraction ?? defaultBarrierClockFraction,
     mirrorClockBound: raw.mirrorClockBound ?? defaultMirrorClockBound,

@@ -52,6 +52,8 @@ export interface SyncSpec {
   readonly thresholdSchedule: Schedule | "learning-rate";
   /** threshold auto: each clock's update fits this fraction of the tightest link over a clock; null: a fixed threshold. */
   readonly budgetLinkFraction: number | null;
+  /** threshold auto: accumulators above this significance go out whatever the budget. */
+  readonly thresholdCeiling: number;
   /** Value codec of mirror updates. */
   readonly encoding: "f32" | "f16" | "int8";
   /** Selective barrier auto: fire when an update needs more than this fraction of a clock on its link. */

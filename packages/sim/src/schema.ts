@@ -281,6 +281,7 @@ function buildSchema(): JsonSchema {
               },
               floor: { description: "With threshold auto: the paper's hard threshold v under the budget (it follows the schedule).", type: "number", minimum: 0, default: 0.01 },
               budget: { description: "With threshold auto: the fraction of the tightest destination link's bandwidth x the recent clock duration that one clock's update may take.", type: "number", exclusiveMinimum: 0, maximum: 100, default: 0.5 },
+              ceiling: { description: "With threshold auto: an accumulated update above this |accum / value| goes out whatever the budget, so the budget never holds back more than this share of a value.", type: "number", exclusiveMinimum: 0, default: 0.1 },
               encoding: { description: "Value codec of mirror updates: f32, f16, or int8 with a scale per row; the rounding error stays accumulated (error feedback).", enum: ["f32", "f16", "int8"], default: "f32" },
               schedule: {
                 description: "How the threshold changes with the clock t: constant, inverse-sqrt (v / sqrt(t), the paper's proof), learning-rate (follows the workload's learning rate), or {kind: step, every, factor}.",
