@@ -15,6 +15,8 @@ import {
   createRole,
   dataCenterOf,
   encodedSize,
+  FilterCollector,
+  type FilterStats,
   ShardRole,
   WorkerRole,
   type Effect,
@@ -43,7 +45,7 @@ export type NodeReport =
   | { readonly ev: "metrics"; readonly node: NodeId; readonly wanBytesByLink: Record<string, number>; readonly blockedMs: BlockedMs; readonly counters: Record<string, number> }
   | { readonly ev: "trace"; readonly node: NodeId; readonly event: TraceEvent & { readonly atMs: number } }
   | { readonly ev: "state"; readonly node: NodeId; readonly done: boolean; readonly unacked: number; readonly clock: number | null }
-  | { readonly ev: "final"; readonly node: NodeId; readonly values: string | null; readonly clock: number | null }
+  | { readonly ev: "final"; readonly node: NodeId; readonly values: string | null; readonly clock: number | null; readonly filter?: FilterStats }
   | { readonly ev: "error"; readonly node: NodeId; readonly message: string };
 
 export interface BlockedMs {
@@ -106,6 +108,8 @@ export class NodeRuntime {
   private readonly wanBytes = new Map<string, number>();
   private epochMs: number;
   private readonly shapers = new Map<string, LinkShaper>();
+  /** Shards under ASP: the significance filter's counts, for the final report. */
+  private filterStats: FilterCollector | null = null;
   private slowFactor = 1;
   /** With `emulateCompute`: the modeled cost of one sample on this node (0: real time only). */
   private emulatedMsPerSample = 0;
@@ -157,6 +161,11 @@ export class NodeRuntime {
       programs.set(node, this.program);
     }
     this.role = createRole(layout, node, { sync: this.plan.sync, initial: this.workload.initParams(), maxClock: this.plan.maxClock, programs });
+    if (this.role instanceof ShardRole && this.plan.sync.asp !== null) {
+      const info = layout.shard(node);
+      const destinations = info.hub !== null ? [info.hub] : info.mirrors;
+      this.filterStats = new FilterCollector(() => destinations);
+    }
 
     const shard = this.role instanceof ShardRole;
     const durable = shard && this.checkpointsOn;
@@ -271,6 +280,7 @@ export class NodeRuntime {
       node: this.options.node,
       values: shard ? encodeFloats(shard.values()) : null,
       clock: shard ? shard.localClock : this.role instanceof WorkerRole ? this.role.clock : null,
+      ...(this.filterStats !== null ? { filter: this.filterStats.stats() } : {}),
     });
     this.close();
   }
@@ -355,6 +365,16 @@ export class NodeRuntime {
   }
 
   private onTrace(event: TraceEvent): void {
+    this.filterStats?.observe(event);
+    if (event.type === "mirror-sent" && event.clock >= 0) {
+      this.metrics.count("gaia_filter_accumulated_entries_total", event.accumulated, {}, "Non-zero accumulators at this shard's clock flushes.");
+      this.metrics.count("gaia_filter_significant_entries_total", event.significant, {}, "Accumulators above the floor threshold at the flushes.");
+      this.metrics.count("gaia_filter_sent_entries_total", event.entries, {}, "Significant entries sent to the mirrors.");
+      this.metrics.count("gaia_filter_held_back_entries_total", event.heldBack, {}, "Significant entries the byte budget held back.");
+      this.metrics.count("gaia_filter_sent_bytes_total", event.bytes, {}, "Encoded bytes of the sent mirror-update bodies.");
+      this.metrics.count("gaia_barriers_sent_total", event.barrierTo.length, {}, "Selective barriers sent (one per destination).");
+    }
+    if (event.type === "read-served" && event.blockedBy !== null) this.metrics.count("gaia_reads_blocked_total", 1, { reason: event.blockedBy }, "Reads that waited, by what held them.");
     if (event.type === "read-served" && event.blockedBy !== null) {
       const key = event.blockedBy === "mirror-clock" ? "mirrorClock" : event.blockedBy;
       this.blockedMs[key] += event.waitedMs;
