@@ -119,10 +119,10 @@ describe("transport: authenticated but hostile peers", () => {
     assert.equal(b.metrics.get("remote_errors_total", { code: "beyond-window" }), 1);
 
     const wrong = await authenticated(b.port, "h3/a", "h3/b", "data");
-    wrong.send(encodeFrame({ t: "data", seq: 1, ack: 0, body: encodeBody({ kind: "barrier", shard: 0, clock: 0, source: "h3", indices: Uint32Array.of(1) }) }));
+    wrong.send(encodeFrame({ t: "data", seq: 1, ack: 0, body: encodeBody({ kind: "barrier", shard: 0, clock: 0, source: "h3", rows: Uint32Array.of(1) }) }));
     await until("wrong-channel counted", () => b.metrics.get("remote_errors_total", { code: "wrong-channel" }) === 1);
-    // A mirror update that would overflow a replica (3e38 + 3e38 is Infinity in float32).
-    wrong.send(encodeFrame({ t: "data", seq: 2, ack: 0, body: encodeBody({ kind: "mirror-update", shard: 0, clock: 0, sources: ["h3"], indices: Uint32Array.of(0), deltas: Float32Array.of(3e38) }) }));
+    // A read reply that would put 3e38 in a worker's values (3e38 + 3e38 is Infinity in float32).
+    wrong.send(encodeFrame({ t: "data", seq: 2, ack: 0, body: encodeBody({ kind: "read-reply", clock: 0, rows: Uint32Array.of(0), values: Float32Array.of(3e38) }) }));
     await until("non-finite counted", () => b.metrics.get("remote_errors_total", { code: "non-finite" }) === 1);
     assert.equal(b.got.length, 0, "nothing was delivered to the role");
   });

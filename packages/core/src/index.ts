@@ -1,5 +1,6 @@
 export * from "./app.js";
 export * from "./errors.js";
+export * from "./filter-stats.js";
 export * from "./layout.js";
 export * from "./messages.js";
 export * from "./role.js";
@@ -15,4 +16,5 @@ export * from "./roles.js";
 export * from "./shard.js";
 export * from "./significance.js";
 export * from "./ssp.js";
+export * from "./update-encoding.js";
 export * from "./worker.js";

@@ -19,6 +19,9 @@ import {
   dataCenterOf,
   HubRole,
   Rng,
+  encodedSize,
+  FilterCollector,
+  type FilterStats,
   ShardRole,
   WorkerRole,
   type Effect,
@@ -51,11 +54,11 @@ export type NodeReport =
   | { readonly ev: "metrics"; readonly node: NodeId; readonly wanBytesByLink: Record<string, number>; readonly blockedMs: BlockedMs; readonly counters: Record<string, number> }
   | { readonly ev: "trace"; readonly node: NodeId; readonly event: TraceEvent & { readonly atMs: number } }
   | { readonly ev: "state"; readonly node: NodeId; readonly done: boolean; readonly unacked: number; readonly clock: number | null }
-  | { readonly ev: "final"; readonly node: NodeId; readonly values: string | null; readonly clock: number | null }
+  | { readonly ev: "final"; readonly node: NodeId; readonly values: string | null; readonly clock: number | null; readonly filter?: FilterStats }
   | { readonly ev: "error"; readonly node: NodeId; readonly message: string }
-  /** The worker's program produced a non-finite update (the core's `diverged` trace event). */
   /** Watchdog: no progress for `forMs`; `waitingOn` says on what. */
   | { readonly ev: "stalled"; readonly node: NodeId; readonly forMs: number; readonly waitingOn: string }
+  /** The worker's program produced a non-finite update (the core's `diverged` trace event). */
   | { readonly ev: "diverged"; readonly node: NodeId; readonly clock: number; readonly row: number; readonly value: string };
 
 export interface BlockedMs {
@@ -122,6 +125,8 @@ export class NodeRuntime {
   private readonly wanBytes = new Map<string, number>();
   private epochMs: number;
   private readonly shapers = new Map<string, LinkShaper>();
+  /** Shards under ASP: the significance filter's counts, for the final report. */
+  private filterStats: FilterCollector | null = null;
   private slowFactor = 1;
   /** With `emulateCompute`: the modeled cost of one sample on this node (0: real time only). */
   private emulatedMsPerSample = 0;
@@ -183,6 +188,11 @@ export class NodeRuntime {
     // A restarted worker rejoins from its shards' state: where each stands, asked over HTTP, signed.
     const rejoin = isWorker && this.options.restore ? await rejoinStates(cluster, layout.shardsOfWorker(node).map((s) => s.id), node, addresses) : undefined;
     this.role = createRole(layout, node, { sync: this.plan.sync, initial: this.workload.initParams(), maxClock: this.plan.maxClock, programs, ...(rejoin ? { rejoin } : {}) });
+    if (this.role instanceof ShardRole && this.plan.sync.asp !== null) {
+      const info = layout.shard(node);
+      const destinations = info.hub !== null ? [info.hub] : info.mirrors;
+      this.filterStats = new FilterCollector(() => destinations);
+    }
 
     const shard = this.role instanceof ShardRole || this.role instanceof HubRole;
     const durable = shard && this.checkpointsOn;
@@ -320,6 +330,7 @@ export class NodeRuntime {
       node: this.options.node,
       values: shard ? encodeFloats(shard.values()) : null,
       clock: shard ? shard.localClock : this.role instanceof WorkerRole ? this.role.clock : null,
+      ...(this.filterStats !== null ? { filter: this.filterStats.stats() } : {}),
     });
     this.close();
   }
@@ -345,7 +356,10 @@ export class NodeRuntime {
           if (this.durable) {
             this.held.push({ to: e.to, msg: e.msg, channel: e.channel });
             this.requestCheckpoint();
-          } else this.transport.send(e.to, e.msg, e.channel);
+          } else {
+            this.measureLink(e.to, e.msg);
+            this.transport.send(e.to, e.msg, e.channel);
+          }
           break;
         case "compute":
           this.compute(e.clock, e.rows, e.values);
@@ -358,6 +372,21 @@ export class NodeRuntime {
           break;
       }
     }
+  }
+
+  /**
+   * Before a mirror update goes to the emulated WAN link towards `to`: the link will carry it after
+   * its backlog, so it delivers at bytes / (backlog + bytes / rate). The shard takes that as a
+   * `link-rate` input, as the simulator's driver reports each delivery. On a real WAN (no
+   * emulation) there is no shaper to read, and shards keep their declared rates.
+   */
+  private measureLink(to: NodeId, msg: Message): void {
+    if (msg.kind !== "mirror-update" || !(this.role instanceof ShardRole)) return;
+    const shaper = this.shapers.get(dataCenterOf(to));
+    if (!shaper) return;
+    const bytes = encodedSize(msg);
+    const bytesPerMs = bytes / (shaper.backlogMs(this.nowMs()) + bytes / shaper.bytesPerMs);
+    setImmediate(() => this.deliver({ kind: "link-rate", peer: to, bytesPerMs }));
   }
 
   private compute(clock: number, rows: Uint32Array, values: Float32Array): void {
@@ -386,6 +415,16 @@ export class NodeRuntime {
   }
 
   private onTrace(event: TraceEvent): void {
+    this.filterStats?.observe(event);
+    if (event.type === "mirror-sent" && event.clock >= 0) {
+      this.metrics.count("gaia_filter_accumulated_entries_total", event.accumulated, {}, "Non-zero accumulators at this shard's clock flushes.");
+      this.metrics.count("gaia_filter_significant_entries_total", event.significant, {}, "Accumulators above the floor threshold at the flushes.");
+      this.metrics.count("gaia_filter_sent_entries_total", event.entries, {}, "Significant entries sent to the mirrors.");
+      this.metrics.count("gaia_filter_held_back_entries_total", event.heldBack, {}, "Significant entries the byte budget held back.");
+      this.metrics.count("gaia_filter_sent_bytes_total", event.bytes, {}, "Encoded bytes of the sent mirror-update bodies.");
+      this.metrics.count("gaia_barriers_sent_total", event.barrierTo.length, {}, "Selective barriers sent (one per destination).");
+    }
+    if (event.type === "read-served" && event.blockedBy !== null) this.metrics.count("gaia_reads_blocked_total", 1, { reason: event.blockedBy }, "Reads that waited, by what held them.");
     if (event.type === "read-served" && event.blockedBy !== null) {
       const key = event.blockedBy === "mirror-clock" ? "mirrorClock" : event.blockedBy;
       this.blockedMs[key] += event.waitedMs;
@@ -551,7 +590,10 @@ export class NodeRuntime {
       this.transport.gate();
       const release = this.held;
       this.held = [];
-      for (const h of release) this.transport.send(h.to, h.msg, h.channel);
+      for (const h of release) {
+        this.measureLink(h.to, h.msg);
+        this.transport.send(h.to, h.msg, h.channel);
+      }
       const shard = this.role as ShardRole | HubRole;
       const links = this.transport.snapshotLinks();
       const checkpoint: ShardCheckpoint = { node: this.options.node, shard: shard.snapshot(), links: Object.fromEntries(links), epochMs: this.epochMs, linkEpoch: this.transport.epoch, peerEpochs: this.transport.peerEpochs() };

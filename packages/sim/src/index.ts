@@ -15,3 +15,4 @@ export * from "./metrics.js";
 export * from "./trace.js";
 export * from "./toy-workload.js";
 export * from "./divergence.js";
+export * from "./pacing.js";

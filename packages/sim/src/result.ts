@@ -3,6 +3,8 @@
  * the JSONL metrics file holds one `MetricsPoint` per line; the HTML report plots `series`.
  */
 
+import type { FilterStats } from "@gaia/core";
+
 export interface MetricsPoint {
   readonly virtualTimeS: number;
   /** Completed clocks of the slowest worker. */
@@ -14,6 +16,8 @@ export interface MetricsPoint {
   readonly costUsd: number;
   /** Cumulative worker-seconds clocks spent blocked on reads, by reason (each worker's clock waits as long as its slowest read). */
   readonly blockedS: { readonly ssp: number; readonly mirrorClock: number; readonly barrier: number };
+  /** The significance filter so far (ASP runs). */
+  readonly filter?: FilterStats;
 }
 
 export interface RunSummary {
@@ -37,6 +41,8 @@ export interface RunSummary {
   readonly traceHash: string;
   /** Bytes per directed WAN link "source->target". */
   readonly wanBytesByLink: Readonly<Record<string, number>>;
+  /** The significance filter over the whole run (ASP runs). */
+  readonly filter?: FilterStats;
   readonly events: number;
   /** Why the run stopped: target, max-iterations, max-virtual-time. */
   readonly stoppedBy: string;

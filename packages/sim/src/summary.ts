@@ -70,6 +70,18 @@ export function summaryRows(summary: RunSummary): [string, string][] {
     ["blocked: barrier (worker-s)", formatSeconds(blocked.barrier)],
     ["blocked: mirror clock (worker-s)", formatSeconds(blocked.mirrorClock)],
     ["blocked: SSP (worker-s)", formatSeconds(blocked.ssp)],
+  );
+  const f = summary.filter;
+  if (f !== undefined) {
+    const percent = (part: number, whole: number): string => (whole > 0 ? `${((100 * part) / whole).toFixed(1)}%` : "-");
+    rows.push(
+      ["filter: significant", `${percent(f.significant, f.accumulated)} of ${f.accumulated} accumulated entries`],
+      ["filter: sent", `${f.sent} entries (${percent(f.sent, f.accumulated)}), ${f.bytesPerValue.toFixed(2)} bytes each`],
+      ["filter: held back by budget", `${f.heldBack} entries`],
+      ["filter: barriers", `${f.barriers} sent, ${f.readsBlockedByBarrier} reads blocked`],
+    );
+  }
+  rows.push(
     ["stopped by", summary.stoppedBy],
     ...(summary.diverged ? [["verdict", summary.diverged] as [string, string]] : []),
     ["checks", formatChecks(summary.checks)],
