@@ -478,7 +478,9 @@ export class ShardRole implements Role {
   private onMirrorFlush(from: NodeId, msg: MirrorFlush, nowMs: number): Effect[] {
     this.requireUpstream(from, msg.shard);
     for (const source of msg.sources) if (source === this.dataCenter) throw new RemoteError("bad-field", "a flush names this shard's own data center");
-    for (const source of msg.sources) if (this.mirrorClock!.hasFinished(source)) throw new RemoteError("duplicate", `a second final flush from ${source}`);
+    // Direct from mirrors, a data center flushes once. Through a hub a second flush naming it is the
+    // hub's remainder (error feedback); the hub refuses a member's second flush itself.
+    if (this.info.hub === null) for (const source of msg.sources) if (this.mirrorClock!.hasFinished(source)) throw new RemoteError("duplicate", `a second final flush from ${source}`);
     for (const source of msg.sources) this.mirrorClock!.expectMirror(source);
     const { indices, deltas } = this.decode(msg.body);
     const sum = this.applyMirror(indices, deltas);
