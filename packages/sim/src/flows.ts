@@ -1,0 +1,427 @@
+/**
+ * Flow-level bandwidth sharing over routes of several links: weighted max-min fairness by
+ * progressive filling, recomputed incrementally, with completions keyed by time.
+ *
+ * Model. A link l has a capacity C_l (bytes per virtual ms). A flow f crosses the links of its
+ * route R_f and has a weight w_f > 0. The rates x_f are the weighted max-min fair allocation:
+ *
+ *   sum of x_f over the flows crossing l  <=  C_l                for every link l,
+ *   and no x_f can grow without lowering some x_g with x_g / w_g <= x_f / w_f.
+ *
+ * Progressive filling computes it: every unfrozen flow grows at w_f * lambda as lambda rises
+ * from 0; the first link to fill (smallest remaining capacity / unfrozen weight) is a
+ * bottleneck, its unfrozen flows are frozen at w_f * lambda, their rates are taken off every link
+ * of their routes, and the filling goes on until every flow is frozen. With all weights 1 this is
+ * plain max-min fairness (SimGrid's LMM with every sharing penalty 1); with w_f = 1 / penalty_f it
+ * is SimGrid's LMM with penalties (its CM02 model). A link of capacity 0 (a partition) freezes its
+ * flows at rate 0 first, so they hold no share anywhere else.
+ *
+ * Incremental. A flow start, a flow end or a capacity change marks its links dirty. Before
+ * virtual time moves on, one solve runs over the connected component of the dirty links only (the
+ * links and flows reachable from them through shared flows): no allocation outside it can
+ * change. Changes at the same instant (a shard sending to ten mirrors in one step) share one
+ * solve, run from one event at that instant.
+ *
+ * Completion. Each flow keeps the bytes it still has to transfer as of its last solve and its
+ * rate since, so its completion time is `lastMs + remaining / rate`. Flows sit in a heap by that
+ * time and the model keeps one engine event for the earliest. A flow is complete when its time
+ * comes, whatever rounding left in `remaining`: completion never re-tests bytes against a slack,
+ * so it cannot reschedule itself at the same instant, at any virtual time (where a remaining
+ * transfer time below the resolution of `now` used to livelock the simulator).
+ */
+import type { Engine } from "./engine.js";
+
+/** The model's bookkeeping on a flow (the network's envelopes carry it). */
+export interface FlowState {
+  /** Ids of the links the flow crosses. */
+  route: readonly number[];
+  /** Sharing weight (1 under max-min; 1 / penalty under CM02). */
+  weight: number;
+  /** Bytes still to transfer as of `lastMs`. */
+  remaining: number;
+  /** Current rate, bytes per virtual ms. */
+  rate: number;
+  lastMs: number;
+  /** When the transfer completes at the current rate (Infinity at rate 0). */
+  doneMs: number;
+  /** Position in the completion heap, -1 when not active. */
+  heapIndex: number;
+  /** Position of the flow in each route link's flow list. */
+  slots: number[];
+  /** Start order, to break ties between equal completion times. */
+  order: number;
+  /** Solve epoch that last visited the flow (internal). */
+  mark: number;
+  /** Solve epoch in which the flow was frozen (internal). */
+  frozen: number;
+}
+
+/** A fresh, inactive flow state. */
+export function flowState(): FlowState {
+  return { route: [], weight: 1, remaining: 0, rate: 0, lastMs: 0, doneMs: Infinity, heapIndex: -1, slots: [], order: 0, mark: 0, frozen: 0 };
+}
+
+const before = (a: FlowState, b: FlowState): boolean => a.doneMs < b.doneMs || (a.doneMs === b.doneMs && a.order < b.order);
+
+export class FlowModel<F extends FlowState> {
+  private readonly capacity: number[] = [];
+  private readonly flowsOn: F[][] = [];
+  private readonly linkMark: number[] = [];
+  private readonly linkVersion: number[] = [];
+  // Scratch per link for a solve.
+  private capLeft = new Float64Array(64);
+  private weightLeft = new Float64Array(64);
+  private countLeft = new Int32Array(64);
+  private readonly dirty: number[] = [];
+  private dirtyEpoch = 1;
+  private readonly dirtyMark: number[] = [];
+  private epoch = 0;
+  private readonly heap: F[] = [];
+  private order = 0;
+  private version = 0;
+  private scheduledAt = Infinity;
+  private readonly tickHandler = (version: number): void => this.tick(version);
+  // Scratch lists for a solve, reused.
+  private readonly componentLinks: number[] = [];
+  private readonly componentFlows: F[] = [];
+  private readonly done: F[] = [];
+  // The bottleneck heap: parallel arrays of (share, link, link version).
+  private bottleneckShares: number[] = [];
+  private bottleneckLinks: number[] = [];
+  private bottleneckVersions: number[] = [];
+  /** Solves run, and flows visited by them (for benchmarks). */
+  solves = 0;
+  visited = 0;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly onDone: (flow: F) => void,
+  ) {}
+
+  get activeFlows(): number {
+    return this.heap.length;
+  }
+
+  /** Adds a link of `capacity` bytes per ms; returns its id. */
+  addLink(capacity: number): number {
+    if (!(capacity >= 0) || !Number.isFinite(capacity)) throw new RangeError(`link capacity must be finite and >= 0, got ${capacity}`);
+    const id = this.capacity.length;
+    this.capacity.push(capacity);
+    this.flowsOn.push([]);
+    this.linkMark.push(0);
+    this.linkVersion.push(0);
+    this.dirtyMark.push(0);
+    if (id >= this.capLeft.length) {
+      const n = this.capLeft.length * 2;
+      this.capLeft = new Float64Array(n);
+      this.weightLeft = new Float64Array(n);
+      this.countLeft = new Int32Array(n);
+    }
+    return id;
+  }
+
+  capacityOf(link: number): number {
+    return this.capacity[link]!;
+  }
+
+  /** Flows currently crossing `link`. */
+  flowsOf(link: number): readonly F[] {
+    return this.flowsOn[link]!;
+  }
+
+  get linkCount(): number {
+    return this.capacity.length;
+  }
+
+  setCapacity(link: number, capacity: number): void {
+    if (!(capacity >= 0) || !Number.isFinite(capacity)) throw new RangeError(`link capacity must be finite and >= 0, got ${capacity}`);
+    if (this.capacity[link] === capacity) return;
+    this.capacity[link] = capacity;
+    if (this.flowsOn[link]!.length > 0) this.markDirty(link);
+  }
+
+  /** Starts `flow` over `route` with `sizeBytes` to transfer. */
+  start(flow: F, route: readonly number[], weight: number, sizeBytes: number): void {
+    if (!(weight > 0) || !Number.isFinite(weight)) throw new RangeError(`flow weight must be finite and > 0, got ${weight}`);
+    if (route.length === 0) throw new RangeError("a flow needs a route of at least one link");
+    flow.route = route;
+    flow.weight = weight;
+    flow.remaining = sizeBytes;
+    flow.rate = 0;
+    flow.lastMs = this.engine.now;
+    flow.doneMs = Infinity;
+    flow.order = this.order++;
+    flow.frozen = 0;
+    const slots = flow.slots;
+    slots.length = route.length;
+    for (let i = 0; i < route.length; i++) {
+      const list = this.flowsOn[route[i]!]!;
+      slots[i] = list.length;
+      list.push(flow);
+      this.markDirty(route[i]!);
+    }
+    flow.heapIndex = this.heap.length;
+    this.heap.push(flow);
+    this.siftUp(flow.heapIndex);
+  }
+
+  private markDirty(link: number): void {
+    if (this.dirtyMark[link] !== this.dirtyEpoch) {
+      this.dirtyMark[link] = this.dirtyEpoch;
+      this.dirty.push(link);
+    }
+    if (this.scheduledAt > this.engine.now) this.schedule(this.engine.now);
+  }
+
+  private schedule(at: number): void {
+    this.scheduledAt = at;
+    this.engine.atWith(at, this.tickHandler, ++this.version);
+  }
+
+  private tick(version: number): void {
+    if (version !== this.version) return;
+    const now = this.engine.now;
+    // While this tick runs, a link that turns dirty needs no event of its own: the solve below covers it.
+    this.scheduledAt = now;
+    const heap = this.heap;
+    const done = this.done;
+    while (heap.length > 0 && heap[0]!.doneMs <= now) {
+      const f = this.popHeap();
+      this.detach(f);
+      done.push(f);
+    }
+    if (this.dirty.length > 0) this.solve();
+    this.scheduledAt = Infinity;
+    if (heap.length > 0 && heap[0]!.doneMs < Infinity) this.schedule(heap[0]!.doneMs);
+    if (done.length === 0) return;
+    if (done.length === 1) {
+      const f = done.pop()!;
+      this.onDone(f);
+      return;
+    }
+    const finished = done.splice(0);
+    for (const f of finished) this.onDone(f);
+  }
+
+  /** Takes a finished flow off its links. */
+  private detach(f: F): void {
+    f.remaining = 0;
+    f.rate = 0;
+    const route = f.route;
+    for (let i = 0; i < route.length; i++) {
+      const link = route[i]!;
+      const list = this.flowsOn[link]!;
+      const at = f.slots[i]!;
+      const last = list.pop()!;
+      if (last !== f) {
+        list[at] = last;
+        const r = last.route;
+        for (let j = 0; j < r.length; j++) {
+          if (r[j] === link) {
+            last.slots[j] = at;
+            break;
+          }
+        }
+      }
+      if (list.length > 0) this.markDirty(link);
+    }
+  }
+
+  /** Progressive filling over the component of the dirty links. */
+  private solve(): void {
+    const now = this.engine.now;
+    const epoch = ++this.epoch;
+    this.solves++;
+    const links = this.componentLinks;
+    const flows = this.componentFlows;
+    links.length = 0;
+    flows.length = 0;
+    const linkMark = this.linkMark;
+    for (const l of this.dirty) {
+      if (linkMark[l] !== epoch) {
+        linkMark[l] = epoch;
+        links.push(l);
+      }
+    }
+    this.dirty.length = 0;
+    this.dirtyEpoch++;
+    for (let i = 0; i < links.length; i++) {
+      const list = this.flowsOn[links[i]!]!;
+      for (let j = 0; j < list.length; j++) {
+        const f = list[j]!;
+        if (f.mark === epoch) continue;
+        f.mark = epoch;
+        flows.push(f);
+        const route = f.route;
+        for (let k = 0; k < route.length; k++) {
+          const l = route[k]!;
+          if (linkMark[l] !== epoch) {
+            linkMark[l] = epoch;
+            links.push(l);
+          }
+        }
+      }
+    }
+    this.visited += flows.length;
+    const capLeft = this.capLeft;
+    const weightLeft = this.weightLeft;
+    const countLeft = this.countLeft;
+    for (let i = 0; i < links.length; i++) {
+      const l = links[i]!;
+      capLeft[l] = this.capacity[l]!;
+      weightLeft[l] = 0;
+      countLeft[l] = 0;
+    }
+    for (let i = 0; i < flows.length; i++) {
+      const f = flows[i]!;
+      // Bring the flow's progress up to now at its old rate.
+      if (f.rate > 0 && now > f.lastMs) f.remaining -= f.rate * (now - f.lastMs);
+      f.lastMs = now;
+      const route = f.route;
+      for (let k = 0; k < route.length; k++) {
+        const l = route[k]!;
+        weightLeft[l]! += f.weight;
+        countLeft[l]!++;
+      }
+    }
+    // The bottleneck heap starts with every link of the component.
+    this.bottleneckShares.length = 0;
+    this.bottleneckLinks.length = 0;
+    this.bottleneckVersions.length = 0;
+    for (let i = 0; i < links.length; i++) {
+      const l = links[i]!;
+      if (countLeft[l]! > 0) this.pushBottleneck(Math.max(0, capLeft[l]!) / weightLeft[l]!, l, ++this.linkVersion[l]!);
+    }
+    while (this.bottleneckLinks.length > 0) {
+      const share = this.bottleneckShares[0]!;
+      const l = this.bottleneckLinks[0]!;
+      const v = this.bottleneckVersions[0]!;
+      this.popBottleneck();
+      if (v !== this.linkVersion[l] || countLeft[l] === 0) continue;
+      const list = this.flowsOn[l]!;
+      for (let j = 0; j < list.length; j++) {
+        const f = list[j]!;
+        if (f.frozen === epoch) continue;
+        f.frozen = epoch;
+        const rate = share * f.weight;
+        f.rate = rate;
+        const route = f.route;
+        for (let k = 0; k < route.length; k++) {
+          const m = route[k]!;
+          capLeft[m]! -= rate;
+          const n = --countLeft[m]!;
+          if (n === 0) weightLeft[m] = 0;
+          else {
+            weightLeft[m]! -= f.weight;
+            if (m !== l) this.pushBottleneck(Math.max(0, capLeft[m]!) / weightLeft[m]!, m, ++this.linkVersion[m]!);
+          }
+        }
+      }
+    }
+    for (let i = 0; i < flows.length; i++) {
+      const f = flows[i]!;
+      const remaining = f.remaining > 0 ? f.remaining : 0;
+      const doneMs = remaining === 0 ? now : f.rate > 0 ? now + remaining / f.rate : Infinity;
+      const old = f.doneMs;
+      f.doneMs = doneMs;
+      if (doneMs < old) this.siftUp(f.heapIndex);
+      else if (doneMs > old) this.siftDown(f.heapIndex);
+    }
+  }
+
+  private pushBottleneck(share: number, link: number, version: number): void {
+    const shares = this.bottleneckShares;
+    const ids = this.bottleneckLinks;
+    const versions = this.bottleneckVersions;
+    let i = shares.length;
+    shares.push(share);
+    ids.push(link);
+    versions.push(version);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const ps = shares[p]!;
+      if (ps < share || (ps === share && ids[p]! < link)) break;
+      shares[i] = ps;
+      ids[i] = ids[p]!;
+      versions[i] = versions[p]!;
+      i = p;
+    }
+    shares[i] = share;
+    ids[i] = link;
+    versions[i] = version;
+  }
+
+  private popBottleneck(): void {
+    const shares = this.bottleneckShares;
+    const ids = this.bottleneckLinks;
+    const versions = this.bottleneckVersions;
+    const n = shares.length - 1;
+    const s = shares[n]!;
+    const id = ids[n]!;
+    const v = versions[n]!;
+    shares.length = n;
+    ids.length = n;
+    versions.length = n;
+    if (n === 0) return;
+    let i = 0;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= n) break;
+      if (c + 1 < n && (shares[c + 1]! < shares[c]! || (shares[c + 1] === shares[c] && ids[c + 1]! < ids[c]!))) c++;
+      if (s < shares[c]! || (s === shares[c] && id < ids[c]!)) break;
+      shares[i] = shares[c]!;
+      ids[i] = ids[c]!;
+      versions[i] = versions[c]!;
+      i = c;
+    }
+    shares[i] = s;
+    ids[i] = id;
+    versions[i] = v;
+  }
+
+  private siftUp(i: number): void {
+    const heap = this.heap;
+    const f = heap[i]!;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const parent = heap[p]!;
+      if (!before(f, parent)) break;
+      heap[i] = parent;
+      parent.heapIndex = i;
+      i = p;
+    }
+    heap[i] = f;
+    f.heapIndex = i;
+  }
+
+  private siftDown(i: number): void {
+    const heap = this.heap;
+    const n = heap.length;
+    const f = heap[i]!;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= n) break;
+      if (c + 1 < n && before(heap[c + 1]!, heap[c]!)) c++;
+      const child = heap[c]!;
+      if (!before(child, f)) break;
+      heap[i] = child;
+      child.heapIndex = i;
+      i = c;
+    }
+    heap[i] = f;
+    f.heapIndex = i;
+  }
+
+  private popHeap(): F {
+    const heap = this.heap;
+    const top = heap[0]!;
+    const last = heap.pop()!;
+    top.heapIndex = -1;
+    if (heap.length > 0) {
+      heap[0] = last;
+      last.heapIndex = 0;
+      this.siftDown(0);
+    }
+    return top;
+  }
+}
