@@ -153,10 +153,10 @@ export class FlowModel<F extends FlowState> {
     flow.order = this.order++;
     flow.frozen = 0;
     const slots = flow.slots;
-    slots.length = route.length;
+    if (slots.length > 0) slots.length = 0;
     for (let i = 0; i < route.length; i++) {
       const list = this.flowsOn[route[i]!]!;
-      slots[i] = list.length;
+      slots.push(list.length);
       list.push(flow);
       this.markDirty(route[i]!);
     }
@@ -285,9 +285,6 @@ export class FlowModel<F extends FlowState> {
       }
     }
     // The bottleneck heap starts with every link of the component.
-    this.bottleneckShares.length = 0;
-    this.bottleneckLinks.length = 0;
-    this.bottleneckVersions.length = 0;
     for (let i = 0; i < links.length; i++) {
       const l = links[i]!;
       if (countLeft[l]! > 0) this.pushBottleneck(Math.max(0, capLeft[l]!) / weightLeft[l]!, l, ++this.linkVersion[l]!);
@@ -355,13 +352,10 @@ export class FlowModel<F extends FlowState> {
     const shares = this.bottleneckShares;
     const ids = this.bottleneckLinks;
     const versions = this.bottleneckVersions;
-    const n = shares.length - 1;
-    const s = shares[n]!;
-    const id = ids[n]!;
-    const v = versions[n]!;
-    shares.length = n;
-    ids.length = n;
-    versions.length = n;
+    const s = shares.pop()!;
+    const id = ids.pop()!;
+    const v = versions.pop()!;
+    const n = shares.length;
     if (n === 0) return;
     let i = 0;
     for (;;) {

@@ -34,7 +34,7 @@
  */
 import { dataCenterOf, type Channel, type NodeId, type Rng } from "@gaia/core";
 import type { Engine } from "./engine.js";
-import { flowState, FlowModel, type FlowState } from "./flows.js";
+import { FlowModel, type FlowState } from "./flows.js";
 
 export interface LinkSpec {
   readonly source: string;
@@ -278,7 +278,28 @@ export class Network<P> {
 
   send(from: NodeId, to: NodeId, channel: Channel, payload: P, sizeBytes: number): Envelope<P> {
     const conn = this.connection(from, to, channel);
-    const env: Envelope<P> = { ...flowState(), from, to, channel, payload, sizeBytes, seq: conn.nextSeq++, sentMs: this.engine.now, connection: conn };
+    // One literal with every field, in one order: every envelope has the same shape.
+    const env: Envelope<P> = {
+      from,
+      to,
+      channel,
+      payload,
+      sizeBytes,
+      seq: conn.nextSeq++,
+      sentMs: this.engine.now,
+      connection: conn,
+      route: conn.route,
+      weight: conn.weight,
+      remaining: 0,
+      rate: 0,
+      lastMs: 0,
+      doneMs: Infinity,
+      heapIndex: -1,
+      slots: [],
+      order: 0,
+      mark: 0,
+      frozen: 0,
+    };
     this.stats.messages++;
     this.transmit(conn.link, env);
     return env;
