@@ -369,7 +369,11 @@ export class Network<P> {
     else this.engine.afterWith(delay, this.arriveHandler, env);
   }
 
+  /** Called with every message that reaches its target, before the reorder buffer (for benchmarks). */
+  onArrival: ((env: Envelope<P>) => void) | null = null;
+
   private arrive(link: Link<P>, env: Envelope<P>): void {
+    if (this.onArrival !== null) this.onArrival(env);
     if (link.partitions > 0) {
       this.stats.partitionHeld++;
       link.held.push(env);
