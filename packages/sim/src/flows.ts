@@ -41,6 +41,8 @@ export interface FlowState {
   remaining: number;
   /** Current rate, bytes per virtual ms. */
   rate: number;
+  /** The rate a solve in progress gives it (internal). */
+  pendingRate: number;
   lastMs: number;
   /** When the transfer completes at the current rate (Infinity at rate 0). */
   doneMs: number;
@@ -58,7 +60,7 @@ export interface FlowState {
 
 /** A fresh, inactive flow state. */
 export function flowState(): FlowState {
-  return { route: [], weight: 1, remaining: 0, rate: 0, lastMs: 0, doneMs: Infinity, heapIndex: -1, slots: [], order: 0, mark: 0, frozen: 0 };
+  return { route: [], weight: 1, remaining: 0, rate: 0, pendingRate: 0, lastMs: 0, doneMs: Infinity, heapIndex: -1, slots: [], order: 0, mark: 0, frozen: 0 };
 }
 
 const before = (a: FlowState, b: FlowState): boolean => a.doneMs < b.doneMs || (a.doneMs === b.doneMs && a.order < b.order);
@@ -67,7 +69,6 @@ export class FlowModel<F extends FlowState> {
   private readonly capacity: number[] = [];
   private readonly flowsOn: F[][] = [];
   private readonly linkMark: number[] = [];
-  private readonly linkVersion: number[] = [];
   // Scratch per link for a solve.
   private capLeft = new Float64Array(64);
   private weightLeft = new Float64Array(64);
@@ -85,10 +86,13 @@ export class FlowModel<F extends FlowState> {
   private readonly componentLinks: number[] = [];
   private readonly componentFlows: F[] = [];
   private readonly done: F[] = [];
-  // The bottleneck heap: parallel arrays of (share, link, link version).
-  private bottleneckShares: number[] = [];
-  private bottleneckLinks: number[] = [];
-  private bottleneckVersions: number[] = [];
+  // The bottleneck heap: the component's links with unfrozen flows, by share (then id), indexed.
+  private readonly bottlenecks: number[] = [];
+  private bottleneckAt = new Int32Array(64);
+  private share = new Float64Array(64);
+  private readonly touched: number[] = [];
+  private touchMark = new Int32Array(64);
+  private round = 0;
   /** Solves run, and flows visited by them (for benchmarks). */
   solves = 0;
   visited = 0;
@@ -109,13 +113,15 @@ export class FlowModel<F extends FlowState> {
     this.capacity.push(capacity);
     this.flowsOn.push([]);
     this.linkMark.push(0);
-    this.linkVersion.push(0);
     this.dirtyMark.push(0);
     if (id >= this.capLeft.length) {
       const n = this.capLeft.length * 2;
       this.capLeft = new Float64Array(n);
       this.weightLeft = new Float64Array(n);
       this.countLeft = new Int32Array(n);
+      this.bottleneckAt = new Int32Array(n);
+      this.share = new Float64Array(n);
+      this.touchMark = new Int32Array(n);
     }
     return id;
   }
@@ -273,52 +279,75 @@ export class FlowModel<F extends FlowState> {
       countLeft[l] = 0;
     }
     for (let i = 0; i < flows.length; i++) {
-      const f = flows[i]!;
-      // Bring the flow's progress up to now at its old rate.
-      if (f.rate > 0 && now > f.lastMs) f.remaining -= f.rate * (now - f.lastMs);
-      f.lastMs = now;
-      const route = f.route;
+      const route = flows[i]!.route;
+      const w = flows[i]!.weight;
       for (let k = 0; k < route.length; k++) {
         const l = route[k]!;
-        weightLeft[l]! += f.weight;
+        weightLeft[l]! += w;
         countLeft[l]!++;
       }
     }
-    // The bottleneck heap starts with every link of the component.
+    // Every link of the component with flows goes into the bottleneck heap.
+    const heap = this.bottlenecks;
+    const share = this.share;
+    heap.length = 0;
     for (let i = 0; i < links.length; i++) {
       const l = links[i]!;
-      if (countLeft[l]! > 0) this.pushBottleneck(Math.max(0, capLeft[l]!) / weightLeft[l]!, l, ++this.linkVersion[l]!);
+      if (countLeft[l]! === 0) continue;
+      share[l] = capLeft[l]! > 0 ? capLeft[l]! / weightLeft[l]! : 0;
+      this.bottleneckAt[l] = heap.length;
+      heap.push(l);
     }
-    while (this.bottleneckLinks.length > 0) {
-      const share = this.bottleneckShares[0]!;
-      const l = this.bottleneckLinks[0]!;
-      const v = this.bottleneckVersions[0]!;
-      this.popBottleneck();
-      if (v !== this.linkVersion[l] || countLeft[l] === 0) continue;
+    for (let i = (heap.length >> 1) - 1; i >= 0; i--) this.bottleneckDown(i);
+    const touched = this.touched;
+    const touchMark = this.touchMark;
+    while (heap.length > 0) {
+      const l = heap[0]!;
+      const lambda = share[l]!;
+      this.bottleneckRemove(0);
+      const round = ++this.round;
+      touched.length = 0;
       const list = this.flowsOn[l]!;
       for (let j = 0; j < list.length; j++) {
         const f = list[j]!;
         if (f.frozen === epoch) continue;
         f.frozen = epoch;
-        const rate = share * f.weight;
-        f.rate = rate;
+        const rate = lambda * f.weight;
+        f.pendingRate = rate;
         const route = f.route;
         for (let k = 0; k < route.length; k++) {
           const m = route[k]!;
           capLeft[m]! -= rate;
-          const n = --countLeft[m]!;
-          if (n === 0) weightLeft[m] = 0;
-          else {
-            weightLeft[m]! -= f.weight;
-            if (m !== l) this.pushBottleneck(Math.max(0, capLeft[m]!) / weightLeft[m]!, m, ++this.linkVersion[m]!);
+          if (--countLeft[m]! === 0) weightLeft[m] = 0;
+          else weightLeft[m]! -= f.weight;
+          if (m !== l && touchMark[m] !== round) {
+            touchMark[m] = round;
+            touched.push(m);
           }
         }
       }
+      // Shares only rise as flows freeze (up to rounding): move each touched link once.
+      for (let j = 0; j < touched.length; j++) {
+        const m = touched[j]!;
+        const at = this.bottleneckAt[m]!;
+        if (countLeft[m]! === 0) this.bottleneckRemove(at);
+        else {
+          share[m] = capLeft[m]! > 0 ? capLeft[m]! / weightLeft[m]! : 0;
+          this.bottleneckUp(at);
+          this.bottleneckDown(this.bottleneckAt[m]!);
+        }
+      }
     }
+    // Flows whose rate changed: bring their progress up to now at the old rate, then re-plan.
     for (let i = 0; i < flows.length; i++) {
       const f = flows[i]!;
+      const rate = f.pendingRate;
+      if (rate === f.rate && f.lastMs !== now) continue;
+      if (f.rate > 0 && now > f.lastMs) f.remaining -= f.rate * (now - f.lastMs);
+      f.lastMs = now;
+      f.rate = rate;
       const remaining = f.remaining > 0 ? f.remaining : 0;
-      const doneMs = remaining === 0 ? now : f.rate > 0 ? now + remaining / f.rate : Infinity;
+      const doneMs = remaining === 0 ? now : rate > 0 ? now + remaining / rate : Infinity;
       const old = f.doneMs;
       f.doneMs = doneMs;
       if (doneMs < old) this.siftUp(f.heapIndex);
@@ -326,51 +355,53 @@ export class FlowModel<F extends FlowState> {
     }
   }
 
-  private pushBottleneck(share: number, link: number, version: number): void {
-    const shares = this.bottleneckShares;
-    const ids = this.bottleneckLinks;
-    const versions = this.bottleneckVersions;
-    let i = shares.length;
-    shares.push(share);
-    ids.push(link);
-    versions.push(version);
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      const ps = shares[p]!;
-      if (ps < share || (ps === share && ids[p]! < link)) break;
-      shares[i] = ps;
-      ids[i] = ids[p]!;
-      versions[i] = versions[p]!;
-      i = p;
-    }
-    shares[i] = share;
-    ids[i] = link;
-    versions[i] = version;
+  private bottleneckBefore(a: number, b: number): boolean {
+    const sa = this.share[a]!;
+    const sb = this.share[b]!;
+    return sa < sb || (sa === sb && a < b);
   }
 
-  private popBottleneck(): void {
-    const shares = this.bottleneckShares;
-    const ids = this.bottleneckLinks;
-    const versions = this.bottleneckVersions;
-    const s = shares.pop()!;
-    const id = ids.pop()!;
-    const v = versions.pop()!;
-    const n = shares.length;
-    if (n === 0) return;
-    let i = 0;
+  private bottleneckUp(i: number): void {
+    const heap = this.bottlenecks;
+    const l = heap[i]!;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const parent = heap[p]!;
+      if (!this.bottleneckBefore(l, parent)) break;
+      heap[i] = parent;
+      this.bottleneckAt[parent] = i;
+      i = p;
+    }
+    heap[i] = l;
+    this.bottleneckAt[l] = i;
+  }
+
+  private bottleneckDown(i: number): void {
+    const heap = this.bottlenecks;
+    const n = heap.length;
+    const l = heap[i]!;
     for (;;) {
       let c = 2 * i + 1;
       if (c >= n) break;
-      if (c + 1 < n && (shares[c + 1]! < shares[c]! || (shares[c + 1] === shares[c] && ids[c + 1]! < ids[c]!))) c++;
-      if (s < shares[c]! || (s === shares[c] && id < ids[c]!)) break;
-      shares[i] = shares[c]!;
-      ids[i] = ids[c]!;
-      versions[i] = versions[c]!;
+      if (c + 1 < n && this.bottleneckBefore(heap[c + 1]!, heap[c]!)) c++;
+      const child = heap[c]!;
+      if (!this.bottleneckBefore(child, l)) break;
+      heap[i] = child;
+      this.bottleneckAt[child] = i;
       i = c;
     }
-    shares[i] = s;
-    ids[i] = id;
-    versions[i] = v;
+    heap[i] = l;
+    this.bottleneckAt[l] = i;
+  }
+
+  private bottleneckRemove(i: number): void {
+    const heap = this.bottlenecks;
+    const last = heap.pop()!;
+    if (i >= heap.length) return;
+    heap[i] = last;
+    this.bottleneckAt[last] = i;
+    this.bottleneckUp(i);
+    this.bottleneckDown(this.bottleneckAt[last]!);
   }
 
   private siftUp(i: number): void {

@@ -292,6 +292,7 @@ export class Network<P> {
       weight: conn.weight,
       remaining: 0,
       rate: 0,
+      pendingRate: 0,
       lastMs: 0,
       doneMs: Infinity,
       heapIndex: -1,
