@@ -6,9 +6,11 @@
 // FLOWS_FILE: "L n" then n lines "bandwidthBytesPerS latencyS"; "H n" (hosts h0..h{n-1});
 // "R n" then n lines "source target k link_1 .. link_k"; "F n" then n lines
 // "source target sizeBytes startS", sorted by start. OUT_FILE gets one line per flow,
-// "id completionS", and stdout one line "simgrid-run-seconds X" (wall time of the engine run).
+// "id completionS", and stdout one line "simgrid-run-seconds X cpu Y" (wall and CPU time of
+// the engine run).
 #include <simgrid/s4u.hpp>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <fstream>
 #include <vector>
@@ -78,11 +80,13 @@ int main(int argc, char** argv) {
     }
   });
   auto t0 = std::chrono::steady_clock::now();
+  std::clock_t c0 = std::clock();
   e.run();
+  std::clock_t c1 = std::clock();
   auto t1 = std::chrono::steady_clock::now();
   std::ofstream out(argv[2]);
   out.precision(17);
   for (size_t i = 0; i < flows.size(); i++) out << i << " " << done[i] << "\n";
-  std::printf("simgrid-run-seconds %.6f\n", std::chrono::duration<double>(t1 - t0).count());
+  std::printf("simgrid-run-seconds %.6f cpu %.6f\n", std::chrono::duration<double>(t1 - t0).count(), static_cast<double>(c1 - c0) / CLOCKS_PER_SEC);
   return 0;
 }
