@@ -76,6 +76,8 @@ export interface RunOptions {
   readonly traceHash?: boolean;
   /** Run the online trace checkers (default true; their verdicts are left out without them). */
   readonly checkers?: boolean;
+  /** Overrides of the network model built from the scenario (benchmarks: e.g. controlChannel). */
+  readonly network?: Partial<NetworkSpec>;
 }
 
 export interface SimulationStats extends NetworkStats {
@@ -225,7 +227,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   const checkers = options.checkers === false ? null : createCheckers(checkContext);
   const metrics = new MetricsCollector(layout.workers);
 
-  const netSpec = networkSpecOf(scenario, layout.nodes, alias);
+  const netSpec: NetworkSpec = { ...networkSpecOf(scenario, layout.nodes, alias), ...options.network };
   const network = new Network<Message>(engine, netSpec, root.child("network"), (env) => onDelivered(env));
   const compute = new ComputeModel(scenario.compute, msPerSample, root, dataCenterOf);
 

@@ -74,6 +74,7 @@ export class FlowModel<F extends FlowState> {
   private weightLeft = new Float64Array(64);
   private countLeft = new Int32Array(64);
   private readonly dirty: number[] = [];
+  private dirtyCount = 0;
   private dirtyEpoch = 1;
   private readonly dirtyMark: number[] = [];
   private epoch = 0;
@@ -160,21 +161,36 @@ export class FlowModel<F extends FlowState> {
     flow.frozen = 0;
     const slots = flow.slots;
     if (slots.length > 0) slots.length = 0;
+    // The common case: a flow alone on every link of its route gets the smallest capacity, at
+    // once, without a solve.
+    let alone = true;
+    let capacity = Infinity;
+    for (let i = 0; i < route.length; i++) {
+      const l = route[i]!;
+      if (this.flowsOn[l]!.length > 0) alone = false;
+      if (this.capacity[l]! < capacity) capacity = this.capacity[l]!;
+    }
     for (let i = 0; i < route.length; i++) {
       const list = this.flowsOn[route[i]!]!;
       slots.push(list.length);
       list.push(flow);
-      this.markDirty(route[i]!);
+      if (!alone) this.markDirty(route[i]!);
+    }
+    if (alone) {
+      flow.rate = capacity;
+      flow.pendingRate = capacity;
+      flow.doneMs = sizeBytes <= 0 ? flow.lastMs : capacity > 0 ? flow.lastMs + sizeBytes / capacity : Infinity;
     }
     flow.heapIndex = this.heap.length;
     this.heap.push(flow);
     this.siftUp(flow.heapIndex);
+    if (alone && flow.doneMs < this.scheduledAt) this.schedule(flow.doneMs);
   }
 
   private markDirty(link: number): void {
     if (this.dirtyMark[link] !== this.dirtyEpoch) {
       this.dirtyMark[link] = this.dirtyEpoch;
-      this.dirty.push(link);
+      this.dirty[this.dirtyCount++] = link;
     }
     if (this.scheduledAt > this.engine.now) this.schedule(this.engine.now);
   }
@@ -196,7 +212,7 @@ export class FlowModel<F extends FlowState> {
       this.detach(f);
       done.push(f);
     }
-    if (this.dirty.length > 0) this.solve();
+    if (this.dirtyCount > 0) this.solve();
     this.scheduledAt = Infinity;
     if (heap.length > 0 && heap[0]!.doneMs < Infinity) this.schedule(heap[0]!.doneMs);
     if (done.length === 0) return;
@@ -240,45 +256,48 @@ export class FlowModel<F extends FlowState> {
     this.solves++;
     const links = this.componentLinks;
     const flows = this.componentFlows;
-    links.length = 0;
-    flows.length = 0;
+    // Scratch arrays are overwritten up to a count, never truncated (setting length is slow).
+    let linkCount = 0;
+    let flowCount = 0;
     const linkMark = this.linkMark;
-    for (const l of this.dirty) {
+    const dirty = this.dirty;
+    for (let i = 0; i < this.dirtyCount; i++) {
+      const l = dirty[i]!;
       if (linkMark[l] !== epoch) {
         linkMark[l] = epoch;
-        links.push(l);
+        links[linkCount++] = l;
       }
     }
-    this.dirty.length = 0;
+    this.dirtyCount = 0;
     this.dirtyEpoch++;
-    for (let i = 0; i < links.length; i++) {
+    for (let i = 0; i < linkCount; i++) {
       const list = this.flowsOn[links[i]!]!;
       for (let j = 0; j < list.length; j++) {
         const f = list[j]!;
         if (f.mark === epoch) continue;
         f.mark = epoch;
-        flows.push(f);
+        flows[flowCount++] = f;
         const route = f.route;
         for (let k = 0; k < route.length; k++) {
           const l = route[k]!;
           if (linkMark[l] !== epoch) {
             linkMark[l] = epoch;
-            links.push(l);
+            links[linkCount++] = l;
           }
         }
       }
     }
-    this.visited += flows.length;
+    this.visited += flowCount;
     const capLeft = this.capLeft;
     const weightLeft = this.weightLeft;
     const countLeft = this.countLeft;
-    for (let i = 0; i < links.length; i++) {
+    for (let i = 0; i < linkCount; i++) {
       const l = links[i]!;
       capLeft[l] = this.capacity[l]!;
       weightLeft[l] = 0;
       countLeft[l] = 0;
     }
-    for (let i = 0; i < flows.length; i++) {
+    for (let i = 0; i < flowCount; i++) {
       const route = flows[i]!.route;
       const w = flows[i]!.weight;
       for (let k = 0; k < route.length; k++) {
@@ -290,8 +309,8 @@ export class FlowModel<F extends FlowState> {
     // Every link of the component with flows goes into the bottleneck heap.
     const heap = this.bottlenecks;
     const share = this.share;
-    heap.length = 0;
-    for (let i = 0; i < links.length; i++) {
+    // (The heap is empty here: the last solve emptied it.)
+    for (let i = 0; i < linkCount; i++) {
       const l = links[i]!;
       if (countLeft[l]! === 0) continue;
       share[l] = capLeft[l]! > 0 ? capLeft[l]! / weightLeft[l]! : 0;
@@ -306,7 +325,7 @@ export class FlowModel<F extends FlowState> {
       const lambda = share[l]!;
       this.bottleneckRemove(0);
       const round = ++this.round;
-      touched.length = 0;
+      let touchedCount = 0;
       const list = this.flowsOn[l]!;
       for (let j = 0; j < list.length; j++) {
         const f = list[j]!;
@@ -322,12 +341,12 @@ export class FlowModel<F extends FlowState> {
           else weightLeft[m]! -= f.weight;
           if (m !== l && touchMark[m] !== round) {
             touchMark[m] = round;
-            touched.push(m);
+            touched[touchedCount++] = m;
           }
         }
       }
       // Shares only rise as flows freeze (up to rounding): move each touched link once.
-      for (let j = 0; j < touched.length; j++) {
+      for (let j = 0; j < touchedCount; j++) {
         const m = touched[j]!;
         const at = this.bottleneckAt[m]!;
         if (countLeft[m]! === 0) this.bottleneckRemove(at);
@@ -339,7 +358,7 @@ export class FlowModel<F extends FlowState> {
       }
     }
     // Flows whose rate changed: bring their progress up to now at the old rate, then re-plan.
-    for (let i = 0; i < flows.length; i++) {
+    for (let i = 0; i < flowCount; i++) {
       const f = flows[i]!;
       const rate = f.pendingRate;
       if (rate === f.rate && f.lastMs !== now) continue;

@@ -66,6 +66,11 @@ export interface NetworkSpec {
   readonly nicBandwidthMbpsByNode?: Readonly<Record<string, number>>;
   /** Per-data-center WAN egress / ingress caps. */
   readonly dataCenterCaps?: Readonly<Record<string, DataCenterCaps>>;
+  /**
+   * "dedicated" (default): control messages bypass sharing (latency + size / route bottleneck);
+   * "shared": they are flows like data, with the same weight (kept to measure the difference).
+   */
+  readonly controlChannel?: "dedicated" | "shared";
 }
 
 /** Message loss, duplication and reordering probabilities on a lossy link. */
@@ -157,6 +162,7 @@ const PENALTY_OF_ZERO_LATENCY_S = 1;
 export class Network<P> {
   readonly stats: NetworkStats = { messages: 0, wanBytes: 0, lanBytes: 0, costUsd: 0, retransmits: 0, retransmittedBytes: 0, duplicatesDropped: 0, reorderedHeld: 0, partitionHeld: 0, delivered: 0 };
   readonly sharing: SharingModel;
+  private readonly controlDedicated: boolean;
   /** The flow model under every data transfer (exposed for tests and benchmarks). */
   readonly flows: FlowModel<Envelope<P>>;
   /** WAN links in the order they were first charged. */
@@ -186,6 +192,7 @@ export class Network<P> {
     private readonly deliver: (env: Envelope<P>) => void,
   ) {
     this.sharing = spec.sharing ?? "max-min";
+    this.controlDedicated = (spec.controlChannel ?? "dedicated") === "dedicated";
     if (this.sharing !== "max-min" && this.sharing !== "cm02") throw new RangeError(`unknown sharing model "${String(this.sharing)}" (max-min or cm02)`);
     this.flows = new FlowModel<Envelope<P>>(engine, (env) => this.transferred(env.connection.link, env));
     this.dataCenterSet = new Set(spec.dataCenters);
@@ -316,7 +323,7 @@ export class Network<P> {
   /** Puts a message on the wire (again, for a retransmission). */
   private transmit(link: Link<P>, env: Envelope<P>): void {
     this.charge(link, env.sizeBytes);
-    if (env.channel === "control") {
+    if (env.channel === "control" && this.controlDedicated) {
       const rate = this.bottleneckOf(env.connection.route);
       if (rate <= 0) {
         // Cut: the sender's transport keeps it and sends it when the link heals.
@@ -352,8 +359,8 @@ export class Network<P> {
   /** A transfer finished: apply loss, duplication and reordering, then propagate. */
   private transferred(link: Link<P>, env: Envelope<P>): void {
     const lossy = link.lossy;
-    // Under CM02 a data message paid its latency before the transfer.
-    let delay = this.sharing === "cm02" && env.channel === "data" ? 0 : link.latencyMs;
+    // Under CM02 a flow paid its latency before the transfer.
+    let delay = this.sharing === "cm02" && (env.channel === "data" || !this.controlDedicated) ? 0 : link.latencyMs;
     if (lossy !== null) {
       if (lossy.loss > 0 && link.rng.bernoulli(lossy.loss)) {
         this.stats.retransmits++;
@@ -419,7 +426,7 @@ export class Network<P> {
       // Healed: what waited is resent and arrives one latency (plus its transfer, for control) later.
       const held = link.held.splice(0);
       for (const env of held) {
-        if (env.channel === "control") this.transmit(link, env);
+        if (env.channel === "control" && this.controlDedicated) this.transmit(link, env);
         else this.engine.afterWith(link.latencyMs, this.arriveHandler, env);
       }
     }
