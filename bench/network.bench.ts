@@ -262,6 +262,17 @@ function compare(set: FlowSet, sharing: SharingModel, repeat: number): Compariso
 const fmt = (x: number): string => x.toExponential(2);
 const results: Record<string, unknown> = { simgrid: "3.32 (Debian libsimgrid 3.32), C++ S4U, " + simgridConfig.join(" "), date: new Date().toISOString().slice(0, 10), conformance: [], speed: [] };
 
+if (process.argv.includes("--ours-only")) {
+  // For profiling our side alone.
+  for (const n of sizes) {
+    const set = flowSet("speed", n, 2, true, perSecond);
+    for (const sharing of ["max-min", "cm02"] as const) {
+      const r = runOurs(set, sharing);
+      console.log(`${n} flows ${sharing}: ${r.cpuS.toFixed(3)} s CPU, ${r.events} events, at most ${r.maxActive} in progress`);
+    }
+  }
+  process.exit(0);
+}
 simgridBinary();
 console.log("conformance (relative error of each flow's duration, ours vs SimGrid):");
 for (const caps of [false, true]) {
