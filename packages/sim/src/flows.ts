@@ -63,6 +63,9 @@ export function flowState(): FlowState {
   return { route: [], weight: 1, remaining: 0, rate: 0, pendingRate: 0, lastMs: 0, doneMs: Infinity, heapIndex: -1, slots: [], order: 0, mark: 0, frozen: 0 };
 }
 
+/** Relative margin under which a link counts as saturated (rounding of summed rates). */
+const SATURATION_TOLERANCE = 1e-9;
+
 const before = (a: FlowState, b: FlowState): boolean => a.doneMs < b.doneMs || (a.doneMs === b.doneMs && a.order < b.order);
 
 export class FlowModel<F extends FlowState> {
@@ -142,9 +145,12 @@ export class FlowModel<F extends FlowState> {
 
   setCapacity(link: number, capacity: number): void {
     if (!(capacity >= 0) || !Number.isFinite(capacity)) throw new RangeError(`link capacity must be finite and >= 0, got ${capacity}`);
-    if (this.capacity[link] === capacity) return;
+    const old = this.capacity[link]!;
+    if (old === capacity) return;
+    // A link with spare capacity before and after is nobody's bottleneck: nothing changes.
+    const unchanged = this.flowsOn[link]!.length === 0 || (this.dirtyCount === 0 && this.spare(link, 0) && this.loadOf(link) < capacity * (1 - SATURATION_TOLERANCE));
     this.capacity[link] = capacity;
-    if (this.flowsOn[link]!.length > 0) this.markDirty(link);
+    if (!unchanged) this.markDirty(link);
   }
 
   /** Starts `flow` over `route` with `sizeBytes` to transfer. */
@@ -169,6 +175,32 @@ export class FlowModel<F extends FlowState> {
       const l = route[i]!;
       if (this.flowsOn[l]!.length > 0) alone = false;
       if (this.capacity[l]! < capacity) capacity = this.capacity[l]!;
+    }
+    // Next most common: the flow can take the smallest residual capacity on its route, because on
+    // that link no other flow has a larger share per unit of weight. Then the link becomes its
+    // bottleneck and nobody else's rate changes (every other flow's bottleneck had no residual, so
+    // it is not on this route). Only when no solve is pending, since pending rates are stale.
+    if (!alone && this.dirtyCount === 0) {
+      let residual = Infinity;
+      let at = -1;
+      for (let i = 0; i < route.length; i++) {
+        const l = route[i]!;
+        const r = this.capacity[l]! - this.loadOf(l);
+        if (r < residual) {
+          residual = r;
+          at = l;
+        }
+      }
+      if (residual > this.capacity[at]! * SATURATION_TOLERANCE) {
+        const share = residual / weight;
+        const list = this.flowsOn[at]!;
+        let fair = true;
+        for (let i = 0; i < list.length && fair; i++) if (list[i]!.rate / list[i]!.weight > share) fair = false;
+        if (fair) {
+          alone = true;
+          capacity = residual;
+        }
+      }
     }
     for (let i = 0; i < route.length; i++) {
       const list = this.flowsOn[route[i]!]!;
@@ -227,6 +259,7 @@ export class FlowModel<F extends FlowState> {
 
   /** Takes a finished flow off its links. */
   private detach(f: F): void {
+    const rate = f.rate;
     f.remaining = 0;
     f.rate = 0;
     const route = f.route;
@@ -245,8 +278,25 @@ export class FlowModel<F extends FlowState> {
           }
         }
       }
-      if (list.length > 0) this.markDirty(link);
+      // A link that had spare capacity was nobody's bottleneck: its other flows keep their rates
+      // (every remaining flow still has its saturated bottleneck elsewhere, so the allocation is
+      // still max-min). Only when no solve is pending, since pending rates are stale.
+      if (list.length > 0 && (this.dirtyCount > 0 || !this.spare(link, rate))) this.markDirty(link);
     }
+  }
+
+  /** Bytes per ms the flows on `link` take. */
+  private loadOf(link: number): number {
+    const list = this.flowsOn[link]!;
+    let load = 0;
+    for (let i = 0; i < list.length; i++) load += list[i]!.rate;
+    return load;
+  }
+
+  /** Whether `link` has capacity to spare (beyond rounding) with `extra` more load on it. */
+  private spare(link: number, extra: number): boolean {
+    const capacity = this.capacity[link]!;
+    return this.loadOf(link) + extra < capacity * (1 - SATURATION_TOLERANCE);
   }
 
   /** Progressive filling over the component of the dirty links. */
