@@ -16,11 +16,17 @@
  * is SimGrid's LMM with penalties (its CM02 model). A link of capacity 0 (a partition) freezes its
  * flows at rate 0 first, so they hold no share anywhere else.
  *
- * Incremental. A flow start, a flow end or a capacity change marks its links dirty. Before
- * virtual time moves on, one solve runs over the connected component of the dirty links only (the
- * links and flows reachable from them through shared flows): no allocation outside it can
- * change. Changes at the same instant (a shard sending to ten mirrors in one step) share one
- * solve, run from one event at that instant.
+ * Incremental. A flow start, a flow end or a capacity change marks its links dirty, and a solve
+ * runs over the connected component of the dirty links only (the links and flows reachable from
+ * them through shared flows): no allocation outside it can change. A start solves at once; ends
+ * and capacity changes at one instant share one solve, from one event at that instant. Three
+ * cases need no solve, because the allocation stays max-min without one:
+ *   - a flow starts that can take the smallest residual capacity on its route, and on that link
+ *     no other flow has a larger share per unit of weight (alone on its route, it takes the
+ *     smallest capacity);
+ *   - a flow ends and every link it leaves with flows on had capacity to spare (nobody's
+ *     bottleneck);
+ *   - a link's capacity changes and it has capacity to spare before and after.
  *
  * Completion. Each flow keeps the bytes it still has to transfer as of its last solve and its
  * rate since, so its completion time is `lastMs + remaining / rate`. Flows sit in a heap by that
@@ -85,6 +91,7 @@ export class FlowModel<F extends FlowState> {
   private order = 0;
   private version = 0;
   private scheduledAt = Infinity;
+  private ticking = false;
   private readonly tickHandler = (version: number): void => this.tick(version);
   // Scratch lists for a solve, reused.
   private readonly componentLinks: number[] = [];
@@ -206,7 +213,7 @@ export class FlowModel<F extends FlowState> {
       const list = this.flowsOn[route[i]!]!;
       slots.push(list.length);
       list.push(flow);
-      if (!alone) this.markDirty(route[i]!);
+      if (!alone) this.markDirty(route[i]!, false);
     }
     if (alone) {
       flow.rate = capacity;
@@ -216,15 +223,24 @@ export class FlowModel<F extends FlowState> {
     flow.heapIndex = this.heap.length;
     this.heap.push(flow);
     this.siftUp(flow.heapIndex);
-    if (alone && flow.doneMs < this.scheduledAt) this.schedule(flow.doneMs);
+    if (alone) {
+      if (flow.doneMs < this.scheduledAt) this.schedule(flow.doneMs);
+    } else if (this.ticking) {
+      // The tick in progress solves before it re-plans.
+    } else {
+      // Solve at once rather than from an event at this instant: most starts come one at a time.
+      this.solve();
+      const next = this.heap[0]!.doneMs;
+      if (next < this.scheduledAt) this.schedule(next);
+    }
   }
 
-  private markDirty(link: number): void {
+  private markDirty(link: number, schedule = true): void {
     if (this.dirtyMark[link] !== this.dirtyEpoch) {
       this.dirtyMark[link] = this.dirtyEpoch;
       this.dirty[this.dirtyCount++] = link;
     }
-    if (this.scheduledAt > this.engine.now) this.schedule(this.engine.now);
+    if (schedule && this.scheduledAt > this.engine.now) this.schedule(this.engine.now);
   }
 
   private schedule(at: number): void {
@@ -237,6 +253,7 @@ export class FlowModel<F extends FlowState> {
     const now = this.engine.now;
     // While this tick runs, a link that turns dirty needs no event of its own: the solve below covers it.
     this.scheduledAt = now;
+    this.ticking = true;
     const heap = this.heap;
     const done = this.done;
     while (heap.length > 0 && heap[0]!.doneMs <= now) {
@@ -245,6 +262,7 @@ export class FlowModel<F extends FlowState> {
       done.push(f);
     }
     if (this.dirtyCount > 0) this.solve();
+    this.ticking = false;
     this.scheduledAt = Infinity;
     if (heap.length > 0 && heap[0]!.doneMs < Infinity) this.schedule(heap[0]!.doneMs);
     if (done.length === 0) return;
