@@ -72,6 +72,9 @@ export function flowState(): FlowState {
 /** Relative margin under which a link counts as saturated (rounding of summed rates). */
 const SATURATION_TOLERANCE = 1e-9;
 
+/** Components with at most this many links are filled by scanning, larger ones with a heap. */
+const SMALL_COMPONENT_LINKS = 24;
+
 const before = (a: FlowState, b: FlowState): boolean => a.doneMs < b.doneMs || (a.doneMs === b.doneMs && a.order < b.order);
 
 export class FlowModel<F extends FlowState> {
@@ -374,57 +377,8 @@ export class FlowModel<F extends FlowState> {
         countLeft[l]!++;
       }
     }
-    // Every link of the component with flows goes into the bottleneck heap.
-    const heap = this.bottlenecks;
-    const share = this.share;
-    // (The heap is empty here: the last solve emptied it.)
-    for (let i = 0; i < linkCount; i++) {
-      const l = links[i]!;
-      if (countLeft[l]! === 0) continue;
-      share[l] = capLeft[l]! > 0 ? capLeft[l]! / weightLeft[l]! : 0;
-      this.bottleneckAt[l] = heap.length;
-      heap.push(l);
-    }
-    for (let i = (heap.length >> 1) - 1; i >= 0; i--) this.bottleneckDown(i);
-    const touched = this.touched;
-    const touchMark = this.touchMark;
-    while (heap.length > 0) {
-      const l = heap[0]!;
-      const lambda = share[l]!;
-      this.bottleneckRemove(0);
-      const round = ++this.round;
-      let touchedCount = 0;
-      const list = this.flowsOn[l]!;
-      for (let j = 0; j < list.length; j++) {
-        const f = list[j]!;
-        if (f.frozen === epoch) continue;
-        f.frozen = epoch;
-        const rate = lambda * f.weight;
-        f.pendingRate = rate;
-        const route = f.route;
-        for (let k = 0; k < route.length; k++) {
-          const m = route[k]!;
-          capLeft[m]! -= rate;
-          if (--countLeft[m]! === 0) weightLeft[m] = 0;
-          else weightLeft[m]! -= f.weight;
-          if (m !== l && touchMark[m] !== round) {
-            touchMark[m] = round;
-            touched[touchedCount++] = m;
-          }
-        }
-      }
-      // Shares only rise as flows freeze (up to rounding): move each touched link once.
-      for (let j = 0; j < touchedCount; j++) {
-        const m = touched[j]!;
-        const at = this.bottleneckAt[m]!;
-        if (countLeft[m]! === 0) this.bottleneckRemove(at);
-        else {
-          share[m] = capLeft[m]! > 0 ? capLeft[m]! / weightLeft[m]! : 0;
-          this.bottleneckUp(at);
-          this.bottleneckDown(this.bottleneckAt[m]!);
-        }
-      }
-    }
+    if (linkCount <= SMALL_COMPONENT_LINKS) this.fillByScan(linkCount, epoch);
+    else this.fillByHeap(linkCount, epoch);
     // Flows whose rate changed: bring their progress up to now at the old rate, then re-plan.
     for (let i = 0; i < flowCount; i++) {
       const f = flows[i]!;
@@ -439,6 +393,100 @@ export class FlowModel<F extends FlowState> {
       f.doneMs = doneMs;
       if (doneMs < old) this.siftUp(f.heapIndex);
       else if (doneMs > old) this.siftDown(f.heapIndex);
+    }
+  }
+
+  /** Freezes the unfrozen flows of bottleneck link `l` at `lambda` per unit of weight. */
+  private freeze(l: number, lambda: number, epoch: number, round: number): number {
+    const capLeft = this.capLeft;
+    const weightLeft = this.weightLeft;
+    const countLeft = this.countLeft;
+    const touched = this.touched;
+    const touchMark = this.touchMark;
+    let touchedCount = 0;
+    const list = this.flowsOn[l]!;
+    for (let j = 0; j < list.length; j++) {
+      const f = list[j]!;
+      if (f.frozen === epoch) continue;
+      f.frozen = epoch;
+      const rate = lambda * f.weight;
+      f.pendingRate = rate;
+      const route = f.route;
+      for (let k = 0; k < route.length; k++) {
+        const m = route[k]!;
+        capLeft[m]! -= rate;
+        if (--countLeft[m]! === 0) weightLeft[m] = 0;
+        else weightLeft[m]! -= f.weight;
+        if (round > 0 && m !== l && touchMark[m] !== round) {
+          touchMark[m] = round;
+          touched[touchedCount++] = m;
+        }
+      }
+    }
+    return touchedCount;
+  }
+
+  /**
+   * Progressive filling for a small component: each round scans the links for the least share
+   * (then the least id), as the heap would pick, without keeping a heap.
+   */
+  private fillByScan(linkCount: number, epoch: number): void {
+    const links = this.componentLinks;
+    const capLeft = this.capLeft;
+    const weightLeft = this.weightLeft;
+    const countLeft = this.countLeft;
+    for (;;) {
+      let best = -1;
+      let bestShare = Infinity;
+      for (let i = 0; i < linkCount; i++) {
+        const l = links[i]!;
+        if (countLeft[l] === 0) continue;
+        const share = capLeft[l]! > 0 ? capLeft[l]! / weightLeft[l]! : 0;
+        if (share < bestShare || (share === bestShare && l < best)) {
+          best = l;
+          bestShare = share;
+        }
+      }
+      if (best < 0) return;
+      this.freeze(best, bestShare, epoch, 0);
+    }
+  }
+
+  /** Progressive filling with the component's links in a heap by share (then id). */
+  private fillByHeap(linkCount: number, epoch: number): void {
+    const links = this.componentLinks;
+    const capLeft = this.capLeft;
+    const weightLeft = this.weightLeft;
+    const countLeft = this.countLeft;
+    // Every link of the component with flows goes into the bottleneck heap.
+    const heap = this.bottlenecks;
+    const share = this.share;
+    // (The heap is empty here: the last solve emptied it.)
+    for (let i = 0; i < linkCount; i++) {
+      const l = links[i]!;
+      if (countLeft[l]! === 0) continue;
+      share[l] = capLeft[l]! > 0 ? capLeft[l]! / weightLeft[l]! : 0;
+      this.bottleneckAt[l] = heap.length;
+      heap.push(l);
+    }
+    for (let i = (heap.length >> 1) - 1; i >= 0; i--) this.bottleneckDown(i);
+    const touched = this.touched;
+    while (heap.length > 0) {
+      const l = heap[0]!;
+      const lambda = share[l]!;
+      this.bottleneckRemove(0);
+      const touchedCount = this.freeze(l, lambda, epoch, ++this.round);
+      // Shares only rise as flows freeze (up to rounding): move each touched link once.
+      for (let j = 0; j < touchedCount; j++) {
+        const m = touched[j]!;
+        const at = this.bottleneckAt[m]!;
+        if (countLeft[m]! === 0) this.bottleneckRemove(at);
+        else {
+          share[m] = capLeft[m]! > 0 ? capLeft[m]! / weightLeft[m]! : 0;
+          this.bottleneckUp(at);
+          this.bottleneckDown(this.bottleneckAt[m]!);
+        }
+      }
     }
   }
 
