@@ -72,8 +72,8 @@ export function flowState(): FlowState {
 /** Relative margin under which a link counts as saturated (rounding of summed rates). */
 const SATURATION_TOLERANCE = 1e-9;
 
-/** Components with at most this many links are filled by scanning, larger ones with a heap. */
-const SMALL_COMPONENT_LINKS = 24;
+/** Components whose links x min(links, flows) is at most this are filled by scanning, larger ones with a heap. */
+const SCAN_WORK_MAX = 4096;
 
 const before = (a: FlowState, b: FlowState): boolean => a.doneMs < b.doneMs || (a.doneMs === b.doneMs && a.order < b.order);
 
@@ -377,7 +377,8 @@ export class FlowModel<F extends FlowState> {
         countLeft[l]!++;
       }
     }
-    if (linkCount <= SMALL_COMPONENT_LINKS) this.fillByScan(linkCount, epoch);
+    // Scanning costs links x rounds, and a round freezes at least one flow.
+    if (linkCount * Math.min(linkCount, flowCount) <= SCAN_WORK_MAX) this.fillByScan(linkCount, epoch);
     else this.fillByHeap(linkCount, epoch);
     // Flows whose rate changed: bring their progress up to now at the old rate, then re-plan.
     for (let i = 0; i < flowCount; i++) {
