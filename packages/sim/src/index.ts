@@ -2,6 +2,7 @@ export * from "./scenario.js";
 export * from "./result.js";
 export * from "./engine.js";
 export * from "./network.js";
+export * from "./flows.js";
 export * from "./presets.js";
 export * from "./schema.js";
 export * from "./load.js";

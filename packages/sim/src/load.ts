@@ -13,7 +13,7 @@ import { dataCenterOf, parseSchedule, type HubGroup, type Schedule } from "@gaia
 import * as workloads from "@gaia/workloads";
 import { autoHubGroups, presetNames, presetTopology } from "./presets.js";
 import { definitions, faultKinds, scenarioJsonSchema } from "./schema.js";
-import type { ComputeSpec, Fault, Scenario, StopSpec, SyncModel, SyncSpec, Topology, WanLink } from "./scenario.js";
+import type { ComputeSpec, Fault, NetworkModelSpec, Scenario, StopSpec, SyncModel, SyncSpec, Topology, WanLink } from "./scenario.js";
 
 export type PathSegment = string | number;
 
@@ -427,6 +427,7 @@ interface RawScenario {
   faults?: RawFault[];
   randomFaults?: { until: Duration; partitionsPerHour?: number; crashesPerHour?: number; loss?: number; duplicate?: number; reorder?: number };
   stop?: { maxIterations?: number; maxVirtualTime?: Duration; target?: { objective: number }; evalEvery?: number };
+  network?: { sharing?: "max-min" | "cm02"; nicMbps?: number; nics?: Record<string, number>; wanCaps?: Record<string, { egressMbps?: number; ingressMbps?: number }> };
 }
 
 const defaultEgressUsdPerGb = 0.02;
@@ -486,6 +487,7 @@ function normalize(raw: RawScenario, fileName: string, overrides: ScenarioOverri
       }
     : null;
   const stop = normalizeStop(raw.stop ?? {});
+  const network = normalizeNetwork(raw.network ?? {}, topology, checkDataCenter, (path, name) => (name.includes("/") ? checkNode(path, name) : checkDataCenter(path, name)), issues);
   const workloadFine = workloadIssues(raw.workload, issues);
   const calibrated = raw.compute?.calibration !== undefined && workloadFine ? calibratedCompute(raw.compute, raw.workload, fileName, issues) : null;
 
@@ -500,7 +502,31 @@ function normalize(raw: RawScenario, fileName: string, overrides: ScenarioOverri
     faults,
     randomFaults,
     stop,
+    network,
   };
+}
+
+function normalizeNetwork(raw: NonNullable<RawScenario["network"]>, topology: Topology, checkDataCenter: (path: PathSegment[], name: string) => void, checkName: (path: PathSegment[], name: string) => void, issues: IssueList): NetworkModelSpec {
+  const mbps = (path: PathSegment[], value: number | undefined): number | null => {
+    if (value === undefined) return null;
+    if (!(typeof value === "number" && Number.isFinite(value) && value > 0)) {
+      issues.add(path, `must be a finite bandwidth > 0 Mbit/s, got ${String(value)}`);
+      return null;
+    }
+    return value;
+  };
+  const nics: Record<string, number> = {};
+  for (const [name, value] of Object.entries(raw.nics ?? {})) {
+    checkName(["network", "nics", name], name);
+    const v = mbps(["network", "nics", name], value);
+    if (v !== null) nics[name] = v;
+  }
+  const wanCaps: Record<string, { egressMbps: number | null; ingressMbps: number | null }> = {};
+  for (const [dc, cap] of Object.entries(raw.wanCaps ?? {})) {
+    checkDataCenter(["network", "wanCaps", dc], dc);
+    wanCaps[dc] = { egressMbps: mbps(["network", "wanCaps", dc, "egressMbps"], cap.egressMbps), ingressMbps: mbps(["network", "wanCaps", dc, "ingressMbps"], cap.ingressMbps) };
+  }
+  return { sharing: raw.sharing ?? "max-min", nicMbps: mbps(["network", "nicMbps"], raw.nicMbps) ?? topology.lanBandwidthMbps, nics, wanCaps };
 }
 
 function defaultName(fileName: string): string {
