@@ -60,6 +60,8 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
 
 /** The d3 format of tick labels: bytes in SI units, else 3 significant digits without trailing zeros. */
 const bytesFormat = ".3~s";
+/** Byte ticks read 0, 2 MB, 4 MB (d3's SI format writes 2M). */
+const bytesAxis = { format: bytesFormat, labelExpr: "datum.value == 0 ? '0' : datum.label + 'B'", tickCount: 6 };
 const numberFormat = ".3~g";
 
 interface TimeAxis {
@@ -123,7 +125,7 @@ export function objectiveOverIterationsSpec(runs: readonly ChartRun[]): TopLevel
     data: { values: points },
     mark: { type: "line", strokeWidth: 2, point: points.length <= 60 },
     encoding: {
-      x: { field: "iteration", type: "quantitative", title: "iteration (slowest worker's clock)", axis: { format: "~d", tickMinStep: 1 } },
+      x: { field: "iteration", type: "quantitative", title: "iteration (slowest worker's clock)", axis: { format: "~d", tickMinStep: 1, tickCount: 8 } },
       y: { field: "objective", type: "quantitative", title: `${objectiveName}${logY ? ", log scale" : ""}`, scale: logY ? { type: "log" } : { zero: false }, axis: { format: numberFormat } },
       color: runColor(runs),
     },
@@ -140,7 +142,7 @@ export function wanOverTimeSpec(runs: readonly ChartRun[], options: { readonly f
     width,
     height,
     title: { text: "cumulative WAN traffic", subtitle: options.faults.length > 0 ? "shaded: fault windows" : "" },
-    layer: [...faultLayers(options.faults, axis, minS), { data: { values: points }, mark: { type: "line", strokeWidth: 2 }, encoding: { x, y: { field: "wanBytes", type: "quantitative", title: "WAN bytes", axis: { format: bytesFormat } }, color: runColor(runs) } }],
+    layer: [...faultLayers(options.faults, axis, minS), { data: { values: points }, mark: { type: "line", strokeWidth: 2 }, encoding: { x, y: { field: "wanBytes", type: "quantitative", title: "WAN bytes", axis: bytesAxis }, color: runColor(runs) } }],
   } as TopLevelSpec;
 }
 
@@ -148,7 +150,7 @@ export function wanOverTimeSpec(runs: readonly ChartRun[], options: { readonly f
  * One horizontal bar per run, labelled with its value: logarithmic when the positive values span
  * decades (a zero keeps its label, at the axis' start).
  */
-export function runBarsSpec(runs: readonly ChartRun[], options: { readonly title: string; readonly axisTitle: string; readonly value: (summary: RunSummary) => number; readonly label: (value: number) => string; readonly format?: string }): TopLevelSpec {
+export function runBarsSpec(runs: readonly ChartRun[], options: { readonly title: string; readonly axisTitle: string; readonly value: (summary: RunSummary) => number; readonly label: (value: number) => string; readonly format?: string; readonly bytes?: boolean }): TopLevelSpec {
   const rows = runs.map((r) => ({ run: r.label, value: options.value(r.summary), text: options.label(options.value(r.summary)) }));
   const positive = rows.map((r) => r.value).filter((v) => v > 0);
   const log = spansDecades(positive);
@@ -164,7 +166,7 @@ export function runBarsSpec(runs: readonly ChartRun[], options: { readonly title
     data: { values },
     encoding: { y },
     layer: [
-      { mark: { type: "bar", height: 16, cornerRadiusEnd: 2 }, encoding: { x: { field: "bar", type: "quantitative", title: options.axisTitle, scale: { type: log ? "log" : "linear", domain, clamp: true }, axis: { format: options.format ?? numberFormat } }, color: { ...runColor(runs), legend: null } } },
+      { mark: { type: "bar", height: 16, cornerRadiusEnd: 2 }, encoding: { x: { field: "bar", type: "quantitative", title: options.axisTitle, scale: { type: log ? "log" : "linear", domain, clamp: true }, axis: options.bytes ? bytesAxis : { format: options.format ?? numberFormat, tickCount: 5 } }, color: { ...runColor(runs), legend: null } } },
       { mark: { type: "text", align: "left", dx: 4, fontSize: 11 }, encoding: { x: { field: "at", type: "quantitative" }, text: { field: "text" } } },
     ],
   } as TopLevelSpec;
@@ -187,7 +189,7 @@ export function blockedSpec(runs: readonly ChartRun[]): TopLevelSpec {
         mark: { type: "bar", height: 16 },
         encoding: {
           y: { field: "run", type: "nominal", title: null, sort: runs.map((r) => r.label), axis: { labelLimit: 240 } },
-          x: { field: "seconds", type: "quantitative", stack: "zero", title: "worker-seconds blocked", scale: { domain: [0, max > 0 ? max * 1.3 : 1] }, axis: { format: numberFormat } },
+          x: { field: "seconds", type: "quantitative", stack: "zero", title: "worker-seconds blocked", scale: { domain: [0, max > 0 ? max * 1.3 : 1] }, axis: { format: numberFormat, tickCount: 6 } },
           color: { field: "reason", type: "nominal", title: null, scale: { domain: labels, range: ["#d1242f", "#8250df", "#bf8700", "#0a7f8f", "#6e7781"].slice(0, labels.length) } },
           order: { field: "key" },
         },

@@ -247,7 +247,7 @@ ${rows
     figure("objective-time", await renderSvg(objectiveOverTimeSpec(chartRuns, { faults, timeName })), labels),
     figure("objective-iterations", await renderSvg(objectiveOverIterationsSpec(chartRuns)), labels),
     figure("wan-time", await renderSvg(wanOverTimeSpec(chartRuns, { faults, timeName })), labels),
-    figure("wan-bytes", await renderSvg(runBarsSpec(chartRuns, { title: "WAN traffic", axisTitle: "bytes", value: (s) => s.wanBytes, label: formatBytes, format: ".2~s" })), labels),
+    figure("wan-bytes", await renderSvg(runBarsSpec(chartRuns, { title: "WAN traffic", axisTitle: "bytes", value: (s) => s.wanBytes, label: formatBytes, bytes: true })), labels),
     figure("wan-cost", await renderSvg(runBarsSpec(chartRuns, { title: "WAN egress cost", axisTitle: "USD", value: (s) => s.costUsd, label: formatUsd, format: "$.2~g" })), labels),
     figure("blocked", await renderSvg(blockedSpec(chartRuns)), labels),
   ];
