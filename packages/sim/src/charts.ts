@@ -99,7 +99,7 @@ export function objectiveOverTimeSpec(runs: readonly ChartRun[], options: { read
   const objectiveName = runs[0]?.summary.objectiveName ?? "objective";
   const logY = spansDecades([...points.map((p) => p.objective), ...(target !== null ? [target] : [])]);
   const minS = Math.min(...points.map((p) => p.timeS).filter((t) => t > 0), axis.maxS || 1);
-  const x = { field: "timeS", type: "quantitative", title: axis.title, scale: axis.log ? { type: "log", domain: [minS, axis.maxS] } : { domainMin: 0, nice: false }, axis: { format: numberFormat } };
+  const x = { field: "timeS", type: "quantitative", title: axis.title, scale: axis.log ? { type: "log", domain: [minS, axis.maxS] } : { domain: [0, axis.maxS || 1], nice: false }, axis: { format: numberFormat } };
   const layers: object[] = [
     ...faultLayers(options.faults, axis, minS),
     { data: { values: points }, mark: { type: "line", strokeWidth: 2, interpolate: "linear", point: points.length <= 60 }, encoding: { x, y: { field: "objective", type: "quantitative", title: `${objectiveName}${logY ? ", log scale" : ""}`, scale: logY ? { type: "log" } : { zero: false }, axis: { format: numberFormat } }, color: runColor(runs) } },
@@ -137,7 +137,7 @@ export function wanOverTimeSpec(runs: readonly ChartRun[], options: { readonly f
   const axis = timeAxis(runs, options.timeName);
   const points = runs.flatMap((r) => r.series.filter((p) => !axis.log || p.virtualTimeS > 0).map((p) => ({ run: r.label, timeS: p.virtualTimeS, wanBytes: p.wanBytes })));
   const minS = Math.min(...points.map((p) => p.timeS).filter((t) => t > 0), axis.maxS || 1);
-  const x = { field: "timeS", type: "quantitative", title: axis.title, scale: axis.log ? { type: "log", domain: [minS, axis.maxS] } : { domainMin: 0, nice: false }, axis: { format: numberFormat } };
+  const x = { field: "timeS", type: "quantitative", title: axis.title, scale: axis.log ? { type: "log", domain: [minS, axis.maxS] } : { domain: [0, axis.maxS || 1], nice: false }, axis: { format: numberFormat } };
   return {
     width,
     height,

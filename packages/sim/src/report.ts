@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FaultWindow, MetricsPoint, RunResult, RunSummary } from "./result.js";
 import type { Fault } from "./scenario.js";
+import type { TopLevelSpec } from "vega-lite";
 import { blockedSpec, linkMatrixSpec, objectiveOverIterationsSpec, objectiveOverTimeSpec, renderSvg, runBarsSpec, wanOverTimeSpec, type ChartRun } from "./charts.js";
 import { formatBytes, formatObjective, formatSeconds, formatUsd, summaryRows } from "./summary.js";
 
@@ -123,7 +124,23 @@ ${body}
 `;
 
 /** An inline chart; `data-chart` names it and `data-series` lists the runs it draws, for checks. */
-const figure = (name: string, svg: string, series: readonly string[]): string => `<figure data-chart="${name}" data-series="${escapeHtml(JSON.stringify(series))}">${svg}</figure>`;
+const figure = (name: string, svg: string, series: readonly string[]): string => `<figure data-chart="${name}" data-series="${escapeHtml(JSON.stringify(series))}">${localIds(svg, name)}</figure>`;
+
+/**
+ * vega numbers clip paths and gradients with process-wide counters; renumbered per chart, the ids
+ * are unique in the page and the same on every render (the same run gives the same report).
+ */
+function localIds(svg: string, prefix: string): string {
+  const ids = new Map<string, string>();
+  for (const match of svg.matchAll(/ id="([^"]+)"/g)) if (!ids.has(match[1]!)) ids.set(match[1]!, `${prefix}-${ids.size}`);
+  return svg.replace(/ id="([^"]+)"|url\(#([^)]+)\)/g, (whole, id: string | undefined, ref: string | undefined) => (id !== undefined ? ` id="${ids.get(id) ?? id}"` : `url(#${ids.get(ref!) ?? ref})`));
+}
+
+/** A chart of the runs' series, or a note when no run has a metrics point. */
+async function seriesFigure(name: string, runs: readonly ChartRun[], spec: () => TopLevelSpec): Promise<string> {
+  if (runs.every((r) => r.series.length === 0)) return `<p class="note">${name}: no metrics points to draw.</p>`;
+  return figure(name, await renderSvg(spec()), runs.map((r) => r.label));
+}
 
 const timeNameOf = (summaries: readonly RunSummary[]): string => (summaries.every((s) => s.clock === "wall") ? "wall-clock" : summaries.some((s) => s.clock === "wall") ? "wall-clock or virtual" : "virtual");
 
@@ -138,9 +155,9 @@ export async function renderReportHtml(result: RunResult): Promise<string> {
     .join("\n");
   const links = linkMatrixSpec(summary);
   const charts = [
-    figure("objective-time", await renderSvg(objectiveOverTimeSpec(runs, { faults, timeName })), [summary.sync]),
-    figure("objective-iterations", await renderSvg(objectiveOverIterationsSpec(runs)), [summary.sync]),
-    figure("wan-time", await renderSvg(wanOverTimeSpec(runs, { faults, timeName })), [summary.sync]),
+    await seriesFigure("objective-time", runs, () => objectiveOverTimeSpec(runs, { faults, timeName })),
+    await seriesFigure("objective-iterations", runs, () => objectiveOverIterationsSpec(runs)),
+    await seriesFigure("wan-time", runs, () => wanOverTimeSpec(runs, { faults, timeName })),
     figure("blocked", await renderSvg(blockedSpec(runs)), [summary.sync]),
     links === null ? `<p class="note">No WAN traffic: this run has no links between data centers.</p>` : figure("links", await renderSvg(links), [summary.sync]),
   ];
@@ -244,9 +261,9 @@ ${rows
 </table>
 <p class="note">${measure === "time to target" ? `Every run reached its target ${summaries[0]?.targetObjective ?? ""}; times are ${timeName} seconds to it.` : "Not every run reached a target, so ratios compare run lengths, not convergence."}${hasLan ? " time / LAN: 1.00x is as fast as LAN." : ""}${hasBsp ? " Speedup over BSP: the Baseline's time over this run's." : ""}</p>`;
   const charts = [
-    figure("objective-time", await renderSvg(objectiveOverTimeSpec(chartRuns, { faults, timeName })), labels),
-    figure("objective-iterations", await renderSvg(objectiveOverIterationsSpec(chartRuns)), labels),
-    figure("wan-time", await renderSvg(wanOverTimeSpec(chartRuns, { faults, timeName })), labels),
+    await seriesFigure("objective-time", chartRuns, () => objectiveOverTimeSpec(chartRuns, { faults, timeName })),
+    await seriesFigure("objective-iterations", chartRuns, () => objectiveOverIterationsSpec(chartRuns)),
+    await seriesFigure("wan-time", chartRuns, () => wanOverTimeSpec(chartRuns, { faults, timeName })),
     figure("wan-bytes", await renderSvg(runBarsSpec(chartRuns, { title: "WAN traffic", axisTitle: "bytes", value: (s) => s.wanBytes, label: formatBytes, bytes: true })), labels),
     figure("wan-cost", await renderSvg(runBarsSpec(chartRuns, { title: "WAN egress cost", axisTitle: "USD", value: (s) => s.costUsd, label: formatUsd, format: "$.2~g" })), labels),
     figure("blocked", await renderSvg(blockedSpec(chartRuns)), labels),
