@@ -133,7 +133,7 @@ const figure = (name: string, svg: string, series: readonly string[]): string =>
 function localIds(svg: string, prefix: string): string {
   const ids = new Map<string, string>();
   for (const match of svg.matchAll(/ id="([^"]+)"/g)) if (!ids.has(match[1]!)) ids.set(match[1]!, `${prefix}-${ids.size}`);
-  return svg.replace(/ id="([^"]+)"|url\(#([^)]+)\)/g, (whole, id: string | undefined, ref: string | undefined) => (id !== undefined ? ` id="${ids.get(id) ?? id}"` : `url(#${ids.get(ref!) ?? ref})`));
+  return svg.replace(/ id="([^"]+)"|url\(#([^)]+)\)/g, (_whole: string, id: string | undefined, ref: string | undefined) => (id !== undefined ? ` id="${ids.get(id) ?? id}"` : `url(#${ids.get(ref!) ?? ref})`));
 }
 
 /** A chart of the runs' series, or a note when no run has a metrics point. */
@@ -159,7 +159,7 @@ export async function renderReportHtml(result: RunResult): Promise<string> {
     await seriesFigure("objective-iterations", runs, () => objectiveOverIterationsSpec(runs)),
     await seriesFigure("wan-time", runs, () => wanOverTimeSpec(runs, { faults, timeName })),
     figure("blocked", await renderSvg(blockedSpec(runs)), [summary.sync]),
-    links === null ? `<p class="note">No WAN traffic: this run has no links between data centers.</p>` : figure("links", await renderSvg(links), [summary.sync]),
+    links === null ? `<p class="note">No WAN traffic: this run has no links between data centers.</p>` : figure("links", await renderSvg(links), []),
   ];
   return page(
     `${summary.name}: Gaia run report`,
