@@ -189,6 +189,7 @@ export class NodeRuntime {
       return s;
     };
 
+    this.declareMetrics([...peers.keys()]);
     const address = addresses.get(node)!;
     this.transport = new Transport({
       self: node,
@@ -319,7 +320,7 @@ export class NodeRuntime {
       const started = performance.now();
       const result = this.program!.step(clock, rows, values);
       const elapsedMs = performance.now() - started;
-      this.metrics.count("compute_ms_total", elapsedMs);
+      this.metrics.count("compute_seconds_total", elapsedMs / 1000);
       const done = (): void => {
         this.computeQueued = false;
         this.deliver({ kind: "computed", clock, rows: result.rows, deltas: result.deltas, samples: result.samples });
@@ -327,19 +328,33 @@ export class NodeRuntime {
       // Emulated compute: the step takes at least its modeled cost. A slow node: the step takes
       // `slowFactor` times as long. The node serves sockets meanwhile.
       const stepMs = Math.max(elapsedMs, result.samples * this.emulatedMsPerSample) * this.slowFactor;
+      this.metrics.observe("step_seconds", stepMs / 1000);
       const extraMs = stepMs - elapsedMs;
       if (extraMs > 0) {
-        this.metrics.count("compute_sleep_ms_total", extraMs);
+        this.metrics.count("compute_sleep_seconds_total", extraMs / 1000);
         setTimeout(done, extraMs);
       } else done();
     });
   }
 
   private onTrace(event: TraceEvent): void {
-    if (event.type === "read-served" && event.blockedBy !== null) {
-      const key = event.blockedBy === "mirror-clock" ? "mirrorClock" : event.blockedBy;
-      this.blockedMs[key] += event.waitedMs;
+    if (event.type === "read-served") {
+      this.metrics.observe("read_wait_seconds", event.waitedMs / 1000, { reason: event.blockedBy ?? "none" });
+      if (event.blockedBy !== null) {
+        const key = event.blockedBy === "mirror-clock" ? "mirrorClock" : event.blockedBy;
+        this.blockedMs[key] += event.waitedMs;
+        this.metrics.count("read_blocked_seconds_total", event.waitedMs / 1000, { reason: event.blockedBy });
+      }
     }
+    if (event.type === "mirror-sent") {
+      this.metrics.count("mirror_updates_sent_total");
+      this.metrics.count("significant_entries_sent_total", event.entries);
+      if (event.barrier) this.metrics.count("barriers_sent_total");
+      // The significance filter's held-back count, once the core reports it on this event.
+      const heldBack = (event as { readonly heldBack?: unknown }).heldBack;
+      if (typeof heldBack === "number") this.metrics.count("significant_entries_held_back_total", heldBack);
+    }
+    if (event.type === "mirror-applied") this.metrics.count("mirror_entries_applied_total", event.entries);
     if (event.type === "worker-clock") this.options.report({ ev: "clock", node: this.options.node, clock: event.clock, atMs: this.atMs() });
     if (event.type === "remote-error") this.metrics.count("role_remote_errors_total", 1, { code: event.code });
     if (this.options.trace) this.options.report({ ev: "trace", node: this.options.node, event: { ...event, atMs: this.atMs() } });
@@ -366,8 +381,22 @@ export class NodeRuntime {
     }, Math.max(0, deadline - this.nowMs()));
   }
 
-  private reportMetrics(): void {
-    if (!this.transport) return;
+  /** Every series this node will have, at 0 from the first scrape. */
+  private declareMetrics(peers: readonly string[]): void {
+    const m = this.metrics;
+    const own = dataCenterOf(this.options.node);
+    for (const channel of ["data", "control"]) for (const name of ["messages_sent_total", "messages_received_total"]) m.declare(name, { channel });
+    for (const peer of peers) for (const name of ["bytes_sent_total", "message_bytes_sent_total", "reconnects_total"]) m.declare(name, { peer });
+    for (const target of new Set(peers.map(dataCenterOf))) if (target !== own) m.declare("wan_bytes_sent_total", { link: `${own}->${target}` });
+    for (const reason of ["ssp", "mirror-clock", "barrier"]) {
+      m.declare("read_blocked_seconds_total", { reason });
+      m.declareHistogram("read_wait_seconds", { reason });
+    }
+    m.declareHistogram("read_wait_seconds", { reason: "none" });
+  }
+
+  /** Bytes this node sent per WAN link, from the transport's per-peer counters. */
+  private wanBytesByLink(): Record<string, number> {
     const own = dataCenterOf(this.options.node);
     const byLink: Record<string, number> = {};
     for (const [key, value] of Object.entries(this.metrics.toJSON())) {
@@ -376,16 +405,24 @@ export class NodeRuntime {
       const target = dataCenterOf(m[1]!);
       if (target !== own) byLink[`${own}->${target}`] = (byLink[`${own}->${target}`] ?? 0) + value;
     }
+    for (const [link, bytes] of Object.entries(byLink)) this.metrics.setCounter("wan_bytes_sent_total", bytes, { link });
+    return byLink;
+  }
+
+  private reportMetrics(): void {
+    if (!this.transport) return;
+    const byLink = this.wanBytesByLink();
     for (const [link, bytes] of Object.entries(byLink)) this.wanBytes.set(link, bytes);
     this.options.report({ ev: "metrics", node: this.options.node, wanBytesByLink: byLink, blockedMs: { ...this.blockedMs }, counters: this.metrics.toJSON() });
     const clock = this.role instanceof ShardRole ? this.role.localClock : this.role instanceof WorkerRole ? this.role.clock : null;
     this.options.report({ ev: "state", node: this.options.node, done: this.done, unacked: this.transport.unacked + this.held.length, clock });
   }
 
-  private prometheus(): string {
+  private prometheus(): Promise<string> {
     if (this.role instanceof ShardRole) this.metrics.gauge("local_clock", this.role.localClock);
     if (this.role instanceof WorkerRole) this.metrics.gauge("worker_clock", this.role.clock);
     this.metrics.gauge("unacked_frames", this.transport.unacked);
+    this.wanBytesByLink();
     return this.metrics.prometheus();
   }
 
@@ -418,7 +455,7 @@ export class NodeRuntime {
         const started = performance.now();
         await writeCheckpoint(this.options.cluster.checkpoint.dir, checkpoint);
         this.metrics.count("checkpoints_total");
-        this.metrics.count("checkpoint_ms_total", performance.now() - started);
+        this.metrics.count("checkpoint_seconds_total", (performance.now() - started) / 1000);
         if (this.closed) return;
         this.transport.ungate();
         this.transport.commit(links);
