@@ -1,9 +1,10 @@
-import { Args, Command, Flags } from "@oclif/core";
+import { Args, Flags } from "@oclif/core";
+import { GaiaCommand } from "../base.js";
 import { basename, join, resolve } from "node:path";
 import { RunDirError, labelRuns, ratioTable, readRunDir, writeComparison, type RunResult } from "@gaia/sim";
 import { InputError, outputDir } from "../inputs.js";
 
-export default class Compare extends Command {
+export default class Compare extends GaiaCommand {
   static override summary = "Overlay finished runs in one comparison report.";
 
   static override description = [

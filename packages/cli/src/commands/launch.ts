@@ -1,11 +1,12 @@
-import { Command, Flags } from "@oclif/core";
+import { Flags } from "@oclif/core";
+import { GaiaCommand } from "../base.js";
 import { join } from "node:path";
 import { ClusterError, launchCluster, loadCluster, resolveAddresses, type ClusterConfig, type Launch } from "@gaia/net";
 import { faultWindowsOf, formatObjective, formatSummaryTable, writeRunOutputs } from "@gaia/sim";
 import { InputError, outputDir } from "../inputs.js";
 import { createConsole } from "../progress.js";
 
-export default class LaunchCommand extends Command {
+export default class LaunchCommand extends GaiaCommand {
   static override summary = "Run every node of a cluster file as local processes over real sockets.";
 
   static override description = [

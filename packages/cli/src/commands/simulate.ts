@@ -1,10 +1,11 @@
-import { Args, Command, Flags } from "@oclif/core";
+import { Args, Flags } from "@oclif/core";
+import { GaiaCommand } from "../base.js";
 import { join } from "node:path";
 import { ScenarioError, faultWindowsOf, formatBytes, formatObjective, formatSeconds, formatSummaryTable, formatUsd, labelRuns, loadScenario, runSimulation, syncModels, writeComparison, writeRunOutputs, type RunResult, type RunSummary, type Scenario, type SyncModel } from "@gaia/sim";
 import { InputError, bundledScenarioNames, outputDir, parseSet, resolveScenario } from "../inputs.js";
 import { createConsole, type Console } from "../progress.js";
 
-export default class Simulate extends Command {
+export default class Simulate extends GaiaCommand {
   static override summary = "Run a scenario in the deterministic simulator.";
 
   static override description = [
@@ -32,7 +33,7 @@ export default class Simulate extends Command {
   static override flags = {
     seed: Flags.integer({ description: "root seed (overrides the file's)", min: 0, max: 4294967295 }),
     sync: Flags.string({ description: `synchronization model, or a comma-separated list to compare (${syncModels.join(", ")})`, helpValue: "lan,bsp,ssp,asp" }),
-    set: Flags.string({ description: "set a scenario field, e.g. stop.maxIterations=50 or faults[0].for=30s (repeatable)", multiple: true, helpValue: "path=value" }),
+    set: Flags.string({ description: "set a scenario field, e.g. stop.maxIterations=50 or faults[0].for=30s (repeatable)", multiple: true, multipleNonGreedy: true, helpValue: "path=value" }),
     out: Flags.string({ description: "output folder [default: runs/<name>-<seed>, plus -<sync> with --sync, -compare with several]" }),
     force: Flags.boolean({ description: "replace the run already in the output folder", default: false }),
     json: Flags.boolean({ description: "print only the summary, as one JSON object, on stdout", default: false }),
