@@ -295,7 +295,7 @@ async function main(): Promise<void> {
     join(options.outDir, "paper-table.json"),
     JSON.stringify({ tolerance, capFactor, iterationCapFactor, seed: options.seed, quick: options.quick, paper: paperNumbers, comparisons, verdicts: verdicts(comparisons), simulatorPerformance: simPerf, benchWallS: wallS }, null, 2) + "\n",
   );
-  const charts = writeCharts(options.outDir, comparisons);
+  const charts = await writeCharts(options.outDir, comparisons);
   const tables = renderResults(rows, comparisons, simPerf, options, wallS, charts);
   writeFileSync(join(options.outDir, "paper-table.md"), tables + "\n");
   if (options.docs) {
@@ -333,14 +333,14 @@ function summarizePerf(perf: readonly { wallS: number; virtualS: number; events:
   return { runs: perf.length, wallS, virtualS, events, wallSPerSimulatedHour: wallS / (virtualS / 3600), eventsPerS: events / wallS, peakRssBytes: peak };
 }
 
-function writeCharts(outDir: string, comparisons: readonly Comparison[]): string[] {
+async function writeCharts(outDir: string, comparisons: readonly Comparison[]): Promise<string[]> {
   const files: string[] = [];
-  const write = (name: string, svg: string): void => {
-    writeFileSync(join(outDir, name), svg);
+  const write = async (name: string, svg: Promise<string>): Promise<void> => {
+    writeFileSync(join(outDir, name), await svg);
     files.push(name);
   };
   const label = (c: Comparison): string => `${c.workload} ${c.topology === "ec2-11" ? "ec2-11" : c.topology === "virginia-california" ? "V-C" : "SG-SP"}`;
-  write(
+  await write(
     "paper-speedup.svg",
     barChart({
       title: "Gaia's speedup over the Baseline (time to the same target)",
@@ -353,7 +353,7 @@ function writeCharts(outDir: string, comparisons: readonly Comparison[]): string
       ],
     }),
   );
-  write(
+  await write(
     "paper-lan-ratio.svg",
     barChart({
       title: "Gaia's time to target as a ratio of LAN's",
@@ -366,7 +366,7 @@ function writeCharts(outDir: string, comparisons: readonly Comparison[]): string
       ],
     }),
   );
-  write(
+  await write(
     "paper-wan.svg",
     barChart({
       title: "Baseline-BSP / Gaia: WAN bytes and egress cost (above 1: Gaia sends less)",

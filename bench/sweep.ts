@@ -87,24 +87,24 @@ for (const bandwidthScale of scales) {
 const lanTime = lanRow.timeToTargetS!;
 const relative = (r: SweepRow): number | null => (r.timeToTargetS === null ? null : r.timeToTargetS / lanTime);
 const pick = (parameter: SweepRow["parameter"], mode: Mode): SweepRow[] => rows.filter((r) => r.parameter === parameter && r.sync === mode);
-const charts: Record<string, string> = {
+const charts: Record<string, Promise<string>> = {
   "sweep-threshold.svg": lineChart({
     title: `Significance threshold (${workload}, ${topology}, DS ${defaultKnobs.mirrorClockBound})`,
     xLabel: "threshold (log scale)",
-    yLabel: "time / LAN time;  WAN GB",
+    yLabel: "time / LAN time",
     logX: true,
     series: [
       { name: "Gaia time / LAN", points: pick("threshold", "asp").map((r) => ({ x: r.value, y: relative(r) })) },
-      { name: "WAN GB", points: pick("threshold", "asp").map((r) => ({ x: r.value, y: r.wanBytes / 1e9 })) },
+      { name: "WAN GB", unit: "WAN GB", points: pick("threshold", "asp").map((r) => ({ x: r.value, y: r.wanBytes / 1e9 })) },
     ],
   }),
   "sweep-ds.svg": lineChart({
     title: `Mirror-clock bound DS (${workload}, ${topology}, threshold 1%)`,
     xLabel: "DS (clocks)",
-    yLabel: "time / LAN time;  WAN GB",
+    yLabel: "time / LAN time",
     series: [
       { name: "Gaia time / LAN", points: pick("mirrorClockBound", "asp").map((r) => ({ x: r.value, y: relative(r) })) },
-      { name: "WAN GB", points: pick("mirrorClockBound", "asp").map((r) => ({ x: r.value, y: r.wanBytes / 1e9 })) },
+      { name: "WAN GB", unit: "WAN GB", points: pick("mirrorClockBound", "asp").map((r) => ({ x: r.value, y: r.wanBytes / 1e9 })) },
     ],
   }),
   "sweep-bandwidth.svg": lineChart({
@@ -118,7 +118,7 @@ const charts: Record<string, string> = {
     ],
   }),
 };
-for (const [name, svg] of Object.entries(charts)) writeFileSync(join(outDir, name), svg);
+for (const [name, svg] of Object.entries(charts)) writeFileSync(join(outDir, name), await svg);
 writeFileSync(join(outDir, "sweep.json"), JSON.stringify({ workload, topology, tolerance, target, lanTimeToTargetS: lanTime, rows }, null, 2) + "\n");
 
 const fmt = (r: SweepRow): string => (r.timeToTargetS === null ? "not reached" : `${r.timeToTargetS.toFixed(1)} s (${relative(r)!.toFixed(2)}x LAN)`);
