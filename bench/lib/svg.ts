@@ -40,7 +40,7 @@ export async function barChart(options: { title: string; yLabel: string; series:
     layer: [
       {
         data: { values },
-        encoding: { x: { field: "group", type: "nominal", title: null, sort: options.groups.map((g) => g.label), axis: { labelAngle: -30 } }, xOffset: { field: "series", sort: [...options.series] } },
+        encoding: { x: { field: "group", type: "nominal", title: null, sort: options.groups.map((g) => g.label), axis: { labelAngle: -30, labelOverlap: false } }, xOffset: { field: "series", sort: [...options.series] } },
         layer: [
           { mark: { type: "bar" }, encoding: { y, color: { field: "series", type: "nominal", title: null, sort: [...options.series], legend: { orient: "top" } } } },
           { mark: { type: "text", angle: 270, align: "left", dx: 3, fontSize: 9 }, encoding: { y: { ...y, field: "at" }, text: { field: "text" } }, transform: [{ calculate: `datum.value === null ? ${domain[0]} : datum.value`, as: "at" }] },
