@@ -66,6 +66,14 @@ export function createConsole(options: { readonly bar: boolean; readonly quiet?:
   let names = { time: "time", objective: "objective" };
   let first: number | null = null;
   let startedMs = 0;
+  let drawnMs = 0;
+  // cli-progress redraws on a timer, which a long synchronous stretch of the simulator starves:
+  // draw now (at most ten times a second), and at once after a log line.
+  const draw = (force: boolean): void => {
+    if (!multi || (!force && Date.now() - drawnMs < 100)) return;
+    drawnMs = Date.now();
+    multi.update();
+  };
   const clear = (): void => {
     multi?.stop();
     multi = null;
@@ -75,8 +83,10 @@ export function createConsole(options: { readonly bar: boolean; readonly quiet?:
     interactive,
     log(line) {
       if (quiet) return;
-      if (multi) multi.log(`${line}\n`);
-      else process.stderr.write(`${line}\n`);
+      if (multi) {
+        multi.log(`${line}\n`);
+        draw(true);
+      } else process.stderr.write(`${line}\n`);
     },
     start(label, stopSpec, timeName, objectiveName) {
       clear();
@@ -86,10 +96,11 @@ export function createConsole(options: { readonly bar: boolean; readonly quiet?:
       startedMs = Date.now();
       if (!interactive) return;
       multi = new cliProgress.MultiBar(
-        { stream: process.stderr, format: `${label} [{bar}] {percentage}% | {nearest} | {time} | {objective} | ETA {eta}`, hideCursor: true, clearOnComplete: true, stopOnComplete: false, barsize: 24, fps: 10, autopadding: true, linewrap: false },
+        { stream: process.stderr, format: `${label} [{bar}] {percentage}% | {nearest} | {time} | {objective} | ETA {remaining}`, hideCursor: true, clearOnComplete: true, stopOnComplete: false, barsize: 24, fps: 10, autopadding: true, linewrap: false },
         cliProgress.Presets.shades_classic,
       );
-      bar = multi.create(1000, 0, { nearest: "starting", time: `${timeName} 0 s`, objective: "-", eta: "-" });
+      bar = multi.create(1000, 0, { nearest: "starting", time: `${timeName} 0 s`, objective: "-", remaining: "-" });
+      draw(true);
     },
     update(point) {
       if (stop === null) return;
@@ -101,8 +112,9 @@ export function createConsole(options: { readonly bar: boolean; readonly quiet?:
         nearest,
         time: `${names.time} ${formatSeconds(point.timeS)}`,
         objective: point.objective === null ? `${names.objective} -` : `${names.objective} ${formatObjective(point.objective)}`,
-        eta: eta === null ? "-" : formatSeconds(eta),
+        remaining: eta === null ? "-" : formatSeconds(eta),
       });
+      draw(false);
     },
     stop() {
       clear();
