@@ -673,7 +673,7 @@ function normalizeFaults(
       if (link[0] === link[1]) issues.add(linkPath, "a link joins two different data centers");
     };
     // A cut that never heals leaves updates in flight forever, so the run could never drain.
-    if ((fault.partition || fault.isolate !== undefined) && forS === null) issues.add([...path, fault.partition ? "partition" : "isolate"], `a ${fault.partition ? "partition" : "isolated data center"} needs "for: DURATION": a cut that never heals keeps updates in flight, and the run cannot finish`, true);
+    if ((fault.partition || fault.isolate !== undefined) && forS === null) issues.add([...path, fault.partition ? "partition" : "isolate"], `${fault.partition ? "a partition" : "an isolated data center"} needs "for: DURATION": a cut that never heals keeps updates in flight, and the run cannot finish`, true);
     if (fault.partition) {
       checkLink([...path, "partition"], fault.partition);
       return { kind: "partition", atS, forS, between: fault.partition, oneWay: fault.oneWay ?? false };
