@@ -15,7 +15,7 @@ import type { FaultWindow, MetricsPoint, RunResult, RunSummary } from "./result.
 import type { Fault } from "./scenario.js";
 import type { TopLevelSpec } from "vega-lite";
 import { blockedSpec, linkMatrixSpec, objectiveOverIterationsSpec, objectiveOverTimeSpec, renderSvg, runBarsSpec, wanOverTimeSpec, type ChartRun } from "./charts.js";
-import { formatBytes, formatObjective, formatSeconds, formatUsd, summaryRows } from "./summary.js";
+import { blockedReasons, extraRows, formatBytes, formatChecks, formatObjective, formatSeconds, formatUsd, summaryRows } from "./summary.js";
 
 export interface RunOutputPaths {
   readonly metrics: string;
@@ -268,7 +268,7 @@ ${rows
     figure("wan-cost", await renderSvg(runBarsSpec(chartRuns, { title: "WAN egress cost", axisTitle: "USD", value: (s) => s.costUsd, label: formatUsd, format: "$.2~g" })), labels),
     figure("blocked", await renderSvg(blockedSpec(chartRuns)), labels),
   ];
-  const sources = summaries.map((s, i) => `<tr><td>${escapeHtml(labels[i]!)}</td><td>${escapeHtml(s.name)} (seed ${s.seed}), ${escapeHtml(s.workload)} on ${escapeHtml(s.topology)}; checks: ${escapeHtml(Object.values(s.checks).every((v) => v === null) ? "held" : "FAILED")}</td></tr>`).join("\n");
+  const sources = detailTable(labels, summaries);
   return page(
     `${title}: Gaia comparison`,
     `<h1>${escapeHtml(title)}</h1>
@@ -284,11 +284,32 @@ ${charts[4]}
 <h2>Time blocked</h2>
 ${charts[5]}
 <h2>Runs</h2>
-<table class="summary">
 ${sources}
-</table>
 `,
   );
+}
+
+/**
+ * Every run's details side by side: what ran, blocked time by reason, checks, and any field added
+ * to the summary later (shown generically, so new statistics need no code here).
+ */
+function detailTable(labels: readonly string[], summaries: readonly RunSummary[]): string {
+  const rows = new Map<string, string[]>();
+  const put = (label: string, i: number, value: string): void => {
+    if (!rows.has(label)) rows.set(label, labels.map(() => "-"));
+    rows.get(label)![i] = value;
+  };
+  summaries.forEach((s, i) => {
+    put("scenario", i, `${s.name} (seed ${s.seed})`);
+    put("workload", i, `${s.workload} on ${s.topology}`);
+    for (const reason of blockedReasons) put(`blocked: ${reason.key === "ssp" ? "BSP/SSP clock" : reason.label(s.sync)} (worker-s)`, i, formatSeconds(s.blockedS[reason.key]));
+    put("checks", i, formatChecks(s.checks));
+    if (s.traceHash !== "") put("trace hash", i, s.traceHash);
+    for (const [label, value] of extraRows(s)) put(label, i, value);
+  });
+  const head = `<tr><th></th>${labels.map((l) => `<th>${escapeHtml(l)}</th>`).join("")}</tr>`;
+  const body = [...rows].map(([label, values]) => `<tr><td>${escapeHtml(label)}</td>${values.map((v) => `<td>${escapeHtml(v)}</td>`).join("")}</tr>`).join("\n");
+  return `<table class="summary runs">\n${head}\n${body}\n</table>`;
 }
 
 /** The distinct fault windows of several runs (the same scenario's are shared). */

@@ -62,8 +62,8 @@ export const blockedReasons: readonly { readonly key: keyof RunSummary["blockedS
 /** Summary fields that `summaryRows` shows by name; any other field is shown generically. */
 const shownFields = new Set(["name", "seed", "sync", "workload", "topology", "virtualTimeS", "clock", "iterations", "objective", "objectiveName", "targetObjective", "reachedTarget", "timeToTargetS", "wanBytes", "costUsd", "blockedS", "traceHash", "wanBytesByLink", "events", "stoppedBy", "checks", "wallTimeS", "faultWindows"]);
 
-/** Rows for fields added to the summary later (e.g. an object of counters): `field.key  value`. */
-function extraRows(summary: RunSummary): [string, string][] {
+/** Rows for fields added to the summary later (e.g. an object of counters): `field: key  value`. */
+export function extraRows(summary: RunSummary): [string, string][] {
   const rows: [string, string][] = [];
   const show = (value: unknown): string => (typeof value === "number" ? (Number.isInteger(value) ? String(value) : value.toPrecision(4)) : typeof value === "string" ? value : JSON.stringify(value));
   for (const [field, value] of Object.entries(summary)) {
