@@ -65,13 +65,18 @@ async function launch(flags: { cluster: string; out: string | undefined; force: 
   process.once("SIGINT", interrupt);
   process.once("SIGTERM", interrupt);
   let lastLine = 0;
+  let training = false;
   try {
     console.log(`starting the nodes of ${flags.cluster} on this machine...`);
     running = await launchCluster(cluster, {
       trace: flags.trace,
       onNodeReady: (node, ready, total) => {
-        if (flags.verbose || ready === total) console.log(`node ${node} is up (${ready}/${total})${ready === total ? "; training" : ""}`);
-        if (ready === total) console.start(scenario.name, scenario.stop, "wall", "objective");
+        // A node restarted after a crash reports ready again: that is a log line, not a new start.
+        if (flags.verbose || (ready === total && !training)) console.log(`node ${node} is up (${ready}/${total})${ready === total && !training ? "; training" : ""}`);
+        if (ready === total && !training) {
+          training = true;
+          console.start(scenario.name, scenario.stop, "wall", "objective");
+        }
       },
       onProgress: (p) => {
         if (console.interactive) console.update({ timeS: p.wallS, iteration: p.iteration, objective: p.objective });
