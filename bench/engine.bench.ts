@@ -15,7 +15,7 @@
 // the first, cold run is reported too.
 //   npm run bench:engine [-- --iterations 3000 --repeat 3 --only headline]
 import { performance } from "node:perf_hooks";
-import { dataCenterOf, encodedSize, type Message } from "@gaia/core";
+import { dataCenterOf, encodedSize, encodeUpdate, type Message } from "@gaia/core";
 import { createCheckers, createToyWorkload, Engine, ec2HubGroups, planLayout, presetTopology, runSimulation, TraceHash, type CheckContext, type RunOptions, type Scenario } from "@gaia/sim";
 
 const arg = (name: string, fallback: number): number => {
@@ -57,7 +57,7 @@ const scenario: Scenario = {
   seed: 1,
   topology: { ...topology, preset: "ec2-11", workersPerDataCenter: 2, shardsPerDataCenter: 1 },
   workload: { kind: "toy" },
-  sync: { model: "asp", staleness: 0, threshold: 0.01, thresholdSchedule: { kind: "inverse-sqrt" }, mirrorClockBound: 2, selectiveBarrier: "auto", hubGroups: ec2HubGroups },
+  sync: { model: "asp", staleness: 0, threshold: 0.01, thresholdSchedule: { kind: "inverse-sqrt" }, mirrorClockBound: 2, selectiveBarrier: "auto", hubGroups: ec2HubGroups, budgetLinkFraction: 0.5, thresholdCeiling: 0.1, encoding: "f32", barrierClockFraction: 1 },
   compute: { msPerSample: 20, speeds: {}, stragglers: null, jitter: 0.1 },
   faults: [],
   randomFaults: null,
@@ -164,8 +164,8 @@ function sampleMessages(): Message[] {
     { kind: "read", clock: 7, rows },
     { kind: "read-reply", clock: 7, rows, values: deltas },
     { kind: "push", clock: 7, rows, deltas, last: false },
-    { kind: "mirror-update", shard: 0, clock: 7, sources: ["us-east-1", "us-west-2", "eu-west-1"], indices: Uint32Array.of(1, 5, 9), deltas: Float32Array.of(1, 2, 3) },
-    { kind: "barrier", shard: 0, clock: 7, source: "us-east-1", indices: Uint32Array.of(1, 5, 9) },
-    { kind: "mirror-flush", shard: 0, sources: ["us-east-1"], indices: Uint32Array.of(1), deltas: Float32Array.of(1) },
+    { kind: "mirror-update", shard: 0, clock: 7, sources: ["us-east-1", "us-west-2", "eu-west-1"], body: encodeUpdate(Uint32Array.of(1, 5, 9), Float32Array.of(1, 2, 3), 4, "f32").body },
+    { kind: "barrier", shard: 0, clock: 7, source: "us-east-1", rows: Uint32Array.of(0, 1, 2) },
+    { kind: "mirror-flush", shard: 0, sources: ["us-east-1"], body: encodeUpdate(Uint32Array.of(1), Float32Array.of(1), 4, "f32").body },
   ];
 }

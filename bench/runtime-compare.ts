@@ -10,7 +10,8 @@
  * runs a fixed number of iterations; its final objective, relaxed by 1% of its magnitude, is the
  * target. Then LAN again, Baseline BSP (one model sharded over all three data centers, workers
  * reading and writing remote shards over the WAN) and Gaia (ASP: BSP inside each data center,
- * significance filter 1% decaying as 1/sqrt(t), DS = 1, selective barrier auto) run to that
+ * threshold auto: the budgeted filter over a 1% floor decaying as 1/sqrt(t), DS = 1, selective
+ * barrier auto) run to that
  * target, each capped in wall time and iterations. Time to target is measured from the moment
  * every node is up (process start-up is excluded); WAN bytes are the frame bytes the nodes sent
  * across data centers over the whole run. Runs are sequential, so they do not share the CPU.
@@ -137,7 +138,7 @@ compute: { msPerSample: ${setting.msPerSample} }
 sync:
   model: ${mode}
   withinDataCenter: bsp
-  significance: { threshold: 0.01, schedule: inverse-sqrt }
+  significance: { threshold: auto }
   mirrorClockBound: 1
   selectiveBarrier: auto
 stop:

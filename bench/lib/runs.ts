@@ -67,8 +67,10 @@ export const quickSetups: Readonly<Record<WorkloadName, WorkloadSetup>> = {
 export const machinesPerDataCenter = (topology: TopologyName): number => (topology === "ec2-11" ? 2 : 11);
 
 export interface GaiaKnobs {
-  /** Significance threshold v (the paper's default: 1%). */
-  readonly threshold: number;
+  /** auto: the budgeted filter (the default) over the floor `floor`; or a fixed threshold v (the paper's: 1%). */
+  readonly threshold: number | "auto";
+  /** Value codec of mirror updates. */
+  readonly encoding?: "f32" | "f16" | "int8";
   /** constant: the paper's experiments; inverse-sqrt: the proof's hard threshold. */
   readonly thresholdSchedule: "constant" | "inverse-sqrt";
   /** DS, the mirror-clock bound. */
@@ -77,7 +79,7 @@ export interface GaiaKnobs {
   readonly bandwidthScale: number;
 }
 
-export const defaultKnobs: GaiaKnobs = { threshold: 0.01, thresholdSchedule: "constant", mirrorClockBound: 1, bandwidthScale: 1 };
+export const defaultKnobs: GaiaKnobs = { threshold: "auto", thresholdSchedule: "inverse-sqrt", mirrorClockBound: 1, bandwidthScale: 1 };
 
 export interface CaseSpec {
   readonly workload: WorkloadName;
@@ -101,7 +103,7 @@ export function buildScenario(c: CaseSpec): Scenario {
     sync: {
       model: c.mode === "asp-nohubs" ? "asp" : c.mode,
       withinDataCenter: "bsp",
-      significance: { threshold: c.knobs.threshold, schedule: c.knobs.thresholdSchedule },
+      significance: { threshold: c.knobs.threshold, schedule: c.knobs.thresholdSchedule, ...(c.knobs.encoding !== undefined ? { encoding: c.knobs.encoding } : {}) },
       mirrorClockBound: c.knobs.mirrorClockBound,
       selectiveBarrier: "auto",
       hubs: c.mode === "asp" ? "auto" : "none",

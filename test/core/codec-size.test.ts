@@ -22,6 +22,8 @@ const u32 = elementCount.chain((n) => fc.array(fc.nat(), { minLength: Math.min(n
   return a;
 }));
 const f32 = (n: number): fc.Arbitrary<Float32Array> => fc.constant(new Float32Array(n));
+/** Update bodies around the ext8/ext16/ext32 boundaries (254/255 and 65534/65535 bytes), views included. */
+const bytes = fc.tuple(around(253, 254, 255, 65534, 65535), fc.nat({ max: 3 })).map(([n, skip]) => new Uint8Array(new Uint8Array(n + 2 * skip).buffer, skip, n));
 /** A view into a larger buffer: the size must follow the view, not its buffer. */
 const u32View = fc.tuple(u32, fc.nat({ max: 3 })).map(([a, skip]) => new Uint32Array(new Uint32Array(a.length + 2 * skip).buffer, 4 * skip, a.length));
 
@@ -50,9 +52,9 @@ const message: fc.Arbitrary<Message> = fc.oneof(
   fc.record({ kind: fc.constant("read" as const), clock, rows: fc.option(fc.oneof(u32, u32View), { nil: null }) }),
   u32.chain((rows) => fc.record({ kind: fc.constant("read-reply" as const), clock, rows: fc.constant(rows), values: f32(rows.length * 2) })),
   u32.chain((rows) => fc.record({ kind: fc.constant("push" as const), clock, rows: fc.constant(rows), deltas: f32(rows.length), last: fc.boolean() })),
-  u32.chain((indices) => fc.record({ kind: fc.constant("mirror-update" as const), shard: integer, clock, sources, indices: fc.constant(indices), deltas: f32(indices.length) })),
-  fc.record({ kind: fc.constant("barrier" as const), shard: integer, clock, source: name, indices: fc.oneof(u32, u32View) }),
-  u32.chain((indices) => fc.record({ kind: fc.constant("mirror-flush" as const), shard: integer, sources, indices: fc.constant(indices), deltas: f32(indices.length) })),
+  fc.record({ kind: fc.constant("mirror-update" as const), shard: integer, clock, sources, body: bytes }),
+  fc.record({ kind: fc.constant("barrier" as const), shard: integer, clock, source: name, rows: fc.oneof(u32, u32View) }),
+  fc.record({ kind: fc.constant("mirror-flush" as const), shard: integer, sources, body: bytes }),
 );
 
 describe(seedTitle("encodedSize"), () => {
@@ -86,20 +88,20 @@ describe(seedTitle("encodedSize"), () => {
       const indices = new Uint32Array(n);
       const deltas = new Float32Array(n);
       const msgs: Message[] = [
-        { kind: "mirror-update", shard: 0, clock: 1, sources: tokyo, indices, deltas },
+        { kind: "mirror-update", shard: 0, clock: 1, sources: tokyo, body: new Uint8Array(deltas.buffer) },
         { kind: "read-reply", clock: 2, rows: indices, values: new Float32Array(n * 3) },
-        { kind: "barrier", shard: 1, clock: 300, source: "tokyo", indices },
+        { kind: "barrier", shard: 1, clock: 300, source: "tokyo", rows: indices },
       ];
       for (const msg of msgs) assert.equal(encodedSize(msg), encodeMessage(msg).byteLength, `${msg.kind} with ${n} entries`);
     }
     for (const n of [15, 16, 65535, 65536]) {
-      const msg: Message = { kind: "mirror-flush", shard: 0, sources: Array.from({ length: n }, (_, i) => `dc${i}`), indices: new Uint32Array(1), deltas: new Float32Array(1) };
+      const msg: Message = { kind: "mirror-flush", shard: 0, sources: Array.from({ length: n }, (_, i) => `dc${i}`), body: new Uint8Array(5) };
       assert.equal(encodedSize(msg), encodeMessage(msg).byteLength, `${n} sources`);
     }
     for (const n of [31, 32, 255, 256, 65535, 65536]) {
       for (const c of ["a", "é", "€", "😀"]) {
         const source = c.repeat(Math.ceil(n / utf8(c)));
-        const msg: Message = { kind: "barrier", shard: 0, clock: 0, source, indices: new Uint32Array(0) };
+        const msg: Message = { kind: "barrier", shard: 0, clock: 0, source, rows: new Uint32Array(0) };
         assert.equal(encodedSize(msg), encodeMessage(msg).byteLength, `source of ${utf8(source)} bytes`);
       }
     }

@@ -10,15 +10,16 @@ import { params, seedTitle } from "../support/fc.js";
 const u32 = fc.array(fc.nat({ max: 1_000_000 }), { maxLength: 20 }).map((a) => Uint32Array.from(a));
 const f32 = (n: number) => fc.array(fc.float({ noNaN: true }), { minLength: n, maxLength: n }).map((a) => Float32Array.from(a));
 const clock = fc.nat({ max: 1_000_000 });
+const bytes = fc.uint8Array({ maxLength: 40 });
 const names = fc.array(fc.constantFrom("virginia", "tokyo", "sao-paulo"), { minLength: 1, maxLength: 3 });
 
 const message: fc.Arbitrary<Message> = fc.oneof(
   fc.record({ kind: fc.constant("read" as const), clock, rows: fc.option(u32, { nil: null }) }),
   u32.chain((rows) => fc.record({ kind: fc.constant("read-reply" as const), clock, rows: fc.constant(rows), values: f32(rows.length * 2) })),
   u32.chain((rows) => fc.record({ kind: fc.constant("push" as const), clock, rows: fc.constant(rows), deltas: f32(rows.length * 3), last: fc.boolean() })),
-  u32.chain((indices) => fc.record({ kind: fc.constant("mirror-update" as const), shard: fc.nat(8), clock, sources: names, indices: fc.constant(indices), deltas: f32(indices.length) })),
-  fc.record({ kind: fc.constant("barrier" as const), shard: fc.nat(8), clock, source: fc.constant("tokyo"), indices: u32 }),
-  u32.chain((indices) => fc.record({ kind: fc.constant("mirror-flush" as const), shard: fc.nat(8), sources: names, indices: fc.constant(indices), deltas: f32(indices.length) })),
+  fc.record({ kind: fc.constant("mirror-update" as const), shard: fc.nat(8), clock, sources: names, body: bytes }),
+  fc.record({ kind: fc.constant("barrier" as const), shard: fc.nat(8), clock, source: fc.constant("tokyo"), rows: u32 }),
+  fc.record({ kind: fc.constant("mirror-flush" as const), shard: fc.nat(8), sources: names, body: bytes }),
 );
 
 const expectRemote = (bytes: Uint8Array, maxBytes?: number): RemoteError | null => {
@@ -81,8 +82,8 @@ describe(seedTitle("wire codec"), () => {
       [{ kind: "teleport" }, "unknown-kind"],
       [{ kind: "push", clock: -1, rows: new Uint32Array(0), deltas: new Float32Array(0), last: false }, "bad-field"],
       [{ kind: "push", clock: 1, rows: [1, 2], deltas: new Float32Array(0), last: false }, "bad-field"],
-      [{ kind: "mirror-update", shard: 0, clock: 0, sources: ["a"], indices: new Uint32Array(2), deltas: new Float32Array(1) }, "bad-field"],
-      [{ kind: "mirror-flush", shard: 0, sources: [], indices: new Uint32Array(0), deltas: new Float32Array(0) }, "bad-field"],
+      [{ kind: "mirror-update", shard: 0, clock: 0, sources: ["a"], body: new Uint32Array(2) }, "bad-field"],
+      [{ kind: "mirror-flush", shard: 0, sources: [], body: new Uint8Array(0) }, "bad-field"],
     ];
     for (const [value, code] of cases) assert.equal(expectRemote(encodeValue(value))?.code, code, JSON.stringify(value, (_k, v) => (ArrayBuffer.isView(v) ? `[${v.constructor.name}]` : v)));
   });

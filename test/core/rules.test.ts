@@ -11,7 +11,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import type { LayoutSpec, ShardSync, TraceEvent } from "@gaia/core";
-import { dataCenterOf } from "@gaia/core";
+import { aspPlain, dataCenterOf } from "@gaia/core";
 import { Cluster, type Queued } from "../support/cluster.js";
 import { params, seedTitle } from "../support/fc.js";
 
@@ -275,7 +275,7 @@ describe(seedTitle("protocol rules (model-based)"), () => {
         fc.constantFrom(0, 0.01, 0.5),
         commands,
         (s, staleness, bound, threshold, cmds) =>
-          runModel(s, { staleness, asp: { threshold, thresholdSchedule: { kind: "constant" }, mirrorClockBound: bound, selectiveBarrier: "always", barrierBytes: 0 } }, new AspRule(bound, staleness), cmds),
+          runModel(s, { staleness, asp: { threshold, thresholdSchedule: { kind: "constant" }, mirrorClockBound: bound, selectiveBarrier: "always", ...aspPlain } }, new AspRule(bound, staleness), cmds),
       ),
       params(150),
     );
@@ -291,7 +291,7 @@ describe(seedTitle("protocol rules (model-based)"), () => {
         fc.constantFrom("always" as const, "off" as const),
         commands,
         (s, staleness, bound, threshold, barrier, cmds) =>
-          runModel(s, { staleness, asp: { threshold, thresholdSchedule: { kind: "inverse-sqrt" }, mirrorClockBound: bound, selectiveBarrier: barrier, barrierBytes: 0 } }, new AspRule(bound, staleness), cmds),
+          runModel(s, { staleness, asp: { threshold, thresholdSchedule: { kind: "inverse-sqrt" }, mirrorClockBound: bound, selectiveBarrier: barrier, ...aspPlain } }, new AspRule(bound, staleness), cmds),
       ),
       params(150),
     );

@@ -2,15 +2,16 @@
 // and every replica equals initial + all deltas (conservation after the final flush).
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { aspPlain } from "@gaia/core";
 import { Cluster } from "../support/cluster.js";
 
 const configs = [
   { name: "LAN, BSP", dcs: ["lan"], placement: "mirrored" as const, staleness: 0, asp: null, hubs: [] },
   { name: "Baseline BSP over 3 DCs", dcs: ["a", "b", "c"], placement: "global" as const, staleness: 0, asp: null, hubs: [] },
   { name: "Baseline SSP over 3 DCs", dcs: ["a", "b", "c"], placement: "global" as const, staleness: 2, asp: null, hubs: [] },
-  { name: "Gaia ASP, 3 DCs", dcs: ["a", "b", "c"], placement: "mirrored" as const, staleness: 1, asp: { threshold: 0.01, thresholdSchedule: { kind: "inverse-sqrt" as const }, mirrorClockBound: 1, selectiveBarrier: "always" as const, barrierBytes: 0 }, hubs: [] },
-  { name: "mirrored BSP (threshold 0, DS 0)", dcs: ["a", "b", "c"], placement: "mirrored" as const, staleness: 0, asp: { threshold: 0, thresholdSchedule: { kind: "constant" as const }, mirrorClockBound: 0, selectiveBarrier: "off" as const, barrierBytes: 0 }, hubs: [] },
-  { name: "Gaia ASP with hubs, 5 DCs", dcs: ["a", "b", "c", "d", "e"], placement: "mirrored" as const, staleness: 0, asp: { threshold: 0.05, thresholdSchedule: { kind: "constant" as const }, mirrorClockBound: 2, selectiveBarrier: "auto" as const, barrierBytes: 40 }, hubs: [{ hub: "a", members: ["a", "b"] }, { hub: "c", members: ["c", "d", "e"] }] },
+  { name: "Gaia ASP, 3 DCs", dcs: ["a", "b", "c"], placement: "mirrored" as const, staleness: 1, asp: { threshold: 0.01, thresholdSchedule: { kind: "inverse-sqrt" as const }, mirrorClockBound: 1, selectiveBarrier: "always" as const, ...aspPlain }, hubs: [] },
+  { name: "mirrored BSP (threshold 0, DS 0)", dcs: ["a", "b", "c"], placement: "mirrored" as const, staleness: 0, asp: { threshold: 0, thresholdSchedule: { kind: "constant" as const }, mirrorClockBound: 0, selectiveBarrier: "off" as const, ...aspPlain }, hubs: [] },
+  { name: "Gaia ASP with hubs, 5 DCs", dcs: ["a", "b", "c", "d", "e"], placement: "mirrored" as const, staleness: 0, asp: { threshold: 0.05, thresholdSchedule: { kind: "constant" as const }, mirrorClockBound: 2, selectiveBarrier: "auto" as const, ...aspPlain }, hubs: [{ hub: "a", members: ["a", "b"] }, { hub: "c", members: ["c", "d", "e"] }] },
 ];
 
 for (const c of configs) {

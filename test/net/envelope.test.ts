@@ -5,11 +5,11 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { decodeMessage, encodeMessage, RemoteError, type Message } from "@gaia/core";
+import { decodeMessage, encodeMessage, encodeUpdate, RemoteError, type Message } from "@gaia/core";
 import { dataHeaderBytes, decodeFrame, encodeBody, encodeFrame, messageOf } from "@gaia/net";
 import { params, seedTitle } from "../support/fc.js";
 
-const update: Message = { kind: "mirror-update", shard: 2, clock: 7, sources: ["virginia"], indices: Uint32Array.of(1, 5, 9), deltas: Float32Array.of(0.5, -1, 2) };
+const update: Message = { kind: "mirror-update", shard: 2, clock: 7, sources: ["virginia"], body: encodeUpdate(Uint32Array.of(1, 5, 9), Float32Array.of(0.5, -1, 2), 4, "f32").body };
 
 describe(seedTitle("wire envelope"), () => {
   test("a data frame carries exactly the codec's bytes, and decodes back to the message", () => {

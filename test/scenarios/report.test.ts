@@ -74,12 +74,12 @@ describe("run outputs", () => {
   });
 
   test("fields added to the summary later are shown without code for each", async () => {
-    const extended = { ...result.summary, filter: { significantSent: 120, heldBack: 7 } } as RunSummary;
+    const extended = { ...result.summary, pacing: { significantSent: 120, heldBack: 7 } } as RunSummary;
     const table = formatSummaryTable(extended);
-    assert.match(table, /filter: significantSent +120/);
-    assert.match(table, /filter: heldBack +7/);
+    assert.match(table, /pacing: significantSent +120/);
+    assert.match(table, /pacing: heldBack +7/);
     const html = await renderComparisonHtml([{ label: "asp", result: { ...result, summary: extended } }, { label: "bsp", result: { ...result, summary: { ...result.summary, sync: "bsp" } } }]);
-    assert.match(html, /<tr><td>filter: heldBack<\/td><td>7<\/td><td>-<\/td><\/tr>/, "a column per run, - where a run lacks the field");
+    assert.match(html, /<tr><td>pacing: heldBack<\/td><td>7<\/td><td>-<\/td><\/tr>/, "a column per run, - where a run lacks the field");
   });
 
   test("writeRunOutputs writes metrics.jsonl, summary.json and a self-contained report.html", async () => {

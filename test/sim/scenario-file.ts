@@ -42,9 +42,10 @@ export function scenarioToFile(s: Scenario): Record<string, unknown> {
     sync: {
       model: sync.model,
       staleness: sync.staleness,
-      significance: { threshold: sync.threshold, schedule: typeof sync.thresholdSchedule === "string" ? sync.thresholdSchedule : sync.thresholdSchedule.kind === "step" ? { ...sync.thresholdSchedule } : sync.thresholdSchedule.kind },
+      significance: { ...(sync.budgetLinkFraction === null ? { threshold: sync.threshold } : { threshold: "auto", floor: sync.threshold, budget: sync.budgetLinkFraction, ceiling: sync.thresholdCeiling }), encoding: sync.encoding, schedule: typeof sync.thresholdSchedule === "string" ? sync.thresholdSchedule : sync.thresholdSchedule.kind === "step" ? { ...sync.thresholdSchedule } : sync.thresholdSchedule.kind },
       mirrorClockBound: sync.mirrorClockBound,
       selectiveBarrier: sync.selectiveBarrier,
+      barrierClockFraction: sync.barrierClockFraction,
       hubs: sync.hubGroups.length === 0 ? "none" : sync.hubGroups.map((g) => ({ hub: g.hub, members: [...g.members] })),
     },
     compute: {

@@ -12,6 +12,10 @@ export interface MiniOptions {
   readonly threshold?: number;
   readonly mirrorClockBound?: number;
   readonly selectiveBarrier?: "auto" | "always" | "off";
+  /** threshold auto's budget (null: the fixed threshold `threshold`). */
+  readonly budgetLinkFraction?: number | null;
+  readonly encoding?: "f32" | "f16" | "int8";
+  readonly barrierClockFraction?: number;
   readonly hubGroups?: Scenario["sync"]["hubGroups"];
   readonly bandwidthMbps?: number;
   readonly latencyMs?: number;
@@ -62,6 +66,10 @@ export function miniScenario(o: MiniOptions = {}): Scenario {
       mirrorClockBound: o.mirrorClockBound ?? 1,
       selectiveBarrier: o.selectiveBarrier ?? "auto",
       hubGroups: o.hubGroups ?? [],
+      budgetLinkFraction: o.budgetLinkFraction === undefined ? 0.5 : o.budgetLinkFraction,
+      thresholdCeiling: o.budgetLinkFraction === null ? Infinity : 0.1,
+      encoding: o.encoding ?? "f32",
+      barrierClockFraction: o.barrierClockFraction ?? 1,
     },
     compute: { msPerSample: o.msPerSample ?? null, speeds: o.speeds ?? {}, stragglers: o.stragglers ?? null, jitter: o.jitter ?? 0.1 },
     faults: o.faults ?? [],

@@ -61,7 +61,7 @@ const LAST = 5;
 const VALUES = 7;
 const SOURCES = 8;
 const SOURCE = 7;
-const INDICES = 8;
+const BODY = 5;
 
 /**
  * Size of a message that has exactly its type's fields, read field by field: a generic walk over
@@ -86,17 +86,17 @@ function messageSize(msg: Message): number {
       size = typedSize(msg.rows) + typedSize(msg.deltas);
       return size < 0 ? -1 : 3 + KIND + 5 + CLOCK + numberSize(msg.clock) + ROWS + DELTAS + LAST + 1 + size;
     case "mirror-update":
-      if (fields !== 6 || typeof msg.shard !== "number" || typeof msg.clock !== "number" || !Array.isArray(msg.sources)) return -1;
-      size = typedSize(msg.indices) + typedSize(msg.deltas) + valueSize(msg.sources, 1);
-      return size < 0 ? -1 : 3 + KIND + 14 + SHARD + numberSize(msg.shard) + CLOCK + numberSize(msg.clock) + SOURCES + INDICES + DELTAS + size;
+      if (fields !== 5 || typeof msg.shard !== "number" || typeof msg.clock !== "number" || !Array.isArray(msg.sources)) return -1;
+      size = bytesSize(msg.body) + valueSize(msg.sources, 1);
+      return size < 0 ? -1 : 3 + KIND + 14 + SHARD + numberSize(msg.shard) + CLOCK + numberSize(msg.clock) + SOURCES + BODY + size;
     case "barrier":
       if (fields !== 5 || typeof msg.shard !== "number" || typeof msg.clock !== "number" || typeof msg.source !== "string") return -1;
-      size = typedSize(msg.indices);
-      return size < 0 ? -1 : 3 + KIND + 8 + SHARD + numberSize(msg.shard) + CLOCK + numberSize(msg.clock) + SOURCE + stringSize(utf8Length(msg.source)) + INDICES + size;
+      size = typedSize(msg.rows);
+      return size < 0 ? -1 : 3 + KIND + 8 + SHARD + numberSize(msg.shard) + CLOCK + numberSize(msg.clock) + SOURCE + stringSize(utf8Length(msg.source)) + ROWS + size;
     case "mirror-flush":
-      if (fields !== 5 || typeof msg.shard !== "number" || !Array.isArray(msg.sources)) return -1;
-      size = typedSize(msg.indices) + typedSize(msg.deltas) + valueSize(msg.sources, 1);
-      return size < 0 ? -1 : 3 + KIND + 13 + SHARD + numberSize(msg.shard) + SOURCES + INDICES + DELTAS + size;
+      if (fields !== 4 || typeof msg.shard !== "number" || !Array.isArray(msg.sources)) return -1;
+      size = bytesSize(msg.body) + valueSize(msg.sources, 1);
+      return size < 0 ? -1 : 3 + KIND + 13 + SHARD + numberSize(msg.shard) + SOURCES + BODY + size;
     default:
       return -1;
   }
@@ -107,6 +107,12 @@ function typedSize(v: unknown): number {
   if (typeof v !== "object" || v === null) return -1e9;
   const constructor = v.constructor;
   return constructor === Uint32Array || constructor === Float32Array ? typedArraySize((v as ArrayBufferView).byteLength) : -1e9;
+}
+
+/** A Uint8Array's ext record (msgpackr with moreTypes writes it like the other typed arrays). */
+function bytesSize(v: unknown): number {
+  if (typeof v !== "object" || v === null || v.constructor !== Uint8Array) return -1e9;
+  return typedArraySize((v as Uint8Array).byteLength);
 }
 
 /** Bytes of a UTF-8 string of `bytes` bytes with its header. */
@@ -199,17 +205,18 @@ const field = <T>(o: Record<string, unknown>, name: string, check: (v: unknown) 
 
 const isClock = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 0 && v < 2 ** 31;
 const isU32 = (v: unknown): v is Uint32Array => v instanceof Uint32Array;
+const isBytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array;
 const isF32 = (v: unknown): v is Float32Array => v instanceof Float32Array;
 const isBool = (v: unknown): v is boolean => typeof v === "boolean";
 const isName = (v: unknown): v is string => typeof v === "string" && v.length > 0 && v.length <= 256;
 const isNames = (v: unknown): v is string[] => Array.isArray(v) && v.length > 0 && v.length <= 4096 && v.every(isName);
 const isRowsOrNull = (v: unknown): v is Uint32Array | null => v === null || v instanceof Uint32Array;
 
-const sameLength = (kind: string, indices: Uint32Array, values: Float32Array, perIndex = 1): void => {
-  if (values.length !== indices.length * perIndex) throw new RemoteError("bad-field", `${kind}: ${values.length} values for ${indices.length} indices`);
-};
 
-/** Checks that a decoded value is a well-formed Message. Column counts are checked by the roles. */
+/**
+ * Checks that a decoded value is a well-formed Message. Column counts, and the contents of mirror
+ * bodies (decodeUpdate), are checked by the roles.
+ */
 export function validateMessage(value: unknown): Message {
   if (!isObject(value)) throw new RemoteError("malformed-frame", "a message must be a map");
   const kind = value["kind"];
@@ -220,37 +227,29 @@ export function validateMessage(value: unknown): Message {
       return { kind, clock: field(value, "clock", isClock, "a clock"), rows: field(value, "rows", isU32, "a Uint32Array"), values: field(value, "values", isF32, "a Float32Array") };
     case "push":
       return { kind, clock: field(value, "clock", isClock, "a clock"), rows: field(value, "rows", isU32, "a Uint32Array"), deltas: field(value, "deltas", isF32, "a Float32Array"), last: field(value, "last", isBool, "a boolean") };
-    case "mirror-update": {
-      const msg = {
+    case "mirror-update":
+      return {
         kind,
         shard: field(value, "shard", isClock, "a shard index"),
         clock: field(value, "clock", isClock, "a clock"),
         sources: field(value, "sources", isNames, "a list of data-center names"),
-        indices: field(value, "indices", isU32, "a Uint32Array"),
-        deltas: field(value, "deltas", isF32, "a Float32Array"),
-      } as const;
-      sameLength(kind, msg.indices, msg.deltas);
-      return msg;
-    }
+        body: field(value, "body", isBytes, "bytes"),
+      };
     case "barrier":
       return {
         kind,
         shard: field(value, "shard", isClock, "a shard index"),
         clock: field(value, "clock", isClock, "a clock"),
         source: field(value, "source", isName, "a data-center name"),
-        indices: field(value, "indices", isU32, "a Uint32Array"),
+        rows: field(value, "rows", isU32, "a Uint32Array"),
       };
-    case "mirror-flush": {
-      const msg = {
+    case "mirror-flush":
+      return {
         kind,
         shard: field(value, "shard", isClock, "a shard index"),
         sources: field(value, "sources", isNames, "a list of data-center names"),
-        indices: field(value, "indices", isU32, "a Uint32Array"),
-        deltas: field(value, "deltas", isF32, "a Float32Array"),
-      } as const;
-      sameLength(kind, msg.indices, msg.deltas);
-      return msg;
-    }
+        body: field(value, "body", isBytes, "bytes"),
+      };
     default:
       throw new RemoteError("unknown-kind", `unknown message kind ${JSON.stringify(kind)?.slice(0, 40)}`);
   }

@@ -10,7 +10,14 @@
  * on an update that waits for that very member to finish the clock (a cycle). Barriers from other
  * hubs, and final flushes, are forwarded at once.
  *
- * A member that sent its final flush announces no more clocks; aggregation stops waiting for it.
+ * A member shard that sent its final flush announces no more clocks; aggregation of that shard index
+ * stops waiting for it (per shard: a data center's shards finish at slightly different times).
+ *
+ * Aggregates travel in the run's value codec. With a lossy one (f16, int8), each outgoing stream
+ * (the total to the other hubs, and each member's sum of the others) keeps, in float64, what its
+ * encoding rounded away and adds it to the stream's next aggregate (error feedback, as the shards
+ * do). When every member has finished, the hub sends each stream's remainder as a final flush
+ * (f32), after everything else on that stream.
  *
  * Guarantee (conservation through hubs): every member update reaches every other data center
  * exactly once, inside exactly one aggregate; `sources` names whose clocks it completes.
@@ -18,32 +25,47 @@
 import { invariant, RemoteError } from "./errors.js";
 import type { HubInfo, Layout, NodeId } from "./layout.js";
 import { dataCenterOf, shardId } from "./layout.js";
-import type { Barrier, Message, MirrorUpdate } from "./messages.js";
+import type { Barrier, Message, MirrorFlush, MirrorUpdate } from "./messages.js";
 import { rejectRemote, type Effect, type Input, type Role } from "./role.js";
+import { decodeUpdate, encodeUpdate, type SparseUpdate, type ValueEncoding } from "./update-encoding.js";
+
+/** A member's update for one clock, decoded once. */
+interface Received {
+  readonly msg: MirrorUpdate;
+  readonly update: SparseUpdate;
+}
 
 export class HubRole implements Role {
   readonly remoteErrors: RemoteError[] = [];
   private readonly info: HubInfo;
   /** shard index -> clock -> member -> update, until every member has sent that clock. */
-  private readonly waiting = new Map<number, Map<number, Map<string, MirrorUpdate>>>();
+  private readonly waiting = new Map<number, Map<number, Map<string, Received>>>();
   /** "shard@clock" -> member -> its barrier, released with the aggregate. */
   private readonly heldBarriers = new Map<string, Map<string, Barrier>>();
   /** shard index -> member -> next expected clock. */
   private readonly nextClock = new Map<number, Map<string, number>>();
   private readonly shardSizes: readonly number[];
-  private readonly finishedMembers = new Set<string>();
+  private readonly cols: number;
+  /** Per shard index: the members whose shard of that index sent its final flush. */
+  private readonly finishedMembers = new Map<number, Set<string>>();
   private readonly scratch: Scratch = new Map();
   private readonly memberSet: ReadonlySet<string>;
   private readonly hubSet: ReadonlySet<NodeId>;
 
+  /** Per stream ("<shard>:*" to the other hubs, "<shard>:<member>" to a member): what its encoding left. */
+  private readonly residuals = new Map<string, Float64Array>();
+  private residualsFlushed = false;
+
   constructor(
     readonly id: NodeId,
     private readonly layout: Layout,
+    private readonly encoding: ValueEncoding = "f32",
   ) {
     this.info = layout.hub(dataCenterOf(id));
     this.memberSet = new Set(this.info.members);
     this.hubSet = new Set(this.info.otherHubs);
     const dc0 = layout.spec.dataCenters[0]!;
+    this.cols = layout.spec.cols;
     this.shardSizes = layout.replicaOf(dc0).map((s) => (s.range.end - s.range.start) * layout.spec.cols);
   }
 
@@ -63,7 +85,7 @@ export class HubRole implements Role {
   invariants(): void {
     for (const [shard, clocks] of this.waiting) {
       for (const [clock, members] of clocks) {
-        invariant(members.size > 0 && !this.complete(members), () => `${this.id}: shard ${shard} clock ${clock} held though complete`);
+        invariant(members.size > 0 && !this.complete(shard, members), () => `${this.id}: shard ${shard} clock ${clock} held though complete`);
       }
     }
   }
@@ -72,10 +94,25 @@ export class HubRole implements Role {
     return shardId(member, shard);
   }
 
-  private checkShard(shard: number, indices: Uint32Array): void {
+  private sizeOf(shard: number): number {
     const size = this.shardSizes[shard];
     if (size === undefined) throw new RemoteError("unknown-shard", `no shard ${shard}`);
-    for (const i of indices) if (i >= size) throw new RemoteError("out-of-range", `element ${i} outside shard ${shard}`);
+    return size;
+  }
+
+  /** Decodes (and so validates) a mirror body of shard `shard`. */
+  private decode(shard: number, body: Uint8Array): SparseUpdate {
+    return decodeUpdate(body, this.sizeOf(shard));
+  }
+
+  private checkRows(shard: number, rows: Uint32Array): void {
+    const count = this.sizeOf(shard) / this.cols;
+    let previous = -1;
+    for (const r of rows) {
+      if (r >= count) throw new RemoteError("out-of-range", `barrier row ${r} outside shard ${shard}`);
+      if (r <= previous) throw new RemoteError("bad-field", "barrier rows must be sorted and unique");
+      previous = r;
+    }
   }
 
   private onMessage(from: NodeId, msg: Message): Effect[] {
@@ -83,12 +120,13 @@ export class HubRole implements Role {
     const fromHub = this.hubSet.has(from);
     if (!fromMember && !fromHub) throw new RemoteError("unknown-peer", `${from} is neither a member shard nor a hub`);
     switch (msg.kind) {
-      case "mirror-update":
-        this.checkShard(msg.shard, msg.indices);
-        return fromHub ? this.fanOut(msg, msg.shard, null) : this.collect(dataCenterOf(from), msg);
+      case "mirror-update": {
+        const update = this.decode(msg.shard, msg.body);
+        return fromHub ? this.fanOut(msg, msg.shard, null, update.indices.length) : this.collect(dataCenterOf(from), msg, update);
+      }
       case "barrier": {
-        this.checkShard(msg.shard, msg.indices);
-        if (fromHub) return this.fanOut(msg, msg.shard, null);
+        this.checkRows(msg.shard, msg.rows);
+        if (fromHub) return this.fanOut(msg, msg.shard, null, 0);
         const member = dataCenterOf(from);
         if (msg.source !== member) throw new RemoteError("bad-field", `a member barrier must name its own data center ${member}`);
         const sent = (this.nextClock.get(msg.shard)?.get(member) ?? 0) > msg.clock && !this.waiting.get(msg.shard)?.has(msg.clock);
@@ -100,21 +138,25 @@ export class HubRole implements Role {
         return [];
       }
       case "mirror-flush": {
-        this.checkShard(msg.shard, msg.indices);
+        const entries = this.decode(msg.shard, msg.body).indices.length;
         const source = fromHub ? null : dataCenterOf(from);
-        const effects = this.fanOut(msg, msg.shard, source);
+        const effects = this.fanOut(msg, msg.shard, source, entries);
         if (fromHub) return effects;
         for (const hub of this.info.otherHubs) effects.push({ kind: "send", to: hub, channel: "data", msg });
-        this.finishedMembers.add(source!);
+        let finished = this.finishedMembers.get(msg.shard);
+        if (finished === undefined) this.finishedMembers.set(msg.shard, (finished = new Set()));
+        if (finished.has(source!)) throw new RemoteError("stale-clock", `${source} flushed shard ${msg.shard} twice`);
+        finished.add(source!);
         // Clocks held for this member will never complete with it: release them without it.
         for (const [shard, byClock] of this.waiting) {
           for (const clock of [...byClock.keys()].sort((a, b) => a - b)) {
             const members = byClock.get(clock)!;
-            if (!this.complete(members)) continue;
+            if (!this.complete(shard, members)) continue;
             byClock.delete(clock);
             effects.push(...this.aggregate(shard, clock, members));
           }
         }
+        effects.push(...this.flushResiduals());
         return effects;
       }
       default:
@@ -122,17 +164,17 @@ export class HubRole implements Role {
     }
   }
 
-  /** Sends `msg` to shard `shard` of every member except `except`. */
-  private fanOut(msg: Message, shard: number, except: string | null): Effect[] {
+  /** Sends `msg` (of `entries` entries) to shard `shard` of every member except `except`. */
+  private fanOut(msg: Message, shard: number, except: string | null, entries: number): Effect[] {
     const channel = msg.kind === "barrier" ? "control" : "data";
     const effects: Effect[] = this.info.members.filter((m) => m !== except).map((m) => ({ kind: "send", to: this.memberShard(m, shard), channel, msg }) as const);
     if (msg.kind === "mirror-update" || msg.kind === "mirror-flush") {
-      effects.push({ kind: "trace", event: { type: "hub-forwarded", hub: this.id, shard, clock: msg.kind === "mirror-update" ? msg.clock : null, sources: msg.sources, entries: msg.indices.length } });
+      effects.push({ kind: "trace", event: { type: "hub-forwarded", hub: this.id, shard, clock: msg.kind === "mirror-update" ? msg.clock : null, sources: msg.sources, entries } });
     }
     return effects;
   }
 
-  private collect(member: string, msg: MirrorUpdate): Effect[] {
+  private collect(member: string, msg: MirrorUpdate, update: SparseUpdate): Effect[] {
     if (msg.sources.length !== 1 || msg.sources[0] !== member) throw new RemoteError("bad-field", `a member update must name its own data center ${member}`);
     let expected = this.nextClock.get(msg.shard);
     if (!expected) this.nextClock.set(msg.shard, (expected = new Map()));
@@ -144,22 +186,24 @@ export class HubRole implements Role {
     if (!byClock) this.waiting.set(msg.shard, (byClock = new Map()));
     let members = byClock.get(msg.clock);
     if (!members) byClock.set(msg.clock, (members = new Map()));
-    members.set(member, msg);
-    if (!this.complete(members)) return [];
+    members.set(member, { msg, update });
+    if (!this.complete(msg.shard, members)) return [];
     byClock.delete(msg.clock);
     return this.aggregate(msg.shard, msg.clock, members);
   }
 
   /** Every member has sent this clock, or has finished and never will. */
-  private complete(present: ReadonlyMap<string, MirrorUpdate>): boolean {
-    return this.info.members.every((m) => present.has(m) || this.finishedMembers.has(m));
+  private complete(shard: number, present: ReadonlyMap<string, Received>): boolean {
+    const finished = this.finishedMembers.get(shard);
+    return this.info.members.every((m) => present.has(m) || finished?.has(m) === true);
   }
 
-  private aggregate(shard: number, clock: number, updates: Map<string, MirrorUpdate>): Effect[] {
+  private aggregate(shard: number, clock: number, updates: Map<string, Received>): Effect[] {
     const members = this.info.members.filter((m) => updates.has(m));
     const effects: Effect[] = [];
-    const all = sumSparse(this.scratch, members.map((m) => updates.get(m)!), this.shardSizes[shard]!);
-    const total: MirrorUpdate = { kind: "mirror-update", shard, clock, sources: members, indices: all.indices, deltas: all.deltas };
+    const size = this.shardSizes[shard]!;
+    const all = sumSparse(this.scratch, members.map((m) => updates.get(m)!.update), size);
+    const total: MirrorUpdate = { kind: "mirror-update", shard, clock, sources: members, body: this.encodeStream(`${shard}:*`, size, all) };
     let barriers = noBarriers;
     if (this.heldBarriers.size > 0) {
       const key = `${shard}@${clock}`;
@@ -174,10 +218,50 @@ export class HubRole implements Role {
       const others = members.filter((o) => o !== m);
       if (others.length === 0) continue;
       for (const [source, b] of barriers) if (source !== m) effects.push({ kind: "send", to: this.memberShard(m, shard), channel: "control", msg: b });
-      const sum = sumSparse(this.scratch, others.map((o) => updates.get(o)!), this.shardSizes[shard]!);
-      effects.push({ kind: "send", to: this.memberShard(m, shard), channel: "data", msg: { kind: "mirror-update", shard, clock, sources: others, indices: sum.indices, deltas: sum.deltas } });
+      const sum = sumSparse(this.scratch, others.map((o) => updates.get(o)!.update), size);
+      effects.push({ kind: "send", to: this.memberShard(m, shard), channel: "data", msg: { kind: "mirror-update", shard, clock, sources: others, body: this.encodeStream(`${shard}:${m}`, size, sum) } });
     }
     effects.push({ kind: "trace", event: { type: "hub-forwarded", hub: this.id, shard, clock, sources: members, entries: all.indices.length } });
+    return effects;
+  }
+
+  /** Encodes one stream's aggregate with its residual added, keeping what the codec rounds away. */
+  private encodeStream(stream: string, size: number, update: SparseUpdate): Uint8Array {
+    if (this.encoding === "f32") return encodeUpdate(update.indices, update.deltas, this.cols, "f32").body;
+    let residual = this.residuals.get(stream);
+    if (residual === undefined) this.residuals.set(stream, (residual = new Float64Array(size)));
+    const values = new Float64Array(update.indices.length);
+    for (let i = 0; i < values.length; i++) values[i] = update.deltas[i]! + residual[update.indices[i]!]!;
+    const { body, applied } = encodeUpdate(update.indices, values, this.cols, this.encoding);
+    for (let i = 0; i < values.length; i++) residual[update.indices[i]!] = values[i]! - applied[i]!;
+    return body;
+  }
+
+  /** Once every member has finished: each stream's remainder, as a final flush on that stream. */
+  private flushResiduals(): Effect[] {
+    if (this.residualsFlushed || this.residuals.size === 0) return [];
+    for (let shard = 0; shard < this.shardSizes.length; shard++) {
+      const finished = this.finishedMembers.get(shard);
+      if (!this.info.members.every((m) => finished?.has(m) === true)) return [];
+    }
+    for (const byClock of this.waiting.values()) if (byClock.size > 0) return [];
+    this.residualsFlushed = true;
+    const effects: Effect[] = [];
+    for (const [stream, residual] of this.residuals) {
+      const colon = stream.indexOf(":");
+      const shard = Number(stream.slice(0, colon));
+      const target = stream.slice(colon + 1);
+      const offsets: number[] = [];
+      for (let i = 0; i < residual.length; i++) if (Math.fround(residual[i]!) !== 0) offsets.push(i);
+      if (offsets.length === 0) continue;
+      const indices = Uint32Array.from(offsets);
+      const body = encodeUpdate(indices, Array.from(offsets, (i) => residual[i]!), this.cols, "f32").body;
+      const sources = target === "*" ? [...this.info.members] : this.info.members.filter((m) => m !== target);
+      const msg: MirrorFlush = { kind: "mirror-flush", shard, sources, body };
+      const to = target === "*" ? this.info.otherHubs : [this.memberShard(target, shard)];
+      for (const peer of to) effects.push({ kind: "send", to: peer, channel: "data", msg });
+      effects.push({ kind: "trace", event: { type: "hub-forwarded", hub: this.id, shard, clock: null, sources, entries: indices.length } });
+    }
     return effects;
   }
 }
@@ -190,7 +274,7 @@ const noBarriers: ReadonlyMap<string, Barrier> = new Map();
  */
 type Scratch = Map<number, { sums: Float64Array; seen: Uint8Array }>;
 
-function sumSparse(scratch: Scratch, updates: readonly MirrorUpdate[], size: number): { indices: Uint32Array; deltas: Float32Array } {
+function sumSparse(scratch: Scratch, updates: readonly SparseUpdate[], size: number): { indices: Uint32Array; deltas: Float32Array } {
   let pad = scratch.get(size);
   if (!pad) scratch.set(size, (pad = { sums: new Float64Array(size), seen: new Uint8Array(size) }));
   const { sums, seen } = pad;

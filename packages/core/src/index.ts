@@ -15,4 +15,5 @@ export * from "./roles.js";
 export * from "./shard.js";
 export * from "./significance.js";
 export * from "./ssp.js";
+export * from "./update-encoding.js";
 export * from "./worker.js";

@@ -2,8 +2,9 @@
  * Every message the roles exchange. Plain data, so the codec can encode it and the simulator can
  * charge the WAN its encoded size.
  *
- * Element offsets in mirror traffic (`indices`) are relative to the first element of the shard's
- * row range (row * cols + col - range.start * cols), so a shard's mirrors agree on them.
+ * Mirror traffic carries its entries as a compact `body` (update-encoding.ts): element offsets
+ * relative to the first element of the shard's row range (row * cols + col - range.start * cols),
+ * so a shard's mirrors agree on them, and their values in the sender's value codec.
  */
 export type Channel = "data" | "control";
 
@@ -45,20 +46,21 @@ export interface MirrorUpdate {
   readonly shard: number;
   readonly clock: number;
   readonly sources: readonly string[];
-  readonly indices: Uint32Array;
-  readonly deltas: Float32Array;
+  /** The entries, encoded by update-encoding.ts. */
+  readonly body: Uint8Array;
 }
 
 /**
  * Selective barrier, on the control channel: "the update of `source` for `clock` changes these
- * elements significantly; do not serve reads of their rows until it arrives".
+ * rows significantly; do not serve reads of them until it arrives". Rows are relative to the
+ * shard's range, ascending.
  */
 export interface Barrier {
   readonly kind: "barrier";
   readonly shard: number;
   readonly clock: number;
   readonly source: string;
-  readonly indices: Uint32Array;
+  readonly rows: Uint32Array;
 }
 
 /** Final flush: every remaining accumulator, sent once the shard's workers are all done. */
@@ -66,8 +68,8 @@ export interface MirrorFlush {
   readonly kind: "mirror-flush";
   readonly shard: number;
   readonly sources: readonly string[];
-  readonly indices: Uint32Array;
-  readonly deltas: Float32Array;
+  /** The entries, encoded by update-encoding.ts (always f32: nothing is left to feed back). */
+  readonly body: Uint8Array;
 }
 
 export type Message = ReadRequest | ReadReply | Push | MirrorUpdate | Barrier | MirrorFlush;

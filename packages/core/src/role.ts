@@ -17,7 +17,9 @@ export type Input =
   | { readonly kind: "timer" }
   /** Worker only: finish. The next push is marked last; pending reads are abandoned. */
   | { readonly kind: "stop" }
-  | { readonly kind: "peer"; readonly peer: NodeId; readonly up: boolean };
+  | { readonly kind: "peer"; readonly peer: NodeId; readonly up: boolean }
+  /** Shard only: the driver measured this delivery rate (bytes per ms) on the link to `peer`. */
+  | { readonly kind: "link-rate"; readonly peer: NodeId; readonly bytesPerMs: number };
 
 /** What a read waited for before it was served. */
 export type BlockReason = "ssp" | "mirror-clock" | "barrier";
@@ -29,7 +31,12 @@ export type BlockReason = "ssp" | "mirror-clock" | "barrier";
 export type TraceEvent =
   | { readonly type: "read-served"; readonly shard: NodeId; readonly worker: NodeId; readonly clock: number; readonly localClock: number; readonly mirrorClockMin: number | null; readonly rows: number; readonly requested: Uint32Array | null; readonly waitedMs: number; readonly blockedBy: BlockReason | null; readonly barrierRowsBlocked: number }
   | { readonly type: "push-applied"; readonly shard: NodeId; readonly worker: NodeId; readonly clock: number; readonly last: boolean; readonly localClock: number; readonly sum: number }
-  | { readonly type: "mirror-sent"; readonly shard: NodeId; readonly clock: number; readonly entries: number; readonly barrier: boolean; readonly sum: number }
+  /**
+   * A shard's mirror update (clock -1: the final flush). `accumulated`: non-zero accumulators before
+   * it; `significant`: those above the floor threshold; `heldBack`: significant ones the budget kept;
+   * `bytes`: the encoded body; `threshold`: the threshold in force; `barrierTo`: where a barrier went.
+   */
+  | { readonly type: "mirror-sent"; readonly shard: NodeId; readonly clock: number; readonly entries: number; readonly barrier: boolean; readonly sum: number; readonly accumulated: number; readonly significant: number; readonly heldBack: number; readonly bytes: number; readonly threshold: number; readonly barrierTo: readonly NodeId[] }
   | { readonly type: "mirror-applied"; readonly shard: NodeId; readonly sources: readonly string[]; readonly clock: number | null; readonly entries: number; readonly sum: number }
   | { readonly type: "barrier-received"; readonly shard: NodeId; readonly source: string; readonly clock: number; readonly rows: readonly number[] }
   | { readonly type: "hub-forwarded"; readonly hub: NodeId; readonly shard: number; readonly clock: number | null; readonly sources: readonly string[]; readonly entries: number }

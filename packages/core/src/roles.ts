@@ -31,7 +31,7 @@ export function createRole(layout: Layout, id: NodeId, options: RoleOptions): Ro
     return new WorkerRole(id, layout, program, options.maxClock);
   }
   invariant(layout.hubs.some((h) => h.id === id), `no node ${id} in the layout`);
-  return new HubRole(id, layout);
+  return new HubRole(id, layout, options.sync.asp?.encoding ?? "f32");
 }
 
 export function createRoles(layout: Layout, options: RoleOptions): Map<NodeId, Role> {

@@ -23,9 +23,10 @@ import { MirrorClock } from "./mirror-clock.js";
 import { rejectRemote, type BlockReason, type Effect, type Input, type Role } from "./role.js";
 import type { Schedule } from "./schedule.js";
 import { SignificanceFilter, thresholdAt, type ThresholdSchedule } from "./significance.js";
+import { decodeUpdate, encodeUpdate, type ValueEncoding } from "./update-encoding.js";
 
 export interface AspConfig {
-  /** Significance threshold v; 0 sends every non-zero update. */
+  /** Significance threshold v, the floor of the filter; 0 sends every non-zero update. */
   readonly threshold: number;
   readonly thresholdSchedule: ThresholdSchedule;
   /** The workload's learning-rate schedule, for thresholdSchedule "learning-rate". */
@@ -33,9 +34,29 @@ export interface AspConfig {
   /** DS: how many clocks the shard may run ahead of its slowest mirror. */
   readonly mirrorClockBound: number;
   readonly selectiveBarrier: "auto" | "always" | "off";
-  /** In "auto", send the barrier first when the encoded update is larger than this. */
-  readonly barrierBytes: number;
+  /**
+   * Threshold auto: each clock's update fits in this fraction of (the tightest destination link's
+   * rate x the recent clock duration), the most significant entries first. null: no budget.
+   */
+  readonly budgetLinkFraction: number | null;
+  /** Threshold auto: an accumulator above this significance goes out whatever the budget. */
+  readonly thresholdCeiling: number;
+  /** Barrier auto: fire for a destination when the update needs more than this fraction of a clock at its link's rate. */
+  readonly barrierClockFraction: number;
+  /** Value codec of mirror updates (error feedback keeps what a lossy codec drops). */
+  readonly encoding: ValueEncoding;
+  /**
+   * Declared rate, in bytes per ms, this shard may use towards each destination data center, keyed
+   * `"<from>><to>"` by data center (the driver divides a link among the shards that share it).
+   * Measured rates (`link-rate` inputs) replace them for the barrier rule as they arrive.
+   */
+  readonly linkBytesPerMs: Readonly<Record<string, number>>;
+  /** Expected clock duration, in ms, before one is measured (about one compute step). */
+  readonly clockMsHint: number;
 }
+
+/** The pacing fields of an AspConfig for a plain, unbudgeted filter: what tests and tools build on. */
+export const aspPlain = { budgetLinkFraction: null, thresholdCeiling: Infinity, barrierClockFraction: 1, encoding: "f32", linkBytesPerMs: {}, clockMsHint: 0 } as const satisfies Partial<AspConfig>;
 
 export interface ShardSync {
   readonly staleness: number;
@@ -53,6 +74,7 @@ export interface ShardSnapshot {
   readonly mirrorClock: object | null;
   readonly barriers: object;
   readonly flushed: boolean;
+  readonly pacing?: { readonly clockMs: number; readonly lastClockAtMs: number | null; readonly measuredRate: ReadonlyMap<NodeId, number>; readonly bytesPerValue: number };
 }
 
 interface PendingRead {
@@ -79,6 +101,13 @@ export class ShardRole implements Role {
   private readonly destinations: readonly NodeId[];
   private readonly upstream: ReadonlySet<NodeId>;
   private flushed = false;
+  /** Recent clock duration (ms, moving average) and when the local clock last moved. */
+  private clockMs: number;
+  private lastClockAtMs: number | null = null;
+  /** Measured delivery rate per destination (bytes/ms, moving average), from `link-rate` inputs. */
+  private readonly measuredRate = new Map<NodeId, number>();
+  /** Encoded bytes per sent value of recent updates, to turn a byte budget into entries. */
+  private bytesPerValue: number;
 
   constructor(
     readonly id: NodeId,
@@ -98,6 +127,8 @@ export class ShardRole implements Role {
     this.mirrorClock = aspOn ? new MirrorClock(this.info.mirrors.map(dataCenterOf)) : null;
     this.destinations = !aspOn ? [] : this.info.hub !== null ? [this.info.hub] : this.info.mirrors;
     this.upstream = new Set(this.destinations);
+    this.clockMs = sync.asp?.clockMsHint ?? 0;
+    this.bytesPerValue = sync.asp?.encoding === "int8" ? 1.5 : sync.asp?.encoding === "f16" ? 2.5 : 4.5;
   }
 
   get range() {
@@ -146,6 +177,7 @@ export class ShardRole implements Role {
       mirrorClock: this.mirrorClock ? { ...this.mirrorClock } : null,
       barriers: { ...this.barriers },
       flushed: this.flushed,
+      pacing: { clockMs: this.clockMs, lastClockAtMs: this.lastClockAtMs, measuredRate: this.measuredRate, bytesPerValue: this.bytesPerValue },
     });
   }
 
@@ -163,6 +195,13 @@ export class ShardRole implements Role {
     if (this.mirrorClock && s.mirrorClock) Object.assign(this.mirrorClock, s.mirrorClock);
     Object.assign(this.barriers, s.barriers);
     this.flushed = s.flushed;
+    if (s.pacing) {
+      this.clockMs = s.pacing.clockMs;
+      this.lastClockAtMs = s.pacing.lastClockAtMs;
+      this.measuredRate.clear();
+      for (const [peer, rate] of s.pacing.measuredRate) this.measuredRate.set(peer, rate);
+      this.bytesPerValue = s.pacing.bytesPerValue;
+    }
   }
 
   step(input: Input, nowMs: number): Effect[] {
@@ -170,6 +209,9 @@ export class ShardRole implements Role {
       switch (input.kind) {
         case "message":
           return this.onMessage(input.from, input.msg, nowMs);
+        case "link-rate":
+          this.onLinkRate(input.peer, input.bytesPerMs);
+          return [];
         case "start":
         case "timer":
         case "peer":
@@ -270,12 +312,12 @@ export class ShardRole implements Role {
     this.clientClock.set(from, expected + 1);
     if (msg.last) this.clientDone.add(from);
     const effects: Effect[] = [{ kind: "trace", event: { type: "push-applied", shard: this.id, worker: from, clock: msg.clock, last: msg.last, localClock: this.localClockNow, sum } }];
-    this.advance(effects);
+    this.advance(effects, nowMs);
     return this.serve(nowMs, effects);
   }
 
   /** Moves the local clock forward, flushing significant updates at each boundary. */
-  private advance(effects: Effect[]): void {
+  private advance(effects: Effect[], nowMs: number): void {
     let min = Infinity;
     let max = 0;
     for (const [w, c] of this.clientClock) {
@@ -284,6 +326,7 @@ export class ShardRole implements Role {
     }
     const allDone = min === Infinity;
     const target = allDone ? max : min;
+    if (this.localClockNow < target) this.timeClock(nowMs, target - this.localClockNow);
     while (this.localClockNow < target) {
       this.flushClock(this.localClockNow, effects);
       this.localClockNow++;
@@ -291,29 +334,89 @@ export class ShardRole implements Role {
     if (allDone && !this.flushed) {
       this.flushed = true;
       if (this.filter) {
-        const { indices, deltas } = this.filter.drain();
-        const msg: MirrorFlush = { kind: "mirror-flush", shard: this.info.index, sources: [this.dataCenter], indices, deltas };
+        const selection = this.filter.drain();
+        const { body, applied } = encodeUpdate(selection.offsets, selection.values, this.cols, "f32");
+        this.filter.settle(selection.offsets, applied);
+        this.filter.discardResiduals();
+        const msg: MirrorFlush = { kind: "mirror-flush", shard: this.info.index, sources: [this.dataCenter], body };
         for (const to of this.destinations) effects.push({ kind: "send", to, channel: "data", msg });
-        effects.push({ kind: "trace", event: { type: "mirror-sent", shard: this.id, clock: -1, entries: indices.length, barrier: false, sum: sumOf(deltas) } });
+        effects.push({ kind: "trace", event: { type: "mirror-sent", shard: this.id, clock: -1, entries: applied.length, barrier: false, sum: sumOf(applied), accumulated: selection.accumulated, significant: selection.significant, heldBack: 0, bytes: body.byteLength, threshold: 0, barrierTo: [] } });
       }
       effects.push({ kind: "done" });
     }
+  }
+
+  /** Folds the time since the local clock last moved into the clock-duration average. */
+  private timeClock(nowMs: number, clocks: number): void {
+    if (this.lastClockAtMs !== null && nowMs > this.lastClockAtMs) {
+      const perClock = (nowMs - this.lastClockAtMs) / clocks;
+      this.clockMs = this.clockMs > 0 ? 0.7 * this.clockMs + 0.3 * perClock : perClock;
+    }
+    this.lastClockAtMs = nowMs;
+  }
+
+  private onLinkRate(peer: NodeId, bytesPerMs: number): void {
+    if (!this.upstream.has(peer)) throw new RemoteError("unknown-peer", `link-rate for ${peer}, which is no destination of ${this.id}`);
+    if (!(bytesPerMs > 0) || !Number.isFinite(bytesPerMs)) throw new RemoteError("bad-field", `link-rate must be a positive finite rate, got ${bytesPerMs}`);
+    const previous = this.measuredRate.get(peer);
+    this.measuredRate.set(peer, previous === undefined ? bytesPerMs : 0.7 * previous + 0.3 * bytesPerMs);
+  }
+
+  /** The declared rate, bytes/ms, this shard may use towards `to`. */
+  private declaredRate(to: NodeId): number {
+    return this.sync.asp?.linkBytesPerMs[`${this.dataCenter}>${dataCenterOf(to)}`] ?? Infinity;
+  }
+
+  /**
+   * Bytes this clock's update may take: the budget fraction of the tightest destination's declared
+   * rate over the recent clock duration (Infinity without a budget, or before any duration is known).
+   */
+  budgetBytes(): number {
+    const fraction = this.sync.asp?.budgetLinkFraction ?? null;
+    if (fraction === null || !(this.clockMs > 0)) return Infinity;
+    let rate = Infinity;
+    for (const to of this.destinations) rate = Math.min(rate, this.declaredRate(to));
+    return fraction * rate * this.clockMs;
+  }
+
+  /**
+   * The selective barrier rule for one destination: always, never, or (auto) when the update of
+   * `bytes` would take longer than barrierClockFraction of a clock at that link's measured rate
+   * (its declared rate until one is measured).
+   */
+  barrierDue(to: NodeId, bytes: number): boolean {
+    const asp = this.sync.asp!;
+    if (asp.selectiveBarrier !== "auto") return asp.selectiveBarrier === "always";
+    const rate = this.measuredRate.get(to) ?? this.declaredRate(to);
+    return bytes > asp.barrierClockFraction * this.clockMs * rate;
   }
 
   private flushClock(clock: number, effects: Effect[]): void {
     const asp = this.sync.asp;
     if (!this.filter || !asp) return;
     const threshold = thresholdAt(asp.threshold, asp.thresholdSchedule, clock, asp.learningRate);
-    const { indices, deltas } = this.filter.select(this.replica, threshold);
-    const update: MirrorUpdate = { kind: "mirror-update", shard: this.info.index, clock, sources: [this.dataCenter], indices, deltas };
-    const barrier =
-      indices.length > 0 && (asp.selectiveBarrier === "always" || (asp.selectiveBarrier === "auto" && encodedSize(update) > asp.barrierBytes));
-    if (barrier) {
-      const msg: Barrier = { kind: "barrier", shard: this.info.index, clock, source: this.dataCenter, indices };
-      for (const to of this.destinations) effects.push({ kind: "send", to, channel: "control", msg });
+    // The budget is in bytes; entries cost about `bytesPerValue` each once encoded.
+    const budget = this.budgetBytes();
+    const maxEntries = budget === Infinity ? Infinity : Math.max(1, Math.floor(budget / this.bytesPerValue));
+    const selection = this.filter.select(this.replica, threshold, maxEntries, asp.thresholdCeiling);
+    const { body, applied } = encodeUpdate(selection.offsets, selection.values, this.cols, asp.encoding);
+    this.filter.settle(selection.offsets, applied);
+    if (applied.length > 0) this.bytesPerValue = 0.7 * this.bytesPerValue + (0.3 * body.byteLength) / applied.length;
+    const update: MirrorUpdate = { kind: "mirror-update", shard: this.info.index, clock, sources: [this.dataCenter], body };
+    const barrierTo: NodeId[] = [];
+    if (applied.length > 0 && asp.selectiveBarrier !== "off") {
+      const size = encodedSize(update);
+      for (const to of this.destinations) if (this.barrierDue(to, size)) barrierTo.push(to);
+      if (barrierTo.length > 0) {
+        const msg: Barrier = { kind: "barrier", shard: this.info.index, clock, source: this.dataCenter, rows: rowsOf(selection.offsets, this.cols) };
+        for (const to of barrierTo) effects.push({ kind: "send", to, channel: "control", msg });
+      }
     }
     for (const to of this.destinations) effects.push({ kind: "send", to, channel: "data", msg: update });
-    effects.push({ kind: "trace", event: { type: "mirror-sent", shard: this.id, clock, entries: indices.length, barrier, sum: sumOf(deltas) } });
+    effects.push({
+      kind: "trace",
+      event: { type: "mirror-sent", shard: this.id, clock, entries: applied.length, barrier: barrierTo.length > 0, sum: sumOf(applied), accumulated: selection.accumulated, significant: selection.significant, heldBack: selection.heldBack, bytes: body.byteLength, threshold: selection.thresholdInForce, barrierTo },
+    });
   }
 
   private applyMirror(indices: Uint32Array, deltas: Float32Array): number {
@@ -326,30 +429,37 @@ export class ShardRole implements Role {
     return sum;
   }
 
+  /** Decodes a mirror body of this shard's range; every fault in it is a RemoteError. */
+  private decode(body: Uint8Array): { indices: Uint32Array; deltas: Float32Array } {
+    return decodeUpdate(body, this.replica.length);
+  }
+
   private onMirrorUpdate(from: NodeId, msg: MirrorUpdate, nowMs: number): Effect[] {
     this.requireUpstream(from, msg.shard);
     const clocks = this.mirrorClock!;
     if (new Set(msg.sources).size !== msg.sources.length) throw new RemoteError("bad-field", "a mirror update names a source twice");
     for (const source of msg.sources) clocks.expect(source, msg.clock);
-    this.checkOffsets(msg.indices);
+    const { indices, deltas } = this.decode(msg.body);
     for (const source of msg.sources) clocks.record(source, msg.clock);
-    const sum = this.applyMirror(msg.indices, msg.deltas);
+    const sum = this.applyMirror(indices, deltas);
     for (const source of msg.sources) this.barriers.release(source, msg.clock);
-    const effects: Effect[] = [{ kind: "trace", event: { type: "mirror-applied", shard: this.id, sources: msg.sources, clock: msg.clock, entries: msg.indices.length, sum } }];
+    const effects: Effect[] = [{ kind: "trace", event: { type: "mirror-applied", shard: this.id, sources: msg.sources, clock: msg.clock, entries: indices.length, sum } }];
     return this.serve(nowMs, effects);
   }
 
   private onBarrier(from: NodeId, msg: Barrier): Effect[] {
     this.requireUpstream(from, msg.shard);
     if (msg.source === this.dataCenter || !this.mirrorClock!.dataCenters.includes(msg.source)) throw new RemoteError("unknown-peer", `barrier from unknown source ${msg.source}`);
-    this.checkOffsets(msg.indices);
-    if (this.mirrorClock!.completedBy(msg.source) > msg.clock) return []; // its update already arrived
-    const rows: number[] = [];
     const base = this.info.range.start;
-    for (const i of msg.indices) {
-      const row = base + Math.floor(i / this.cols);
-      if (rows.length === 0 || rows[rows.length - 1] !== row) rows.push(row);
+    const count = this.info.range.end - base;
+    let previous = -1;
+    for (const r of msg.rows) {
+      if (r >= count) throw new RemoteError("out-of-range", `barrier row ${r} outside ${this.id}'s ${count} rows`);
+      if (r <= previous) throw new RemoteError("bad-field", "barrier rows must be sorted and unique");
+      previous = r;
     }
+    if (this.mirrorClock!.completedBy(msg.source) > msg.clock) return []; // its update already arrived
+    const rows = Array.from(msg.rows, (r) => base + r);
     this.barriers.add(msg.source, msg.clock, rows);
     return [{ kind: "trace", event: { type: "barrier-received", shard: this.id, source: msg.source, clock: msg.clock, rows } }];
   }
@@ -357,9 +467,10 @@ export class ShardRole implements Role {
   private onMirrorFlush(from: NodeId, msg: MirrorFlush, nowMs: number): Effect[] {
     this.requireUpstream(from, msg.shard);
     for (const source of msg.sources) if (source === this.dataCenter) throw new RemoteError("bad-field", "a flush names this shard's own data center");
-    const sum = this.applyMirror(msg.indices, msg.deltas);
+    const { indices, deltas } = this.decode(msg.body);
+    const sum = this.applyMirror(indices, deltas);
     for (const source of msg.sources) this.mirrorClock!.finish(source);
-    const effects: Effect[] = [{ kind: "trace", event: { type: "mirror-applied", shard: this.id, sources: msg.sources, clock: null, entries: msg.indices.length, sum } }];
+    const effects: Effect[] = [{ kind: "trace", event: { type: "mirror-applied", shard: this.id, sources: msg.sources, clock: null, entries: indices.length, sum } }];
     return this.serve(nowMs, effects);
   }
 
@@ -401,6 +512,16 @@ const rangeRows = (start: number, end: number): Uint32Array => {
   const rows = new Uint32Array(end - start);
   for (let i = 0; i < rows.length; i++) rows[i] = start + i;
   return rows;
+};
+
+/** The rows (relative to the range) holding the ascending element offsets, ascending and unique. */
+const rowsOf = (offsets: Uint32Array, cols: number): Uint32Array => {
+  const rows: number[] = [];
+  for (const i of offsets) {
+    const row = Math.floor(i / cols);
+    if (rows.length === 0 || rows[rows.length - 1] !== row) rows.push(row);
+  }
+  return Uint32Array.from(rows);
 };
 
 const sumOf = (values: Float32Array): number => {

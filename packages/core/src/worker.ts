@@ -68,6 +68,7 @@ export class WorkerRole implements Role {
           return this.onStop();
         case "timer":
         case "peer":
+        case "link-rate":
           return [];
       }
     } catch (error) {

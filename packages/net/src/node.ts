@@ -14,6 +14,7 @@ import { performance } from "node:perf_hooks";
 import {
   createRole,
   dataCenterOf,
+  encodedSize,
   ShardRole,
   WorkerRole,
   type Effect,
@@ -296,7 +297,10 @@ export class NodeRuntime {
           if (this.isShard && this.checkpointsOn) {
             this.held.push({ to: e.to, msg: e.msg, channel: e.channel });
             this.requestCheckpoint();
-          } else this.transport.send(e.to, e.msg, e.channel);
+          } else {
+            this.measureLink(e.to, e.msg);
+            this.transport.send(e.to, e.msg, e.channel);
+          }
           break;
         case "compute":
           this.compute(e.clock, e.rows, e.values);
@@ -309,6 +313,21 @@ export class NodeRuntime {
           break;
       }
     }
+  }
+
+  /**
+   * Before a mirror update goes to the emulated WAN link towards `to`: the link will carry it after
+   * its backlog, so it delivers at bytes / (backlog + bytes / rate). The shard takes that as a
+   * `link-rate` input, as the simulator's driver reports each delivery. On a real WAN (no
+   * emulation) there is no shaper to read, and shards keep their declared rates.
+   */
+  private measureLink(to: NodeId, msg: Message): void {
+    if (msg.kind !== "mirror-update" || !(this.role instanceof ShardRole)) return;
+    const shaper = this.shapers.get(dataCenterOf(to));
+    if (!shaper) return;
+    const bytes = encodedSize(msg);
+    const bytesPerMs = bytes / (shaper.backlogMs(this.nowMs()) + bytes / shaper.bytesPerMs);
+    setImmediate(() => this.deliver({ kind: "link-rate", peer: to, bytesPerMs }));
   }
 
   private compute(clock: number, rows: Uint32Array, values: Float32Array): void {
@@ -349,10 +368,9 @@ export class NodeRuntime {
     if (event.type === "mirror-sent") {
       this.metrics.count("mirror_updates_sent_total");
       this.metrics.count("significant_entries_sent_total", event.entries);
-      if (event.barrier) this.metrics.count("barriers_sent_total");
-      // The significance filter's held-back count, once the core reports it on this event.
-      const heldBack = (event as { readonly heldBack?: unknown }).heldBack;
-      if (typeof heldBack === "number") this.metrics.count("significant_entries_held_back_total", heldBack);
+      this.metrics.count("significant_entries_held_back_total", event.heldBack);
+      this.metrics.count("update_bytes_sent_total", event.bytes);
+      this.metrics.count("barriers_sent_total", event.barrierTo.length);
     }
     if (event.type === "mirror-applied") this.metrics.count("mirror_entries_applied_total", event.entries);
     if (event.type === "worker-clock") this.options.report({ ev: "clock", node: this.options.node, clock: event.clock, atMs: this.atMs() });
@@ -448,7 +466,10 @@ export class NodeRuntime {
         this.transport.gate();
         const release = this.held;
         this.held = [];
-        for (const h of release) this.transport.send(h.to, h.msg, h.channel);
+        for (const h of release) {
+          this.measureLink(h.to, h.msg);
+          this.transport.send(h.to, h.msg, h.channel);
+        }
         const shard = this.role as ShardRole;
         const links = this.transport.snapshotLinks();
         const checkpoint: ShardCheckpoint = { node: this.options.node, shard: shard.snapshot(), links: Object.fromEntries(links), epochMs: this.epochMs };

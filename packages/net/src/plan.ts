@@ -3,7 +3,7 @@
  * synchronize, and which nodes talk to which (the connections the runtime opens).
  */
 import { dataCenterOf, Rng, type Layout, type NodeId, type ShardSync, type Workload, type WorkerPlacement } from "@gaia/core";
-import { bytesPerMs, planLayout, type Scenario } from "@gaia/sim";
+import { planLayout, withPacing, type Scenario } from "@gaia/sim";
 
 export interface RunPlan {
   readonly layout: Layout;
@@ -18,25 +18,12 @@ export interface RunPlan {
 
 /**
  * The same layout and synchronization `gaia simulate` builds (the simulator's planLayout), with
- * the selective barrier's size threshold from the same probe step: an update goes behind a barrier
- * when it would take longer than one typical compute step on the slowest WAN link. A run whose WAN
- * is emulated at `bandwidthScale` times the scenario's rates measures that link at its emulated rate.
+ * the same ASP pacing (withPacing): a run whose WAN is emulated at `bandwidthScale` times the
+ * scenario's rates budgets its links at their emulated rates.
  */
 export function planOf(scenario: Scenario, workload: Workload, bandwidthScale = 1): RunPlan {
   const { layout, sync: base, aliasOf } = planLayout(scenario, workload);
-  let sync = base;
-  const { topology } = scenario;
-  if (sync.asp !== null && sync.asp.selectiveBarrier === "auto" && topology.links.length > 0) {
-    const probe = workload.createWorker(placementOf(scenario, aliasOf, layout.workers[0]!), workerRng(scenario.seed, "probe"));
-    const rows = probe.rowsFor(0) ?? Uint32Array.from({ length: workload.rows }, (_, r) => r);
-    const initial = workload.initParams();
-    const values = new Float32Array(rows.length * workload.cols);
-    rows.forEach((r, i) => values.set(initial.subarray(r * workload.cols, (r + 1) * workload.cols), i * workload.cols));
-    const typicalStepMs = probe.step(0, rows, values).samples * (scenario.compute.msPerSample ?? workload.costMsPerSample);
-    const slowest = Math.min(...topology.links.map((l) => bytesPerMs(l.bandwidthMbps * bandwidthScale)));
-    sync = { ...sync, asp: { ...sync.asp, barrierBytes: Math.max(1, slowest * typicalStepMs) } };
-  }
-  if (sync.asp !== null && workload.learningRate !== undefined) sync = { ...sync, asp: { ...sync.asp, learningRate: workload.learningRate } };
+  const sync = withPacing(scenario, workload, layout, base, { bandwidthScale, placementOf: (w) => placementOf(scenario, aliasOf, w) });
   return { layout, sync, maxClock: scenario.stop.maxIterations ?? Infinity, evalDataCenter: layout.spec.dataCenters[0]!, aliasOf };
 }
 

@@ -21,9 +21,9 @@
  *   i mod W of data center floor(i / W) of the geo-distributed runs, so the jobs are the same.
  * - bsp / ssp: the paper's Baseline, global placement, staleness 0 / sync.staleness, no ASP.
  * - asp: mirrored placement, Gaia's ASP from the sync section, hub groups from sync.hubGroups.
- *   With selectiveBarrier "auto", barrierBytes is what the slowest WAN link carries in one typical
- *   step: its bandwidth x (samples of one probe step x msPerSample). The probe step runs on a
- *   throwaway program (stream "probe") so it disturbs no worker.
+ *   Its pacing (the declared link rates behind the byte budget and the barrier, and the expected
+ *   clock duration) comes from pacing.ts, as in the runtime. Each delivered mirror message tells
+ *   its sender the rate its link delivered at (a `link-rate` input), as the runtime's links do.
  */
 import {
   createRoles,
@@ -50,8 +50,9 @@ import { createCheckers, checkConservation, type CheckContext } from "./checkers
 import { ComputeModel } from "./compute.js";
 import { Engine } from "./engine.js";
 import { LossComposer, planFaults } from "./faults.js";
-import { MetricsCollector } from "./metrics.js";
-import { bytesPerMs, Network, type Envelope, type NetworkSpec, type NetworkStats } from "./network.js";
+import { FilterCollector, MetricsCollector } from "./metrics.js";
+import { Network, type Envelope, type NetworkSpec, type NetworkStats } from "./network.js";
+import { withPacing } from "./pacing.js";
 import type { MetricsPoint, Progress, RunResult, RunSummary } from "./result.js";
 import type { Scenario } from "./scenario.js";
 import { TraceHash, type DriverEvent, type SimTraceEvent } from "./trace.js";
@@ -125,8 +126,9 @@ export function planLayout(scenario: Scenario, workload: Pick<Workload, "rows" |
     return { layout, sync: { staleness: sync.model === "bsp" ? 0 : sync.staleness, asp: null }, aliasOf };
   }
   const layout = new Layout({ ...base, dataCenters: dcs, workersPerDataCenter: W, shardsPerDataCenter: S, placement: "mirrored", hubGroups: sync.hubGroups });
-  // barrierBytes is filled in by the caller (it needs a probe step).
-  return { layout, sync: { staleness: sync.staleness, asp: { threshold: sync.threshold, thresholdSchedule: sync.thresholdSchedule, mirrorClockBound: sync.mirrorClockBound, selectiveBarrier: sync.selectiveBarrier, barrierBytes: Infinity } }, aliasOf };
+  // Link rates and the clock hint are filled in by withPacing (it needs a probe step).
+  const asp = { threshold: sync.threshold, thresholdSchedule: sync.thresholdSchedule, mirrorClockBound: sync.mirrorClockBound, selectiveBarrier: sync.selectiveBarrier, budgetLinkFraction: sync.budgetLinkFraction, thresholdCeiling: sync.thresholdCeiling, barrierClockFraction: sync.barrierClockFraction, encoding: sync.encoding, linkBytesPerMs: {}, clockMsHint: 0 };
+  return { layout, sync: { staleness: sync.staleness, asp }, aliasOf };
 }
 
 const DEFAULT_DRAIN_CAP_S = 600;
@@ -158,17 +160,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   const programs = new Map<NodeId, WorkerProgram>();
   for (const w of layout.workers) programs.set(w, workload.createWorker(placementOf(w), root.child(`program:${alias(w)}`)));
 
-  let sync = layoutSync;
-  if (sync.asp !== null && sync.asp.selectiveBarrier === "auto" && topology.links.length > 0) {
-    const probe = workload.createWorker(placementOf(layout.workers[0]!), root.child("probe"));
-    const rows = probe.rowsFor(0) ?? Uint32Array.from({ length: workload.rows }, (_, r) => r);
-    const values = new Float32Array(rows.length * cols);
-    rows.forEach((r, i) => values.set(initial.subarray(r * cols, (r + 1) * cols), i * cols));
-    const typicalStepMs = probe.step(0, rows, values).samples * msPerSample;
-    const slowest = Math.min(...topology.links.map((l) => bytesPerMs(l.bandwidthMbps)));
-    sync = { ...sync, asp: { ...sync.asp, barrierBytes: Math.max(1, slowest * typicalStepMs) } };
-  }
-  if (sync.asp !== null && workload.learningRate !== undefined) sync = { ...sync, asp: { ...sync.asp, learningRate: workload.learningRate } };
+  const sync = withPacing(scenario, workload, layout, layoutSync, { placementOf });
 
   const roles = createRoles(layout, { sync, initial, maxClock: stop.maxIterations ?? Infinity, programs });
   const shardRoles = new Map<NodeId, ShardRole>();
@@ -187,6 +179,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   };
   const checkers = options.checkers === false ? null : createCheckers(checkContext);
   const metrics = new MetricsCollector(layout.workers);
+  const filterStats = sync.asp === null ? null : new FilterCollector((shard) => { const s = layout.shard(shard); return s.hub !== null ? [s.hub] : s.mirrors; });
 
   const netSpec: NetworkSpec =
     scenario.sync.model === "lan"
@@ -239,6 +232,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
       wanBytes: network.stats.wanBytes,
       costUsd: network.stats.costUsd,
       blockedS: metrics.blockedS(),
+      ...(filterStats !== null ? { filter: filterStats.stats() } : {}),
     };
     series.push(point);
     record({ type: "evaluation", iteration: point.iteration, objective });
@@ -306,6 +300,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
         }
         case "trace":
           record(e.event);
+          filterStats?.observe(e.event);
           if (metrics.observe(e.event)) onWorkerClock();
           break;
         case "done":
@@ -334,8 +329,18 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
     }
   };
 
+  // One-way latency per data-center pair, to turn a mirror message's delivery time into the rate
+  // its link delivered at.
+  const latencyMs = new Map<string, number>(topology.links.map((l) => [`${l.source}>${l.target}`, l.latencyMs]));
+  const reportRate = (env: Envelope<Message>): void => {
+    const key = `${dataCenterOf(env.from)}>${dataCenterOf(env.to)}`;
+    const transferMs = engine.now - env.sentMs - (latencyMs.get(key) ?? topology.lanLatencyMs);
+    if (transferMs > 0 && env.sizeBytes > 0) input(env.from, { kind: "link-rate", peer: env.to, bytesPerMs: env.sizeBytes / transferMs });
+  };
+
   function onDelivered(env: Envelope<Message>): void {
     const msg = env.payload;
+    if (msg.kind === "mirror-update" && shardRoles.has(env.from)) reportRate(env);
     const clock = "clock" in msg ? msg.clock : null;
     record({ type: "deliver", from: env.from, to: env.to, channel: env.channel, kind: msg.kind, clock, last: msg.kind === "push" && msg.last, sizeBytes: env.sizeBytes });
     if (msg.kind === "push") {
@@ -445,6 +450,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
     blockedS: metrics.blockedS(),
     traceHash: hash === null ? "" : hash.digest(),
     wanBytesByLink: Object.fromEntries(network.wanBytesByLink),
+    ...(filterStats !== null ? { filter: filterStats.stats() } : {}),
     events: engine.events,
     stoppedBy,
     checks,

@@ -15,3 +15,4 @@ export * from "./faults.js";
 export * from "./metrics.js";
 export * from "./trace.js";
 export * from "./toy-workload.js";
+export * from "./pacing.js";

@@ -404,7 +404,8 @@ interface RawSync {
   model?: SyncModel;
   withinDataCenter?: "bsp" | "ssp";
   staleness?: number;
-  significance?: { threshold?: number; schedule?: string | { kind: "step"; every: number; factor: number } };
+  significance?: { threshold?: number | "auto"; floor?: number; budget?: number; ceiling?: number; encoding?: "f32" | "f16" | "int8"; schedule?: string | { kind: "step"; every: number; factor: number } };
+  barrierClockFraction?: number;
   mirrorClockBound?: number;
   selectiveBarrier?: "auto" | "always" | "off" | boolean;
   hubs?: "auto" | "none" | { hub: string; members: string[] }[];
@@ -439,6 +440,12 @@ interface RawScenario {
 
 const defaultEgressUsdPerGb = 0.02;
 const defaultThreshold = 0.01;
+/** threshold auto: an update may use half of its tightest link over a clock (docs/protocol.md). */
+const defaultBudgetLinkFraction = 0.5;
+/** threshold auto: the budget never holds back an update of more than 10% of its value (docs/protocol.md). */
+const defaultThresholdCeiling = 0.1;
+/** Selective barrier auto: fire when an update would not arrive within one clock. */
+const defaultBarrierClockFraction = 1;
 const defaultMirrorClockBound = 1;
 const defaultSspStaleness = 2;
 const defaultMaxVirtualTimeS = 7200;
@@ -617,11 +624,20 @@ function normalizeSync(raw: RawSync, model: SyncModel, hubGroups: readonly HubGr
   const schedule = raw.significance?.schedule ?? "inverse-sqrt";
   const thresholdSchedule: Schedule | "learning-rate" = schedule === "learning-rate" ? "learning-rate" : parseSchedule(schedule);
   const barrier = raw.selectiveBarrier ?? "auto";
+  const significance = raw.significance ?? {};
+  const auto = (significance.threshold ?? "auto") === "auto";
+  if (!auto && significance.floor !== undefined) issues.add(["sync", "significance", "floor"], "floor applies to threshold: auto only (a fixed threshold is its own floor)");
+  if (!auto && significance.budget !== undefined) issues.add(["sync", "significance", "budget"], "budget applies to threshold: auto only");
+  if (!auto && significance.ceiling !== undefined) issues.add(["sync", "significance", "ceiling"], "ceiling applies to threshold: auto only");
   return {
     model,
     staleness,
-    threshold: raw.significance?.threshold ?? defaultThreshold,
+    threshold: auto ? (significance.floor ?? defaultThreshold) : (significance.threshold as number),
     thresholdSchedule,
+    budgetLinkFraction: auto ? (significance.budget ?? defaultBudgetLinkFraction) : null,
+    thresholdCeiling: auto ? (significance.ceiling ?? defaultThresholdCeiling) : Infinity,
+    encoding: significance.encoding ?? "f32",
+    barrierClockFraction: raw.barrierClockFraction ?? defaultBarrierClockFraction,
     mirrorClockBound: raw.mirrorClockBound ?? defaultMirrorClockBound,
     selectiveBarrier: barrier === true ? "auto" : barrier === false ? "off" : barrier,
     // Hubs belong to Gaia's mirrored placement; the baselines and LAN have none.

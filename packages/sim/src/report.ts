@@ -15,7 +15,7 @@ import type { FaultWindow, MetricsPoint, RunResult, RunSummary } from "./result.
 import type { Fault } from "./scenario.js";
 import type { TopLevelSpec } from "vega-lite";
 import { blockedSpec, linkMatrixSpec, objectiveOverIterationsSpec, objectiveOverTimeSpec, renderSvg, runBarsSpec, wanOverTimeSpec, type ChartRun } from "./charts.js";
-import { blockedReasons, extraRows, formatBytes, formatChecks, formatObjective, formatSeconds, formatUsd, summaryRows } from "./summary.js";
+import { blockedReasons, extraRows, filterRows, formatBytes, formatChecks, formatObjective, formatSeconds, formatUsd, summaryRows } from "./summary.js";
 
 export interface RunOutputPaths {
   readonly metrics: string;
@@ -304,8 +304,8 @@ function detailTable(labels: readonly string[], summaries: readonly RunSummary[]
     put("workload", i, `${s.workload} on ${s.topology}`);
     for (const reason of blockedReasons) put(`blocked: ${reason.key === "ssp" ? "BSP/SSP clock" : reason.label(s.sync)} (worker-s)`, i, formatSeconds(s.blockedS[reason.key]));
     put("checks", i, formatChecks(s.checks));
+    for (const [label, value] of [...filterRows(s), ...extraRows(s)]) put(label, i, value);
     if (s.traceHash !== "") put("trace hash", i, s.traceHash);
-    for (const [label, value] of extraRows(s)) put(label, i, value);
   });
   const head = `<tr><th></th>${labels.map((l) => `<th>${escapeHtml(l)}</th>`).join("")}</tr>`;
   const body = [...rows].map(([label, values]) => `<tr><td>${escapeHtml(label)}</td>${values.map((v) => `<td>${escapeHtml(v)}</td>`).join("")}</tr>`).join("\n");

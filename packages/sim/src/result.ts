@@ -3,6 +3,30 @@
  * the JSONL metrics file holds one `MetricsPoint` per line; the HTML report plots `series`.
  */
 
+/**
+ * Gaia's significance filter as it ran (ASP runs only), cumulative over every clock's flush of
+ * every shard. `accumulated`: non-zero accumulators at the flushes; `significant`: those above the
+ * floor threshold; `sent`: entries sent; `heldBack`: significant entries the byte budget kept back;
+ * `bytes`: encoded update bodies; `barriers`: barrier messages sent (one per destination);
+ * `readsBlockedByBarrier`: reads a barrier held.
+ */
+export interface FilterStats {
+  readonly flushes: number;
+  readonly accumulated: number;
+  readonly significant: number;
+  readonly sent: number;
+  readonly heldBack: number;
+  readonly bytes: number;
+  /** bytes / sent. */
+  readonly bytesPerValue: number;
+  /** significant / accumulated: the paper's share of updates that matter. */
+  readonly significantShare: number;
+  readonly barriers: number;
+  readonly readsBlockedByBarrier: number;
+  /** Per directed data-center link "source->target": entries and body bytes sent, barriers sent. */
+  readonly byLink: Readonly<Record<string, { readonly sent: number; readonly bytes: number; readonly barriers: number }>>;
+}
+
 export interface MetricsPoint {
   readonly virtualTimeS: number;
   /** Completed clocks of the slowest worker. */
@@ -14,6 +38,8 @@ export interface MetricsPoint {
   readonly costUsd: number;
   /** Cumulative worker-seconds clocks spent blocked on reads, by reason (each worker's clock waits as long as its slowest read). */
   readonly blockedS: { readonly ssp: number; readonly mirrorClock: number; readonly barrier: number };
+  /** The significance filter so far (ASP runs). */
+  readonly filter?: FilterStats;
 }
 
 export interface RunSummary {
@@ -37,6 +63,8 @@ export interface RunSummary {
   readonly traceHash: string;
   /** Bytes per directed WAN link "source->target". */
   readonly wanBytesByLink: Readonly<Record<string, number>>;
+  /** The significance filter over the whole run (ASP runs). */
+  readonly filter?: FilterStats;
   readonly events: number;
   /** Why the run stopped: target, max-iterations, max-virtual-time. */
   readonly stoppedBy: string;

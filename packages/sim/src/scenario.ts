@@ -44,9 +44,20 @@ export interface SyncSpec {
   readonly model: SyncModel;
   /** Staleness bound inside a data center (asp, lan) or globally (bsp = 0, ssp = s). */
   readonly staleness: number;
-  /** Significance threshold v (0 sends every update: mirrored BSP when DS = 0). */
+  /**
+   * Significance threshold v (0 sends every update: mirrored BSP when DS = 0). With a budget
+   * (threshold auto) it is the floor under the budgeted filter.
+   */
   readonly threshold: number;
   readonly thresholdSchedule: Schedule | "learning-rate";
+  /** threshold auto: each clock's update fits this fraction of the tightest link over a clock; null: a fixed threshold. */
+  readonly budgetLinkFraction: number | null;
+  /** threshold auto: accumulators above this significance go out whatever the budget. */
+  readonly thresholdCeiling: number;
+  /** Value codec of mirror updates. */
+  readonly encoding: "f32" | "f16" | "int8";
+  /** Selective barrier auto: fire when an update needs more than this fraction of a clock on its link. */
+  readonly barrierClockFraction: number;
   /** DS, the mirror-clock bound. */
   readonly mirrorClockBound: number;
   readonly selectiveBarrier: "auto" | "always" | "off";

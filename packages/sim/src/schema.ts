@@ -272,7 +272,17 @@ function buildSchema(): JsonSchema {
             type: "object",
             additionalProperties: false,
             properties: {
-              threshold: { description: "Threshold v (0 sends every update).", type: "number", minimum: 0, default: 0.01 },
+              threshold: {
+                description: "auto: each clock sends the most significant accumulated updates that fit a byte budget of its link, never below the floor; or a fixed threshold v (0 sends every update).",
+                default: "auto",
+                if: { type: "string" },
+                then: { enum: ["auto"] },
+                else: { type: "number", minimum: 0 },
+              },
+              floor: { description: "With threshold auto: the paper's hard threshold v under the budget (it follows the schedule).", type: "number", minimum: 0, default: 0.01 },
+              budget: { description: "With threshold auto: the fraction of the tightest destination link's bandwidth x the recent clock duration that one clock's update may take.", type: "number", exclusiveMinimum: 0, maximum: 100, default: 0.5 },
+              ceiling: { description: "With threshold auto: an accumulated update above this |accum / value| goes out whatever the budget, so the budget never holds back more than this share of a value.", type: "number", exclusiveMinimum: 0, default: 0.1 },
+              encoding: { description: "Value codec of mirror updates: f32, f16, or int8 with a scale per row; the rounding error stays accumulated (error feedback).", enum: ["f32", "f16", "int8"], default: "f32" },
               schedule: {
                 description: "How the threshold changes with the clock t: constant, inverse-sqrt (v / sqrt(t), the paper's proof), learning-rate (follows the workload's learning rate), or {kind: step, every, factor}.",
                 default: "inverse-sqrt",
@@ -283,7 +293,8 @@ function buildSchema(): JsonSchema {
             },
           },
           mirrorClockBound: { description: "DS: how many clocks a data center may run ahead of its slowest mirror.", type: "integer", minimum: 0, default: 1 },
-          selectiveBarrier: { description: "auto: send a barrier first when an update outruns the link; always; off (true = auto, false = off).", enum: ["auto", "always", "off", true, false], default: "auto" },
+          selectiveBarrier: { description: "auto: send a destination a barrier first when the update would not reach it within barrierClockFraction of a clock at the link's measured rate; always; off (true = auto, false = off).", enum: ["auto", "always", "off", true, false], default: "auto" },
+          barrierClockFraction: { description: "Selective barrier auto: the fraction of a clock an update may take on its link before a barrier goes ahead of it.", type: "number", exclusiveMinimum: 0, maximum: 1000, default: 1 },
           hubs: {
             description: "Overlay hubs: auto (Gaia's groups for the EC2 regions, none for 3 or fewer data centers), none, or explicit groups.",
             default: "none",

@@ -59,8 +59,21 @@ export const blockedReasons: readonly { readonly key: keyof RunSummary["blockedS
   { key: "ssp", label: (sync) => (sync === "bsp" ? "BSP lockstep" : sync === "ssp" ? "SSP bound" : "BSP/SSP in data center") },
 ];
 
+/** The significance filter's statistics (ASP runs), as rows; none without them. */
+export function filterRows(summary: RunSummary): [string, string][] {
+  const f = summary.filter;
+  if (f === undefined) return [];
+  const percent = (part: number, whole: number): string => (whole > 0 ? `${((100 * part) / whole).toFixed(1)}%` : "-");
+  return [
+    ["filter: significant", `${percent(f.significant, f.accumulated)} of ${f.accumulated} accumulated entries`],
+    ["filter: sent", `${f.sent} entries (${percent(f.sent, f.accumulated)}), ${f.bytesPerValue.toFixed(2)} bytes each`],
+    ["filter: held back by budget", `${f.heldBack} entries`],
+    ["filter: barriers", `${f.barriers} sent, ${f.readsBlockedByBarrier} reads blocked`],
+  ];
+}
+
 /** Summary fields that `summaryRows` shows by name; any other field is shown generically. */
-const shownFields = new Set(["name", "seed", "sync", "workload", "topology", "virtualTimeS", "clock", "iterations", "objective", "objectiveName", "targetObjective", "reachedTarget", "timeToTargetS", "wanBytes", "costUsd", "blockedS", "traceHash", "wanBytesByLink", "events", "stoppedBy", "checks", "wallTimeS", "faultWindows"]);
+const shownFields = new Set(["name", "seed", "sync", "workload", "topology", "virtualTimeS", "clock", "iterations", "objective", "objectiveName", "targetObjective", "reachedTarget", "timeToTargetS", "wanBytes", "costUsd", "blockedS", "traceHash", "wanBytesByLink", "events", "stoppedBy", "checks", "wallTimeS", "faultWindows", "filter"]);
 
 /** Rows for fields added to the summary later (e.g. an object of counters): `field: key  value`. */
 export function extraRows(summary: RunSummary): [string, string][] {
@@ -95,6 +108,9 @@ export function summaryRows(summary: RunSummary): [string, string][] {
     ["WAN traffic", formatBytes(summary.wanBytes)],
     ["WAN cost", formatUsd(summary.costUsd)],
     ...blockedReasons.map((reason): [string, string] => [`blocked: ${reason.label(summary.sync)} (worker-s)`, formatSeconds(blocked[reason.key])]),
+  );
+  rows.push(...filterRows(summary));
+  rows.push(
     ["stopped by", summary.stoppedBy],
     ["checks", formatChecks(summary.checks)],
   );

@@ -149,6 +149,12 @@ export class TraceHash {
         this.number(e.entries);
         this.boolean(e.barrier);
         this.number(e.sum);
+        this.number(e.accumulated);
+        this.number(e.significant);
+        this.number(e.heldBack);
+        this.number(e.bytes);
+        this.number(e.threshold);
+        this.value(e.barrierTo);
         return;
       case "mirror-applied":
         this.string(e.type);

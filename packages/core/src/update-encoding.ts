@@ -1,0 +1,299 @@
+/**
+ * The compact encoding of mirror traffic: which elements of a shard's row range changed, and by
+ * how much, in as few bytes as the entries allow.
+ *
+ * Layout of a body (little-endian, varints are unsigned LEB128):
+ *
+ *   u8 values        0 = f32, 1 = f16, 2 = int8 (one f16 scale per row)
+ *   varint cols      elements per row
+ *   varint rowCount
+ *   per row, rows ascending:
+ *     varint (gap << 2 | mode)   gap = row - previous row - 1 (the first row: its index)
+ *     mode 0 dense:   every column is present
+ *     mode 1 bitmap:  ceil(cols / 8) bytes, bit k set when column k is present
+ *     mode 2 list:    varint count, then count varints of column gaps
+ *     int8 only: f16 scale, at least max|value| / 127 (so no value clips unless the scale saturates)
+ *     the present values, in column order (4, 2 or 1 bytes each)
+ *
+ * Each row takes whichever of dense, bitmap and list is smallest, so a body is never larger than
+ * the entries need under this layout: a full row costs its values plus one or two bytes.
+ *
+ * Lossy value codecs (f16, int8) are paired with error feedback by the sender: `encodeUpdate`
+ * returns the values exactly as every receiver will decode them (`applied`), and the sender
+ * subtracts those, not what it wanted to send, from its accumulators. The quantization error stays
+ * accumulated and goes out later, so no update is lost.
+ *
+ * The decoder trusts nothing: a truncated body, a row or column out of range, a count that does
+ * not fit, or a non-finite value is a RemoteError.
+ */
+import { RemoteError } from "./errors.js";
+
+export type ValueEncoding = "f32" | "f16" | "int8";
+export const valueEncodings: readonly ValueEncoding[] = ["f32", "f16", "int8"];
+
+/** A decoded update: element offsets (ascending, unique) and their deltas. */
+export interface SparseUpdate {
+  readonly indices: Uint32Array;
+  readonly deltas: Float32Array;
+}
+
+export interface EncodedUpdate {
+  readonly body: Uint8Array;
+  /** The values as every receiver decodes them (what error feedback subtracts). */
+  readonly applied: Float32Array;
+}
+
+const codeOf: Record<ValueEncoding, number> = { f32: 0, f16: 1, int8: 2 };
+const widthOf = [4, 2, 1] as const;
+const DENSE = 0;
+const BITMAP = 1;
+const LIST = 2;
+
+const varintSize = (v: number): number => (v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5);
+
+/**
+ * Encodes the entries `offsets[i] -> values[i]` (offsets ascending and unique) of a shard whose rows
+ * have `cols` elements. Values are rounded to the chosen codec; `applied` says to what.
+ */
+export function encodeUpdate(offsets: Uint32Array, values: ArrayLike<number>, cols: number, encoding: ValueEncoding): EncodedUpdate {
+  const n = offsets.length;
+  const code = codeOf[encoding];
+  const width = widthOf[code]!;
+  const bitmapBytes = (cols + 7) >> 3;
+  // Pass 1: rows, their modes and the body's size.
+  const rowStart: number[] = [];
+  let size = 1 + varintSize(cols);
+  let rowCount = 0;
+  let previousRow = -1;
+  let i = 0;
+  const modes: number[] = [];
+  while (i < n) {
+    const row = Math.floor(offsets[i]! / cols);
+    let j = i + 1;
+    while (j < n && Math.floor(offsets[j]! / cols) === row) j++;
+    const count = j - i;
+    let listBytes = varintSize(count);
+    let previousCol = -1;
+    for (let k = i; k < j; k++) {
+      const col = offsets[k]! - row * cols;
+      listBytes += varintSize(col - previousCol - 1);
+      previousCol = col;
+    }
+    const mode = count === cols ? DENSE : listBytes < bitmapBytes ? LIST : BITMAP;
+    const gap = row - previousRow - 1;
+    size += varintSize(gap * 4 + mode) + (mode === DENSE ? 0 : mode === BITMAP ? bitmapBytes : listBytes) + (code === 2 ? 2 : 0) + count * width;
+    rowStart.push(i);
+    modes.push(mode);
+    rowCount++;
+    previousRow = row;
+    i = j;
+  }
+  rowStart.push(n);
+  size += varintSize(rowCount);
+
+  // Pass 2: write.
+  const body = new Uint8Array(size);
+  const view = new DataView(body.buffer);
+  const applied = new Float32Array(n);
+  let at = 0;
+  const varint = (v: number): void => {
+    while (v >= 0x80) {
+      body[at++] = (v & 0x7f) | 0x80;
+      v = Math.floor(v / 128);
+    }
+    body[at++] = v;
+  };
+  body[at++] = code;
+  varint(cols);
+  varint(rowCount);
+  previousRow = -1;
+  for (let r = 0; r < rowCount; r++) {
+    const first = rowStart[r]!;
+    const end = rowStart[r + 1]!;
+    const row = Math.floor(offsets[first]! / cols);
+    const mode = modes[r]!;
+    varint((row - previousRow - 1) * 4 + mode);
+    previousRow = row;
+    if (mode === BITMAP) {
+      for (let k = first; k < end; k++) {
+        const col = offsets[k]! - row * cols;
+        body[at + (col >> 3)]! |= 1 << (col & 7);
+      }
+      at += bitmapBytes;
+    } else if (mode === LIST) {
+      varint(end - first);
+      let previousCol = -1;
+      for (let k = first; k < end; k++) {
+        const col = offsets[k]! - row * cols;
+        varint(col - previousCol - 1);
+        previousCol = col;
+      }
+    }
+    if (code === 0) {
+      for (let k = first; k < end; k++) {
+        const v = Math.fround(values[k]!);
+        view.setFloat32(at, v, true);
+        applied[k] = v;
+        at += 4;
+      }
+    } else if (code === 1) {
+      for (let k = first; k < end; k++) {
+        const bits = halfBits(values[k]!);
+        view.setUint16(at, bits, true);
+        applied[k] = halfValue(bits);
+        at += 2;
+      }
+    } else {
+      let max = 0;
+      for (let k = first; k < end; k++) max = Math.max(max, Math.abs(values[k]!));
+      const scaleBits = halfScaleBits(max / 127);
+      const scale = halfValue(scaleBits);
+      view.setUint16(at, scaleBits, true);
+      at += 2;
+      for (let k = first; k < end; k++) {
+        const q = scale === 0 ? 0 : Math.max(-127, Math.min(127, Math.round(values[k]! / scale)));
+        body[at++] = q & 0xff;
+        applied[k] = q === 0 ? 0 : Math.fround(q * scale);
+      }
+    }
+  }
+  return { body, applied };
+}
+
+/**
+ * Decodes a body for a shard of `size` elements. Every failure is a RemoteError; the result's
+ * indices are ascending and below `size`, and every delta is finite.
+ */
+export function decodeUpdate(body: Uint8Array, size: number): SparseUpdate {
+  if (!(body instanceof Uint8Array)) throw new RemoteError("bad-field", "an update body must be bytes");
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  let at = 0;
+  const need = (bytes: number): void => {
+    if (at + bytes > body.byteLength) throw new RemoteError("truncated-frame", `update body ends at byte ${body.byteLength}, needed ${at + bytes}`);
+  };
+  const varint = (): number => {
+    let v = 0;
+    let scale = 1;
+    for (let k = 0; k < 5; k++) {
+      need(1);
+      const b = body[at++]!;
+      v += (b & 0x7f) * scale;
+      if ((b & 0x80) === 0) return v;
+      scale *= 128;
+    }
+    throw new RemoteError("bad-field", "update body has a varint longer than 5 bytes");
+  };
+  need(1);
+  const code = body[at++]!;
+  if (code > 2) throw new RemoteError("bad-field", `unknown value codec ${code}`);
+  const width = widthOf[code as 0 | 1 | 2];
+  const cols = varint();
+  if (cols < 1 || cols > size) throw new RemoteError("bad-field", `update body has ${cols} columns for ${size} elements`);
+  const rowsInRange = Math.floor(size / cols);
+  const rowCount = varint();
+  if (rowCount > rowsInRange) throw new RemoteError("bad-field", `update body lists ${rowCount} rows of ${rowsInRange}`);
+  // Entries are at most what the remaining bytes can hold: `need` checks each row's values fit.
+  const bitmapBytes = (cols + 7) >> 3;
+  const capacity = Math.min(size, rowCount * cols, Math.floor((body.byteLength - at) / width));
+  const indices = new Uint32Array(capacity);
+  const deltas = new Float32Array(capacity);
+  let count = 0;
+  let previousRow = -1;
+  const columns = new Uint32Array(cols);
+  for (let r = 0; r < rowCount; r++) {
+    const head = varint();
+    const mode = head % 4;
+    const row = previousRow + 1 + Math.floor(head / 4);
+    if (row >= rowsInRange) throw new RemoteError("out-of-range", `update body names row ${row} of ${rowsInRange}`);
+    previousRow = row;
+    let present = 0;
+    if (mode === DENSE) {
+      for (let c = 0; c < cols; c++) columns[present++] = c;
+    } else if (mode === BITMAP) {
+      need(bitmapBytes);
+      for (let c = 0; c < cols; c++) if ((body[at + (c >> 3)]! >> (c & 7)) & 1) columns[present++] = c;
+      if ((cols & 7) !== 0 && body[at + bitmapBytes - 1]! >> (cols & 7) !== 0) throw new RemoteError("bad-field", "update bitmap sets a column past the row");
+      at += bitmapBytes;
+      if (present === 0) throw new RemoteError("bad-field", `update body row ${row} is empty`);
+    } else if (mode === LIST) {
+      const n = varint();
+      if (n < 1 || n > cols) throw new RemoteError("bad-field", `update body row ${row} lists ${n} columns of ${cols}`);
+      let previousCol = -1;
+      for (let k = 0; k < n; k++) {
+        const col = previousCol + 1 + varint();
+        if (col >= cols) throw new RemoteError("out-of-range", `update body names column ${col} of ${cols}`);
+        columns[present++] = col;
+        previousCol = col;
+      }
+    } else {
+      throw new RemoteError("bad-field", `unknown row mode ${mode}`);
+    }
+    let scale = 1;
+    if (code === 2) {
+      need(2);
+      scale = halfValue(view.getUint16(at, true));
+      at += 2;
+      if (!Number.isFinite(scale)) throw new RemoteError("bad-field", `update body row ${row} has a non-finite scale`);
+    }
+    need(present * width);
+    for (let k = 0; k < present; k++) {
+      let v: number;
+      if (code === 0) v = view.getFloat32(at, true);
+      else if (code === 1) v = halfValue(view.getUint16(at, true));
+      else v = Math.fround(((body[at]! << 24) >> 24) * scale);
+      at += width;
+      if (!Number.isFinite(v)) throw new RemoteError("bad-field", `update body has a non-finite value at row ${row}`);
+      indices[count] = row * cols + columns[k]!;
+      deltas[count++] = v;
+    }
+  }
+  if (at !== body.byteLength) throw new RemoteError("bad-field", `update body has ${body.byteLength - at} trailing bytes`);
+  return { indices: indices.subarray(0, count), deltas: deltas.subarray(0, count) };
+}
+
+// IEEE 754 half precision, round to nearest even; values beyond the largest half clamp to it
+// (the sender's error feedback keeps the rest).
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+export function halfBits(value: number): number {
+  f32[0] = value;
+  const x = u32[0]!;
+  const sign = (x >>> 16) & 0x8000;
+  const exponent = (x >>> 23) & 0xff;
+  let mantissa = x & 0x7fffff;
+  if (exponent === 0xff) return sign | 0x7bff; // non-finite in: clamp (never sent by a shard)
+  const e = exponent - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7bff;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mantissa |= 0x800000;
+    const shift = 14 - e;
+    let half = mantissa >>> shift;
+    const rest = mantissa & ((1 << shift) - 1);
+    const halfway = 1 << (shift - 1);
+    if (rest > halfway || (rest === halfway && (half & 1) === 1)) half++;
+    return sign | half;
+  }
+  let half = (e << 10) | (mantissa >>> 13);
+  const rest = mantissa & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && (half & 1) === 1)) half++;
+  if ((half & 0x7fff) >= 0x7c00) half = 0x7bff;
+  return sign | half;
+}
+
+/** The smallest finite half at least `wanted` (>= 0), saturating at the largest half. */
+function halfScaleBits(wanted: number): number {
+  let bits = halfBits(wanted);
+  if (halfValue(bits) < wanted && bits < 0x7bff) bits++;
+  return bits;
+}
+
+export function halfValue(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >>> 10) & 0x1f;
+  const mantissa = bits & 0x3ff;
+  if (exponent === 0) return sign * mantissa * 2 ** -24;
+  if (exponent === 0x1f) return mantissa === 0 ? sign * Infinity : NaN;
+  return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
+}

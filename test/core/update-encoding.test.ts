@@ -1,0 +1,129 @@
+// The compact mirror-update encoding: every codec round-trips what it says it applied, a body is
+// never larger than the row layout needs, f32 costs at most ~4.6 bytes a value and int8 ~1.6 on
+// dense rows, and the decoder turns any malformed body into a RemoteError.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { decodeUpdate, encodeUpdate, halfBits, halfValue, RemoteError, SignificanceFilter, type ValueEncoding } from "@gaia/core";
+import { params, seedTitle } from "../support/fc.js";
+
+const encodings: ValueEncoding[] = ["f32", "f16", "int8"];
+
+/** Sorted unique offsets in a range of rows x cols, with values. */
+const entries = fc.record({ cols: fc.integer({ min: 1, max: 40 }), rows: fc.integer({ min: 1, max: 60 }) }).chain(({ cols, rows }) =>
+  fc.record({
+    cols: fc.constant(cols),
+    size: fc.constant(cols * rows),
+    offsets: fc.uniqueArray(fc.nat(cols * rows - 1), { maxLength: cols * rows }).map((a) => Uint32Array.from(a).sort()),
+    scale: fc.constantFrom(1e-6, 1, 1e3),
+  }).chain((e) => fc.record({ ...Object.fromEntries(Object.entries(e).map(([k, v]) => [k, fc.constant(v)])), values: fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: e.offsets.length, maxLength: e.offsets.length }) }) as fc.Arbitrary<{ cols: number; size: number; offsets: Uint32Array; scale: number; values: number[] }>),
+);
+
+describe(seedTitle("update encoding"), () => {
+  test("every codec decodes to exactly the values it reports as applied, at the same offsets", () => {
+    fc.assert(
+      fc.property(entries, fc.constantFrom(...encodings), ({ cols, size, offsets, values, scale }, encoding) => {
+        const scaled = values.map((v) => v * scale);
+        const { body, applied } = encodeUpdate(offsets, scaled, cols, encoding);
+        const decoded = decodeUpdate(body, size);
+        // Entries that round to zero travel as zeros: same offsets, exact values.
+        assert.deepEqual([...decoded.indices], [...offsets]);
+        assert.deepEqual([...decoded.deltas], [...applied]);
+        for (let i = 0; i < applied.length; i++) {
+          const v = scaled[i]!;
+          const error = Math.abs(applied[i]! - v);
+          if (encoding === "f32") assert.equal(applied[i], Math.fround(v));
+          else if (encoding === "f16") assert.ok(error <= Math.max(Math.abs(v) * 2 ** -10, 2 ** -24), `f16 error ${error} at ${v}`);
+        }
+      }),
+      params(400),
+    );
+  });
+
+  test("bytes per value: f32 at most 4.6 and int8 at most 1.6 on full rows of 16", () => {
+    const cols = 16;
+    const rows = 200;
+    const offsets = Uint32Array.from({ length: rows * cols }, (_, i) => i * 1).filter((i) => Math.floor(i / cols) % 3 !== 1);
+    const values = Array.from(offsets, (o) => Math.sin(o) * 0.01);
+    const per = (e: ValueEncoding): number => encodeUpdate(offsets, values, cols, e).body.byteLength / offsets.length;
+    assert.ok(per("f32") <= 4.6, `f32: ${per("f32")}`);
+    assert.ok(per("f16") <= 2.6, `f16: ${per("f16")}`);
+    assert.ok(per("int8") <= 1.6, `int8: ${per("int8")}`);
+    assert.ok(per("f32") < 8, "half the old cost of an index and a value per entry");
+  });
+
+  test("sparse rows take a column list or a bitmap, whichever is smaller", () => {
+    const one = encodeUpdate(Uint32Array.of(5 * 100 + 7), [1], 100, "f32").body.byteLength;
+    assert.ok(one <= 1 + 1 + 1 + 1 + 1 + 1 + 4, `one entry of a 100-wide row: ${one} bytes`);
+    const half = Uint32Array.from({ length: 50 }, (_, i) => 2 * i);
+    const halfBytes = encodeUpdate(half, new Array(50).fill(1), 100, "f32").body.byteLength;
+    assert.ok(halfBytes <= 1 + 1 + 1 + 1 + 13 + 200, `every other column: ${halfBytes} bytes (bitmap)`);
+  });
+
+  test("with error feedback, a lossy codec loses nothing: the accumulator keeps what was rounded away", () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(fc.tuple(fc.nat(47), fc.double({ min: -1, max: 1, noNaN: true })), { maxLength: 30 }), { maxLength: 15 }), fc.constantFrom(...encodings), (clocks, encoding) => {
+        const f = new SignificanceFilter(48);
+        const values = Float32Array.from({ length: 48 }, (_, i) => 0.1 + i / 48);
+        const added = new Float64Array(48);
+        const applied = new Float64Array(48);
+        for (const adds of clocks) {
+          for (const [at, d] of adds) {
+            f.add(at, d);
+            added[at]! += d;
+          }
+          const s = f.select(values, 0.01);
+          const enc = encodeUpdate(s.offsets, s.values, 8, encoding);
+          f.settle(s.offsets, enc.applied);
+          const dec = decodeUpdate(enc.body, 48);
+          dec.indices.forEach((i, k) => (applied[i]! += dec.deltas[k]!));
+        }
+        for (let i = 0; i < 48; i++) assert.ok(Math.abs(added[i]! - applied[i]! - f.accumulated(i)) < 1e-9, `element ${i}: added ${added[i]}, applied ${applied[i]}, left ${f.accumulated(i)}`);
+      }),
+      params(300),
+    );
+  });
+
+  test("malformed bodies are RemoteErrors, never crashes or half-valid updates", () => {
+    const good = encodeUpdate(Uint32Array.of(0, 3, 17), [1, 2, 3], 4, "int8").body;
+    const expectRemote = (body: Uint8Array, size = 40): void => {
+      try {
+        decodeUpdate(body, size);
+      } catch (error) {
+        assert.ok(error instanceof RemoteError, String(error));
+        return;
+      }
+      assert.fail(`accepted ${[...body]}`);
+    };
+    for (let n = 0; n < good.length; n++) expectRemote(good.subarray(0, n));
+    expectRemote(good, 16); // row 4 outside a shard of 16 elements
+    expectRemote(Uint8Array.of(...good, 0)); // trailing byte
+    expectRemote(Uint8Array.of(9, 4, 0)); // unknown codec
+    expectRemote(Uint8Array.of(0, 4, 1, 0, 0, 0, 0xc0, 0x7f, 0, 0, 0xc0, 0x7f, 0, 0, 0xc0, 0x7f, 0, 0, 0xc0, 0x7f)); // NaN values
+    expectRemote(Uint8Array.of(0, 0, 0)); // zero columns
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), fc.integer({ min: 1, max: 500 }), (body, size) => {
+        try {
+          const u = decodeUpdate(body, size);
+          for (let i = 0; i < u.indices.length; i++) {
+            assert.ok(u.indices[i]! < size && (i === 0 || u.indices[i]! > u.indices[i - 1]!));
+            assert.ok(Number.isFinite(u.deltas[i]!));
+          }
+        } catch (error) {
+          assert.ok(error instanceof RemoteError, String(error));
+        }
+      }),
+      params(2000),
+    );
+  });
+
+  test("f16 conversion rounds to nearest even and clamps instead of overflowing", () => {
+    assert.equal(halfValue(halfBits(1)), 1);
+    assert.equal(halfValue(halfBits(65504)), 65504);
+    assert.equal(halfValue(halfBits(1e9)), 65504);
+    assert.equal(halfValue(halfBits(-1e9)), -65504);
+    assert.equal(halfValue(halfBits(1 + 2 ** -11)), 1, "a tie rounds to even");
+    assert.equal(halfValue(halfBits(2 ** -24)), 2 ** -24, "the smallest subnormal");
+    assert.equal(halfValue(halfBits(2 ** -26)), 0);
+  });
+});
