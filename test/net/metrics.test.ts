@@ -69,10 +69,12 @@ describe("GET /metrics of a running node", () => {
       // The default process metrics.
       for (const name of ["process_cpu_seconds_total", "process_resident_memory_bytes", "nodejs_eventloop_lag_seconds", "nodejs_heap_size_used_bytes"]) family(families, name);
       // Gaia's own, with values from the run.
-      assert.ok(value(family(families, "gaia_significant_entries_sent_total")) > 0, "significant entries went to the mirror");
+      assert.ok(value(family(families, "gaia_filter_sent_entries_total")) > 0, "significant entries went to the mirror");
+      assert.ok(value(family(families, "gaia_filter_accumulated_entries_total")) >= value(family(families, "gaia_filter_sent_entries_total")));
       assert.ok(value(family(families, "gaia_wan_bytes_sent_total"), { link: "virginia->california" }) > 0, "bytes on the WAN link");
       for (const reason of ["ssp", "mirror-clock", "barrier"]) value(family(families, "gaia_read_blocked_seconds_total"), { reason });
-      family(families, "gaia_significant_entries_held_back_total");
+      family(families, "gaia_filter_held_back_entries_total");
+      for (const f of families) assert.ok(!f.name.startsWith("gaia_gaia_"), `${f.name}: one prefix`);
       const readWait = family(families, "gaia_read_wait_seconds");
       assert.equal(readWait.type, "HISTOGRAM");
       // This parser folds a labelled histogram into one sample of buckets (of its last series, reason
@@ -91,7 +93,7 @@ describe("GET /metrics of a running node", () => {
       // Before any traffic, the series the node will have are there already, at 0 or more.
       assert.ok(early, "scraped at the first shard's start");
       const earlyFamilies = parsePrometheusTextFormat(early.text);
-      for (const reason of ["ssp", "mirror-clock", "barrier"]) value(family(earlyFamilies, "gaia_read_blocked_seconds_total"), { reason });
+      for (const reason of ["ssp", "mirror-clock", "barrier"]) for (const name of ["gaia_read_blocked_seconds_total", "gaia_reads_blocked_total"]) value(family(earlyFamilies, name), { reason });
       for (const peer of ["virginia/w0", "california/s0"]) value(family(earlyFamilies, "gaia_bytes_sent_total"), { peer });
       value(family(earlyFamilies, "gaia_wan_bytes_sent_total"), { link: "virginia->california" });
       for (const channel of ["data", "control"]) value(family(earlyFamilies, "gaia_messages_received_total"), { channel });

@@ -1,5 +1,6 @@
 export * from "./app.js";
 export * from "./errors.js";
+export * from "./filter-stats.js";
 export * from "./layout.js";
 export * from "./messages.js";
 export * from "./role.js";

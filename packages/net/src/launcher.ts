@@ -20,7 +20,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { dataCenterOf, reaches, Rng, type NodeId, type Workload } from "@gaia/core";
+import { dataCenterOf, mergeFilterStats, reaches, Rng, type FilterStats, type NodeId, type Workload } from "@gaia/core";
 import { createCheckers, planFaults, TraceHash, type FaultAction, type MetricsPoint, type Progress, type RunResult, type RunSummary, type SimTraceEvent } from "@gaia/sim";
 import { createWorkload } from "@gaia/workloads";
 import { ClusterError, resolveAddresses, type ClusterConfig } from "./cluster.js";
@@ -497,12 +497,19 @@ export class Launch {
       blockedS,
       traceHash: this.trace ? this.hash.digest() : "",
       wanBytesByLink: byLink,
+      ...this.filterSummary(),
       events: this.trace?.length ?? 0,
       stoppedBy: this.stopping ?? "max-iterations",
       checks,
       wallTimeS: this.wallS,
     };
     return { summary, series: this.series, trace: this.trace, finalValues, replicaSpread: spread, counters: this.counters };
+  }
+
+  /** The shards' significance-filter counts, merged (ASP runs). */
+  private filterSummary(): { filter?: FilterStats } {
+    const parts = [...this.children.values()].flatMap((c) => (c.final?.filter ? [c.final.filter] : []));
+    return parts.length === 0 ? {} : { filter: mergeFilterStats(parts) };
   }
 
   private fail(error: Error): void {

@@ -15,6 +15,8 @@ import {
   createRole,
   dataCenterOf,
   encodedSize,
+  FilterCollector,
+  type FilterStats,
   ShardRole,
   WorkerRole,
   type Effect,
@@ -43,7 +45,7 @@ export type NodeReport =
   | { readonly ev: "metrics"; readonly node: NodeId; readonly wanBytesByLink: Record<string, number>; readonly blockedMs: BlockedMs; readonly counters: Record<string, number> }
   | { readonly ev: "trace"; readonly node: NodeId; readonly event: TraceEvent & { readonly atMs: number } }
   | { readonly ev: "state"; readonly node: NodeId; readonly done: boolean; readonly unacked: number; readonly clock: number | null }
-  | { readonly ev: "final"; readonly node: NodeId; readonly values: string | null; readonly clock: number | null }
+  | { readonly ev: "final"; readonly node: NodeId; readonly values: string | null; readonly clock: number | null; readonly filter?: FilterStats }
   | { readonly ev: "error"; readonly node: NodeId; readonly message: string };
 
 export interface BlockedMs {
@@ -106,6 +108,8 @@ export class NodeRuntime {
   private readonly wanBytes = new Map<string, number>();
   private epochMs: number;
   private readonly shapers = new Map<string, LinkShaper>();
+  /** Shards under ASP: the significance filter's counts, for the final report. */
+  private filterStats: FilterCollector | null = null;
   private slowFactor = 1;
   /** With `emulateCompute`: the modeled cost of one sample on this node (0: real time only). */
   private emulatedMsPerSample = 0;
@@ -157,6 +161,11 @@ export class NodeRuntime {
       programs.set(node, this.program);
     }
     this.role = createRole(layout, node, { sync: this.plan.sync, initial: this.workload.initParams(), maxClock: this.plan.maxClock, programs });
+    if (this.role instanceof ShardRole && this.plan.sync.asp !== null) {
+      const info = layout.shard(node);
+      const destinations = info.hub !== null ? [info.hub] : info.mirrors;
+      this.filterStats = new FilterCollector(() => destinations);
+    }
 
     const shard = this.role instanceof ShardRole;
     const durable = shard && this.checkpointsOn;
@@ -272,6 +281,7 @@ export class NodeRuntime {
       node: this.options.node,
       values: shard ? encodeFloats(shard.values()) : null,
       clock: shard ? shard.localClock : this.role instanceof WorkerRole ? this.role.clock : null,
+      ...(this.filterStats !== null ? { filter: this.filterStats.stats() } : {}),
     });
     this.close();
   }
@@ -357,19 +367,24 @@ export class NodeRuntime {
   }
 
   private onTrace(event: TraceEvent): void {
+    this.filterStats?.observe(event);
     if (event.type === "read-served") {
       this.metrics.observe("read_wait_seconds", event.waitedMs / 1000, { reason: event.blockedBy ?? "none" });
       if (event.blockedBy !== null) {
         const key = event.blockedBy === "mirror-clock" ? "mirrorClock" : event.blockedBy;
         this.blockedMs[key] += event.waitedMs;
+        this.metrics.count("reads_blocked_total", 1, { reason: event.blockedBy });
         this.metrics.count("read_blocked_seconds_total", event.waitedMs / 1000, { reason: event.blockedBy });
       }
     }
-    if (event.type === "mirror-sent") {
+    // The significance filter at each clock flush, counted as the core's FilterCollector counts it.
+    if (event.type === "mirror-sent" && event.clock >= 0) {
       this.metrics.count("mirror_updates_sent_total");
-      this.metrics.count("significant_entries_sent_total", event.entries);
-      this.metrics.count("significant_entries_held_back_total", event.heldBack);
-      this.metrics.count("update_bytes_sent_total", event.bytes);
+      this.metrics.count("filter_accumulated_entries_total", event.accumulated);
+      this.metrics.count("filter_significant_entries_total", event.significant);
+      this.metrics.count("filter_sent_entries_total", event.entries);
+      this.metrics.count("filter_held_back_entries_total", event.heldBack);
+      this.metrics.count("filter_sent_bytes_total", event.bytes);
       this.metrics.count("barriers_sent_total", event.barrierTo.length);
     }
     if (event.type === "mirror-applied") this.metrics.count("mirror_entries_applied_total", event.entries);
@@ -408,6 +423,7 @@ export class NodeRuntime {
     for (const target of new Set(peers.map(dataCenterOf))) if (target !== own) m.declare("wan_bytes_sent_total", { link: `${own}->${target}` });
     for (const reason of ["ssp", "mirror-clock", "barrier"]) {
       m.declare("read_blocked_seconds_total", { reason });
+      m.declare("reads_blocked_total", { reason });
       m.declareHistogram("read_wait_seconds", { reason });
     }
     m.declareHistogram("read_wait_seconds", { reason: "none" });

@@ -27,6 +27,7 @@
  */
 import {
   createRoles,
+  FilterCollector,
   dataCenterOf,
   encodedSize,
   Layout,
@@ -50,7 +51,7 @@ import { createCheckers, checkConservation, type CheckContext } from "./checkers
 import { ComputeModel } from "./compute.js";
 import { Engine } from "./engine.js";
 import { LossComposer, planFaults } from "./faults.js";
-import { FilterCollector, MetricsCollector } from "./metrics.js";
+import { MetricsCollector } from "./metrics.js";
 import { Network, type Envelope, type NetworkSpec, type NetworkStats } from "./network.js";
 import { withPacing } from "./pacing.js";
 import type { MetricsPoint, Progress, RunResult, RunSummary } from "./result.js";

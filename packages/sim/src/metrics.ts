@@ -6,64 +6,8 @@
  * clock waited as long as its slowest read, and that wait is charged to the reason that held that
  * read. Summed over workers, it is in worker-seconds (at most workers x virtual time).
  */
-import { dataCenterOf, type NodeId, type TraceEvent } from "@gaia/core";
-import type { FilterStats, MetricsPoint } from "./result.js";
-
-/** Cumulative significance-filter counts from `mirror-sent` and `read-served` events. */
-export class FilterCollector {
-  private flushes = 0;
-  private accumulated = 0;
-  private significant = 0;
-  private sent = 0;
-  private heldBack = 0;
-  private bytes = 0;
-  private barriers = 0;
-  private readsBlocked = 0;
-  private readonly byLink = new Map<string, { sent: number; bytes: number; barriers: number }>();
-
-  /** `destinations(shard)`: where the shard's updates go (its mirrors or its hub). */
-  constructor(private readonly destinations: (shard: NodeId) => readonly NodeId[]) {}
-
-  observe(e: TraceEvent): void {
-    if (e.type === "read-served") {
-      if (e.blockedBy === "barrier") this.readsBlocked++;
-      return;
-    }
-    if (e.type !== "mirror-sent" || e.clock < 0) return;
-    this.flushes++;
-    this.accumulated += e.accumulated;
-    this.significant += e.significant;
-    this.sent += e.entries;
-    this.heldBack += e.heldBack;
-    this.bytes += e.bytes;
-    this.barriers += e.barrierTo.length;
-    const source = dataCenterOf(e.shard);
-    for (const to of this.destinations(e.shard)) {
-      const key = `${source}->${dataCenterOf(to)}`;
-      let link = this.byLink.get(key);
-      if (link === undefined) this.byLink.set(key, (link = { sent: 0, bytes: 0, barriers: 0 }));
-      link.sent += e.entries;
-      link.bytes += e.bytes;
-      if (e.barrierTo.includes(to)) link.barriers++;
-    }
-  }
-
-  stats(): FilterStats {
-    return {
-      flushes: this.flushes,
-      accumulated: this.accumulated,
-      significant: this.significant,
-      sent: this.sent,
-      heldBack: this.heldBack,
-      bytes: this.bytes,
-      bytesPerValue: this.sent > 0 ? this.bytes / this.sent : 0,
-      significantShare: this.accumulated > 0 ? this.significant / this.accumulated : 0,
-      barriers: this.barriers,
-      readsBlockedByBarrier: this.readsBlocked,
-      byLink: Object.fromEntries([...this.byLink].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, { ...v }])),
-    };
-  }
-}
+import type { NodeId, TraceEvent } from "@gaia/core";
+import type { MetricsPoint } from "./result.js";
 
 export class MetricsCollector {
   /** Completed clocks per worker. */

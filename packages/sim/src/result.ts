@@ -3,29 +3,7 @@
  * the JSONL metrics file holds one `MetricsPoint` per line; the HTML report plots `series`.
  */
 
-/**
- * Gaia's significance filter as it ran (ASP runs only), cumulative over every clock's flush of
- * every shard. `accumulated`: non-zero accumulators at the flushes; `significant`: those above the
- * floor threshold; `sent`: entries sent; `heldBack`: significant entries the byte budget kept back;
- * `bytes`: encoded update bodies; `barriers`: barrier messages sent (one per destination);
- * `readsBlockedByBarrier`: reads a barrier held.
- */
-export interface FilterStats {
-  readonly flushes: number;
-  readonly accumulated: number;
-  readonly significant: number;
-  readonly sent: number;
-  readonly heldBack: number;
-  readonly bytes: number;
-  /** bytes / sent. */
-  readonly bytesPerValue: number;
-  /** significant / accumulated: the paper's share of updates that matter. */
-  readonly significantShare: number;
-  readonly barriers: number;
-  readonly readsBlockedByBarrier: number;
-  /** Per directed data-center link "source->target": entries and body bytes sent, barriers sent. */
-  readonly byLink: Readonly<Record<string, { readonly sent: number; readonly bytes: number; readonly barriers: number }>>;
-}
+import type { FilterStats } from "@gaia/core";
 
 export interface MetricsPoint {
   readonly virtualTimeS: number;
