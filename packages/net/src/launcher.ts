@@ -39,6 +39,8 @@ export interface LaunchOptions {
   readonly agreementTolerance?: number;
   /** A scripted fault was applied (or skipped), with its wall second since every node was up. */
   readonly onFault?: (text: string, atS: number) => void;
+  /** A node reported ready (listening, connected to its peers); `ready` of `total` are up. */
+  readonly onNodeReady?: (node: NodeId, ready: number, total: number) => void;
 }
 
 export interface LaunchResult extends RunResult {
@@ -317,6 +319,7 @@ export class Launch {
       case "ready":
         child.ready = true;
         if (r.restored) this.restored.add(r.node);
+        this.options.onNodeReady?.(r.node, [...this.children.values()].filter((c) => c.ready).length, this.children.size);
         if (this.faultsStartMs === null && [...this.children.values()].every((c) => c.ready)) this.startFaults();
         break;
       case "error":

@@ -8,6 +8,7 @@ export * from "./schema.js";
 export * from "./load.js";
 export * from "./summary.js";
 export * from "./report.js";
+export * from "./charts.js";
 export * from "./checkers.js";
 export * from "./compute.js";
 export * from "./driver.js";

@@ -53,6 +53,8 @@ export interface ScenarioOverrides {
   readonly seed?: number;
   /** Switches the synchronization model, e.g. to run an asp scenario as its bsp baseline. */
   readonly sync?: SyncModel;
+  /** Values set at dotted paths of the document before it is checked (`gaia simulate --set path=value`). */
+  readonly set?: readonly { readonly path: readonly PathSegment[]; readonly value: unknown }[];
 }
 
 export const syncModels: readonly SyncModel[] = ["lan", "bsp", "ssp", "asp"];
@@ -84,6 +86,13 @@ export function parseScenarioText(text: string, fileName: string, overrides: Sce
       fileName,
       doc.errors.map((error) => ({ path: "", message: `YAML syntax error: ${firstLine(error.message)}`, ...position(error.pos[0]) })),
     );
+  }
+  for (const { path, value } of overrides.set ?? []) {
+    try {
+      doc.setIn(path, doc.createNode(value));
+    } catch {
+      throw new ScenarioError(fileName, [{ path: formatPath(path), message: `--set: cannot set ${formatPath(path)}: a value on its way is not a map or list`, line: null, column: null }]);
+    }
   }
   const data: unknown = doc.toJS({ maxAliasCount: 1000 });
   if (data === null || data === undefined) {
@@ -705,6 +714,8 @@ function normalizeFaults(
       link.forEach((dc, k) => checkDataCenter([...linkPath, k], dc));
       if (link[0] === link[1]) issues.add(linkPath, "a link joins two different data centers");
     };
+    // A cut that never heals leaves updates in flight forever, so the run could never drain.
+    if ((fault.partition || fault.isolate !== undefined) && forS === null) issues.add([...path, fault.partition ? "partition" : "isolate"], `${fault.partition ? "a partition" : "an isolated data center"} needs "for: DURATION": a cut that never heals keeps updates in flight, and the run cannot finish`, true);
     if (fault.partition) {
       checkLink([...path, "partition"], fault.partition);
       return { kind: "partition", atS, forS, between: fault.partition, oneWay: fault.oneWay ?? false };
