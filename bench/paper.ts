@@ -1,7 +1,7 @@
 /**
  * Reproduces the Gaia paper's headline comparison in the simulator (not a test):
  *
- *   npm run bench:paper [-- --quick] [-- --only mf,lda] [-- --topology ec2-11] [-- --out-dir DIR] [-- --no-docs]
+ *   npm run bench:paper [-- --quick] [-- --only mf,lda] [-- --topology ec2-11] [-- --out-dir DIR] [-- --no-docs] [-- --charts-only]
  *
  * For every workload and topology it first runs LAN (all 22 machines in one data center) for a
  * fixed number of iterations; LAN's final objective, relaxed by `tolerance` (1%) of its magnitude,
@@ -47,6 +47,8 @@ interface Options {
   outDir: string;
   docs: boolean;
   seed: number;
+  /** Redraw the charts from the out dir's paper-table.json, without running anything. */
+  chartsOnly: boolean;
 }
 
 function fail(message: string): never {
@@ -55,7 +57,7 @@ function fail(message: string): never {
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const options: Options = { quick: false, workloads: [...workloadNames], topologies: [...topologyNames], outDir: join(root, "bench/results"), docs: true, seed: 1 };
+  const options: Options = { quick: false, workloads: [...workloadNames], topologies: [...topologyNames], outDir: join(root, "bench/results"), docs: true, seed: 1, chartsOnly: false };
   const list = <T extends string>(flag: string, value: string | undefined, known: readonly T[]): T[] => {
     if (value === undefined || value.startsWith("--")) fail(`${flag} needs a value (one or more of ${known.join(", ")}, comma-separated)`);
     const items = value.split(",").map((s) => s.trim());
@@ -89,8 +91,11 @@ function parseArgs(argv: readonly string[]): Options {
       case "--no-docs":
         options.docs = false;
         break;
+      case "--charts-only":
+        options.chartsOnly = true;
+        break;
       default:
-        fail(`unknown option "${arg}" (known: --quick, --only, --topology, --out-dir, --seed, --no-docs)`);
+        fail(`unknown option "${arg}" (known: --quick, --only, --topology, --out-dir, --seed, --no-docs, --charts-only)`);
     }
   }
   // A quick run is a smoke test: it never rewrites the published results unless asked to.
@@ -234,6 +239,11 @@ export function verdicts(comparisons: readonly Comparison[]): TargetsVerdict[] {
 
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
+  if (options.chartsOnly) {
+    const saved = JSON.parse(readFileSync(join(options.outDir, "paper-table.json"), "utf8")) as { comparisons: Comparison[] };
+    console.log(`wrote ${(await writeCharts(options.outDir, saved.comparisons)).map((f) => join(options.outDir, f)).join(", ")}`);
+    return;
+  }
   const setups = options.quick ? quickSetups : fullSetups;
   mkdirSync(options.outDir, { recursive: true });
   const sampler = setInterval(sampleMemory, 50);
@@ -295,7 +305,7 @@ async function main(): Promise<void> {
     join(options.outDir, "paper-table.json"),
     JSON.stringify({ tolerance, capFactor, iterationCapFactor, seed: options.seed, quick: options.quick, paper: paperNumbers, comparisons, verdicts: verdicts(comparisons), simulatorPerformance: simPerf, benchWallS: wallS }, null, 2) + "\n",
   );
-  const charts = writeCharts(options.outDir, comparisons);
+  const charts = await writeCharts(options.outDir, comparisons);
   const tables = renderResults(rows, comparisons, simPerf, options, wallS, charts);
   writeFileSync(join(options.outDir, "paper-table.md"), tables + "\n");
   if (options.docs) {
@@ -333,14 +343,14 @@ function summarizePerf(perf: readonly { wallS: number; virtualS: number; events:
   return { runs: perf.length, wallS, virtualS, events, wallSPerSimulatedHour: wallS / (virtualS / 3600), eventsPerS: events / wallS, peakRssBytes: peak };
 }
 
-function writeCharts(outDir: string, comparisons: readonly Comparison[]): string[] {
+async function writeCharts(outDir: string, comparisons: readonly Comparison[]): Promise<string[]> {
   const files: string[] = [];
-  const write = (name: string, svg: string): void => {
-    writeFileSync(join(outDir, name), svg);
+  const write = async (name: string, svg: Promise<string>): Promise<void> => {
+    writeFileSync(join(outDir, name), await svg);
     files.push(name);
   };
   const label = (c: Comparison): string => `${c.workload} ${c.topology === "ec2-11" ? "ec2-11" : c.topology === "virginia-california" ? "V-C" : "SG-SP"}`;
-  write(
+  await write(
     "paper-speedup.svg",
     barChart({
       title: "Gaia's speedup over the Baseline (time to the same target)",
@@ -353,7 +363,7 @@ function writeCharts(outDir: string, comparisons: readonly Comparison[]): string
       ],
     }),
   );
-  write(
+  await write(
     "paper-lan-ratio.svg",
     barChart({
       title: "Gaia's time to target as a ratio of LAN's",
@@ -366,7 +376,7 @@ function writeCharts(outDir: string, comparisons: readonly Comparison[]): string
       ],
     }),
   );
-  write(
+  await write(
     "paper-wan.svg",
     barChart({
       title: "Baseline-BSP / Gaia: WAN bytes and egress cost (above 1: Gaia sends less)",

@@ -1,7 +1,7 @@
 /**
  * Sensitivity sweep of Gaia on the ec2-11 MF setup of bench/paper.ts (not a test):
  *
- *   npm run bench:sweep [-- --quick] [-- --workload mf] [-- --out-dir DIR] [-- --no-docs]
+ *   npm run bench:sweep [-- --quick] [-- --workload mf] [-- --out-dir DIR] [-- --no-docs] [-- --charts-only]
  *
  * One LAN run defines the target (its final objective relaxed by 1%), as in bench:paper. Then:
  * - significance threshold 0.1% .. 10% (DS 1, full bandwidth);
@@ -28,10 +28,12 @@ let quick = false;
 let docs = true;
 let workload: WorkloadName = "mf";
 let outDir = join(root, "bench/results");
+let chartsOnly = false;
 for (let i = 0; i < argv.length; i++) {
   const arg = argv[i]!;
   if (arg === "--quick") quick = true;
   else if (arg === "--no-docs") docs = false;
+  else if (arg === "--charts-only") chartsOnly = true;
   else if (arg === "--workload") {
     const value = argv[++i];
     if (value === undefined || !(workloadNames as readonly string[]).includes(value)) fail(`--workload needs one of ${workloadNames.join(", ")}`);
@@ -40,7 +42,7 @@ for (let i = 0; i < argv.length; i++) {
     const value = argv[++i];
     if (value === undefined) fail("--out-dir needs a directory");
     outDir = resolve(value);
-  } else fail(`unknown option "${arg}" (known: --quick, --workload, --out-dir, --no-docs)`);
+  } else fail(`unknown option "${arg}" (known: --quick, --workload, --out-dir, --no-docs, --charts-only)`);
 }
 if (quick && !argv.includes("--out-dir")) outDir = join(root, "bench/results/quick");
 if (quick) docs = false;
@@ -55,6 +57,14 @@ const scales = quick ? [0.25, 1, 4] : [0.25, 0.5, 1, 2, 4];
 interface SweepRow extends Row {
   readonly parameter: "threshold" | "mirrorClockBound" | "bandwidthScale" | "none";
   readonly value: number;
+}
+
+if (chartsOnly) {
+  // Redraw the charts from the saved rows, running nothing.
+  const saved = JSON.parse(readFileSync(join(outDir, "sweep.json"), "utf8")) as { workload: string; topology: string; lanTimeToTargetS: number; rows: SweepRow[] };
+  const files = await writeSweepCharts(saved.rows, saved.lanTimeToTargetS, saved.workload, saved.topology);
+  console.log(`wrote ${files.map((f) => join(outDir, f)).join(", ")}`);
+  process.exit(0);
 }
 
 const started = performance.now();
@@ -86,39 +96,7 @@ for (const bandwidthScale of scales) {
 
 const lanTime = lanRow.timeToTargetS!;
 const relative = (r: SweepRow): number | null => (r.timeToTargetS === null ? null : r.timeToTargetS / lanTime);
-const pick = (parameter: SweepRow["parameter"], mode: Mode): SweepRow[] => rows.filter((r) => r.parameter === parameter && r.sync === mode);
-const charts: Record<string, string> = {
-  "sweep-threshold.svg": lineChart({
-    title: `Significance threshold (${workload}, ${topology}, DS ${defaultKnobs.mirrorClockBound})`,
-    xLabel: "threshold (log scale)",
-    yLabel: "time / LAN time;  WAN GB",
-    logX: true,
-    series: [
-      { name: "Gaia time / LAN", points: pick("threshold", "asp").map((r) => ({ x: r.value, y: relative(r) })) },
-      { name: "WAN GB", points: pick("threshold", "asp").map((r) => ({ x: r.value, y: r.wanBytes / 1e9 })) },
-    ],
-  }),
-  "sweep-ds.svg": lineChart({
-    title: `Mirror-clock bound DS (${workload}, ${topology}, threshold 1%)`,
-    xLabel: "DS (clocks)",
-    yLabel: "time / LAN time;  WAN GB",
-    series: [
-      { name: "Gaia time / LAN", points: pick("mirrorClockBound", "asp").map((r) => ({ x: r.value, y: relative(r) })) },
-      { name: "WAN GB", points: pick("mirrorClockBound", "asp").map((r) => ({ x: r.value, y: r.wanBytes / 1e9 })) },
-    ],
-  }),
-  "sweep-bandwidth.svg": lineChart({
-    title: `WAN bandwidth scaled (${workload}, ${topology})`,
-    xLabel: "bandwidth scale (log scale)",
-    yLabel: "time to target / LAN time",
-    logX: true,
-    series: [
-      { name: "Gaia", points: pick("bandwidthScale", "asp").map((r) => ({ x: r.value, y: relative(r) })) },
-      { name: "Baseline-BSP", points: pick("bandwidthScale", "bsp").map((r) => ({ x: r.value, y: relative(r) })) },
-    ],
-  }),
-};
-for (const [name, svg] of Object.entries(charts)) writeFileSync(join(outDir, name), svg);
+const chartFiles = await writeSweepCharts(rows, lanTime, workload, topology);
 writeFileSync(join(outDir, "sweep.json"), JSON.stringify({ workload, topology, tolerance, target, lanTimeToTargetS: lanTime, rows }, null, 2) + "\n");
 
 const fmt = (r: SweepRow): string => (r.timeToTargetS === null ? "not reached" : `${r.timeToTargetS.toFixed(1)} s (${relative(r)!.toFixed(2)}x LAN)`);
@@ -129,7 +107,7 @@ const lines = [
   "| --- | --- | --- | --- | --- | --- | --- | --- |",
   ...rows.filter((r) => r.parameter !== "none").map((r) => `| ${r.parameter} | ${r.value} | ${r.sync} | ${fmt(r)} | ${(r.wanBytes / 1e6).toFixed(0)} MB | ${r.costUsd.toFixed(4)} | ${r.blockedS.toFixed(0)} | ${r.finalObjective.toPrecision(5)} |`),
   "",
-  ...Object.keys(charts).map((name) => `![${name}](../bench/results/${name})`),
+  ...chartFiles.map((name) => `![${name}](../bench/results/${name})`),
 ];
 if (docs) {
   const path = join(root, "docs/results.md");
@@ -143,3 +121,42 @@ if (docs) {
   console.log(`updated ${path}`);
 }
 console.log(`wrote ${join(outDir, "sweep.json")} (${rows.length} rows) in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+
+/** The sweep's charts, written into `outDir`; returns their file names. */
+async function writeSweepCharts(rows: readonly SweepRow[], lanTime: number, workload: string, topology: string): Promise<string[]> {
+  const relative = (r: SweepRow): number | null => (r.timeToTargetS === null ? null : r.timeToTargetS / lanTime);
+  const pick = (parameter: SweepRow["parameter"], mode: Mode): SweepRow[] => rows.filter((r) => r.parameter === parameter && r.sync === mode);
+  const charts: Record<string, Promise<string>> = {
+    "sweep-threshold.svg": lineChart({
+      title: `Significance threshold (${workload}, ${topology}, DS ${defaultKnobs.mirrorClockBound})`,
+      xLabel: "threshold (log scale)",
+      yLabel: "time / LAN time",
+      logX: true,
+      series: [
+        { name: "Gaia time / LAN", points: pick("threshold", "asp").map((r) => ({ x: r.value, y: relative(r) })) },
+        { name: "WAN GB", unit: "WAN GB", points: pick("threshold", "asp").map((r) => ({ x: r.value, y: r.wanBytes / 1e9 })) },
+      ],
+    }),
+    "sweep-ds.svg": lineChart({
+      title: `Mirror-clock bound DS (${workload}, ${topology}, threshold 1%)`,
+      xLabel: "DS (clocks)",
+      yLabel: "time / LAN time",
+      series: [
+        { name: "Gaia time / LAN", points: pick("mirrorClockBound", "asp").map((r) => ({ x: r.value, y: relative(r) })) },
+        { name: "WAN GB", unit: "WAN GB", points: pick("mirrorClockBound", "asp").map((r) => ({ x: r.value, y: r.wanBytes / 1e9 })) },
+      ],
+    }),
+    "sweep-bandwidth.svg": lineChart({
+      title: `WAN bandwidth scaled (${workload}, ${topology})`,
+      xLabel: "bandwidth scale (log scale)",
+      yLabel: "time to target / LAN time",
+      logX: true,
+      series: [
+        { name: "Gaia", points: pick("bandwidthScale", "asp").map((r) => ({ x: r.value, y: relative(r) })) },
+        { name: "Baseline-BSP", points: pick("bandwidthScale", "bsp").map((r) => ({ x: r.value, y: relative(r) })) },
+      ],
+    }),
+  };
+  for (const [name, svg] of Object.entries(charts)) writeFileSync(join(outDir, name), await svg);
+  return Object.keys(charts);
+}

@@ -62,7 +62,7 @@ describe("transport over loopback", () => {
     await until("first half", () => b2.got.length >= 100);
     const text = await (await fetch(`http://127.0.0.1:${b2.port}/metrics`)).text();
     assert.match(text, /^# TYPE gaia_messages_received_total counter$/m);
-    assert.match(text, /^gaia_messages_received_total\{node="dc\/b",channel="data"\} \d+$/m);
+    assert.match(text, /^gaia_messages_received_total\{channel="data",node="dc\/b"\} \d+$/m);
     a.transport.dropConnections();
     for (let i = 200; i < 400; i++) a.transport.send("dc/b", push(i), "data");
     await until("all messages", () => b2.got.length >= 400);

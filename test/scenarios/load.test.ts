@@ -90,7 +90,7 @@ describe("loadScenario: defaults", () => {
       pair(`faults:
   - { at: 2m, crash: virginia/s1, restartAfter: 30s }
   - { at: 60, partition: [virginia, california], for: 500ms, oneWay: true }
-  - { at: 1m, isolate: california }
+  - { at: 1m, isolate: california, for: 10s }
   - { at: 10s, bandwidth: { link: all, factor: 0.5 }, for: 1m }
   - { at: 10s, slow: california/w0, factor: 3 }
   - { at: 5s, lossy: { link: [california, virginia], loss: 0.1 }, for: 20s }
@@ -102,7 +102,7 @@ describe("loadScenario: defaults", () => {
       { kind: "bandwidth", atS: 10, forS: 60, link: "all", factor: 0.5 },
       { kind: "slow", atS: 10, forS: null, node: "california/w0", factor: 3 },
       { kind: "partition", atS: 60, forS: 0.5, between: ["virginia", "california"], oneWay: true },
-      { kind: "isolate", atS: 60, forS: null, dataCenter: "california" },
+      { kind: "isolate", atS: 60, forS: 10, dataCenter: "california" },
       { kind: "crash", atS: 120, node: "virginia/s1", restartAfterS: 30 },
     ]);
   });
@@ -240,7 +240,7 @@ describe("loadScenario: errors name the file, the path and the line:column", () 
 
   test("a fault naming an unknown data center", () => {
     rejects(pair("faults:\n  - { at: 120s, partition: [virginia, tokyo], for: 60s }\n"), { path: "faults[0].partition[1]", line: 6, column: 39, includes: 'unknown data center "tokyo"' });
-    rejects(pair("faults:\n  - { at: 1s, isolate: mars }\n"), { path: "faults[0].isolate", line: 6, includes: 'unknown data center "mars"' });
+    rejects(pair("faults:\n  - { at: 1s, isolate: mars, for: 1s }\n"), { path: "faults[0].isolate", line: 6, includes: 'unknown data center "mars"' });
     rejects(pair("faults:\n  - { at: 1s, bandwidth: { link: [virginia, oregon], factor: 0.5 } }\n"), { path: "faults[0].bandwidth.link[1]", line: 6, includes: '"oregon"' });
   });
 

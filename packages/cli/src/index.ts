@@ -1,1 +1,3 @@
-export {};
+// What tests reach of the CLI without spawning it: the pure parts of its console and inputs.
+export { etaS, stopProgress } from "./progress.js";
+export { outputDir, parseFieldPath, parseSet } from "./inputs.js";

@@ -42,6 +42,8 @@ export interface LaunchOptions {
   readonly watchdogS?: number;
   /** A scripted fault was applied (or skipped), with its wall second since every node was up. */
   readonly onFault?: (text: string, atS: number) => void;
+  /** A node reported ready (listening, connected to its peers); `ready` of `total` are up. */
+  readonly onNodeReady?: (node: NodeId, ready: number, total: number) => void;
 }
 
 export interface LaunchResult extends RunResult {
@@ -353,6 +355,7 @@ export class Launch {
         if (r.restored) this.restored.add(r.node);
         // A worker that rejoins after the stop condition was met must stop too.
         if (this.stopping !== null && this.plan.layout.workers.includes(r.node)) this.command(r.node, "stop");
+        this.options.onNodeReady?.(r.node, [...this.children.values()].filter((c) => c.ready).length, this.children.size);
         if (this.faultsStartMs === null && [...this.children.values()].every((c) => c.ready)) this.startFaults();
         break;
       case "error":

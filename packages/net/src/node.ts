@@ -233,6 +233,7 @@ export class NodeRuntime {
       return s;
     };
 
+    this.declareMetrics([...peers.keys()]);
     const address = addresses.get(node)!;
     this.transport = new Transport({
       self: node,
@@ -398,7 +399,7 @@ export class NodeRuntime {
       const started = performance.now();
       const result = this.program!.step(clock, rows, values);
       const elapsedMs = performance.now() - started;
-      this.metrics.count("compute_ms_total", elapsedMs);
+      this.metrics.count("compute_seconds_total", elapsedMs / 1000);
       const done = (): void => {
         this.computeQueued = false;
         this.deliver({ kind: "computed", clock, rows: result.rows, deltas: result.deltas, samples: result.samples });
@@ -406,9 +407,10 @@ export class NodeRuntime {
       // Emulated compute: the step takes at least its modeled cost. A slow node: the step takes
       // `slowFactor` times as long. The node serves sockets meanwhile.
       const stepMs = Math.max(elapsedMs, result.samples * this.emulatedMsPerSample) * this.slowFactor;
+      this.metrics.observe("step_seconds", stepMs / 1000);
       const extraMs = stepMs - elapsedMs;
       if (extraMs > 0) {
-        this.metrics.count("compute_sleep_ms_total", extraMs);
+        this.metrics.count("compute_sleep_seconds_total", extraMs / 1000);
         setTimeout(done, extraMs);
       } else done();
     });
@@ -416,19 +418,26 @@ export class NodeRuntime {
 
   private onTrace(event: TraceEvent): void {
     this.filterStats?.observe(event);
+    if (event.type === "read-served") {
+      this.metrics.observe("read_wait_seconds", event.waitedMs / 1000, { reason: event.blockedBy ?? "none" });
+      if (event.blockedBy !== null) {
+        const key = event.blockedBy === "mirror-clock" ? "mirrorClock" : event.blockedBy;
+        this.blockedMs[key] += event.waitedMs;
+        this.metrics.count("reads_blocked_total", 1, { reason: event.blockedBy });
+        this.metrics.count("read_blocked_seconds_total", event.waitedMs / 1000, { reason: event.blockedBy });
+      }
+    }
+    // The significance filter at each clock flush, counted as the core's FilterCollector counts it.
     if (event.type === "mirror-sent" && event.clock >= 0) {
-      this.metrics.count("gaia_filter_accumulated_entries_total", event.accumulated, {}, "Non-zero accumulators at this shard's clock flushes.");
-      this.metrics.count("gaia_filter_significant_entries_total", event.significant, {}, "Accumulators above the floor threshold at the flushes.");
-      this.metrics.count("gaia_filter_sent_entries_total", event.entries, {}, "Significant entries sent to the mirrors.");
-      this.metrics.count("gaia_filter_held_back_entries_total", event.heldBack, {}, "Significant entries the byte budget held back.");
-      this.metrics.count("gaia_filter_sent_bytes_total", event.bytes, {}, "Encoded bytes of the sent mirror-update bodies.");
-      this.metrics.count("gaia_barriers_sent_total", event.barrierTo.length, {}, "Selective barriers sent (one per destination).");
+      this.metrics.count("mirror_updates_sent_total");
+      this.metrics.count("filter_accumulated_entries_total", event.accumulated);
+      this.metrics.count("filter_significant_entries_total", event.significant);
+      this.metrics.count("filter_sent_entries_total", event.entries);
+      this.metrics.count("filter_held_back_entries_total", event.heldBack);
+      this.metrics.count("filter_sent_bytes_total", event.bytes);
+      this.metrics.count("barriers_sent_total", event.barrierTo.length);
     }
-    if (event.type === "read-served" && event.blockedBy !== null) this.metrics.count("gaia_reads_blocked_total", 1, { reason: event.blockedBy }, "Reads that waited, by what held them.");
-    if (event.type === "read-served" && event.blockedBy !== null) {
-      const key = event.blockedBy === "mirror-clock" ? "mirrorClock" : event.blockedBy;
-      this.blockedMs[key] += event.waitedMs;
-    }
+    if (event.type === "mirror-applied") this.metrics.count("mirror_entries_applied_total", event.entries);
     if (event.type === "worker-clock") this.options.report({ ev: "clock", node: this.options.node, clock: event.clock, atMs: this.atMs() });
     if (event.type === "remote-error") this.metrics.count("role_remote_errors_total", 1, { code: event.code });
     // JSON has no NaN or infinities: the value travels as its text.
@@ -457,8 +466,23 @@ export class NodeRuntime {
     }, Math.max(0, deadline - this.nowMs()));
   }
 
-  private reportMetrics(): void {
-    if (!this.transport) return;
+  /** Every series this node will have, at 0 from the first scrape. */
+  private declareMetrics(peers: readonly string[]): void {
+    const m = this.metrics;
+    const own = dataCenterOf(this.options.node);
+    for (const channel of ["data", "control"]) for (const name of ["messages_sent_total", "messages_received_total"]) m.declare(name, { channel });
+    for (const peer of peers) for (const name of ["bytes_sent_total", "message_bytes_sent_total", "reconnects_total"]) m.declare(name, { peer });
+    for (const target of new Set(peers.map(dataCenterOf))) if (target !== own) m.declare("wan_bytes_sent_total", { link: `${own}->${target}` });
+    for (const reason of ["ssp", "mirror-clock", "barrier"]) {
+      m.declare("read_blocked_seconds_total", { reason });
+      m.declare("reads_blocked_total", { reason });
+      m.declareHistogram("read_wait_seconds", { reason });
+    }
+    m.declareHistogram("read_wait_seconds", { reason: "none" });
+  }
+
+  /** Bytes this node sent per WAN link, from the transport's per-peer counters. */
+  private wanBytesByLink(): Record<string, number> {
     const own = dataCenterOf(this.options.node);
     const byLink: Record<string, number> = {};
     for (const [key, value] of Object.entries(this.metrics.toJSON())) {
@@ -467,6 +491,13 @@ export class NodeRuntime {
       const target = dataCenterOf(m[1]!);
       if (target !== own) byLink[`${own}->${target}`] = (byLink[`${own}->${target}`] ?? 0) + value;
     }
+    for (const [link, bytes] of Object.entries(byLink)) this.metrics.setCounter("wan_bytes_sent_total", bytes, { link });
+    return byLink;
+  }
+
+  private reportMetrics(): void {
+    if (!this.transport) return;
+    const byLink = this.wanBytesByLink();
     for (const [link, bytes] of Object.entries(byLink)) this.wanBytes.set(link, bytes);
     this.options.report({ ev: "metrics", node: this.options.node, wanBytesByLink: byLink, blockedMs: { ...this.blockedMs }, counters: this.metrics.toJSON() });
     const clock = this.role instanceof ShardRole ? this.role.localClock : this.role instanceof WorkerRole ? this.role.clock : null;
@@ -535,10 +566,11 @@ export class NodeRuntime {
     return JSON.stringify({ clock: state.clock, done: state.done, mac });
   }
 
-  private prometheus(): string {
+  private prometheus(): Promise<string> {
     if (this.role instanceof ShardRole) this.metrics.gauge("local_clock", this.role.localClock);
     if (this.role instanceof WorkerRole) this.metrics.gauge("worker_clock", this.role.clock);
     this.metrics.gauge("unacked_frames", this.transport.unacked);
+    this.wanBytesByLink();
     return this.metrics.prometheus();
   }
 
@@ -600,7 +632,7 @@ export class NodeRuntime {
       const started = performance.now();
       await writeCheckpoint(this.options.cluster.checkpoint.dir, checkpoint);
       this.metrics.count("checkpoints_total");
-      this.metrics.count("checkpoint_ms_total", performance.now() - started);
+      this.metrics.count("checkpoint_seconds_total", (performance.now() - started) / 1000);
       if (this.closed) return;
       this.transport.ungate();
       this.transport.commit(links);

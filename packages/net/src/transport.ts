@@ -81,7 +81,7 @@ export interface TransportOptions {
   readonly onMessage: (from: string, msg: Message, channel: ChannelName) => void;
   readonly onPeer: (peer: string, up: boolean) => void;
   /** Extra GET routes on the listener (e.g. /metrics). */
-  readonly routes?: Readonly<Record<string, (query: string) => string>>;
+  readonly routes?: Readonly<Record<string, (query: string) => string | Promise<string>>>;
   /**
    * Wall-clock time (ms since the Unix epoch) that is 0 on this transport's clock (`nowMs`). Nodes
    * of one run share it, so times a restarted node restores from a checkpoint stay comparable.
@@ -331,10 +331,24 @@ export class Transport {
     const app = tls ? uWS.SSLApp({ cert_file_name: tls.cert, key_file_name: tls.key }) : uWS.App();
     for (const [path, render] of Object.entries(this.options.routes ?? {})) {
       app.get(path, (res, req) => {
+        // The request is valid only during this call: read the query before anything async.
         const query = req.getQuery() ?? "";
-        res.writeHeader("content-type", "text/plain; version=0.0.4").end(render(query));
+        let aborted = false;
+        res.onAborted(() => (aborted = true));
+        void Promise.resolve(render(query)).then(
+          (body) => !aborted && res.cork(() => res.writeHeader("content-type", "text/plain; version=0.0.4; charset=utf-8").end(body)),
+          (error: Error) => !aborted && res.cork(() => res.writeStatus("500 Internal Server Error").end(`${error.message}\n`)),
+        );
       });
     }
+    // Any other plain HTTP request (WebSocket upgrades go to the handler below).
+    app.any("/*", (res, req) => {
+      if (req.getHeader("upgrade") !== "") {
+        req.setYield(true);
+        return;
+      }
+      res.writeStatus("404 Not Found").writeHeader("content-type", "text/plain; charset=utf-8").end(`not found; this node serves ${Object.keys(this.options.routes ?? {}).join(", ") || "no HTTP paths"}\n`);
+    });
     app.ws<ServerSocketData>("/*", {
       maxPayloadLength: maxPayloadBytes,
       maxBackpressure: maxPayloadBytes * 2,

@@ -53,7 +53,7 @@ import { ComputeModel } from "./compute.js";
 import { Engine } from "./engine.js";
 import { LossComposer, planFaults } from "./faults.js";
 import { MetricsCollector } from "./metrics.js";
-import { Network, type Envelope, type NetworkSpec, type NetworkStats } from "./network.js";
+import { Network, type DataCenterCaps, type Envelope, type NetworkSpec, type NetworkStats } from "./network.js";
 import { withPacing } from "./pacing.js";
 import type { MetricsPoint, Progress, RunResult, RunSummary } from "./result.js";
 import type { Scenario } from "./scenario.js";
@@ -73,10 +73,14 @@ export interface RunOptions {
   readonly drainCapS?: number;
   /** Hard cap on events, against runaway scenarios (default 500 million). */
   readonly maxEvents?: number;
+  /** Events the run may fire without virtual time advancing before it stops as "no-progress" (default 5 million). */
+  readonly noProgressEvents?: number;
   /** Hash the trace (default true; summary.traceHash is "" without it). Benchmarks measure its cost. */
   readonly traceHash?: boolean;
   /** Run the online trace checkers (default true; their verdicts are left out without them). */
   readonly checkers?: boolean;
+  /** Overrides of the network model built from the scenario (benchmarks: e.g. controlChannel). */
+  readonly network?: Partial<NetworkSpec>;
 }
 
 export interface SimulationStats extends NetworkStats {
@@ -133,6 +137,41 @@ export function planLayout(scenario: Scenario, workload: Pick<Workload, "rows" |
   return { layout, sync: { staleness: sync.staleness, asp }, aliasOf };
 }
 
+/**
+ * The network of a run: the topology's links (none for LAN) and the scenario's network section.
+ * NIC overrides are looked up by node id, then data center, of the node a LAN node stands for.
+ */
+export function networkSpecOf(scenario: Scenario, nodes: readonly NodeId[], alias: (node: NodeId) => NodeId = (n) => n): NetworkSpec {
+  const { topology } = scenario;
+  const network = scenario.network;
+  const lan = scenario.sync.model === "lan";
+  const nicBandwidthMbpsByNode: Record<string, number> = {};
+  if (network !== undefined) {
+    for (const node of nodes) {
+      const original = alias(node);
+      const mbps = network.nics[original] ?? network.nics[dataCenterOf(original)];
+      if (mbps !== undefined) nicBandwidthMbpsByNode[node] = mbps;
+    }
+  }
+  const dataCenterCaps: Record<string, DataCenterCaps> = {};
+  if (network !== undefined && !lan) {
+    for (const [dc, cap] of Object.entries(network.wanCaps)) {
+      dataCenterCaps[dc] = { ...(cap.egressMbps === null ? {} : { egressMbps: cap.egressMbps }), ...(cap.ingressMbps === null ? {} : { ingressMbps: cap.ingressMbps }) };
+    }
+  }
+  return {
+    dataCenters: lan ? ["lan"] : topology.dataCenters,
+    links: lan ? [] : topology.links,
+    lanBandwidthMbps: topology.lanBandwidthMbps,
+    lanLatencyMs: topology.lanLatencyMs,
+    egressUsdPerGb: lan ? {} : topology.egressUsdPerGb,
+    sharing: network?.sharing ?? "max-min",
+    nicBandwidthMbps: network?.nicMbps ?? topology.lanBandwidthMbps,
+    nicBandwidthMbpsByNode,
+    dataCenterCaps,
+  };
+}
+
 const DEFAULT_DRAIN_CAP_S = 600;
 const SLICE_EVENTS = 100_000;
 
@@ -183,10 +222,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   const metrics = new MetricsCollector(layout.workers);
   const filterStats = sync.asp === null ? null : new FilterCollector((shard) => { const s = layout.shard(shard); return s.hub !== null ? [s.hub] : s.mirrors; });
 
-  const netSpec: NetworkSpec =
-    scenario.sync.model === "lan"
-      ? { dataCenters: ["lan"], links: [], lanBandwidthMbps: topology.lanBandwidthMbps, lanLatencyMs: topology.lanLatencyMs, egressUsdPerGb: {} }
-      : { dataCenters: dcs, links: topology.links, lanBandwidthMbps: topology.lanBandwidthMbps, lanLatencyMs: topology.lanLatencyMs, egressUsdPerGb: topology.egressUsdPerGb };
+  const netSpec: NetworkSpec = { ...networkSpecOf(scenario, layout.nodes, alias), ...options.network };
   const network = new Network<Message>(engine, netSpec, root.child("network"), (env) => onDelivered(env));
   const compute = new ComputeModel(scenario.compute, msPerSample, root, dataCenterOf);
 
@@ -420,14 +456,34 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   // Start every role at t = 0, then run in slices, yielding to the host between them so progress
   // bars can draw. The slicing does not change the order of events.
   for (const id of roles.keys()) input(id, { kind: "start" });
+  // A run that fires events without time advancing (a livelock at one instant) is stopped with a
+  // verdict, as is one that hits the event cap or runs out of events before its workers finish.
   const maxEvents = options.maxEvents ?? 500_000_000;
+  const noProgressEvents = options.noProgressEvents ?? 5_000_000;
+  let stuckSinceMs = engine.now;
+  let stuckSinceEvents = engine.events;
+  let livelocked = false;
   while (!halted && engine.queue.size > 0 && engine.events < maxEvents) {
-    engine.run(Infinity, () => halted, Math.min(SLICE_EVENTS, maxEvents - engine.events));
+    engine.run(Infinity, () => halted, Math.min(SLICE_EVENTS, noProgressEvents, maxEvents - engine.events));
+    if (engine.now !== stuckSinceMs) {
+      stuckSinceMs = engine.now;
+      stuckSinceEvents = engine.events;
+    } else if (engine.events - stuckSinceEvents >= noProgressEvents && engine.queue.size > 0) {
+      livelocked = true;
+      break;
+    }
     if (!halted && engine.queue.size > 0) await new Promise<void>((resolve) => setImmediate(resolve));
   }
+  const capped = !halted && engine.queue.size > 0 && engine.events >= maxEvents;
+  let liveness: string | null = null;
+  if (livelocked) liveness = `no progress: ${engine.events - stuckSinceEvents} events at virtual time ${engine.now / 1000} s without time advancing`;
+  else if (capped) liveness = `stopped by the event cap (${maxEvents} events) at virtual time ${engine.now / 1000} s`;
   if (divergence !== null) stoppedBy = halted ? "diverged (drain cap)" : "diverged";
-  else if (stoppedBy === null) stoppedBy = engine.events >= maxEvents ? "max-events" : allWorkersDone() ? (stop.maxIterations !== null ? "max-iterations" : "finished") : "stalled";
+  else if (livelocked) stoppedBy = "no-progress";
+  else if (capped) stoppedBy = "max-events";
+  else if (stoppedBy === null) stoppedBy = allWorkersDone() ? (stop.maxIterations !== null ? "max-iterations" : "finished") : "stalled";
   else if (halted) stoppedBy = `${stoppedBy} (drain cap)`;
+  if (stoppedBy === "stalled") liveness = `stalled at virtual time ${engine.now / 1000} s: no event left and ${layout.workers.filter((w) => !done.has(w)).length} worker(s) unfinished`;
 
   // The final evaluation, at the time of the last step.
   engine.now = lastStepMs;
@@ -443,6 +499,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
     const replicaDcs = layout.spec.placement === "global" ? [layout.spec.dataCenters[0]!] : layout.spec.dataCenters;
     checks["conservation"] = checkConservation(replicaDcs.map((dc) => ({ dataCenter: dc, values: replicaOf(dc) })), initial, pushed, magnitude);
   }
+  if (liveness !== null) checks["liveness"] = liveness;
   const remoteErrors = [...roles.values()].flatMap((r) => r.remoteErrors);
   checks["no-remote-errors"] = remoteErrors.length === 0 ? null : `${remoteErrors.length} remote error(s), first: ${remoteErrors[0]!.message}`;
 

@@ -18,7 +18,7 @@ import { dataCenterOf, parseSchedule, type HubGroup, type Schedule } from "@gaia
 import * as workloads from "@gaia/workloads";
 import { autoHubGroups, presetNames, presetTopology } from "./presets.js";
 import { definitions, faultKinds, scenarioJsonSchema } from "./schema.js";
-import type { ComputeSpec, Fault, Scenario, StopSpec, SyncModel, SyncSpec, Topology, WanLink } from "./scenario.js";
+import type { ComputeSpec, Fault, NetworkModelSpec, Scenario, StopSpec, SyncModel, SyncSpec, Topology, WanLink } from "./scenario.js";
 
 export type PathSegment = string | number;
 
@@ -58,6 +58,8 @@ export interface ScenarioOverrides {
   readonly seed?: number;
   /** Switches the synchronization model, e.g. to run an asp scenario as its bsp baseline. */
   readonly sync?: SyncModel;
+  /** Values set at dotted paths of the document before it is checked (`gaia simulate --set path=value`). */
+  readonly set?: readonly { readonly path: readonly PathSegment[]; readonly value: unknown }[];
 }
 
 export const syncModels: readonly SyncModel[] = ["lan", "bsp", "ssp", "asp"];
@@ -89,6 +91,13 @@ export function parseScenarioText(text: string, fileName: string, overrides: Sce
       fileName,
       doc.errors.map((error) => ({ path: "", message: `YAML syntax error: ${firstLine(error.message)}`, ...position(error.pos[0]) })),
     );
+  }
+  for (const { path, value } of overrides.set ?? []) {
+    try {
+      doc.setIn(path, doc.createNode(value));
+    } catch {
+      throw new ScenarioError(fileName, [{ path: formatPath(path), message: `--set: cannot set ${formatPath(path)}: a value on its way is not a map or list`, line: null, column: null }]);
+    }
   }
   let data: unknown;
   try {
@@ -498,6 +507,7 @@ interface RawScenario {
   faults?: RawFault[];
   randomFaults?: { until: Duration; partitionsPerHour?: number; crashesPerHour?: number; loss?: number; duplicate?: number; reorder?: number };
   stop?: { maxIterations?: number; maxVirtualTime?: Duration; target?: { objective: number }; evalEvery?: number };
+  network?: { sharing?: "max-min" | "cm02"; nicMbps?: number; nics?: Record<string, number>; wanCaps?: Record<string, { egressMbps?: number; ingressMbps?: number }> };
 }
 
 const defaultEgressUsdPerGb = 0.02;
@@ -557,6 +567,7 @@ function normalize(raw: RawScenario, fileName: string, overrides: ScenarioOverri
       }
     : null;
   const stop = normalizeStop(raw.stop ?? {}, issues);
+  const network = normalizeNetwork(raw.network ?? {}, topology, checkDataCenter, (path, name) => (name.includes("/") ? checkNode(path, name) : checkDataCenter(path, name)), issues);
   const workloadFine = workloadIssues(raw.workload, issues);
   const calibrated = raw.compute?.calibration !== undefined && workloadFine ? calibratedCompute(raw.compute, raw.workload, fileName, issues) : null;
 
@@ -571,7 +582,31 @@ function normalize(raw: RawScenario, fileName: string, overrides: ScenarioOverri
     faults,
     randomFaults,
     stop,
+    network,
   };
+}
+
+function normalizeNetwork(raw: NonNullable<RawScenario["network"]>, topology: Topology, checkDataCenter: (path: PathSegment[], name: string) => void, checkName: (path: PathSegment[], name: string) => void, issues: IssueList): NetworkModelSpec {
+  const mbps = (path: PathSegment[], value: number | undefined): number | null => {
+    if (value === undefined) return null;
+    if (!(typeof value === "number" && Number.isFinite(value) && value > 0)) {
+      issues.add(path, `must be a finite bandwidth > 0 Mbit/s, got ${String(value)}`);
+      return null;
+    }
+    return value;
+  };
+  const nics: Record<string, number> = {};
+  for (const [name, value] of Object.entries(raw.nics ?? {})) {
+    checkName(["network", "nics", name], name);
+    const v = mbps(["network", "nics", name], value);
+    if (v !== null) nics[name] = v;
+  }
+  const wanCaps: Record<string, { egressMbps: number | null; ingressMbps: number | null }> = {};
+  for (const [dc, cap] of Object.entries(raw.wanCaps ?? {})) {
+    checkDataCenter(["network", "wanCaps", dc], dc);
+    wanCaps[dc] = { egressMbps: mbps(["network", "wanCaps", dc, "egressMbps"], cap.egressMbps), ingressMbps: mbps(["network", "wanCaps", dc, "ingressMbps"], cap.ingressMbps) };
+  }
+  return { sharing: raw.sharing ?? "max-min", nicMbps: mbps(["network", "nicMbps"], raw.nicMbps) ?? topology.lanBandwidthMbps, nics, wanCaps };
 }
 
 function defaultName(fileName: string): string {
@@ -755,6 +790,8 @@ function normalizeFaults(
       link.forEach((dc, k) => checkDataCenter([...linkPath, k], dc));
       if (link[0] === link[1]) issues.add(linkPath, "a link joins two different data centers");
     };
+    // A cut that never heals leaves updates in flight forever, so the run could never drain.
+    if ((fault.partition || fault.isolate !== undefined) && forS === null) issues.add([...path, fault.partition ? "partition" : "isolate"], `${fault.partition ? "a partition" : "an isolated data center"} needs "for: DURATION": a cut that never heals keeps updates in flight, and the run cannot finish`, true);
     if (fault.partition) {
       checkLink([...path, "partition"], fault.partition);
       return { kind: "partition", atS, forS, between: fault.partition, oneWay: fault.oneWay ?? false };

@@ -4,10 +4,12 @@
  * measured. Both drivers take their ASP pacing from here, so a simulated run and a real one budget
  * alike (the runtime passes its emulated bandwidth scale).
  *
- * A shard's rate towards a destination data center is the link's bandwidth divided among the
- * shards of its data center that use it (each sends one update per clock). Through a hub, the
- * update also rides on the hub's links to the other hubs and back out to the members, each shared
- * by every member shard of the group; the tightest of those hops sets the rate.
+ * A shard's rate towards a destination data center is the tightest of the hops its update crosses
+ * (docs/network.md): the WAN link, divided among the shards of its data center that use it (each
+ * sends one update per clock); its data center's WAN egress cap and the destination's ingress cap,
+ * divided among every shard that crosses them; and its own NIC and the receiver's, divided among the
+ * destinations (senders) sharing them. Through a hub, the update also rides on the hub's links to
+ * the other hubs and back out to the members, each shared by every member shard of the group.
  */
 import type { Layout, ShardSync, Workload, WorkerPlacement } from "@gaia/core";
 import { Rng } from "@gaia/core";
@@ -28,9 +30,25 @@ export function withPacing(scenario: Scenario, workload: Workload, layout: Layou
   const rate = new Map<string, number>();
   for (const l of topology.links) rate.set(`${l.source}>${l.target}`, bytesPerMs(l.bandwidthMbps * scale));
   const lanRate = bytesPerMs(topology.lanBandwidthMbps);
-  const linkRate = (from: string, to: string): number => (from === to ? lanRate : (rate.get(`${from}>${to}`) ?? lanRate));
   const S = topology.shardsPerDataCenter;
   const dcs = layout.spec.dataCenters;
+  const network = scenario.network;
+  // A data center's NIC rate: its override, or the slowest node override in it, or the default.
+  const nicRate = (dc: string): number => {
+    let mbps = network?.nics[dc] ?? network?.nicMbps ?? topology.lanBandwidthMbps;
+    for (const [id, v] of Object.entries(network?.nics ?? {})) if (id.startsWith(`${dc}/`)) mbps = Math.min(mbps, v);
+    return bytesPerMs(mbps);
+  };
+  const fanOut = Math.max(1, dcs.length - 1);
+  const capRate = (dc: string, side: "egressMbps" | "ingressMbps"): number => {
+    const mbps = network?.wanCaps[dc]?.[side] ?? null;
+    return mbps === null ? Infinity : bytesPerMs(mbps * scale) / (S * fanOut);
+  };
+  const linkRate = (from: string, to: string): number => {
+    if (from === to) return lanRate;
+    const wan = rate.get(`${from}>${to}`) ?? lanRate;
+    return Math.min(wan, capRate(from, "egressMbps") * S, capRate(to, "ingressMbps") * S, (nicRate(from) / fanOut) * S, (nicRate(to) / fanOut) * S);
+  };
   const linkBytesPerMs: Record<string, number> = {};
   for (const from of dcs) {
     const group = layout.hubs.find((h) => h.members.includes(from));

@@ -1,14 +1,21 @@
 /**
- * Output files of a run, shared by `gaia simulate` and `gaia launch`:
- * - metrics.jsonl: one `MetricsPoint` per line, in virtual-time order;
+ * Output files of a run, shared by `gaia simulate` and `gaia launch`, and the comparison report of
+ * `gaia compare` and `gaia simulate --sync a,b,c`:
+ * - metrics.jsonl: one `MetricsPoint` per line, in time order;
  * - summary.json: the `RunSummary`;
- * - report.html: one self-contained page (inline SVG, no external assets) with the summary, the
- *   objective over virtual time, cumulative WAN traffic over time and WAN bytes per link.
+ * - report.html: one self-contained page (inline SVG from charts.ts, no script, no external asset)
+ *   with the summary, the objective over time and iterations, WAN traffic, blocked time and the
+ *   bytes of every WAN link;
+ * - compare.html (comparison): the same charts with every run overlaid on shared axes, and a table
+ *   of ratios to LAN and to the Baseline (BSP).
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { MetricsPoint, RunResult, RunSummary } from "./result.js";
-import { formatBytes, formatSeconds, summaryRows } from "./summary.js";
+import type { FaultWindow, MetricsPoint, RunResult, RunSummary } from "./result.js";
+import type { Fault } from "./scenario.js";
+import type { TopLevelSpec } from "vega-lite";
+import { blockedSpec, linkMatrixSpec, objectiveOverIterationsSpec, objectiveOverTimeSpec, renderSvg, runBarsSpec, wanOverTimeSpec, type ChartRun } from "./charts.js";
+import { blockedReasons, extraRows, filterRows, formatBytes, formatChecks, formatObjective, formatSeconds, formatUsd, summaryRows } from "./summary.js";
 
 export interface RunOutputPaths {
   readonly metrics: string;
@@ -17,12 +24,13 @@ export interface RunOutputPaths {
 }
 
 /** Writes metrics.jsonl, summary.json and report.html into `dir` (created if needed). */
-export function writeRunOutputs(dir: string, result: RunResult): RunOutputPaths {
+export async function writeRunOutputs(dir: string, result: RunResult): Promise<RunOutputPaths> {
+  const html = await renderReportHtml(result);
   mkdirSync(dir, { recursive: true });
   const paths = { metrics: join(dir, "metrics.jsonl"), summary: join(dir, "summary.json"), report: join(dir, "report.html") };
   writeFileSync(paths.metrics, metricsJsonl(result.series));
   writeFileSync(paths.summary, `${JSON.stringify(result.summary, null, 2)}\n`);
-  writeFileSync(paths.report, renderReportHtml(result));
+  writeFileSync(paths.report, html);
   return paths;
 }
 
@@ -30,157 +38,292 @@ export function metricsJsonl(series: readonly MetricsPoint[]): string {
   return series.map((point) => JSON.stringify(point)).join("\n") + (series.length > 0 ? "\n" : "");
 }
 
+/** A run folder could not be read as a run (the message names the file and what is wrong). */
+export class RunDirError extends Error {
+  override readonly name = "RunDirError";
+}
+
+/** Reads a run folder written by `writeRunOutputs` back into a `RunResult`. */
+export function readRunDir(dir: string): RunResult {
+  const summaryPath = join(dir, "summary.json");
+  const metricsPath = join(dir, "metrics.jsonl");
+  if (!existsSync(dir)) throw new RunDirError(`${dir}: no such folder`);
+  if (!existsSync(summaryPath)) throw new RunDirError(`${dir}: not a run folder (no summary.json; gaia simulate and gaia launch write one)`);
+  let summary: RunSummary;
+  try {
+    summary = JSON.parse(readFileSync(summaryPath, "utf8")) as RunSummary;
+  } catch (error) {
+    throw new RunDirError(`${summaryPath}: not JSON: ${(error as Error).message}`);
+  }
+  for (const field of ["name", "sync", "virtualTimeS", "objective", "blockedS", "wanBytes"] as const) {
+    if (summary === null || typeof summary !== "object" || !(field in summary)) throw new RunDirError(`${summaryPath}: not a run summary (no "${field}")`);
+  }
+  const series: MetricsPoint[] = [];
+  if (existsSync(metricsPath)) {
+    readFileSync(metricsPath, "utf8")
+      .split("\n")
+      .forEach((line, i) => {
+        if (line.trim() === "") return;
+        try {
+          series.push(JSON.parse(line) as MetricsPoint);
+        } catch (error) {
+          throw new RunDirError(`${metricsPath}:${i + 1}: not JSON: ${(error as Error).message}`);
+        }
+      });
+  }
+  return { summary, series };
+}
+
+/** The windows of a scenario's scripted faults, in its seconds (times `scale`, plus `offsetS`). */
+export function faultWindowsOf(faults: readonly Fault[], scale = 1, offsetS = 0): FaultWindow[] {
+  const pair = (link: readonly [string, string] | "all"): string => (link === "all" ? "all links" : `${link[0]}-${link[1]}`);
+  return faults.map((f): FaultWindow => {
+    const startS = offsetS + f.atS * scale;
+    if (f.kind === "crash") return { startS, endS: f.restartAfterS === null ? null : startS + f.restartAfterS * scale, label: `crash ${f.node}` };
+    const endS = f.forS === null ? null : startS + f.forS * scale;
+    switch (f.kind) {
+      case "partition":
+        return { startS, endS, label: `partition ${f.between[0]}${f.oneWay ? "->" : "-"}${f.between[1]}` };
+      case "isolate":
+        return { startS, endS, label: `isolate ${f.dataCenter}` };
+      case "bandwidth":
+        return { startS, endS, label: `bandwidth x${f.factor} ${pair(f.link)}` };
+      case "slow":
+        return { startS, endS, label: `slow ${f.node} x${f.factor}` };
+      case "lossy":
+        return { startS, endS, label: `lossy ${pair(f.link)}` };
+    }
+  });
+}
+
 const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
-/** About `count` round tick values covering [min, max]. */
-export function niceTicks(min: number, max: number, count = 5): number[] {
-  if (!Number.isFinite(min) || !Number.isFinite(max)) return [];
-  if (max === min) return [min];
-  const rough = (max - min) / Math.max(1, count);
-  const magnitude = Math.pow(10, Math.floor(Math.log10(rough)));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= rough) ?? 10 * magnitude;
-  const ticks: number[] = [];
-  for (let t = Math.ceil(min / step) * step; t <= max + step * 1e-9; t += step) ticks.push(Number(t.toPrecision(12)));
-  return ticks;
-}
-
-const tickLabel = (value: number): string => (Math.abs(value) >= 1e4 || (Math.abs(value) < 1e-3 && value !== 0) ? value.toExponential(1) : String(Number(value.toPrecision(4))));
-
-interface LinePlot {
-  readonly title: string;
-  readonly xLabel: string;
-  readonly yLabel: string;
-  readonly points: readonly (readonly [number, number])[];
-  readonly formatY?: (value: number) => string;
-  /** A horizontal reference line (the target). */
-  readonly reference?: { readonly value: number; readonly label: string };
-}
-
-const plotWidth = 720;
-const plotHeight = 320;
-const margin = { left: 80, right: 20, top: 36, bottom: 48 };
-
-export function linePlotSvg(plot: LinePlot): string {
-  const points = plot.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
-  const header = `<svg xmlns="http://www.w3.org/2000/svg" width="${plotWidth}" height="${plotHeight}" viewBox="0 0 ${plotWidth} ${plotHeight}" role="img" aria-label="${escapeHtml(plot.title)}">`;
-  const title = `<text x="${plotWidth / 2}" y="20" text-anchor="middle" class="title">${escapeHtml(plot.title)}</text>`;
-  if (points.length === 0) return `${header}${title}<text x="${plotWidth / 2}" y="${plotHeight / 2}" text-anchor="middle">no data</text></svg>`;
-  const xs = points.map(([x]) => x);
-  const ys = points.map(([, y]) => y);
-  if (plot.reference) ys.push(plot.reference.value);
-  let [xMin, xMax] = [Math.min(...xs), Math.max(...xs)];
-  let [yMin, yMax] = [Math.min(...ys), Math.max(...ys)];
-  if (xMax === xMin) xMax = xMin + 1;
-  if (yMax === yMin) [yMin, yMax] = [yMin - 0.5 * Math.abs(yMin || 1), yMax + 0.5 * Math.abs(yMax || 1)];
-  const pad = (yMax - yMin) * 0.05;
-  yMin -= pad;
-  yMax += pad;
-  xMin = Math.min(0, xMin);
-  const innerWidth = plotWidth - margin.left - margin.right;
-  const innerHeight = plotHeight - margin.top - margin.bottom;
-  const sx = (x: number): number => margin.left + ((x - xMin) / (xMax - xMin)) * innerWidth;
-  const sy = (y: number): number => margin.top + innerHeight - ((y - yMin) / (yMax - yMin)) * innerHeight;
-  const formatY = plot.formatY ?? tickLabel;
-  const parts: string[] = [header, title];
-  for (const t of niceTicks(yMin, yMax)) {
-    parts.push(`<line x1="${margin.left}" x2="${plotWidth - margin.right}" y1="${sy(t).toFixed(1)}" y2="${sy(t).toFixed(1)}" class="grid"/>`);
-    parts.push(`<text x="${margin.left - 6}" y="${(sy(t) + 4).toFixed(1)}" text-anchor="end">${escapeHtml(formatY(t))}</text>`);
-  }
-  for (const t of niceTicks(xMin, xMax, 6)) {
-    parts.push(`<line x1="${sx(t).toFixed(1)}" x2="${sx(t).toFixed(1)}" y1="${margin.top + innerHeight}" y2="${margin.top + innerHeight + 5}" class="axis"/>`);
-    parts.push(`<text x="${sx(t).toFixed(1)}" y="${margin.top + innerHeight + 18}" text-anchor="middle">${escapeHtml(tickLabel(t))}</text>`);
-  }
-  parts.push(`<rect x="${margin.left}" y="${margin.top}" width="${innerWidth}" height="${innerHeight}" class="frame"/>`);
-  if (plot.reference) {
-    const y = sy(plot.reference.value).toFixed(1);
-    parts.push(`<line x1="${margin.left}" x2="${plotWidth - margin.right}" y1="${y}" y2="${y}" class="reference"/>`);
-    parts.push(`<text x="${plotWidth - margin.right - 4}" y="${Number(y) - 4}" text-anchor="end" class="reference-label">${escapeHtml(plot.reference.label)}</text>`);
-  }
-  const path = points.map(([x, y], i) => `${i === 0 ? "M" : "L"}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(" ");
-  parts.push(`<path d="${path}" class="line"/>`);
-  parts.push(`<text x="${margin.left + innerWidth / 2}" y="${plotHeight - 8}" text-anchor="middle">${escapeHtml(plot.xLabel)}</text>`);
-  parts.push(`<text transform="translate(16 ${margin.top + innerHeight / 2}) rotate(-90)" text-anchor="middle">${escapeHtml(plot.yLabel)}</text>`);
-  parts.push("</svg>");
-  return parts.join("");
-}
-
-/** Horizontal bars, largest first. */
-export function barChartSvg(title: string, bars: readonly (readonly [string, number])[], formatValue: (value: number) => string): string {
-  const sorted = [...bars].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-  const rowHeight = 18;
-  const labelWidth = 220;
-  const valueWidth = 90;
-  const height = 40 + Math.max(1, sorted.length) * rowHeight;
-  const barSpace = plotWidth - labelWidth - valueWidth - 20;
-  const max = Math.max(0, ...sorted.map(([, v]) => v));
-  const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${plotWidth}" height="${height}" viewBox="0 0 ${plotWidth} ${height}" role="img" aria-label="${escapeHtml(title)}">`,
-    `<text x="${plotWidth / 2}" y="20" text-anchor="middle" class="title">${escapeHtml(title)}</text>`,
-  ];
-  if (sorted.length === 0) parts.push(`<text x="${plotWidth / 2}" y="${height - 8}" text-anchor="middle">no WAN traffic</text>`);
-  sorted.forEach(([label, value], i) => {
-    const y = 32 + i * rowHeight;
-    const width = max > 0 ? (value / max) * barSpace : 0;
-    parts.push(`<text x="${labelWidth - 6}" y="${y + 12}" text-anchor="end">${escapeHtml(label)}</text>`);
-    parts.push(`<rect x="${labelWidth}" y="${y + 2}" width="${width.toFixed(1)}" height="${rowHeight - 5}" class="bar"/>`);
-    parts.push(`<text x="${(labelWidth + width + 6).toFixed(1)}" y="${y + 12}">${escapeHtml(formatValue(value))}</text>`);
-  });
-  parts.push("</svg>");
-  return parts.join("");
-}
-
 const style = `
-body { font: 14px/1.4 system-ui, sans-serif; margin: 24px; color: #222; max-width: 760px; }
-h1 { font-size: 20px; } h2 { font-size: 16px; margin-top: 28px; }
-table { border-collapse: collapse; } td { padding: 2px 12px 2px 0; vertical-align: top; }
-td:first-child { color: #555; } code { font-size: 12px; }
-svg { display: block; margin: 8px 0; } svg text { font: 11px system-ui, sans-serif; fill: #333; }
-svg .title { font-size: 13px; font-weight: 600; }
-.grid { stroke: #e4e4e4; } .axis { stroke: #888; } .frame { fill: none; stroke: #888; }
-.line { fill: none; stroke: #1f6feb; stroke-width: 2; } .bar { fill: #1f6feb; }
-.reference { stroke: #d1242f; stroke-dasharray: 5 4; } svg .reference-label { fill: #d1242f; }
+body { font: 14px/1.45 system-ui, -apple-system, Segoe UI, Roboto, sans-serif; margin: 24px auto; color: #1f2328; max-width: 960px; padding: 0 16px; }
+h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 17px; margin-top: 32px; border-bottom: 1px solid #d8dee4; padding-bottom: 4px; }
+.sub { color: #59636e; margin-top: 0; }
+table { border-collapse: collapse; margin: 8px 0; } td, th { padding: 3px 14px 3px 0; vertical-align: top; text-align: left; }
+table.ratios th, table.ratios td { border-bottom: 1px solid #eaeef2; padding: 4px 12px; } table.ratios td.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.summary td:first-child { color: #59636e; } code { font-size: 12px; }
+figure { margin: 12px 0 20px; } figure svg { max-width: 100%; height: auto; display: block; }
+.note { color: #59636e; font-size: 12px; }
 `;
 
-export function renderReportHtml(result: RunResult): string {
-  const summary: RunSummary = result.summary;
-  const timeName = summary.clock === "wall" ? "wall-clock" : "virtual";
-  const rows = summaryRows(summary)
-    .map(([label, value]) => `<tr><td>${escapeHtml(label)}</td><td>${label === "trace hash" ? `<code>${escapeHtml(value)}</code>` : escapeHtml(value)}</td></tr>`)
-    .join("\n");
-  const objective = linePlotSvg({
-    title: `${summary.objectiveName} over ${timeName} time`,
-    xLabel: `${timeName} time (s)`,
-    yLabel: summary.objectiveName,
-    points: result.series.map((p) => [p.virtualTimeS, p.objective] as const),
-    ...(summary.targetObjective !== null ? { reference: { value: summary.targetObjective, label: `target ${summary.targetObjective}` } } : {}),
-  });
-  const traffic = linePlotSvg({
-    title: "cumulative WAN traffic",
-    xLabel: `${timeName} time (s)`,
-    yLabel: "WAN bytes",
-    points: result.series.map((p) => [p.virtualTimeS, p.wanBytes] as const),
-    formatY: formatBytes,
-  });
-  const links = barChartSvg("WAN bytes per link", Object.entries(summary.wanBytesByLink), formatBytes);
-  return `<!doctype html>
+const page = (title: string, body: string): string => `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<title>${escapeHtml(summary.name)}: Gaia run report</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
 <style>${style}</style>
 </head>
 <body>
-<h1>${escapeHtml(summary.name)} <small>(seed ${summary.seed}, ${escapeHtml(summary.sync)})</small></h1>
-<table>
-${rows}
-</table>
-<h2>Convergence</h2>
-${objective}
-<h2>WAN traffic</h2>
-${traffic}
-${links}
-<p>Virtual time ${escapeHtml(formatSeconds(summary.virtualTimeS))}; ${result.series.length} metrics points (metrics.jsonl).</p>
+${body}
 </body>
 </html>
 `;
+
+/** An inline chart; `data-chart` names it and `data-series` lists the runs it draws, for checks. */
+const figure = (name: string, svg: string, series: readonly string[]): string => `<figure data-chart="${name}" data-series="${escapeHtml(JSON.stringify(series))}">${localIds(svg, name)}</figure>`;
+
+/**
+ * vega numbers clip paths and gradients with process-wide counters; renumbered per chart, the ids
+ * are unique in the page and the same on every render (the same run gives the same report).
+ */
+function localIds(svg: string, prefix: string): string {
+  const ids = new Map<string, string>();
+  for (const match of svg.matchAll(/ id="([^"]+)"/g)) if (!ids.has(match[1]!)) ids.set(match[1]!, `${prefix}-${ids.size}`);
+  return svg.replace(/ id="([^"]+)"|url\(#([^)]+)\)/g, (_whole: string, id: string | undefined, ref: string | undefined) => (id !== undefined ? ` id="${ids.get(id) ?? id}"` : `url(#${ids.get(ref!) ?? ref})`));
+}
+
+/** A chart of the runs' series, or a note when no run has a metrics point. */
+async function seriesFigure(name: string, runs: readonly ChartRun[], spec: () => TopLevelSpec): Promise<string> {
+  if (runs.every((r) => r.series.length === 0)) return `<p class="note">${name}: no metrics points to draw.</p>`;
+  return figure(name, await renderSvg(spec()), runs.map((r) => r.label));
+}
+
+const timeNameOf = (summaries: readonly RunSummary[]): string => (summaries.every((s) => s.clock === "wall") ? "wall-clock" : summaries.some((s) => s.clock === "wall") ? "wall-clock or virtual" : "virtual");
+
+/** The HTML report of one run. */
+export async function renderReportHtml(result: RunResult): Promise<string> {
+  const summary: RunSummary = result.summary;
+  const runs: ChartRun[] = [{ label: summary.sync, summary, series: result.series }];
+  const faults = summary.faultWindows ?? [];
+  const timeName = timeNameOf([summary]);
+  const rows = summaryRows(summary)
+    .map(([label, value]) => `<tr><td>${escapeHtml(label)}</td><td>${label === "trace hash" ? `<code>${escapeHtml(value)}</code>` : escapeHtml(value)}</td></tr>`)
+    .join("\n");
+  const links = linkMatrixSpec(summary);
+  const charts = [
+    await seriesFigure("objective-time", runs, () => objectiveOverTimeSpec(runs, { faults, timeName })),
+    await seriesFigure("objective-iterations", runs, () => objectiveOverIterationsSpec(runs)),
+    await seriesFigure("wan-time", runs, () => wanOverTimeSpec(runs, { faults, timeName })),
+    figure("blocked", await renderSvg(blockedSpec(runs)), [summary.sync]),
+    links === null ? `<p class="note">No WAN traffic: this run has no links between data centers.</p>` : figure("links", await renderSvg(links), []),
+  ];
+  return page(
+    `${summary.name}: Gaia run report`,
+    `<h1>${escapeHtml(summary.name)}</h1>
+<p class="sub">seed ${summary.seed}, ${escapeHtml(summary.sync)}, ${escapeHtml(summary.workload)} on ${escapeHtml(summary.topology)}; ${timeName} time ${escapeHtml(formatSeconds(summary.virtualTimeS))}; ${result.series.length} metrics points (metrics.jsonl)</p>
+<table class="summary">
+${rows}
+</table>
+<h2>Convergence</h2>
+${charts[0]}
+${charts[1]}
+<h2>WAN traffic</h2>
+${charts[2]}
+${charts[4]}
+<h2>Time blocked</h2>
+${charts[3]}
+`,
+  );
+}
+
+/** A run of a comparison: its label and its result. */
+export interface ComparedRun {
+  readonly label: string;
+  readonly result: RunResult;
+}
+
+/** Labels for runs: the sync model, made unique with the scenario name or folder when needed. */
+export function labelRuns(runs: readonly { readonly result: RunResult; readonly source: string }[]): ComparedRun[] {
+  const bySync = new Map<string, number>();
+  for (const r of runs) bySync.set(r.result.summary.sync, (bySync.get(r.result.summary.sync) ?? 0) + 1);
+  const labels = runs.map((r) => (bySync.get(r.result.summary.sync) === 1 ? r.result.summary.sync : `${r.result.summary.sync} (${r.source})`));
+  const seen = new Map<string, number>();
+  return runs.map((r, i) => {
+    const n = (seen.get(labels[i]!) ?? 0) + 1;
+    seen.set(labels[i]!, n);
+    return { label: n === 1 ? labels[i]! : `${labels[i]} #${n}`, result: r.result };
+  });
+}
+
+/** One row of the ratio table. */
+export interface RatioRow {
+  readonly label: string;
+  /** Time to target when every run reached it, else the run's length. */
+  readonly timeS: number;
+  readonly wanBytes: number;
+  readonly costUsd: number;
+  /** timeS / LAN's timeS (1 = as fast as LAN), null without a LAN run. */
+  readonly vsLan: number | null;
+  /** BSP's timeS / timeS (the speedup over the Baseline), null without a BSP run. */
+  readonly speedupVsBsp: number | null;
+  /** wanBytes / BSP's wanBytes. */
+  readonly wanVsBsp: number | null;
+}
+
+/** Ratios to LAN and to the Baseline (BSP), on time to target (when every run reached it) or run time. */
+export function ratioTable(runs: readonly ComparedRun[]): { readonly measure: "time to target" | "run time"; readonly rows: RatioRow[] } {
+  const allReached = runs.length > 0 && runs.every((r) => r.result.summary.reachedTarget && r.result.summary.timeToTargetS !== null);
+  const measure = allReached ? ("time to target" as const) : ("run time" as const);
+  const timeOf = (s: RunSummary): number => (allReached ? s.timeToTargetS! : s.virtualTimeS);
+  const lan = runs.find((r) => r.result.summary.sync === "lan")?.result.summary;
+  const bsp = runs.find((r) => r.result.summary.sync === "bsp")?.result.summary;
+  const ratio = (a: number, b: number): number | null => (b > 0 && Number.isFinite(a / b) ? a / b : null);
+  return {
+    measure,
+    rows: runs.map(({ label, result: { summary } }) => ({
+      label,
+      timeS: timeOf(summary),
+      wanBytes: summary.wanBytes,
+      costUsd: summary.costUsd,
+      vsLan: lan === undefined ? null : ratio(timeOf(summary), timeOf(lan)),
+      speedupVsBsp: bsp === undefined ? null : ratio(timeOf(bsp), timeOf(summary)),
+      wanVsBsp: bsp === undefined ? null : ratio(summary.wanBytes, bsp.wanBytes),
+    })),
+  };
+}
+
+const times = (value: number | null): string => (value === null ? "-" : `${value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2)}x`);
+
+/** The comparison report: every run overlaid on shared axes, and a table of ratios. */
+export async function renderComparisonHtml(runs: readonly ComparedRun[], options: { readonly title?: string; readonly faults?: readonly FaultWindow[] } = {}): Promise<string> {
+  const chartRuns: ChartRun[] = runs.map((r) => ({ label: r.label, summary: r.result.summary, series: r.result.series }));
+  const labels = runs.map((r) => r.label);
+  const summaries = runs.map((r) => r.result.summary);
+  const faults = options.faults ?? mergeFaults(summaries);
+  const timeName = timeNameOf(summaries);
+  const names = [...new Set(summaries.map((s) => s.name))];
+  const title = options.title ?? `${names.join(", ")}: ${labels.join(" vs ")}`;
+  const { measure, rows } = ratioTable(runs);
+  const hasLan = rows.some((r) => r.vsLan !== null);
+  const hasBsp = rows.some((r) => r.speedupVsBsp !== null);
+  const table = `<table class="ratios">
+<tr><th>run</th><th>${measure}</th><th>iterations</th><th>${escapeHtml(summaries[0]?.objectiveName ?? "objective")}</th>${hasLan ? "<th>time / LAN</th>" : ""}${hasBsp ? "<th>speedup over BSP</th><th>WAN bytes / BSP</th>" : ""}<th>WAN traffic</th><th>WAN cost</th><th>stopped by</th></tr>
+${rows
+  .map((row, i) => {
+    const s = summaries[i]!;
+    return `<tr><td>${escapeHtml(row.label)}</td><td class="num">${escapeHtml(formatSeconds(row.timeS))}</td><td class="num">${s.iterations}</td><td class="num">${escapeHtml(formatObjective(s.objective))}</td>${hasLan ? `<td class="num">${times(row.vsLan)}</td>` : ""}${hasBsp ? `<td class="num">${times(row.speedupVsBsp)}</td><td class="num">${times(row.wanVsBsp)}</td>` : ""}<td class="num">${escapeHtml(formatBytes(row.wanBytes))}</td><td class="num">${escapeHtml(formatUsd(row.costUsd))}</td><td>${escapeHtml(s.stoppedBy)}</td></tr>`;
+  })
+  .join("\n")}
+</table>
+<p class="note">${measure === "time to target" ? `Every run reached its target ${summaries[0]?.targetObjective ?? ""}; times are ${timeName} seconds to it.` : "Not every run reached a target, so ratios compare run lengths, not convergence."}${hasLan ? " time / LAN: 1.00x is as fast as LAN." : ""}${hasBsp ? " Speedup over BSP: the Baseline's time over this run's." : ""}</p>`;
+  const charts = [
+    await seriesFigure("objective-time", chartRuns, () => objectiveOverTimeSpec(chartRuns, { faults, timeName })),
+    await seriesFigure("objective-iterations", chartRuns, () => objectiveOverIterationsSpec(chartRuns)),
+    await seriesFigure("wan-time", chartRuns, () => wanOverTimeSpec(chartRuns, { faults, timeName })),
+    figure("wan-bytes", await renderSvg(runBarsSpec(chartRuns, { title: "WAN traffic", axisTitle: "bytes", value: (s) => s.wanBytes, label: formatBytes, bytes: true })), labels),
+    figure("wan-cost", await renderSvg(runBarsSpec(chartRuns, { title: "WAN egress cost", axisTitle: "USD", value: (s) => s.costUsd, label: formatUsd, format: "$.2~g" })), labels),
+    figure("blocked", await renderSvg(blockedSpec(chartRuns)), labels),
+  ];
+  const sources = detailTable(labels, summaries);
+  return page(
+    `${title}: Gaia comparison`,
+    `<h1>${escapeHtml(title)}</h1>
+<p class="sub">${runs.length} runs on one ${timeName}-time axis${faults.length > 0 ? "; shaded: fault windows" : ""}</p>
+${table}
+<h2>Convergence</h2>
+${charts[0]}
+${charts[1]}
+<h2>WAN traffic and cost</h2>
+${charts[2]}
+${charts[3]}
+${charts[4]}
+<h2>Time blocked</h2>
+${charts[5]}
+<h2>Runs</h2>
+${sources}
+`,
+  );
+}
+
+/**
+ * Every run's details side by side: what ran, blocked time by reason, checks, and any field added
+ * to the summary later (shown generically, so new statistics need no code here).
+ */
+function detailTable(labels: readonly string[], summaries: readonly RunSummary[]): string {
+  const rows = new Map<string, string[]>();
+  const put = (label: string, i: number, value: string): void => {
+    if (!rows.has(label)) rows.set(label, labels.map(() => "-"));
+    rows.get(label)![i] = value;
+  };
+  summaries.forEach((s, i) => {
+    put("scenario", i, `${s.name} (seed ${s.seed})`);
+    put("workload", i, `${s.workload} on ${s.topology}`);
+    for (const reason of blockedReasons) put(`blocked: ${reason.key === "ssp" ? "BSP/SSP clock" : reason.label(s.sync)} (worker-s)`, i, formatSeconds(s.blockedS[reason.key]));
+    put("checks", i, formatChecks(s.checks));
+    for (const [label, value] of [...filterRows(s), ...extraRows(s)]) put(label, i, value);
+    if (s.traceHash !== "") put("trace hash", i, s.traceHash);
+  });
+  const head = `<tr><th></th>${labels.map((l) => `<th>${escapeHtml(l)}</th>`).join("")}</tr>`;
+  const body = [...rows].map(([label, values]) => `<tr><td>${escapeHtml(label)}</td>${values.map((v) => `<td>${escapeHtml(v)}</td>`).join("")}</tr>`).join("\n");
+  return `<table class="summary runs">\n${head}\n${body}\n</table>`;
+}
+
+/** The distinct fault windows of several runs (the same scenario's are shared). */
+function mergeFaults(summaries: readonly RunSummary[]): FaultWindow[] {
+  const seen = new Map<string, FaultWindow>();
+  for (const s of summaries) for (const f of s.faultWindows ?? []) seen.set(`${f.startS}|${f.endS}|${f.label}`, f);
+  return [...seen.values()];
+}
+
+/** Writes compare.html into `dir`; returns its path. */
+export async function writeComparison(dir: string, runs: readonly ComparedRun[], options: { readonly title?: string } = {}): Promise<string> {
+  const html = await renderComparisonHtml(runs, options);
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, "compare.html");
+  writeFileSync(path, html);
+  return path;
 }

@@ -51,6 +51,15 @@ export interface RunSummary {
   /** Checker verdicts over the trace: name -> null when it held, else the first violation. */
   readonly checks: Readonly<Record<string, string | null>>;
   readonly wallTimeS: number;
+  /** The scripted faults' windows on the run's clock, for reports to shade (absent: none known). */
+  readonly faultWindows?: readonly FaultWindow[];
+}
+
+/** A fault's time window in seconds on the run's clock (`endS` null: it never heals). */
+export interface FaultWindow {
+  readonly startS: number;
+  readonly endS: number | null;
+  readonly label: string;
 }
 
 export interface RunResult {

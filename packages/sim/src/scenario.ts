@@ -84,6 +84,21 @@ export type Fault =
   | { readonly kind: "slow"; readonly atS: number; readonly forS: number | null; readonly node: string; readonly factor: number }
   | { readonly kind: "lossy"; readonly atS: number; readonly forS: number | null; readonly link: readonly [string, string] | "all"; readonly loss: number; readonly duplicate: number; readonly reorder: number };
 
+/**
+ * The network model's knobs (docs/network.md). Routes cross the sender's NIC egress, the WAN link
+ * (or the LAN fabric), the data centers' WAN caps when set, and the receiver's NIC ingress.
+ */
+export interface NetworkModelSpec {
+  /** max-min: equal shares, latency after the transfer; cm02: shares weighted by 1 / route latency, latency first. */
+  readonly sharing: "max-min" | "cm02";
+  /** NIC bandwidth of every node, each direction, Mbit/s (default: topology.lanBandwidthMbps). */
+  readonly nicMbps: number;
+  /** NIC bandwidth by data center or node id, overriding nicMbps (a node id wins over its data center). */
+  readonly nics: Readonly<Record<string, number>>;
+  /** Caps on a data center's total WAN egress and ingress, Mbit/s (null: none). */
+  readonly wanCaps: Readonly<Record<string, { readonly egressMbps: number | null; readonly ingressMbps: number | null }>>;
+}
+
 export interface StopSpec {
   readonly maxIterations: number | null;
   readonly maxVirtualTimeS: number | null;
@@ -104,4 +119,6 @@ export interface Scenario {
   /** Random faults drawn from the seed, on top of `faults`, during [0, untilS). */
   readonly randomFaults: { readonly untilS: number; readonly partitionsPerHour: number; readonly crashesPerHour: number; readonly loss: number; readonly duplicate: number; readonly reorder: number } | null;
   readonly stop: StopSpec;
+  /** The network model (the loader always fills it; absent means every default). */
+  readonly network?: NetworkModelSpec;
 }

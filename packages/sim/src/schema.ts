@@ -344,6 +344,28 @@ function buildSchema(): JsonSchema {
           reorder: { description: "Message reordering probability on WAN links.", type: "number", minimum: 0, maximum: 1, default: 0 },
         },
       },
+      network: {
+        description: "The network model (docs/network.md): a message crosses the sender's NIC egress, the WAN link (or the LAN fabric, which is non-blocking), the data centers' WAN caps when set, and the receiver's NIC ingress; flows share every link max-min fairly.",
+        type: "object",
+        additionalProperties: false,
+        properties: {
+          sharing: { description: "max-min: equal shares, the route latency paid after the transfer; cm02: SimGrid's CM02 (factors 1): shares weighted by 1 / route latency, the latency paid first.", enum: ["max-min", "cm02"], default: "max-min" },
+          nicMbps: { description: "NIC bandwidth of every node, each direction, in Mbit/s (default: topology.lanMbps).", type: "number", exclusiveMinimum: 0 },
+          nics: { description: "NIC bandwidth by data center or node id in Mbit/s, overriding nicMbps (a node id wins over its data center).", type: "object", additionalProperties: { type: "number", exclusiveMinimum: 0 } },
+          wanCaps: {
+            description: "Caps on a data center's total WAN traffic, by data center.",
+            type: "object",
+            additionalProperties: {
+              type: "object",
+              additionalProperties: false,
+              properties: {
+                egressMbps: { description: "Total WAN egress of the data center, Mbit/s.", type: "number", exclusiveMinimum: 0 },
+                ingressMbps: { description: "Total WAN ingress of the data center, Mbit/s.", type: "number", exclusiveMinimum: 0 },
+              },
+            },
+          },
+        },
+      },
       stop: {
         description: "When the run ends: the first of maxIterations, maxVirtualTime and the target.",
         type: "object",

@@ -40,12 +40,52 @@ export function formatObjective(value: number): string {
   return Math.abs(value) >= 1000 || Math.abs(value) < 0.001 ? value.toPrecision(5) : value.toFixed(4);
 }
 
-/** Checker verdicts in one line: "all 5 held" or the names that failed. */
+/** Checker verdicts in one line: "all 5 held", "1 held" or the names that failed. */
 export function formatChecks(checks: Readonly<Record<string, string | null>>): string {
   const names = Object.keys(checks);
   if (names.length === 0) return "none ran";
   const failed = names.filter((name) => checks[name] !== null);
-  return failed.length === 0 ? `all ${names.length} held (${names.join(", ")})` : `${failed.length} of ${names.length} FAILED: ${failed.join(", ")}`;
+  if (failed.length > 0) return `${failed.length} of ${names.length} FAILED: ${failed.join(", ")}`;
+  return `${names.length === 1 ? "1" : names.length === 2 ? "both" : `all ${names.length}`} held (${names.join(", ")})`;
+}
+
+/**
+ * Why reads waited, in the order reports stack them. The clock wait inside a data center is BSP's
+ * lockstep (staleness 0) or SSP's bound; the label names the one the run used.
+ */
+export const blockedReasons: readonly { readonly key: keyof RunSummary["blockedS"]; readonly label: (sync: string) => string }[] = [
+  { key: "barrier", label: () => "selective barrier" },
+  { key: "mirrorClock", label: () => "mirror clock" },
+  { key: "ssp", label: (sync) => (sync === "bsp" ? "BSP lockstep" : sync === "ssp" ? "SSP bound" : "BSP/SSP in data center") },
+];
+
+/** The significance filter's statistics (ASP runs), as rows; none without them. */
+export function filterRows(summary: RunSummary): [string, string][] {
+  const f = summary.filter;
+  if (f === undefined) return [];
+  const percent = (part: number, whole: number): string => (whole > 0 ? `${((100 * part) / whole).toFixed(1)}%` : "-");
+  return [
+    ["filter: significant", `${percent(f.significant, f.accumulated)} of ${f.accumulated} accumulated entries`],
+    ["filter: sent", `${f.sent} entries (${percent(f.sent, f.accumulated)}), ${f.bytesPerValue.toFixed(2)} bytes each`],
+    ["filter: held back by budget", `${f.heldBack} entries`],
+    ["filter: barriers", `${f.barriers} sent, ${f.readsBlockedByBarrier} reads blocked`],
+  ];
+}
+
+/** Summary fields that `summaryRows` shows by name; any other field is shown generically. */
+const shownFields = new Set(["name", "seed", "sync", "workload", "topology", "virtualTimeS", "clock", "iterations", "objective", "objectiveName", "targetObjective", "reachedTarget", "timeToTargetS", "wanBytes", "costUsd", "blockedS", "traceHash", "wanBytesByLink", "events", "stoppedBy", "checks", "wallTimeS", "faultWindows", "filter"]);
+
+/** Rows for fields added to the summary later (e.g. an object of counters): `field: key  value`. */
+export function extraRows(summary: RunSummary): [string, string][] {
+  const rows: [string, string][] = [];
+  const show = (value: unknown): string => (typeof value === "number" ? (Number.isInteger(value) ? String(value) : value.toPrecision(4)) : typeof value === "string" ? value : JSON.stringify(value));
+  for (const [field, value] of Object.entries(summary)) {
+    if (shownFields.has(field) || value === undefined) continue;
+    if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+      for (const [key, inner] of Object.entries(value as Record<string, unknown>)) rows.push([`${field}: ${key}`, show(inner)]);
+    } else rows.push([field, show(value)]);
+  }
+  return rows;
 }
 
 /** Label/value rows of the summary, in the order people read them. */
@@ -67,20 +107,9 @@ export function summaryRows(summary: RunSummary): [string, string][] {
   rows.push(
     ["WAN traffic", formatBytes(summary.wanBytes)],
     ["WAN cost", formatUsd(summary.costUsd)],
-    ["blocked: barrier (worker-s)", formatSeconds(blocked.barrier)],
-    ["blocked: mirror clock (worker-s)", formatSeconds(blocked.mirrorClock)],
-    ["blocked: SSP (worker-s)", formatSeconds(blocked.ssp)],
+    ...blockedReasons.map((reason): [string, string] => [`blocked: ${reason.label(summary.sync)} (worker-s)`, formatSeconds(blocked[reason.key])]),
   );
-  const f = summary.filter;
-  if (f !== undefined) {
-    const percent = (part: number, whole: number): string => (whole > 0 ? `${((100 * part) / whole).toFixed(1)}%` : "-");
-    rows.push(
-      ["filter: significant", `${percent(f.significant, f.accumulated)} of ${f.accumulated} accumulated entries`],
-      ["filter: sent", `${f.sent} entries (${percent(f.sent, f.accumulated)}), ${f.bytesPerValue.toFixed(2)} bytes each`],
-      ["filter: held back by budget", `${f.heldBack} entries`],
-      ["filter: barriers", `${f.barriers} sent, ${f.readsBlockedByBarrier} reads blocked`],
-    );
-  }
+  rows.push(...filterRows(summary));
   rows.push(
     ["stopped by", summary.stoppedBy],
     ...(summary.diverged ? [["verdict", summary.diverged] as [string, string]] : []),
@@ -91,7 +120,8 @@ export function summaryRows(summary: RunSummary): [string, string][] {
   }
   // A real-runtime run has no deterministic trace: it reports an empty hash and no events.
   if (summary.traceHash !== "") rows.push(["trace hash", summary.traceHash], ["events", String(summary.events)]);
-  rows.push(["wall time", formatSeconds(summary.wallTimeS)]);
+  rows.push(...extraRows(summary));
+  if (summary.clock !== "wall") rows.push(["wall time", formatSeconds(summary.wallTimeS)]);
   return rows;
 }
 

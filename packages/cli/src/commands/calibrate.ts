@@ -1,12 +1,16 @@
-import { Command, Flags } from "@oclif/core";
+import { Flags } from "@oclif/core";
+import { GaiaCommand } from "../base.js";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import { calibrate, calibrationKinds, WorkloadError, type Backend, type Calibration, type CalibrationFigure } from "@gaia/workloads";
 
 const backends: readonly Backend[] = ["auto", "gpu", "node", "wasm", "cpu"];
-const defaultOut = "bench/results/calibration.json";
+/** In the run folder (ignored by git), not among the repository's committed results. */
+const defaultOut = "runs/calibration.json";
 
-export default class Calibrate extends Command {
+export default class Calibrate extends GaiaCommand {
+  static override summary = "Measure each workload's compute cost per sample on this machine.";
+
   static override description = [
     "Measure the per-step compute cost of each workload (and TensorFlow.js backend) on this machine.",
     "",
@@ -16,9 +20,9 @@ export default class Calibrate extends Command {
   static override examples = ["<%= config.bin %> calibrate", "<%= config.bin %> calibrate --workload mnist --backend wasm --seconds 2", "<%= config.bin %> calibrate --workload mf --json --out /tmp/calibration.json"];
 
   static override flags = {
-    workload: Flags.string({ description: `workload to measure: ${calibrationKinds.join(", ")} [default: all]` }),
-    backend: Flags.string({ description: `TensorFlow.js backend for mnist: ${backends.join(", ")} [default: every one that loads]` }),
-    seconds: Flags.string({ description: "seconds of timed steps per case", default: "1" }),
+    workload: Flags.string({ description: "workload to measure [default: all]", options: [...calibrationKinds] }),
+    backend: Flags.string({ description: "TensorFlow.js backend for mnist [default: every one that loads]", options: [...backends] }),
+    seconds: Flags.string({ description: "seconds of timed steps per case (> 0)", default: "1" }),
     json: Flags.boolean({ description: "print the calibration as one JSON object on stdout instead of the table", default: false }),
     out: Flags.string({ description: `write the calibration JSON here [default: ${defaultOut}]` }),
   };
@@ -37,7 +41,7 @@ export default class Calibrate extends Command {
     if (flags.workload !== undefined && !(calibrationKinds as readonly string[]).includes(flags.workload)) return fail(`unknown workload "${flags.workload}" (known: ${calibrationKinds.join(", ")})`);
     if (flags.backend !== undefined && !(backends as readonly string[]).includes(flags.backend)) return fail(`unknown backend "${flags.backend}" (known: ${backends.join(", ")})`);
     const seconds = Number(flags.seconds);
-    if (flags.seconds.trim() === "" || !Number.isFinite(seconds) || seconds < 0) return fail(`--seconds must be a number >= 0, got "${flags.seconds}"`);
+    if (flags.seconds.trim() === "" || !Number.isFinite(seconds) || seconds <= 0) return fail(`--seconds must be a number of seconds > 0, got "${flags.seconds}"`);
     if (flags.backend !== undefined && flags.workload !== undefined && flags.workload !== "mnist") return fail(`--backend applies to mnist only (mf and lda are plain JavaScript), got --workload ${flags.workload}`);
 
     const out = flags.out ?? defaultOut;
@@ -45,6 +49,9 @@ export default class Calibrate extends Command {
     // The header waits for the first figure, so that a backend that fails to load prints only its error.
     let header = table;
     let calibration: Calibration;
+    // Say what is coming before the first figure: loading TensorFlow.js and timing every case takes a while.
+    const cases = flags.workload === undefined ? calibrationKinds.join(", ") : flags.workload;
+    process.stderr.write(`measuring ${cases}${flags.workload === undefined || flags.workload === "mnist" ? " (mnist: softmax, mlp and cnn on each backend that loads)" : ""}, ${seconds} s of steps per case...\n`);
     try {
       calibration = await calibrate({
         ...(flags.workload !== undefined ? { kinds: [flags.workload] } : {}),
@@ -67,13 +74,15 @@ export default class Calibrate extends Command {
       process.stderr.write(`Error: cannot write ${out}: ${(error as Error).message}\n`);
       return 1;
     }
+    // A scenario resolves compute.calibration against its own folder; an absolute path works from any.
+    const absolute = resolve(out);
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify({ ...calibration, out })}\n`);
+      process.stdout.write(`${JSON.stringify({ ...calibration, out: absolute })}\n`);
     } else {
       const { host } = calibration;
       process.stdout.write(
         `\nhost: ${host.cpu ?? "?"} x ${host.cores}, node ${host.node}, load average ${host.loadAverage1m?.toFixed(1) ?? "?"}; ms are process CPU time\n` +
-          `wrote ${out}; use it in a scenario with  compute: { calibration: ${out} }  (or copy a ms/sample into compute.msPerSample)\n`,
+          `wrote ${absolute}\nuse it in a scenario with  compute: { calibration: ${absolute} }  (a relative path is read from the scenario's folder), or copy a ms/sample into compute.msPerSample\n`,
       );
     }
     return 0;

@@ -1,10 +1,14 @@
-import { Command, Flags } from "@oclif/core";
-import cliProgress from "cli-progress";
+import { Flags } from "@oclif/core";
+import { GaiaCommand } from "../base.js";
 import { join } from "node:path";
-import { ClusterError, launchCluster, loadCluster, type ClusterConfig, type Launch } from "@gaia/net";
-import { formatObjective, formatSummaryTable, writeRunOutputs } from "@gaia/sim";
+import { ClusterError, launchCluster, loadCluster, resolveAddresses, type ClusterConfig, type Launch } from "@gaia/net";
+import { faultWindowsOf, formatObjective, formatSummaryTable, writeRunOutputs } from "@gaia/sim";
+import { InputError, outputDir } from "../inputs.js";
+import { createConsole } from "../progress.js";
 
-export default class LaunchCommand extends Command {
+export default class LaunchCommand extends GaiaCommand {
+  static override summary = "Run every node of a cluster file as local processes over real sockets.";
+
   static override description = [
     "Run every node of a cluster file as a local process over real sockets (uWebSockets.js).",
     "",
@@ -18,7 +22,8 @@ export default class LaunchCommand extends Command {
 
   static override flags = {
     cluster: Flags.string({ description: "cluster file (YAML)", required: true }),
-    out: Flags.string({ description: "output directory [default: runs/<name>-<seed>-launch]" }),
+    out: Flags.string({ description: "output folder [default: runs/<name>-<seed>-launch, numbered when taken]" }),
+    force: Flags.boolean({ description: "replace the run already in the output folder", default: false }),
     json: Flags.boolean({ description: "print only the summary, as one JSON object, on stdout", default: false }),
     trace: Flags.boolean({ description: "collect every node's trace and run the simulator's checkers on it", default: false }),
     verbose: Flags.boolean({ char: "v", description: "print the nodes' logs on stderr", default: false }),
@@ -32,7 +37,7 @@ export default class LaunchCommand extends Command {
   }
 }
 
-async function launch(flags: { cluster: string; out: string | undefined; json: boolean; trace: boolean; verbose: boolean; watchdog: number }): Promise<number> {
+async function launch(flags: { cluster: string; out: string | undefined; force: boolean; json: boolean; trace: boolean; verbose: boolean; watchdog: number }): Promise<number> {
   let cluster: ClusterConfig;
   try {
     cluster = loadCluster(flags.cluster);
@@ -44,33 +49,68 @@ async function launch(flags: { cluster: string; out: string | undefined; json: b
     throw error;
   }
   const { scenario } = cluster;
-  const outDir = flags.out ?? join("runs", `${scenario.name}-${scenario.seed}-launch`);
-  const total = scenario.stop.maxIterations ?? 0;
-  const bar = !flags.json && process.stderr.isTTY && total > 0 ? new cliProgress.SingleBar({ stream: process.stderr, format: `${scenario.name} [{bar}] iteration {value}/{total} | wall {wall} s | objective {objective}`, hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic) : null;
-  bar?.start(total, 0, { wall: "0", objective: "-" });
+  let out;
+  try {
+    out = outputDir(flags.out, join("runs", `${scenario.name}-${scenario.seed}-launch`), flags.force);
+  } catch (error) {
+    if (error instanceof InputError) {
+      process.stderr.write(`Error: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  const console = createConsole({ bar: !flags.json, quiet: flags.json });
+  if (out.note) console.log(out.note);
   let running: Launch | null = null;
   const interrupt = (): void => running?.abort("interrupted (Ctrl-C)");
   process.once("SIGINT", interrupt);
   process.once("SIGTERM", interrupt);
+  let lastLine = 0;
+  let training = false;
   try {
+    console.log(`starting the nodes of ${flags.cluster} on this machine...`);
     running = await launchCluster(cluster, {
       trace: flags.trace,
       watchdogS: flags.watchdog,
+      onNodeReady: (node, ready, total) => {
+        // A node restarted after a crash reports ready again: that is a log line, not a new start.
+        if (flags.verbose || (ready === total && !training)) console.log(`node ${node} is up (${ready}/${total})${ready === total && !training ? "; training" : ""}`);
+        if (ready === total && !training) {
+          training = true;
+          console.start(scenario.name, scenario.stop, "wall", "objective");
+        }
+      },
       onProgress: (p) => {
-        if (bar) bar.update(Math.min(total, p.iteration), { wall: p.wallS.toFixed(1), objective: p.objective === null ? "-" : formatObjective(p.objective) });
-        else if (!flags.json) process.stderr.write(`iteration ${p.iteration}  wall ${p.wallS.toFixed(1)} s  objective ${p.objective === null ? "-" : formatObjective(p.objective)}\n`);
+        if (console.interactive) console.update({ timeS: p.wallS, iteration: p.iteration, objective: p.objective });
+        else if (Date.now() - lastLine >= 1000) {
+          // Without a terminal, one progress line a second at most.
+          lastLine = Date.now();
+          console.log(`iteration ${p.iteration}  wall ${p.wallS.toFixed(1)} s  objective ${p.objective === null ? "-" : formatObjective(p.objective)}`);
+        }
       },
       onLog: (node, line) => {
-        if (flags.verbose || node === "launcher") process.stderr.write(`[${node}] ${line}\n`);
+        if (flags.verbose || node === "launcher") console.log(`[${node}] ${line}`);
       },
-      onFault: (text, atS) => {
-        if (!flags.json) process.stderr.write(`fault at ${atS.toFixed(1)} s: ${text}\n`);
-      },
+      onFault: (text, atS) => console.log(`fault at ${atS.toFixed(1)} s: ${text}`),
     });
-    const result = await running.result;
-    bar?.stop();
-    const paths = writeRunOutputs(outDir, result);
-    if (flags.json) process.stdout.write(`${JSON.stringify({ ...result.summary, outDir })}\n`);
+    const addresses = resolveAddresses(cluster, running.plan.layout.nodes);
+    const roles = { w: 0, s: 0, hub: 0 };
+    for (const id of running.plan.layout.nodes) {
+      const local = id.slice(id.lastIndexOf("/") + 1);
+      if (local === "hub") roles.hub++;
+      else if (local.startsWith("w")) roles.w++;
+      else roles.s++;
+    }
+    console.log(`${addresses.size} node processes: ${roles.w} workers, ${roles.s} shards${roles.hub > 0 ? `, ${roles.hub} hubs` : ""}; waiting for every node to listen and connect`);
+    const width = Math.max(...[...addresses.keys()].map((id) => id.length));
+    const scheme = cluster.tls ? "https" : "http";
+    for (const [id, address] of addresses) console.log(`  ${id.padEnd(width)}  ${cluster.tls ? "wss" : "ws"}://${address.host}:${address.port}  metrics ${scheme}://${address.host}:${address.port}/metrics`);
+    const launched = await running.result;
+    console.stop();
+    const offsetS = running.readyS ?? 0;
+    const result = { ...launched, summary: { ...launched.summary, faultWindows: faultWindowsOf(scenario.faults, cluster.faultTimeScale, offsetS) } };
+    const paths = await writeRunOutputs(out.dir, result);
+    if (flags.json) process.stdout.write(`${JSON.stringify({ ...result.summary, wallClockTimeS: result.summary.virtualTimeS, outDir: out.dir })}\n`);
     else process.stdout.write(`${formatSummaryTable(result.summary)}\n\nwrote ${paths.metrics}, ${paths.summary}, ${paths.report}\n`);
     if (result.summary.diverged) {
       process.stderr.write(`Error: ${result.summary.diverged}\n`);
@@ -83,7 +123,7 @@ async function launch(flags: { cluster: string; out: string | undefined; json: b
     }
     return 0;
   } catch (error) {
-    bar?.stop();
+    console.stop();
     if (error instanceof ClusterError) {
       process.stderr.write(`Error: invalid cluster file\n${error.message}\n`);
       return 2;

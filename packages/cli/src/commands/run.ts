@@ -1,7 +1,10 @@
-import { Command, Flags } from "@oclif/core";
+import { Flags } from "@oclif/core";
+import { GaiaCommand } from "../base.js";
 import { ClusterError, runNode } from "@gaia/net";
 
-export default class RunCommand extends Command {
+export default class RunCommand extends GaiaCommand {
+  static override summary = "Run one node (worker, shard or hub) of a cluster file in this process.";
+
   static override description = [
     "Run one node (worker, shard or hub) of a cluster file in this process.",
     "",

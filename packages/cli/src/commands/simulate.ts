@@ -1,119 +1,193 @@
-import { Args, Command, Flags } from "@oclif/core";
-import cliProgress from "cli-progress";
+import { Args, Flags } from "@oclif/core";
+import { GaiaCommand } from "../base.js";
 import { join } from "node:path";
-import { ScenarioError, formatObjective, formatSeconds, formatSummaryTable, loadScenario, runSimulation, syncModels, writeRunOutputs, type Progress, type RunResult, type Scenario, type SyncModel } from "@gaia/sim";
+import { ScenarioError, faultWindowsOf, formatBytes, formatObjective, formatSeconds, formatSummaryTable, formatUsd, labelRuns, loadScenario, runSimulation, syncModels, writeComparison, writeRunOutputs, type RunResult, type RunSummary, type Scenario, type SyncModel } from "@gaia/sim";
+import { InputError, bundledScenarioNames, outputDir, parseSet, resolveScenario } from "../inputs.js";
+import { createConsole, type Console } from "../progress.js";
 
-export default class Simulate extends Command {
+export default class Simulate extends GaiaCommand {
+  static override summary = "Run a scenario in the deterministic simulator.";
+
   static override description = [
-    "Run a scenario in the deterministic simulator.",
+    "FILE is a scenario file, or the name of a bundled scenario (`gaia scenarios list`).",
     "",
-    "Prints a summary (virtual time, iterations, objective, time to target, WAN traffic and cost, blocked time, checker verdicts, trace hash) and writes metrics.jsonl, summary.json and report.html into the output directory. The same scenario and seed give the same run, bit for bit. Exits 1 when a trace check fails, 2 on a bad scenario or flag.",
+    "Prints a summary (virtual time, iterations, objective, time to target, WAN traffic and cost, blocked time, checker verdicts, trace hash) and writes metrics.jsonl, summary.json and report.html into the output folder. The same scenario and seed give the same run, bit for bit.",
+    "",
+    "With several models, `--sync lan,bsp,asp` runs the scenario under each and writes one comparison report, compare.html, beside a folder per run: the objective of every run over time on one axis and over iterations, WAN traffic and cost, time blocked by reason, and the ratios to LAN and to BSP.",
+    "",
+    "An output folder that already holds a run is never replaced silently: the default folder is numbered (runs/NAME-SEED.2), an explicit --out is refused without --force. Exits 1 when a trace check fails, 2 on a bad scenario or flag.",
   ].join("\n");
 
   static override examples = [
-    "<%= config.bin %> simulate scenarios/quickstart.yaml",
+    "<%= config.bin %> simulate quickstart",
+    "<%= config.bin %> simulate scenarios/mf-ec2-11.yaml --sync lan,bsp,asp",
     "<%= config.bin %> simulate scenarios/mf-ec2-11.yaml --sync bsp --seed 7",
-    "<%= config.bin %> simulate scenarios/quickstart.yaml --json > summary.json",
+    "<%= config.bin %> simulate quickstart --set stop.maxIterations=50 --set sync.mirrorClockBound=2",
+    "<%= config.bin %> simulate quickstart --json > summary.json",
   ];
 
   static override args = {
-    file: Args.string({ description: "scenario file (YAML)", required: true }),
+    file: Args.string({ description: "scenario file (YAML) or bundled scenario name", required: true }),
   };
 
   static override flags = {
     seed: Flags.integer({ description: "root seed (overrides the file's)", min: 0, max: 4294967295 }),
-    sync: Flags.string({ description: "synchronization model (overrides the file's): lan, bsp, ssp or asp", options: [...syncModels] }),
-    out: Flags.string({ description: "output directory [default: runs/<name>-<seed>, plus -<sync> with --sync]" }),
+    sync: Flags.string({ description: `synchronization model, or a comma-separated list to compare (${syncModels.join(", ")})`, helpValue: "lan,bsp,ssp,asp" }),
+    set: Flags.string({ description: "set a scenario field, e.g. stop.maxIterations=50 or faults[0].for=30s (repeatable)", multiple: true, multipleNonGreedy: true, helpValue: "path=value" }),
+    out: Flags.string({ description: "output folder [default: runs/<name>-<seed>, plus -<sync> with --sync, -compare with several]" }),
+    force: Flags.boolean({ description: "replace the run already in the output folder", default: false }),
     json: Flags.boolean({ description: "print only the summary, as one JSON object, on stdout", default: false }),
     quiet: Flags.boolean({ char: "q", description: "no progress bar and no table", default: false }),
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Simulate);
-    const exitCode = await this.simulate(args.file, flags);
+    const exitCode = await simulate(args.file, flags);
     if (exitCode !== 0) this.exit(exitCode);
   }
+}
 
-  private async simulate(file: string, flags: { seed: number | undefined; sync: string | undefined; out: string | undefined; json: boolean; quiet: boolean }): Promise<number> {
-    let scenario: Scenario;
+interface SimulateFlags {
+  readonly seed: number | undefined;
+  readonly sync: string | undefined;
+  readonly set: string[] | undefined;
+  readonly out: string | undefined;
+  readonly force: boolean;
+  readonly json: boolean;
+  readonly quiet: boolean;
+}
+
+/** The models of `--sync a,b,c`, checked. */
+function parseSyncList(text: string): SyncModel[] {
+  const models = text.split(",").map((m) => m.trim());
+  for (const m of models) {
+    if (!(syncModels as readonly string[]).includes(m)) throw new InputError(`--sync: unknown model "${m}" (known: ${syncModels.join(", ")})`);
+  }
+  if (new Set(models).size !== models.length) throw new InputError(`--sync ${text}: a model is listed twice`);
+  return models as SyncModel[];
+}
+
+async function simulate(fileOrName: string, flags: SimulateFlags): Promise<number> {
+  const fail = (message: string, code = 2): number => {
+    process.stderr.write(`Error: ${message}\n`);
+    return code;
+  };
+  let models: (SyncModel | undefined)[];
+  let file: string;
+  let set;
+  try {
+    models = flags.sync === undefined ? [undefined] : parseSyncList(flags.sync);
+    file = resolveScenario(fileOrName);
+    set = (flags.set ?? []).map(parseSet);
+  } catch (error) {
+    if (error instanceof InputError) return fail(error.message);
+    throw error;
+  }
+  const scenarios: Scenario[] = [];
+  for (const sync of models) {
     try {
-      scenario = loadScenario(file, { ...(flags.seed !== undefined ? { seed: flags.seed } : {}), ...(flags.sync !== undefined ? { sync: flags.sync as SyncModel } : {}) });
+      scenarios.push(loadScenario(file, { ...(flags.seed !== undefined ? { seed: flags.seed } : {}), ...(sync !== undefined ? { sync } : {}), set }));
     } catch (error) {
       if (error instanceof ScenarioError) {
-        process.stderr.write(`Error: invalid scenario\n${error.message}\n`);
-        return 2;
+        const hint = !fileOrName.includes("/") && !fileOrName.endsWith(".yaml") && error.message.includes("no such file") ? `\n(bundled scenarios: ${bundledScenarioNames().join(", ")})` : "";
+        return fail(`invalid scenario\n${error.message}${hint}`);
       }
       throw error;
     }
-    const outDir = flags.out ?? join("runs", `${scenario.name}-${scenario.seed}${flags.sync !== undefined ? `-${flags.sync}` : ""}`);
-    const bar = !flags.json && !flags.quiet && process.stderr.isTTY ? progressBar(scenario) : null;
-    let result: RunResult;
+  }
+  const first = scenarios[0]!;
+  const comparing = scenarios.length > 1;
+  const base = join("runs", `${first.name}-${first.seed}${comparing ? "-compare" : flags.sync !== undefined ? `-${flags.sync}` : ""}`);
+  let out;
+  try {
+    out = outputDir(flags.out, base, flags.force);
+  } catch (error) {
+    if (error instanceof InputError) return fail(error.message);
+    throw error;
+  }
+  const console = createConsole({ bar: !flags.json && !flags.quiet, quiet: flags.json || flags.quiet });
+  if (out.note) console.log(out.note);
+
+  const runs: { source: string; result: RunResult; dir: string }[] = [];
+  for (const scenario of scenarios) {
+    const label = comparing ? `${scenario.name} ${scenario.sync.model}` : scenario.name;
+    const result = await runOne(scenario, label, console);
+    if (result === null) return 1;
+    const dir = comparing ? join(out.dir, scenario.sync.model) : out.dir;
     try {
-      result = await runSimulation(scenario, { onProgress: (progress) => bar?.update(progress) });
+      await writeRunOutputs(dir, result);
     } catch (error) {
-      bar?.stop();
-      process.stderr.write(`Error: the simulation failed: ${(error as Error).message ?? String(error)}\n`);
-      if (process.env["DEBUG"]) process.stderr.write(`${(error as Error).stack ?? ""}\n`);
-      return 1;
+      return fail(`cannot write the results to ${dir}: ${(error as Error).message}`, 1);
     }
-    bar?.stop();
-    let paths;
+    runs.push({ source: scenario.sync.model, result, dir });
+    if (comparing && !flags.json && !flags.quiet) console.log(`${scenario.sync.model}: ${oneLine(result.summary)}  (${dir})`);
+  }
+
+  let comparison: string | null = null;
+  if (comparing) {
     try {
-      paths = writeRunOutputs(outDir, result);
+      comparison = await writeComparison(out.dir, labelRuns(runs), { title: `${first.name}: ${runs.map((r) => r.source).join(" vs ")}` });
     } catch (error) {
-      process.stderr.write(`Error: cannot write the results to ${outDir}: ${(error as Error).message}\n`);
-      return 1;
+      return fail(`cannot write the comparison to ${out.dir}: ${(error as Error).message}`, 1);
     }
-    const summary = result.summary;
-    if (flags.json) {
-      process.stdout.write(`${JSON.stringify({ ...summary, outDir })}\n`);
-    } else if (!flags.quiet) {
-      process.stdout.write(`${formatSummaryTable(summary)}\n\nwrote ${paths.metrics}, ${paths.summary}, ${paths.report}\n`);
+  }
+
+  if (flags.json) {
+    const summaries = runs.map((r) => ({ ...r.result.summary, outDir: r.dir }));
+    process.stdout.write(`${JSON.stringify(comparing ? { comparison, runs: summaries } : summaries[0])}\n`);
+  } else if (!flags.quiet) {
+    if (comparing) process.stdout.write(`${comparisonTable(runs.map((r) => r.result.summary))}\n\nwrote ${comparison} (and a folder per run: ${runs.map((r) => r.dir).join(", ")})\n`);
+    else process.stdout.write(`${formatSummaryTable(runs[0]!.result.summary)}\n\nwrote ${join(out.dir, "metrics.jsonl")}, ${join(out.dir, "summary.json")}, ${join(out.dir, "report.html")}\n`);
+  }
+  let code = 0;
+  for (const { result, source } of runs) {
+    if (result.summary.diverged) {
+      process.stderr.write(`Error: ${comparing ? `${source}: ` : ""}${result.summary.diverged}\n`);
+      code = 1;
+      continue;
     }
-    if (summary.diverged) {
-      process.stderr.write(`Error: ${summary.diverged}\n`);
-      return 1;
-    }
-    const failed = Object.entries(summary.checks).filter(([, verdict]) => verdict !== null);
+    const failed = Object.entries(result.summary.checks).filter(([, verdict]) => verdict !== null);
     if (failed.length > 0) {
-      process.stderr.write(`Error: ${failed.length} trace check(s) failed: ${failed.map(([name, verdict]) => `${name}: ${verdict}`).join("; ")}\n`);
-      return 1;
+      process.stderr.write(`Error: ${comparing ? `${source}: ` : ""}${failed.length} trace check(s) failed: ${failed.map(([name, verdict]) => `${name}: ${verdict}`).join("; ")}\n`);
+      code = 1;
     }
-    return 0;
+  }
+  return code;
+}
+
+async function runOne(scenario: Scenario, label: string, console: Console): Promise<RunResult | null> {
+  console.start(label, scenario.stop, "virtual", "objective");
+  try {
+    const result = await runSimulation(scenario, { onProgress: (p) => console.update({ timeS: p.virtualTimeS, iteration: p.iteration, objective: p.objective }) });
+    console.stop();
+    return { series: result.series, summary: { ...result.summary, faultWindows: faultWindowsOf(scenario.faults) } };
+  } catch (error) {
+    console.stop();
+    process.stderr.write(`Error: the simulation failed: ${(error as Error).message ?? String(error)}\n`);
+    if (process.env["DEBUG"]) process.stderr.write(`${(error as Error).stack ?? ""}\n`);
+    return null;
   }
 }
 
-interface Bar {
-  update(progress: Progress): void;
-  stop(): void;
-}
+const oneLine = (s: RunSummary): string =>
+  `${s.reachedTarget && s.timeToTargetS !== null ? `target in ${formatSeconds(s.timeToTargetS)}` : `${s.stoppedBy} at ${formatSeconds(s.virtualTimeS)}`}, ${s.objectiveName} ${formatObjective(s.objective)}, WAN ${formatBytes(s.wanBytes)}`;
 
-/** A progress bar on stderr, over iterations when the scenario bounds them, else over virtual time. */
-function progressBar(scenario: Scenario): Bar {
-  const byIterations = scenario.stop.maxIterations !== null;
-  const total = byIterations ? scenario.stop.maxIterations! : (scenario.stop.maxVirtualTimeS ?? 1);
-  const bar = new cliProgress.SingleBar(
-    {
-      stream: process.stderr,
-      format: `${scenario.name} [{bar}] {percentage}% | iteration {iteration} | virtual {virtual} | objective {objective}`,
-      hideCursor: true,
-      clearOnComplete: true,
-      etaBuffer: 20,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  bar.start(total, 0, { iteration: 0, virtual: "0 s", objective: "-" });
-  return {
-    update(progress) {
-      const value = byIterations ? progress.iteration : progress.virtualTimeS;
-      bar.update(Math.min(total, value), {
-        iteration: progress.iteration,
-        virtual: formatSeconds(progress.virtualTimeS),
-        objective: progress.objective === null ? "-" : formatObjective(progress.objective),
-      });
-    },
-    stop() {
-      bar.stop();
-    },
-  };
+/** The comparison's ratio table as text. */
+function comparisonTable(summaries: readonly RunSummary[]): string {
+  const allReached = summaries.every((s) => s.reachedTarget && s.timeToTargetS !== null);
+  const timeOf = (s: RunSummary): number => (allReached ? s.timeToTargetS! : s.virtualTimeS);
+  const lan = summaries.find((s) => s.sync === "lan");
+  const bsp = summaries.find((s) => s.sync === "bsp");
+  const header = ["sync", allReached ? "time to target" : "run time", "time/LAN", "speedup/BSP", "WAN bytes", "cost", "objective"];
+  const rows = summaries.map((s) => [
+    s.sync,
+    formatSeconds(timeOf(s)),
+    lan && timeOf(lan) > 0 ? `${(timeOf(s) / timeOf(lan)).toFixed(2)}x` : "-",
+    bsp && timeOf(s) > 0 ? `${(timeOf(bsp) / timeOf(s)).toFixed(2)}x` : "-",
+    formatBytes(s.wanBytes),
+    formatUsd(s.costUsd),
+    formatObjective(s.objective),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  return [header, ...rows].map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ")).join("\n");
 }

@@ -1,14 +1,23 @@
-import { Command } from "@oclif/core";
+import { Flags } from "@oclif/core";
+import { GaiaCommand } from "../../base.js";
 import { readdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { ScenarioError, loadScenario } from "@gaia/sim";
 import { bundledScenariosDir } from "../../paths.js";
 
-export default class ScenariosList extends Command {
-  static override description = "List the scenarios bundled in scenarios/ with their descriptions.";
+export default class ScenariosList extends GaiaCommand {
+  static override summary = "List the bundled scenarios with their descriptions.";
+
+  static override description = "Each bundled scenario runs by its name: `gaia simulate NAME`. With --json, one JSON array of {name, file, description, workload, sync, dataCenters, valid, problem}.";
+
+  static override examples = ["<%= config.bin %> scenarios list", "<%= config.bin %> scenarios list --json"];
+
+  static override flags = {
+    json: Flags.boolean({ description: "print one JSON array instead of the table", default: false }),
+  };
 
   async run(): Promise<void> {
-    await this.parse(ScenariosList);
+    const { flags } = await this.parse(ScenariosList);
     const dir = bundledScenariosDir();
     if (dir === null) {
       process.stderr.write("Error: cannot find the bundled scenarios/ folder\n");
@@ -17,20 +26,25 @@ export default class ScenariosList extends Command {
     const files = readdirSync(dir)
       .filter((name) => name.endsWith(".yaml") || name.endsWith(".yml"))
       .sort();
-    const rows: [string, string, string][] = files.map((name) => {
+    const rows = files.map((name) => {
       const path = join(dir, name);
       const shown = relative(process.cwd(), path) || path;
+      const byName = name.replace(/\.ya?ml$/, "");
       try {
         const scenario = loadScenario(path);
-        return [scenario.name, shown, scenario.description];
+        return { name: byName, file: shown, description: scenario.description, workload: scenario.workload.kind, sync: scenario.sync.model, dataCenters: scenario.topology.dataCenters.length, valid: true, problem: null };
       } catch (error) {
         if (!(error instanceof ScenarioError)) throw error;
-        return [name, shown, `INVALID: ${error.issues[0]?.message ?? error.message}`];
+        return { name: byName, file: shown, description: "", workload: null, sync: null, dataCenters: null, valid: false, problem: error.issues[0]?.message ?? error.message };
       }
     });
-    const nameWidth = Math.max(4, ...rows.map(([name]) => name.length));
-    const fileWidth = Math.max(4, ...rows.map(([, file]) => file.length));
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify(rows)}\n`);
+      return;
+    }
+    const nameWidth = Math.max(4, ...rows.map((r) => r.name.length));
+    const fileWidth = Math.max(4, ...rows.map((r) => r.file.length));
     process.stdout.write(`${"NAME".padEnd(nameWidth)}  ${"FILE".padEnd(fileWidth)}  DESCRIPTION\n`);
-    for (const [name, file, description] of rows) process.stdout.write(`${name.padEnd(nameWidth)}  ${file.padEnd(fileWidth)}  ${description}\n`);
+    for (const r of rows) process.stdout.write(`${r.name.padEnd(nameWidth)}  ${r.file.padEnd(fileWidth)}  ${r.valid ? r.description : `INVALID: ${r.problem}`}\n`);
   }
 }

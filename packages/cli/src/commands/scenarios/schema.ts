@@ -1,9 +1,12 @@
-import { Command, Flags } from "@oclif/core";
+import { Flags } from "@oclif/core";
+import { GaiaCommand } from "../../base.js";
 import { writeFileSync } from "node:fs";
 import { scenarioSchemaText } from "@gaia/sim";
 
-export default class ScenariosSchema extends Command {
-  static override description = "Print the JSON Schema (draft-07) of scenario files, for editors (yaml-language-server) and tools.";
+export default class ScenariosSchema extends GaiaCommand {
+  static override summary = "Print the JSON Schema of scenario files, for editors and tools.";
+
+  static override description = "The schema is draft-07; yaml-language-server uses it for completion and checks in editors.";
 
   static override flags = {
     out: Flags.string({ description: "write it to this file instead of stdout", multiple: true }),

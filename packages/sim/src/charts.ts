@@ -1,0 +1,226 @@
+/**
+ * The charts of run and comparison reports: Vega-Lite specifications, compiled and rendered to SVG
+ * by vega on the server (no browser, no canvas), so a report is one self-contained HTML file that
+ * works offline. One builder per chart; every builder takes many runs, so a one-run report and a
+ * comparison report draw the same charts.
+ *
+ * Choices that make the charts readable:
+ * - an axis is logarithmic when its positive values span at least `decadeRatio` (20x) and the
+ *   chart says so in its title; otherwise linear from zero;
+ * - ticks are vega's nice ticks formatted with SI prefixes (bytes) or 3 significant digits, so two
+ *   ticks never read the same;
+ * - fault windows are shaded on every chart whose x axis is time;
+ * - ratios, bytes and dollars never share an axis: each has its own chart or table column;
+ * - a value too small to see is still labelled with its number.
+ */
+import { compile, type TopLevelSpec } from "vega-lite";
+import { parse, View } from "vega";
+import type { FaultWindow, MetricsPoint, RunSummary } from "./result.js";
+import { blockedReasons } from "./summary.js";
+
+/** One run as a chart draws it: a label (the legend entry), its summary and its series. */
+export interface ChartRun {
+  readonly label: string;
+  readonly summary: RunSummary;
+  readonly series: readonly MetricsPoint[];
+}
+
+/** An axis turns logarithmic when its positive values span this factor or more. */
+export const decadeRatio = 20;
+
+const width = 640;
+const height = 240;
+
+/** True when positive `values` span `decadeRatio` or more (and none is <= 0). */
+export function spansDecades(values: readonly number[]): boolean {
+  const finite = values.filter((v) => Number.isFinite(v));
+  if (finite.length < 2 || finite.some((v) => v <= 0)) return false;
+  return Math.max(...finite) / Math.min(...finite) >= decadeRatio;
+}
+
+const config = {
+  font: "system-ui, -apple-system, Segoe UI, Roboto, sans-serif",
+  view: { stroke: "#ccc" },
+  axis: { labelFontSize: 11, titleFontSize: 12, grid: true, gridColor: "#eee", labelOverlap: "greedy" as const, labelFlush: true },
+  legend: { labelFontSize: 12, titleFontSize: 12, orient: "top" as const, symbolStrokeWidth: 3, labelLimit: 320 },
+  title: { fontSize: 14, anchor: "start" as const, subtitleFontSize: 11, subtitleColor: "#555" },
+  range: { category: ["#1f6feb", "#d1242f", "#2da44e", "#8250df", "#bf8700", "#0a7f8f", "#cf4ec6", "#6e7781"] },
+};
+
+/** Compiles a Vega-Lite spec and renders it to an SVG string. */
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const vega = compile({ ...spec, config: { ...config, ...(spec as { config?: object }).config } } as TopLevelSpec).spec;
+  const view = new View(parse(vega), { renderer: "none" });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** The d3 format of tick labels: bytes in SI units, else 3 significant digits without trailing zeros. */
+const bytesFormat = ".3~s";
+/** Byte ticks read 0, 2 MB, 4 MB (d3's SI format writes 2M). */
+const bytesAxis = { format: bytesFormat, labelExpr: "datum.value == 0 ? '0' : datum.label + 'B'", tickCount: 6 };
+const numberFormat = ".3~g";
+
+interface TimeAxis {
+  readonly title: string;
+  readonly log: boolean;
+  readonly maxS: number;
+}
+
+/** A time axis shared by every run: logarithmic when the runs' lengths span decades. */
+function timeAxis(runs: readonly ChartRun[], timeName: string): TimeAxis {
+  const ends = runs.map((r) => r.series.at(-1)?.virtualTimeS ?? 0).filter((t) => t > 0);
+  const log = spansDecades(ends);
+  return { title: `${timeName} time (s)${log ? ", log scale" : ""}`, log, maxS: Math.max(0, ...ends) };
+}
+
+/** The shaded fault windows (clipped to the axis), and their labels. */
+function faultLayers(faults: readonly FaultWindow[], axis: TimeAxis, minS: number): object[] {
+  const windows = faults
+    .map((f) => ({ startS: Math.max(f.startS, axis.log ? minS : 0), endS: Math.min(f.endS ?? axis.maxS, axis.maxS), label: f.label }))
+    .filter((f) => f.endS > f.startS);
+  if (windows.length === 0) return [];
+  return [
+    { data: { values: windows }, mark: { type: "rect", color: "#f5a623", opacity: 0.18 }, encoding: { x: { field: "startS", type: "quantitative" }, x2: { field: "endS" } } },
+    { data: { values: windows }, mark: { type: "text", align: "left", baseline: "top", dx: 3, dy: 3, fontSize: 10, color: "#9a6700", limit: 160 }, encoding: { x: { field: "startS", type: "quantitative" }, y: { value: 0 }, text: { field: "label" } } },
+  ];
+}
+
+const runColor = (runs: readonly ChartRun[]): object => ({ field: "run", type: "nominal", title: null, sort: runs.map((r) => r.label), scale: { domain: runs.map((r) => r.label) } });
+
+/** The objective of every run against time, on one shared axis, with fault windows and the target. */
+export function objectiveOverTimeSpec(runs: readonly ChartRun[], options: { readonly faults: readonly FaultWindow[]; readonly timeName: string }): TopLevelSpec {
+  const axis = timeAxis(runs, options.timeName);
+  const points = runs.flatMap((r) => r.series.filter((p) => Number.isFinite(p.objective) && (!axis.log || p.virtualTimeS > 0)).map((p) => ({ run: r.label, timeS: p.virtualTimeS, objective: p.objective })));
+  const target = runs.map((r) => r.summary.targetObjective).find((t) => t !== null) ?? null;
+  const objectiveName = runs[0]?.summary.objectiveName ?? "objective";
+  const logY = spansDecades([...points.map((p) => p.objective), ...(target !== null ? [target] : [])]);
+  const minS = Math.min(...points.map((p) => p.timeS).filter((t) => t > 0), axis.maxS || 1);
+  const x = { field: "timeS", type: "quantitative", title: axis.title, scale: axis.log ? { type: "log", domain: [minS, axis.maxS] } : { domain: [0, axis.maxS || 1], nice: false }, axis: { format: numberFormat } };
+  const layers: object[] = [
+    ...faultLayers(options.faults, axis, minS),
+    { data: { values: points }, mark: { type: "line", strokeWidth: 2, interpolate: "linear", point: points.length <= 60 }, encoding: { x, y: { field: "objective", type: "quantitative", title: `${objectiveName}${logY ? ", log scale" : ""}`, scale: logY ? { type: "log" } : { zero: false }, axis: { format: numberFormat } }, color: runColor(runs) } },
+  ];
+  if (target !== null) {
+    layers.push(
+      { data: { values: [{ target }] }, mark: { type: "rule", color: "#d1242f", strokeDash: [5, 4] }, encoding: { y: { field: "target", type: "quantitative" } } },
+      { data: { values: [{ target, text: `target ${target}` }] }, mark: { type: "text", align: "right", baseline: "bottom", dy: -3, fontSize: 10, color: "#d1242f" }, encoding: { y: { field: "target", type: "quantitative" }, x: { value: width }, text: { field: "text" } } },
+    );
+  }
+  return { width, height, title: { text: `${objectiveName} over ${options.timeName} time`, subtitle: options.faults.length > 0 ? "shaded: fault windows" : "" }, layer: layers } as TopLevelSpec;
+}
+
+/** The objective of every run against iterations (clocks of the slowest worker). */
+export function objectiveOverIterationsSpec(runs: readonly ChartRun[]): TopLevelSpec {
+  const points = runs.flatMap((r) => r.series.filter((p) => Number.isFinite(p.objective)).map((p) => ({ run: r.label, iteration: p.iteration, objective: p.objective })));
+  const objectiveName = runs[0]?.summary.objectiveName ?? "objective";
+  const logY = spansDecades(points.map((p) => p.objective));
+  return {
+    width,
+    height,
+    title: `${objectiveName} over iterations`,
+    data: { values: points },
+    mark: { type: "line", strokeWidth: 2, point: points.length <= 60 },
+    encoding: {
+      x: { field: "iteration", type: "quantitative", title: "iteration (slowest worker's clock)", axis: { format: "~d", tickMinStep: 1, tickCount: 8 } },
+      y: { field: "objective", type: "quantitative", title: `${objectiveName}${logY ? ", log scale" : ""}`, scale: logY ? { type: "log" } : { zero: false }, axis: { format: numberFormat } },
+      color: runColor(runs),
+    },
+  } as TopLevelSpec;
+}
+
+/** Cumulative WAN bytes of every run against time, with fault windows. */
+export function wanOverTimeSpec(runs: readonly ChartRun[], options: { readonly faults: readonly FaultWindow[]; readonly timeName: string }): TopLevelSpec {
+  const axis = timeAxis(runs, options.timeName);
+  const points = runs.flatMap((r) => r.series.filter((p) => !axis.log || p.virtualTimeS > 0).map((p) => ({ run: r.label, timeS: p.virtualTimeS, wanBytes: p.wanBytes })));
+  const minS = Math.min(...points.map((p) => p.timeS).filter((t) => t > 0), axis.maxS || 1);
+  const x = { field: "timeS", type: "quantitative", title: axis.title, scale: axis.log ? { type: "log", domain: [minS, axis.maxS] } : { domain: [0, axis.maxS || 1], nice: false }, axis: { format: numberFormat } };
+  return {
+    width,
+    height,
+    title: { text: "cumulative WAN traffic", subtitle: options.faults.length > 0 ? "shaded: fault windows" : "" },
+    layer: [...faultLayers(options.faults, axis, minS), { data: { values: points }, mark: { type: "line", strokeWidth: 2 }, encoding: { x, y: { field: "wanBytes", type: "quantitative", title: "WAN bytes", axis: bytesAxis }, color: runColor(runs) } }],
+  } as TopLevelSpec;
+}
+
+/**
+ * One horizontal bar per run, labelled with its value: logarithmic when the positive values span
+ * decades (a zero keeps its label, at the axis' start).
+ */
+export function runBarsSpec(runs: readonly ChartRun[], options: { readonly title: string; readonly axisTitle: string; readonly value: (summary: RunSummary) => number; readonly label: (value: number) => string; readonly format?: string; readonly bytes?: boolean }): TopLevelSpec {
+  const rows = runs.map((r) => ({ run: r.label, value: options.value(r.summary), text: options.label(options.value(r.summary)) }));
+  const positive = rows.map((r) => r.value).filter((v) => v > 0);
+  const log = spansDecades(positive);
+  const min = positive.length > 0 ? Math.min(...positive) : 1;
+  const max = positive.length > 0 ? Math.max(...positive) : 1;
+  const domain = log ? [Math.pow(10, Math.floor(Math.log10(min)) - 0.3), max * 4] : [0, max * 1.25];
+  const values = rows.map((r) => ({ ...r, bar: r.value > 0 ? r.value : null, at: r.value > 0 ? r.value : domain[0] }));
+  const y = { field: "run", type: "nominal", title: null, sort: runs.map((r) => r.label), axis: { labelLimit: 240 } };
+  return {
+    width: width - 140,
+    height: { step: 26 },
+    title: `${options.title}${log ? " (log scale)" : ""}`,
+    data: { values },
+    encoding: { y },
+    layer: [
+      { mark: { type: "bar", height: 16, cornerRadiusEnd: 2 }, encoding: { x: { field: "bar", type: "quantitative", title: options.axisTitle, scale: { type: log ? "log" : "linear", domain, clamp: true }, axis: options.bytes ? bytesAxis : { format: options.format ?? numberFormat, tickCount: 5 } }, color: { ...runColor(runs), legend: null } } },
+      { mark: { type: "text", align: "left", dx: 4, fontSize: 11 }, encoding: { x: { field: "at", type: "quantitative" }, text: { field: "text" } } },
+    ],
+  } as TopLevelSpec;
+}
+
+/** Time blocked by reason: one stacked bar per run, in worker-seconds. */
+export function blockedSpec(runs: readonly ChartRun[]): TopLevelSpec {
+  const reasons = blockedReasons;
+  const values = runs.flatMap((r) => reasons.map((reason) => ({ run: r.label, reason: reason.label(r.summary.sync), key: reason.key, seconds: r.summary.blockedS[reason.key] })));
+  const labels = [...new Set(values.map((v) => v.reason))];
+  const totals = runs.map((r) => ({ run: r.label, total: reasons.reduce((s, reason) => s + r.summary.blockedS[reason.key], 0) }));
+  const max = Math.max(0, ...totals.map((t) => t.total));
+  return {
+    width: width - 140,
+    height: { step: 26 },
+    title: { text: "time blocked, by reason", subtitle: "worker-seconds: each worker's clock waits as long as its slowest read" },
+    layer: [
+      {
+        data: { values },
+        mark: { type: "bar", height: 16 },
+        encoding: {
+          y: { field: "run", type: "nominal", title: null, sort: runs.map((r) => r.label), axis: { labelLimit: 240 } },
+          x: { field: "seconds", type: "quantitative", stack: "zero", title: "worker-seconds blocked", scale: { domain: [0, max > 0 ? max * 1.3 : 1] }, axis: { format: numberFormat, tickCount: 6 } },
+          color: { field: "reason", type: "nominal", title: null, scale: { domain: labels, range: ["#d1242f", "#8250df", "#bf8700", "#0a7f8f", "#6e7781"].slice(0, labels.length) } },
+          order: { field: "key" },
+        },
+      },
+      { data: { values: totals.map((t) => ({ ...t, text: `${t.total.toPrecision(3)} s` })) }, mark: { type: "text", align: "left", dx: 4, fontSize: 11 }, encoding: { y: { field: "run", type: "nominal", sort: runs.map((r) => r.label) }, x: { field: "total", type: "quantitative" }, text: { field: "text" } } },
+    ],
+  } as TopLevelSpec;
+}
+
+/** WAN bytes per directed link as a source x target grid (readable for 110 links), one run. */
+export function linkMatrixSpec(summary: RunSummary): TopLevelSpec | null {
+  const values = Object.entries(summary.wanBytesByLink).map(([link, bytes]) => {
+    const [source, target] = link.split("->");
+    return { source, target, bytes };
+  });
+  if (values.length === 0) return null;
+  const log = spansDecades(values.map((v) => v.bytes).filter((b) => b > 0));
+  const names = [...new Set(values.flatMap((v) => [v.source!, v.target!]))].sort();
+  const cell = names.length > 8 ? 30 : 44;
+  return {
+    width: { step: cell },
+    height: { step: cell },
+    title: { text: "WAN bytes per link", subtitle: `row: sender, column: receiver${log ? "; log color scale" : ""}` },
+    data: { values },
+    encoding: {
+      x: { field: "target", type: "nominal", title: "receiver", sort: names, scale: { domain: names }, axis: { labelAngle: -40, orient: "top" } },
+      y: { field: "source", type: "nominal", title: "sender", sort: names, scale: { domain: names } },
+    },
+    layer: [
+      { mark: { type: "rect", stroke: "#fff" }, encoding: { color: { field: "bytes", type: "quantitative", title: "bytes", scale: { type: log ? "log" : "linear", scheme: "blues" }, legend: { format: bytesFormat, orient: "right" } } } },
+      { mark: { type: "text", fontSize: cell > 40 ? 10 : 8 }, encoding: { text: { field: "bytes", type: "quantitative", format: ".2~s" }, color: { condition: { test: `datum.bytes > ${Math.max(...values.map((v) => v.bytes)) * (log ? 0.1 : 0.5)}`, value: "white" }, value: "#222" } } },
+    ],
+  } as TopLevelSpec;
+}

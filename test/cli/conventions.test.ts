@@ -1,0 +1,90 @@
+// Proves that `gaia` behaves as oclif users expect: help for every command (`gaia help simulate`),
+// did-you-mean for a mistyped flag, a short message instead of the usage dump, a summary on every
+// command, autocomplete, and JSON from `scenarios list` and `scenarios validate`; and that validate
+// catches what would only fail the run later (a partition that never heals).
+import { before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const bin = join(root, "packages/cli/bin/run.js");
+const work = mkdtempSync(join(tmpdir(), "gaia-conventions-"));
+
+function gaia(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" }, timeout: 120_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+before(() => {
+  const tsc = join(root, "node_modules/typescript/bin/tsc");
+  spawnSync(process.execPath, [tsc, "-b", "packages/cli"], { cwd: root, encoding: "utf8" });
+});
+
+const commands = ["simulate", "compare", "launch", "run", "calibrate", "scenarios list", "scenarios validate", "scenarios schema"];
+
+describe("oclif conventions", () => {
+  test("every command has a summary in the command list, and help of its own", () => {
+    const list = gaia("--help");
+    assert.equal(list.status, 0);
+    for (const name of ["simulate", "compare", "launch", "run", "calibrate", "autocomplete"]) assert.match(list.stdout, new RegExp(`^  ${name} +\\S`, "m"), name);
+    for (const command of commands) {
+      const help = gaia("help", ...command.split(" "));
+      assert.equal(help.status, 0, `gaia help ${command}: ${help.stderr}`);
+      assert.match(help.stdout, /^USAGE$/m, command);
+      assert.doesNotMatch(help.stdout + help.stderr, /command help not found/i);
+      assert.match(help.stdout.split("\n")[0]!, /^\S.+\.$/, `${command} opens with its summary`);
+    }
+  });
+
+  test("a mistyped flag: did you mean, no usage dump, exit 2", () => {
+    const run = gaia("simulate", "quickstart", "--sycn", "bsp");
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /Nonexistent flag: --sycn/);
+    assert.match(run.stderr, /Did you mean --sync\?/);
+    assert.doesNotMatch(run.stderr, /USAGE|FLAGS/);
+    const missing = gaia("simulate");
+    assert.equal(missing.status, 2);
+    assert.doesNotMatch(missing.stderr, /USAGE|allows multiple values/);
+  });
+
+  test("a mistyped command names the commands", () => {
+    const run = gaia("simulte");
+    assert.notEqual(run.status, 0);
+    assert.match(run.stderr, /simulte is not a gaia command/);
+  });
+
+  test("autocomplete is installed", () => {
+    const run = gaia("autocomplete", "--help");
+    assert.equal(run.status, 0);
+    assert.match(run.stdout, /autocomplete/);
+  });
+});
+
+describe("scenarios list and validate", () => {
+  test("list --json: every bundled scenario, valid, runnable by name", () => {
+    const run = gaia("scenarios", "list", "--json");
+    assert.equal(run.status, 0, run.stderr);
+    const rows = JSON.parse(run.stdout) as { name: string; file: string; valid: boolean; workload: string }[];
+    assert.ok(rows.length >= 7);
+    for (const row of rows) {
+      assert.equal(row.valid, true, row.name);
+      assert.equal(row.file, `scenarios/${row.name}.yaml`);
+    }
+    assert.ok(rows.some((r) => r.name === "quickstart" && r.workload === "mf"));
+  });
+
+  test("validate --json: a result per file, with positions; a bundled name works; exit 2 when one is invalid", () => {
+    const bad = join(work, "forever.yaml");
+    writeFileSync(bad, "topology:\n  preset: virginia-california\nworkload: { kind: mf }\nfaults:\n  - { at: 10s, partition: [virginia, california] }\n  - { at: 20s, isolate: virginia }\n");
+    const run = gaia("scenarios", "validate", "quickstart", bad, "--json");
+    assert.equal(run.status, 2);
+    const results = JSON.parse(run.stdout) as { file: string; valid: boolean; problems: { path: string; line: number; message: string }[] }[];
+    assert.deepEqual(results.map((r) => r.valid), [true, false]);
+    assert.deepEqual(results[1]!.problems.map((p) => [p.path, p.line]), [["faults[0].partition", 5], ["faults[1].isolate", 6]]);
+    assert.match(results[1]!.problems[0]!.message, /needs "for: DURATION"/);
+  });
+});
