@@ -17,3 +17,4 @@ export * from "./metrics.js";
 export * from "./trace.js";
 export * from "./toy-workload.js";
 export * from "./pacing.js";
+export * from "./significance-checker.js";
