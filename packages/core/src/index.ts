@@ -16,3 +16,4 @@ export * from "./shard.js";
 export * from "./significance.js";
 export * from "./ssp.js";
 export * from "./worker.js";
+export * from "./worker-cache.js";

@@ -74,6 +74,8 @@ export interface RunOptions {
   readonly traceHash?: boolean;
   /** Run the online trace checkers (default true; their verdicts are left out without them). */
   readonly checkers?: boolean;
+  /** Workers keep the SSP cache under staleness > 0 (default true; false for comparison runs). */
+  readonly workerCache?: boolean;
 }
 
 export interface SimulationStats extends NetworkStats {
@@ -170,7 +172,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   }
   if (sync.asp !== null && workload.learningRate !== undefined) sync = { ...sync, asp: { ...sync.asp, learningRate: workload.learningRate } };
 
-  const roles = createRoles(layout, { sync, initial, maxClock: stop.maxIterations ?? Infinity, programs });
+  const roles = createRoles(layout, { sync, initial, maxClock: stop.maxIterations ?? Infinity, programs, workerCache: options.workerCache ?? true });
   const shardRoles = new Map<NodeId, ShardRole>();
   for (const [id, role] of roles) if (role instanceof ShardRole) shardRoles.set(id, role);
 
