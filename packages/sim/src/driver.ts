@@ -147,7 +147,8 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   const alias = (node: NodeId): NodeId => aliasOf.get(node) ?? node;
   const dcs = topology.dataCenters;
   const W = topology.workersPerDataCenter;
-  const msPerSample = scenario.compute.msPerSample ?? workload.costMsPerSample;
+  // The compute regime scales the base cost (explicit, else the workload's calibrated one).
+  const msPerSample = (scenario.compute.msPerSample ?? workload.costMsPerSample) * (scenario.compute.regime?.factor ?? 1);
   const initial = workload.initParams();
   const cols = workload.cols;
 
