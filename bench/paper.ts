@@ -11,7 +11,7 @@
  * objective improved by less than 0.5% over the last 20% of its iterations, and its objective there
  * is the target. Two looser targets sit 90% and 99% of the way from LAN's first evaluation to it.
  * Baseline-BSP, Baseline-SSP (with the worker SSP cache), and Gaia (ASP, hubs auto and none) then
- * run to the target, capped at 10x LAN's time to it and 4x its iterations; every row gives the time
+ * run to the target, capped at 1000x LAN's time to it and 4x its iterations; every row gives the time
  * to each target.
  *
  * Every run carries the trace checkers (staleness, mirror clock, barrier, conservation, no remote
@@ -60,7 +60,7 @@ import {
 } from "./lib/runs.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const capFactor = 10;
+const capFactor = 1000;
 const iterationCapFactor = 4;
 const skew = 0.8;
 const looserFractions = [0.9, 0.99] as const;
@@ -71,11 +71,14 @@ type Regime = "cpu" | "accelerator" | number;
 
 /**
  * The small setups: the jobs of fullSetups (25k-80k parameters) at their calibrated compute cost,
- * LAN capped at 600 iterations so that it can converge.
+ * LAN capped at 800 iterations so that it can converge.
  */
-const smallSetups: Readonly<Record<WorkloadName, WorkloadSetup>> = Object.fromEntries(
-  workloadNames.map((w) => [w, { ...fullSetups[w], msPerSample: null, lanIterations: 600, evalEvery: 5 }]),
-) as Record<WorkloadName, WorkloadSetup>;
+const smallSetups: Readonly<Record<WorkloadName, WorkloadSetup>> = {
+  // 300k ratings (not 100k) so that the 80k-parameter model converges instead of overfitting for thousands of iterations.
+  mf: { ...fullSetups.mf, spec: { ...fullSetups.mf.spec, ratings: 300_000, learningRate: 0.05, regularization: 0.05 }, msPerSample: null, lanIterations: 800, evalEvery: 5 },
+  lda: { ...fullSetups.lda, spec: { ...fullSetups.lda.spec, batchSize: 20 }, msPerSample: null, lanIterations: 800, evalEvery: 5 },
+  mnist: { ...fullSetups.mnist, msPerSample: null, lanIterations: 800, evalEvery: 5 },
+};
 
 const setupsOf = (size: Size): Readonly<Record<WorkloadName, WorkloadSetup>> => (size === "quick" ? quickSetups : size === "small" ? smallSetups : paperSetups);
 
@@ -654,7 +657,7 @@ function renderResults(rows: readonly PaperRow[], comparisons: readonly Comparis
   lines.push(comparisonTable(comparisons));
   lines.push("");
   lines.push(
-    "Ratios are of virtual times to LAN's converged objective (LAN's first evaluation where it improved by less than 0.5% over the last 20% of its iterations); the 90% / 99% columns use the looser targets 90% and 99% of the way from LAN's first evaluation to that objective. `>= Nx` means the Baseline did not reach the target before its cap (10x LAN's time, 4x its iterations), so the ratio is a lower bound. Objective gap: how much worse (positive) Gaia's final objective is than the target.",
+    "Ratios are of virtual times to LAN's converged objective (LAN's first evaluation where it improved by less than 0.5% over the last 20% of its iterations); the 90% / 99% columns use the looser targets 90% and 99% of the way from LAN's first evaluation to that objective. `>= Nx` means the Baseline did not reach the target before its cap (1000x LAN's time, 4x its iterations), so the ratio is a lower bound. Objective gap: how much worse (positive) Gaia's final objective is than the target.",
   );
   lines.push("");
   lines.push("### The issue's targets");

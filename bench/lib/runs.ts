@@ -81,7 +81,7 @@ export const paperSetups: Readonly<Record<WorkloadName, WorkloadSetup>> = {
     evalEvery: 5,
   },
   mnist: {
-    spec: { kind: "mnist", model: "mlp", hidden: 1260, train: 8000, test: 1000, batchSize: 32, learningRate: 0.05, backend: "wasm", partition: "iid" },
+    spec: { kind: "mnist", model: "mlp", hidden: 1260, train: 8000, test: 1000, batchSize: 32, learningRate: 0.02, backend: "wasm", partition: "iid" },
     msPerSample: null,
     lanIterations: 200,
     evalEvery: 5,
@@ -206,10 +206,12 @@ export interface Convergence {
 /**
  * Convergence: the first evaluation at iteration n (at least `minEvaluations` in) where the
  * objective improved by less than `improvement` (relative to its magnitude) over the last `window`
- * of the iterations, i.e. since the latest evaluation at or before (1 - window) n. A run whose rule
- * never holds is reported at its last evaluation with converged false.
+ * of the iterations, i.e. since the latest evaluation at or before (1 - window) n. The rule applies
+ * only once the objective has improved by `progressMin` (5%) of its magnitude since the first
+ * evaluation: a plateau before training takes off (MF's first tens of iterations) is not
+ * convergence. A run whose rule never holds is reported at its last evaluation, converged false.
  */
-export function convergenceOf(series: readonly MetricsPoint[], direction: "minimize" | "maximize", improvement = 0.005, window = 0.2, minEvaluations = 5): Convergence {
+export function convergenceOf(series: readonly MetricsPoint[], direction: "minimize" | "maximize", improvement = 0.005, window = 0.2, minEvaluations = 5, progressMin = 0.05): Convergence {
   if (series.length === 0) throw new RangeError("no evaluations");
   const sign = direction === "minimize" ? 1 : -1;
   const start = series[0]!.objective;
@@ -219,6 +221,7 @@ export function convergenceOf(series: readonly MetricsPoint[], direction: "minim
     let earlier: MetricsPoint | null = null;
     for (let j = k - 1; j >= 0; j--) if (series[j]!.iteration <= from) { earlier = series[j]!; break; }
     if (earlier === null) continue;
+    if ((sign * (start - now.objective)) / Math.abs(now.objective) < progressMin) continue;
     const gained = (sign * (earlier.objective - now.objective)) / Math.abs(now.objective);
     if (gained < improvement) return { iteration: now.iteration, virtualTimeS: now.virtualTimeS, objective: now.objective, converged: true, start };
   }
