@@ -41,6 +41,12 @@ export type TraceEvent =
   | { readonly type: "barrier-received"; readonly shard: NodeId; readonly source: string; readonly clock: number; readonly rows: readonly number[] }
   | { readonly type: "hub-forwarded"; readonly hub: NodeId; readonly shard: number; readonly clock: number | null; readonly sources: readonly string[]; readonly entries: number }
   | { readonly type: "worker-clock"; readonly worker: NodeId; readonly clock: number }
+  /**
+   * A worker served `rows` rows of one shard from its SSP cache for `clock` (rows 0: it needed none
+   * and skipped the shard). The oldest copy used was served when the shard's local clock was
+   * `localClock`, in reply to the worker's read for `readClock`.
+   */
+  | { readonly type: "read-cached"; readonly worker: NodeId; readonly shard: NodeId; readonly clock: number; readonly rows: number; readonly localClock: number; readonly readClock: number }
   | { readonly type: "remote-error"; readonly node: NodeId; readonly from: NodeId; readonly code: string; readonly message: string };
 
 export type Effect =

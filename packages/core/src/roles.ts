@@ -17,6 +17,8 @@ export interface RoleOptions {
   /** Iterations each worker runs (Infinity: until told to stop). At least 1. */
   readonly maxClock: number;
   readonly programs: ReadonlyMap<NodeId, RowPlanner | WorkerProgram>;
+  /** Workers keep an SSP cache when the staleness is above 0 (default true; see worker-cache.ts). */
+  readonly workerCache?: boolean;
 }
 
 export function createRole(layout: Layout, id: NodeId, options: RoleOptions): Role {
@@ -28,7 +30,7 @@ export function createRole(layout: Layout, id: NodeId, options: RoleOptions): Ro
   if (layout.workers.includes(id)) {
     const program = options.programs.get(id);
     invariant(program, `no program for worker ${id}`);
-    return new WorkerRole(id, layout, program, options.maxClock);
+    return new WorkerRole(id, layout, program, options.maxClock, options.sync.staleness, options.workerCache ?? true);
   }
   invariant(layout.hubs.some((h) => h.id === id), `no node ${id} in the layout`);
   return new HubRole(id, layout, options.sync.asp?.encoding ?? "f32");

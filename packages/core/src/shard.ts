@@ -497,7 +497,7 @@ export class ShardRole implements Role {
         const offset = (rows[i]! - start) * this.cols;
         values.set(this.replica.subarray(offset, offset + this.cols), i * this.cols);
       }
-      effects.push({ kind: "send", to: p.worker, channel: "data", msg: { kind: "read-reply", clock: p.msg.clock, rows, values } });
+      effects.push({ kind: "send", to: p.worker, channel: "data", msg: { kind: "read-reply", clock: p.msg.clock, localClock: this.localClockNow, rows, values } });
       effects.push({
         kind: "trace",
         event: { type: "read-served", shard: this.id, worker: p.worker, clock: p.msg.clock, localClock: this.localClockNow, mirrorClockMin: this.mirrorClock?.min() ?? null, rows: rows.length, requested: p.msg.rows, waitedMs: nowMs - p.arrivedMs, blockedBy: p.blockedBy, barrierRowsBlocked: this.barriers.blockedRowCount },

@@ -81,6 +81,8 @@ export interface RunOptions {
   readonly checkers?: boolean;
   /** Overrides of the network model built from the scenario (benchmarks: e.g. controlChannel). */
   readonly network?: Partial<NetworkSpec>;
+  /** Workers keep the SSP cache under staleness > 0 (default true; false for comparison runs). */
+  readonly workerCache?: boolean;
 }
 
 export interface SimulationStats extends NetworkStats {
@@ -188,7 +190,8 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   const alias = (node: NodeId): NodeId => aliasOf.get(node) ?? node;
   const dcs = topology.dataCenters;
   const W = topology.workersPerDataCenter;
-  const msPerSample = scenario.compute.msPerSample ?? workload.costMsPerSample;
+  // The compute regime scales the base cost (explicit, else the workload's calibrated one).
+  const msPerSample = (scenario.compute.msPerSample ?? workload.costMsPerSample) * (scenario.compute.regime?.factor ?? 1);
   const initial = workload.initParams();
   const cols = workload.cols;
 
@@ -203,7 +206,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
 
   const sync = withPacing(scenario, workload, layout, layoutSync, { placementOf });
 
-  const roles = createRoles(layout, { sync, initial, maxClock: stop.maxIterations ?? Infinity, programs });
+  const roles = createRoles(layout, { sync, initial, maxClock: stop.maxIterations ?? Infinity, programs, workerCache: options.workerCache ?? true });
   const shardRoles = new Map<NodeId, ShardRole>();
   for (const [id, role] of roles) if (role instanceof ShardRole) shardRoles.set(id, role);
 
