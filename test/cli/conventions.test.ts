@@ -4,6 +4,7 @@
 // catches what would only fail the run later (a partition that never heals).
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { stripVTControlCharacters } from "node:util";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -55,7 +56,7 @@ describe("oclif conventions", () => {
     const run = gaia("simulte");
     assert.notEqual(run.status, 0);
     // The not-found plugin colours the name when it thinks a terminal is attached: strip the codes.
-    assert.match(run.stderr.replace(/\x1B\[[0-9;]*m/g, ""), /simulte is not a gaia command/);
+    assert.match(stripVTControlCharacters(run.stderr), /simulte is not a gaia command/);
   });
 
   test("autocomplete is installed", () => {
