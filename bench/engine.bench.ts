@@ -162,7 +162,7 @@ function sampleMessages(): Message[] {
   const deltas = Float32Array.of(0.5);
   return [
     { kind: "read", clock: 7, rows },
-    { kind: "read-reply", clock: 7, rows, values: deltas },
+    { kind: "read-reply", clock: 7, localClock: 6, rows, values: deltas },
     { kind: "push", clock: 7, rows, deltas, last: false },
     { kind: "mirror-update", shard: 0, clock: 7, sources: ["us-east-1", "us-west-2", "eu-west-1"], body: encodeUpdate(Uint32Array.of(1, 5, 9), Float32Array.of(1, 2, 3), 4, "f32").body },
     { kind: "barrier", shard: 0, clock: 7, source: "us-east-1", rows: Uint32Array.of(0, 1, 2) },

@@ -20,8 +20,11 @@ export const modes: readonly Mode[] = ["lan", "bsp", "ssp", "asp", "asp-nohubs"]
 
 export interface WorkloadSetup {
   readonly spec: Record<string, unknown>;
-  /** Virtual compute cost per sample (rating, token, digit) on a node of speed 1. */
-  readonly msPerSample: number;
+  /**
+   * Virtual compute cost per sample (rating, token, digit) on a node of speed 1, before the compute
+   * regime's factor; null: the workload's calibrated cost.
+   */
+  readonly msPerSample: number | null;
   /** Iterations the LAN run makes; its final objective defines the target. */
   readonly lanIterations: number;
   readonly evalEvery: number;
@@ -50,6 +53,38 @@ export const fullSetups: Readonly<Record<WorkloadName, WorkloadSetup>> = {
     msPerSample: 10,
     lanIterations: 120,
     evalEvery: 2,
+  },
+};
+
+/**
+ * Paper-size jobs: models large enough that the Baseline is bound by WAN bandwidth on ec2-11, with
+ * the workloads' calibrated compute costs (the run's compute regime multiplies them).
+ * - mf: 180,000 users + 20,000 items at rank 50 = 10.0M parameters (the paper's Netflix job has
+ *   ~480k users and 17.8k items); 2M ratings, 10,000 per worker step.
+ * - lda: 20,000-word vocabulary x 100 topics = 2.0M counts; 10,000 documents of ~100 tokens, 50
+ *   documents per worker step.
+ * - mnist: an MLP 784-1260-10 on the real digits, 1.0M weights; 8,000 training digits.
+ * LAN runs up to `lanIterations` and stops earlier in the analysis where it has converged (see
+ * bench/paper.ts).
+ */
+export const paperSetups: Readonly<Record<WorkloadName, WorkloadSetup>> = {
+  mf: {
+    spec: { kind: "mf", users: 180_000, items: 20_000, ratings: 2_000_000, rank: 50, batchSize: 10_000, learningRate: 0.05, popularityExponent: 0.3, evalSamples: 100_000, partition: "iid" },
+    msPerSample: null,
+    lanIterations: 200,
+    evalEvery: 5,
+  },
+  lda: {
+    spec: { kind: "lda", documents: 10_000, vocabulary: 20_000, topics: 100, docLength: 100, batchSize: 50, heldOutDocuments: 100, partition: "iid" },
+    msPerSample: null,
+    lanIterations: 200,
+    evalEvery: 5,
+  },
+  mnist: {
+    spec: { kind: "mnist", model: "mlp", hidden: 1260, train: 8000, test: 1000, batchSize: 32, learningRate: 0.02, backend: "wasm", partition: "iid" },
+    msPerSample: null,
+    lanIterations: 200,
+    evalEvery: 5,
   },
 };
 
@@ -92,6 +127,12 @@ export interface CaseSpec {
   readonly maxVirtualTimeS: number | null;
   readonly maxIterations: number | null;
   readonly seed: number;
+  /** compute.regime: cpu (1x), accelerator, or a factor (default cpu). */
+  readonly regime?: "cpu" | "accelerator" | number;
+  /** A skewed (non-IID) partition with this skew, instead of the setup's (default: the setup's). */
+  readonly skew?: number | null;
+  /** Workers keep the SSP cache under SSP (default true). */
+  readonly workerCache?: boolean;
 }
 
 export function buildScenario(c: CaseSpec): Scenario {
@@ -99,7 +140,7 @@ export function buildScenario(c: CaseSpec): Scenario {
     name: `${c.workload}-${c.topology}-${c.mode}`,
     seed: c.seed,
     topology: { preset: c.topology, machinesPerDataCenter: machinesPerDataCenter(c.topology), bandwidthScale: c.knobs.bandwidthScale },
-    workload: c.setup.spec,
+    workload: c.skew === undefined || c.skew === null ? c.setup.spec : { ...c.setup.spec, partition: "skewed", skew: c.skew },
     sync: {
       model: c.mode === "asp-nohubs" ? "asp" : c.mode,
       withinDataCenter: "bsp",
@@ -108,7 +149,7 @@ export function buildScenario(c: CaseSpec): Scenario {
       selectiveBarrier: "auto",
       hubs: c.mode === "asp" ? "auto" : "none",
     },
-    compute: { msPerSample: c.setup.msPerSample },
+    compute: { ...(c.setup.msPerSample !== null ? { msPerSample: c.setup.msPerSample } : {}), regime: c.regime ?? "cpu" },
     stop: {
       ...(c.target !== null ? { target: { objective: c.target } } : {}),
       ...(c.maxIterations !== null ? { maxIterations: c.maxIterations } : {}),
@@ -151,6 +192,48 @@ export function targetFrom(direction: "minimize" | "maximize", lanFinal: number,
   return direction === "minimize" ? lanFinal + slack : lanFinal - slack;
 }
 
+/** Where LAN converged, by the rule of bench/paper.ts, and the targets derived from it. */
+export interface Convergence {
+  /** The iteration (completed clocks) where the rule first held, or the last evaluated one. */
+  readonly iteration: number;
+  readonly virtualTimeS: number;
+  /** LAN's objective there: the convergence target. */
+  readonly objective: number;
+  /** Whether the rule held before the run's last evaluation. */
+  readonly converged: boolean;
+  /** The first evaluation's objective, from which the looser targets measure progress. */
+  readonly start: number;
+}
+
+/**
+ * Convergence: the first evaluation at iteration n (at least `minEvaluations` in) where the
+ * objective improved by less than `improvement` (relative to its magnitude) over the last `window`
+ * of the iterations, i.e. since the latest evaluation at or before (1 - window) n. The rule applies
+ * only once the objective has improved by `progressMin` (5%) of its magnitude since the first
+ * evaluation: a plateau before training takes off (MF's first tens of iterations) is not
+ * convergence. A run whose rule never holds is reported at its last evaluation, converged false.
+ */
+export function convergenceOf(series: readonly MetricsPoint[], direction: "minimize" | "maximize", improvement = 0.005, window = 0.2, minEvaluations = 5, progressMin = 0.05): Convergence {
+  if (series.length === 0) throw new RangeError("no evaluations");
+  const sign = direction === "minimize" ? 1 : -1;
+  const start = series[0]!.objective;
+  for (let k = minEvaluations - 1; k < series.length; k++) {
+    const now = series[k]!;
+    const from = (1 - window) * now.iteration;
+    let earlier: MetricsPoint | null = null;
+    for (let j = k - 1; j >= 0; j--) if (series[j]!.iteration <= from) { earlier = series[j]!; break; }
+    if (earlier === null) continue;
+    if ((sign * (start - now.objective)) / Math.abs(now.objective) < progressMin) continue;
+    const gained = (sign * (earlier.objective - now.objective)) / Math.abs(now.objective);
+    if (gained < improvement) return { iteration: now.iteration, virtualTimeS: now.virtualTimeS, objective: now.objective, converged: true, start };
+  }
+  const last = series[series.length - 1]!;
+  return { iteration: last.iteration, virtualTimeS: last.virtualTimeS, objective: last.objective, converged: false, start };
+}
+
+/** A looser target: `fraction` of the way from the start objective to the converged one. */
+export const progressTarget = (c: Convergence, fraction: number): number => c.start + fraction * (c.objective - c.start);
+
 /** First evaluation that reaches `target`. */
 export function firstReaching(series: readonly MetricsPoint[], direction: "minimize" | "maximize", target: number): MetricsPoint | null {
   return series.find((p) => reaches(direction, p.objective, target)) ?? null;
@@ -159,14 +242,17 @@ export function firstReaching(series: readonly MetricsPoint[], direction: "minim
 export interface CaseResult {
   readonly result: SimulationResult;
   readonly direction: "minimize" | "maximize";
+  readonly scenario: Scenario;
+  /** The per-sample cost the run charged (base x regime factor). */
+  readonly msPerSample: number;
 }
 
 export async function runCase(c: CaseSpec, onProgress?: () => void): Promise<CaseResult> {
   const scenario = buildScenario(c);
   const { createWorkload } = await import("@gaia/workloads");
   const workload = await createWorkload(scenario.workload, { seed: scenario.seed, dataCenters: scenario.topology.dataCenters, workersPerDataCenter: scenario.topology.workersPerDataCenter });
-  const result = await runSimulation(scenario, { workload, recordTrace: false, checkInvariants: false, ...(onProgress ? { onProgress } : {}) });
-  return { result, direction: workload.direction };
+  const result = await runSimulation(scenario, { workload, recordTrace: false, checkInvariants: false, workerCache: c.workerCache ?? true, ...(onProgress ? { onProgress } : {}) });
+  return { result, direction: workload.direction, scenario, msPerSample: (scenario.compute.msPerSample ?? workload.costMsPerSample) * (scenario.compute.regime?.factor ?? 1) };
 }
 
 export function toRow(c: CaseSpec, r: CaseResult, target: number, lanIterations: number): Row {

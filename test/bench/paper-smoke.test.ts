@@ -25,6 +25,12 @@ describe("bench:paper --quick", () => {
         const t = row["timeToTargetS"];
         assert.ok(t === null || (typeof t === "number" && t > 0), `timeToTargetS ${String(t)}`);
         for (const key of ["wanBytes", "costUsd", "blockedS", "finalObjective"]) assert.ok(typeof row[key] === "number" && Number.isFinite(row[key]), `${key} = ${String(row[key])}`);
+        // Every row records the checkers' verdicts (all held here) and its times to the three targets.
+        const checks = row["checks"] as Record<string, string | null>;
+        assert.ok(Object.keys(checks).length >= 3 && Object.values(checks).every((v) => v === null), JSON.stringify(checks));
+        assert.equal(row["checksHeld"], true);
+        assert.deepEqual(Object.keys(row["timeTo"] as object), ["converged", "p90", "p99"]);
+        assert.equal(row["partition"], "iid");
       }
       assert.equal(rows[0]!["wanBytes"], 0, "LAN sends nothing over the WAN");
       assert.ok((rows[1]!["wanBytes"] as number) > 0, "the Baseline sends over the WAN");
@@ -38,7 +44,7 @@ describe("bench:paper --quick", () => {
       assert.ok(asp!.timeS < bsp!.timeS, `Gaia ${asp!.timeS} s reaches the target before the Baseline ${bsp!.timeS} s`);
       const table = JSON.parse(readFileSync(join(dir, "paper-table.json"), "utf8")) as { comparisons: unknown[] };
       assert.equal(table.comparisons.length, 1);
-      for (const svg of ["paper-speedup.svg", "paper-lan-ratio.svg", "paper-wan.svg"]) assert.match(readFileSync(join(dir, svg), "utf8"), /^<svg /);
+      for (const svg of ["paper-speedup.svg", "paper-lan-ratio.svg", "paper-wan.svg", "paper-objective-mf-virginia-california.svg"]) assert.match(readFileSync(join(dir, svg), "utf8"), /^<svg /);
       assert.ok(existsSync(join(dir, "paper-table.md")));
     } finally {
       rmSync(dir, { recursive: true, force: true });

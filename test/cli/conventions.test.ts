@@ -4,6 +4,7 @@
 // catches what would only fail the run later (a partition that never heals).
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { stripVTControlCharacters } from "node:util";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -54,7 +55,8 @@ describe("oclif conventions", () => {
   test("a mistyped command names the commands", () => {
     const run = gaia("simulte");
     assert.notEqual(run.status, 0);
-    assert.match(run.stderr, /simulte is not a gaia command/);
+    // The not-found plugin colours the name when it thinks a terminal is attached: strip the codes.
+    assert.match(stripVTControlCharacters(run.stderr), /simulte is not a gaia command/);
   });
 
   test("autocomplete is installed", () => {

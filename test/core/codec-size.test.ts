@@ -50,7 +50,7 @@ const sources = fc.oneof(
 
 const message: fc.Arbitrary<Message> = fc.oneof(
   fc.record({ kind: fc.constant("read" as const), clock, rows: fc.option(fc.oneof(u32, u32View), { nil: null }) }),
-  u32.chain((rows) => fc.record({ kind: fc.constant("read-reply" as const), clock, rows: fc.constant(rows), values: f32(rows.length * 2) })),
+  u32.chain((rows) => fc.record({ kind: fc.constant("read-reply" as const), clock, localClock: clock, rows: fc.constant(rows), values: f32(rows.length * 2) })),
   u32.chain((rows) => fc.record({ kind: fc.constant("push" as const), clock, rows: fc.constant(rows), deltas: f32(rows.length), last: fc.boolean() })),
   fc.record({ kind: fc.constant("mirror-update" as const), shard: integer, clock, sources, body: bytes }),
   fc.record({ kind: fc.constant("barrier" as const), shard: integer, clock, source: name, rows: fc.oneof(u32, u32View) }),
@@ -89,7 +89,7 @@ describe(seedTitle("encodedSize"), () => {
       const deltas = new Float32Array(n);
       const msgs: Message[] = [
         { kind: "mirror-update", shard: 0, clock: 1, sources: tokyo, body: new Uint8Array(deltas.buffer) },
-        { kind: "read-reply", clock: 2, rows: indices, values: new Float32Array(n * 3) },
+        { kind: "read-reply", clock: 2, localClock: 1, rows: indices, values: new Float32Array(n * 3) },
         { kind: "barrier", shard: 1, clock: 300, source: "tokyo", rows: indices },
       ];
       for (const msg of msgs) assert.equal(encodedSize(msg), encodeMessage(msg).byteLength, `${msg.kind} with ${n} entries`);

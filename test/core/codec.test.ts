@@ -17,7 +17,7 @@ const names = fc.array(fc.constantFrom("virginia", "tokyo", "sao-paulo"), { minL
 
 const message: fc.Arbitrary<Message> = fc.oneof(
   fc.record({ kind: fc.constant("read" as const), clock, rows: fc.option(u32, { nil: null }) }),
-  u32.chain((rows) => fc.record({ kind: fc.constant("read-reply" as const), clock, rows: fc.constant(rows), values: f32(rows.length * 2) })),
+  u32.chain((rows) => fc.record({ kind: fc.constant("read-reply" as const), clock, localClock: clock, rows: fc.constant(rows), values: f32(rows.length * 2) })),
   u32.chain((rows) => fc.record({ kind: fc.constant("push" as const), clock, rows: fc.constant(rows), deltas: f32(rows.length * 3), last: fc.boolean() })),
   fc.record({ kind: fc.constant("mirror-update" as const), shard: fc.nat(8), clock, sources: names, body: bytes }),
   fc.record({ kind: fc.constant("barrier" as const), shard: fc.nat(8), clock, source: fc.constant("tokyo"), rows: u32 }),

@@ -18,7 +18,7 @@ describe("codec: values are finite and in range", () => {
       assert.throws(() => decodeMessage(encodeMessage(msg)), refusedWith("non-finite"));
     });
     test(`a read-reply value of ${bad} is refused as non-finite`, () => {
-      const msg: Message = { kind: "read-reply", clock: 0, rows: Uint32Array.of(0), values: Float32Array.of(bad, 1) };
+      const msg: Message = { kind: "read-reply", clock: 0, localClock: 0, rows: Uint32Array.of(0), values: Float32Array.of(bad, 1) };
       assert.throws(() => decodeMessage(encodeMessage(msg)), refusedWith("non-finite"));
     });
   }
@@ -56,7 +56,7 @@ describe("mirror flushes come once", () => {
 
 describe("divergence is a result", () => {
   const reply = (worker: WorkerRole, effects: readonly Effect[]): Effect[] =>
-    effects.flatMap((e) => (e.kind === "send" && e.msg.kind === "read" ? worker.step({ kind: "message", from: e.to, msg: { kind: "read-reply", clock: e.msg.clock, rows: Uint32Array.of(0, 1, 2, 3), values: new Float32Array(8) } }, 0) : []));
+    effects.flatMap((e) => (e.kind === "send" && e.msg.kind === "read" ? worker.step({ kind: "message", from: e.to, msg: { kind: "read-reply", clock: e.msg.clock, localClock: e.msg.clock, rows: Uint32Array.of(0, 1, 2, 3), values: new Float32Array(8) } }, 0) : []));
 
   test("a worker whose program returns NaN traces `diverged` with the row, sends none of it and ends with an empty last push", () => {
     const worker = new WorkerRole("a/w0", layout, { rowsFor: () => null }, 10);

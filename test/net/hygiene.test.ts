@@ -123,7 +123,7 @@ describe("transport: authenticated but hostile peers", () => {
     wrong.send(encodeFrame({ t: "data", seq: 1, ack: 0, body: encodeBody({ kind: "barrier", shard: 0, clock: 0, source: "h3", rows: Uint32Array.of(1) }) }));
     await until("wrong-channel counted", () => b.metrics.get("remote_errors_total", { code: "wrong-channel" }) === 1);
     // A read reply that would put 3e38 in a worker's values (3e38 + 3e38 is Infinity in float32).
-    wrong.send(encodeFrame({ t: "data", seq: 2, ack: 0, body: encodeBody({ kind: "read-reply", clock: 0, rows: Uint32Array.of(0), values: Float32Array.of(3e38) }) }));
+    wrong.send(encodeFrame({ t: "data", seq: 2, ack: 0, body: encodeBody({ kind: "read-reply", clock: 0, localClock: 0, rows: Uint32Array.of(0), values: Float32Array.of(3e38) }) }));
     await until("non-finite counted", () => b.metrics.get("remote_errors_total", { code: "non-finite" }) === 1);
     assert.equal(b.got.length, 0, "nothing was delivered to the role");
   });

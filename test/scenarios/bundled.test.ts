@@ -26,6 +26,7 @@ describe("bundled scenarios", () => {
       assert.equal(scenario.name, file.replace(/\.yaml$/, ""));
       assert.ok(scenario.description.length > 0);
       assert.ok(scenario.stop.maxIterations !== null || scenario.stop.maxVirtualTimeS !== null);
+      assert.match(text, /^compute:\n(?: {2}.*\n)* {2}regime: /m, "declares its compute regime");
     });
   }
 

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ScenarioError, loadScenario, parseDuration, parseScenarioText, type Scenario } from "@gaia/sim";
+import { ScenarioError, acceleratorFactor, loadScenario, parseDuration, parseScenarioText, type Scenario } from "@gaia/sim";
 
 const pair = (extra = "", topology = "  preset: virginia-california\n"): string => `topology:\n${topology}workload:\n  kind: mf\n${extra}`;
 
@@ -54,7 +54,7 @@ describe("loadScenario: defaults", () => {
     assert.equal(s.topology.workersPerDataCenter, 2);
     assert.equal(s.topology.shardsPerDataCenter, 2);
     assert.deepEqual(s.sync, { model: "asp", staleness: 0, threshold: 0.01, thresholdSchedule: { kind: "inverse-sqrt" }, budgetLinkFraction: 0.5, thresholdCeiling: 0.1, encoding: "f32", barrierClockFraction: 1, mirrorClockBound: 1, selectiveBarrier: "auto", hubGroups: [] });
-    assert.deepEqual(s.compute, { msPerSample: null, speeds: {}, stragglers: null, jitter: 0 });
+    assert.deepEqual(s.compute, { msPerSample: null, regime: { name: "cpu", factor: 1 }, speeds: {}, stragglers: null, jitter: 0 });
     assert.deepEqual(s.faults, []);
     assert.equal(s.randomFaults, null);
     assert.deepEqual(s.stop, { maxIterations: null, maxVirtualTimeS: 7200, targetObjective: null, evalEvery: 1 });
@@ -114,8 +114,17 @@ randomFaults: { until: 10m, partitionsPerHour: 3, loss: 0.01 }
 `),
       "a.yaml",
     );
-    assert.deepEqual(s.compute, { msPerSample: 0.02, speeds: { virginia: 2, "california/w1": 0.5 }, stragglers: { probability: 0.1, slowdown: 4 }, jitter: 0.2 });
+    assert.deepEqual(s.compute, { msPerSample: 0.02, regime: { name: "cpu", factor: 1 }, speeds: { virginia: 2, "california/w1": 0.5 }, stragglers: { probability: 0.1, slowdown: 4 }, jitter: 0.2 });
     assert.deepEqual(s.randomFaults, { untilS: 600, partitionsPerHour: 3, crashesPerHour: 0, loss: 0.01, duplicate: 0, reorder: 0 });
+  });
+
+  test("compute.regime: cpu is 1x, accelerator its stated factor, a number its own; anything else is rejected", () => {
+    assert.deepEqual(parseScenarioText(pair("compute: { regime: cpu }\n"), "a.yaml").compute.regime, { name: "cpu", factor: 1 });
+    assert.deepEqual(parseScenarioText(pair("compute: { regime: accelerator }\n"), "a.yaml").compute.regime, { name: "accelerator", factor: acceleratorFactor });
+    assert.ok(acceleratorFactor > 0 && acceleratorFactor < 1, "an accelerator is faster than the calibrated CPU kernels");
+    assert.deepEqual(parseScenarioText(pair("compute: { regime: 250 }\n"), "a.yaml").compute.regime, { name: "custom", factor: 250 });
+    rejects(pair("compute:\n  regime: tpu\n"), { path: "compute.regime", line: 6, includes: "" });
+    rejects(pair("compute:\n  regime: 0\n"), { path: "compute.regime", line: 6, includes: "" });
   });
 });
 

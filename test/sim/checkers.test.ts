@@ -37,6 +37,16 @@ describe("checkers", () => {
     assert.match(checkTrace(bad, ctx(2))["ssp-bound"]!, /clock 3/);
   });
 
+  test("SSP bound: a read served from a worker's cache is held to the bound through the read that fetched it", () => {
+    const cached = (clock: number, readClock: number): SimTraceEvent => ({ atMs: t++, type: "read-cached", worker: "a/w0", shard: "a/s0", clock, rows: 1, localClock: 0, readClock });
+    const base = [read("a/w0", 0), push("a/w0", 0), push("a/w1", 0), read("a/w0", 1), push("a/w0", 1)];
+    // The copy fetched for clock 1 was served with both clients through clock 0: fresh for clock 2 and 3 under s = 2.
+    assert.equal(checkTrace([...base, cached(2, 1), cached(3, 1)], ctx(2))["ssp-bound"], null);
+    // The copy fetched for clock 0 saw no push: too old for clock 3.
+    assert.match(checkTrace([...base, cached(3, 0)], ctx(2))["ssp-bound"]!, /a\/w0 read a\/s0 from its cache for clock 3 with a copy served when only 0 clocks/);
+    assert.match(checkTrace([...base, cached(3, 7)], ctx(2))["ssp-bound"]!, /never served/);
+  });
+
   test("mirror-clock bound: a read served more than DS clocks ahead of the slowest mirror is caught", () => {
     const base = [push("a/w0", 0), push("a/w1", 0), push("a/w0", 1), push("a/w1", 1), mirror("b", 0), mirror("c", 0)];
     assert.equal(checkTrace([...base, read("a/w0", 2)], ctx(0, 1))["mirror-clock-bound"], null);

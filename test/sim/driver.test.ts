@@ -4,10 +4,10 @@
 // break a run; stop conditions and bad input behave as documented.
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { createToyWorkload, runSimulation, type SimulationResult } from "@gaia/sim";
+import { computeRegimeOf, createToyWorkload, runSimulation, type SimulationResult } from "@gaia/sim";
 import { miniScenario, type MiniOptions } from "./scenarios.js";
 
-const run = (o: MiniOptions, extra: { recordTrace?: boolean } = {}): Promise<SimulationResult> =>
+const run = (o: MiniOptions, extra: { recordTrace?: boolean; workerCache?: boolean } = {}): Promise<SimulationResult> =>
   runSimulation(miniScenario(o), { workload: createToyWorkload({ seed: o.seed ?? 1 }), ...extra });
 
 const assertHealthy = (r: SimulationResult): void => {
@@ -44,6 +44,38 @@ describe("driver: sync models", () => {
     assertHealthy(r);
     assert.ok(r.trace!.some((e) => e.type === "hub-forwarded"));
     assert.ok(r.trace!.some((e) => e.type === "barrier-received"));
+  });
+});
+
+describe("driver: the SSP cache and the compute regime", () => {
+  test("Baseline SSP: the worker cache serves reads locally, cuts WAN reads, and the ssp bound still holds", async () => {
+    const o: MiniOptions = { model: "ssp", staleness: 2, maxIterations: 30 };
+    const cached = await run(o, { recordTrace: true });
+    const uncached = await run(o, { recordTrace: true, workerCache: false });
+    assertHealthy(cached);
+    assertHealthy(uncached);
+    const wanReads = (r: SimulationResult): number => r.trace!.filter((e) => e.type === "deliver" && e.kind === "read" && e.from.split("/")[0] !== e.to.split("/")[0]).length;
+    assert.ok(cached.trace!.some((e) => e.type === "read-cached" && e.rows > 0), "some rows came from the cache");
+    assert.ok(!uncached.trace!.some((e) => e.type === "read-cached"), "no cache when it is off");
+    assert.ok(wanReads(cached) < wanReads(uncached), `WAN reads with the cache ${wanReads(cached)}, without ${wanReads(uncached)}`);
+    assert.ok(cached.summary.wanBytes < uncached.summary.wanBytes, `WAN bytes ${cached.summary.wanBytes} with the cache, ${uncached.summary.wanBytes} without`);
+    assert.equal(cached.summary.checks["ssp-bound"], null);
+  });
+
+  test("BSP keeps no cache: every clock reads every shard", async () => {
+    const r = await run({ model: "bsp", maxIterations: 10 }, { recordTrace: true });
+    assert.ok(!r.trace!.some((e) => e.type === "read-cached"));
+  });
+
+  test("the compute regime multiplies the step cost: accelerator runs are faster than cpu runs, a factor of 4 slower", async () => {
+    const time = async (regime: "cpu" | "accelerator" | number): Promise<number> => {
+      const scenario = miniScenario({ model: "lan", msPerSample: 5, jitter: 0 });
+      const r = await runSimulation({ ...scenario, compute: { ...scenario.compute, regime: computeRegimeOf(regime) } }, { workload: createToyWorkload({ seed: 1 }) });
+      return r.summary.virtualTimeS;
+    };
+    const cpu = await time("cpu");
+    assert.ok((await time("accelerator")) < cpu / 5, "accelerator");
+    assert.ok((await time(4)) > cpu * 3, "4x");
   });
 });
 

@@ -50,6 +50,7 @@ export function scenarioToFile(s: Scenario): Record<string, unknown> {
     },
     compute: {
       ...(compute.msPerSample === null ? {} : { msPerSample: compute.msPerSample }),
+      ...(compute.regime === undefined ? {} : { regime: compute.regime.name === "custom" ? compute.regime.factor : compute.regime.name }),
       speeds: { ...compute.speeds },
       ...(compute.stragglers === null ? {} : { stragglers: { ...compute.stragglers } }),
       jitter: compute.jitter,

@@ -30,6 +30,16 @@ export interface PendingCompute {
   readonly worker: NodeId;
   readonly clock: number;
   readonly rows: Uint32Array;
+  /** The values the worker handed to its program, row-major. */
+  readonly values: Float32Array;
+}
+
+/** A compute the test completed: its rows and the deltas it produced. */
+export interface Completed {
+  readonly worker: NodeId;
+  readonly clock: number;
+  readonly rows: Uint32Array;
+  readonly deltas: Float32Array;
 }
 
 export interface ClusterOptions {
@@ -53,6 +63,8 @@ export class Cluster {
   /** Sum of every delta every worker computed, per element of the full table (float64). */
   readonly totalDeltas: Float64Array;
   nowMs = 0;
+  /** The compute `complete` finished last. */
+  lastCompleted: Completed | null = null;
   private readonly rng: Rng;
 
   constructor(readonly options: ClusterOptions) {
@@ -115,6 +127,7 @@ export class Cluster {
     const scale = this.options.deltaScale ?? 0.05;
     const deltas = Float32Array.from({ length: c.rows.length * cols }, () => (r.bernoulli(0.3) ? 0 : r.uniform(-scale, scale)));
     for (let i = 0; i < c.rows.length; i++) for (let k = 0; k < cols; k++) this.totalDeltas[c.rows[i]! * cols + k]! += deltas[i * cols + k]!;
+    this.lastCompleted = { worker: id, clock: c.clock, rows: c.rows, deltas };
     this.nowMs += 1;
     const before = this.trace.length;
     this.apply(id, this.roles.get(id)!.step({ kind: "computed", clock: c.clock, rows: c.rows, deltas, samples: c.rows.length }, this.nowMs));
@@ -159,7 +172,7 @@ export class Cluster {
           break;
         }
         case "compute":
-          this.computes.set(from, { worker: from, clock: e.clock, rows: e.rows });
+          this.computes.set(from, { worker: from, clock: e.clock, rows: e.rows, values: e.values });
           break;
         case "trace":
           this.trace.push(e.event);

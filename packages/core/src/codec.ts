@@ -58,6 +58,7 @@ const ROWS = 5;
 const SHARD = 6;
 const DELTAS = 7;
 const LAST = 5;
+const LOCAL_CLOCK = 11;
 const VALUES = 7;
 const SOURCES = 8;
 const SOURCE = 7;
@@ -78,9 +79,9 @@ function messageSize(msg: Message): number {
       size = msg.rows === null ? 1 : typedSize(msg.rows);
       return size < 0 ? -1 : 3 + KIND + 5 + CLOCK + numberSize(msg.clock) + ROWS + size;
     case "read-reply":
-      if (fields !== 4 || typeof msg.clock !== "number") return -1;
+      if (fields !== 5 || typeof msg.clock !== "number" || typeof msg.localClock !== "number") return -1;
       size = typedSize(msg.rows) + typedSize(msg.values);
-      return size < 0 ? -1 : 3 + KIND + 11 + CLOCK + numberSize(msg.clock) + ROWS + VALUES + size;
+      return size < 0 ? -1 : 3 + KIND + 11 + CLOCK + numberSize(msg.clock) + LOCAL_CLOCK + numberSize(msg.localClock) + ROWS + VALUES + size;
     case "push":
       if (fields !== 5 || typeof msg.clock !== "number" || typeof msg.last !== "boolean") return -1;
       size = typedSize(msg.rows) + typedSize(msg.deltas);
@@ -267,7 +268,13 @@ export function validateMessage(value: unknown): Message {
     case "read":
       return { kind, clock: field(value, "clock", isClock, "a clock"), rows: field(value, "rows", isRowsOrNull, "a Uint32Array or null") };
     case "read-reply": {
-      const msg = { kind, clock: field(value, "clock", isClock, "a clock"), rows: field(value, "rows", isU32, "a Uint32Array"), values: field(value, "values", isF32, "a Float32Array") } as const;
+      const msg = {
+        kind,
+        clock: field(value, "clock", isClock, "a clock"),
+        localClock: field(value, "localClock", isClock, "a clock"),
+        rows: field(value, "rows", isU32, "a Uint32Array"),
+        values: field(value, "values", isF32, "a Float32Array"),
+      } as const;
       checkFinite(kind, "values", msg.values);
       return msg;
     }

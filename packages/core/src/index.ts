@@ -18,3 +18,4 @@ export * from "./significance.js";
 export * from "./ssp.js";
 export * from "./update-encoding.js";
 export * from "./worker.js";
+export * from "./worker-cache.js";

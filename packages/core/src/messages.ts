@@ -15,10 +15,15 @@ export interface ReadRequest {
   readonly rows: Uint32Array | null;
 }
 
-/** Shard -> worker: the values of the rows asked for, row-major. */
+/**
+ * Shard -> worker: the values of the rows asked for, row-major. `localClock` is the shard's local
+ * clock when it served the read (every client had pushed clocks below it); the worker's SSP cache
+ * (worker-cache.ts) tags the rows with it.
+ */
 export interface ReadReply {
   readonly kind: "read-reply";
   readonly clock: number;
+  readonly localClock: number;
   readonly rows: Uint32Array;
   readonly values: Float32Array;
 }

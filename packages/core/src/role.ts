@@ -47,6 +47,12 @@ export type TraceEvent =
    * The worker does not send it; it ends with an empty last push, and the driver stops the run.
    */
   | { readonly type: "diverged"; readonly worker: NodeId; readonly clock: number; readonly row: number; readonly value: number }
+  /**
+   * A worker served `rows` rows of one shard from its SSP cache for `clock` (rows 0: it needed none
+   * and skipped the shard). The oldest copy used was served when the shard's local clock was
+   * `localClock`, in reply to the worker's read for `readClock`.
+   */
+  | { readonly type: "read-cached"; readonly worker: NodeId; readonly shard: NodeId; readonly clock: number; readonly rows: number; readonly localClock: number; readonly readClock: number }
   | { readonly type: "remote-error"; readonly node: NodeId; readonly from: NodeId; readonly code: string; readonly message: string };
 
 export type Effect =

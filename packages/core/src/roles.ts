@@ -19,6 +19,8 @@ export interface RoleOptions {
   readonly programs: ReadonlyMap<NodeId, RowPlanner | WorkerProgram>;
   /** A restarted worker: where each of its shards stands (see WorkerRole). */
   readonly rejoin?: ReadonlyMap<NodeId, RejoinState>;
+  /** Workers keep an SSP cache when the staleness is above 0 (default true; see worker-cache.ts). */
+  readonly workerCache?: boolean;
 }
 
 export function createRole(layout: Layout, id: NodeId, options: RoleOptions): Role {
@@ -30,7 +32,7 @@ export function createRole(layout: Layout, id: NodeId, options: RoleOptions): Ro
   if (layout.workers.includes(id)) {
     const program = options.programs.get(id);
     invariant(program, `no program for worker ${id}`);
-    return new WorkerRole(id, layout, program, options.maxClock, options.rejoin);
+    return new WorkerRole(id, layout, program, options.maxClock, options.sync.staleness, options.workerCache ?? true, options.rejoin);
   }
   invariant(layout.hubs.some((h) => h.id === id), `no node ${id} in the layout`);
   return new HubRole(id, layout, options.sync.asp?.encoding ?? "f32");

@@ -293,11 +293,6 @@ export class ShardRole implements Role {
     }
   }
 
-  private checkOffsets(indices: Uint32Array): void {
-    const size = this.replica.length;
-    for (const i of indices) if (i >= size) throw new RemoteError("out-of-range", `element ${i} outside ${this.id}'s ${size} elements`);
-  }
-
   private onPush(from: NodeId, msg: Push, nowMs: number): Effect[] {
     this.requireClient(from);
     const expected = this.clientClock.get(from)!;
@@ -428,8 +423,8 @@ export class ShardRole implements Role {
     });
   }
 
+  /** Applies decoded mirror entries (decodeUpdate already held every offset to this range). */
   private applyMirror(indices: Uint32Array, deltas: Float32Array): number {
-    this.checkOffsets(indices);
     let sum = 0;
     for (let i = 0; i < indices.length; i++) {
       this.replica[indices[i]!]! += deltas[i]!;
@@ -512,7 +507,7 @@ export class ShardRole implements Role {
         const offset = (rows[i]! - start) * this.cols;
         values.set(this.replica.subarray(offset, offset + this.cols), i * this.cols);
       }
-      effects.push({ kind: "send", to: p.worker, channel: "data", msg: { kind: "read-reply", clock: p.msg.clock, rows, values } });
+      effects.push({ kind: "send", to: p.worker, channel: "data", msg: { kind: "read-reply", clock: p.msg.clock, localClock: this.localClockNow, rows, values } });
       effects.push({
         kind: "trace",
         event: { type: "read-served", shard: this.id, worker: p.worker, clock: p.msg.clock, localClock: this.localClockNow, mirrorClockMin: this.mirrorClock?.min() ?? null, rows: rows.length, requested: p.msg.rows, waitedMs: nowMs - p.arrivedMs, blockedBy: p.blockedBy, barrierRowsBlocked: this.barriers.blockedRowCount },

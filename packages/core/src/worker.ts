@@ -17,12 +17,17 @@
  * as the shards report them), it starts at the lowest of those clocks and sends a push only to the
  * shards that do not have that clock yet, so every shard still gets exactly one push per clock.
  * A worker that every shard has seen finish is done at once.
+ *
+ * Under SSP (staleness s > 0) the worker keeps an SSP cache (worker-cache.ts): rows whose cached
+ * copy is fresh for clock c are not read again, and a shard it needs nothing fresh from is not
+ * asked at all. Under BSP a copy is never fresh for the next clock, so the cache is not kept.
  */
 import { firstNonFinite } from "./codec.js";
 import { invariant, RemoteError } from "./errors.js";
 import type { Layout, NodeId, ShardInfo } from "./layout.js";
 import type { Message, ReadReply } from "./messages.js";
 import { rejectRemote, type Effect, type Input, type Role } from "./role.js";
+import { ShardCache } from "./worker-cache.js";
 
 export interface RowPlanner {
   rowsFor(clock: number): Uint32Array | null;
@@ -54,12 +59,22 @@ export class WorkerRole implements Role {
   /** Rejoin: clocks each shard already has from this worker (pushes below them are not sent again). */
   private readonly pushedBefore: readonly number[];
   private readonly rejoinedDone: boolean;
+  /** With the SSP cache: one per shard, the rows wanted of each this clock, and whether it was asked. */
+  private readonly caches: ShardCache[] | null;
+  private readonly wanted: (Uint32Array | null)[];
+  private readonly asked: boolean[];
+  /** Replies this clock waits for (every shard without the cache). */
+  private awaiting = 0;
 
   constructor(
     readonly id: NodeId,
     private readonly layout: Layout,
     private readonly planner: RowPlanner,
     readonly maxClock: number,
+    /** SSP staleness s; with s > 0 and `cache` on, the worker keeps an SSP cache. */
+    readonly staleness = 0,
+    cache = true,
+    /** A restarted worker: where each of its shards stands (see RejoinState). */
     rejoin?: ReadonlyMap<NodeId, RejoinState>,
   ) {
     this.shards = layout.shardsOfWorker(id);
@@ -75,6 +90,14 @@ export class WorkerRole implements Role {
     // A worker some of whose shards saw its last push was stopping: the next push is its last.
     if (states.some((s) => s.done)) this.stopRequested = true;
     invariant(this.clockNow <= this.maxClock, () => `${id}: rejoins at clock ${this.clockNow}, past max ${this.maxClock}`);
+    this.caches = cache && staleness > 0 ? this.shards.map((s) => new ShardCache(s.range.start, s.range.end, this.cols)) : null;
+    this.wanted = this.shards.map(() => null);
+    this.asked = this.shards.map(() => true);
+  }
+
+  /** Whether this worker keeps an SSP cache. */
+  get caching(): boolean {
+    return this.caches !== null;
   }
 
   get clock(): number {
@@ -87,7 +110,7 @@ export class WorkerRole implements Role {
 
   /** What the worker waits for (for watchdogs): its phase and clock, and the shards yet to reply. */
   waitingOn(): { readonly phase: Phase; readonly clock: number; readonly shards: readonly NodeId[] } {
-    const shards = this.phase === "reading" ? this.shards.filter((_, k) => this.replies[k] === null).map((s) => s.id) : [];
+    const shards = this.phase === "reading" ? this.shards.filter((_, k) => this.asked[k] && this.replies[k] === null).map((s) => s.id) : [];
     return { phase: this.phase, clock: this.clockNow, shards };
   }
 
@@ -137,7 +160,10 @@ export class WorkerRole implements Role {
     this.asking = true;
     const wanted = this.planner.rowsFor(this.clockNow);
     const effects: Effect[] = [];
+    // The oldest local clock a cached copy may carry; absent rows (tag -1) never qualify.
+    const need = Math.max(0, this.clockNow - this.staleness);
     let cursor = 0;
+    this.awaiting = 0;
     for (let k = 0; k < this.shards.length; k++) {
       const shard = this.shards[k]!;
       let rows: Uint32Array | null = null;
@@ -147,10 +173,21 @@ export class WorkerRole implements Role {
         rows = wanted.subarray(from, cursor);
         invariant(rows.length === 0 || rows[0]! >= shard.range.start, () => `${this.id}: rows must be sorted`);
       }
-      this.requested[k] = rows;
-      effects.push({ kind: "send", to: shard.id, channel: "data", msg: { kind: "read", clock: this.clockNow, rows } });
+      let ask = rows;
+      if (this.caches !== null) {
+        const cache = this.caches[k]!;
+        this.wanted[k] = rows;
+        // Nothing wanted: skip the shard once it is known to have reached `need`.
+        const fresh = rows !== null && rows.length === 0 ? cache.knownClock >= need : (ask = cache.stale(rows, need)) !== null && ask.length === 0;
+        this.asked[k] = !fresh;
+        if (fresh) continue;
+      }
+      this.requested[k] = ask;
+      this.awaiting++;
+      effects.push({ kind: "send", to: shard.id, channel: "data", msg: { kind: "read", clock: this.clockNow, rows: ask } });
     }
     invariant(wanted === null || cursor === wanted.length, () => `${this.id}: rowsFor returned unsorted or out-of-range rows`);
+    if (this.awaiting === 0) effects.push(...this.startCompute());
     return effects;
   }
 
@@ -169,6 +206,7 @@ export class WorkerRole implements Role {
     }
     if (this.phase !== "reading" || msg.clock !== this.clockNow) return []; // stale reply
     if (this.replies[k] !== null) throw new RemoteError("stale-clock", `second reply from ${from} for clock ${msg.clock}`);
+    if (!this.asked[k]) throw new RemoteError("stale-clock", `reply from ${from} for clock ${msg.clock}, which was not asked`);
     if (msg.values.length !== msg.rows.length * this.cols) throw new RemoteError("bad-field", `reply from ${from} has ${msg.values.length} values for ${msg.rows.length} rows`);
     const asked = this.requested[k]!;
     const shard = this.shards[k]!;
@@ -176,7 +214,12 @@ export class WorkerRole implements Role {
     if (msg.rows.length !== expected) throw new RemoteError("bad-field", `reply from ${from} has ${msg.rows.length} rows, asked ${expected}`);
     this.replies[k] = msg;
     this.replyCount++;
-    if (this.replyCount < this.shards.length) return [];
+    if (this.caches !== null) {
+      if (msg.localClock < msg.clock - this.staleness) throw new RemoteError("stale-clock", `${from} served clock ${msg.clock} at local clock ${msg.localClock}, below the staleness bound`);
+      this.caches[k]!.store(msg.clock, msg.localClock, msg.rows, msg.values);
+    }
+    if (this.replyCount < this.awaiting) return [];
+    if (this.caches !== null) return this.startCompute();
     let total = 0;
     for (const r of this.replies) total += r!.rows.length;
     const rows = new Uint32Array(total);
@@ -190,6 +233,38 @@ export class WorkerRole implements Role {
     this.clearReplies();
     this.phase = "computing";
     return [{ kind: "compute", clock: this.clockNow, rows, values }];
+  }
+
+  /** With the cache: every row wanted this clock is cached and fresh; hand them to the program. */
+  private startCompute(): Effect[] {
+    const caches = this.caches!;
+    let total = 0;
+    for (let k = 0; k < this.shards.length; k++) {
+      const rows = this.wanted[k]!;
+      total += rows === null ? caches[k]!.end - caches[k]!.start : rows.length;
+    }
+    const rows = new Uint32Array(total);
+    const values = new Float32Array(total * this.cols);
+    const effects: Effect[] = [];
+    let at = 0;
+    for (let k = 0; k < this.shards.length; k++) {
+      const cache = caches[k]!;
+      const wanted = this.wanted[k]!;
+      const count = wanted === null ? cache.end - cache.start : wanted.length;
+      const asked = this.requested[k];
+      const fromCache = !this.asked[k] ? count : count - (asked === null ? cache.end - cache.start : asked.length);
+      if (wanted === null) for (let i = 0; i < count; i++) rows[at + i] = cache.start + i;
+      else rows.set(wanted, at);
+      const [localClock, readClock] = count > 0 ? cache.copyOut(wanted, values, at) : [cache.knownClock, cache.knownReadClock];
+      if (fromCache > 0 || !this.asked[k]) {
+        effects.push({ kind: "trace", event: { type: "read-cached", worker: this.id, shard: this.shards[k]!.id, clock: this.clockNow, rows: fromCache, localClock, readClock } });
+      }
+      at += count;
+    }
+    this.clearReplies();
+    this.phase = "computing";
+    effects.push({ kind: "compute", clock: this.clockNow, rows, values });
+    return effects;
   }
 
   private onComputed(clock: number, rows: Uint32Array, deltas: Float32Array): Effect[] {
@@ -229,6 +304,15 @@ export class WorkerRole implements Role {
       });
     }
     invariant(cursor === rows.length, () => `${this.id}: pushed rows out of range`);
+    if (this.caches !== null) {
+      cursor = 0;
+      for (let k = 0; k < this.shards.length; k++) {
+        const from = cursor;
+        while (cursor < rows.length && rows[cursor]! < this.shards[k]!.range.end) cursor++;
+        // A push skipped after a rejoin is one the shard already had: its value is in what was read.
+        if (cursor > from && this.clockNow >= this.pushedBefore[k]!) this.caches[k]!.applyOwn(rows.subarray(from, cursor), deltas.subarray(from * this.cols, cursor * this.cols));
+      }
+    }
     effects.push({ kind: "trace", event: { type: "worker-clock", worker: this.id, clock: this.clockNow } });
     this.clockNow++;
     this.asking = false;

@@ -10,7 +10,9 @@
  *
  * - staleness (bsp-lockstep when s = 0, ssp-bound otherwise): a read for clock c is served at a
  *   shard only after every client's pushes of clocks <= c - s - 1 were applied there (a client
- *   whose last push was applied counts as caught up).
+ *   whose last push was applied counts as caught up). A read a worker serves from its SSP cache
+ *   (read-cached) for clock c is held to the same rule through the read that fetched its oldest
+ *   copy: at that read's serving, every client had been applied through c - s - 1.
  * - mirror-clock-bound: at every read served, the shard's local clock minus the slowest mirror's
  *   announced clock is at most DS (mirrors that sent their final flush no longer count).
  * - selective-barrier: no read naming a barrier row is served between the barrier's arrival and
@@ -109,6 +111,8 @@ const at = (atMs: number): string => `at ${(atMs / 1000).toFixed(3)} s`;
 class StalenessChecker implements Checker {
   readonly name: string;
   private violation: string | null = null;
+  /** "shard|worker|clock" of every read served -> clocks every unfinished client had applied then. */
+  private readonly servedAt = new Map<string, number>();
 
   constructor(
     private readonly ctx: CheckContext,
@@ -118,18 +122,30 @@ class StalenessChecker implements Checker {
   }
 
   observe(e: Event, atMs: number): void {
-    if (this.violation !== null || e.type !== "read-served") return;
+    if (this.violation !== null) return;
+    if (e.type === "read-cached") {
+      const caught = this.servedAt.get(`${e.shard}|${e.worker}|${e.readClock}`);
+      const need = e.clock - this.ctx.staleness;
+      if (caught === undefined) this.violation = `${at(atMs)}: ${e.worker} read ${e.shard} from its cache for clock ${e.clock}, from a read for clock ${e.readClock} that was never served`;
+      else if (caught < need) this.violation = `${at(atMs)}: ${e.worker} read ${e.shard} from its cache for clock ${e.clock} with a copy served when only ${caught} clocks of every client were applied (staleness ${this.ctx.staleness} needs ${need})`;
+      return;
+    }
+    if (e.type !== "read-served") return;
     const l = this.books.ledger(e.shard);
     if (l === undefined) return;
     const need = e.clock - this.ctx.staleness;
+    let caught = Infinity;
     for (let k = 0; k < l.slots.length; k++) {
       const i = l.slots[k]!;
       const applied = l.applied[i]!;
-      if (applied < need && !finished(l, i)) {
+      if (finished(l, i)) continue;
+      if (applied < caught) caught = applied;
+      if (applied < need) {
         this.violation = `${at(atMs)}: ${e.shard} served ${e.worker}'s read for clock ${e.clock} with only ${applied} clocks of ${l.clients[k]} applied (staleness ${this.ctx.staleness} needs ${need})`;
         return;
       }
     }
+    if (this.ctx.staleness > 0) this.servedAt.set(`${e.shard}|${e.worker}|${e.clock}`, caught);
   }
 
   verdict(): string | null {
@@ -258,7 +274,7 @@ export function createCheckers(ctx: CheckContext): CheckerSet {
       // Only these event types matter to the books and checkers above; the rest (deliveries,
       // worker clocks, mirror sends, hub forwards: over half a trace) are skipped here, once.
       const type = e.type;
-      if (type !== "read-served" && type !== "push-applied" && type !== "mirror-applied" && type !== "barrier-received") return;
+      if (type !== "read-served" && type !== "push-applied" && type !== "mirror-applied" && type !== "barrier-received" && type !== "read-cached") return;
       const time = atMs ?? (e as SimTraceEvent).atMs;
       // The checkers read the books as they were before this event, then the books take it in.
       for (const c of checkers) c.observe(e, time);

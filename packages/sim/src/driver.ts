@@ -55,6 +55,7 @@ import { LossComposer, planFaults } from "./faults.js";
 import { MetricsCollector } from "./metrics.js";
 import { Network, type DataCenterCaps, type Envelope, type NetworkSpec, type NetworkStats } from "./network.js";
 import { withPacing } from "./pacing.js";
+import { SignificanceChecker } from "./significance-checker.js";
 import type { MetricsPoint, Progress, RunResult, RunSummary } from "./result.js";
 import type { Scenario } from "./scenario.js";
 import { TraceHash, type DriverEvent, type SimTraceEvent } from "./trace.js";
@@ -81,6 +82,8 @@ export interface RunOptions {
   readonly checkers?: boolean;
   /** Overrides of the network model built from the scenario (benchmarks: e.g. controlChannel). */
   readonly network?: Partial<NetworkSpec>;
+  /** Workers keep the SSP cache under staleness > 0 (default true; false for comparison runs). */
+  readonly workerCache?: boolean;
 }
 
 export interface SimulationStats extends NetworkStats {
@@ -188,7 +191,8 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   const alias = (node: NodeId): NodeId => aliasOf.get(node) ?? node;
   const dcs = topology.dataCenters;
   const W = topology.workersPerDataCenter;
-  const msPerSample = scenario.compute.msPerSample ?? workload.costMsPerSample;
+  // The compute regime scales the base cost (explicit, else the workload's calibrated one).
+  const msPerSample = (scenario.compute.msPerSample ?? workload.costMsPerSample) * (scenario.compute.regime?.factor ?? 1);
   const initial = workload.initParams();
   const cols = workload.cols;
 
@@ -203,7 +207,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
 
   const sync = withPacing(scenario, workload, layout, layoutSync, { placementOf });
 
-  const roles = createRoles(layout, { sync, initial, maxClock: stop.maxIterations ?? Infinity, programs });
+  const roles = createRoles(layout, { sync, initial, maxClock: stop.maxIterations ?? Infinity, programs, workerCache: options.workerCache ?? true });
   const shardRoles = new Map<NodeId, ShardRole>();
   for (const [id, role] of roles) if (role instanceof ShardRole) shardRoles.set(id, role);
 
@@ -219,6 +223,8 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
     mirrorClockBound: sync.asp?.mirrorClockBound ?? null,
   };
   const checkers = options.checkers === false ? null : createCheckers(checkContext);
+  const significance = options.checkers === false || sync.asp === null ? null : new SignificanceChecker(layout, sync.asp);
+  let lastChecked: Message | null = null;
   const metrics = new MetricsCollector(layout.workers);
   const filterStats = sync.asp === null ? null : new FilterCollector((shard) => { const s = layout.shard(shard); return s.hub !== null ? [s.hub] : s.mirrors; });
 
@@ -324,11 +330,17 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   const step = (node: NodeId, inp: Input): void => {
     const role: Role = roles.get(node)!;
     const effects = role.step(inp, engine.now);
+    // The significance checker's books take every push a shard accepted, before its flushes.
+    if (significance !== null && inp.kind === "message" && inp.msg.kind === "push" && shardRoles.has(node) && !effects.some((e) => e.kind === "trace" && e.event.type === "remote-error")) significance.pushed(node, inp.msg);
     if (checkInvariants) role.invariants();
     lastStepMs = engine.now;
     for (const e of effects) {
       switch (e.kind) {
         case "send": {
+          if (significance !== null && e.msg.kind === "mirror-update" && e.msg !== lastChecked && shardRoles.has(node)) {
+            lastChecked = e.msg;
+            significance.sent(node, e.msg, shardRoles.get(node)!.values());
+          }
           if (!roles.has(e.to)) throw new Error(`${node} sent ${e.msg.kind} to unknown node ${e.to}`);
           // A hub or shard often sends one message to several peers in a row: size it once.
           if (e.msg !== lastSized) {
@@ -348,6 +360,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
           break;
         }
         case "trace":
+          if (significance !== null && e.event.type === "mirror-sent") significance.flushed(e.event, shardRoles.get(node)!.values());
           record(e.event);
           if (e.event.type === "diverged") diverge({ clock: e.event.clock, row: e.event.row, value: e.event.value, worker: e.event.worker });
           filterStats?.observe(e.event);
@@ -501,6 +514,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   }
   if (liveness !== null) checks["liveness"] = liveness;
   const remoteErrors = [...roles.values()].flatMap((r) => r.remoteErrors);
+  if (significance !== null && significance.skippedReason === null) checks[significance.name] = significance.verdict();
   checks["no-remote-errors"] = remoteErrors.length === 0 ? null : `${remoteErrors.length} remote error(s), first: ${remoteErrors[0]!.message}`;
 
   const summary: RunSummary = {

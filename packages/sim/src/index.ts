@@ -18,3 +18,4 @@ export * from "./trace.js";
 export * from "./toy-workload.js";
 export * from "./divergence.js";
 export * from "./pacing.js";
+export * from "./significance-checker.js";

@@ -19,6 +19,7 @@ import * as workloads from "@gaia/workloads";
 import { autoHubGroups, presetNames, presetTopology } from "./presets.js";
 import { definitions, faultKinds, scenarioJsonSchema } from "./schema.js";
 import type { ComputeSpec, Fault, NetworkModelSpec, Scenario, StopSpec, SyncModel, SyncSpec, Topology, WanLink } from "./scenario.js";
+import { computeRegimeOf } from "./scenario.js";
 
 export type PathSegment = string | number;
 
@@ -503,7 +504,7 @@ interface RawScenario {
   topology: RawTopology;
   workload: { kind: string } & Record<string, unknown>;
   sync?: RawSync;
-  compute?: { msPerSample?: number; calibration?: string; speeds?: Record<string, number>; stragglers?: { probability: number; slowdown: number }; jitter?: number };
+  compute?: { msPerSample?: number; regime?: "cpu" | "accelerator" | number; calibration?: string; speeds?: Record<string, number>; stragglers?: { probability: number; slowdown: number }; jitter?: number };
   faults?: RawFault[];
   randomFaults?: { until: Duration; partitionsPerHour?: number; crashesPerHour?: number; loss?: number; duplicate?: number; reorder?: number };
   stop?: { maxIterations?: number; maxVirtualTime?: Duration; target?: { objective: number }; evalEvery?: number };
@@ -772,7 +773,7 @@ function normalizeHubGroups(raw: RawSync["hubs"], topology: Topology, checkDataC
 function normalizeCompute(raw: NonNullable<RawScenario["compute"]>, checkName: (path: PathSegment[], name: string) => void): ComputeSpec {
   const speeds = raw.speeds ?? {};
   for (const name of Object.keys(speeds)) checkName(["compute", "speeds", name], name);
-  return { msPerSample: raw.msPerSample ?? null, speeds, stragglers: raw.stragglers ?? null, jitter: raw.jitter ?? 0 };
+  return { msPerSample: raw.msPerSample ?? null, regime: computeRegimeOf(raw.regime ?? "cpu"), speeds, stragglers: raw.stragglers ?? null, jitter: raw.jitter ?? 0 };
 }
 
 function normalizeFaults(

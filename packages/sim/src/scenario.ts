@@ -65,9 +65,35 @@ export interface SyncSpec {
   readonly hubGroups: readonly HubGroup[];
 }
 
+/**
+ * The compute regime: every step's cost is the base cost (msPerSample, else the workload's
+ * calibrated cost on this project's CPU kernels) times `factor`. cpu is 1; accelerator is
+ * `acceleratorFactor`; a number names its own factor.
+ */
+export interface ComputeRegime {
+  readonly name: "cpu" | "accelerator" | "custom";
+  readonly factor: number;
+}
+
+/**
+ * The accelerator regime's cost factor: 1/50 of the calibrated cost. The calibrated costs are those
+ * of single-threaded JavaScript and TensorFlow.js-wasm kernels on one core of this project's build
+ * machine (`gaia calibrate`, bench/results/workloads.json). The paper's workers were multi-core
+ * machines running native code (MF and LDA on CPUs, ImageNet on GPUs): about 10x faster per sample
+ * for sparse MF and LDA (8-16 native cores against one JavaScript core), and about 250x for dense
+ * layers on a data-center GPU (some 5 TFLOP/s reached against the ~5 GFLOP/s our MLP kernel reaches
+ * here). 50x is the geometric middle of the two; the bench sweeps 0.01x-1000x around it.
+ */
+export const acceleratorFactor = 0.02;
+
+export const computeRegimeOf = (regime: "cpu" | "accelerator" | number): ComputeRegime =>
+  regime === "cpu" ? { name: "cpu", factor: 1 } : regime === "accelerator" ? { name: "accelerator", factor: acceleratorFactor } : { name: "custom", factor: regime };
+
 export interface ComputeSpec {
   /** Virtual milliseconds per training sample on a node of speed 1 (default: the workload's). */
   readonly msPerSample: number | null;
+  /** Multiplies the per-sample cost (absent: cpu, 1x). */
+  readonly regime?: ComputeRegime;
   /** Per-node or per-data-center speed factors (2 = twice as fast). */
   readonly speeds: Readonly<Record<string, number>>;
   /** Straggler model: each step, with probability `probability`, takes `slowdown` times longer. */

@@ -310,6 +310,12 @@ function buildSchema(): JsonSchema {
         additionalProperties: false,
         properties: {
           msPerSample: { description: "Virtual milliseconds per training sample on a node of speed 1 (default: the workload's).", type: "number", exclusiveMinimum: 0 },
+          regime: {
+            description:
+              "The compute regime: step cost = msPerSample (or the workload's calibrated cost) x factor. cpu = 1x (this project's JavaScript/wasm kernels on one core); accelerator = 0.02x (native multi-core or GPU workers, as in the paper; see acceleratorFactor in packages/sim/src/scenario.ts); a number is the factor itself.",
+            default: "cpu",
+            oneOf: [{ type: "string", enum: ["cpu", "accelerator"] }, { type: "number", exclusiveMinimum: 0 }],
+          },
           calibration: {
             description: "A calibration file written by `gaia calibrate` (a path relative to this file): its ms per sample for this workload (kind; mnist: model and backend), scaled to the job's size, becomes msPerSample. Give msPerSample or calibration, not both.",
             type: "string",
