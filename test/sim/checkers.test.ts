@@ -2,6 +2,7 @@
 // breaks its rule (and one that keeps it), built only from TraceEvent data.
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
+import type { DeliveryEvent } from "@gaia/core";
 import { checkConservation, checkTrace, type CheckContext, type SimTraceEvent } from "@gaia/sim";
 
 const ctx = (staleness: number, mirrorClockBound: number | null = null): CheckContext => ({
@@ -16,6 +17,7 @@ const read = (worker: string, clock: number, requested: Uint32Array | null = nul
   atMs: t++, type: "read-served", shard: "a/s0", worker, clock, localClock, mirrorClockMin, rows: 1, requested, waitedMs: 0, blockedBy: null, barrierRowsBlocked: 0,
 });
 const mirror = (source: string, clock: number | null): SimTraceEvent => ({ atMs: t++, type: "mirror-applied", shard: "a/s0", sources: [source], clock, entries: 1, sum: 0 });
+const mirrorIn = (source: string, clock: number | null): DeliveryEvent & { atMs: number } => ({ atMs: t++, type: "mirror-delivered", shard: "a/s0", sources: [source], clock });
 
 describe("checkers", () => {
   test("BSP lockstep: a read for clock 1 before every clock-0 push is applied is caught", () => {
@@ -62,15 +64,28 @@ describe("checkers", () => {
   });
 
   test("selective barrier: only reads of the named rows are blocked, until the matching update", () => {
-    const barrier: SimTraceEvent = { atMs: t++, type: "barrier-received", shard: "a/s0", source: "b", clock: 0, rows: [3, 5] };
-    const ok = [barrier, read("a/w0", 0, Uint32Array.of(1, 2, 4)), mirror("b", 0), read("a/w0", 0, Uint32Array.of(3))];
+    const barrier: DeliveryEvent & { atMs: number } = { atMs: t++, type: "barrier-delivered", shard: "a/s0", source: "b", clock: 0, rows: [3, 5] };
+    const ok = [barrier, read("a/w0", 0, Uint32Array.of(1, 2, 4)), mirrorIn("b", 0), read("a/w0", 0, Uint32Array.of(3))];
     assert.equal(checkTrace(ok, ctx(0, 5))["selective-barrier"], null);
     const bad = [barrier, read("a/w0", 0, Uint32Array.of(4, 5))];
     assert.match(checkTrace(bad, ctx(0, 5))["selective-barrier"]!, /row 5, blocked by the barrier of b for clock 0/);
     const all = [barrier, read("a/w0", 0, null)];
     assert.notEqual(checkTrace(all, ctx(0, 5))["selective-barrier"], null);
-    const otherClock = [barrier, mirror("b", 1), read("a/w0", 0, Uint32Array.of(3))];
+    const otherClock = [barrier, mirrorIn("b", 1), read("a/w0", 0, Uint32Array.of(3))];
     assert.notEqual(checkTrace(otherClock, ctx(0, 5))["selective-barrier"], null);
+    const flushed = [barrier, mirrorIn("b", null), read("a/w0", 0, Uint32Array.of(3))];
+    assert.equal(checkTrace(flushed, ctx(0, 5))["selective-barrier"], null);
+  });
+
+  test("selective barrier: the books come from deliveries, not from the shard's own reports", () => {
+    // A shard that drops a barrier it was delivered, and says nothing of it, is still caught.
+    const delivered: DeliveryEvent & { atMs: number } = { atMs: t++, type: "barrier-delivered", shard: "a/s0", source: "b", clock: 2, rows: [7] };
+    assert.match(checkTrace([delivered, read("a/w0", 0, Uint32Array.of(7))], ctx(0, 5))["selective-barrier"]!, /row 7, blocked by the barrier of b for clock 2/);
+    // A shard's report of a barrier it received opens nothing by itself.
+    const reported: SimTraceEvent = { atMs: t++, type: "barrier-received", shard: "a/s0", source: "b", clock: 2, rows: [7] };
+    assert.equal(checkTrace([reported, read("a/w0", 0, Uint32Array.of(7))], ctx(0, 5))["selective-barrier"], null);
+    // A barrier delivered after its own update lifts nothing, as the shard ignores it.
+    assert.equal(checkTrace([mirrorIn("b", 2), delivered, read("a/w0", 0, Uint32Array.of(7))], ctx(0, 5))["selective-barrier"], null);
   });
 
   test("conservation: replicas must agree and equal initial + pushed", () => {

@@ -45,6 +45,14 @@ describe("driver: sync models", () => {
     assert.ok(r.trace!.some((e) => e.type === "hub-forwarded"));
     assert.ok(r.trace!.some((e) => e.type === "barrier-received"));
   });
+
+  test("selective barrier over a slow WAN: the checker's books come from deliveries, so reads of barrier rows must wait", async () => {
+    // At 0.5 Mbps a barrier arrives well ahead of its update, and the local workers read the named
+    // rows in between: a shard that dropped barriers (and still reported them) fails this.
+    const r = await run({ dataCenters: ["a", "b"], model: "asp", selectiveBarrier: "always", mirrorClockBound: 10, bandwidthMbps: 0.5, latencyMs: 20, threshold: 0.0001, budgetLinkFraction: null });
+    assertHealthy(r);
+    assert.ok(r.trace!.some((e) => e.type === "deliver" && e.kind === "barrier"));
+  });
 });
 
 describe("driver: the SSP cache and the compute regime", () => {

@@ -55,6 +55,15 @@ export type TraceEvent =
   | { readonly type: "read-cached"; readonly worker: NodeId; readonly shard: NodeId; readonly clock: number; readonly rows: number; readonly localClock: number; readonly readClock: number }
   | { readonly type: "remote-error"; readonly node: NodeId; readonly from: NodeId; readonly code: string; readonly message: string };
 
+/**
+ * What the driver saw delivered to a shard, for the checkers only (not traced, not hashed): a
+ * barrier (rows absolute) and a mirror update or flush (clock null). The barrier checker keeps
+ * its books from these, not from the shard's own report that it received a barrier.
+ */
+export type DeliveryEvent =
+  | { readonly type: "barrier-delivered"; readonly shard: NodeId; readonly source: string; readonly clock: number; readonly rows: readonly number[] }
+  | { readonly type: "mirror-delivered"; readonly shard: NodeId; readonly sources: readonly string[]; readonly clock: number | null };
+
 export type Effect =
   | { readonly kind: "send"; readonly to: NodeId; readonly msg: Message; readonly channel: Channel }
   /** Worker only: run the program's step on these values, then feed back a `computed` input. */

@@ -382,6 +382,9 @@ export class Launch {
         this.blockedByNode.set(r.node, r.blockedMs);
         this.counters.set(r.node, r.counters);
         break;
+      case "delivered":
+        this.checkers.observe(r.event, r.event.atMs);
+        break;
       case "trace": {
         const event = r.event as unknown as SimTraceEvent;
         this.trace?.push(event);

@@ -24,6 +24,7 @@ import {
   type FilterStats,
   ShardRole,
   WorkerRole,
+  type DeliveryEvent,
   type Effect,
   type Input,
   type LinkSnapshot,
@@ -53,6 +54,8 @@ export type NodeReport =
   | { readonly ev: "values"; readonly node: NodeId; readonly clock: number; readonly values: string; readonly atMs: number }
   | { readonly ev: "metrics"; readonly node: NodeId; readonly wanBytesByLink: Record<string, number>; readonly blockedMs: BlockedMs; readonly counters: Record<string, number> }
   | { readonly ev: "trace"; readonly node: NodeId; readonly event: TraceEvent & { readonly atMs: number } }
+  /** A barrier or mirror message delivered to a shard (with `trace`; for the checkers). */
+  | { readonly ev: "delivered"; readonly node: NodeId; readonly event: DeliveryEvent & { readonly atMs: number } }
   | { readonly ev: "state"; readonly node: NodeId; readonly done: boolean; readonly unacked: number; readonly clock: number | null }
   | { readonly ev: "final"; readonly node: NodeId; readonly values: string | null; readonly clock: number | null; readonly filter?: FilterStats }
   | { readonly ev: "error"; readonly node: NodeId; readonly message: string }
@@ -344,6 +347,8 @@ export class NodeRuntime {
 
   private deliver(input: Input): void {
     if (this.closed) return;
+    // The checkers keep their barrier books from what was delivered, not from the shard's report.
+    if (this.options.trace && input.kind === "message" && this.role instanceof ShardRole) this.reportDelivery(input.msg);
     const effects = this.role.step(input, this.nowMs());
     this.role.invariants();
     this.apply(effects);
@@ -443,6 +448,19 @@ export class NodeRuntime {
     // JSON has no NaN or infinities: the value travels as its text.
     if (event.type === "diverged") this.options.report({ ev: "diverged", node: this.options.node, clock: event.clock, row: event.row, value: String(event.value) });
     if (this.options.trace) this.options.report({ ev: "trace", node: this.options.node, event: { ...event, atMs: this.atMs() } });
+  }
+
+  private reportDelivery(msg: Message): void {
+    const shard = this.options.node;
+    const atMs = this.atMs();
+    let event: DeliveryEvent;
+    if (msg.kind === "barrier") {
+      const start = this.role instanceof ShardRole ? this.role.range.start : 0;
+      event = { type: "barrier-delivered", shard, source: msg.source, clock: msg.clock, rows: Array.from(msg.rows, (r) => start + r) };
+    } else if (msg.kind === "mirror-update") event = { type: "mirror-delivered", shard, sources: msg.sources, clock: msg.clock };
+    else if (msg.kind === "mirror-flush") event = { type: "mirror-delivered", shard, sources: msg.sources, clock: null };
+    else return;
+    this.options.report({ ev: "delivered", node: shard, event: { ...event, atMs } });
   }
 
   private afterStep(): void {

@@ -15,12 +15,13 @@
  *   copy: at that read's serving, every client had been applied through c - s - 1.
  * - mirror-clock-bound: at every read served, the shard's local clock minus the slowest mirror's
  *   announced clock is at most DS (mirrors that sent their final flush no longer count).
- * - selective-barrier: no read naming a barrier row is served between the barrier's arrival and
+ * - selective-barrier (from the driver's deliveries, not the shard's report of them): no read
+ *   naming a barrier row is served between the barrier's delivery and
  *   the mirror update of the same source and clock.
  * - conservation (after the final flush, from the final replicas): every data-center replica
  *   agrees, and equals the initial table plus the sum of every pushed delta.
  */
-import type { NodeId } from "@gaia/core";
+import type { DeliveryEvent, Message, NodeId } from "@gaia/core";
 import type { TraceEvent } from "@gaia/core";
 import type { DriverEvent, SimTraceEvent } from "./trace.js";
 
@@ -104,7 +105,7 @@ class ShardBooks {
 /** Whether the client in slot `i` had its last push applied. */
 const finished = (l: Ledger, i: number): boolean => l.applied[i]! >= l.last[i]! + 1;
 
-type Event = TraceEvent | DriverEvent;
+type Event = TraceEvent | DriverEvent | DeliveryEvent;
 
 const at = (atMs: number): string => `at ${(atMs / 1000).toFixed(3)} s`;
 
@@ -226,16 +227,23 @@ class BarrierChecker implements Checker {
   private violation: string | null = null;
   /** shard -> open barriers. */
   private readonly open = new Map<NodeId, { source: string; clock: number; rows: ReadonlySet<number> }[]>();
+  /** shard -> source -> the highest clock of its mirror updates delivered there. */
+  private readonly arrived = new Map<NodeId, Map<string, number>>();
 
   observe(e: Event, atMs: number): void {
     if (this.violation !== null) return;
-    if (e.type === "barrier-received") {
+    if (e.type === "barrier-delivered") {
+      // A barrier whose update was delivered first lifts nothing (the shard ignores it).
+      if ((this.arrived.get(e.shard)?.get(e.source) ?? -1) >= e.clock) return;
       let list = this.open.get(e.shard);
       if (list === undefined) this.open.set(e.shard, (list = []));
       list.push({ source: e.source, clock: e.clock, rows: new Set(e.rows) });
-    } else if (e.type === "mirror-applied" && e.clock !== null) {
+    } else if (e.type === "mirror-delivered") {
+      let arrived = this.arrived.get(e.shard);
+      if (arrived === undefined) this.arrived.set(e.shard, (arrived = new Map()));
+      for (const source of e.sources) arrived.set(source, Math.max(arrived.get(source) ?? -1, e.clock ?? Infinity));
       const list = this.open.get(e.shard);
-      if (list !== undefined && list.length > 0) this.open.set(e.shard, list.filter((b) => !(b.clock === e.clock && e.sources.includes(b.source))));
+      if (list !== undefined && list.length > 0) this.open.set(e.shard, list.filter((b) => !((e.clock === null || b.clock === e.clock) && e.sources.includes(b.source))));
     } else if (e.type === "read-served") {
       const list = this.open.get(e.shard);
       if (list === undefined || list.length === 0) return;
@@ -260,8 +268,10 @@ class BarrierChecker implements Checker {
 /** The online checkers that apply to a run. */
 export interface CheckerSet {
   /** Takes the next event of the trace (a stamped one, or an unstamped one with its time). */
-  observe(e: SimTraceEvent): void;
+  observe(e: SimTraceEvent | (DeliveryEvent & { readonly atMs: number })): void;
   observe(e: Event, atMs: number): void;
+  /** Takes a message the driver delivered (the checkers keep some books from deliveries alone). */
+  delivered(to: NodeId, msg: Message, rangeStart: number, atMs: number): void;
   verdicts(): Record<string, string | null>;
 }
 
@@ -270,15 +280,20 @@ export function createCheckers(ctx: CheckContext): CheckerSet {
   const checkers: Checker[] = [new StalenessChecker(ctx, books)];
   if (ctx.mirrorClockBound !== null) checkers.push(new MirrorClockChecker(ctx, books, ctx.mirrorClockBound), new BarrierChecker());
   return {
-    observe(e: Event | SimTraceEvent, atMs?: number) {
+    observe(e: Event | SimTraceEvent | (DeliveryEvent & { readonly atMs: number }), atMs?: number) {
       // Only these event types matter to the books and checkers above; the rest (deliveries,
       // worker clocks, mirror sends, hub forwards: over half a trace) are skipped here, once.
       const type = e.type;
-      if (type !== "read-served" && type !== "push-applied" && type !== "mirror-applied" && type !== "barrier-received" && type !== "read-cached") return;
-      const time = atMs ?? (e as SimTraceEvent).atMs;
+      if (type !== "read-served" && type !== "push-applied" && type !== "mirror-applied" && type !== "barrier-delivered" && type !== "mirror-delivered" && type !== "read-cached") return;
+      const time = atMs ?? (e as { readonly atMs: number }).atMs;
       // The checkers read the books as they were before this event, then the books take it in.
       for (const c of checkers) c.observe(e, time);
       books.observe(e);
+    },
+    delivered(to: NodeId, msg: Message, rangeStart: number, atMs: number) {
+      if (msg.kind === "barrier") this.observe({ type: "barrier-delivered", shard: to, source: msg.source, clock: msg.clock, rows: Array.from(msg.rows, (r) => rangeStart + r) }, atMs);
+      else if (msg.kind === "mirror-update") this.observe({ type: "mirror-delivered", shard: to, sources: msg.sources, clock: msg.clock }, atMs);
+      else if (msg.kind === "mirror-flush") this.observe({ type: "mirror-delivered", shard: to, sources: msg.sources, clock: null }, atMs);
     },
     verdicts() {
       return Object.fromEntries(checkers.map((c) => [c.name, c.verdict()]));
@@ -287,7 +302,7 @@ export function createCheckers(ctx: CheckContext): CheckerSet {
 }
 
 /** Runs the trace checkers over a recorded trace. */
-export function checkTrace(trace: readonly SimTraceEvent[], ctx: CheckContext): Record<string, string | null> {
+export function checkTrace(trace: readonly (SimTraceEvent | (DeliveryEvent & { readonly atMs: number }))[], ctx: CheckContext): Record<string, string | null> {
   const c = createCheckers(ctx);
   for (const e of trace) c.observe(e, e.atMs);
   return c.verdicts();

@@ -329,6 +329,11 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
 
   const step = (node: NodeId, inp: Input): void => {
     const role: Role = roles.get(node)!;
+    // The barrier checker's books: what this shard is handed, as the driver hands it (a crashed
+    // shard is handed its held messages when it restarts).
+    if (checkers !== null && inp.kind === "message" && (inp.msg.kind === "barrier" || inp.msg.kind === "mirror-update" || inp.msg.kind === "mirror-flush") && shardRoles.has(node)) {
+      checkers.delivered(node, inp.msg, layout.shard(node).range.start, engine.now);
+    }
     const effects = role.step(inp, engine.now);
     // The significance checker's books take every push a shard accepted, before its flushes.
     if (significance !== null && inp.kind === "message" && inp.msg.kind === "push" && shardRoles.has(node) && !effects.some((e) => e.kind === "trace" && e.event.type === "remote-error")) significance.pushed(node, inp.msg);

@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+// Mutation check: breaks the code on purpose, one defect at a time, and runs the tests that name
+// that defect. Each mutation must make its tests fail; a mutation the suite survives is a hole in
+// the suite, and this script exits 1. The source is restored after each run (and on Ctrl-C).
+//
+//   node scripts/mutations.mjs            every mutation
+//   node scripts/mutations.mjs bogus-ack  only the named ones
+import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+
+const mutations = [
+  {
+    name: "dropped-barrier",
+    what: "a shard drops every selective barrier it is delivered (and still reports receiving it)",
+    file: "packages/core/src/shard.ts",
+    find: "    this.barriers.add(msg.source, msg.clock, rows);\n",
+    replace: "",
+    tests: ["test/sim/driver.test.ts"],
+  },
+  {
+    name: "infinity-threshold",
+    what: "the significance filter's threshold is Infinity at every flush",
+    file: "packages/core/src/shard.ts",
+    find: "const threshold = thresholdAt(asp.threshold, asp.thresholdSchedule, clock, asp.learningRate);",
+    replace: "const threshold = Infinity;",
+    tests: ["test/sim/significance-checker.test.ts"],
+  },
+  {
+    name: "ignored-schedule",
+    what: "the threshold's decay schedule is ignored (the base threshold at every clock)",
+    file: "packages/core/src/significance.ts",
+    find: "  return base * scheduleFactor(schedule, clock);",
+    replace: "  return base;",
+    tests: ["test/sim/significance-checker.test.ts"],
+  },
+  {
+    name: "bogus-ack",
+    what: "a link accepts an ack beyond anything it sent",
+    file: "packages/core/src/reliable.ts",
+    find: "if (frame.ack >= this.nextSeq) throw",
+    replace: "if (frame.ack >= Infinity) throw",
+    tests: ["test/net/reliable.test.ts"],
+  },
+  {
+    name: "nan-push",
+    what: "a push carrying NaN deltas passes message validation",
+    file: "packages/core/src/codec.ts",
+    find: "      checkFinite(kind, \"deltas\", msg.deltas);",
+    replace: "",
+    tests: ["test/core/hostile.test.ts"],
+  },
+];
+
+const only = process.argv.slice(2);
+const unknown = only.filter((n) => !mutations.some((m) => m.name === n));
+if (unknown.length > 0) {
+  console.error(`unknown mutation ${unknown.join(", ")}; known: ${mutations.map((m) => m.name).join(", ")}`);
+  process.exit(2);
+}
+const chosen = only.length === 0 ? mutations : mutations.filter((m) => only.includes(m.name));
+
+let restore = null;
+process.on("SIGINT", () => {
+  restore?.();
+  process.exit(130);
+});
+
+// The tests must pass on the unmutated code first, or a "caught" would mean nothing.
+const baseline = [...new Set(chosen.flatMap((m) => m.tests))];
+const clean = spawnSync(process.execPath, ["scripts/run-tests.mjs", ...baseline], { encoding: "utf8" });
+if (clean.status !== 0) {
+  console.error(`the tests fail without any mutation (${baseline.join(", ")}):\n${clean.stdout.split("\n").filter((l) => /not ok/.test(l)).join("\n")}`);
+  process.exit(1);
+}
+console.log(`baseline: ${baseline.join(", ")} pass unmutated`);
+
+const rows = [];
+for (const m of chosen) {
+  const original = readFileSync(m.file, "utf8");
+  const at = original.indexOf(m.find);
+  if (at < 0 || original.indexOf(m.find, at + 1) >= 0) {
+    console.error(`mutation ${m.name}: the text to change occurs ${at < 0 ? "nowhere" : "more than once"} in ${m.file}; update scripts/mutations.mjs`);
+    process.exit(2);
+  }
+  restore = () => writeFileSync(m.file, original);
+  writeFileSync(m.file, original.slice(0, at) + m.replace + original.slice(at + m.find.length));
+  const started = Date.now();
+  let result;
+  try {
+    result = spawnSync(process.execPath, ["scripts/run-tests.mjs", ...m.tests], { encoding: "utf8", env: { ...process.env, GAIA_TEST_CONCURRENCY: "1" } });
+  } finally {
+    restore();
+    restore = null;
+  }
+  const out = `${result.stdout}\n${result.stderr}`;
+  const failed = Number(/^# fail (\d+)/m.exec(out)?.[1] ?? "0");
+  const caught = result.status !== 0 && failed > 0;
+  const firstFailure = /^not ok \d+ - (.*)$/m.exec(out.split("\n").filter((l) => /^\s*not ok/.test(l)).map((l) => l.trim()).join("\n"))?.[1] ?? "";
+  rows.push({ name: m.name, caught, failed, seconds: ((Date.now() - started) / 1000).toFixed(1), firstFailure });
+  console.log(`${caught ? "caught  " : "SURVIVED"} ${m.name}: ${m.what} (${failed} failing test(s) in ${m.tests.join(", ")}, ${rows.at(-1).seconds} s)${firstFailure ? `\n         first: ${firstFailure}` : ""}`);
+}
+const survived = rows.filter((r) => !r.caught);
+console.log(`\n${rows.length - survived.length} of ${rows.length} mutations caught`);
+process.exit(survived.length === 0 ? 0 : 1);
