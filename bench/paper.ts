@@ -33,8 +33,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { acceleratorFactor } from "@gaia/sim";
-import { crossoverChart, logBarChart, objectiveChart } from "./lib/charts.js";
-import { barChart } from "./lib/svg.js";
+import { barChart, crossoverChart, logBarChart, objectiveChart } from "./lib/charts.js";
 import {
   convergenceOf,
   defaultKnobs,
@@ -553,7 +552,7 @@ async function main(): Promise<void> {
     JSON.stringify({ size: options.size, regime: regimeName(options.regime), capFactor, iterationCapFactor, skew, seed: options.seed, paper: paperNumbers, comparisons, verdicts: verdicts(comparisons), sweep, peakRssBytes, benchWallS: wallS }, null, 2) + "\n",
   );
   const charts = options.main ? await writeCharts(options.outDir, rows, comparisons) : [];
-  const sweepCharts = sweep.length > 0 ? writeSweepCharts(options.outDir, sweep) : [];
+  const sweepCharts = sweep.length > 0 ? await writeSweepCharts(options.outDir, sweep) : [];
   const tables = options.main ? renderResults(rows, comparisons, options, wallS, charts) : "";
   const sweepText = sweep.length > 0 ? renderSweep(sweep, options, sweepCharts) : "";
   writeFileSync(join(options.outDir, "paper-table.md"), [tables, sweepText].filter((t) => t !== "").join("\n\n") + "\n");
@@ -598,7 +597,7 @@ async function writeCharts(outDir: string, rows: readonly PaperRow[], comparison
       const lan = cases.find((r) => r.sync === "lan")!;
       write(
         `paper-objective-${w}-${t}.svg`,
-        objectiveChart({
+        await objectiveChart({
           title: `${w} on ${t}: ${lan.objectiveName} against virtual time`,
           xLabel: "virtual time (s)",
           yLabel: lan.objectiveName,
@@ -637,7 +636,7 @@ async function writeCharts(outDir: string, rows: readonly PaperRow[], comparison
   const groups = [...new Set(rows.map((r) => `${r.workload}|${r.topology}|${r.partition}`))];
   write(
     "paper-wan.svg",
-    logBarChart({
+    await logBarChart({
       title: "WAN bytes per run (log scale)",
       yLabel: "bytes",
       series: ["BSP", "SSP (cache)", "Gaia (hubs)", "Gaia (no hubs)"],
@@ -651,11 +650,11 @@ async function writeCharts(outDir: string, rows: readonly PaperRow[], comparison
   return files;
 }
 
-function writeSweepCharts(outDir: string, sweep: readonly SweepPoint[]): string[] {
+async function writeSweepCharts(outDir: string, sweep: readonly SweepPoint[]): Promise<string[]> {
   const byWorkload = workloadNames.filter((w) => sweep.some((p) => p.workload === w));
   writeFileSync(
     join(outDir, "paper-crossover.svg"),
-    crossoverChart({
+    await crossoverChart({
       title: `Gaia's speedup over Baseline-BSP against the compute regime (${sweep[0]!.topology})`,
       xLabel: "compute cost factor (x the calibrated CPU cost; log)",
       yLabel: "BSP time / Gaia time (log)",
@@ -668,7 +667,7 @@ function writeSweepCharts(outDir: string, sweep: readonly SweepPoint[]): string[
   );
   writeFileSync(
     join(outDir, "paper-crossover-lan.svg"),
-    crossoverChart({
+    await crossoverChart({
       title: `Gaia's time to target / LAN's against the compute regime (${sweep[0]!.topology})`,
       xLabel: "compute cost factor (x the calibrated CPU cost; log)",
       yLabel: "Gaia time / LAN time (log)",

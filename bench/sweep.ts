@@ -12,7 +12,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { lineChart } from "./lib/svg.js";
+import { lineChart } from "./lib/charts.js";
 import { defaultKnobs, fullSetups, quickSetups, replaceBlock, runCase, targetFrom, toRow, workloadNames, type CaseSpec, type GaiaKnobs, type Mode, type Row, type TopologyName, type WorkloadName } from "./lib/runs.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");

@@ -1,156 +1,158 @@
 /**
- * The paper's chart shapes for bench/paper.ts, as plain SVG strings: objective against time (one
- * line per mode, y axis fitted to the data, so negative log-likelihoods plot too), bars on a log
- * axis (WAN bytes), and lines over a log x axis with a log y axis (the compute-regime crossover).
- * Deliberately small: the report charts of packages/sim are being replaced separately.
+ * The benchmark reports' charts, as Vega-Lite specifications rendered to standalone SVG by the same
+ * renderer as the run reports (`renderSvg` in @gaia/sim):
+ * - barChart: grouped bars; the value axis is logarithmic when its values span 20x or more, every
+ *   bar carries its number (a 0.23x bar stays readable next to a 25x one);
+ * - lineChart: line series, series of two units on two axes, one each side;
+ * - objectiveChart: an objective against virtual time, one line per mode, y fitted to the data (so
+ *   negative log-likelihoods plot too), with dashed references (targets);
+ * - logBarChart: grouped bars on a log axis (WAN bytes);
+ * - crossoverChart: lines over a log x and a log y axis, with dashed references.
  */
+import { renderSvg, spansDecades } from "@gaia/sim";
+import type { TopLevelSpec } from "vega-lite";
+
+export interface BarGroup {
+  readonly label: string;
+  /** One value per series; null draws nothing and writes "n/a". */
+  readonly values: readonly (number | null)[];
+}
+
+export interface LineSeries {
+  readonly name: string;
+  readonly points: readonly { readonly x: number; readonly y: number | null }[];
+  /** The y axis this series belongs to; series of a second unit get a right-hand axis. */
+  readonly unit?: string;
+}
+
+const fmt = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2));
+const xml = (svg: string): string => svg.replace(/^<svg /, '<svg font-family="sans-serif" ');
+
+/** Grouped bar chart; each reference draws a dashed horizontal line (e.g. 1x or a target). */
+export async function barChart(options: { title: string; yLabel: string; series: readonly string[]; groups: readonly BarGroup[]; references?: readonly { value: number; label: string }[] }): Promise<string> {
+  const values = options.groups.flatMap((g) => options.series.map((series, i) => ({ group: g.label, series, value: g.values[i] ?? null, text: g.values[i] === null || g.values[i] === undefined ? "n/a" : fmt(g.values[i]!) })));
+  const numbers = values.map((v) => v.value).filter((v): v is number => v !== null && Number.isFinite(v) && v > 0);
+  const references = options.references ?? [];
+  const log = spansDecades([...numbers, ...references.map((r) => r.value)]);
+  const min = Math.min(...numbers, ...references.map((r) => r.value));
+  const max = Math.max(...numbers, ...references.map((r) => r.value), 1);
+  const domain = log ? [Math.pow(10, Math.floor(Math.log10(min))), max * 2] : [0, max * 1.15];
+  const y = { field: "value", type: "quantitative", title: `${options.yLabel}${log ? " (log scale)" : ""}`, scale: { type: log ? "log" : "linear", domain, clamp: true }, axis: { format: ".3~g" } };
+  const spec = {
+    width: { step: 18 },
+    height: 300,
+    title: options.title,
+    layer: [
+      {
+        data: { values },
+        encoding: { x: { field: "group", type: "nominal", title: null, sort: options.groups.map((g) => g.label), axis: { labelAngle: -30, labelOverlap: false } }, xOffset: { field: "series", sort: [...options.series] } },
+        layer: [
+          { mark: { type: "bar" }, encoding: { y, color: { field: "series", type: "nominal", title: null, sort: [...options.series], legend: { orient: "top" } } } },
+          { mark: { type: "text", angle: 270, align: "left", dx: 3, fontSize: 9 }, encoding: { y: { ...y, field: "at" }, text: { field: "text" } }, transform: [{ calculate: `datum.value === null ? ${domain[0]} : datum.value`, as: "at" }] },
+        ],
+      },
+      ...references.flatMap((r) => [
+        { data: { values: [r] }, mark: { type: "rule", strokeDash: [5, 4], color: "#555" }, encoding: { y: { field: "value", type: "quantitative" } } },
+        { data: { values: [r] }, mark: { type: "text", align: "right", baseline: "bottom", dy: -2, fontSize: 10, color: "#555" }, encoding: { y: { field: "value", type: "quantitative" }, x: { value: "width" }, text: { field: "label" } } },
+      ]),
+    ],
+  };
+  return xml(await renderSvg(spec as unknown as TopLevelSpec));
+}
+
+/** Line chart of several series; `logX` for a log x axis; series of two units get two y axes. */
+export async function lineChart(options: { title: string; xLabel: string; yLabel: string; series: readonly LineSeries[]; logX?: boolean }): Promise<string> {
+  const units = [...new Set(options.series.map((s) => s.unit ?? options.yLabel))];
+  const layerOf = (unit: string, side: "left" | "right"): object => {
+    const series = options.series.filter((s) => (s.unit ?? options.yLabel) === unit);
+    const values = series.flatMap((s) => s.points.filter((p) => p.y !== null && Number.isFinite(p.y)).map((p) => ({ series: s.name, x: p.x, y: p.y })));
+    const log = spansDecades(values.map((v) => v.y!));
+    return {
+      data: { values },
+      mark: { type: "line", point: true, strokeWidth: 2 },
+      encoding: {
+        x: { field: "x", type: "quantitative", title: options.xLabel, scale: options.logX ? { type: "log" } : { zero: false }, axis: { format: ".3~g" } },
+        y: { field: "y", type: "quantitative", title: `${unit}${log ? " (log scale)" : ""}`, scale: log ? { type: "log" } : { zero: true }, axis: { orient: side, format: ".3~g" } },
+        color: { field: "series", type: "nominal", title: null, scale: { domain: options.series.map((s) => s.name) }, legend: { orient: "top" } },
+        ...(side === "right" ? { strokeDash: { value: [6, 3] } } : {}),
+      },
+    };
+  };
+  const spec = {
+    width: 560,
+    height: 300,
+    title: options.title,
+    layer: units.slice(0, 2).map((unit, i) => layerOf(unit, i === 0 ? "left" : "right")),
+    ...(units.length > 1 ? { resolve: { scale: { y: "independent" } } } : {}),
+  };
+  return xml(await renderSvg(spec as unknown as TopLevelSpec));
+}
 
 export interface XYSeries {
   readonly name: string;
   readonly points: readonly { readonly x: number; readonly y: number }[];
 }
 
-const palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
-const escape = (text: string): string => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-const fmt = (v: number): string => {
-  const a = Math.abs(v);
-  if (a !== 0 && (a >= 1e5 || a < 0.01)) return v.toExponential(0);
-  return a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : v.toPrecision(2);
-};
+/** Dashed horizontal reference lines with their labels at the right edge. */
+const referenceLayers = (references: readonly { y: number; label: string }[]): object[] =>
+  references.flatMap((r) => [
+    { data: { values: [r] }, mark: { type: "rule", strokeDash: [5, 4], color: "#444" }, encoding: { y: { field: "y", type: "quantitative" } } },
+    { data: { values: [r] }, mark: { type: "text", align: "right", baseline: "bottom", dy: -2, fontSize: 10, color: "#444" }, encoding: { y: { field: "y", type: "quantitative" }, x: { value: "width" }, text: { field: "label" } } },
+  ]);
 
-interface Frame {
-  readonly width: number;
-  readonly height: number;
-  readonly left: number;
-  readonly top: number;
-  readonly plotW: number;
-  readonly plotH: number;
-}
-
-const frame = (width = 680, height = 380): Frame => ({ width, height, left: 70, top: 40, plotW: width - 70 - 20, plotH: height - 40 - 80 });
-
-function open(f: Frame, title: string): string[] {
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${f.width}" height="${f.height}" viewBox="0 0 ${f.width} ${f.height}" font-family="sans-serif" font-size="11">`,
-    `<rect width="${f.width}" height="${f.height}" fill="white"/>`,
-    `<text x="${f.width / 2}" y="20" text-anchor="middle" font-size="14">${escape(title)}</text>`,
-  ];
-}
-
-function legend(f: Frame, names: readonly string[], out: string[]): void {
-  names.forEach((name, i) => {
-    const x = f.left + (i % 5) * 125;
-    const y = f.height - 36 + Math.floor(i / 5) * 16;
-    out.push(`<rect x="${x}" y="${y}" width="12" height="12" fill="${palette[i % palette.length]}"/>`);
-    out.push(`<text x="${x + 16}" y="${y + 10}">${escape(name)}</text>`);
-  });
-}
-
-function axisLabels(f: Frame, xLabel: string, yLabel: string, out: string[]): void {
-  out.push(`<text x="${f.left + f.plotW / 2}" y="${f.top + f.plotH + 32}" text-anchor="middle">${escape(xLabel)}</text>`);
-  out.push(`<text x="14" y="${f.top + f.plotH / 2}" transform="rotate(-90 14 ${f.top + f.plotH / 2})" text-anchor="middle">${escape(yLabel)}</text>`);
-}
-
-/** Log-scale ticks: the powers of ten spanning [lo, hi]. */
-const decades = (lo: number, hi: number): number[] => {
-  const out: number[] = [];
-  for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++) out.push(10 ** e);
-  return out;
-};
+const seriesValues = (series: readonly XYSeries[], keep: (p: { x: number; y: number }) => boolean): { series: string; x: number; y: number }[] =>
+  series.flatMap((s) => s.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y) && keep(p)).map((p) => ({ series: s.name, x: p.x, y: p.y })));
 
 /** Lines over linear axes fitted to the data (objective against virtual time). */
-export function objectiveChart(options: { title: string; xLabel: string; yLabel: string; series: readonly XYSeries[]; references?: readonly { y: number; label: string }[] }): string {
-  const f = frame();
-  const xs = options.series.flatMap((s) => s.points.map((p) => p.x)).filter(Number.isFinite);
-  const ys = [...options.series.flatMap((s) => s.points.map((p) => p.y)), ...(options.references ?? []).map((r) => r.y)].filter(Number.isFinite);
-  const xMax = Math.max(...xs, 1e-9);
-  let yMin = Math.min(...ys);
-  let yMax = Math.max(...ys);
-  if (yMax === yMin) [yMin, yMax] = [yMin - 1, yMax + 1];
-  const pad = (yMax - yMin) * 0.05;
-  yMin -= pad;
-  yMax += pad;
-  const x = (v: number): number => f.left + (v / xMax) * f.plotW;
-  const y = (v: number): number => f.top + f.plotH - ((v - yMin) / (yMax - yMin)) * f.plotH;
-  const out = open(f, options.title);
-  for (let i = 0; i <= 5; i++) {
-    const v = yMin + ((yMax - yMin) * i) / 5;
-    out.push(`<line x1="${f.left}" x2="${f.left + f.plotW}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/>`);
-    out.push(`<text x="${f.left - 5}" y="${y(v) + 4}" text-anchor="end">${fmt(v)}</text>`);
-    const t = (xMax * i) / 5;
-    out.push(`<text x="${x(t)}" y="${f.top + f.plotH + 16}" text-anchor="middle">${fmt(t)}</text>`);
-  }
-  axisLabels(f, options.xLabel, options.yLabel, out);
-  options.series.forEach((s, i) => {
-    const pts = s.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
-    if (pts.length > 0) out.push(`<polyline fill="none" stroke="${palette[i % palette.length]}" stroke-width="2" points="${pts.map((p) => `${x(p.x).toFixed(1)},${y(p.y).toFixed(1)}`).join(" ")}"><title>${escape(s.name)}</title></polyline>`);
-  });
-  for (const r of options.references ?? []) {
-    out.push(`<line x1="${f.left}" x2="${f.left + f.plotW}" y1="${y(r.y)}" y2="${y(r.y)}" stroke="#444" stroke-dasharray="5,4"/>`);
-    out.push(`<text x="${f.left + f.plotW - 4}" y="${y(r.y) - 4}" text-anchor="end" fill="#444">${escape(r.label)}</text>`);
-  }
-  legend(f, options.series.map((s) => s.name), out);
-  out.push("</svg>");
-  return out.join("\n") + "\n";
+export async function objectiveChart(options: { title: string; xLabel: string; yLabel: string; series: readonly XYSeries[]; references?: readonly { y: number; label: string }[] }): Promise<string> {
+  const values = seriesValues(options.series, () => true);
+  const color = { field: "series", type: "nominal", title: null, scale: { domain: options.series.map((s) => s.name) }, legend: { orient: "top" } };
+  const spec = {
+    width: 560,
+    height: 300,
+    title: options.title,
+    layer: [
+      { data: { values }, mark: { type: "line", strokeWidth: 2 }, encoding: { x: { field: "x", type: "quantitative", title: options.xLabel, axis: { format: ".3~g" } }, y: { field: "y", type: "quantitative", title: options.yLabel, scale: { zero: false }, axis: { format: ".4~g" } }, color } },
+      ...referenceLayers(options.references ?? []),
+    ],
+  };
+  return xml(await renderSvg(spec as unknown as TopLevelSpec));
 }
 
-/** Grouped bars on a log y axis (WAN bytes, which span orders of magnitude). */
-export function logBarChart(options: { title: string; yLabel: string; series: readonly string[]; groups: readonly { label: string; values: readonly (number | null)[] }[] }): string {
-  const f = frame(Math.max(680, 90 + options.groups.length * 70));
-  const all = options.groups.flatMap((g) => g.values.filter((v): v is number => v !== null && v > 0));
-  const lo = 10 ** Math.floor(Math.log10(Math.min(...all, 1)));
-  const hi = 10 ** Math.ceil(Math.log10(Math.max(...all, 10)));
-  const y = (v: number): number => f.top + f.plotH - ((Math.log10(v) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * f.plotH;
-  const out = open(f, options.title);
-  for (const d of decades(lo, hi)) {
-    out.push(`<line x1="${f.left}" x2="${f.left + f.plotW}" y1="${y(d)}" y2="${y(d)}" stroke="#ddd"/>`);
-    out.push(`<text x="${f.left - 5}" y="${y(d) + 4}" text-anchor="end">${fmt(d)}</text>`);
-  }
-  axisLabels(f, "", options.yLabel, out);
-  const groupW = f.plotW / Math.max(1, options.groups.length);
-  const barW = (groupW * 0.8) / Math.max(1, options.series.length);
-  options.groups.forEach((g, gi) => {
-    const x0 = f.left + gi * groupW + groupW * 0.1;
-    g.values.forEach((v, si) => {
-      if (v === null || !(v > 0)) return;
-      out.push(`<rect x="${x0 + si * barW}" y="${y(v)}" width="${Math.max(1, barW - 2)}" height="${Math.max(0, y(lo) - y(v))}" fill="${palette[si % palette.length]}"><title>${escape(`${g.label} ${options.series[si]}: ${fmt(v)}`)}</title></rect>`);
-    });
-    out.push(`<text x="${f.left + gi * groupW + groupW / 2}" y="${f.top + f.plotH + 16}" text-anchor="middle" font-size="10">${escape(g.label)}</text>`);
-  });
-  legend(f, options.series, out);
-  out.push("</svg>");
-  return out.join("\n") + "\n";
+/** Grouped bars on a log y axis (WAN bytes, which span orders of magnitude); null or 0 draws nothing. */
+export async function logBarChart(options: { title: string; yLabel: string; series: readonly string[]; groups: readonly { label: string; values: readonly (number | null)[] }[] }): Promise<string> {
+  const values = options.groups.flatMap((g) => options.series.map((series, i) => ({ group: g.label, series, value: g.values[i] ?? null })).filter((v) => v.value !== null && v.value > 0));
+  const numbers = values.map((v) => v.value!);
+  const domain = [Math.pow(10, Math.floor(Math.log10(Math.min(...numbers)))), Math.pow(10, Math.ceil(Math.log10(Math.max(...numbers, 10))))];
+  const spec = {
+    width: { step: 14 },
+    height: 300,
+    title: options.title,
+    data: { values },
+    mark: { type: "bar" },
+    encoding: {
+      x: { field: "group", type: "nominal", title: null, sort: options.groups.map((g) => g.label), axis: { labelAngle: -30, labelOverlap: false } },
+      xOffset: { field: "series", sort: [...options.series] },
+      y: { field: "value", type: "quantitative", title: `${options.yLabel} (log scale)`, scale: { type: "log", domain, clamp: true }, axis: { format: ".2~s" } },
+      color: { field: "series", type: "nominal", title: null, sort: [...options.series], legend: { orient: "top" } },
+      tooltip: [{ field: "group" }, { field: "series" }, { field: "value", format: ".3~s" }],
+    },
+  };
+  return xml(await renderSvg(spec as unknown as TopLevelSpec));
 }
 
-/** Lines over a log x axis and a log y axis, with dashed horizontal references (crossover chart). */
-export function crossoverChart(options: { title: string; xLabel: string; yLabel: string; series: readonly XYSeries[]; references?: readonly { y: number; label: string }[] }): string {
-  const f = frame();
-  const xs = options.series.flatMap((s) => s.points.map((p) => p.x)).filter((v) => v > 0);
-  const ys = [...options.series.flatMap((s) => s.points.map((p) => p.y)), ...(options.references ?? []).map((r) => r.y)].filter((v) => v > 0);
-  const xLo = Math.min(...xs);
-  const xHi = Math.max(...xs);
-  const yLo = 10 ** Math.floor(Math.log10(Math.min(...ys)));
-  const yHi = 10 ** Math.ceil(Math.log10(Math.max(...ys)));
-  const x = (v: number): number => f.left + (xHi === xLo ? f.plotW / 2 : ((Math.log10(v) - Math.log10(xLo)) / (Math.log10(xHi) - Math.log10(xLo))) * f.plotW);
-  const y = (v: number): number => f.top + f.plotH - ((Math.log10(v) - Math.log10(yLo)) / (Math.log10(yHi) - Math.log10(yLo) || 1)) * f.plotH;
-  const out = open(f, options.title);
-  for (const d of decades(yLo, yHi)) {
-    out.push(`<line x1="${f.left}" x2="${f.left + f.plotW}" y1="${y(d)}" y2="${y(d)}" stroke="#ddd"/>`);
-    out.push(`<text x="${f.left - 5}" y="${y(d) + 4}" text-anchor="end">${fmt(d)}</text>`);
-  }
-  for (const v of [...new Set(xs)].sort((a, b) => a - b)) out.push(`<text x="${x(v)}" y="${f.top + f.plotH + 16}" text-anchor="middle">${fmt(v)}</text>`);
-  axisLabels(f, options.xLabel, options.yLabel, out);
-  options.series.forEach((s, i) => {
-    const color = palette[i % palette.length]!;
-    const pts = s.points.filter((p) => p.x > 0 && p.y > 0);
-    if (pts.length > 1) out.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.map((p) => `${x(p.x).toFixed(1)},${y(p.y).toFixed(1)}`).join(" ")}"/>`);
-    for (const p of pts) out.push(`<circle cx="${x(p.x).toFixed(1)}" cy="${y(p.y).toFixed(1)}" r="3" fill="${color}"><title>${escape(`${s.name} @ ${fmt(p.x)}x: ${fmt(p.y)}`)}</title></circle>`);
-  });
-  for (const r of options.references ?? []) {
-    out.push(`<line x1="${f.left}" x2="${f.left + f.plotW}" y1="${y(r.y)}" y2="${y(r.y)}" stroke="#444" stroke-dasharray="5,4"/>`);
-    out.push(`<text x="${f.left + f.plotW - 4}" y="${y(r.y) - 4}" text-anchor="end" fill="#444">${escape(r.label)}</text>`);
-  }
-  legend(f, options.series.map((s) => s.name), out);
-  out.push("</svg>");
-  return out.join("\n") + "\n";
+/** Lines with points over a log x axis and a log y axis, with dashed references (crossover chart). */
+export async function crossoverChart(options: { title: string; xLabel: string; yLabel: string; series: readonly XYSeries[]; references?: readonly { y: number; label: string }[] }): Promise<string> {
+  const values = seriesValues(options.series, (p) => p.x > 0 && p.y > 0);
+  const color = { field: "series", type: "nominal", title: null, scale: { domain: options.series.map((s) => s.name) }, legend: { orient: "top" } };
+  const spec = {
+    width: 560,
+    height: 300,
+    title: options.title,
+    layer: [
+      { data: { values }, mark: { type: "line", point: true, strokeWidth: 2 }, encoding: { x: { field: "x", type: "quantitative", title: options.xLabel, scale: { type: "log" }, axis: { format: ".3~g" } }, y: { field: "y", type: "quantitative", title: options.yLabel, scale: { type: "log" }, axis: { format: ".3~g" } }, color } },
+      ...referenceLayers(options.references ?? []),
+    ],
+  };
+  return xml(await renderSvg(spec as unknown as TopLevelSpec));
 }
