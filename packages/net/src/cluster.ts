@@ -20,7 +20,7 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { Ajv, type ErrorObject } from "ajv";
 import { LineCounter, parseDocument, isMap, isScalar, type Document, type Node as YamlNode } from "yaml";
-import { parseScenarioText, ScenarioError, type Scenario, type ScenarioIssue } from "@gaia/sim";
+import { parseScenarioText, ScenarioError, type Scenario, type ScenarioIssue } from "@gaia/scenario";
 
 export interface NodeAddress {
   readonly id: string;

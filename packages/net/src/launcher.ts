@@ -22,7 +22,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { dataCenterOf, mergeFilterStats, reaches, Rng, type FilterStats, type NodeId, type Workload } from "@gaia/core";
-import { createCheckers, divergenceVerdict, firstNonFiniteRow, LossComposer, planFaults, TraceHash, type Divergence, type FaultAction, type MetricsPoint, type Progress, type RunResult, type RunSummary, type SimTraceEvent } from "@gaia/sim";
+import { createCheckers, divergenceVerdict, firstNonFiniteRow, LossComposer, planFaults, TraceHash, type Divergence, type FaultAction, type MetricsPoint, type Progress, type RunResult, type RunSummary, type SimTraceEvent } from "@gaia/scenario";
 import { createWorkload } from "@gaia/workloads";
 import { ClusterError, resolveAddresses, type ClusterConfig } from "./cluster.js";
 import { decodeFloats, type BlockedMs, type NodeFaultState, type NodeReport } from "./node.js";

@@ -30,35 +30,44 @@ import {
   FilterCollector,
   dataCenterOf,
   encodedSize,
-  Layout,
   reaches,
   Rng,
   ShardRole,
-  shardId,
-  workerId,
   type Input,
   type Message,
   type NodeId,
   type Role,
-  type ShardSync,
   type TraceEvent,
   type WorkerPlacement,
   type WorkerProgram,
   type Workload,
 } from "@gaia/core";
 import { performance } from "node:perf_hooks";
-import { createCheckers, checkConservation, type CheckContext } from "./checkers.js";
-import { divergenceVerdict, firstNonFiniteRow, type Divergence } from "./divergence.js";
+import {
+  checkConservation,
+  createCheckers,
+  divergenceVerdict,
+  firstNonFiniteRow,
+  LossComposer,
+  planFaults,
+  planLayout,
+  SignificanceChecker,
+  TraceHash,
+  withPacing,
+  type CheckContext,
+  type Divergence,
+  type DriverEvent,
+  type MetricsPoint,
+  type Progress,
+  type RunResult,
+  type RunSummary,
+  type Scenario,
+  type SimTraceEvent,
+} from "@gaia/scenario";
 import { ComputeModel } from "./compute.js";
 import { Engine } from "./engine.js";
-import { LossComposer, planFaults } from "./faults.js";
 import { MetricsCollector } from "./metrics.js";
 import { Network, type DataCenterCaps, type Envelope, type NetworkSpec, type NetworkStats } from "./network.js";
-import { withPacing } from "./pacing.js";
-import { SignificanceChecker } from "./significance-checker.js";
-import type { MetricsPoint, Progress, RunResult, RunSummary } from "./result.js";
-import type { Scenario } from "./scenario.js";
-import { TraceHash, type DriverEvent, type SimTraceEvent } from "./trace.js";
 
 export interface RunOptions {
   /** Called at each evaluation. */
@@ -114,30 +123,6 @@ async function buildWorkload(scenario: Scenario): Promise<Workload> {
   if (typeof mod.createWorkload !== "function") throw new Error(`@gaia/workloads has no createWorkload yet: cannot build workload "${scenario.workload.kind}"`);
   const { dataCenters, workersPerDataCenter } = scenario.topology;
   return mod.createWorkload(scenario.workload, { seed: scenario.seed, dataCenters, workersPerDataCenter });
-}
-
-/** The run's layout and sync, and for each worker the geo-distributed worker it stands for. */
-export function planLayout(scenario: Scenario, workload: Pick<Workload, "rows" | "cols">): { layout: Layout; sync: ShardSync; aliasOf: Map<NodeId, NodeId> } {
-  const { topology, sync } = scenario;
-  const dcs = topology.dataCenters;
-  const W = topology.workersPerDataCenter;
-  const S = topology.shardsPerDataCenter;
-  const aliasOf = new Map<NodeId, NodeId>();
-  const base = { rows: workload.rows, cols: workload.cols };
-  if (sync.model === "lan") {
-    const layout = new Layout({ ...base, dataCenters: ["lan"], workersPerDataCenter: dcs.length * W, shardsPerDataCenter: dcs.length * S, placement: "mirrored" });
-    for (let i = 0; i < dcs.length * W; i++) aliasOf.set(workerId("lan", i), workerId(dcs[Math.floor(i / W)]!, i % W));
-    for (let k = 0; k < dcs.length * S; k++) aliasOf.set(shardId("lan", k), shardId(dcs[Math.floor(k / S)]!, k % S));
-    return { layout, sync: { staleness: sync.staleness, asp: null }, aliasOf };
-  }
-  if (sync.model === "bsp" || sync.model === "ssp") {
-    const layout = new Layout({ ...base, dataCenters: dcs, workersPerDataCenter: W, shardsPerDataCenter: S, placement: "global" });
-    return { layout, sync: { staleness: sync.model === "bsp" ? 0 : sync.staleness, asp: null }, aliasOf };
-  }
-  const layout = new Layout({ ...base, dataCenters: dcs, workersPerDataCenter: W, shardsPerDataCenter: S, placement: "mirrored", hubGroups: sync.hubGroups });
-  // Link rates and the clock hint are filled in by withPacing (it needs a probe step).
-  const asp = { threshold: sync.threshold, thresholdSchedule: sync.thresholdSchedule, mirrorClockBound: sync.mirrorClockBound, selectiveBarrier: sync.selectiveBarrier, budgetLinkFraction: sync.budgetLinkFraction, thresholdCeiling: sync.thresholdCeiling, barrierClockFraction: sync.barrierClockFraction, encoding: sync.encoding, linkBytesPerMs: {}, clockMsHint: 0 };
-  return { layout, sync: { staleness: sync.staleness, asp }, aliasOf };
 }
 
 /**
