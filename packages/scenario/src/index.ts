@@ -6,6 +6,7 @@ export * from "./result.js";
 export * from "./presets.js";
 export * from "./schema.js";
 export * from "./load.js";
+export * from "./cluster.js";
 export * from "./layout-plan.js";
 export * from "./pacing.js";
 export * from "./faults.js";
