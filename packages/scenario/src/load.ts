@@ -60,6 +60,15 @@ export function parseClusterText(text: string, fileName: string): ClusterConfig 
   return clusterConfigOf(cluster!, scenario, fileName);
 }
 
+/**
+ * Reads a file of either kind: a cluster file when it has a cluster section, else a scenario file.
+ * Both are checked whole, by the same code (`gaia scenarios validate`).
+ */
+export function loadFile(path: string): { readonly kind: FileKind; readonly scenario: Scenario; readonly cluster: ClusterConfig | null } {
+  const { scenario, cluster } = parseFile(readText(path, "scenario"), path, "scenario", {});
+  return cluster === undefined ? { kind: "scenario", scenario, cluster: null } : { kind: "cluster", scenario, cluster: clusterConfigOf(cluster, scenario, path) };
+}
+
 /** Validates a file and returns its problems (empty when it is valid). */
 export function checkScenarioFile(path: string): readonly ScenarioIssue[] {
   try {
