@@ -15,15 +15,11 @@
  * - on reaching the target objective or the virtual-time limit, every worker gets `stop`, and the
  *   run drains (final pushes, final flushes) for at most `drainCapS` more virtual seconds.
  *
- * Layout from the scenario's sync model:
- * - lan: ONE data center "lan" with every worker (D x W) and every shard (D x S), mirrored
- *   placement, no ASP. Worker i of the LAN run gets the data (and compute stream) of worker
- *   i mod W of data center floor(i / W) of the geo-distributed runs, so the jobs are the same.
- * - bsp / ssp: the paper's Baseline, global placement, staleness 0 / sync.staleness, no ASP.
- * - asp: mirrored placement, Gaia's ASP from the sync section, hub groups from sync.hubGroups.
- *   Its pacing (the declared link rates behind the byte budget and the barrier, and the expected
- *   clock duration) comes from pacing.ts, as in the runtime. Each delivered mirror message tells
- *   its sender the rate its link delivered at (a `link-rate` input), as the runtime's links do.
+ * The layout comes from the scenario's sync model through @gaia/scenario's `planLayout`
+ * (layout-plan.ts: lan, the Baseline's bsp / ssp, Gaia's asp), and Gaia's pacing (the declared link
+ * rates behind the byte budget and the barrier, and the expected clock duration) from its
+ * `withPacing`, the same two the runtime calls. Each delivered mirror message tells its sender the
+ * rate its link delivered at (a `link-rate` input), as the runtime's links do.
  */
 import {
   createRoles,
