@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { ClusterError, loadCluster, parseClusterText, peersOf, planOf, planRuntimeFaults, resolveAddresses } from "@gaia/net";
 import { loadScenario } from "@gaia/scenario";
 import { createWorkload } from "@gaia/workloads";
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 const base = `name: c
@@ -93,6 +93,12 @@ describe("cluster files", () => {
   test("nodes without an address, and addresses outside the layout, are errors", () => {
     const cluster = parseClusterText(base.replace("  basePort: 40000\n", "  nodes: [{ id: tokyo/s0, port: 4 }]\n"), "cluster.yaml");
     assert.throws(() => resolveAddresses(cluster, ["virginia/w0", "virginia/s0"]), (e: Error) => /tokyo\/s0 is not in the layout/.test(e.message) && /virginia\/w0 has no address/.test(e.message));
+  });
+
+  test("every shipped cluster file points editors at the cluster schema", () => {
+    for (const name of readdirSync("clusters").filter((f) => f.endsWith(".yaml"))) {
+      assert.ok(readFileSync(join("clusters", name), "utf8").startsWith("# yaml-language-server: $schema=./cluster.schema.json\n"), name);
+    }
   });
 
   test("a cluster file is also a valid scenario file: gaia simulate runs the scenario it describes", () => {
