@@ -57,6 +57,7 @@ const rows: readonly Row[] = [
   { mistake: "a misspelled key inside the cluster section", from: "{ enabled: true,", to: "{ enabeld: true,", expected: `18:19: cluster.wanEmulation.enabeld: unknown field "enabeld" (did you mean "enabled"?)` },
   { mistake: "a cluster value not allowed", from: "cutMode: hold", to: "cutMode: lose", expected: `18:43: cluster.wanEmulation.cutMode: must be one of hold, drop, not "lose"` },
   { mistake: "a cluster value out of range", from: "  basePort: 40000", to: "  basePort: 99999", expected: "17:13: cluster.basePort: must be <= 65535, not 99999" },
+  { mistake: "a malformed node id", from: "  basePort: 40000\n", to: "  nodes: [{ id: virginia/x1, port: 4 }]\n", expected: `17:17: cluster.nodes[0].id: "virginia/x1" is not a node id: use <dc>/w<i> (worker), <dc>/s<j> (shard) or <dc>/hub` },
   { mistake: "a cluster key at the top level", from: "name: table\n", to: "name: table\nsecret: long-enough-secret\n", expected: `2:1: secret: unknown field "secret" (a cluster key: it belongs in the cluster section, as cluster.secret)` },
   { mistake: "a cluster file without its cluster section", from: section, to: "", expected: `1:1: missing required field "cluster"`, kinds: ["cluster"] },
 ];

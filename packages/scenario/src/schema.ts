@@ -160,7 +160,7 @@ const ClusterSection = Type.Object(
       Type.Array(
         Type.Object(
           {
-            id: Type.String({ description: "The node: <dc>/w<i>, <dc>/s<j> or <dc>/hub.", pattern: "^[^/]+/(w\\d+|s\\d+|hub)$" }),
+            id: nodeId("The node whose address this is."),
             host: Optional(Type.String({ description: "Its host (default: cluster.host).", minLength: 1 })),
             port: Type.Integer({ description: "Its port.", minimum: 1, maximum: 65535 }),
           },
