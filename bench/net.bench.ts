@@ -115,9 +115,10 @@ async function bspRound(): Promise<{ roundMs: number; rounds: number }> {
     file,
     `name: bench-bsp
 seed: 3
-secret: bench-secret-bsp
-basePort: ${30000 + Math.floor(Math.random() * 2000) * 10}
-checkpoint: { enabled: false, dir: ${join(dir, "ckpt")} }
+cluster:
+  secret: bench-secret-bsp
+  basePort: ${30000 + Math.floor(Math.random() * 2000) * 10}
+  checkpoint: { enabled: false, dir: ${join(dir, "ckpt")} }
 topology: { preset: ec2-11, dataCenters: [virginia, california], machinesPerDataCenter: 1, shardsPerDataCenter: 1 }
 workload: { kind: mf, users: 300, items: 100, ratings: 8000, rank: 6, batchSize: 300 }
 sync: { model: bsp }

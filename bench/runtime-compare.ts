@@ -122,12 +122,13 @@ function clusterFile(dir: string, mode: Mode, stop: Stop): string {
   const basePort = 31000 + (process.pid % 200) * 40 + (portBlock++ % 4) * 10;
   const text = `name: runtime-${mode}
 seed: 5
-secret: bench-runtime-secret
-host: 127.0.0.1
-basePort: ${basePort}
-wanEmulation: { enabled: true, bandwidthScale: ${stop.bandwidthScale}, latencyScale: ${setting.latencyScale} }
-emulateCompute: true
-checkpoint: { enabled: false, dir: ${join(dir, "ckpt")} }
+cluster:
+  secret: bench-runtime-secret
+  host: 127.0.0.1
+  basePort: ${basePort}
+  wanEmulation: { enabled: true, bandwidthScale: ${stop.bandwidthScale}, latencyScale: ${setting.latencyScale} }
+  emulateCompute: true
+  checkpoint: { enabled: false, dir: ${join(dir, "ckpt")} }
 topology:
   preset: ec2-11
   dataCenters: [${setting.dataCenters.join(", ")}]

@@ -59,6 +59,20 @@ describe("gaia scenarios", () => {
     assertNoStackTrace(run);
   });
 
+  test("validate: cluster files are checked by the same code, their cluster section included (no false errors), and their mistakes read alike", () => {
+    const ok = gaia("scenarios", "validate", "clusters/local-3dc.yaml", "clusters/local-3dc-faults.yaml", "--json");
+    assert.equal(ok.status, 0, ok.stderr);
+    const results = JSON.parse(ok.stdout) as { kind: string; valid: boolean; problems: unknown[] }[];
+    assert.deepEqual(results.map((r) => [r.kind, r.valid, r.problems.length]), [["cluster", true, 0], ["cluster", true, 0]]);
+    const bad = join(work, "bad-cluster.yaml");
+    writeFileSync(bad, readFileSync(join(root, "clusters/local-3dc.yaml"), "utf8").replace("  basePort:", "  basePortt:").replace("{ enabled: true,", "{ enabeld: true,"));
+    const run = gaia("scenarios", "validate", bad);
+    assert.equal(run.status, 2);
+    assert.ok(run.stderr.includes(`${bad}:11:3: cluster.basePortt: unknown field "basePortt" (did you mean "basePort"?)`), run.stderr);
+    assert.ok(run.stderr.includes(`${bad}:12:19: cluster.wanEmulation.enabeld: unknown field "enabeld" (did you mean "enabled"?)`), run.stderr);
+    assertNoStackTrace(run);
+  });
+
   test("list: the bundled scenarios with their descriptions", () => {
     const run = gaia("scenarios", "list");
     assert.equal(run.status, 0, run.stderr);
@@ -70,6 +84,8 @@ describe("gaia scenarios", () => {
     const run = gaia("scenarios", "schema");
     assert.equal(run.status, 0, run.stderr);
     assert.equal(run.stdout, readFileSync(join(root, "scenarios/scenario.schema.json"), "utf8"));
+    const cluster = gaia("scenarios", "schema", "--cluster");
+    assert.equal(cluster.stdout, readFileSync(join(root, "clusters/cluster.schema.json"), "utf8"));
   });
 });
 

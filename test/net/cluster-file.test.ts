@@ -1,15 +1,18 @@
-// Cluster files: the scenario part is parsed by the simulator's parser, the cluster part here;
-// every problem names the file, the line and the path, and node addresses are checked.
+// Cluster files: a scenario plus a cluster section, read by the scenario loader; every problem names
+// the file, the line and the path (test/scenarios/file-errors.test.ts has one row per kind of
+// mistake), and node addresses are checked against the layout.
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { ClusterError, loadCluster, parseClusterText, peersOf, planOf, planRuntimeFaults, resolveAddresses } from "@gaia/net";
+import { loadScenario } from "@gaia/scenario";
 import { createWorkload } from "@gaia/workloads";
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 const base = `name: c
-secret: long-enough-secret
-basePort: 40000
+cluster:
+  secret: long-enough-secret
+  basePort: 40000
 topology:
   preset: ec2-11
   dataCenters: [virginia, california]
@@ -65,31 +68,43 @@ describe("cluster files", () => {
   });
 
   test("cutMode, faultTimeScale and emulateCompute are checked", () => {
-    const message = issuesOf(base.replace("basePort: 40000", "basePort: 40000\nwanEmulation: { cutMode: lose }\nfaultTimeScale: 0\nemulateCompute: yes"));
-    assert.match(message, /wanEmulation\.cutMode: must be equal to one of the allowed values/);
-    assert.match(message, /faultTimeScale: must be > 0/);
-    assert.match(message, /emulateCompute: must be boolean/);
+    const message = issuesOf(base.replace("  basePort: 40000", "  basePort: 40000\n  wanEmulation: { cutMode: lose }\n  faultTimeScale: 0\n  emulateCompute: yes"));
+    assert.match(message, /cluster\.wanEmulation\.cutMode: must be one of hold, drop, not "lose"/);
+    assert.match(message, /cluster\.faultTimeScale: must be > 0, not 0/);
+    assert.match(message, /cluster\.emulateCompute: must be true or false, not "yes"/);
   });
 
   test("a cluster key with a bad value is reported at its line", () => {
     const message = issuesOf(base.replace("basePort: 40000", "basePort: 99999"));
-    assert.match(message, /^cluster\.yaml:3:\d+: basePort: must be <= 65535/);
+    assert.match(message, /^cluster\.yaml:4:13: cluster\.basePort: must be <= 65535, not 99999$/);
   });
 
   test("a missing secret and an unknown key in a node are reported", () => {
-    const message = issuesOf(base.replace("secret: long-enough-secret\n", "nodes:\n  - { id: virginia/s0, port: 1, colour: red }\n"));
-    assert.match(message, /cluster\.yaml(:\d+:\d+)?: needs secret|: secret/);
-    assert.match(message, /cluster\.yaml:3:\d+: nodes\[0\]\.colour: is not a known key/);
+    const message = issuesOf(base.replace("  secret: long-enough-secret\n", "  nodes:\n    - { id: virginia/s0, port: 1, colour: red }\n"));
+    assert.match(message, /cluster\.yaml:3:3: cluster: missing required field "secret"/);
+    assert.match(message, /cluster\.yaml:4:35: cluster\.nodes\[0\]\.colour: unknown field "colour" \(known: id, host, port\)/);
   });
 
   test("scenario problems keep their line numbers inside a cluster file", () => {
     const message = issuesOf(base.replace("stop: { maxIterations: 5 }", "stop: { maxIterations: -5 }"));
-    assert.match(message, /cluster\.yaml:11:\d+: stop\.maxIterations/);
+    assert.match(message, /cluster\.yaml:12:\d+: stop\.maxIterations/);
   });
 
   test("nodes without an address, and addresses outside the layout, are errors", () => {
-    const cluster = parseClusterText(base.replace("basePort: 40000\n", "nodes: [{ id: tokyo/s0, port: 4 }]\n"), "cluster.yaml");
+    const cluster = parseClusterText(base.replace("  basePort: 40000\n", "  nodes: [{ id: tokyo/s0, port: 4 }]\n"), "cluster.yaml");
     assert.throws(() => resolveAddresses(cluster, ["virginia/w0", "virginia/s0"]), (e: Error) => /tokyo\/s0 is not in the layout/.test(e.message) && /virginia\/w0 has no address/.test(e.message));
+  });
+
+  test("every shipped cluster file points editors at the cluster schema", () => {
+    for (const name of readdirSync("clusters").filter((f) => f.endsWith(".yaml"))) {
+      assert.ok(readFileSync(join("clusters", name), "utf8").startsWith("# yaml-language-server: $schema=./cluster.schema.json\n"), name);
+    }
+  });
+
+  test("a cluster file is also a valid scenario file: gaia simulate runs the scenario it describes", () => {
+    for (const name of readdirSync("clusters").filter((f) => f.endsWith(".yaml"))) {
+      assert.deepEqual(loadScenario(join("clusters", name)), loadCluster(join("clusters", name)).scenario, name);
+    }
   });
 
   test("an unreadable file is a clear error", () => {

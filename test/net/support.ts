@@ -16,8 +16,10 @@ export interface ClusterShape {
   readonly checkpointEveryMs?: number;
   readonly ratings?: number;
   readonly seed?: number;
-  /** Extra top-level YAML (cluster keys, a faults section, ...), appended as is. */
+  /** Extra top-level YAML (a faults section, ...), appended as is. */
   readonly extra?: string;
+  /** Extra lines of the cluster section, indented by two spaces (e.g. `  tls: { cert: c.pem, key: k.pem }`). */
+  readonly clusterExtra?: string;
   /** Extra lines of the sync section, indented by two spaces (e.g. `  hubs: auto`). */
   readonly syncExtra?: string;
   readonly wanCutMode?: "hold" | "drop";
@@ -31,11 +33,13 @@ export function writeCluster(shape: ClusterShape): string {
   const text = `
 name: ${shape.name}
 seed: ${shape.seed ?? 11}
-secret: test-secret-${shape.name}
-host: 127.0.0.1
-basePort: ${basePort}
-wanEmulation: { enabled: ${shape.wan ?? true}, bandwidthScale: 1, cutMode: ${shape.wanCutMode ?? "hold"} }
-checkpoint: { dir: ${join(dir, "checkpoints")}, everyMs: ${shape.checkpointEveryMs ?? 500} }
+cluster:
+  secret: test-secret-${shape.name}
+  host: 127.0.0.1
+  basePort: ${basePort}
+  wanEmulation: { enabled: ${shape.wan ?? true}, bandwidthScale: 1, cutMode: ${shape.wanCutMode ?? "hold"} }
+  checkpoint: { dir: ${join(dir, "checkpoints")}, everyMs: ${shape.checkpointEveryMs ?? 500} }
+${shape.clusterExtra ?? ""}
 topology:
   preset: ec2-11
   dataCenters: [${shape.dataCenters.join(", ")}]

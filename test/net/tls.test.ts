@@ -18,7 +18,7 @@ test("TLS: nodes talk over wss:// with a self-signed certificate and the run com
   const dir = dirname(file);
   const made = spawnSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")], { encoding: "utf8" });
   assert.equal(made.status, 0, made.stderr);
-  writeFileSync(file, readFileSync(file, "utf8") + "tls: { cert: cert.pem, key: key.pem }\n");
+  writeFileSync(file, readFileSync(file, "utf8").replace("\ncluster:\n", "\ncluster:\n  tls: { cert: cert.pem, key: key.pem }\n"));
   const cluster = loadCluster(file);
   assert.equal(cluster.tls?.cert, join(dir, "cert.pem"));
   const launch = await launchCluster(cluster, { onLog: (node, line) => process.stderr.write(`[${node}] ${line}\n`) });

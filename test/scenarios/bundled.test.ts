@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadScenario, parseScenarioText, scenarioJsonSchema, scenarioSchemaText } from "@gaia/sim";
+import { clusterJsonSchema, loadScenario, parseScenarioText, scenarioJsonSchema, schemaFiles } from "@gaia/sim";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const scenariosDir = join(root, "scenarios");
@@ -37,11 +37,16 @@ describe("bundled scenarios", () => {
     assert.ok(s.stop.targetObjective !== null, "quickstart shows a time to target");
   });
 
-  test("the schema files are the loader's schema (regenerate: npx gaia scenarios schema --out scenarios/scenario.schema.json --out packages/sim/src/data/scenario.schema.json)", () => {
-    const expected = scenarioSchemaText();
-    assert.equal(readFileSync(join(scenariosDir, "scenario.schema.json"), "utf8"), expected);
-    assert.equal(readFileSync(join(root, "packages/sim/src/data/scenario.schema.json"), "utf8"), expected);
+  for (const { path, text } of schemaFiles) {
+    test(`${path} is generated from the loader's schema and current (regenerate: npm run schemas)`, () => {
+      assert.equal(readFileSync(join(root, path), "utf8"), text(), `${path} is stale: run npm run schemas`);
+    });
+  }
+
+  test("the cluster schema is the scenario schema with the cluster section required", () => {
     assert.equal(scenarioJsonSchema["$schema"], "http://json-schema.org/draft-07/schema#");
+    assert.deepEqual(Object.keys(clusterJsonSchema["properties"] as object), Object.keys(scenarioJsonSchema["properties"] as object));
+    assert.deepEqual(clusterJsonSchema["required"], [...(scenarioJsonSchema["required"] as string[]), "cluster"]);
   });
 });
 

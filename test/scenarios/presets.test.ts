@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { autoHubGroups, ec2HubGroups, ec2Provenance, presetNames, presetTopology } from "@gaia/sim";
 
-const data = JSON.parse(readFileSync(new URL("../../packages/sim/src/data/ec2-11-regions.json", import.meta.url), "utf8")) as {
+const data = JSON.parse(readFileSync(new URL("../../packages/scenario/src/data/ec2-11-regions.json", import.meta.url), "utf8")) as {
   regions: string[];
   lanMbps: number;
   provenance: string;

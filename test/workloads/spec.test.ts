@@ -8,9 +8,9 @@ import { createRequire } from "node:module";
 import { createWorkload, validateWorkloadSpec, workloadJsonSchema, workloadKinds, kindSpecs, WorkloadError, learningRateAt } from "@gaia/workloads";
 import { params, seedTitle } from "../support/fc.js";
 
-// ajv 8 is the scenario loader's (@gaia/sim) dependency; the root node_modules holds an older one.
+// ajv 8 is the scenario loader's (@gaia/scenario) dependency; the root node_modules holds an older one.
 type Validator = ((data: unknown) => boolean) & { errors?: unknown };
-const { Ajv } = createRequire(new URL("../../packages/sim/package.json", import.meta.url))("ajv") as { Ajv: new (options: object) => { compile(schema: object): Validator } };
+const { Ajv } = createRequire(new URL("../../packages/scenario/package.json", import.meta.url))("ajv") as { Ajv: new (options: object) => { compile(schema: object): Validator } };
 
 const paths = (spec: unknown): string[] => validateWorkloadSpec(spec).map((p) => p.path);
 

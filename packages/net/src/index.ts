@@ -6,6 +6,7 @@ export * from "./transport.js";
 export * from "./checkpoint.js";
 export * from "./cluster.js";
 export * from "./launcher.js";
+export * from "./launch-faults.js";
 export * from "./node.js";
 export * from "./plan.js";
 export * from "./run-node.js";

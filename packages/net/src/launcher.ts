@@ -17,15 +17,21 @@
  * doubles and reorders frames below the reliable links; a slow node sleeps `factor - 1` times each compute step's duration
  * after it. Overlapping faults compose here as in the simulator (a link is cut while any fault
  * cuts it, factors multiply), and a restarted node starts with the faults in force.
+ *
+ * This file owns the processes: spawning, the reports they write, evaluation, stopping and
+ * settling. Which faults a real run can stage, and the composed fault state with the commands it
+ * implies, are launch-faults.ts; the sums and the replica comparison of the result, launch-result.ts.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { dataCenterOf, mergeFilterStats, reaches, Rng, type FilterStats, type NodeId, type Workload } from "@gaia/core";
-import { createCheckers, divergenceVerdict, firstNonFiniteRow, LossComposer, planFaults, TraceHash, type Divergence, type FaultAction, type MetricsPoint, type Progress, type RunResult, type RunSummary, type SimTraceEvent } from "@gaia/sim";
+import { dataCenterOf, mergeFilterStats, reaches, type FilterStats, type NodeId, type Workload } from "@gaia/core";
+import { createCheckers, divergenceVerdict, firstNonFiniteRow, TraceHash, type Divergence, type FaultAction, type MetricsPoint, type Progress, type RunResult, type RunSummary, type SimTraceEvent } from "@gaia/scenario";
 import { createWorkload } from "@gaia/workloads";
-import { ClusterError, resolveAddresses, type ClusterConfig } from "./cluster.js";
-import { decodeFloats, type BlockedMs, type NodeFaultState, type NodeReport } from "./node.js";
+import { resolveAddresses, type ClusterConfig } from "./cluster.js";
+import { FaultState, planRuntimeFaults } from "./launch-faults.js";
+import { assembleTable, replicaSpread, wanTotals } from "./launch-result.js";
+import { decodeFloats, type BlockedMs, type NodeReport } from "./node.js";
 import { planOf, type RunPlan } from "./plan.js";
 
 export interface LaunchOptions {
@@ -107,14 +113,7 @@ export class Launch {
   readonly faultLog: { readonly atS: number; readonly text: string }[] = [];
   private faultsStartMs: number | null = null;
   private readonly faultTimers: NodeJS.Timeout[] = [];
-  /** Composed fault state: cuts per directed link, bandwidth factors per directed link, slow nodes. */
-  private readonly cutCount = new Map<string, number>();
-  private readonly bandwidthFactor = new Map<string, number>();
-  private readonly slowFactor = new Map<NodeId, number>();
-  private readonly crashedNodes = new Set<NodeId>();
-  /** Lossy faults in force per directed link, composed as the simulator composes them. */
-  private readonly losses = new LossComposer();
-  private readonly lossByLink = new Map<string, { loss: number; duplicate: number; reorder: number }>();
+  private readonly faultState: FaultState;
   private resolve!: (r: LaunchResult) => void;
   private reject!: (e: Error) => void;
 
@@ -140,6 +139,7 @@ export class Launch {
     // Addresses and faults are checked before anything is spawned.
     resolveAddresses(cluster, layout.nodes);
     this.faults = planRuntimeFaults(cluster, this.plan, (text) => this.options.onLog?.("launcher", text));
+    this.faultState = new FaultState(layout.nodes, layout.workers);
     for (const id of layout.nodes) this.spawn(id, false);
     const s = cluster.scenario.stop;
     const timeoutS = options.timeoutS ?? (s.maxVirtualTimeS !== null ? s.maxVirtualTimeS + 60 : 600);
@@ -196,87 +196,26 @@ export class Launch {
 
   private applyFault(a: FaultAction): void {
     if (this.finished) return;
-    const link = (source: string, target: string): string => `${source}->${target}`;
-    const inDataCenter = (dc: string): NodeId[] => this.plan.layout.nodes.filter((n) => dataCenterOf(n) === dc);
-    switch (a.kind) {
-      case "cut": {
-        const key = link(a.source, a.target);
-        const before = this.cutCount.get(key) ?? 0;
-        const after = Math.max(0, before + (a.cut ? 1 : -1));
-        this.cutCount.set(key, after);
-        if ((before > 0) !== (after > 0)) {
-          for (const n of inDataCenter(a.source)) this.command(n, `wan-cut ${a.target} ${after > 0 ? 1 : 0}`);
-          this.logFault(`${after > 0 ? "cut" : "healed"} ${key}`);
-        }
-        break;
-      }
-      case "bandwidth": {
-        const key = link(a.source, a.target);
-        const factor = a.undo ? (this.bandwidthFactor.get(key) ?? 1) / a.factor : (this.bandwidthFactor.get(key) ?? 1) * a.factor;
-        this.bandwidthFactor.set(key, factor);
-        for (const n of inDataCenter(a.source)) this.command(n, `wan-bandwidth ${a.target} ${factor}`);
-        this.logFault(`bandwidth of ${key} x${factor.toPrecision(3)}`);
-        break;
-      }
-      case "slow": {
-        const factor = a.undo ? (this.slowFactor.get(a.node) ?? 1) / a.factor : (this.slowFactor.get(a.node) ?? 1) * a.factor;
-        this.slowFactor.set(a.node, factor);
-        this.command(a.node, `slow ${factor}`);
-        this.logFault(`${a.node} computes x${factor.toPrecision(3)} slower`);
-        break;
-      }
-      case "crash":
-        if (this.crashedNodes.has(a.node)) break;
-        this.crashedNodes.add(a.node);
-        this.kill(a.node);
-        this.traceEvent({ type: "crash", node: a.node });
-        this.logFault(`crashed ${a.node} (SIGKILL)`);
-        break;
-      case "restart": {
-        if (!this.crashedNodes.delete(a.node)) break;
-        const child = this.children.get(a.node);
-        const start = (): void => {
-          if (this.finished) return;
-          this.spawn(a.node, true);
-          this.traceEvent({ type: "restart", node: a.node });
-          this.logFault(`restarted ${a.node} ${this.plan.layout.workers.includes(a.node) ? "(rejoins from its shards)" : "from its checkpoint"}`);
-        };
-        if (child && !child.exited) child.process.once("exit", start);
-        else start();
-        break;
-      }
-      case "lossy": {
-        const key = link(a.source, a.target);
-        const spec = this.losses.update(a.source, a.target, a.spec, a.on);
-        if (spec === null) this.lossByLink.delete(key);
-        else this.lossByLink.set(key, spec);
-        const s = spec ?? { loss: 0, duplicate: 0, reorder: 0 };
-        for (const n of inDataCenter(a.source)) this.command(n, `lossy ${a.target} ${s.loss} ${s.duplicate} ${s.reorder}`);
-        this.logFault(spec === null ? `${key} no longer lossy` : `${key} lossy (loss ${s.loss.toPrecision(2)}, duplicate ${s.duplicate.toPrecision(2)}, reorder ${s.reorder.toPrecision(2)})`);
-        break;
-      }
+    const effect = this.faultState.apply(a);
+    for (const { node, line } of effect.commands) this.command(node, line);
+    if (effect.crash !== null) {
+      this.kill(effect.crash);
+      this.traceEvent({ type: "crash", node: effect.crash });
     }
-  }
-
-  /** The faults in force on a node (for a node started during them). */
-  private faultStateOf(id: NodeId): NodeFaultState {
-    const own = dataCenterOf(id);
-    const cutDataCenters: string[] = [];
-    const bandwidthFactors: Record<string, number> = {};
-    for (const [key, n] of this.cutCount) {
-      const [source, target] = key.split("->") as [string, string];
-      if (source === own && n > 0) cutDataCenters.push(target);
+    if (effect.restart !== null) {
+      const node = effect.restart;
+      const child = this.children.get(node);
+      const start = (): void => {
+        if (this.finished) return;
+        this.spawn(node, true);
+        this.traceEvent({ type: "restart", node });
+        this.logFault(effect.log!);
+      };
+      if (child && !child.exited) child.process.once("exit", start);
+      else start();
+      return;
     }
-    for (const [key, factor] of this.bandwidthFactor) {
-      const [source, target] = key.split("->") as [string, string];
-      if (source === own && factor !== 1) bandwidthFactors[target] = factor;
-    }
-    const lossy: Record<string, { loss: number; duplicate: number; reorder: number }> = {};
-    for (const [key, spec] of this.lossByLink) {
-      const [source, target] = key.split("->") as [string, string];
-      if (source === own) lossy[target] = spec;
-    }
-    return { cutDataCenters, bandwidthFactors, slowFactor: this.slowFactor.get(id) ?? 1, lossy };
+    if (effect.log !== null) this.logFault(effect.log);
   }
 
   private logFault(text: string): void {
@@ -310,7 +249,7 @@ export class Launch {
   private spawn(id: NodeId, restore: boolean): void {
     const args = [...nodeArgs, nodeEntry, "--cluster", this.cluster.file, "--node", id, "--epoch", String(this.startedMs)];
     if (restore) args.push("--restore");
-    if (this.faultsStartMs !== null) args.push("--faults", JSON.stringify(this.faultStateOf(id)));
+    if (this.faultsStartMs !== null) args.push("--faults", JSON.stringify(this.faultState.stateOf(id)));
     if (this.options.trace) args.push("--trace");
     if (this.options.watchdogS !== undefined) args.push("--watchdog", String(this.options.watchdogS * 1000));
     const proc = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "pipe"] });
@@ -430,37 +369,16 @@ export class Launch {
   }
 
   private assemble(parts: readonly Float32Array[]): Float32Array {
-    const table = new Float32Array(this.workload.rows * this.workload.cols);
-    let offset = 0;
-    for (const p of parts) {
-      table.set(p, offset);
-      offset += p.length;
-    }
-    return table;
+    return assembleTable(this.workload.rows * this.workload.cols, parts);
+  }
+
+  private totals(): ReturnType<typeof wanTotals> {
+    return wanTotals(this.wanByNode, this.blockedByNode, this.cluster.scenario.topology.egressUsdPerGb);
   }
 
   private point(iteration: number, objective: number, metrics: Readonly<Record<string, number>>): MetricsPoint {
     const { wanBytes, costUsd, blockedS } = this.totals();
     return { virtualTimeS: this.wallS, iteration, objective, metrics, wanBytes, costUsd, blockedS };
-  }
-
-  private totals(): { wanBytes: number; costUsd: number; blockedS: RunSummary["blockedS"]; byLink: Record<string, number> } {
-    const byLink: Record<string, number> = {};
-    for (const links of this.wanByNode.values()) for (const [link, bytes] of Object.entries(links)) byLink[link] = (byLink[link] ?? 0) + bytes;
-    let wanBytes = 0;
-    let costUsd = 0;
-    const prices = this.cluster.scenario.topology.egressUsdPerGb;
-    for (const [link, bytes] of Object.entries(byLink)) {
-      wanBytes += bytes;
-      costUsd += (bytes / 1e9) * (prices[link.split("->")[0]!] ?? 0);
-    }
-    const blocked = { ssp: 0, mirrorClock: 0, barrier: 0 };
-    for (const b of this.blockedByNode.values()) {
-      blocked.ssp += b.ssp / 1000;
-      blocked.mirrorClock += b.mirrorClock / 1000;
-      blocked.barrier += b.barrier / 1000;
-    }
-    return { wanBytes, costUsd, blockedS: blocked, byLink };
   }
 
   /** The model went non-finite: stop the workers; the run ends with the verdict (divergence.ts). */
@@ -519,14 +437,7 @@ export class Launch {
     const { layout } = this.plan;
     const finalValues = new Map<NodeId, Float32Array>();
     for (const c of this.children.values()) if (c.final?.values) finalValues.set(c.id, decodeFloats(c.final.values));
-    // Replicas agree: every data center's copy of each shard's rows matches the evaluation one's.
-    let spread = 0;
-    const reference = new Map(layout.replicaOf(this.plan.evalDataCenter).map((s) => [s.index, finalValues.get(s.id)!]));
-    for (const s of layout.shards) {
-      const mine = finalValues.get(s.id)!;
-      const ref = layout.spec.placement === "global" ? mine : reference.get(s.index)!;
-      for (let i = 0; i < mine.length; i++) spread = Math.max(spread, Math.abs(mine[i]! - ref[i]!) / Math.max(1, Math.abs(ref[i]!)));
-    }
+    const spread = replicaSpread(layout, this.plan.evalDataCenter, finalValues);
     const tolerance = this.options.agreementTolerance ?? 1e-4;
     const table = this.assemble(layout.replicaOf(this.plan.evalDataCenter).map((s) => finalValues.get(s.id)!));
     const evaluation = this.workload.evaluate(table);
@@ -590,48 +501,4 @@ export async function launchCluster(cluster: ClusterConfig, options: LaunchOptio
   const { scenario } = cluster;
   const workload = await createWorkload(scenario.workload, { seed: scenario.seed, dataCenters: scenario.topology.dataCenters, workersPerDataCenter: scenario.topology.workersPerDataCenter });
   return new Launch(cluster, workload, options);
-}
-
-/**
- * The scenario's fault timeline for a real run: the simulator's (`planFaults`, same seed stream for
- * random faults), with what the runtime cannot do refused up front as a ClusterError naming the
- * fault (a crash of a worker or hub, which cannot restore; a crash without restart or without
- * checkpoints), and what it does not emulate (bandwidth without WAN emulation)
- * dropped with a warning.
- */
-export function planRuntimeFaults(cluster: ClusterConfig, plan: RunPlan, warn: (text: string) => void = () => undefined): FaultAction[] {
-  const { scenario } = cluster;
-  const { layout } = plan;
-  const lan = scenario.sync.model === "lan";
-  const problems: { path: string; message: string; line: null; column: null }[] = [];
-  const durable = cluster.checkpoint.enabled;
-  const resolveNode = (name: string): NodeId | null => {
-    if (lan) {
-      for (const [alias, original] of plan.aliasOf) if (original === name) return alias;
-      return null;
-    }
-    return layout.nodes.includes(name) ? name : null;
-  };
-  scenario.faults.forEach((fault, i) => {
-    const path = `faults[${i}]`;
-    if (fault.kind === "crash") {
-      const id = resolveNode(fault.node);
-      if (id === null) return;
-      const worker = layout.workers.includes(id);
-      if (!worker && !durable) problems.push({ path, message: `crashing ${fault.node} needs checkpoint.enabled: true (a shard or hub restarts from its checkpoint)`, line: null, column: null });
-      else if (fault.restartAfterS === null) problems.push({ path, message: `a crash in a real run needs restartAfter (${fault.node} would never come back, and the run never finish)`, line: null, column: null });
-    }
-    if (fault.kind === "bandwidth" && !cluster.wanEmulation.enabled && !lan) {
-      warn(`${path}: bandwidth faults need wanEmulation.enabled (no emulated link to slow); ignored`);
-    }
-  });
-  if (problems.length > 0) throw new ClusterError(cluster.file, problems);
-  // Random crashes pick among the nodes the runtime can restart: the shards, when they checkpoint.
-  const restartable = durable ? layout.shards.map((s) => s.id) : [];
-  try {
-    return planFaults(scenario, { dataCenters: lan ? [] : scenario.topology.dataCenters, resolveNode, nodes: restartable }, new Rng(scenario.seed).child("faults:random")).filter((a) => (a.kind !== "crash" && a.kind !== "restart" ? true : restartable.includes(a.node) || layout.workers.includes(a.node) || layout.hubs.some((h) => h.id === a.node)));
-  } catch (error) {
-    if (error instanceof RangeError) throw new ClusterError(cluster.file, [{ path: "faults", message: error.message, line: null, column: null }]);
-    throw error;
-  }
 }

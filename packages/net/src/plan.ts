@@ -3,7 +3,7 @@
  * synchronize, and which nodes talk to which (the connections the runtime opens).
  */
 import { dataCenterOf, Rng, type Layout, type NodeId, type ShardSync, type Workload, type WorkerPlacement } from "@gaia/core";
-import { planLayout, withPacing, type Scenario } from "@gaia/sim";
+import { planLayout, withPacing, type Scenario } from "@gaia/scenario";
 
 export interface RunPlan {
   readonly layout: Layout;

@@ -15,7 +15,7 @@
  */
 import { compile, type TopLevelSpec } from "vega-lite";
 import { parse, View } from "vega";
-import type { FaultWindow, MetricsPoint, RunSummary } from "./result.js";
+import type { FaultWindow, MetricsPoint, RunSummary } from "@gaia/scenario";
 import { blockedReasons } from "./summary.js";
 
 /** One run as a chart draws it: a label (the legend entry), its summary and its series. */

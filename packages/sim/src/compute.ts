@@ -15,7 +15,7 @@
  * not change any other node's durations.
  */
 import type { NodeId, Rng } from "@gaia/core";
-import type { ComputeSpec } from "./scenario.js";
+import type { ComputeSpec } from "@gaia/scenario";
 
 export class ComputeModel {
   private readonly streams = new Map<NodeId, Rng>();

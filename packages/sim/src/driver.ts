@@ -15,50 +15,55 @@
  * - on reaching the target objective or the virtual-time limit, every worker gets `stop`, and the
  *   run drains (final pushes, final flushes) for at most `drainCapS` more virtual seconds.
  *
- * Layout from the scenario's sync model:
- * - lan: ONE data center "lan" with every worker (D x W) and every shard (D x S), mirrored
- *   placement, no ASP. Worker i of the LAN run gets the data (and compute stream) of worker
- *   i mod W of data center floor(i / W) of the geo-distributed runs, so the jobs are the same.
- * - bsp / ssp: the paper's Baseline, global placement, staleness 0 / sync.staleness, no ASP.
- * - asp: mirrored placement, Gaia's ASP from the sync section, hub groups from sync.hubGroups.
- *   Its pacing (the declared link rates behind the byte budget and the barrier, and the expected
- *   clock duration) comes from pacing.ts, as in the runtime. Each delivered mirror message tells
- *   its sender the rate its link delivered at (a `link-rate` input), as the runtime's links do.
+ * The layout comes from the scenario's sync model through @gaia/scenario's `planLayout`
+ * (layout-plan.ts: lan, the Baseline's bsp / ssp, Gaia's asp), and Gaia's pacing (the declared link
+ * rates behind the byte budget and the barrier, and the expected clock duration) from its
+ * `withPacing`, the same two the runtime calls. Each delivered mirror message tells its sender the
+ * rate its link delivered at (a `link-rate` input), as the runtime's links do.
  */
 import {
   createRoles,
   FilterCollector,
   dataCenterOf,
   encodedSize,
-  Layout,
   reaches,
   Rng,
   ShardRole,
-  shardId,
-  workerId,
   type Input,
   type Message,
   type NodeId,
   type Role,
-  type ShardSync,
   type TraceEvent,
   type WorkerPlacement,
   type WorkerProgram,
   type Workload,
 } from "@gaia/core";
 import { performance } from "node:perf_hooks";
-import { createCheckers, checkConservation, type CheckContext } from "./checkers.js";
-import { divergenceVerdict, firstNonFiniteRow, type Divergence } from "./divergence.js";
+import {
+  checkConservation,
+  createCheckers,
+  divergenceVerdict,
+  firstNonFiniteRow,
+  LossComposer,
+  planFaults,
+  planLayout,
+  SignificanceChecker,
+  TraceHash,
+  withPacing,
+  type CheckContext,
+  type Divergence,
+  type DriverEvent,
+  type MetricsPoint,
+  type Progress,
+  type RunResult,
+  type RunSummary,
+  type Scenario,
+  type SimTraceEvent,
+} from "@gaia/scenario";
 import { ComputeModel } from "./compute.js";
 import { Engine } from "./engine.js";
-import { LossComposer, planFaults } from "./faults.js";
 import { MetricsCollector } from "./metrics.js";
 import { Network, type DataCenterCaps, type Envelope, type NetworkSpec, type NetworkStats } from "./network.js";
-import { withPacing } from "./pacing.js";
-import { SignificanceChecker } from "./significance-checker.js";
-import type { MetricsPoint, Progress, RunResult, RunSummary } from "./result.js";
-import type { Scenario } from "./scenario.js";
-import { TraceHash, type DriverEvent, type SimTraceEvent } from "./trace.js";
 
 export interface RunOptions {
   /** Called at each evaluation. */
@@ -114,30 +119,6 @@ async function buildWorkload(scenario: Scenario): Promise<Workload> {
   if (typeof mod.createWorkload !== "function") throw new Error(`@gaia/workloads has no createWorkload yet: cannot build workload "${scenario.workload.kind}"`);
   const { dataCenters, workersPerDataCenter } = scenario.topology;
   return mod.createWorkload(scenario.workload, { seed: scenario.seed, dataCenters, workersPerDataCenter });
-}
-
-/** The run's layout and sync, and for each worker the geo-distributed worker it stands for. */
-export function planLayout(scenario: Scenario, workload: Pick<Workload, "rows" | "cols">): { layout: Layout; sync: ShardSync; aliasOf: Map<NodeId, NodeId> } {
-  const { topology, sync } = scenario;
-  const dcs = topology.dataCenters;
-  const W = topology.workersPerDataCenter;
-  const S = topology.shardsPerDataCenter;
-  const aliasOf = new Map<NodeId, NodeId>();
-  const base = { rows: workload.rows, cols: workload.cols };
-  if (sync.model === "lan") {
-    const layout = new Layout({ ...base, dataCenters: ["lan"], workersPerDataCenter: dcs.length * W, shardsPerDataCenter: dcs.length * S, placement: "mirrored" });
-    for (let i = 0; i < dcs.length * W; i++) aliasOf.set(workerId("lan", i), workerId(dcs[Math.floor(i / W)]!, i % W));
-    for (let k = 0; k < dcs.length * S; k++) aliasOf.set(shardId("lan", k), shardId(dcs[Math.floor(k / S)]!, k % S));
-    return { layout, sync: { staleness: sync.staleness, asp: null }, aliasOf };
-  }
-  if (sync.model === "bsp" || sync.model === "ssp") {
-    const layout = new Layout({ ...base, dataCenters: dcs, workersPerDataCenter: W, shardsPerDataCenter: S, placement: "global" });
-    return { layout, sync: { staleness: sync.model === "bsp" ? 0 : sync.staleness, asp: null }, aliasOf };
-  }
-  const layout = new Layout({ ...base, dataCenters: dcs, workersPerDataCenter: W, shardsPerDataCenter: S, placement: "mirrored", hubGroups: sync.hubGroups });
-  // Link rates and the clock hint are filled in by withPacing (it needs a probe step).
-  const asp = { threshold: sync.threshold, thresholdSchedule: sync.thresholdSchedule, mirrorClockBound: sync.mirrorClockBound, selectiveBarrier: sync.selectiveBarrier, budgetLinkFraction: sync.budgetLinkFraction, thresholdCeiling: sync.thresholdCeiling, barrierClockFraction: sync.barrierClockFraction, encoding: sync.encoding, linkBytesPerMs: {}, clockMsHint: 0 };
-  return { layout, sync: { staleness: sync.staleness, asp }, aliasOf };
 }
 
 /**

@@ -7,7 +7,7 @@
  * read. Summed over workers, it is in worker-seconds (at most workers x virtual time).
  */
 import type { NodeId, TraceEvent } from "@gaia/core";
-import type { MetricsPoint } from "./result.js";
+import type { MetricsPoint } from "@gaia/scenario";
 
 export class MetricsCollector {
   /** Completed clocks per worker. */

@@ -35,6 +35,7 @@
 import { dataCenterOf, type Channel, type NodeId, type Rng } from "@gaia/core";
 import type { Engine } from "./engine.js";
 import { FlowModel, type FlowState } from "./flows.js";
+import { bytesPerMs, type LossSpec } from "@gaia/scenario";
 
 export interface LinkSpec {
   readonly source: string;
@@ -73,13 +74,6 @@ export interface NetworkSpec {
   readonly controlChannel?: "dedicated" | "shared";
 }
 
-/** Message loss, duplication and reordering probabilities on a lossy link. */
-export interface LossSpec {
-  readonly loss: number;
-  readonly duplicate: number;
-  readonly reorder: number;
-}
-
 export interface Envelope<P> extends FlowState {
   readonly from: NodeId;
   readonly to: NodeId;
@@ -107,9 +101,6 @@ export interface NetworkStats {
   /** Messages delivered to their target (exactly once each). */
   delivered: number;
 }
-
-/** Mbps to bytes per virtual millisecond. */
-export const bytesPerMs = (mbps: number): number => mbps * 125;
 
 /**
  * The path between two data centers (a directed WAN link), or inside one (the LAN fabric): its

@@ -11,8 +11,8 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { FaultWindow, MetricsPoint, RunResult, RunSummary } from "./result.js";
-import type { Fault } from "./scenario.js";
+import type { FaultWindow, MetricsPoint, RunResult, RunSummary } from "@gaia/scenario";
+import type { Fault } from "@gaia/scenario";
 import type { TopLevelSpec } from "vega-lite";
 import { blockedSpec, linkMatrixSpec, objectiveOverIterationsSpec, objectiveOverTimeSpec, renderSvg, runBarsSpec, wanOverTimeSpec, type ChartRun } from "./charts.js";
 import { blockedReasons, extraRows, filterRows, formatBytes, formatChecks, formatObjective, formatSeconds, formatUsd, summaryRows } from "./summary.js";

@@ -2,7 +2,7 @@
  * A run's summary for people: human units and the table `gaia simulate` prints. Shared by the
  * simulator's CLI and by `gaia launch`, so both report the same figures the same way.
  */
-import type { RunSummary } from "./result.js";
+import type { RunSummary } from "@gaia/scenario";
 
 /** Bytes in decimal units: 999 B, 12.3 kB, 4.56 MB, 1.23 GB. */
 export function formatBytes(bytes: number): string {

@@ -11,8 +11,14 @@
  * lossy faults combine as independent events (1 - product of (1 - p)).
  */
 import type { NodeId, Rng } from "@gaia/core";
-import type { LossSpec } from "./network.js";
 import type { Fault, Scenario } from "./scenario.js";
+
+/** Message loss, duplication and reordering probabilities on a lossy link. */
+export interface LossSpec {
+  readonly loss: number;
+  readonly duplicate: number;
+  readonly reorder: number;
+}
 
 export type FaultAction =
   | { readonly kind: "cut"; readonly atMs: number; readonly source: string; readonly target: string; readonly cut: boolean }

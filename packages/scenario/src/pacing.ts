@@ -13,8 +13,10 @@
  */
 import type { Layout, ShardSync, Workload, WorkerPlacement } from "@gaia/core";
 import { Rng } from "@gaia/core";
-import { bytesPerMs } from "./network.js";
 import type { Scenario } from "./scenario.js";
+
+/** Mbps to bytes per millisecond (virtual in the simulator, wall-clock in the runtime). */
+export const bytesPerMs = (mbps: number): number => mbps * 125;
 
 export interface PacingOptions {
   /** The emulated runtime's bandwidth scale (1 in the simulator). */
