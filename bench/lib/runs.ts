@@ -114,7 +114,7 @@ export interface GaiaKnobs {
   readonly bandwidthScale: number;
 }
 
-export const defaultKnobs: GaiaKnobs = { threshold: "auto", thresholdSchedule: "inverse-sqrt", mirrorClockBound: 1, bandwidthScale: 1 };
+export const defaultKnobs: GaiaKnobs = { threshold: "auto", encoding: "int8", thresholdSchedule: "constant", mirrorClockBound: 1, bandwidthScale: 1 };
 
 export interface CaseSpec {
   readonly workload: WorkloadName;

@@ -245,7 +245,7 @@ function normalizeSync(raw: RawSync, model: SyncModel, hubGroups: readonly HubGr
     issues.add(["sync", "staleness"], "staleness > 0 needs withinDataCenter: ssp");
   }
   const staleness = model === "bsp" ? 0 : model === "ssp" ? (raw.staleness ?? defaultSspStaleness) : within === "ssp" ? (raw.staleness ?? defaultSspStaleness) : 0;
-  const schedule = raw.significance?.schedule ?? "inverse-sqrt";
+  const schedule = raw.significance?.schedule ?? "constant";
   const thresholdSchedule: Schedule | "learning-rate" = schedule === "learning-rate" ? "learning-rate" : parseSchedule(schedule);
   const barrier = raw.selectiveBarrier ?? "auto";
   const significance = raw.significance ?? {};
@@ -260,7 +260,7 @@ function normalizeSync(raw: RawSync, model: SyncModel, hubGroups: readonly HubGr
     thresholdSchedule,
     budgetLinkFraction: auto ? (significance.budget ?? defaultBudgetLinkFraction) : null,
     thresholdCeiling: auto ? (significance.ceiling ?? defaultThresholdCeiling) : Infinity,
-    encoding: significance.encoding ?? "f32",
+    encoding: significance.encoding ?? "int8",
     barrierClockFraction: raw.barrierClockFraction ?? defaultBarrierClockFraction,
     mirrorClockBound: raw.mirrorClockBound ?? defaultMirrorClockBound,
     selectiveBarrier: barrier === true ? "auto" : barrier === false ? "off" : barrier,
