@@ -7,7 +7,7 @@ import { Metrics, Transport, type PeerAddress } from "@gaia/net";
 const rows = Number(process.argv[2] ?? 16);
 const count = Number(process.argv[3] ?? 20_000);
 const cols = 16;
-const window = 256;
+const window = Number(process.env["BENCH_WINDOW"] ?? 256);
 const msg: Message = { kind: "push", clock: 1, rows: Uint32Array.from({ length: rows }, (_, i) => i), deltas: Float32Array.from({ length: rows * cols }, (_, i) => (i % 7) * 0.01), last: false };
 let echoed = 0;
 let bRef: Transport | null = null;
