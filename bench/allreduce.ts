@@ -17,6 +17,7 @@
 // BENCH_PROFILE_DIR=DIR writes a CPU profile of every gaia process there.
 import { fork, spawnSync, spawn } from "node:child_process";
 import { createServer } from "node:net";
+import { loadavg } from "node:os";
 import { writeFileSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -38,7 +39,19 @@ interface ChildSpec {
 }
 
 /** What a child tells the parent. */
-type ChildReport = { readonly ev: "ready" } | { readonly ev: "clocks"; readonly worker: NodeId; readonly atMs: readonly number[] };
+type ChildReport = { readonly ev: "ready" } | { readonly ev: "clocks"; readonly worker: NodeId; readonly atMs: readonly number[]; readonly cpuMs: readonly number[] };
+
+/** One process's clocks: when each ended (wall-clock ms), and its CPU time (ms) by then. */
+interface ProcessClocks {
+  readonly atMs: readonly number[];
+  readonly cpuMs: readonly number[];
+}
+
+/** A run's figures: the median round, and the CPU time one process spent per round (mean). */
+interface RunFigures {
+  readonly roundMs: number;
+  readonly cpuMsPerRound: number;
+}
 
 const layoutOf = (floats: number): Layout =>
   new Layout({ dataCenters: [dataCenter], workersPerDataCenter: processes, shardsPerDataCenter: processes, rows: floats / cols, cols, placement: "mirrored" });
@@ -59,6 +72,7 @@ async function child(spec: ChildSpec): Promise<void> {
   const programs = new Map([[worker, denseProgram(layout.spec.rows)]]);
   const options = { sync: { staleness: 0, asp: null }, initial: new Float32Array(spec.floats), maxClock, programs };
   const clocks: number[] = [];
+  const cpu: number[] = [];
   const drivers: { transport: Transport; deliver: (input: Input) => void }[] = [];
   const peersOf = (id: NodeId): NodeId[] => (id === worker ? layout.shards.map((s) => s.id) : layout.shard(id).clients.slice());
   const send = (report: ChildReport): boolean => process.send!(report);
@@ -80,8 +94,11 @@ async function child(spec: ChildSpec): Promise<void> {
             const result = program.step(clock, rows, values);
             deliver({ kind: "computed", clock, rows: result.rows, deltas: result.deltas, samples: result.samples });
           });
-        } else if (e.kind === "trace" && e.event.type === "worker-clock") clocks.push(performance.timeOrigin + performance.now());
-        else if (e.kind === "done" && id === worker) send({ ev: "clocks", worker, atMs: clocks });
+        } else if (e.kind === "trace" && e.event.type === "worker-clock") {
+          clocks.push(performance.timeOrigin + performance.now());
+          const used = process.cpuUsage();
+          cpu.push((used.user + used.system) / 1000);
+        } else if (e.kind === "done" && id === worker) send({ ev: "clocks", worker, atMs: clocks, cpuMs: cpu });
       }
     };
     transport = new Transport({
@@ -122,17 +139,24 @@ async function freePorts(n: number): Promise<number[]> {
   return ports;
 }
 
-/** Per clock: when the last process finished it; the rounds are the differences. */
-function medianRoundMs(perProcess: readonly (readonly number[])[]): number {
-  const clocks = Math.min(...perProcess.map((t) => t.length));
-  const last = Array.from({ length: clocks }, (_, c) => Math.max(...perProcess.map((t) => t[c]!)));
+/**
+ * Per clock: when the last process finished it; the rounds are the differences, and the figure is
+ * their median. CPU: what each process spent over the measured rounds, per round, averaged over the
+ * processes (it does not move with the machine's load as much as the wall time does).
+ */
+function figuresOf(perProcess: readonly ProcessClocks[]): RunFigures {
+  const clocks = Math.min(...perProcess.map((t) => t.atMs.length));
+  if (clocks < warmupRounds + measuredRounds + 1) throw new Error(`only ${clocks} clocks reported`);
+  const last = Array.from({ length: clocks }, (_, c) => Math.max(...perProcess.map((t) => t.atMs[c]!)));
   const rounds = last.slice(warmupRounds, warmupRounds + measuredRounds + 1).map((t, i, all) => (i === 0 ? NaN : t - all[i - 1]!)).slice(1);
   rounds.sort((a, b) => a - b);
   const mid = rounds.length >> 1;
-  return rounds.length % 2 === 1 ? rounds[mid]! : (rounds[mid - 1]! + rounds[mid]!) / 2;
+  const roundMs = rounds.length % 2 === 1 ? rounds[mid]! : (rounds[mid - 1]! + rounds[mid]!) / 2;
+  const cpu = perProcess.map((t) => (t.cpuMs[warmupRounds + measuredRounds]! - t.cpuMs[warmupRounds]!) / measuredRounds);
+  return { roundMs, cpuMsPerRound: cpu.reduce((a, b) => a + b, 0) / cpu.length };
 }
 
-async function gaiaRound(floats: number): Promise<number> {
+async function gaiaRound(floats: number): Promise<RunFigures> {
   const layout = layoutOf(floats);
   const nodes = [...layout.workers, ...layout.shards.map((s) => s.id)];
   const free = await freePorts(nodes.length);
@@ -141,14 +165,14 @@ async function gaiaRound(floats: number): Promise<number> {
     fork(fileURLToPath(import.meta.url), ["--child", JSON.stringify({ index, floats, ports } satisfies ChildSpec)], { execArgv: ["--conditions=source", "--import", "tsx", ...(process.env["BENCH_PROFILE_DIR"] ? ["--cpu-prof", `--cpu-prof-dir=${process.env["BENCH_PROFILE_DIR"]}`] : [])], stdio: ["ignore", "inherit", "inherit", "ipc"] }),
   );
   const ready = children.map((c) => new Promise<void>((resolve) => c.on("message", (m: ChildReport) => m.ev === "ready" && resolve())));
-  const clocks = children.map((c) => new Promise<readonly number[]>((resolve) => c.on("message", (m: ChildReport) => m.ev === "clocks" && resolve(m.atMs))));
+  const clocks = children.map((c) => new Promise<ProcessClocks>((resolve) => c.on("message", (m: ChildReport) => m.ev === "clocks" && resolve(m))));
   const failed = new Promise<never>((_, reject) => children.forEach((c) => c.on("exit", (code) => code !== 0 && reject(new Error(`a bench process exited with ${code}`)))));
   await Promise.race([Promise.all(ready), failed]);
   for (const c of children) c.send("go");
   const times = await Promise.race([Promise.all(clocks), failed]);
   for (const c of children) c.send("exit");
   await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.on("exit", r)))));
-  return medianRoundMs(times);
+  return figuresOf(times);
 }
 
 /** A python3 that has torch with gloo, or null (the gloo reference is then skipped). */
@@ -161,18 +185,18 @@ function findTorchPython(): string | null {
   return null;
 }
 
-async function glooRound(python: string, floats: number): Promise<number> {
+async function glooRound(python: string, floats: number): Promise<RunFigures> {
   const [port] = await freePorts(1);
   const script = join(here, "allreduce-gloo.py");
   const ranks = Array.from({ length: processes }, (_, rank) =>
-    new Promise<number[]>((resolve, reject) => {
+    new Promise<ProcessClocks>((resolve, reject) => {
       const p = spawn(python, [script, String(rank), String(processes), String(port), String(floats), String(warmupRounds + measuredRounds + 1)], { stdio: ["ignore", "pipe", "inherit"] });
       let out = "";
       p.stdout.on("data", (d: Buffer) => (out += d.toString()));
-      p.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out) as number[]) : reject(new Error(`gloo rank ${rank} exited with ${code}`))));
+      p.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out) as ProcessClocks) : reject(new Error(`gloo rank ${rank} exited with ${code}`))));
     }),
   );
-  return medianRoundMs(await Promise.all(ranks));
+  return figuresOf(await Promise.all(ranks));
 }
 
 async function main(): Promise<void> {
@@ -182,23 +206,32 @@ async function main(): Promise<void> {
   const python = findTorchPython();
   console.log(`BSP round (3 processes, each a worker and its shard, loopback) vs gloo all-reduce (3 processes): median of ${measuredRounds} rounds, best of ${runs} alternating runs`);
   if (python === null) console.log("gloo reference skipped: no python3 with torch (Debian: apt-get install python3-torch)");
-  console.log("floats      | gaia BSP round | gloo all-reduce | gaia / gloo");
-  const rows: { floats: number; gaiaMs: number; glooMs: number | null; ratio: number | null }[] = [];
+  console.log("floats      | gaia BSP round | gloo all-reduce | gaia / gloo | CPU per round and process: gaia | gloo | gaia / gloo");
+  const rows: { floats: number; gaiaMs: number; glooMs: number | null; ratio: number | null; gaiaCpuMs: number; glooCpuMs: number | null; cpuRatio: number | null }[] = [];
+  const cell = (ms: number | null, width: number): string => (ms === null ? "-".padStart(width + 3) : `${ms.toFixed(2).padStart(width)} ms`);
+  const times = (x: number | null): string => (x === null ? "-" : `${x.toFixed(2)}x`);
   for (const floats of sizes) {
-    let gaiaMs = Infinity;
-    let glooMs = python === null ? null : Infinity;
+    const gaia = { roundMs: Infinity, cpuMsPerRound: Infinity };
+    const gloo = { roundMs: Infinity, cpuMsPerRound: Infinity };
     for (let r = 0; r < runs; r++) {
-      gaiaMs = Math.min(gaiaMs, await gaiaRound(floats));
-      if (python !== null) glooMs = Math.min(glooMs!, await glooRound(python, floats));
+      const g = await gaiaRound(floats);
+      gaia.roundMs = Math.min(gaia.roundMs, g.roundMs);
+      gaia.cpuMsPerRound = Math.min(gaia.cpuMsPerRound, g.cpuMsPerRound);
+      if (python === null) continue;
+      const t = await glooRound(python, floats);
+      gloo.roundMs = Math.min(gloo.roundMs, t.roundMs);
+      gloo.cpuMsPerRound = Math.min(gloo.cpuMsPerRound, t.cpuMsPerRound);
     }
-    const ratio = glooMs === null ? null : gaiaMs / glooMs;
-    rows.push({ floats, gaiaMs, glooMs, ratio });
-    console.log(`${String(floats).padEnd(11)} | ${gaiaMs.toFixed(2).padStart(11)} ms | ${glooMs === null ? "         -" : `${glooMs.toFixed(2).padStart(10)} ms`}   | ${ratio === null ? "-" : `${ratio.toFixed(2)}x`}`);
+    const glooMs = python === null ? null : gloo.roundMs;
+    const glooCpuMs = python === null ? null : gloo.cpuMsPerRound;
+    const row = { floats, gaiaMs: gaia.roundMs, glooMs, ratio: glooMs === null ? null : gaia.roundMs / glooMs, gaiaCpuMs: gaia.cpuMsPerRound, glooCpuMs, cpuRatio: glooCpuMs === null ? null : gaia.cpuMsPerRound / glooCpuMs };
+    rows.push(row);
+    console.log(`${String(floats).padEnd(11)} | ${cell(row.gaiaMs, 11)} | ${cell(row.glooMs, 12)} | ${times(row.ratio).padStart(11)} | ${cell(row.gaiaCpuMs, 27)} | ${cell(row.glooCpuMs, 5)} | ${times(row.cpuRatio)}`);
   }
   if (process.env["BENCH_WRITE"] !== "0") {
     const file = join(here, "results", "allreduce.json");
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, `${JSON.stringify({ bench: "allreduce", date: new Date().toISOString(), processes, cols, warmupRounds, measuredRounds, runs, gloo: python !== null, rows }, null, 2)}\n`);
+    writeFileSync(file, `${JSON.stringify({ bench: "allreduce", date: new Date().toISOString(), loadAverage: loadavg()[0], processes, cols, warmupRounds, measuredRounds, runs, gloo: python !== null, rows }, null, 2)}\n`);
     console.log(`wrote ${file}`);
   }
 }
