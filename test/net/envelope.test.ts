@@ -119,6 +119,7 @@ describe(seedTitle("wire envelope"), () => {
       [batch(hb, batch(hb, hb)), "malformed-frame"],
       [batch(encodeFrame({ t: "welcome", mac: new Uint8Array(32), epoch: "" })), "malformed-frame"],
       [batch(Uint8Array.of(0xc1, 3, 0)), "malformed-frame"],
+      [Uint8Array.from({ length: batchBytesMax + 6 }, (_, i) => (i === 0 ? 0xc1 : i === 1 ? 4 : (i - 2) % 6 === 0 ? 2 : (i - 2) % 6 === 4 ? 0xc1 : (i - 2) % 6 === 5 ? 3 : 0)), "oversized-frame"],
     ];
     for (const [bytes, code] of cases) {
       assert.throws(() => decodeBatch(bytes), (e: unknown) => e instanceof RemoteError && e.code === code, `${Buffer.from(bytes).toString("hex")} -> ${code}`);

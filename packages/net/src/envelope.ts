@@ -15,7 +15,7 @@
  * sockets' per-message cost (both ends' WebSocket framing, the `message` callback, the system
  * calls). It is only a way to carry frames: the receiver takes its frames one by one, exactly as
  * if they had come alone, and a batch inside a batch, a handshake frame inside one, a length that
- * overruns the batch, or a batch before the handshake is a RemoteError.
+ * overruns the batch, a batch over `batchBytesMax`, or a batch before the handshake is a RemoteError.
  *
  * 0xC1 is the one byte msgpack never uses, so the two kinds cannot be confused. The message is the
  * msgpack of core's codec (the same bytes `encodeMessage` gives, so the simulator and the runtime
@@ -204,7 +204,9 @@ export const isBatch = (bytes: Uint8Array): boolean => bytes.byteLength >= 2 && 
  * and a data frame's body is a view into `bytes`.
  */
 export function decodeBatch(bytes: Uint8Array): LinkFrame<Uint8Array>[] {
-  if (bytes.byteLength > maxPayloadBytes) throw new RemoteError("oversized-frame", `batch of ${bytes.byteLength} bytes`);
+  // Senders cut batches at batchBytesMax; a larger one would make the receiver hold one object per
+  // frame of up to 64 MiB of tiny frames at once, so it is refused.
+  if (bytes.byteLength > batchBytesMax) throw new RemoteError("oversized-frame", `batch of ${bytes.byteLength} bytes, above ${batchBytesMax}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const frames: LinkFrame<Uint8Array>[] = [];
   let at = 2;
