@@ -9,7 +9,7 @@
 //   npm run bench:net                  BENCH_ROUNDS=3 npm run bench:net
 import { performance } from "node:perf_hooks";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import uWS from "uWebSockets.js";
@@ -155,6 +155,6 @@ console.log(`BSP round on a 2-data-center cluster (4 processes, loopback, no WAN
 if (process.env["BENCH_WRITE"] !== "0") {
   const file = join(dirname(fileURLToPath(import.meta.url)), "results", "net.json");
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, `${JSON.stringify({ bench: "net", date: new Date().toISOString(), window, rounds, echo: results, bspRoundMs: roundMs, bspClocks: clocks }, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ bench: "net", date: new Date().toISOString(), loadAverage: loadavg()[0], window, rounds, echo: results, bspRoundMs: roundMs, bspClocks: clocks }, null, 2)}\n`);
   console.log(`wrote ${file}`);
 }
