@@ -14,7 +14,8 @@
 // python3-torch); without it the gaia side runs alone and the ratio is not printed.
 //   npm run bench:allreduce            BENCH_ROUNDS=3 BENCH_SIZES=250000 npm run bench:allreduce
 // BENCH_GLOO=0 skips the gloo reference; BENCH_WRITE=0 keeps bench/results/allreduce.json as it is;
-// BENCH_PROFILE_DIR=DIR writes a CPU profile of every gaia process there.
+// BENCH_PROFILE_DIR=DIR writes a CPU profile of every gaia process there; BENCH_NODE_FLAGS="--trace-gc"
+// passes node flags to the gaia processes.
 import { fork, spawnSync, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { loadavg } from "node:os";
@@ -162,7 +163,7 @@ async function gaiaRound(floats: number): Promise<RunFigures> {
   const free = await freePorts(nodes.length);
   const ports = Object.fromEntries(nodes.map((id, i) => [id, free[i]!]));
   const children = Array.from({ length: processes }, (_, index) =>
-    fork(fileURLToPath(import.meta.url), ["--child", JSON.stringify({ index, floats, ports } satisfies ChildSpec)], { execArgv: ["--conditions=source", "--import", "tsx", ...(process.env["BENCH_PROFILE_DIR"] ? ["--cpu-prof", `--cpu-prof-dir=${process.env["BENCH_PROFILE_DIR"]}`] : [])], stdio: ["ignore", "inherit", "inherit", "ipc"] }),
+    fork(fileURLToPath(import.meta.url), ["--child", JSON.stringify({ index, floats, ports } satisfies ChildSpec)], { execArgv: ["--conditions=source", "--import", "tsx", ...(process.env["BENCH_PROFILE_DIR"] ? ["--cpu-prof", `--cpu-prof-dir=${process.env["BENCH_PROFILE_DIR"]}`] : []), ...(process.env["BENCH_NODE_FLAGS"] ?? "").split(" ").filter((f) => f !== "")], stdio: ["ignore", "inherit", "inherit", "ipc"] }),
   );
   const ready = children.map((c) => new Promise<void>((resolve) => c.on("message", (m: ChildReport) => m.ev === "ready" && resolve())));
   const clocks = children.map((c) => new Promise<ProcessClocks>((resolve) => c.on("message", (m: ChildReport) => m.ev === "clocks" && resolve(m))));
