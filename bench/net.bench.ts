@@ -4,12 +4,14 @@
 // uWS / ws connections), against the same encoded payload bytes echoed by a bare uWS server to a
 // ws client, alternating in the same process so both share the machine's load; each figure is the
 // best of `rounds` alternations.
-// Then the wall time of one BSP round on a real 2-data-center cluster (4 processes).
-//   npm run bench:net
+// Then the wall time of one BSP round on a real 2-data-center cluster (4 processes). The figures go
+// to bench/results/net.json (BENCH_WRITE=0: not written).
+//   npm run bench:net                  BENCH_ROUNDS=3 npm run bench:net
 import { performance } from "node:perf_hooks";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import uWS from "uWebSockets.js";
 import type { us_listen_socket } from "uWebSockets.js";
 import WebSocket from "ws";
@@ -135,6 +137,7 @@ stop: { maxIterations: 110, evalEvery: 10 }
 
 console.log(`transport echo on loopback (full stack vs bare uWS, same payload bytes, window ${window}; best of ${rounds})`);
 console.log("payload              bytes | gaia transport            | bare uWS                  | gaia/bare");
+const results: { payload: string; bytes: number; count: number; gaiaMessagesPerSecond: number; bareMessagesPerSecond: number; ratio: number }[] = [];
 for (const s of sizes) {
   const payload = encodeMessage(pushOf(s.rows, s.cols, 1));
   const best = { current: Infinity, bare: Infinity };
@@ -145,7 +148,14 @@ for (const s of sizes) {
   const mb = (payload.byteLength * s.count) / 1e6;
   const cell = (seconds: number): string => `${(s.count / seconds).toFixed(0).padStart(7)} msg/s ${(mb / seconds).toFixed(1).padStart(7)} MB/s`;
   const pct = (x: number): string => `${(100 * x).toFixed(0)}%`.padStart(5);
+  results.push({ payload: s.name, bytes: payload.byteLength, count: s.count, gaiaMessagesPerSecond: s.count / best.current, bareMessagesPerSecond: s.count / best.bare, ratio: best.bare / best.current });
   console.log(`${s.name.padEnd(14)} ${String(payload.byteLength).padStart(10)} | ${cell(best.current)} | ${cell(best.bare)} | ${pct(best.bare / best.current)}`);
 }
 const { roundMs, rounds: clocks } = await bspRound();
 console.log(`BSP round on a 2-data-center cluster (4 processes, loopback, no WAN emulation): ${roundMs.toFixed(2)} ms per clock (mean of ${clocks})`);
+if (process.env["BENCH_WRITE"] !== "0") {
+  const file = join(dirname(fileURLToPath(import.meta.url)), "results", "net.json");
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify({ bench: "net", date: new Date().toISOString(), loadAverage: loadavg()[0], window, rounds, echo: results, bspRoundMs: roundMs, bspClocks: clocks }, null, 2)}\n`);
+  console.log(`wrote ${file}`);
+}

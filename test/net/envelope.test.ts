@@ -5,8 +5,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { decodeMessage, encodeMessage, encodeUpdate, RemoteError, type Message } from "@gaia/core";
-import { dataHeaderBytes, decodeFrame, encodeBody, encodeFrame, messageOf } from "@gaia/net";
+import { decodeMessage, encodeMessage, encodeUpdate, firstNonFinite, RemoteError, type Message } from "@gaia/core";
+import { batchBytesMax, coalesce, coalesceFrameBytesMax, dataHeaderBytes, decodeBatch, decodeFrame, encodeBody, encodeFrame, isBatch, messageOf } from "@gaia/net";
 import { params, seedTitle } from "../support/fc.js";
 
 const update: Message = { kind: "mirror-update", shard: 2, clock: 7, sources: ["virginia"], body: encodeUpdate(Uint32Array.of(1, 5, 9), Float32Array.of(0.5, -1, 2), 4, "f32").body };
@@ -78,6 +78,83 @@ describe(seedTitle("wire envelope"), () => {
         }
       }),
       params(500),
+    );
+  });
+
+  test("small frames of one burst leave in batches, large ones alone, in order, and come out the same", () => {
+    const small = (seq: number): Uint8Array => encodeFrame({ t: "data", seq, ack: seq - 1, body: encodeBody(update) });
+    const large = encodeFrame({ t: "data", seq: 4, ack: 0, body: encodeBody({ kind: "push", clock: 1, rows: Uint32Array.of(0), deltas: new Float32Array(coalesceFrameBytesMax / 4), last: false }) });
+    const burst = [small(1), encodeFrame({ t: "ack", ack: 7 }), small(2), small(3), large, small(5), encodeFrame({ t: "hb" }), small(6)];
+    const out = coalesce(burst);
+    assert.equal(out.length, 3);
+    assert.ok(isBatch(out[0]!) && !isBatch(out[1]!) && isBatch(out[2]!));
+    assert.equal(out[1], large, "a large frame is not copied");
+    const frames = out.flatMap((bytes) => (isBatch(bytes) ? decodeBatch(bytes) : [decodeFrame(bytes)]));
+    assert.deepEqual(
+      frames.map((f) => (f.t === "data" ? `d${f.seq}` : f.t)),
+      ["d1", "ack", "d2", "d3", "d4", "d5", "hb", "d6"],
+    );
+    for (const f of frames) if (f.t === "data") assert.deepEqual(decodeMessage(f.body).kind, f.seq === 4 ? "push" : "mirror-update");
+    // A long burst is cut into batches of at most batchBytesMax.
+    const many = coalesce(Array.from({ length: 1000 }, (_, i) => small(i + 1)));
+    assert.ok(many.length > 1 && many.every((b) => isBatch(b) && b.byteLength <= batchBytesMax));
+    assert.equal(many.flatMap((b) => decodeBatch(b)).length, 1000);
+    const one = small(9);
+    assert.deepEqual(coalesce([one]), [one], "a frame alone is not batched");
+  });
+
+  test("a malformed batch is a remote error, and a batch is not a frame before the handshake", () => {
+    const batch = (...parts: Uint8Array[]): Uint8Array => {
+      const out: number[] = [0xc1, 4];
+      for (const p of parts) out.push(p.byteLength & 0xff, (p.byteLength >> 8) & 0xff, 0, 0, ...p);
+      return Uint8Array.from(out);
+    };
+    const hb = Uint8Array.of(0xc1, 3);
+    assert.equal(decodeBatch(batch(hb, hb)).length, 2);
+    const cases: [Uint8Array, string][] = [
+      [Uint8Array.of(0xc1, 4), "truncated-frame"],
+      [Uint8Array.of(0xc1, 4, 2, 0), "truncated-frame"],
+      [Uint8Array.of(0xc1, 4, 9, 0, 0, 0, 0xc1, 3), "truncated-frame"],
+      [Uint8Array.of(0xc1, 4, 1, 0, 0, 0, 0xc1), "truncated-frame"],
+      [batch(hb, batch(hb, hb)), "malformed-frame"],
+      [batch(encodeFrame({ t: "welcome", mac: new Uint8Array(32), epoch: "" })), "malformed-frame"],
+      [batch(Uint8Array.of(0xc1, 3, 0)), "malformed-frame"],
+      [Uint8Array.from({ length: batchBytesMax + 6 }, (_, i) => (i === 0 ? 0xc1 : i === 1 ? 4 : (i - 2) % 6 === 0 ? 2 : (i - 2) % 6 === 4 ? 0xc1 : (i - 2) % 6 === 5 ? 3 : 0)), "oversized-frame"],
+    ];
+    for (const [bytes, code] of cases) {
+      assert.throws(() => decodeBatch(bytes), (e: unknown) => e instanceof RemoteError && e.code === code, `${Buffer.from(bytes).toString("hex")} -> ${code}`);
+    }
+    assert.throws(() => decodeFrame(batch(hb, hb)), (e: unknown) => e instanceof RemoteError && e.code === "unknown-kind");
+  });
+
+  test("any bytes after a batch mark decode to frames or fail as a RemoteError", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (raw) => {
+        try {
+          decodeBatch(Uint8Array.from([0xc1, 4, ...raw]));
+        } catch (error) {
+          if (!(error instanceof RemoteError)) throw error;
+        }
+      }),
+      params(500),
+    );
+  });
+
+  test("the finite check on floats' bits names the same first value as comparing magnitudes", () => {
+    const slow = (values: Float32Array, bound: number): number => values.findIndex((v) => !(Math.abs(v) <= Math.fround(bound)));
+    const special = fc.constantFrom(Number.NaN, Infinity, -Infinity, 1e30, -1e30, Math.fround(1e30), 1.0000001e30, 3.4e38, -0, 0, 1e-45);
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.float(), special), { maxLength: 23 }), fc.constantFrom(1e30, 1e36, 1, 0, Infinity), (list, bound) => {
+        const values = Float32Array.from(list);
+        assert.equal(firstNonFinite(values, bound), slow(values, bound));
+        // A view at an offset reads its own values only.
+        const wide = new Float32Array(values.length + 2);
+        wide.set(values, 1);
+        wide[0] = Number.NaN;
+        wide[wide.length - 1] = Number.NaN;
+        assert.equal(firstNonFinite(wide.subarray(1, 1 + values.length), bound), slow(values, bound));
+      }),
+      params(1000),
     );
   });
 });

@@ -22,6 +22,10 @@ export interface WorkerPlacement {
   readonly globalWorkerCount: number;
 }
 
+/**
+ * What a step returns belongs to the worker from then on: the program must not change these arrays
+ * afterwards (a push carries views of them, which the simulator delivers later).
+ */
 export interface StepResult {
   /** Sorted row ids the deltas belong to. */
   readonly rows: Uint32Array;

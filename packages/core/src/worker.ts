@@ -300,7 +300,9 @@ export class WorkerRole implements Role {
         kind: "send",
         to: shard.id,
         channel: "data",
-        msg: { kind: "push", clock: this.clockNow, rows: rows.slice(from, cursor), deltas: deltas.slice(from * this.cols, cursor * this.cols), last },
+        // Views, not copies: the step's arrays are the worker's from here on (see StepResult), and a
+        // driver packs or delivers the push as it is.
+        msg: { kind: "push", clock: this.clockNow, rows: rows.subarray(from, cursor), deltas: deltas.subarray(from * this.cols, cursor * this.cols), last },
       });
     }
     invariant(cursor === rows.length, () => `${this.id}: pushed rows out of range`);

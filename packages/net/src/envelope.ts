@@ -8,6 +8,14 @@
  *   data: 0xC1 0x01 seq:float64le ack:float64le message...   (18 bytes of header)
  *   ack:  0xC1 0x02 ack:float64le
  *   hb:   0xC1 0x03
+ *   batch: 0xC1 0x04 (length:uint32le frame)...   (small link frames that left together)
+ *
+ * A batch carries link frames that left in one burst and are each at most `coalesceFrameBytesMax`
+ * bytes: one WebSocket message instead of one per frame, so small messages do not each pay the
+ * sockets' per-message cost (both ends' WebSocket framing, the `message` callback, the system
+ * calls). It is only a way to carry frames: the receiver takes its frames one by one, exactly as
+ * if they had come alone, and a batch inside a batch, a handshake frame inside one, a length that
+ * overruns the batch, a batch over `batchBytesMax`, or a batch before the handshake is a RemoteError.
  *
  * 0xC1 is the one byte msgpack never uses, so the two kinds cannot be confused. The message is the
  * msgpack of core's codec (the same bytes `encodeMessage` gives, so the simulator and the runtime
@@ -63,6 +71,11 @@ const linkMark = 0xc1;
 const kindData = 1;
 const kindAck = 2;
 const kindHeartbeat = 3;
+const kindBatch = 4;
+/** Link frames up to this size leave in batches (see `coalesce`); larger ones leave alone. */
+export const coalesceFrameBytesMax = 16 * 1024;
+/** A batch holds at most this many bytes of frames. */
+export const batchBytesMax = 64 * 1024;
 /** Bytes of a data frame's header, kept free at the front of every body. */
 export const dataHeaderBytes = 18;
 
@@ -181,4 +194,65 @@ export function decodeFrame(bytes: Uint8Array): WireFrame {
     default:
       return validateLinkFrame(v, body);
   }
+}
+
+/** Whether a WebSocket message is a batch of link frames (take it apart with `decodeBatch`). */
+export const isBatch = (bytes: Uint8Array): boolean => bytes.byteLength >= 2 && bytes[0] === linkMark && bytes[1] === kindBatch;
+
+/**
+ * The link frames of a batch, in order; each is validated as `decodeFrame` validates a link frame,
+ * and a data frame's body is a view into `bytes`.
+ */
+export function decodeBatch(bytes: Uint8Array): LinkFrame<Uint8Array>[] {
+  // Senders cut batches at batchBytesMax; a larger one would make the receiver hold one object per
+  // frame of up to 64 MiB of tiny frames at once, so it is refused.
+  if (bytes.byteLength > batchBytesMax) throw new RemoteError("oversized-frame", `batch of ${bytes.byteLength} bytes, above ${batchBytesMax}`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const frames: LinkFrame<Uint8Array>[] = [];
+  let at = 2;
+  if (bytes.byteLength === at) throw new RemoteError("truncated-frame", "empty batch");
+  while (at < bytes.byteLength) {
+    if (at + 4 > bytes.byteLength) throw new RemoteError("truncated-frame", `batch ends inside a frame length at byte ${at}`);
+    const length = view.getUint32(at, true);
+    at += 4;
+    if (length < 2 || at + length > bytes.byteLength) throw new RemoteError("truncated-frame", `batch frame of ${length} bytes at byte ${at} overruns the batch of ${bytes.byteLength}`);
+    const frame = bytes.subarray(at, at + length);
+    if (frame[0] !== linkMark || frame[1] === kindBatch) throw new RemoteError("malformed-frame", "a batch holds only link frames");
+    frames.push(decodeLinkFrame(frame));
+    at += length;
+  }
+  return frames;
+}
+
+/**
+ * What goes on the socket for a burst of frames, in order: each run of two or more frames of at
+ * most `coalesceFrameBytesMax` bytes becomes batches of at most `batchBytesMax`; every other
+ * frame goes as it is (no copy).
+ */
+export function coalesce(frames: readonly Uint8Array[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let i = 0;
+  while (i < frames.length) {
+    let j = i;
+    let bytes = 2;
+    while (j < frames.length && frames[j]!.byteLength <= coalesceFrameBytesMax && bytes + 4 + frames[j]!.byteLength <= batchBytesMax) bytes += 4 + frames[j++]!.byteLength;
+    if (j - i < 2) {
+      out.push(frames[i]!);
+      i++;
+      continue;
+    }
+    const batch = new Uint8Array(bytes);
+    const view = new DataView(batch.buffer);
+    batch[0] = linkMark;
+    batch[1] = kindBatch;
+    let at = 2;
+    for (; i < j; i++) {
+      const frame = frames[i]!;
+      view.setUint32(at, frame.byteLength, true);
+      batch.set(frame, at + 4);
+      at += 4 + frame.byteLength;
+    }
+    out.push(batch);
+  }
+  return out;
 }

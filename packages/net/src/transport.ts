@@ -52,9 +52,9 @@ import type { us_listen_socket, WebSocket as UwsSocket } from "uWebSockets.js";
 import WebSocket from "ws";
 import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { channelOf, checkMessageValues, dataCenterOf, decodeMessage, RemoteError, ReliableLink, type LinkFrame, type LinkSnapshot, type Message, type ReliableLinkOptions } from "@gaia/core";
+import { channelOf, dataCenterOf, decodeMessage, RemoteError, ReliableLink, type LinkFrame, type LinkSnapshot, type Message, type ReliableLinkOptions } from "@gaia/core";
 import { helloMac, newNonce, sameMac, welcomeMac } from "./auth.js";
-import { dataHeaderBytes, decodeFrame, encodeBody, encodeFrame, maxPayloadBytes, type ChannelName, type WireFrame } from "./envelope.js";
+import { coalesce, dataHeaderBytes, decodeBatch, decodeFrame, encodeBody, encodeFrame, isBatch, maxPayloadBytes, type ChannelName, type WireFrame } from "./envelope.js";
 import { Metrics } from "./metrics.js";
 import type { LinkShaper } from "./shaper.js";
 
@@ -171,8 +171,9 @@ let nextConnId = 1;
 /**
  * A uWS socket with our own queue above its backpressure limit, drained on `drain`. Frames sent in
  * one burst of synchronous work (a role step's effects, a link's resends) leave together: they are
- * collected and written corked once the burst is over, one system call instead of one per frame.
- * A burst leaves as soon as it holds `burstBytesMax`, so large frames are not held back.
+ * collected and written corked once the burst is over, one system call instead of one per frame,
+ * and small ones coalesced into batches (envelope.ts), one WebSocket message instead of one per
+ * frame. A burst leaves as soon as it holds `burstBytesMax`, so large frames are not held back.
  */
 class UwsConn implements Conn {
   readonly id = nextConnId++;
@@ -206,7 +207,7 @@ class UwsConn implements Conn {
     this.burstBytes = 0;
     if (this.closed) return;
     this.ws.cork(() => {
-      for (const bytes of burst) {
+      for (const bytes of burst.length > 1 ? coalesce(burst) : burst) {
         if (this.queue.length > 0 || this.ws.getBufferedAmount() > highWaterBytes) {
           this.queue.push(bytes);
           this.queueBytes += bytes.byteLength;
@@ -233,32 +234,37 @@ class UwsConn implements Conn {
   }
 }
 
-/** A `ws` client; its socket is corked during a burst of sends, as UwsConn does. */
+/** A `ws` client; a burst of sends leaves corked and coalesced, as UwsConn's does. */
 class WsConn implements Conn {
   readonly id = nextConnId++;
-  private corked = false;
+  private burst: Uint8Array[] = [];
   private burstBytes = 0;
+  private flushQueued = false;
   constructor(private readonly ws: WebSocket) {}
   send(bytes: Uint8Array): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
-    // ws keeps its net.Socket in `_socket` (not part of its typed API; without it, no corking).
-    const socket = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
-    if (socket && !this.corked) {
-      this.corked = true;
-      this.burstBytes = 0;
-      socket.cork();
+    this.burst.push(bytes);
+    this.burstBytes += bytes.byteLength;
+    if (this.burstBytes >= burstBytesMax) this.flush();
+    else if (!this.flushQueued) {
+      this.flushQueued = true;
       process.nextTick(() => {
-        if (!this.corked) return;
-        this.corked = false;
-        socket.uncork();
+        this.flushQueued = false;
+        this.flush();
       });
     }
-    this.ws.send(bytes, { binary: true });
-    this.burstBytes += bytes.byteLength;
-    if (socket && this.corked && this.burstBytes >= burstBytesMax) {
-      this.corked = false;
-      socket.uncork();
-    }
+  }
+  private flush(): void {
+    const burst = this.burst;
+    if (burst.length === 0) return;
+    this.burst = [];
+    this.burstBytes = 0;
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    // ws keeps its net.Socket in `_socket` (not part of its typed API; without it, no corking).
+    const socket = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    socket?.cork();
+    for (const bytes of burst.length > 1 ? coalesce(burst) : burst) this.ws.send(bytes, { binary: true });
+    socket?.uncork();
   }
   close(): void {
     this.ws.terminate();
@@ -551,7 +557,12 @@ export class Transport {
     ws.on("message", (data) => {
       if (this.closed) return;
       try {
-        const frame = decodeFrame(toBytes(data));
+        const bytes = toBytes(data);
+        if (state === "open" && isBatch(bytes)) {
+          for (const frame of decodeBatch(bytes)) this.onLinkFrame(pc, conn, frame, false);
+          return;
+        }
+        const frame = decodeFrame(bytes);
         if (state === "wait-challenge") {
           if (frame.t !== "challenge") throw new RemoteError("unauthenticated", `expected a challenge, got ${frame.t}`);
           if (frame.node !== pc.peer) throw new RemoteError("unknown-peer", `dialed ${pc.peer} but ${frame.node} answered`);
@@ -652,6 +663,10 @@ export class Transport {
     const data = ws.getUserData();
     if (data.state === "closed" || this.closed) return;
     try {
+      if (data.state === "open" && isBatch(bytes)) {
+        for (const frame of decodeBatch(bytes)) this.onLinkFrame(data.pc!, data.conn!, frame, true);
+        return;
+      }
       const frame = decodeFrame(bytes);
       if (data.state === "challenged") {
         if (frame.t !== "hello") throw new RemoteError("unauthenticated", `expected hello, got ${frame.t}`);
@@ -751,8 +766,8 @@ export class Transport {
     for (const body of out.delivered) {
       let msg: Message;
       try {
+        // The decoder also checks every float payload (push deltas, read-reply values).
         msg = decodeMessage(body);
-        checkMessageValues(msg);
         if (channelOf(msg) !== pc.channel) throw new RemoteError("wrong-channel", `${msg.kind} on the ${pc.channel} channel`);
       } catch (error) {
         // The link delivered it (and acknowledges it); the message itself is refused and counted.
