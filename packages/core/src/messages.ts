@@ -77,7 +77,22 @@ export interface MirrorFlush {
   readonly body: Uint8Array;
 }
 
-export type Message = ReadRequest | ReadReply | Push | MirrorUpdate | Barrier | MirrorFlush;
+/**
+ * DiLoCo (diloco.ts), shard -> mirror shard: `source`'s pseudo-gradient for outer round `round`
+ * (>= 1), its replica minus the last global state plus its error-feedback residual. `last`: the
+ * source sends no later round.
+ */
+export interface OuterDelta {
+  readonly kind: "outer-delta";
+  readonly shard: number;
+  readonly round: number;
+  readonly source: string;
+  readonly last: boolean;
+  /** The entries, encoded by update-encoding.ts. */
+  readonly body: Uint8Array;
+}
+
+export type Message = ReadRequest | ReadReply | Push | MirrorUpdate | Barrier | MirrorFlush | OuterDelta;
 export type MessageKind = Message["kind"];
 
 export const channelOf = (msg: Message): Channel => (msg.kind === "barrier" ? "control" : "data");

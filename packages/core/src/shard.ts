@@ -9,8 +9,12 @@
  * it may run ahead of the slowest mirror. When every client has pushed its last clock, it sends a
  * final flush of every residual accumulator, so all replicas converge to the same values.
  *
+ * With DiLoCo instead (diloco.ts), it sends nothing between data centers for H clocks, then
+ * exchanges its pseudo-gradient with its mirrors and applies the same outer step as they do; reads
+ * past a round boundary wait for that round's outer step.
+ *
  * Inputs it takes: read and push from its clients; mirror-update, barrier and mirror-flush from
- * its mirrors or its hub. Anything else, or anything out of order, is a RemoteError: rejected,
+ * its mirrors or its hub; outer-delta from its mirrors (DiLoCo). Anything else, or anything out of order, is a RemoteError: rejected,
  * counted, and the shard keeps serving.
  */
 import { admissionOf, BarrierSet } from "./asp.js";
@@ -18,7 +22,8 @@ import { checkFinite, encodedSize, mirrorMagnitudeMax } from "./codec.js";
 import { invariant, RemoteError } from "./errors.js";
 import type { Layout, NodeId, ShardInfo } from "./layout.js";
 import { dataCenterOf } from "./layout.js";
-import type { Barrier, Message, MirrorFlush, MirrorUpdate, Push, ReadRequest } from "./messages.js";
+import { OuterSync, type DilocoConfig } from "./diloco.js";
+import type { Barrier, Message, MirrorFlush, MirrorUpdate, OuterDelta, Push, ReadRequest } from "./messages.js";
 import { MirrorClock } from "./mirror-clock.js";
 import { rejectRemote, type BlockReason, type Effect, type Input, type Role } from "./role.js";
 import type { Schedule } from "./schedule.js";
@@ -61,6 +66,8 @@ export const aspPlain = { budgetLinkFraction: null, thresholdCeiling: Infinity, 
 export interface ShardSync {
   readonly staleness: number;
   readonly asp: AspConfig | null;
+  /** DiLoCo between data centers (with asp null); absent or null: none. */
+  readonly diloco?: DilocoConfig | null;
 }
 
 /** A shard's state for checkpoints (see ShardRole.snapshot). */
@@ -74,6 +81,7 @@ export interface ShardSnapshot {
   readonly mirrorClock: object | null;
   readonly barriers: object;
   readonly flushed: boolean;
+  readonly outer?: object | null;
   readonly pacing?: { readonly clockMs: number; readonly lastClockAtMs: number | null; readonly measuredRate: ReadonlyMap<NodeId, number>; readonly bytesPerValue: number };
 }
 
@@ -101,6 +109,9 @@ export class ShardRole implements Role {
   private readonly destinations: readonly NodeId[];
   private readonly upstream: ReadonlySet<NodeId>;
   private flushed = false;
+  /** DiLoCo's outer rounds, or null. */
+  private readonly outer: OuterSync | null;
+  private readonly mirrorSet: ReadonlySet<NodeId>;
   /** Recent clock duration (ms, moving average) and when the local clock last moved. */
   private clockMs: number;
   private lastClockAtMs: number | null = null;
@@ -127,6 +138,12 @@ export class ShardRole implements Role {
     this.mirrorClock = aspOn ? new MirrorClock(this.info.mirrors.map(dataCenterOf)) : null;
     this.destinations = !aspOn ? [] : this.info.hub !== null ? [this.info.hub] : this.info.mirrors;
     this.upstream = new Set(this.destinations);
+    this.mirrorSet = new Set(this.info.mirrors);
+    const diloco = sync.diloco ?? null;
+    invariant(diloco === null || sync.asp === null, `${id}: DiLoCo and ASP are exclusive`);
+    invariant(diloco === null || this.info.hub === null, `${id}: DiLoCo exchanges deltas with its mirrors directly, not through hubs`);
+    const holders = new Set([this.dataCenter, ...this.info.mirrors.map(dataCenterOf)]);
+    this.outer = diloco === null ? null : new OuterSync(diloco, this.dataCenter, layout.spec.dataCenters.filter((dc) => holders.has(dc)), this.cols, this.replica);
     this.clockMs = sync.asp?.clockMsHint ?? 0;
     this.bytesPerValue = sync.asp?.encoding === "int8" ? 1.5 : sync.asp?.encoding === "f16" ? 2.5 : 4.5;
   }
@@ -183,6 +200,7 @@ export class ShardRole implements Role {
       mirrorClock: this.mirrorClock ? { ...this.mirrorClock } : null,
       barriers: { ...this.barriers },
       flushed: this.flushed,
+      outer: this.outer?.snapshot() ?? null,
       pacing: { clockMs: this.clockMs, lastClockAtMs: this.lastClockAtMs, measuredRate: this.measuredRate, bytesPerValue: this.bytesPerValue },
     });
   }
@@ -201,6 +219,7 @@ export class ShardRole implements Role {
     if (this.mirrorClock && s.mirrorClock) Object.assign(this.mirrorClock, s.mirrorClock);
     Object.assign(this.barriers, s.barriers);
     this.flushed = s.flushed;
+    if (this.outer && s.outer) this.outer.restore(s.outer);
     if (s.pacing) {
       this.clockMs = s.pacing.clockMs;
       this.lastClockAtMs = s.pacing.lastClockAtMs;
@@ -250,6 +269,7 @@ export class ShardRole implements Role {
       invariant(Math.abs(f.addedTotal - f.sentTotal - f.accumulatedTotal - f.roundedAwayTotal) <= 1e-6 * scale, () => `${this.id}: accumulated + sent != applied (${f.accumulatedTotal} + ${f.sentTotal} != ${f.addedTotal})`);
     }
     if (this.flushed && this.filter) invariant(this.filter.pending === 0, () => `${this.id}: residuals left after the final flush`);
+    if (this.flushed && this.outer) invariant(this.outer.finished, () => `${this.id}: done before its last outer round`);
   }
 
   private onMessage(from: NodeId, msg: Message, nowMs: number): Effect[] {
@@ -269,6 +289,8 @@ export class ShardRole implements Role {
         return this.onBarrier(from, msg);
       case "mirror-flush":
         return this.onMirrorFlush(from, msg, nowMs);
+      case "outer-delta":
+        return this.onOuterDelta(from, msg, nowMs);
       case "read-reply":
         throw new RemoteError("unknown-kind", "a shard does not take read-reply");
     }
@@ -330,6 +352,13 @@ export class ShardRole implements Role {
     }
     const allDone = min === Infinity;
     const target = allDone ? max : min;
+    if (this.outer) {
+      if (this.localClockNow < target) this.outer.advance(this.localClockNow, target, allDone);
+      else if (allDone) this.outer.advance(target, target, true);
+      this.localClockNow = Math.max(this.localClockNow, target);
+      this.outerProgress(effects);
+      return;
+    }
     if (this.localClockNow < target) this.timeClock(nowMs, target - this.localClockNow);
     while (this.localClockNow < target) {
       this.flushClock(this.localClockNow, effects);
@@ -348,6 +377,36 @@ export class ShardRole implements Role {
       }
       effects.push({ kind: "done" });
     }
+  }
+
+  /** DiLoCo: sends every delta owed and applies every round that is complete, until neither moves. */
+  private outerProgress(effects: Effect[]): void {
+    const outer = this.outer!;
+    for (;;) {
+      for (const a of outer.applyReady(this.replica)) {
+        effects.push({ kind: "trace", event: { type: "outer-step", shard: this.id, index: this.info.index, round: a.round, participants: a.participants, hash: a.hash } });
+      }
+      const send = outer.takeSend(this.replica);
+      if (send === null) break;
+      const msg: OuterDelta = { kind: "outer-delta", shard: this.info.index, round: send.round, source: this.dataCenter, last: send.last, body: send.body };
+      for (const to of this.info.mirrors) effects.push({ kind: "send", to, channel: "data", msg });
+      effects.push({ kind: "trace", event: { type: "outer-sent", shard: this.id, index: this.info.index, round: send.round, last: send.last, entries: send.entries, bytes: send.body.byteLength } });
+    }
+    if (outer.finished && !this.flushed) {
+      this.flushed = true;
+      effects.push({ kind: "done" });
+    }
+  }
+
+  private onOuterDelta(from: NodeId, msg: OuterDelta, nowMs: number): Effect[] {
+    if (this.outer === null || !this.mirrorSet.has(from)) throw new RemoteError("unknown-peer", `${from} does not send outer deltas to ${this.id}`);
+    if (msg.shard !== this.info.index) throw new RemoteError("unknown-shard", `outer delta for shard ${msg.shard} sent to shard ${this.info.index}`);
+    if (msg.source !== dataCenterOf(from)) throw new RemoteError("bad-field", `outer delta from ${from} names source ${msg.source}`);
+    const update = this.decode(msg.body);
+    this.outer.receive(msg.source, msg.round, msg.last, update);
+    const effects: Effect[] = [];
+    this.outerProgress(effects);
+    return this.serve(nowMs, effects);
   }
 
   /** Folds the time since the local clock last moved into the clock-duration average. */
@@ -495,7 +554,7 @@ export class ShardRole implements Role {
     for (let k = 0; k < pending.length; k++) {
       const p = pending[k]!;
       const barrierRowsBlocked = this.barriers.blockedAmong(p.msg.rows, start, end);
-      const reason = admissionOf(p.msg.clock, this.localClockNow, this.sync.staleness, this.mirrorClock, bound, barrierRowsBlocked);
+      const reason = admissionOf(p.msg.clock, this.localClockNow, this.sync.staleness, this.mirrorClock, bound, barrierRowsBlocked) ?? (this.outer !== null && !this.outer.admits(p.msg.clock) ? "outer-step" : null);
       if (reason !== null) {
         p.blockedBy = reason;
         pending[kept++] = p;

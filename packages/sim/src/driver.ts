@@ -20,6 +20,9 @@
  *   placement, no ASP. Worker i of the LAN run gets the data (and compute stream) of worker
  *   i mod W of data center floor(i / W) of the geo-distributed runs, so the jobs are the same.
  * - bsp / ssp: the paper's Baseline, global placement, staleness 0 / sync.staleness, no ASP.
+ * - diloco: mirrored placement, no hubs, BSP / SSP inside each data center and DiLoCo's outer
+ *   rounds between them (core diloco.ts); checked by the outer-step checker, and at the end by
+ *   bit-identical replicas (plus initial + pushed when the outer step is a plain sum).
  * - asp: mirrored placement, Gaia's ASP from the sync section, hub groups from sync.hubGroups.
  *   Its pacing (the declared link rates behind the byte budget and the barrier, and the expected
  *   clock duration) comes from pacing.ts, as in the runtime. Each delivered mirror message tells
@@ -56,6 +59,7 @@ import { MetricsCollector } from "./metrics.js";
 import { Network, type DataCenterCaps, type Envelope, type NetworkSpec, type NetworkStats } from "./network.js";
 import { withPacing } from "./pacing.js";
 import { SignificanceChecker } from "./significance-checker.js";
+import { OuterStepChecker, checkReplicasIdentical } from "./outer-step-checker.js";
 import type { MetricsPoint, Progress, RunResult, RunSummary } from "./result.js";
 import type { Scenario } from "./scenario.js";
 import { TraceHash, type DriverEvent, type SimTraceEvent } from "./trace.js";
@@ -133,6 +137,11 @@ export function planLayout(scenario: Scenario, workload: Pick<Workload, "rows" |
   if (sync.model === "bsp" || sync.model === "ssp") {
     const layout = new Layout({ ...base, dataCenters: dcs, workersPerDataCenter: W, shardsPerDataCenter: S, placement: "global" });
     return { layout, sync: { staleness: sync.model === "bsp" ? 0 : sync.staleness, asp: null }, aliasOf };
+  }
+  if (sync.model === "diloco") {
+    if (sync.diloco === undefined) throw new RangeError(`scenario "${scenario.name}": sync model diloco needs its settings (sync.diloco)`);
+    const layout = new Layout({ ...base, dataCenters: dcs, workersPerDataCenter: W, shardsPerDataCenter: S, placement: "mirrored" });
+    return { layout, sync: { staleness: sync.staleness, asp: null, diloco: sync.diloco }, aliasOf };
   }
   const layout = new Layout({ ...base, dataCenters: dcs, workersPerDataCenter: W, shardsPerDataCenter: S, placement: "mirrored", hubGroups: sync.hubGroups });
   // Link rates and the clock hint are filled in by withPacing (it needs a probe step).
@@ -224,6 +233,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   };
   const checkers = options.checkers === false ? null : createCheckers(checkContext);
   const significance = options.checkers === false || sync.asp === null ? null : new SignificanceChecker(layout, sync.asp);
+  const outerChecker = options.checkers === false || !sync.diloco ? null : new OuterStepChecker(new Map(layout.shards.map((s) => [s.id, s.index])));
   let lastChecked: Message | null = null;
   const metrics = new MetricsCollector(layout.workers);
   const filterStats = sync.asp === null ? null : new FilterCollector((shard) => { const s = layout.shard(shard); return s.hub !== null ? [s.hub] : s.mirrors; });
@@ -263,6 +273,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   const record = (event: TraceEvent | DriverEvent): void => {
     if (hash !== null) hash.event(event, engine.now);
     if (checkers !== null) checkers.observe(event, engine.now);
+    if (outerChecker !== null && (event.type === "outer-step" || event.type === "outer-sent")) outerChecker.observe(event);
     if (trace !== null) trace.push({ atMs: engine.now, ...event } as SimTraceEvent);
   };
 
@@ -510,11 +521,17 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
     checks["conservation"] = `run did not drain: ${unfinishedShards.length} shard(s) unfinished${unfinishedShards.length > 0 ? ` (${unfinishedShards.slice(0, 3).join(", ")})` : ""}, ${inFlight} message(s) held, ${layout.workers.filter((w) => !done.has(w)).length} worker(s) running`;
   } else {
     const replicaDcs = layout.spec.placement === "global" ? [layout.spec.dataCenters[0]!] : layout.spec.dataCenters;
-    checks["conservation"] = checkConservation(replicaDcs.map((dc) => ({ dataCenter: dc, values: replicaOf(dc) })), initial, pushed, magnitude);
+    const replicas = replicaDcs.map((dc) => ({ dataCenter: dc, values: replicaOf(dc) }));
+    const diloco = sync.diloco ?? null;
+    // DiLoCo's outer step adds every update once only when it is a plain sum (sgd, rate 1, sum);
+    // otherwise the replicas must still end identical, bit for bit.
+    const plainSum = diloco === null || (diloco.outerOptimizer === "sgd" && diloco.outerLearningRate === 1 && diloco.reduce === "sum");
+    checks["conservation"] = diloco !== null ? (checkReplicasIdentical(replicas) ?? (plainSum ? checkConservation(replicas, initial, pushed, magnitude) : null)) : checkConservation(replicas, initial, pushed, magnitude);
   }
   if (liveness !== null) checks["liveness"] = liveness;
   const remoteErrors = [...roles.values()].flatMap((r) => r.remoteErrors);
   if (significance !== null && significance.skippedReason === null) checks[significance.name] = significance.verdict();
+  if (outerChecker !== null) checks[outerChecker.name] = outerChecker.verdict();
   checks["no-remote-errors"] = remoteErrors.length === 0 ? null : `${remoteErrors.length} remote error(s), first: ${remoteErrors[0]!.message}`;
 
   const summary: RunSummary = {

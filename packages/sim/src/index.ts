@@ -19,3 +19,4 @@ export * from "./toy-workload.js";
 export * from "./divergence.js";
 export * from "./pacing.js";
 export * from "./significance-checker.js";
+export * from "./outer-step-checker.js";

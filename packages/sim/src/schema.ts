@@ -264,8 +264,8 @@ function buildSchema(): JsonSchema {
         type: "object",
         additionalProperties: false,
         properties: {
-          model: { description: "asp: Gaia; bsp / ssp: one parameter server stretched over the WAN (the paper's Baseline); lan: every machine in one data center.", enum: ["lan", "bsp", "ssp", "asp"], default: "asp" },
-          withinDataCenter: { description: "Synchronization inside a data center (asp, lan). Defaults to ssp when staleness > 0, else bsp.", enum: ["bsp", "ssp"], default: "bsp" },
+          model: { description: "asp: Gaia; bsp / ssp: one parameter server stretched over the WAN (the paper's Baseline); lan: every machine in one data center; diloco: local training for H clocks, then an outer step (sync.diloco).", enum: ["lan", "bsp", "ssp", "asp", "diloco"], default: "asp" },
+          withinDataCenter: { description: "Synchronization inside a data center (asp, lan, diloco). Defaults to ssp when staleness > 0, else bsp.", enum: ["bsp", "ssp"], default: "bsp" },
           staleness: { description: "SSP staleness bound s (inside a data center for asp/lan, global for ssp; ssp defaults to 2).", type: "integer", minimum: 0 },
           significance: {
             description: "The significance filter: send an accumulated update to the mirrors when |accum / value| > threshold.",
@@ -301,6 +301,21 @@ function buildSchema(): JsonSchema {
             if: { type: "string" },
             then: { enum: ["auto", "none"] },
             else: { type: "array", items: ref("hubGroup") },
+          },
+          // sync.diloco: one block (load.ts normalizeDiloco, core diloco.ts).
+          diloco: {
+            description: "With model diloco: each data center trains H local clocks, then every shard exchanges its pseudo-gradient (replica minus the last global state) with its mirrors and all apply the same outer step.",
+            type: "object",
+            additionalProperties: false,
+            properties: {
+              localClocks: { description: "H: local clocks between outer steps.", type: "integer", minimum: 1, maximum: 100000, default: 50 },
+              outerOptimizer: { description: "The outer step: sgd (global += lr * g) or nesterov (DiLoCo's).", enum: ["sgd", "nesterov"], default: "nesterov" },
+              outerLearningRate: { description: "The outer learning rate.", type: "number", exclusiveMinimum: 0, maximum: 100, default: 0.7 },
+              momentum: { description: "Nesterov momentum.", type: "number", minimum: 0, exclusiveMaximum: 1, default: 0.9 },
+              reduce: { description: "g is the mean of the data centers' pseudo-gradients (DiLoCo), or their sum (with sgd and rate 1: every update added once, as count models such as LDA need).", enum: ["mean", "sum"], default: "mean" },
+              encoding: { description: "Pseudo-gradient codec: f32; int8 with a scale per row and error feedback; topk (the keptFraction largest entries, the rest fed back). The last round is f32 with every residual.", enum: ["f32", "int8", "topk"], default: "f32" },
+              keptFraction: { description: "With encoding topk: the fraction of a shard's elements each round sends.", type: "number", exclusiveMinimum: 0, maximum: 1, default: 0.1 },
+            },
           },
         },
       },
