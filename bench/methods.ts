@@ -11,10 +11,10 @@
  *
  * Methods: LAN (every machine in one data center), Baseline-BSP, Gaia (ASP, hubs auto) with f32 and
  * int8 mirror updates, and DiLoCo with H in {10, 50, 100}, f32 and int8 pseudo-gradients (top-k
- * with --methods diloco-H-topk). DiLoCo's inner learning rate is the job's times the number of data
- * centers: the job's rate is tuned for the sum of all 22 workers' steps, a region's replica sums
- * only its own, and the outer step averages the regions (DiLoCo's outer Nesterov, rate 0.7,
- * momentum 0.9). LDA's counts need a plain sum, so its DiLoCo rows use sgd, rate 1, reduce sum.
+ * with --methods diloco-H-topk). DiLoCo's inner learning rate is the job's times min(D, 6), D the
+ * number of data centers (--inner-scale to set it): the job's rate is tuned for the sum of all 22
+ * workers' steps, a region's replica sums only its own, and the outer step averages the regions
+ * (DiLoCo's outer Nesterov, rate 0.7, momentum 0.9; --outer-optimizer, --outer-lr, --momentum). LDA's counts need a plain sum, so its DiLoCo rows use sgd, rate 1, reduce sum.
  *
  * Target: 99% of the way from LAN's first evaluation to its converged objective (bench:paper's
  * rule: less than 0.5% better over the last 20% of its iterations). Every method runs the same
@@ -41,6 +41,12 @@ const smallSetups: Readonly<Record<WorkloadName, WorkloadSetup>> = {
   lda: { ...fullSetups.lda, spec: { ...fullSetups.lda.spec, batchSize: 20 }, msPerSample: null, lanIterations: 800, evalEvery: 5 },
   mnist: { ...fullSetups.mnist, msPerSample: null, lanIterations: 800, evalEvery: 5 },
 };
+
+/**
+ * DiLoCo's inner learning rate is the job's x min(D, this). Measured on MF ec2-11 (H = 10, 100
+ * iterations): x11 diverges at iteration ~50, x8 converges at H = 10 but diverges at H = 100, x6 holds at both.
+ */
+const defaultInnerScaleMax = 6;
 
 type Method = string; // lan | bsp | asp | asp-int8 | diloco-H[-int8|-topk]
 const defaultMethods: readonly Method[] = ["lan", "bsp", "asp", "asp-int8", "diloco-10", "diloco-10-int8", "diloco-50", "diloco-50-int8", "diloco-100", "diloco-100-int8"];
@@ -152,7 +158,7 @@ function scenarioOf(workload: WorkloadName, topology: TopologyName, method: Meth
   const m = methodPattern.exec(method)!;
   const H = m[2] === undefined ? null : Number(m[2]);
   const plainSum = workload === "lda";
-  const spec = H !== null && typeof setup.spec["learningRate"] === "number" ? { ...setup.spec, learningRate: (setup.spec["learningRate"] as number) * (o.innerScale ?? dataCenters) } : setup.spec;
+  const spec = H !== null && typeof setup.spec["learningRate"] === "number" ? { ...setup.spec, learningRate: (setup.spec["learningRate"] as number) * (o.innerScale ?? Math.min(dataCenters, defaultInnerScaleMax)) } : setup.spec;
   const sync =
     H !== null
       ? { model: "diloco", withinDataCenter: "bsp", diloco: { localClocks: H, ...(plainSum ? { outerOptimizer: "sgd", outerLearningRate: 1, reduce: "sum" } : { outerOptimizer: o.outerOptimizer, outerLearningRate: o.outerLearningRate, ...(o.outerOptimizer === "nesterov" ? { momentum: o.momentum } : {}) }), encoding: m[3] === "-int8" ? "int8" : m[3] === "-topk" ? "topk" : "f32" } }
@@ -187,6 +193,8 @@ export interface MethodRow {
   readonly virtualTimeS: number;
   readonly blockedOuterStepS: number;
   readonly stoppedBy: string;
+  /** The divergence verdict, or null. */
+  readonly diverged: string | null;
   readonly checks: Readonly<Record<string, string | null>>;
   readonly checksHeld: boolean;
   readonly wallS: number;
@@ -241,13 +249,14 @@ async function main(): Promise<void> {
           virtualTimeS: s.virtualTimeS,
           blockedOuterStepS: s.blockedS.outerStep ?? 0,
           stoppedBy: s.stoppedBy,
+          diverged: s.diverged ?? null,
           checks: s.checks,
           checksHeld: Object.values(s.checks).every((v) => v === null),
           wallS: s.wallTimeS,
           series: r.result.series.map((p) => ({ t: p.virtualTimeS, it: p.iteration, obj: p.objective })),
         };
         rows.push(row);
-        console.error(`  ${method.padEnd(16)} time to target ${fmtS(row.timeToTargetS).padEnd(12)} WAN ${fmtB(row.wanBytes).padEnd(9)} final ${row.finalObjective.toFixed(4)} it ${row.iterations} checks ${row.checksHeld ? "held" : "VIOLATED"} (${row.wallS.toFixed(1)} s wall)`);
+        console.error(`  ${method.padEnd(16)} time to target ${fmtS(row.timeToTargetS).padEnd(12)} WAN ${fmtB(row.wanBytes).padEnd(9)} final ${row.diverged !== null ? "diverged" : row.finalObjective.toFixed(4)} it ${row.iterations} checks ${row.checksHeld ? "held" : "VIOLATED"} (${row.wallS.toFixed(1)} s wall)`);
       }
     }
   }
@@ -268,7 +277,7 @@ async function main(): Promise<void> {
         "",
         "| method | time to target | WAN bytes | BSP bytes / these | cost | final objective | iterations | blocked on outer step (worker-s) | checks |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-        ...group.map((r) => `| ${r.method} | ${fmtS(r.timeToTargetS)} | ${fmtB(r.wanBytes)} | ${r.method === "lan" ? "-" : fmtX(bsp && r.wanBytes > 0 ? bsp.wanBytes / r.wanBytes : null)} | $${r.costUsd.toFixed(4)} | ${r.finalObjective.toFixed(4)} | ${r.iterations} | ${r.blockedOuterStepS.toFixed(1)} | ${r.checksHeld ? `all ${Object.keys(r.checks).length} held` : Object.entries(r.checks).filter(([, v]) => v !== null).map(([k]) => k).join(", ")} |`),
+        ...group.map((r) => `| ${r.method} | ${fmtS(r.timeToTargetS)} | ${fmtB(r.wanBytes)} | ${r.method === "lan" ? "-" : fmtX(bsp && r.wanBytes > 0 ? bsp.wanBytes / r.wanBytes : null)} | $${r.costUsd.toFixed(4)} | ${r.diverged !== null ? `diverged at clock ~${r.iterations}` : r.finalObjective.toFixed(4)} | ${r.iterations} | ${r.blockedOuterStepS.toFixed(1)} | ${r.checksHeld ? `all ${Object.keys(r.checks).length} held` : Object.entries(r.checks).filter(([, v]) => v !== null).map(([k]) => k).join(", ")} |`),
         "",
         `![${workload} on ${topology}](../bench/results/${svgName})`,
       ];

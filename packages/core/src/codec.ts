@@ -316,6 +316,15 @@ export function validateMessage(value: unknown): Message {
         last: field(value, "last", isBool, "a boolean"),
         body: field(value, "body", isBytes, "bytes"),
       };
+    case "outer-update":
+      return {
+        kind,
+        shard: field(value, "shard", isClock, "a shard index"),
+        round: field(value, "round", isRound, "a round number >= 1"),
+        source: field(value, "source", isName, "a data-center name"),
+        participants: field(value, "participants", isNames, "a list of data-center names"),
+        body: field(value, "body", isBytes, "bytes"),
+      };
     default:
       throw new RemoteError("unknown-kind", `unknown message kind ${JSON.stringify(kind)?.slice(0, 40)}`);
   }

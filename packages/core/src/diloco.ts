@@ -3,37 +3,45 @@
  *
  * Theory of operation. Each data center trains its own replica under BSP or SSP inside the data
  * center, as Gaia's ASP does, but sends nothing between data centers until its shards' local clock
- * reaches a multiple of H (`localClocks`). At that boundary, round k, each shard sends every mirror
- * its pseudo-gradient: its replica minus the last global state, plus what its value codec left out
- * of earlier rounds (error feedback). When a shard holds round k from every data center that takes
- * part in it, it applies the same outer step as every mirror:
+ * reaches a multiple of H (`localClocks`). At that boundary, round k, each shard takes its
+ * pseudo-gradient: its replica minus the last global state, plus what its value codec left out of
+ * earlier rounds (error feedback). The exchange is a reduce-scatter and an all-gather over the D
+ * data centers holding the shard: the shard's elements are cut into D segments, segment s led by
+ * the s-th of those data centers (layout order). Each shard sends every mirror the part of its
+ * delta in that mirror's segment (`outer-delta`). The leader of a segment, once it holds round k's
+ * part from every participant, applies the outer step to its segment,
  *
  *   g      = mean (or sum) over the participants, in layout order, of their decoded deltas
- *   sgd:       global += lr * g
- *   nesterov:  m = mu * m + g;  global += lr * (g + mu * m)
+ *   sgd:       new = global + lr * g
+ *   nesterov:  m = mu * m + g;  new = global + lr * (g + mu * m)
  *
- * and its replica becomes the new global state (plus any local update that arrived since it sent
- * its delta). Reads of clocks at or past k*H wait ("outer-step") until round k is applied, so the
- * inner clocks of round k+1 all start from the new global state.
+ * and sends every mirror the update `new - global` of its segment (`outer-update`, in the same
+ * codec, with its own error feedback), applying that update, as decoded, itself. When a shard
+ * holds round k's update of every segment, round k is done: its replica becomes the new global
+ * state plus any local update that arrived since it sent its delta. Reads of clocks at or past k*H
+ * wait ("outer-step") until then, so the inner clocks of round k+1 all start from the new state.
+ * Each data center sends and receives about 2 (D - 1) / D of a shard per round (an all-to-all
+ * exchange would take D - 1 shards), the pattern of a ring all-reduce, in two hops.
  *
  * Guarantee: after round k, every data center's global state of a shard is the same, bit for bit.
- * Every participant decodes the same bodies (a sender applies its own delta as its mirrors decode
- * it, `applied`), sums them in the same order in float64, and rounds the same way to float32; the
- * momentum is updated the same way everywhere. The `outer-step` trace event carries a hash of the
- * new global state; the simulator's checker compares them across data centers.
+ * Every data center adds the same decoded update bytes of each segment to the same previous state.
+ * The `outer-step` trace event carries a hash of the new global state; the simulator's checker
+ * compares them across data centers.
  *
  * Who takes part in round k: every data center whose shard has not finished before k. A shard whose
  * clients are all done sends one last round (marked `last`, in f32 with every residual in it, so
  * nothing a lossy codec held back is lost); later rounds neither wait for it nor count it, and it
- * keeps applying them, so it ends with the same global state. Participation is a fact about the
- * sender's own rounds, never about arrival times, so every data center computes the same set.
+ * keeps applying them, so it ends with the same global state. A leader whose round has only last
+ * deltas knows it is the final one and sends its update in f32 with its residual. Participation is
+ * a fact about the senders' own rounds, never about arrival times; the leader names the
+ * participants in its update.
  *
  * Faults (the "wait" rule): a round waits for every participant. A partitioned data center's
  * delta arrives when the link heals (the transport resends; the simulator holds messages); a
  * crashed shard resumes with its state and sends it. Nothing is lost, the outer step is only late,
  * and every data center blocks at the next boundary meanwhile. A quorum rule (proceed without a
- * late data center) is not implemented: every data center would have to agree on the same quorum,
- * which needs a consensus step this protocol does not have.
+ * late data center) is not implemented: the leaders of all segments would have to agree on the
+ * same quorum, which needs a consensus step this protocol does not have.
  */
 import { RemoteError, invariant } from "./errors.js";
 import { encodeUpdate, type SparseUpdate } from "./update-encoding.js";
@@ -52,8 +60,9 @@ export interface DilocoConfig {
   readonly momentum: number;
   /** mean: DiLoCo's average of pseudo-gradients; sum: their sum (with sgd and rate 1, a plain sum of every update, as count models need). */
   readonly reduce: "mean" | "sum";
+  /** Codec of the deltas (top-k deltas' updates go in f32; int8 updates in int8). */
   readonly encoding: PseudoGradientEncoding;
-  /** topk: the fraction of the shard's elements a round sends (0 < f <= 1). */
+  /** topk: the fraction of the segment's elements a delta sends (0 < f <= 1). */
   readonly keptFraction: number;
 }
 
@@ -63,13 +72,10 @@ interface Planned {
   readonly last: boolean;
 }
 
-/** What a shard sends for one round: the encoded delta and the values as its mirrors decode them. */
-export interface OuterSend {
-  readonly round: number;
-  readonly last: boolean;
-  readonly body: Uint8Array;
-  readonly entries: number;
-}
+/** What to send: deltas to each segment's leader (its own segment's: kept, not sent), or this leader's update to every mirror. */
+export type OuterSend =
+  | { readonly kind: "delta"; readonly round: number; readonly last: boolean; readonly to: string; readonly body: Uint8Array; readonly entries: number }
+  | { readonly kind: "update"; readonly round: number; readonly participants: readonly string[]; readonly body: Uint8Array; readonly entries: number };
 
 /** One applied round, for the trace. */
 export interface OuterApplied {
@@ -78,26 +84,40 @@ export interface OuterApplied {
   readonly hash: string;
 }
 
+interface SegmentUpdate {
+  readonly update: SparseUpdate;
+  readonly participants: readonly string[];
+}
+
 /**
- * The outer-step state of one shard: the global state, the momentum, the error-feedback residual,
- * the rounds it owes and the rounds it has received. The shard feeds it boundaries, messages and
- * its replica; it returns what to send and what it applied.
+ * The outer-step state of one shard: the global state, the momentum and the error-feedback
+ * residuals, the rounds it owes and the parts it has received. The shard feeds it boundaries,
+ * messages and its replica; it returns what to send and what it applied.
  */
 export class OuterSync {
   readonly global: Float32Array;
   private readonly momentumBuffer: Float32Array | null;
+  /** Error feedback of this shard's deltas (all segments) and of its updates (its own segment). */
   private readonly residual: Float64Array;
-  private readonly sum: Float64Array;
+  private readonly updateResidual: Float64Array;
+  private readonly scratch: Float64Array;
   /** The replica as it was when the round in flight was sent (local updates since then are kept). */
   private readonly sentReplica: Float32Array;
   private readonly planned: Planned[] = [];
-  /** round -> data center -> its decoded delta. */
-  private readonly received = new Map<number, Map<string, SparseUpdate>>();
+  /** As leader: round -> data center -> its delta of this segment. */
+  private readonly deltas = new Map<number, Map<string, SparseUpdate>>();
+  /** round -> segment (its leader) -> the update. */
+  private readonly updates = new Map<number, Map<string, SegmentUpdate>>();
   /** Each data center's last round, once it is known. */
   private readonly lastRound = new Map<string, number>();
+  /** Segment bounds: segment s is [bounds[s], bounds[s + 1]). */
+  private readonly bounds: readonly number[];
+  private readonly me: number;
   private applied = 0;
   private sent = 0;
   private inFlight = false;
+  /** The last round this leader sent an update for. */
+  private led = 0;
 
   constructor(
     readonly config: DilocoConfig,
@@ -108,12 +128,19 @@ export class OuterSync {
     initial: Float32Array,
   ) {
     invariant(Number.isInteger(config.localClocks) && config.localClocks >= 1, "localClocks must be an integer >= 1");
-    invariant(dataCenters.includes(dataCenter), `${dataCenter} is not among its shard's data centers`);
+    this.me = dataCenters.indexOf(dataCenter);
+    invariant(this.me >= 0, `${dataCenter} is not among its shard's data centers`);
+    const n = initial.length;
+    const D = dataCenters.length;
+    // Segments end on row boundaries, so int8's per-row scale stays within one segment.
+    const rows = n / cols;
+    this.bounds = Array.from({ length: D + 1 }, (_, s) => Math.floor((s * rows) / D) * cols);
     this.global = Float32Array.from(initial);
-    this.momentumBuffer = config.outerOptimizer === "nesterov" ? new Float32Array(initial.length) : null;
-    this.residual = new Float64Array(initial.length);
-    this.sum = new Float64Array(initial.length);
-    this.sentReplica = new Float32Array(initial.length);
+    this.momentumBuffer = config.outerOptimizer === "nesterov" ? new Float32Array(n) : null;
+    this.residual = new Float64Array(n);
+    this.updateResidual = new Float64Array(n);
+    this.scratch = new Float64Array(n);
+    this.sentReplica = new Float32Array(n);
   }
 
   get roundsApplied(): number {
@@ -140,8 +167,7 @@ export class OuterSync {
   /** The local clock moved from `from` to `to`; `allDone`: every client has pushed its last clock. */
   advance(from: number, to: number, allDone: boolean): void {
     const H = this.config.localClocks;
-    const ownLast = this.plannedLast();
-    if (ownLast) return;
+    if (this.plannedLast()) return;
     for (let c = from + 1; c <= to; c++) {
       if (c % H === 0) this.planned.push({ round: c / H, last: allDone && c === to });
     }
@@ -156,136 +182,212 @@ export class OuterSync {
   }
 
   /**
-   * The next round's delta, if one is owed and every earlier round is applied (a delta is taken
-   * against the global state it will be added to). Applies error feedback; the last round goes in
-   * f32 with every residual.
+   * Everything due now, applying rounds as they complete: this shard's deltas of the next round
+   * (once every earlier round is applied, since a delta is taken against the state it will be
+   * added to), this leader's updates, and the rounds applied.
    */
-  takeSend(replica: Float32Array): OuterSend | null {
+  progress(replica: Float32Array): { sends: OuterSend[]; applied: OuterApplied[] } {
+    const sends: OuterSend[] = [];
+    const applied: OuterApplied[] = [];
+    for (let moved = true; moved; ) {
+      moved = false;
+      if (this.sendDeltas(replica, sends)) moved = true;
+      if (this.lead(sends)) moved = true;
+      const done = this.complete(replica);
+      if (done !== null) {
+        applied.push(done);
+        moved = true;
+      }
+    }
+    return { sends, applied };
+  }
+
+  private sendDeltas(replica: Float32Array, sends: OuterSend[]): boolean {
     const next = this.planned[0];
-    if (next === undefined || this.inFlight || next.round !== this.applied + 1) return null;
+    if (next === undefined || this.inFlight || next.round !== this.applied + 1) return false;
     this.planned.shift();
     const n = replica.length;
-    const value = this.sum; // scratch: the delta with the residual folded in
-    let nonZero = 0;
-    for (let i = 0; i < n; i++) {
-      const v = replica[i]! - this.global[i]! + this.residual[i]!;
-      value[i] = v;
-      if (v !== 0) nonZero++;
-    }
-    let offsets: Uint32Array = new Uint32Array(nonZero);
-    let k = 0;
-    for (let i = 0; i < n; i++) if (value[i] !== 0) offsets[k++] = i;
+    const value = this.scratch; // the delta with the residual folded in
+    for (let i = 0; i < n; i++) value[i] = replica[i]! - this.global[i]! + this.residual[i]!;
     const encoding = next.last ? "f32" : this.config.encoding;
-    if (encoding === "topk") offsets = largest(offsets, value, Math.max(1, Math.ceil(this.config.keptFraction * n)));
-    const values = new Float64Array(offsets.length);
-    for (let j = 0; j < offsets.length; j++) values[j] = value[offsets[j]!]!;
-    const { body, applied } = encodeUpdate(offsets, values, this.cols, encoding === "int8" ? "int8" : "f32");
-    // Error feedback: what was not sent, or was rounded away, stays for the next round.
-    for (let i = 0; i < n; i++) this.residual[i] = value[i]!;
-    for (let j = 0; j < offsets.length; j++) this.residual[offsets[j]!] = value[offsets[j]!]! - applied[j]!;
+    for (let s = 0; s < this.dataCenters.length; s++) {
+      const { offsets, applied, body } = this.encodeSegment(value, s, encoding, this.residual);
+      const to = this.dataCenters[s]!;
+      // The own segment's part stays here; it is listed (to: this data center) so the shard traces it.
+      if (s === this.me) this.store(this.deltas, next.round, to, { indices: offsets, deltas: applied });
+      sends.push({ kind: "delta", round: next.round, last: next.last, to, body, entries: offsets.length });
+    }
     if (next.last) this.residual.fill(0); // f32 of everything: only float32 rounding, no backlog
     this.sentReplica.set(replica);
-    this.store(next.round, this.dataCenter, { indices: offsets, deltas: applied });
     if (next.last) this.lastRound.set(this.dataCenter, next.round);
     this.sent = next.round;
     this.inFlight = true;
-    return { round: next.round, last: next.last, body, entries: offsets.length };
-  }
-
-  /** A mirror's delta for `round`. Everything out of order is a RemoteError. */
-  receive(source: string, round: number, last: boolean, update: SparseUpdate): void {
-    if (source === this.dataCenter || !this.dataCenters.includes(source)) throw new RemoteError("unknown-peer", `outer delta from unknown data center ${source}`);
-    if (round <= this.applied) throw new RemoteError("stale-clock", `outer delta of ${source} for round ${round}, already applied`);
-    const sourceLast = this.lastRound.get(source);
-    if (sourceLast !== undefined && round > sourceLast) throw new RemoteError("clock-from-future", `outer delta of ${source} for round ${round}, after its last round ${sourceLast}`);
-    // A mirror is at most one round ahead of a data center that still takes part.
-    if (!this.lastRound.has(this.dataCenter) && round > this.applied + 2) throw new RemoteError("clock-from-future", `outer delta of ${source} for round ${round}; round ${this.applied + 1} is not applied here yet`);
-    if (this.received.get(round)?.has(source)) throw new RemoteError("duplicate", `a second outer delta of ${source} for round ${round}`);
-    if (last) {
-      for (const r of this.received.keys()) if (r > round && this.received.get(r)!.has(source)) throw new RemoteError("bad-field", `${source}'s last round ${round} is before a round it sent`);
-      this.lastRound.set(source, round);
-    }
-    this.store(round, source, update);
-  }
-
-  private store(round: number, source: string, update: SparseUpdate): void {
-    let map = this.received.get(round);
-    if (map === undefined) this.received.set(round, (map = new Map()));
-    map.set(source, update);
+    return true;
   }
 
   /**
-   * Applies every round whose participants have all arrived, in order, and moves the replica to the
-   * new global state (keeping local updates made since this shard sent its delta).
+   * Encodes segment `s` of `value` (dense, float64) in `encoding` and leaves in `residual` what the
+   * receivers will not decode (error feedback).
    */
-  applyReady(replica: Float32Array): OuterApplied[] {
-    const out: OuterApplied[] = [];
-    for (;;) {
-      const round = this.applied + 1;
-      const have = this.received.get(round);
-      const participants: string[] = [];
-      let ready = true;
-      let anyone = false;
-      for (const dc of this.dataCenters) {
-        const last = this.lastRound.get(dc);
-        if (last !== undefined && last < round) continue; // finished before this round
-        anyone = true;
-        if (have?.has(dc)) participants.push(dc);
-        else ready = false;
-      }
-      if (!anyone || !ready || have === undefined) return out;
-      this.step(participants.map((dc) => have.get(dc)!));
-      this.received.delete(round);
-      this.applied = round;
-      if (this.inFlight && this.sent === round) {
-        this.inFlight = false;
-        for (let i = 0; i < replica.length; i++) replica[i] = this.global[i]! + (replica[i]! - this.sentReplica[i]!);
-      } else {
-        // Not a participant (finished): nothing local happened since its last round.
-        replica.set(this.global);
-      }
-      out.push({ round, participants, hash: stateHash(this.global) });
-    }
+  private encodeSegment(value: Float64Array, s: number, encoding: PseudoGradientEncoding, residual: Float64Array): { offsets: Uint32Array; applied: Float32Array; body: Uint8Array } {
+    const lo = this.bounds[s]!;
+    const hi = this.bounds[s + 1]!;
+    let nonZero = 0;
+    for (let i = lo; i < hi; i++) if (value[i] !== 0) nonZero++;
+    let offsets: Uint32Array = new Uint32Array(nonZero);
+    let k = 0;
+    for (let i = lo; i < hi; i++) if (value[i] !== 0) offsets[k++] = i;
+    if (encoding === "topk") offsets = largest(offsets, value, Math.max(1, Math.ceil(this.config.keptFraction * (hi - lo))));
+    const values = new Float64Array(offsets.length);
+    for (let j = 0; j < offsets.length; j++) values[j] = value[offsets[j]!]!;
+    const { body, applied } = encodeUpdate(offsets, values, this.cols, encoding === "int8" ? "int8" : "f32");
+    for (let i = lo; i < hi; i++) residual[i] = value[i]!;
+    for (let j = 0; j < offsets.length; j++) residual[offsets[j]!] = value[offsets[j]!]! - applied[j]!;
+    return { offsets, applied, body };
   }
 
-  private step(deltas: readonly SparseUpdate[]): void {
-    const { outerLearningRate: lr, momentum: mu, reduce } = this.config;
-    const sum = this.sum;
-    sum.fill(0);
-    for (const d of deltas) for (let j = 0; j < d.indices.length; j++) sum[d.indices[j]!]! += d.deltas[j]!;
-    const scale = reduce === "mean" ? 1 / deltas.length : 1;
-    const global = this.global;
-    const m = this.momentumBuffer;
-    if (m === null) {
-      for (let i = 0; i < global.length; i++) global[i] = global[i]! + lr * (sum[i]! * scale);
-    } else {
-      for (let i = 0; i < global.length; i++) {
-        const g = sum[i]! * scale;
-        m[i] = mu * m[i]! + g;
-        global[i] = global[i]! + lr * (g + mu * m[i]!);
-      }
+  /** As leader of this shard's segment: the outer step of the next round, once every participant's delta is in. */
+  private lead(sends: OuterSend[]): boolean {
+    const round = this.led + 1;
+    if (round > this.applied + 1) return false;
+    const have = this.deltas.get(round);
+    const participants: string[] = [];
+    let final = true;
+    for (const dc of this.dataCenters) {
+      const last = this.lastRound.get(dc);
+      if (last !== undefined && last < round) continue; // finished before this round
+      if (!have?.has(dc)) return false;
+      participants.push(dc);
+      if (last !== round) final = false;
     }
+    if (participants.length === 0 || have === undefined) return false;
+    const lo = this.bounds[this.me]!;
+    const hi = this.bounds[this.me + 1]!;
+    const sum = this.scratch;
+    for (let i = lo; i < hi; i++) sum[i] = 0;
+    for (const dc of participants) {
+      const d = have.get(dc)!;
+      for (let j = 0; j < d.indices.length; j++) sum[d.indices[j]!]! += d.deltas[j]!;
+    }
+    const { outerLearningRate: lr, momentum: mu, reduce } = this.config;
+    const scale = reduce === "mean" ? 1 / participants.length : 1;
+    const m = this.momentumBuffer;
+    // sum[i] becomes the update of element i (new - global), with this leader's residual.
+    for (let i = lo; i < hi; i++) {
+      const g = sum[i]! * scale;
+      let step: number;
+      if (m === null) step = lr * g;
+      else {
+        m[i] = mu * m[i]! + g;
+        step = lr * (g + mu * m[i]!);
+      }
+      sum[i] = step + this.updateResidual[i]!;
+    }
+    const encoding = final || this.config.encoding !== "int8" ? "f32" : "int8";
+    const { offsets, applied, body } = this.encodeSegment(sum, this.me, encoding, this.updateResidual);
+    if (final) for (let i = lo; i < hi; i++) this.updateResidual[i] = 0;
+    this.deltas.delete(round);
+    this.store(this.updates, round, this.dataCenter, { update: { indices: offsets, deltas: applied }, participants });
+    this.led = round;
+    if (this.dataCenters.length > 1) sends.push({ kind: "update", round, participants, body, entries: offsets.length });
+    return true;
+  }
+
+  /** Applies the next round once every segment's update is in; moves the replica to the new state. */
+  private complete(replica: Float32Array): OuterApplied | null {
+    const round = this.applied + 1;
+    const have = this.updates.get(round);
+    if (have === undefined || have.size < this.dataCenters.length) return null;
+    const global = this.global;
+    for (const dc of this.dataCenters) {
+      const { indices, deltas } = have.get(dc)!.update;
+      for (let j = 0; j < indices.length; j++) global[indices[j]!] = global[indices[j]!]! + deltas[j]!;
+    }
+    this.updates.delete(round);
+    this.applied = round;
+    if (this.inFlight && this.sent === round) {
+      this.inFlight = false;
+      for (let i = 0; i < replica.length; i++) replica[i] = global[i]! + (replica[i]! - this.sentReplica[i]!);
+    } else {
+      // Not a participant (finished): nothing local happened since its last round.
+      replica.set(global);
+    }
+    return { round, participants: have.get(this.dataCenter)!.participants, hash: stateHash(global) };
+  }
+
+  private checkSource(source: string, round: number, what: string): void {
+    if (source === this.dataCenter || !this.dataCenters.includes(source)) throw new RemoteError("unknown-peer", `outer ${what} from unknown data center ${source}`);
+    if (round <= this.applied) throw new RemoteError("stale-clock", `outer ${what} of ${source} for round ${round}, already applied`);
+    // A mirror is at most two rounds ahead of a data center that still takes part.
+    if (!this.lastRound.has(this.dataCenter) && round > this.applied + 2) throw new RemoteError("clock-from-future", `outer ${what} of ${source} for round ${round}; round ${this.applied + 1} is not applied here yet`);
+  }
+
+  /** Checks that a decoded body holds only offsets of segment `s`. */
+  private checkSegment(update: SparseUpdate, s: number, what: string): void {
+    const lo = this.bounds[s]!;
+    const hi = this.bounds[s + 1]!;
+    const n = update.indices.length;
+    if (n > 0 && (update.indices[0]! < lo || update.indices[n - 1]! >= hi)) throw new RemoteError("out-of-range", `outer ${what} names elements outside segment [${lo}, ${hi})`);
+  }
+
+  /** A mirror's delta of this leader's segment for `round`. Everything out of order is a RemoteError. */
+  receiveDelta(source: string, round: number, last: boolean, update: SparseUpdate): void {
+    this.checkSource(source, round, "delta");
+    const sourceLast = this.lastRound.get(source);
+    if (sourceLast !== undefined && round > sourceLast) throw new RemoteError("clock-from-future", `outer delta of ${source} for round ${round}, after its last round ${sourceLast}`);
+    if (round <= this.led) throw new RemoteError("stale-clock", `outer delta of ${source} for round ${round}, already led`);
+    if (this.deltas.get(round)?.has(source)) throw new RemoteError("duplicate", `a second outer delta of ${source} for round ${round}`);
+    this.checkSegment(update, this.me, "delta");
+    if (last) {
+      for (const r of this.deltas.keys()) if (r > round && this.deltas.get(r)!.has(source)) throw new RemoteError("bad-field", `${source}'s last round ${round} is before a round it sent`);
+      this.lastRound.set(source, round);
+    }
+    this.store(this.deltas, round, source, update);
+  }
+
+  /** The leader `source`'s update of its segment for `round`. */
+  receiveUpdate(source: string, round: number, participants: readonly string[], update: SparseUpdate): void {
+    this.checkSource(source, round, "update");
+    if (this.updates.get(round)?.has(source)) throw new RemoteError("duplicate", `a second outer update of ${source} for round ${round}`);
+    let previous = -1;
+    for (const dc of participants) {
+      const at = this.dataCenters.indexOf(dc);
+      if (at <= previous) throw new RemoteError("bad-field", `outer update participants must be data centers of this shard, in layout order`);
+      previous = at;
+    }
+    this.checkSegment(update, this.dataCenters.indexOf(source), "update");
+    this.store(this.updates, round, source, { update, participants });
+  }
+
+  private store<T>(map: Map<number, Map<string, T>>, round: number, source: string, value: T): void {
+    let m = map.get(round);
+    if (m === undefined) map.set(round, (m = new Map()));
+    m.set(source, value);
   }
 
   /** The state as plain data for checkpoints. */
   snapshot(): object {
-    return structuredClone({ global: this.global, momentum: this.momentumBuffer, residual: this.residual, sentReplica: this.sentReplica, planned: this.planned, received: this.received, lastRound: this.lastRound, applied: this.applied, sent: this.sent, inFlight: this.inFlight });
+    return structuredClone({ global: this.global, momentum: this.momentumBuffer, residual: this.residual, updateResidual: this.updateResidual, sentReplica: this.sentReplica, planned: this.planned, deltas: this.deltas, updates: this.updates, lastRound: this.lastRound, applied: this.applied, sent: this.sent, inFlight: this.inFlight, led: this.led });
   }
 
   restore(snapshot: object): void {
-    const s = structuredClone(snapshot) as { global: Float32Array; momentum: Float32Array | null; residual: Float64Array; sentReplica: Float32Array; planned: Planned[]; received: Map<number, Map<string, SparseUpdate>>; lastRound: Map<string, number>; applied: number; sent: number; inFlight: boolean };
+    const s = structuredClone(snapshot) as { global: Float32Array; momentum: Float32Array | null; residual: Float64Array; updateResidual: Float64Array; sentReplica: Float32Array; planned: Planned[]; deltas: Map<number, Map<string, SparseUpdate>>; updates: Map<number, Map<string, SegmentUpdate>>; lastRound: Map<string, number>; applied: number; sent: number; inFlight: boolean; led: number };
     this.global.set(s.global);
     if (this.momentumBuffer && s.momentum) this.momentumBuffer.set(s.momentum);
     this.residual.set(s.residual);
+    this.updateResidual.set(s.updateResidual);
     this.sentReplica.set(s.sentReplica);
     this.planned.splice(0, this.planned.length, ...s.planned);
-    this.received.clear();
-    for (const [r, m] of s.received) this.received.set(r, m);
+    this.deltas.clear();
+    for (const [r, m] of s.deltas) this.deltas.set(r, m);
+    this.updates.clear();
+    for (const [r, m] of s.updates) this.updates.set(r, m);
     this.lastRound.clear();
     for (const [dc, r] of s.lastRound) this.lastRound.set(dc, r);
     this.applied = s.applied;
     this.sent = s.sent;
     this.inFlight = s.inFlight;
+    this.led = s.led;
   }
 }
 

@@ -23,7 +23,7 @@ import { invariant, RemoteError } from "./errors.js";
 import type { Layout, NodeId, ShardInfo } from "./layout.js";
 import { dataCenterOf } from "./layout.js";
 import { OuterSync, type DilocoConfig } from "./diloco.js";
-import type { Barrier, Message, MirrorFlush, MirrorUpdate, OuterDelta, Push, ReadRequest } from "./messages.js";
+import type { Barrier, Message, MirrorFlush, MirrorUpdate, OuterDelta, OuterUpdate, Push, ReadRequest } from "./messages.js";
 import { MirrorClock } from "./mirror-clock.js";
 import { rejectRemote, type BlockReason, type Effect, type Input, type Role } from "./role.js";
 import type { Schedule } from "./schedule.js";
@@ -112,6 +112,8 @@ export class ShardRole implements Role {
   /** DiLoCo's outer rounds, or null. */
   private readonly outer: OuterSync | null;
   private readonly mirrorSet: ReadonlySet<NodeId>;
+  /** DiLoCo: the mirror shard in each data center. */
+  private readonly mirrorIn: ReadonlyMap<string, NodeId>;
   /** Recent clock duration (ms, moving average) and when the local clock last moved. */
   private clockMs: number;
   private lastClockAtMs: number | null = null;
@@ -139,6 +141,7 @@ export class ShardRole implements Role {
     this.destinations = !aspOn ? [] : this.info.hub !== null ? [this.info.hub] : this.info.mirrors;
     this.upstream = new Set(this.destinations);
     this.mirrorSet = new Set(this.info.mirrors);
+    this.mirrorIn = new Map(this.info.mirrors.map((m) => [dataCenterOf(m), m]));
     const diloco = sync.diloco ?? null;
     invariant(diloco === null || sync.asp === null, `${id}: DiLoCo and ASP are exclusive`);
     invariant(diloco === null || this.info.hub === null, `${id}: DiLoCo exchanges deltas with its mirrors directly, not through hubs`);
@@ -290,7 +293,8 @@ export class ShardRole implements Role {
       case "mirror-flush":
         return this.onMirrorFlush(from, msg, nowMs);
       case "outer-delta":
-        return this.onOuterDelta(from, msg, nowMs);
+      case "outer-update":
+        return this.onOuter(from, msg, nowMs);
       case "read-reply":
         throw new RemoteError("unknown-kind", "a shard does not take read-reply");
     }
@@ -382,28 +386,46 @@ export class ShardRole implements Role {
   /** DiLoCo: sends every delta owed and applies every round that is complete, until neither moves. */
   private outerProgress(effects: Effect[]): void {
     const outer = this.outer!;
-    for (;;) {
-      for (const a of outer.applyReady(this.replica)) {
-        effects.push({ kind: "trace", event: { type: "outer-step", shard: this.id, index: this.info.index, round: a.round, participants: a.participants, hash: a.hash } });
+    const { sends, applied } = outer.progress(this.replica);
+    const index = this.info.index;
+    // Deltas of one round are traced once, summed over their leaders.
+    let deltaRound: { round: number; last: boolean; entries: number; bytes: number } | null = null;
+    const traceDeltas = (): void => {
+      if (deltaRound === null) return;
+      effects.push({ kind: "trace", event: { type: "outer-sent", shard: this.id, index, ...deltaRound } });
+      deltaRound = null;
+    };
+    for (const send of sends) {
+      if (send.kind === "delta") {
+        if (deltaRound !== null && deltaRound.round !== send.round) traceDeltas();
+        const msg: OuterDelta = { kind: "outer-delta", shard: index, round: send.round, source: this.dataCenter, last: send.last, body: send.body };
+        deltaRound ??= { round: send.round, last: send.last, entries: 0, bytes: 0 };
+        if (send.to === this.dataCenter) continue;
+        effects.push({ kind: "send", to: this.mirrorIn.get(send.to)!, channel: "data", msg });
+        deltaRound.entries += send.entries;
+        deltaRound.bytes += send.body.byteLength;
+      } else {
+        traceDeltas();
+        const msg: OuterUpdate = { kind: "outer-update", shard: index, round: send.round, source: this.dataCenter, participants: send.participants, body: send.body };
+        for (const to of this.info.mirrors) effects.push({ kind: "send", to, channel: "data", msg });
+        effects.push({ kind: "trace", event: { type: "outer-led", shard: this.id, index, round: send.round, participants: send.participants, entries: send.entries, bytes: send.body.byteLength } });
       }
-      const send = outer.takeSend(this.replica);
-      if (send === null) break;
-      const msg: OuterDelta = { kind: "outer-delta", shard: this.info.index, round: send.round, source: this.dataCenter, last: send.last, body: send.body };
-      for (const to of this.info.mirrors) effects.push({ kind: "send", to, channel: "data", msg });
-      effects.push({ kind: "trace", event: { type: "outer-sent", shard: this.id, index: this.info.index, round: send.round, last: send.last, entries: send.entries, bytes: send.body.byteLength } });
     }
+    traceDeltas();
+    for (const a of applied) effects.push({ kind: "trace", event: { type: "outer-step", shard: this.id, index, round: a.round, participants: a.participants, hash: a.hash } });
     if (outer.finished && !this.flushed) {
       this.flushed = true;
       effects.push({ kind: "done" });
     }
   }
 
-  private onOuterDelta(from: NodeId, msg: OuterDelta, nowMs: number): Effect[] {
-    if (this.outer === null || !this.mirrorSet.has(from)) throw new RemoteError("unknown-peer", `${from} does not send outer deltas to ${this.id}`);
-    if (msg.shard !== this.info.index) throw new RemoteError("unknown-shard", `outer delta for shard ${msg.shard} sent to shard ${this.info.index}`);
-    if (msg.source !== dataCenterOf(from)) throw new RemoteError("bad-field", `outer delta from ${from} names source ${msg.source}`);
+  private onOuter(from: NodeId, msg: OuterDelta | OuterUpdate, nowMs: number): Effect[] {
+    if (this.outer === null || !this.mirrorSet.has(from)) throw new RemoteError("unknown-peer", `${from} does not send outer traffic to ${this.id}`);
+    if (msg.shard !== this.info.index) throw new RemoteError("unknown-shard", `${msg.kind} for shard ${msg.shard} sent to shard ${this.info.index}`);
+    if (msg.source !== dataCenterOf(from)) throw new RemoteError("bad-field", `${msg.kind} from ${from} names source ${msg.source}`);
     const update = this.decode(msg.body);
-    this.outer.receive(msg.source, msg.round, msg.last, update);
+    if (msg.kind === "outer-delta") this.outer.receiveDelta(msg.source, msg.round, msg.last, update);
+    else this.outer.receiveUpdate(msg.source, msg.round, msg.participants, update);
     const effects: Effect[] = [];
     this.outerProgress(effects);
     return this.serve(nowMs, effects);
