@@ -6,7 +6,7 @@
 // partition or a crash at an outer step only delays it (the "wait" rule).
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { createToyWorkload, runSimulation, type SimulationResult } from "@gaia/sim";
+import { ScenarioError, createToyWorkload, parseScenarioText, runSimulation, type SimulationResult } from "@gaia/sim";
 import type { DilocoConfig } from "@gaia/core";
 import { miniScenario, type MiniOptions } from "./scenarios.js";
 
@@ -80,5 +80,34 @@ describe("diloco: faults at an outer step (the wait rule)", () => {
     assertHealthy(r);
     assert.equal(r.stats.crashes, 1);
     assert.equal(outerSteps(r).length, 3 * 2 * 4);
+  });
+});
+
+describe("diloco: scenario keys (sync.diloco)", () => {
+  const file = (diloco: string, model = "diloco"): string =>
+    `topology:\n  preset: virginia-california\nworkload:\n  kind: mf\nsync:\n  model: ${model}\n  withinDataCenter: ssp\n  staleness: 1\n${diloco}stop:\n  maxIterations: 10\n`;
+
+  test("keys are read, and DiLoCo's defaults fill the rest", () => {
+    const s = parseScenarioText(file("  diloco: { localClocks: 20, encoding: topk, keptFraction: 0.05 }\n"), "d.yaml");
+    assert.equal(s.sync.model, "diloco");
+    assert.equal(s.sync.staleness, 1);
+    assert.deepEqual(s.sync.diloco, { localClocks: 20, outerOptimizer: "nesterov", outerLearningRate: 0.7, momentum: 0.9, reduce: "mean", encoding: "topk", keptFraction: 0.05 });
+    assert.deepEqual(parseScenarioText(file(""), "d.yaml").sync.diloco?.localClocks, 50);
+    assert.equal(parseScenarioText(file("  diloco: { localClocks: 20 }\n", "asp"), "d.yaml").sync.diloco, undefined, "other models ignore the block (e.g. --sync asp on a diloco file)");
+  });
+
+  const rejects = (text: string, path: string, line: number, includes: string): void => {
+    assert.throws(
+      () => parseScenarioText(text, "d.yaml"),
+      (error: unknown) => error instanceof ScenarioError && error.message.includes(`d.yaml:${line}:`) && error.message.includes(`${path}: `) && error.message.includes(includes) && !/\n\s+at /.test(error.message),
+    );
+  };
+
+  test("bad values name the file, line and path", () => {
+    rejects(file("  diloco: { localClocks: 0 }\n"), "sync.diloco.localClocks", 9, ">= 1");
+    rejects(file("  diloco:\n    encoding: int4\n"), "sync.diloco.encoding", 10, "f32");
+    rejects(file("  diloco:\n    keptFraction: 0.1\n"), "sync.diloco.keptFraction", 10, "topk only");
+    rejects(file("  diloco:\n    outerOptimizer: sgd\n    momentum: 0.5\n"), "sync.diloco.momentum", 11, "nesterov only");
+    rejects(file("  diloco:\n    outerLearningRate: -1\n"), "sync.diloco.outerLearningRate", 10, "> 0");
   });
 });
