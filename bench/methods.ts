@@ -3,7 +3,8 @@
  *
  *   npm run bench:methods [-- --workload mf,mnist,lda] [-- --topology ec2-11,virginia-california,singapore-sao-paulo]
  *                         [-- --methods lan,bsp,asp,asp-int8,diloco-10,diloco-10-int8,...] [-- --iterations N]
- *                         [-- --regime cpu|accelerator|N] [-- --seed N] [-- --out-dir DIR] [-- --no-docs]
+ *                         [-- --regime cpu|accelerator|N] [-- --skew S] [-- --tag NAME] [-- --seed N] [-- --out-dir DIR] [-- --no-docs]
+ *                         [-- --inner-scale X] [-- --outer-optimizer sgd|nesterov] [-- --outer-lr X] [-- --momentum X]
  *
  * Jobs: bench:paper's small setups (the fullSetups jobs at their calibrated compute cost) in its
  * default compute regime (accelerator), 2 machines per region on ec2-11 and 11 on each two-region
@@ -23,8 +24,8 @@
  * every checker verdict (for DiLoCo: identical global state after every outer step). The bench
  * exits 1 when a checker is violated.
  *
- * Writes <out-dir>/methods.json, methods-<workload>-<topology>.svg and the "methods" block of
- * docs/results.md.
+ * Writes <out-dir>/methods.json, methods.md, methods-<workload>-<topology>.svg and the "methods"
+ * block of docs/results.md (with --tag T: methods-T.json, ..., block "methods-T").
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -63,6 +64,10 @@ interface Options {
   docs: boolean;
   /** DiLoCo's inner learning rate = the job's x this (null: the number of data centers). */
   innerScale: number | null;
+  /** A skewed (non-IID) partition with this skew (MF by user group, MNIST by label), or null: IID. */
+  skew: number | null;
+  /** Suffix of the output files and the docs block (methods-<tag>.json, block methods-<tag>), "" for none. */
+  tag: string;
   outerOptimizer: "sgd" | "nesterov";
   outerLearningRate: number;
   momentum: number;
@@ -76,7 +81,7 @@ function fail(message: string): never {
 const methodPattern = /^(lan|bsp|asp|asp-int8|diloco-(\d+)(-int8|-topk)?)$/;
 
 function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { workloads: ["mf", "mnist"], topologies: [...topologyNames], methods: [...defaultMethods], iterations: null, regime: "accelerator", seed: 1, outDir: join(root, "bench/results"), docs: true, innerScale: null, outerOptimizer: "nesterov", outerLearningRate: 0.7, momentum: 0.9 };
+  const o: Options = { workloads: ["mf", "mnist"], topologies: [...topologyNames], methods: [...defaultMethods], iterations: null, regime: "accelerator", seed: 1, outDir: join(root, "bench/results"), docs: true, innerScale: null, skew: null, tag: "", outerOptimizer: "nesterov", outerLearningRate: 0.7, momentum: 0.9 };
   const positive = (flag: string, value: string | undefined): number => {
     const v = Number(value);
     if (!(v > 0 && Number.isFinite(v))) fail(`${flag} needs a positive number`);
@@ -127,6 +132,18 @@ function parseArgs(argv: readonly string[]): Options {
       case "--no-docs":
         o.docs = false;
         break;
+      case "--skew": {
+        const v = Number(argv[++i]);
+        if (!(v >= 0 && v <= 1)) fail("--skew needs a number in [0, 1]");
+        o.skew = v;
+        break;
+      }
+      case "--tag": {
+        const v = argv[++i];
+        if (v === undefined || !/^[a-z0-9-]+$/.test(v)) fail("--tag needs a name of lowercase letters, digits and dashes");
+        o.tag = v;
+        break;
+      }
       case "--inner-scale":
         o.innerScale = positive(arg, argv[++i]);
         break;
@@ -146,7 +163,7 @@ function parseArgs(argv: readonly string[]): Options {
         break;
       }
       default:
-        fail(`unknown option "${arg}" (known: --workload, --topology, --methods, --iterations, --regime, --seed, --out-dir, --no-docs, --inner-scale, --outer-optimizer, --outer-lr, --momentum)`);
+        fail(`unknown option "${arg}" (known: --workload, --topology, --methods, --iterations, --regime, --seed, --out-dir, --no-docs, --skew, --tag, --inner-scale, --outer-optimizer, --outer-lr, --momentum)`);
     }
   }
   return o;
@@ -158,7 +175,8 @@ function scenarioOf(workload: WorkloadName, topology: TopologyName, method: Meth
   const m = methodPattern.exec(method)!;
   const H = m[2] === undefined ? null : Number(m[2]);
   const plainSum = workload === "lda";
-  const spec = H !== null && typeof setup.spec["learningRate"] === "number" ? { ...setup.spec, learningRate: (setup.spec["learningRate"] as number) * (o.innerScale ?? Math.min(dataCenters, defaultInnerScaleMax)) } : setup.spec;
+  const job = o.skew === null ? setup.spec : { ...setup.spec, partition: "skewed", skew: o.skew };
+  const spec = H !== null && typeof job["learningRate"] === "number" ? { ...job, learningRate: (job["learningRate"] as number) * (o.innerScale ?? Math.min(dataCenters, defaultInnerScaleMax)) } : job;
   const sync =
     H !== null
       ? { model: "diloco", withinDataCenter: "bsp", diloco: { localClocks: H, ...(plainSum ? { outerOptimizer: "sgd", outerLearningRate: 1, reduce: "sum" } : { outerOptimizer: o.outerOptimizer, outerLearningRate: o.outerLearningRate, ...(o.outerOptimizer === "nesterov" ? { momentum: o.momentum } : {}) }), encoding: m[3] === "-int8" ? "int8" : m[3] === "-topk" ? "topk" : "f32" } }
@@ -217,6 +235,7 @@ async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   mkdirSync(o.outDir, { recursive: true });
   const rows: MethodRow[] = [];
+  const base = o.tag === "" ? "methods" : `methods-${o.tag}`;
   const started = performance.now();
   for (const workload of o.workloads) {
     for (const topology of o.topologies) {
@@ -261,7 +280,7 @@ async function main(): Promise<void> {
     }
   }
   const runS = (performance.now() - started) / 1000;
-  writeFileSync(join(o.outDir, "methods.json"), `${JSON.stringify({ generatedBy: `npm run bench:methods -- ${process.argv.slice(2).join(" ")}`.trim(), regime: o.regime, seed: o.seed, wallS: runS, rows }, null, 1)}\n`);
+  writeFileSync(join(o.outDir, `${base}.json`), `${JSON.stringify({ generatedBy: `npm run bench:methods -- ${process.argv.slice(2).join(" ")}`.trim(), regime: o.regime, seed: o.seed, skew: o.skew, wallS: runS, rows }, null, 1)}\n`);
 
   const sections: string[] = [];
   for (const workload of o.workloads) {
@@ -269,7 +288,7 @@ async function main(): Promise<void> {
       const group = rows.filter((r) => r.workload === workload && r.topology === topology);
       if (group.length === 0) continue;
       const bsp = group.find((r) => r.method === "bsp");
-      const svgName = `methods-${workload}-${topology}.svg`;
+      const svgName = `${base}-${workload}-${topology}.svg`;
       const svg = await lineChart({ title: `${workload} on ${topology}: ${group[0]!.objectiveName} against virtual time`, xLabel: "virtual time (s)", yLabel: group[0]!.objectiveName, series: group.map((r) => ({ name: r.method, points: r.series.map((p) => ({ x: p.t, y: p.obj })) })) });
       writeFileSync(join(o.outDir, svgName), svg);
       const lines = [
@@ -285,10 +304,10 @@ async function main(): Promise<void> {
     }
   }
   const block = [`Generated by \`${`npm run bench:methods -- ${process.argv.slice(2).join(" ")}`.trim()}\` (seed ${o.seed}, regime ${o.regime}, ${runS.toFixed(0)} s wall).`, "", ...sections.flatMap((s) => [s, ""])].join("\n");
-  writeFileSync(join(o.outDir, "methods.md"), `${block}\n`);
+  writeFileSync(join(o.outDir, `${base}.md`), `${block}\n`);
   if (o.docs) {
     const path = join(root, "docs/results.md");
-    writeFileSync(path, replaceBlock(readFileSync(path, "utf8"), "methods", block));
+    writeFileSync(path, replaceBlock(readFileSync(path, "utf8"), base, block));
   }
   const violated = rows.filter((r) => !r.checksHeld);
   if (violated.length > 0) {
