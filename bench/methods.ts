@@ -280,7 +280,10 @@ async function main(): Promise<void> {
   const base = o.tag === "" ? "methods" : `methods-${o.tag}`;
   const started = performance.now();
   if (o.renderFrom !== null) {
-    const saved = JSON.parse(readFileSync(o.renderFrom, "utf8")) as { rows: MethodRow[]; wallS: number; generatedBy: string };
+    const saved = JSON.parse(readFileSync(o.renderFrom, "utf8")) as { rows: MethodRow[]; wallS: number; generatedBy: string; regime: Options["regime"]; seed: number; skew: number | null };
+    o.regime = saved.regime;
+    o.seed = saved.seed;
+    o.skew = saved.skew;
     o.workloads = [...new Set(saved.rows.map((r) => r.workload))];
     o.topologies = [...new Set(saved.rows.map((r) => r.topology))];
     await writeOutputs(o, base, saved.rows, saved.wallS, true, saved.generatedBy);
