@@ -17,6 +17,9 @@
  * workers' steps, a region's replica sums only its own, and the outer step averages the regions
  * (DiLoCo's outer Nesterov, rate 0.7, momentum 0.9; --outer-optimizer, --outer-lr, --momentum). LDA's counts need a plain sum, so its DiLoCo rows use sgd, rate 1, reduce sum.
  *
+ * DiLoCo's objective is that of its global state (the last outer step), not of a region's local
+ * progress since: a region's replica mid-round is a model of its own data alone.
+ *
  * Target: 99% of the way from LAN's first evaluation to its converged objective (bench:paper's
  * rule: less than 0.5% better over the last 20% of its iterations). Every method runs the same
  * number of iterations (LAN's converged iteration x 2 by default, --iterations to set it) and
@@ -30,7 +33,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseScenarioText, runSimulation, type Scenario } from "@gaia/sim";
+import { parseScenarioText, runSimulation, type MetricsPoint, type Scenario } from "@gaia/sim";
 import { lineChart } from "./lib/svg.js";
 import { convergenceOf, firstReaching, fullSetups, machinesPerDataCenter, progressTarget, replaceBlock, topologyNames, type TopologyName, type WorkloadName, type WorkloadSetup } from "./lib/runs.js";
 
@@ -66,6 +69,8 @@ interface Options {
   innerScale: number | null;
   /** A skewed (non-IID) partition with this skew (MF by user group, MNIST by label), or null: IID. */
   skew: number | null;
+  /** Take LAN, BSP and ASP rows (and LAN's convergence) from this saved <base>.json; run only the DiLoCo methods. */
+  reuse: string | null;
   /** Redraw the charts, <base>.md and the docs block from this saved <base>.json instead of running. */
   renderFrom: string | null;
   /** Suffix of the output files and the docs block (methods-<tag>.json, block methods-<tag>), "" for none. */
@@ -83,7 +88,7 @@ function fail(message: string): never {
 const methodPattern = /^(lan|bsp|asp|asp-int8|diloco-(\d+)(-int8|-topk)?)$/;
 
 function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { workloads: ["mf", "mnist"], topologies: [...topologyNames], methods: [...defaultMethods], iterations: null, regime: "accelerator", seed: 1, outDir: join(root, "bench/results"), docs: true, innerScale: null, skew: null, tag: "", renderFrom: null, outerOptimizer: "nesterov", outerLearningRate: 0.7, momentum: 0.9 };
+  const o: Options = { workloads: ["mf", "mnist"], topologies: [...topologyNames], methods: [...defaultMethods], iterations: null, regime: "accelerator", seed: 1, outDir: join(root, "bench/results"), docs: true, innerScale: null, skew: null, tag: "", renderFrom: null, reuse: null, outerOptimizer: "nesterov", outerLearningRate: 0.7, momentum: 0.9 };
   const positive = (flag: string, value: string | undefined): number => {
     const v = Number(value);
     if (!(v > 0 && Number.isFinite(v))) fail(`${flag} needs a positive number`);
@@ -140,6 +145,12 @@ function parseArgs(argv: readonly string[]): Options {
         o.skew = v;
         break;
       }
+      case "--reuse": {
+        const v = argv[++i];
+        if (v === undefined) fail("--reuse needs a methods JSON file");
+        o.reuse = resolve(v);
+        break;
+      }
       case "--render-from": {
         const v = argv[++i];
         if (v === undefined) fail("--render-from needs a methods JSON file");
@@ -171,7 +182,7 @@ function parseArgs(argv: readonly string[]): Options {
         break;
       }
       default:
-        fail(`unknown option "${arg}" (known: --workload, --topology, --methods, --iterations, --regime, --seed, --out-dir, --no-docs, --skew, --tag, --render-from, --inner-scale, --outer-optimizer, --outer-lr, --momentum)`);
+        fail(`unknown option "${arg}" (known: --workload, --topology, --methods, --iterations, --regime, --seed, --out-dir, --no-docs, --skew, --tag, --render-from, --reuse, --inner-scale, --outer-optimizer, --outer-lr, --momentum)`);
     }
   }
   return o;
@@ -279,6 +290,7 @@ async function main(): Promise<void> {
   const rows: MethodRow[] = [];
   const base = o.tag === "" ? "methods" : `methods-${o.tag}`;
   const started = performance.now();
+  const saved: MethodRow[] = o.reuse === null ? [] : (JSON.parse(readFileSync(o.reuse, "utf8")) as { rows: MethodRow[] }).rows;
   if (o.renderFrom !== null) {
     const saved = JSON.parse(readFileSync(o.renderFrom, "utf8")) as { rows: MethodRow[]; wallS: number; generatedBy: string; regime: Options["regime"]; seed: number; skew: number | null };
     o.regime = saved.regime;
@@ -294,13 +306,22 @@ async function main(): Promise<void> {
       const setup = smallSetups[workload];
       // LAN first, uncapped by a target, to find where it converges.
       const lanIterations = o.iterations ?? setup.lanIterations;
-      const lan = await runOne(workload, topology, "lan", o, { iterations: lanIterations, target: null });
-      const convergence = convergenceOf(lan.result.series, lan.direction);
+      const savedLan = saved.find((r) => r.workload === workload && r.topology === topology && r.method === "lan");
+      const lan = savedLan === undefined ? await runOne(workload, topology, "lan", o, { iterations: lanIterations, target: null }) : null;
+      const direction = workload === "lda" ? "maximize" : "minimize";
+      const lanSeries = lan !== null ? lan.result.series : savedLan!.series.map((p) => ({ virtualTimeS: p.t, iteration: p.it, objective: p.obj }) as MetricsPoint);
+      const convergence = convergenceOf(lanSeries, direction);
       const target = progressTarget(convergence, 0.99);
       const iterations = o.iterations ?? Math.max(100, 2 * convergence.iteration);
       console.error(`${workload} on ${topology}: LAN converged at iteration ${convergence.iteration} (${convergence.objective.toFixed(4)}); target ${target.toFixed(4)}; every method runs up to ${iterations} iterations`);
       for (const method of o.methods) {
-        const r = method === "lan" ? lan : await runOne(workload, topology, method, o, { iterations, target });
+        const old = method.startsWith("diloco") ? undefined : saved.find((r) => r.workload === workload && r.topology === topology && r.method === method);
+        if (old !== undefined) {
+          rows.push(old);
+          console.error(`  ${method.padEnd(16)} reused from ${o.reuse}`);
+          continue;
+        }
+        const r = method === "lan" ? lan! : await runOne(workload, topology, method, o, { iterations, target });
         const s = r.result.summary;
         const reached = firstReaching(r.result.series, r.direction, target);
         const H = methodPattern.exec(method)![2];

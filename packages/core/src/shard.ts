@@ -160,6 +160,14 @@ export class ShardRole implements Role {
     return this.replica;
   }
 
+  /**
+   * The model this shard stands for: under DiLoCo the global state of the last outer step (the
+   * replica also holds the data center's local progress since), else the replica. Live view.
+   */
+  modelValues(): Float32Array {
+    return this.outer?.global ?? this.replica;
+  }
+
   get localClock(): number {
     return this.localClockNow;
   }

@@ -453,7 +453,7 @@ export class NodeRuntime {
       const evalEvery = this.options.cluster.scenario.stop.evalEvery;
       const evaluated = this.plan.layout.replicaOf(this.plan.evalDataCenter).some((s) => s.id === this.role.id);
       if (clock !== this.lastShardClock && evaluated && clock % evalEvery === 0) {
-        this.options.report({ ev: "values", node: this.options.node, clock, values: encodeFloats(this.role.values()), atMs: this.atMs() });
+        this.options.report({ ev: "values", node: this.options.node, clock, values: encodeFloats(this.role.modelValues()), atMs: this.atMs() });
       }
       this.lastShardClock = clock;
     }

@@ -10,7 +10,8 @@
  * - a crashed node processes nothing: its inputs (messages, compute results, timers) wait, in
  *   order, and are delivered when it restarts, with its state intact, as if restored from a
  *   checkpoint (the transport below it resends what it missed);
- * - the objective is evaluated on data center 0's replica each time the slowest worker completes
+ * - the objective is evaluated on data center 0's replica (under DiLoCo: its global state of the
+ *   last outer step) each time the slowest worker completes
  *   another `stop.evalEvery` clocks, and once at the end;
  * - on reaching the target objective or the virtual-time limit, every worker gets `stop`, and the
  *   run drains (final pushes, final flushes) for at most `drainCapS` more virtual seconds.
@@ -283,8 +284,16 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
     return out;
   };
 
+  // DiLoCo is evaluated on the global state of its last outer step, not on a data center's local
+  // progress since (which is one region's model, trained on its own data alone).
+  const modelOf = (dc: string): Float32Array => {
+    const out = new Float32Array(initial.length);
+    for (const s of layout.replicaOf(dc)) out.set(shardRoles.get(s.id)!.modelValues(), s.range.start * cols);
+    return out;
+  };
+
   const evaluate = (): MetricsPoint => {
-    const replica = replicaOf(layout.spec.dataCenters[0]!);
+    const replica = modelOf(layout.spec.dataCenters[0]!);
     const { objective, metrics: extra } = workload.evaluate(replica);
     if (!Number.isFinite(objective)) {
       const bad = firstNonFiniteRow(replica, cols);
