@@ -248,6 +248,7 @@ async function runOne(workload: WorkloadName, topology: TopologyName, method: Me
 
 const fmtS = (s: number | null): string => (s === null ? "not reached" : `${s.toFixed(s < 10 ? 2 : 1)} s`);
 const fmtB = (b: number): string => (b >= 1e9 ? `${(b / 1e9).toFixed(2)} GB` : b >= 1e6 ? `${(b / 1e6).toFixed(1)} MB` : `${(b / 1e3).toFixed(1)} kB`);
+const perClock = (r: MethodRow): number => r.wanBytes / Math.max(1, r.iterations);
 const fmtX = (v: number | null): string => (v === null || !Number.isFinite(v) ? "-" : v >= 100 ? `${v.toFixed(0)}x` : `${v.toFixed(1)}x`);
 
 /** Writes the rows so far: <base>.json, and with `charts` the charts, <base>.md and the docs block. */
@@ -267,9 +268,9 @@ async function writeOutputs(o: Options, base: string, rows: readonly MethodRow[]
       const lines = [
         `#### ${workload} on ${topology} (target ${group[0]!.objectiveName} ${group[0]!.targetObjective.toFixed(4)})`,
         "",
-        "| method | time to target | WAN bytes | BSP bytes / these | cost | final objective | iterations | blocked on outer step (worker-s) | checks |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-        ...group.map((r) => `| ${r.method} | ${fmtS(r.timeToTargetS)} | ${fmtB(r.wanBytes)} | ${r.method === "lan" ? "-" : fmtX(bsp && r.wanBytes > 0 ? bsp.wanBytes / r.wanBytes : null)} | $${r.costUsd.toFixed(4)} | ${r.diverged !== null ? `diverged at clock ~${r.iterations}` : r.finalObjective.toFixed(4)} | ${r.iterations} | ${r.blockedOuterStepS.toFixed(1)} | ${r.checksHeld ? `all ${Object.keys(r.checks).length} held` : Object.entries(r.checks).filter(([, v]) => v !== null).map(([k]) => k).join(", ")} |`),
+        "| method | time to target | WAN bytes | BSP bytes / these | WAN bytes per clock | BSP's per clock / these | cost | final objective | iterations | blocked on outer step (worker-s) | checks |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        ...group.map((r) => `| ${r.method} | ${fmtS(r.timeToTargetS)} | ${fmtB(r.wanBytes)} | ${r.method === "lan" ? "-" : fmtX(bsp && r.wanBytes > 0 ? bsp.wanBytes / r.wanBytes : null)} | ${r.method === "lan" ? "-" : fmtB(perClock(r))} | ${r.method === "lan" ? "-" : fmtX(bsp && r.wanBytes > 0 ? perClock(bsp) / perClock(r) : null)} | $${r.costUsd.toFixed(4)} | ${r.diverged !== null ? `diverged at clock ~${r.iterations}` : r.finalObjective.toFixed(4)} | ${r.iterations} | ${r.blockedOuterStepS.toFixed(1)} | ${r.checksHeld ? `all ${Object.keys(r.checks).length} held` : Object.entries(r.checks).filter(([, v]) => v !== null).map(([k]) => k).join(", ")} |`),
         "",
         `![${workload} on ${topology}](../bench/results/${svgName})`,
       ];
