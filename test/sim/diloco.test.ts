@@ -64,6 +64,17 @@ describe("diloco: outer rounds", () => {
   });
 });
 
+describe("diloco: data centers that finish at different rounds", () => {
+  test("a stop mid-round: the slow regions' last round is partial, the fast region's comes later alone, and every region ends identical", async () => {
+    const r = await run({ maxIterations: null, maxVirtualTimeS: 3.2, msPerSample: 5, latencyMs: 1, bandwidthMbps: 1000, speeds: { a: 4 }, jitter: 0 }, diloco(), { recordTrace: true });
+    assertHealthy(r);
+    const steps = outerSteps(r) as unknown as { round: number; participants: readonly string[] }[];
+    const last = Math.max(...steps.map((e) => e.round));
+    assert.ok(steps.some((e) => e.participants.length < 3), `a round without every region (participants: ${[...new Set(steps.map((e) => e.participants.join("+")))].join(", ")})`);
+    assert.equal(steps.filter((e) => e.round === last).length, 3 * 2, "every shard of every region applied the last round");
+  });
+});
+
 describe("diloco: faults at an outer step (the wait rule)", () => {
   test("a data center partitioned across a round boundary: the round waits, then every checker holds", async () => {
     const base = { maxIterations: 20, msPerSample: 0.5 };
