@@ -10,12 +10,13 @@
  * final flush of every residual accumulator, so all replicas converge to the same values.
  *
  * With DiLoCo instead (diloco.ts), it sends nothing between data centers for H clocks, then
- * exchanges its pseudo-gradient with its mirrors and applies the same outer step as they do; reads
- * past a round boundary wait for that round's outer step.
+ * exchanges its pseudo-gradient with its mirrors (a reduce-scatter to each segment's leader, then
+ * the leaders' updates) and applies the same outer step as they do; reads past a round boundary
+ * wait for that round's outer step.
  *
  * Inputs it takes: read and push from its clients; mirror-update, barrier and mirror-flush from
- * its mirrors or its hub; outer-delta from its mirrors (DiLoCo). Anything else, or anything out of order, is a RemoteError: rejected,
- * counted, and the shard keeps serving.
+ * its mirrors or its hub; outer-delta and outer-update from its mirrors (DiLoCo). Anything else,
+ * or anything out of order, is a RemoteError: rejected, counted, and the shard keeps serving.
  */
 import { admissionOf, BarrierSet } from "./asp.js";
 import { checkFinite, encodedSize, mirrorMagnitudeMax } from "./codec.js";
