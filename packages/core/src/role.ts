@@ -41,8 +41,8 @@ export type TraceEvent =
   | { readonly type: "barrier-received"; readonly shard: NodeId; readonly source: string; readonly clock: number; readonly rows: readonly number[] }
   /**
    * DiLoCo: a shard sent its delta of outer round `round` to every segment's leader (`index`: the
-   * shard index its mirrors share; `entries`, `bytes`: summed over the leaders, its own segment's
-   * part, kept, included in `entries` only).
+   * shard index its mirrors share; `entries`, `bytes`: summed over the other leaders; its own
+   * segment's part is kept, not counted).
    */
   | { readonly type: "outer-sent"; readonly shard: NodeId; readonly index: number; readonly round: number; readonly last: boolean; readonly entries: number; readonly bytes: number }
   /** DiLoCo: a segment's leader sent its update of round `round`. */
