@@ -7,7 +7,7 @@ import type { Launch } from "@gaia/net";
 
 export interface ClusterShape {
   readonly name: string;
-  readonly sync: "asp" | "bsp" | "ssp" | "lan";
+  readonly sync: "asp" | "bsp" | "ssp" | "lan" | "diloco";
   readonly dataCenters: readonly string[];
   readonly maxIterations: number;
   readonly target?: number;

@@ -43,9 +43,9 @@ interface Row {
 const rows: readonly Row[] = [
   { mistake: "YAML syntax", from: "  model: asp\n", to: "  model: [asp\n", expected: "10:3: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]" },
   { mistake: "misspelled key, with a guess", from: "  maxIterations: 5", to: "  maxIteratons: 5", expected: `14:3: stop.maxIteratons: unknown field "maxIteratons" (did you mean "maxIterations"?)` },
-  { mistake: "unknown key, no close guess", from: "  mirrorClockBound: 1\n", to: "  mirrorClockBound: 1\n  colour: red\n", expected: `11:3: sync.colour: unknown field "colour" (known: model, withinDataCenter, staleness, significance, mirrorClockBound, selectiveBarrier, barrierClockFraction, hubs)` },
+  { mistake: "unknown key, no close guess", from: "  mirrorClockBound: 1\n", to: "  mirrorClockBound: 1\n  colour: red\n", expected: `11:3: sync.colour: unknown field "colour" (known: model, withinDataCenter, staleness, significance, mirrorClockBound, selectiveBarrier, barrierClockFraction, hubs, diloco)` },
   { mistake: "wrong type", from: "  mirrorClockBound: 1", to: "  mirrorClockBound: ten", expected: `10:21: sync.mirrorClockBound: must be an integer, not "ten"` },
-  { mistake: "not one of the allowed values", from: "  model: asp", to: "  model: gaia", expected: `9:10: sync.model: must be one of lan, bsp, ssp, asp, not "gaia"` },
+  { mistake: "not one of the allowed values", from: "  model: asp", to: "  model: gaia", expected: `9:10: sync.model: must be one of lan, bsp, ssp, asp, diloco, not "gaia"` },
   { mistake: "out of range", from: "  maxIterations: 5", to: "  maxIterations: 0", expected: "14:18: stop.maxIterations: must be >= 1, not 0" },
   { mistake: "missing required field", from: "workload: { kind: mf, users: 50, items: 20, ratings: 500, rank: 4 }\n", to: "", expected: `1:1: missing required field "workload"` },
   { mistake: "a number that is not finite", from: "  maxIterations: 5", to: "  maxIterations: .inf", expected: "14:18: stop.maxIterations: must be a finite number, not .inf" },

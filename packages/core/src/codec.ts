@@ -205,6 +205,7 @@ const field = <T>(o: Record<string, unknown>, name: string, check: (v: unknown) 
 };
 
 const isClock = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 0 && v < 2 ** 31;
+const isRound = (v: unknown): v is number => isClock(v) && v >= 1;
 const isU32 = (v: unknown): v is Uint32Array => v instanceof Uint32Array;
 const isBytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array;
 const isF32 = (v: unknown): v is Float32Array => v instanceof Float32Array;
@@ -322,6 +323,24 @@ export function validateMessage(value: unknown): Message {
         kind,
         shard: field(value, "shard", isClock, "a shard index"),
         sources: field(value, "sources", isNames, "a list of data-center names"),
+        body: field(value, "body", isBytes, "bytes"),
+      };
+    case "outer-delta":
+      return {
+        kind,
+        shard: field(value, "shard", isClock, "a shard index"),
+        round: field(value, "round", isRound, "a round number >= 1"),
+        source: field(value, "source", isName, "a data-center name"),
+        last: field(value, "last", isBool, "a boolean"),
+        body: field(value, "body", isBytes, "bytes"),
+      };
+    case "outer-update":
+      return {
+        kind,
+        shard: field(value, "shard", isClock, "a shard index"),
+        round: field(value, "round", isRound, "a round number >= 1"),
+        source: field(value, "source", isName, "a data-center name"),
+        participants: field(value, "participants", isNames, "a list of data-center names"),
         body: field(value, "body", isBytes, "bytes"),
       };
     default:

@@ -10,6 +10,7 @@ export * from "./reliable.js";
 export * from "./asp.js";
 export * from "./bsp.js";
 export * from "./codec.js";
+export * from "./diloco.js";
 export * from "./hub.js";
 export * from "./mirror-clock.js";
 export * from "./roles.js";

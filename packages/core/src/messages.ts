@@ -77,7 +77,37 @@ export interface MirrorFlush {
   readonly body: Uint8Array;
 }
 
-export type Message = ReadRequest | ReadReply | Push | MirrorUpdate | Barrier | MirrorFlush;
+/**
+ * DiLoCo (diloco.ts), shard -> the mirror shard that leads a segment: the part in that segment of
+ * `source`'s pseudo-gradient for outer round `round` (>= 1), its replica minus the last global
+ * state plus its error-feedback residual. `last`: the source sends no later round.
+ */
+export interface OuterDelta {
+  readonly kind: "outer-delta";
+  readonly shard: number;
+  readonly round: number;
+  readonly source: string;
+  readonly last: boolean;
+  /** The entries, encoded by update-encoding.ts. */
+  readonly body: Uint8Array;
+}
+
+/**
+ * DiLoCo, a segment's leader -> every mirror shard: the outer step's update (new - old global
+ * state) of the leader's segment for `round`, and the data centers whose deltas it counted, in
+ * layout order. Every data center adds the same decoded values.
+ */
+export interface OuterUpdate {
+  readonly kind: "outer-update";
+  readonly shard: number;
+  readonly round: number;
+  /** The leader's data center (it names the segment). */
+  readonly source: string;
+  readonly participants: readonly string[];
+  readonly body: Uint8Array;
+}
+
+export type Message = ReadRequest | ReadReply | Push | MirrorUpdate | Barrier | MirrorFlush | OuterDelta | OuterUpdate;
 export type MessageKind = Message["kind"];
 
 export const channelOf = (msg: Message): Channel => (msg.kind === "barrier" ? "control" : "data");

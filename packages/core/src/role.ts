@@ -22,7 +22,7 @@ export type Input =
   | { readonly kind: "link-rate"; readonly peer: NodeId; readonly bytesPerMs: number };
 
 /** What a read waited for before it was served. */
-export type BlockReason = "ssp" | "mirror-clock" | "barrier";
+export type BlockReason = "ssp" | "mirror-clock" | "barrier" | "outer-step";
 
 /**
  * Trace events: what checkers outside the system read. They carry enough to check every rule
@@ -39,6 +39,16 @@ export type TraceEvent =
   | { readonly type: "mirror-sent"; readonly shard: NodeId; readonly clock: number; readonly entries: number; readonly barrier: boolean; readonly sum: number; readonly accumulated: number; readonly significant: number; readonly heldBack: number; readonly bytes: number; readonly threshold: number; readonly barrierTo: readonly NodeId[] }
   | { readonly type: "mirror-applied"; readonly shard: NodeId; readonly sources: readonly string[]; readonly clock: number | null; readonly entries: number; readonly sum: number }
   | { readonly type: "barrier-received"; readonly shard: NodeId; readonly source: string; readonly clock: number; readonly rows: readonly number[] }
+  /**
+   * DiLoCo: a shard sent its delta of outer round `round` to every segment's leader (`index`: the
+   * shard index its mirrors share; `entries`, `bytes`: summed over the other leaders; its own
+   * segment's part is kept, not counted).
+   */
+  | { readonly type: "outer-sent"; readonly shard: NodeId; readonly index: number; readonly round: number; readonly last: boolean; readonly entries: number; readonly bytes: number }
+  /** DiLoCo: a segment's leader sent its update of round `round`. */
+  | { readonly type: "outer-led"; readonly shard: NodeId; readonly index: number; readonly round: number; readonly participants: readonly string[]; readonly entries: number; readonly bytes: number }
+  /** DiLoCo: a shard applied outer round `round` with these participants; `hash`: stateHash of the new global state. */
+  | { readonly type: "outer-step"; readonly shard: NodeId; readonly index: number; readonly round: number; readonly participants: readonly string[]; readonly hash: string }
   | { readonly type: "hub-forwarded"; readonly hub: NodeId; readonly shard: number; readonly clock: number | null; readonly sources: readonly string[]; readonly entries: number }
   | { readonly type: "worker-clock"; readonly worker: NodeId; readonly clock: number }
   /**

@@ -32,7 +32,10 @@ export function createRole(layout: Layout, id: NodeId, options: RoleOptions): Ro
   if (layout.workers.includes(id)) {
     const program = options.programs.get(id);
     invariant(program, `no program for worker ${id}`);
-    return new WorkerRole(id, layout, program, options.maxClock, options.sync.staleness, options.workerCache ?? true, options.rejoin);
+    // Under DiLoCo every read must reach the shard, which holds reads past a round boundary until
+    // the outer step: a cached row would let a worker run into the next round on the old state.
+    const cache = (options.workerCache ?? true) && !options.sync.diloco;
+    return new WorkerRole(id, layout, program, options.maxClock, options.sync.staleness, cache, options.rejoin);
   }
   invariant(layout.hubs.some((h) => h.id === id), `no node ${id} in the layout`);
   return new HubRole(id, layout, options.sync.asp?.encoding ?? "f32");

@@ -9,16 +9,22 @@
  * it may run ahead of the slowest mirror. When every client has pushed its last clock, it sends a
  * final flush of every residual accumulator, so all replicas converge to the same values.
  *
+ * With DiLoCo instead (diloco.ts), it sends nothing between data centers for H clocks, then
+ * exchanges its pseudo-gradient with its mirrors (a reduce-scatter to each segment's leader, then
+ * the leaders' updates) and applies the same outer step as they do; reads past a round boundary
+ * wait for that round's outer step.
+ *
  * Inputs it takes: read and push from its clients; mirror-update, barrier and mirror-flush from
- * its mirrors or its hub. Anything else, or anything out of order, is a RemoteError: rejected,
- * counted, and the shard keeps serving.
+ * its mirrors or its hub; outer-delta and outer-update from its mirrors (DiLoCo). Anything else,
+ * or anything out of order, is a RemoteError: rejected, counted, and the shard keeps serving.
  */
 import { admissionOf, BarrierSet } from "./asp.js";
 import { checkFinite, encodedSize, mirrorMagnitudeMax } from "./codec.js";
 import { invariant, RemoteError } from "./errors.js";
 import type { Layout, NodeId, ShardInfo } from "./layout.js";
 import { dataCenterOf } from "./layout.js";
-import type { Barrier, Message, MirrorFlush, MirrorUpdate, Push, ReadRequest } from "./messages.js";
+import { OuterSync, type DilocoConfig } from "./diloco.js";
+import type { Barrier, Message, MirrorFlush, MirrorUpdate, OuterDelta, OuterUpdate, Push, ReadRequest } from "./messages.js";
 import { MirrorClock } from "./mirror-clock.js";
 import { rejectRemote, type BlockReason, type Effect, type Input, type Role } from "./role.js";
 import type { Schedule } from "./schedule.js";
@@ -61,6 +67,8 @@ export const aspPlain = { budgetLinkFraction: null, thresholdCeiling: Infinity, 
 export interface ShardSync {
   readonly staleness: number;
   readonly asp: AspConfig | null;
+  /** DiLoCo between data centers (with asp null); absent or null: none. */
+  readonly diloco?: DilocoConfig | null;
 }
 
 /** A shard's state for checkpoints (see ShardRole.snapshot). */
@@ -74,6 +82,7 @@ export interface ShardSnapshot {
   readonly mirrorClock: object | null;
   readonly barriers: object;
   readonly flushed: boolean;
+  readonly outer?: object | null;
   readonly pacing?: { readonly clockMs: number; readonly lastClockAtMs: number | null; readonly measuredRate: ReadonlyMap<NodeId, number>; readonly bytesPerValue: number };
 }
 
@@ -101,6 +110,11 @@ export class ShardRole implements Role {
   private readonly destinations: readonly NodeId[];
   private readonly upstream: ReadonlySet<NodeId>;
   private flushed = false;
+  /** DiLoCo's outer rounds, or null. */
+  private readonly outer: OuterSync | null;
+  private readonly mirrorSet: ReadonlySet<NodeId>;
+  /** DiLoCo: the mirror shard in each data center. */
+  private readonly mirrorIn: ReadonlyMap<string, NodeId>;
   /** Recent clock duration (ms, moving average) and when the local clock last moved. */
   private clockMs: number;
   private lastClockAtMs: number | null = null;
@@ -127,6 +141,13 @@ export class ShardRole implements Role {
     this.mirrorClock = aspOn ? new MirrorClock(this.info.mirrors.map(dataCenterOf)) : null;
     this.destinations = !aspOn ? [] : this.info.hub !== null ? [this.info.hub] : this.info.mirrors;
     this.upstream = new Set(this.destinations);
+    this.mirrorSet = new Set(this.info.mirrors);
+    this.mirrorIn = new Map(this.info.mirrors.map((m) => [dataCenterOf(m), m]));
+    const diloco = sync.diloco ?? null;
+    invariant(diloco === null || sync.asp === null, `${id}: DiLoCo and ASP are exclusive`);
+    invariant(diloco === null || this.info.hub === null, `${id}: DiLoCo exchanges deltas with its mirrors directly, not through hubs`);
+    const holders = new Set([this.dataCenter, ...this.info.mirrors.map(dataCenterOf)]);
+    this.outer = diloco === null ? null : new OuterSync(diloco, this.dataCenter, layout.spec.dataCenters.filter((dc) => holders.has(dc)), this.cols, this.replica);
     this.clockMs = sync.asp?.clockMsHint ?? 0;
     this.bytesPerValue = sync.asp?.encoding === "int8" ? 1.5 : sync.asp?.encoding === "f16" ? 2.5 : 4.5;
   }
@@ -138,6 +159,14 @@ export class ShardRole implements Role {
   /** This shard's replica of its row range (live view; do not modify). */
   values(): Float32Array {
     return this.replica;
+  }
+
+  /**
+   * The model this shard stands for: under DiLoCo the global state of the last outer step (the
+   * replica also holds the data center's local progress since), else the replica. Live view.
+   */
+  modelValues(): Float32Array {
+    return this.outer?.global ?? this.replica;
   }
 
   get localClock(): number {
@@ -183,6 +212,7 @@ export class ShardRole implements Role {
       mirrorClock: this.mirrorClock ? { ...this.mirrorClock } : null,
       barriers: { ...this.barriers },
       flushed: this.flushed,
+      outer: this.outer?.snapshot() ?? null,
       pacing: { clockMs: this.clockMs, lastClockAtMs: this.lastClockAtMs, measuredRate: this.measuredRate, bytesPerValue: this.bytesPerValue },
     });
   }
@@ -201,6 +231,7 @@ export class ShardRole implements Role {
     if (this.mirrorClock && s.mirrorClock) Object.assign(this.mirrorClock, s.mirrorClock);
     Object.assign(this.barriers, s.barriers);
     this.flushed = s.flushed;
+    if (this.outer && s.outer) this.outer.restore(s.outer);
     if (s.pacing) {
       this.clockMs = s.pacing.clockMs;
       this.lastClockAtMs = s.pacing.lastClockAtMs;
@@ -250,6 +281,7 @@ export class ShardRole implements Role {
       invariant(Math.abs(f.addedTotal - f.sentTotal - f.accumulatedTotal - f.roundedAwayTotal) <= 1e-6 * scale, () => `${this.id}: accumulated + sent != applied (${f.accumulatedTotal} + ${f.sentTotal} != ${f.addedTotal})`);
     }
     if (this.flushed && this.filter) invariant(this.filter.pending === 0, () => `${this.id}: residuals left after the final flush`);
+    if (this.flushed && this.outer) invariant(this.outer.finished, () => `${this.id}: done before its last outer round`);
   }
 
   private onMessage(from: NodeId, msg: Message, nowMs: number): Effect[] {
@@ -269,6 +301,9 @@ export class ShardRole implements Role {
         return this.onBarrier(from, msg);
       case "mirror-flush":
         return this.onMirrorFlush(from, msg, nowMs);
+      case "outer-delta":
+      case "outer-update":
+        return this.onOuter(from, msg, nowMs);
       case "read-reply":
         throw new RemoteError("unknown-kind", "a shard does not take read-reply");
     }
@@ -343,6 +378,13 @@ export class ShardRole implements Role {
     }
     const allDone = min === Infinity;
     const target = allDone ? max : min;
+    if (this.outer) {
+      if (this.localClockNow < target) this.outer.advance(this.localClockNow, target, allDone);
+      else if (allDone) this.outer.advance(target, target, true);
+      this.localClockNow = Math.max(this.localClockNow, target);
+      this.outerProgress(effects);
+      return;
+    }
     if (this.localClockNow < target) this.timeClock(nowMs, target - this.localClockNow);
     while (this.localClockNow < target) {
       this.flushClock(this.localClockNow, effects);
@@ -361,6 +403,54 @@ export class ShardRole implements Role {
       }
       effects.push({ kind: "done" });
     }
+  }
+
+  /** DiLoCo: sends every delta owed and applies every round that is complete, until neither moves. */
+  private outerProgress(effects: Effect[]): void {
+    const outer = this.outer!;
+    const { sends, applied } = outer.progress(this.replica);
+    const index = this.info.index;
+    // Deltas of one round are traced once, summed over their leaders.
+    let deltaRound: { round: number; last: boolean; entries: number; bytes: number } | null = null;
+    const traceDeltas = (): void => {
+      if (deltaRound === null) return;
+      effects.push({ kind: "trace", event: { type: "outer-sent", shard: this.id, index, ...deltaRound } });
+      deltaRound = null;
+    };
+    for (const send of sends) {
+      if (send.kind === "delta") {
+        if (deltaRound !== null && deltaRound.round !== send.round) traceDeltas();
+        const msg: OuterDelta = { kind: "outer-delta", shard: index, round: send.round, source: this.dataCenter, last: send.last, body: send.body };
+        deltaRound ??= { round: send.round, last: send.last, entries: 0, bytes: 0 };
+        if (send.to === this.dataCenter) continue;
+        effects.push({ kind: "send", to: this.mirrorIn.get(send.to)!, channel: "data", msg });
+        deltaRound.entries += send.entries;
+        deltaRound.bytes += send.body.byteLength;
+      } else {
+        traceDeltas();
+        const msg: OuterUpdate = { kind: "outer-update", shard: index, round: send.round, source: this.dataCenter, participants: send.participants, body: send.body };
+        for (const to of this.info.mirrors) effects.push({ kind: "send", to, channel: "data", msg });
+        effects.push({ kind: "trace", event: { type: "outer-led", shard: this.id, index, round: send.round, participants: send.participants, entries: send.entries, bytes: send.body.byteLength } });
+      }
+    }
+    traceDeltas();
+    for (const a of applied) effects.push({ kind: "trace", event: { type: "outer-step", shard: this.id, index, round: a.round, participants: a.participants, hash: a.hash } });
+    if (outer.finished && !this.flushed) {
+      this.flushed = true;
+      effects.push({ kind: "done" });
+    }
+  }
+
+  private onOuter(from: NodeId, msg: OuterDelta | OuterUpdate, nowMs: number): Effect[] {
+    if (this.outer === null || !this.mirrorSet.has(from)) throw new RemoteError("unknown-peer", `${from} does not send outer traffic to ${this.id}`);
+    if (msg.shard !== this.info.index) throw new RemoteError("unknown-shard", `${msg.kind} for shard ${msg.shard} sent to shard ${this.info.index}`);
+    if (msg.source !== dataCenterOf(from)) throw new RemoteError("bad-field", `${msg.kind} from ${from} names source ${msg.source}`);
+    const update = this.decode(msg.body);
+    if (msg.kind === "outer-delta") this.outer.receiveDelta(msg.source, msg.round, msg.last, update);
+    else this.outer.receiveUpdate(msg.source, msg.round, msg.participants, update);
+    const effects: Effect[] = [];
+    this.outerProgress(effects);
+    return this.serve(nowMs, effects);
   }
 
   /** Folds the time since the local clock last moved into the clock-duration average. */
@@ -508,7 +598,7 @@ export class ShardRole implements Role {
     for (let k = 0; k < pending.length; k++) {
       const p = pending[k]!;
       const barrierRowsBlocked = this.barriers.blockedAmong(p.msg.rows, start, end);
-      const reason = admissionOf(p.msg.clock, this.localClockNow, this.sync.staleness, this.mirrorClock, bound, barrierRowsBlocked);
+      const reason = admissionOf(p.msg.clock, this.localClockNow, this.sync.staleness, this.mirrorClock, bound, barrierRowsBlocked) ?? (this.outer !== null && !this.outer.admits(p.msg.clock) ? "outer-step" : null);
       if (reason !== null) {
         p.blockedBy = reason;
         pending[kept++] = p;

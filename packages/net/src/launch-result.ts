@@ -33,11 +33,12 @@ export function wanTotals(
     wanBytes += bytes;
     costUsd += (bytes / 1e9) * (prices[link.split("->")[0]!] ?? 0);
   }
-  const blocked = { ssp: 0, mirrorClock: 0, barrier: 0 };
+  const blocked: { ssp: number; mirrorClock: number; barrier: number; outerStep?: number } = { ssp: 0, mirrorClock: 0, barrier: 0 };
   for (const b of blockedByNode.values()) {
     blocked.ssp += b.ssp / 1000;
     blocked.mirrorClock += b.mirrorClock / 1000;
     blocked.barrier += b.barrier / 1000;
+    if (b.outerStep > 0) blocked.outerStep = (blocked.outerStep ?? 0) + b.outerStep / 1000;
   }
   return { wanBytes, costUsd, blockedS: blocked, byLink };
 }

@@ -26,7 +26,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { dataCenterOf, mergeFilterStats, reaches, type FilterStats, type NodeId, type Workload } from "@gaia/core";
-import { createCheckers, divergenceVerdict, firstNonFiniteRow, TraceHash, type Divergence, type FaultAction, type MetricsPoint, type Progress, type RunResult, type RunSummary, type SimTraceEvent } from "@gaia/scenario";
+import { createCheckers, OuterStepChecker, divergenceVerdict, firstNonFiniteRow, TraceHash, type Divergence, type FaultAction, type MetricsPoint, type Progress, type RunResult, type RunSummary, type SimTraceEvent } from "@gaia/scenario";
 import { createWorkload } from "@gaia/workloads";
 import { resolveAddresses, type ClusterConfig } from "./cluster.js";
 import { FaultState, planRuntimeFaults } from "./launch-faults.js";
@@ -96,6 +96,8 @@ export class Launch {
   private readonly counters = new Map<NodeId, Record<string, number>>();
   private readonly trace: SimTraceEvent[] | null;
   private readonly checkers: ReturnType<typeof createCheckers>;
+  /** DiLoCo: identical global state after every outer step, from the nodes' traces. */
+  private readonly outerChecker: OuterStepChecker | null;
   private readonly hash = new TraceHash();
   private stopping: string | null = null;
   private divergence: Divergence | null = null;
@@ -132,6 +134,7 @@ export class Launch {
       staleness: sync.staleness,
       mirrorClockBound: sync.asp?.mirrorClockBound ?? null,
     });
+    this.outerChecker = sync.diloco ? new OuterStepChecker(new Map(layout.shards.map((s) => [s.id, s.index]))) : null;
     this.result = new Promise<LaunchResult>((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
@@ -329,6 +332,7 @@ export class Launch {
         this.trace?.push(event);
         this.hash.event(event);
         this.checkers.observe(event);
+        if (this.outerChecker !== null && (event.type === "outer-step" || event.type === "outer-sent")) this.outerChecker.observe(event);
         break;
       }
       case "state":
@@ -448,6 +452,7 @@ export class Launch {
     if (reachedTarget && this.timeToTargetS === null) this.timeToTargetS = this.wallS;
     const { wanBytes, costUsd, blockedS, byLink } = this.totals();
     const checks: Record<string, string | null> = this.trace ? { ...this.checkers.verdicts() } : {};
+    if (this.trace && this.outerChecker !== null) checks[this.outerChecker.name] = this.outerChecker.verdict();
     checks["replicas-agree"] = spread <= tolerance ? null : `data-center replicas differ by up to ${spread.toExponential(2)} (tolerance ${tolerance})`;
     const scenario = this.cluster.scenario;
     const summary: RunSummary = {

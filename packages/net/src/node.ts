@@ -68,6 +68,8 @@ export interface BlockedMs {
   ssp: number;
   mirrorClock: number;
   barrier: number;
+  /** DiLoCo: reads past a round boundary waiting for the outer step. */
+  outerStep: number;
 }
 
 export interface NodeOptions {
@@ -124,7 +126,7 @@ export class NodeRuntime {
   private done = false;
   private closed = false;
   private lastShardClock = -1;
-  private readonly blockedMs: BlockedMs = { ssp: 0, mirrorClock: 0, barrier: 0 };
+  private readonly blockedMs: BlockedMs = { ssp: 0, mirrorClock: 0, barrier: 0, outerStep: 0 };
   private readonly wanBytes = new Map<string, number>();
   private epochMs: number;
   private readonly shapers = new Map<string, LinkShaper>();
@@ -426,7 +428,7 @@ export class NodeRuntime {
     if (event.type === "read-served") {
       this.metrics.observe("read_wait_seconds", event.waitedMs / 1000, { reason: event.blockedBy ?? "none" });
       if (event.blockedBy !== null) {
-        const key = event.blockedBy === "mirror-clock" ? "mirrorClock" : event.blockedBy;
+        const key = event.blockedBy === "mirror-clock" ? "mirrorClock" : event.blockedBy === "outer-step" ? "outerStep" : event.blockedBy;
         this.blockedMs[key] += event.waitedMs;
         this.metrics.count("reads_blocked_total", 1, { reason: event.blockedBy });
         this.metrics.count("read_blocked_seconds_total", event.waitedMs / 1000, { reason: event.blockedBy });
@@ -469,7 +471,7 @@ export class NodeRuntime {
       const evalEvery = this.options.cluster.scenario.stop.evalEvery;
       const evaluated = this.plan.layout.replicaOf(this.plan.evalDataCenter).some((s) => s.id === this.role.id);
       if (clock !== this.lastShardClock && evaluated && clock % evalEvery === 0) {
-        this.options.report({ ev: "values", node: this.options.node, clock, values: encodeFloats(this.role.values()), atMs: this.atMs() });
+        this.options.report({ ev: "values", node: this.options.node, clock, values: encodeFloats(this.role.modelValues()), atMs: this.atMs() });
       }
       this.lastShardClock = clock;
     }

@@ -45,11 +45,14 @@ export function peersOf(plan: RunPlan, id: NodeId): NodeId[] {
   const { layout } = plan;
   const peers = new Set<NodeId>();
   const aspOn = plan.sync.asp !== null;
+  // DiLoCo's shards exchange deltas and updates with their mirrors directly.
+  const dilocoOn = plan.sync.diloco !== undefined && plan.sync.diloco !== null;
   if (layout.workers.includes(id)) for (const s of layout.shardsOfWorker(id)) peers.add(s.id);
   else if (layout.hasShard(id)) {
     const s = layout.shard(id);
     for (const w of s.clients) peers.add(w);
     if (aspOn && s.mirrors.length > 0) for (const p of s.hub !== null ? [s.hub] : s.mirrors) peers.add(p);
+    if (dilocoOn) for (const p of s.mirrors) peers.add(p);
   } else {
     const hub = layout.hubs.find((h) => h.id === id);
     if (hub) {

@@ -14,3 +14,4 @@ export * from "./trace.js";
 export * from "./checkers.js";
 export * from "./significance-checker.js";
 export * from "./divergence.js";
+export * from "./outer-step-checker.js";

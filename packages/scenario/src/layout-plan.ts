@@ -6,6 +6,8 @@
  *   placement, no ASP. Worker i of the LAN run stands for worker i mod W of data center
  *   floor(i / W) of the geo-distributed runs (`aliasOf`), so the jobs are the same.
  * - bsp / ssp: the paper's Baseline, global placement, staleness 0 / sync.staleness, no ASP.
+ * - diloco: mirrored placement, no hubs, BSP / SSP inside each data center and DiLoCo's outer
+ *   rounds between them (core diloco.ts).
  * - asp: mirrored placement, Gaia's ASP from the sync section, hub groups from sync.hubGroups; its
  *   link rates and clock hint are left empty for `withPacing` (pacing.ts) to fill.
  */
@@ -29,6 +31,11 @@ export function planLayout(scenario: Scenario, workload: Pick<Workload, "rows" |
   if (sync.model === "bsp" || sync.model === "ssp") {
     const layout = new Layout({ ...base, dataCenters: dcs, workersPerDataCenter: W, shardsPerDataCenter: S, placement: "global" });
     return { layout, sync: { staleness: sync.model === "bsp" ? 0 : sync.staleness, asp: null }, aliasOf };
+  }
+  if (sync.model === "diloco") {
+    if (sync.diloco === undefined) throw new RangeError(`scenario "${scenario.name}": sync model diloco needs its settings (sync.diloco)`);
+    const layout = new Layout({ ...base, dataCenters: dcs, workersPerDataCenter: W, shardsPerDataCenter: S, placement: "mirrored" });
+    return { layout, sync: { staleness: sync.staleness, asp: null, diloco: sync.diloco }, aliasOf };
   }
   const layout = new Layout({ ...base, dataCenters: dcs, workersPerDataCenter: W, shardsPerDataCenter: S, placement: "mirrored", hubGroups: sync.hubGroups });
   // Link rates and the clock hint are filled in by withPacing (it needs a probe step).

@@ -29,7 +29,7 @@ export interface ScenarioOverrides {
   readonly set?: readonly { readonly path: readonly PathSegment[]; readonly value: unknown }[];
 }
 
-export const syncModels: readonly SyncModel[] = ["lan", "bsp", "ssp", "asp"];
+export const syncModels: readonly SyncModel[] = ["lan", "bsp", "ssp", "asp", "diloco"];
 
 /** The two kinds of file; a cluster file must have the `cluster` section a scenario file may have. */
 export type FileKind = "scenario" | "cluster";

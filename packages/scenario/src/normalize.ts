@@ -7,7 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import { basename, dirname, extname, resolve } from "node:path";
-import { dataCenterOf, parseSchedule, type HubGroup, type Schedule } from "@gaia/core";
+import { dataCenterOf, parseSchedule, type DilocoConfig, type HubGroup, type Schedule } from "@gaia/core";
 import * as workloads from "@gaia/workloads";
 import { durationAt } from "./duration.js";
 import type { IssueList, PathSegment } from "./issues.js";
@@ -241,7 +241,7 @@ function normalizeTopology(raw: RawTopology, issues: IssueList): Topology {
 
 function normalizeSync(raw: RawSync, model: SyncModel, hubGroups: readonly HubGroup[], issues: IssueList): SyncSpec {
   const within = raw.withinDataCenter ?? ((raw.staleness ?? 0) > 0 ? "ssp" : "bsp");
-  if ((model === "asp" || model === "lan") && within === "bsp" && (raw.staleness ?? 0) > 0) {
+  if ((model === "asp" || model === "lan" || model === "diloco") && within === "bsp" && (raw.staleness ?? 0) > 0) {
     issues.add(["sync", "staleness"], "staleness > 0 needs withinDataCenter: ssp");
   }
   const staleness = model === "bsp" ? 0 : model === "ssp" ? (raw.staleness ?? defaultSspStaleness) : within === "ssp" ? (raw.staleness ?? defaultSspStaleness) : 0;
@@ -266,8 +266,33 @@ function normalizeSync(raw: RawSync, model: SyncModel, hubGroups: readonly HubGr
     selectiveBarrier: barrier === true ? "auto" : barrier === false ? "off" : barrier,
     // Hubs belong to Gaia's mirrored placement; the baselines and LAN have none.
     hubGroups: model === "asp" ? hubGroups : [],
+    ...(model === "diloco" ? { diloco: normalizeDiloco(raw.diloco ?? {}, issues) } : {}),
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// sync.diloco (DiLoCo between data centers, packages/core/src/diloco.ts). Kept in one block.
+
+/** DiLoCo's published defaults: H = 500 there; 50 here, for jobs of hundreds of clocks. */
+const dilocoDefaults = { localClocks: 50, outerOptimizer: "nesterov", outerLearningRate: 0.7, momentum: 0.9, reduce: "mean", encoding: "f32", keptFraction: 0.1 } as const;
+
+function normalizeDiloco(raw: NonNullable<RawSync["diloco"]>, issues: IssueList): DilocoConfig {
+  const encoding = raw.encoding ?? dilocoDefaults.encoding;
+  if (raw.keptFraction !== undefined && encoding !== "topk") issues.add(["sync", "diloco", "keptFraction"], "keptFraction applies to encoding: topk only");
+  const optimizer = raw.outerOptimizer ?? dilocoDefaults.outerOptimizer;
+  if (raw.momentum !== undefined && optimizer !== "nesterov") issues.add(["sync", "diloco", "momentum"], "momentum applies to outerOptimizer: nesterov only");
+  return {
+    localClocks: raw.localClocks ?? dilocoDefaults.localClocks,
+    outerOptimizer: optimizer,
+    outerLearningRate: raw.outerLearningRate ?? dilocoDefaults.outerLearningRate,
+    momentum: optimizer === "nesterov" ? (raw.momentum ?? dilocoDefaults.momentum) : 0,
+    reduce: raw.reduce ?? dilocoDefaults.reduce,
+    encoding,
+    keptFraction: raw.keptFraction ?? dilocoDefaults.keptFraction,
+  };
+}
+
+// --------------------------------------------------------------------------------------------- end of sync.diloco
 
 function normalizeHubGroups(raw: RawSync["hubs"], topology: Topology, checkDataCenter: (path: PathSegment[], name: string) => void, issues: IssueList): HubGroup[] {
   if (raw === undefined || raw === "none") return [];

@@ -15,7 +15,7 @@ export interface MetricsPoint {
   readonly wanBytes: number;
   readonly costUsd: number;
   /** Cumulative worker-seconds clocks spent blocked on reads, by reason (each worker's clock waits as long as its slowest read). */
-  readonly blockedS: { readonly ssp: number; readonly mirrorClock: number; readonly barrier: number };
+  readonly blockedS: { readonly ssp: number; readonly mirrorClock: number; readonly barrier: number; readonly outerStep?: number };
   /** The significance filter so far (ASP runs). */
   readonly filter?: FilterStats;
 }
@@ -37,7 +37,7 @@ export interface RunSummary {
   readonly timeToTargetS: number | null;
   readonly wanBytes: number;
   readonly costUsd: number;
-  readonly blockedS: { readonly ssp: number; readonly mirrorClock: number; readonly barrier: number };
+  readonly blockedS: { readonly ssp: number; readonly mirrorClock: number; readonly barrier: number; readonly outerStep?: number };
   readonly traceHash: string;
   /** Bytes per directed WAN link "source->target". */
   readonly wanBytesByLink: Readonly<Record<string, number>>;

@@ -4,7 +4,7 @@
  * `runSimulation` consumes it. Cluster files for the real runtime reuse `topology`, `workload` and
  * `sync`. Times are seconds in files and here (suffix S), milliseconds inside the engine.
  */
-import type { HubGroup, Schedule } from "@gaia/core";
+import type { DilocoConfig, HubGroup, Schedule } from "@gaia/core";
 
 export interface WanLink {
   /** Directed: bandwidth and latency from `source` to `target`. */
@@ -34,7 +34,7 @@ export interface Topology {
 /** The workload section, validated by @gaia/workloads (`kind` picks the program). */
 export type WorkloadSpec = { readonly kind: string } & Readonly<Record<string, unknown>>;
 
-export type SyncModel = "lan" | "bsp" | "ssp" | "asp";
+export type SyncModel = "lan" | "bsp" | "ssp" | "asp" | "diloco";
 
 export interface SyncSpec {
   /**
@@ -63,6 +63,8 @@ export interface SyncSpec {
   readonly selectiveBarrier: "auto" | "always" | "off";
   /** Hub groups, empty for none. */
   readonly hubGroups: readonly HubGroup[];
+  /** diloco: H local clocks under BSP / SSP (staleness) in each data center, then an outer step (sync.diloco in files). */
+  readonly diloco?: DilocoConfig;
 }
 
 /**

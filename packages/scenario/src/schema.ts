@@ -316,8 +316,8 @@ const Significance = Type.Object(
 
 const Sync = Type.Object(
   {
-    model: Optional(Type.Unsafe<"lan" | "bsp" | "ssp" | "asp">({ description: "asp: Gaia; bsp / ssp: one parameter server stretched over the WAN (the paper's Baseline); lan: every machine in one data center.", enum: ["lan", "bsp", "ssp", "asp"], default: "asp" })),
-    withinDataCenter: Optional(Type.Unsafe<"bsp" | "ssp">({ description: "Synchronization inside a data center (asp, lan). Defaults to ssp when staleness > 0, else bsp.", enum: ["bsp", "ssp"], default: "bsp" })),
+    model: Optional(Type.Unsafe<"lan" | "bsp" | "ssp" | "asp" | "diloco">({ description: "asp: Gaia; bsp / ssp: one parameter server stretched over the WAN (the paper's Baseline); lan: every machine in one data center; diloco: local training for H clocks, then an outer step (sync.diloco).", enum: ["lan", "bsp", "ssp", "asp", "diloco"], default: "asp" })),
+    withinDataCenter: Optional(Type.Unsafe<"bsp" | "ssp">({ description: "Synchronization inside a data center (asp, lan, diloco). Defaults to ssp when staleness > 0, else bsp.", enum: ["bsp", "ssp"], default: "bsp" })),
     staleness: Optional(Type.Integer({ description: "SSP staleness bound s (inside a data center for asp/lan, global for ssp; ssp defaults to 2).", minimum: 0 })),
     significance: Optional(Significance),
     mirrorClockBound: Optional(Type.Integer({ description: "DS: how many clocks a data center may run ahead of its slowest mirror.", minimum: 0, default: 1 })),
@@ -334,6 +334,21 @@ const Sync = Type.Object(
         { description: "Overlay hubs: auto (Gaia's groups for the EC2 regions, none for 3 or fewer data centers), none, or explicit groups.", default: "none" },
         Type.Unsafe<"auto" | "none">({ enum: ["auto", "none"] }),
         Type.Array(ref("hubGroup", HubGroup)),
+      ),
+    ),
+    // sync.diloco: one block (normalize.ts normalizeDiloco, core diloco.ts).
+    diloco: Optional(
+      Type.Object(
+        {
+          localClocks: Optional(Type.Integer({ description: "H: local clocks between outer steps.", minimum: 1, maximum: 100000, default: 50 })),
+          outerOptimizer: Optional(Type.Unsafe<"sgd" | "nesterov">({ description: "The outer step: sgd (global += lr * g) or nesterov (DiLoCo's).", enum: ["sgd", "nesterov"], default: "nesterov" })),
+          outerLearningRate: Optional(Type.Number({ description: "The outer learning rate.", exclusiveMinimum: 0, maximum: 100, default: 0.7 })),
+          momentum: Optional(Type.Number({ description: "Nesterov momentum.", minimum: 0, exclusiveMaximum: 1, default: 0.9 })),
+          reduce: Optional(Type.Unsafe<"mean" | "sum">({ description: "g is the mean of the data centers' pseudo-gradients (DiLoCo), or their sum (with sgd and rate 1: every update added once, as count models such as LDA need).", enum: ["mean", "sum"], default: "mean" })),
+          encoding: Optional(Type.Unsafe<"f32" | "int8" | "topk">({ description: "Pseudo-gradient codec: f32; int8 with a scale per row and error feedback; topk (the keptFraction largest entries, the rest fed back). The last round is f32 with every residual.", enum: ["f32", "int8", "topk"], default: "f32" })),
+          keptFraction: Optional(Type.Number({ description: "With encoding topk: the fraction of a shard's elements each round sends.", exclusiveMinimum: 0, maximum: 1, default: 0.1 })),
+        },
+        { description: "With model diloco: each data center trains H local clocks, then every shard exchanges its pseudo-gradient (replica minus the last global state) with its mirrors and all apply the same outer step.", additionalProperties: false },
       ),
     ),
   },

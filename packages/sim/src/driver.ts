@@ -10,16 +10,20 @@
  * - a crashed node processes nothing: its inputs (messages, compute results, timers) wait, in
  *   order, and are delivered when it restarts, with its state intact, as if restored from a
  *   checkpoint (the transport below it resends what it missed);
- * - the objective is evaluated on data center 0's replica each time the slowest worker completes
+ * - the objective is evaluated on data center 0's replica (under DiLoCo: its global state of the
+ *   last outer step) each time the slowest worker completes
  *   another `stop.evalEvery` clocks, and once at the end;
  * - on reaching the target objective or the virtual-time limit, every worker gets `stop`, and the
  *   run drains (final pushes, final flushes) for at most `drainCapS` more virtual seconds.
  *
  * The layout comes from the scenario's sync model through @gaia/scenario's `planLayout`
- * (layout-plan.ts: lan, the Baseline's bsp / ssp, Gaia's asp), and Gaia's pacing (the declared link
+ * (layout-plan.ts: lan, the Baseline's bsp / ssp, Gaia's asp, diloco), and Gaia's pacing (the declared link
  * rates behind the byte budget and the barrier, and the expected clock duration) from its
  * `withPacing`, the same two the runtime calls. Each delivered mirror message tells its sender the
  * rate its link delivered at (a `link-rate` input), as the runtime's links do.
+ * Under diloco (mirrored placement, no hubs, BSP / SSP inside each data center and DiLoCo's outer
+ * rounds between them, core diloco.ts) the outer-step checker watches every round, and at the end
+ * the replicas must be bit-identical (plus initial + pushed when the outer step is a plain sum).
  */
 import {
   createRoles,
@@ -41,6 +45,8 @@ import {
 import { performance } from "node:perf_hooks";
 import {
   checkConservation,
+  checkReplicasIdentical,
+  OuterStepChecker,
   createCheckers,
   divergenceVerdict,
   firstNonFiniteRow,
@@ -205,6 +211,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   };
   const checkers = options.checkers === false ? null : createCheckers(checkContext);
   const significance = options.checkers === false || sync.asp === null ? null : new SignificanceChecker(layout, sync.asp);
+  const outerChecker = options.checkers === false || !sync.diloco ? null : new OuterStepChecker(new Map(layout.shards.map((s) => [s.id, s.index])));
   let lastChecked: Message | null = null;
   const metrics = new MetricsCollector(layout.workers);
   const filterStats = sync.asp === null ? null : new FilterCollector((shard) => { const s = layout.shard(shard); return s.hub !== null ? [s.hub] : s.mirrors; });
@@ -244,6 +251,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   const record = (event: TraceEvent | DriverEvent): void => {
     if (hash !== null) hash.event(event, engine.now);
     if (checkers !== null) checkers.observe(event, engine.now);
+    if (outerChecker !== null && (event.type === "outer-step" || event.type === "outer-sent")) outerChecker.observe(event);
     if (trace !== null) trace.push({ atMs: engine.now, ...event } as SimTraceEvent);
   };
 
@@ -253,8 +261,16 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
     return out;
   };
 
+  // DiLoCo is evaluated on the global state of its last outer step, not on a data center's local
+  // progress since (which is one region's model, trained on its own data alone).
+  const modelOf = (dc: string): Float32Array => {
+    const out = new Float32Array(initial.length);
+    for (const s of layout.replicaOf(dc)) out.set(shardRoles.get(s.id)!.modelValues(), s.range.start * cols);
+    return out;
+  };
+
   const evaluate = (): MetricsPoint => {
-    const replica = replicaOf(layout.spec.dataCenters[0]!);
+    const replica = modelOf(layout.spec.dataCenters[0]!);
     const { objective, metrics: extra } = workload.evaluate(replica);
     if (!Number.isFinite(objective)) {
       const bad = firstNonFiniteRow(replica, cols);
@@ -496,11 +512,17 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
     checks["conservation"] = `run did not drain: ${unfinishedShards.length} shard(s) unfinished${unfinishedShards.length > 0 ? ` (${unfinishedShards.slice(0, 3).join(", ")})` : ""}, ${inFlight} message(s) held, ${layout.workers.filter((w) => !done.has(w)).length} worker(s) running`;
   } else {
     const replicaDcs = layout.spec.placement === "global" ? [layout.spec.dataCenters[0]!] : layout.spec.dataCenters;
-    checks["conservation"] = checkConservation(replicaDcs.map((dc) => ({ dataCenter: dc, values: replicaOf(dc) })), initial, pushed, magnitude);
+    const replicas = replicaDcs.map((dc) => ({ dataCenter: dc, values: replicaOf(dc) }));
+    const diloco = sync.diloco ?? null;
+    // DiLoCo's outer step adds every update once only when it is a plain sum (sgd, rate 1, sum);
+    // otherwise the replicas must still end identical, bit for bit.
+    const plainSum = diloco === null || (diloco.outerOptimizer === "sgd" && diloco.outerLearningRate === 1 && diloco.reduce === "sum");
+    checks["conservation"] = diloco !== null ? (checkReplicasIdentical(replicas) ?? (plainSum ? checkConservation(replicas, initial, pushed, magnitude) : null)) : checkConservation(replicas, initial, pushed, magnitude);
   }
   if (liveness !== null) checks["liveness"] = liveness;
   const remoteErrors = [...roles.values()].flatMap((r) => r.remoteErrors);
   if (significance !== null && significance.skippedReason === null) checks[significance.name] = significance.verdict();
+  if (outerChecker !== null) checks[outerChecker.name] = outerChecker.verdict();
   checks["no-remote-errors"] = remoteErrors.length === 0 ? null : `${remoteErrors.length} remote error(s), first: ${remoteErrors[0]!.message}`;
 
   const summary: RunSummary = {

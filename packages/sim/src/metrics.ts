@@ -13,7 +13,7 @@ export class MetricsCollector {
   /** Completed clocks per worker. */
   private readonly clocks: Float64Array;
   private readonly index = new Map<NodeId, number>();
-  private readonly blockedMs = { ssp: 0, mirrorClock: 0, barrier: 0 };
+  private readonly blockedMs = { ssp: 0, mirrorClock: 0, barrier: 0, outerStep: 0 };
   private readsServed = 0;
   private fastestClock = 0;
   /** Per worker: the clock being read, its longest wait so far, and the reason of that wait. */
@@ -64,6 +64,7 @@ export class MetricsCollector {
     if (reason === "ssp") this.blockedMs.ssp += ms;
     else if (reason === "mirror-clock") this.blockedMs.mirrorClock += ms;
     else if (reason === "barrier") this.blockedMs.barrier += ms;
+    else if (reason === "outer-step") this.blockedMs.outerStep += ms;
     this.readWaitMs[i] = 0;
     this.readReason[i] = null;
   }
@@ -87,7 +88,9 @@ export class MetricsCollector {
   }
 
   blockedS(): MetricsPoint["blockedS"] {
-    return { ssp: this.blockedMs.ssp / 1000, mirrorClock: this.blockedMs.mirrorClock / 1000, barrier: this.blockedMs.barrier / 1000 };
+    const blocked = { ssp: this.blockedMs.ssp / 1000, mirrorClock: this.blockedMs.mirrorClock / 1000, barrier: this.blockedMs.barrier / 1000 };
+    // Only DiLoCo runs wait for outer steps: other runs' summaries keep their shape.
+    return this.blockedMs.outerStep > 0 ? { ...blocked, outerStep: this.blockedMs.outerStep / 1000 } : blocked;
   }
 
   get reads(): number {

@@ -53,7 +53,7 @@ export function formatChecks(checks: Readonly<Record<string, string | null>>): s
  * Why reads waited, in the order reports stack them. The clock wait inside a data center is BSP's
  * lockstep (staleness 0) or SSP's bound; the label names the one the run used.
  */
-export const blockedReasons: readonly { readonly key: keyof RunSummary["blockedS"]; readonly label: (sync: string) => string }[] = [
+export const blockedReasons: readonly { readonly key: Exclude<keyof RunSummary["blockedS"], "outerStep">; readonly label: (sync: string) => string }[] = [
   { key: "barrier", label: () => "selective barrier" },
   { key: "mirrorClock", label: () => "mirror clock" },
   { key: "ssp", label: (sync) => (sync === "bsp" ? "BSP lockstep" : sync === "ssp" ? "SSP bound" : "BSP/SSP in data center") },
@@ -108,6 +108,7 @@ export function summaryRows(summary: RunSummary): [string, string][] {
     ["WAN traffic", formatBytes(summary.wanBytes)],
     ["WAN cost", formatUsd(summary.costUsd)],
     ...blockedReasons.map((reason): [string, string] => [`blocked: ${reason.label(summary.sync)} (worker-s)`, formatSeconds(blocked[reason.key])]),
+    ...(blocked.outerStep !== undefined ? [["blocked: DiLoCo outer step (worker-s)", formatSeconds(blocked.outerStep)] as [string, string]] : []),
   );
   rows.push(...filterRows(summary));
   rows.push(

@@ -1,0 +1,93 @@
+/**
+ * The DiLoCo checker: after every outer step, every data center holds the same global state.
+ *
+ * It reads only trace events: `outer-sent` (a shard sent its delta of a round) and `outer-step` (a
+ * shard applied a round, with the participants it counted and a hash of the new global state). It
+ * keeps, per shard index and round, the first hash and participant list seen, and asserts:
+ * - every data center's shard of that index reports the same hash and the same participants;
+ * - each shard applies rounds 1, 2, 3, ... in order, none skipped or repeated;
+ * - every participant of a round had sent its delta of that round before anyone applied it;
+ * - at the end, every shard of an index applied the same rounds, and at least one round happened.
+ * It imports no role internals; `shards` (node id -> shard index) comes from the layout.
+ */
+import type { NodeId, TraceEvent } from "@gaia/core";
+import { dataCenterOf } from "@gaia/core";
+
+interface RoundBook {
+  readonly hash: string;
+  readonly participants: string;
+  readonly firstShard: NodeId;
+}
+
+export class OuterStepChecker {
+  readonly name = "outer-step-identical";
+  private violation: string | null = null;
+  private readonly books = new Map<string, RoundBook>();
+  private readonly sent = new Set<string>();
+  private readonly appliedRounds = new Map<NodeId, number>();
+  private steps = 0;
+
+  constructor(private readonly shards: ReadonlyMap<NodeId, number>) {
+    for (const id of shards.keys()) this.appliedRounds.set(id, 0);
+  }
+
+  observe(e: TraceEvent): void {
+    if (this.violation !== null) return;
+    if (e.type === "outer-sent") {
+      this.sent.add(`${e.index}@${e.round}@${dataCenterOf(e.shard)}`);
+      return;
+    }
+    if (e.type !== "outer-step") return;
+    this.steps++;
+    const previous = this.appliedRounds.get(e.shard);
+    if (previous === undefined) return this.fail(`outer step at unknown shard ${e.shard}`);
+    if (e.round !== previous + 1) return this.fail(`${e.shard} applied round ${e.round} after round ${previous}`);
+    this.appliedRounds.set(e.shard, e.round);
+    for (const dc of e.participants) if (!this.sent.has(`${e.index}@${e.round}@${dc}`)) return this.fail(`${e.shard} applied round ${e.round} counting ${dc}, which had not sent it`);
+    const key = `${e.index}@${e.round}`;
+    const participants = e.participants.join(",");
+    const book = this.books.get(key);
+    if (book === undefined) {
+      this.books.set(key, { hash: e.hash, participants, firstShard: e.shard });
+      return;
+    }
+    if (book.participants !== participants) return this.fail(`round ${e.round} of shard ${e.index}: ${book.firstShard} counted [${book.participants}], ${e.shard} counted [${participants}]`);
+    if (book.hash !== e.hash) return this.fail(`round ${e.round} of shard ${e.index}: global state ${book.hash} at ${book.firstShard}, ${e.hash} at ${e.shard}`);
+  }
+
+  private fail(message: string): void {
+    this.violation = message;
+  }
+
+  verdict(): string | null {
+    if (this.violation !== null) return this.violation;
+    if (this.steps === 0) return "no outer step happened";
+    const byIndex = new Map<number, { shard: NodeId; rounds: number }>();
+    for (const [shard, index] of this.shards) {
+      const rounds = this.appliedRounds.get(shard)!;
+      const first = byIndex.get(index);
+      if (first === undefined) byIndex.set(index, { shard, rounds });
+      else if (first.rounds !== rounds) return `${first.shard} applied ${first.rounds} outer round(s), ${shard} applied ${rounds}`;
+    }
+    return null;
+  }
+
+  /** Outer steps observed (one per shard and round). */
+  get observed(): number {
+    return this.steps;
+  }
+}
+
+/** Final replicas (full tables) that must be equal bit for bit: the first difference, or null. */
+export function checkReplicasIdentical(replicas: readonly { readonly dataCenter: string; readonly values: Float32Array }[]): string | null {
+  const first = replicas[0];
+  if (first === undefined) return "no replica";
+  const a = new Uint32Array(first.values.buffer, first.values.byteOffset, first.values.length);
+  for (const r of replicas) {
+    const b = new Uint32Array(r.values.buffer, r.values.byteOffset, r.values.length);
+    for (let i = 0; i < a.length; i++) {
+      if (a[i] !== b[i]) return `replicas differ at element ${i}: ${first.dataCenter} has ${first.values[i]}, ${r.dataCenter} has ${r.values[i]}`;
+    }
+  }
+  return null;
+}
