@@ -27,7 +27,8 @@
  * every checker verdict (for DiLoCo: identical global state after every outer step). The bench
  * exits 1 when a checker is violated.
  *
- * Writes <out-dir>/methods.json, methods.md, methods-<workload>-<topology>.svg and the "methods"
+ * Writes <out-dir>/methods.json, methods.md, methods-<workload>-<topology>[-clocks].svg (objective
+ * against virtual time, and against clocks) and the "methods"
  * block of docs/results.md (with --tag T: methods-T.json, ..., block "methods-T").
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -265,6 +266,9 @@ async function writeOutputs(o: Options, base: string, rows: readonly MethodRow[]
       const svgName = `${base}-${workload}-${topology}.svg`;
       const svg = await lineChart({ title: `${workload} on ${topology}: ${group[0]!.objectiveName} against virtual time`, xLabel: "virtual time (s)", yLabel: group[0]!.objectiveName, series: group.map((r) => ({ name: r.method, points: r.series.map((p) => ({ x: p.t, y: p.obj })) })) });
       writeFileSync(join(o.outDir, svgName), svg);
+      const clockSvgName = `${base}-${workload}-${topology}-clocks.svg`;
+      const clockSvg = await lineChart({ title: `${workload} on ${topology}: ${group[0]!.objectiveName} against clocks`, xLabel: "clocks of the slowest worker", yLabel: group[0]!.objectiveName, series: group.map((r) => ({ name: r.method, points: r.series.map((p) => ({ x: p.it, y: p.obj })) })) });
+      writeFileSync(join(o.outDir, clockSvgName), clockSvg);
       const lines = [
         `#### ${workload} on ${topology} (target ${group[0]!.objectiveName} ${group[0]!.targetObjective.toFixed(4)})`,
         "",
@@ -272,7 +276,7 @@ async function writeOutputs(o: Options, base: string, rows: readonly MethodRow[]
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         ...group.map((r) => `| ${r.method} | ${fmtS(r.timeToTargetS)} | ${fmtB(r.wanBytes)} | ${r.method === "lan" ? "-" : fmtX(bsp && r.wanBytes > 0 ? bsp.wanBytes / r.wanBytes : null)} | ${r.method === "lan" ? "-" : fmtB(perClock(r))} | ${r.method === "lan" ? "-" : fmtX(bsp && r.wanBytes > 0 ? perClock(bsp) / perClock(r) : null)} | $${r.costUsd.toFixed(4)} | ${r.diverged !== null ? `diverged at clock ~${r.iterations}` : r.finalObjective.toFixed(4)} | ${r.iterations} | ${r.blockedOuterStepS.toFixed(1)} | ${r.checksHeld ? `all ${Object.keys(r.checks).length} held` : Object.entries(r.checks).filter(([, v]) => v !== null).map(([k]) => k).join(", ")} |`),
         "",
-        `![${workload} on ${topology}](../bench/results/${svgName})`,
+        `![${workload} on ${topology} against virtual time](../bench/results/${svgName}) ![${workload} on ${topology} against clocks](../bench/results/${clockSvgName})`,
       ];
       sections.push(lines.join("\n"));
     }
