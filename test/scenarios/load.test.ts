@@ -53,7 +53,7 @@ describe("loadScenario: defaults", () => {
     assert.equal(s.seed, 1);
     assert.equal(s.topology.workersPerDataCenter, 2);
     assert.equal(s.topology.shardsPerDataCenter, 2);
-    assert.deepEqual(s.sync, { model: "asp", staleness: 0, threshold: 0.01, thresholdSchedule: { kind: "constant" }, budgetLinkFraction: 0.5, thresholdCeiling: 0.1, encoding: "int8", barrierClockFraction: 1, mirrorClockBound: 1, selectiveBarrier: "auto", hubGroups: [] });
+    assert.deepEqual(s.sync, { model: "asp", staleness: 0, threshold: 0.01, thresholdSchedule: { kind: "constant" }, budgetLinkFraction: 0.5, thresholdCeiling: 0.1, encoding: "f32", barrierClockFraction: 1, mirrorClockBound: 1, selectiveBarrier: "auto", hubGroups: [] });
     assert.deepEqual(s.compute, { msPerSample: null, regime: { name: "cpu", factor: 1 }, speeds: {}, stragglers: null, jitter: 0 });
     assert.deepEqual(s.faults, []);
     assert.equal(s.randomFaults, null);

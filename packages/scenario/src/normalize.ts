@@ -260,7 +260,7 @@ function normalizeSync(raw: RawSync, model: SyncModel, hubGroups: readonly HubGr
     thresholdSchedule,
     budgetLinkFraction: auto ? (significance.budget ?? defaultBudgetLinkFraction) : null,
     thresholdCeiling: auto ? (significance.ceiling ?? defaultThresholdCeiling) : Infinity,
-    encoding: significance.encoding ?? "int8",
+    encoding: significance.encoding ?? "f32",
     barrierClockFraction: raw.barrierClockFraction ?? defaultBarrierClockFraction,
     mirrorClockBound: raw.mirrorClockBound ?? defaultMirrorClockBound,
     selectiveBarrier: barrier === true ? "auto" : barrier === false ? "off" : barrier,
