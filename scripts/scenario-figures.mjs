@@ -8,7 +8,8 @@ import { readdirSync } from "node:fs";
 const names = process.argv.slice(2).length > 0 ? process.argv.slice(2) : readdirSync("scenarios").filter((f) => f.endsWith(".yaml")).map((f) => f.replace(/\.yaml$/, ""));
 const fmt = (s) => (s < 1 ? `${(s * 1000).toFixed(0)} ms` : `${s.toFixed(2)} s`);
 for (const name of names) {
-  const r = spawnSync(process.execPath, ["packages/cli/bin/run.js", "simulate", name, "--sync", "asp,bsp,lan", "--json", "--out", `/tmp/scenario-figures/${name}`], { encoding: "utf8", maxBuffer: 1 << 28 });
+  const first = name.includes("diloco") ? "diloco" : "asp";
+  const r = spawnSync(process.execPath, ["packages/cli/bin/run.js", "simulate", name, "--sync", `${first},bsp,lan`, "--json", "--force", "--out", `/tmp/scenario-figures/${name}`], { encoding: "utf8", maxBuffer: 1 << 28 });
   if (r.status !== 0) {
     console.log(`| \`${name}\` | failed: ${(r.stderr || r.stdout).split("\n")[0]} |`);
     continue;
@@ -18,7 +19,7 @@ for (const name of names) {
     const run = runs.find((x) => x.sync === sync);
     return run.reachedTarget ? fmt(run.timeToTargetS) : `${fmt(run.virtualTimeS)}*`;
   };
-  const asp = runs.find((x) => x.sync === "asp");
+  const asp = runs.find((x) => x.sync === first);
   const bsp = runs.find((x) => x.sync === "bsp");
-  console.log(`| \`${name}\` | ${cell("asp")} / ${cell("bsp")} / ${cell("lan")} | WAN ${(asp.wanBytes / 1e6).toFixed(1)} MB / ${(bsp.wanBytes / 1e6).toFixed(1)} MB | checks ${runs.every((x) => Object.values(x.checks).every((v) => v === null)) ? "held" : "VIOLATED"} |`);
+  console.log(`| \`${name}\` | ${cell(first)} / ${cell("bsp")} / ${cell("lan")} | WAN ${(asp.wanBytes / 1e6).toFixed(1)} MB / ${(bsp.wanBytes / 1e6).toFixed(1)} MB | checks ${runs.every((x) => Object.values(x.checks).every((v) => v === null)) ? "held" : "VIOLATED"} |`);
 }
