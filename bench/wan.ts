@@ -9,6 +9,7 @@
  * and the trace checkers' verdicts; `--json FILE` writes the rows.
  *
  * Flags: --workloads mf,lda,mnist  --quick (tiny setups)  --json FILE
+ *        --fixed-thresholds 0.01,0.03,0.1  (also run Gaia int8 with these fixed constant thresholds)
  */
 import { writeFileSync } from "node:fs";
 import { defaultKnobs, fullSetups, quickSetups, runCase, targetFrom, firstReaching, type CaseSpec, type Mode, type WorkloadName } from "./lib/runs.js";
@@ -27,11 +28,19 @@ interface Variant {
   readonly label: string;
   readonly mode: Mode;
   readonly encoding?: "f32" | "int8";
+  /** A fixed threshold (constant schedule) instead of threshold auto. */
+  readonly threshold?: number;
+}
+const fixed = (flag("--fixed-thresholds") ?? "").split(",").filter((t) => t !== "").map(Number);
+if (fixed.some((t) => !(t > 0))) {
+  process.stderr.write("--fixed-thresholds needs positive numbers, e.g. 0.01,0.03,0.1\n");
+  process.exit(2);
 }
 const variants: readonly Variant[] = [
   { label: "bsp", mode: "bsp" },
   { label: "gaia f32", mode: "asp", encoding: "f32" },
   { label: "gaia int8", mode: "asp", encoding: "int8" },
+  ...fixed.map((threshold): Variant => ({ label: `gaia int8 ${threshold}`, mode: "asp", encoding: "int8", threshold })),
 ];
 
 const rows: Record<string, unknown>[] = [];
@@ -43,7 +52,7 @@ for (const workload of workloads) {
   process.stderr.write(`${workload}: LAN ${lan.result.summary.objective.toFixed(4)} after ${setup.lanIterations} iterations; target ${target.toFixed(4)}\n`);
   let bspBytes = 0;
   for (const v of variants) {
-    const c: CaseSpec = { ...base, mode: v.mode, knobs: { ...defaultKnobs, ...(v.encoding ? { encoding: v.encoding } : {}) }, target, maxIterations: 3 * setup.lanIterations };
+    const c: CaseSpec = { ...base, mode: v.mode, knobs: { ...defaultKnobs, ...(v.encoding ? { encoding: v.encoding } : {}), ...(v.threshold !== undefined ? { threshold: v.threshold, thresholdSchedule: "constant" as const } : {}) }, target, maxIterations: 3 * setup.lanIterations };
     const r = await runCase(c);
     const s = r.result.summary;
     const reached = firstReaching(r.result.series, r.direction, target);
