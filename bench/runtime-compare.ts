@@ -10,7 +10,7 @@
  * runs a fixed number of iterations; its final objective, relaxed by 1% of its magnitude, is the
  * target. Then LAN again, Baseline BSP (one model sharded over all three data centers, workers
  * reading and writing remote shards over the WAN) and Gaia (ASP: BSP inside each data center,
- * threshold auto: the budgeted filter over a 1% floor decaying as 1/sqrt(t), DS = 1, selective
+ * threshold auto: the budgeted filter over a constant 1% floor, f32 values, DS = 1, selective
  * barrier auto) run to that
  * target, each capped in wall time and iterations. Time to target is measured from the moment
  * every node is up (process start-up is excluded); WAN bytes are the frame bytes the nodes sent
