@@ -16,7 +16,8 @@ import uWS from "uWebSockets.js";
 import type { us_listen_socket } from "uWebSockets.js";
 import WebSocket from "ws";
 import { encodeMessage, type Message } from "@gaia/core";
-import { launchCluster, loadCluster, Metrics, Transport, type PeerAddress } from "@gaia/net";
+import { launchCluster, loadCluster } from "@gaia/net";
+import { transportPair } from "./lib/transport-pair.js";
 const rounds = Number(process.env["BENCH_ROUNDS"] ?? 2);
 
 const sizes = [
@@ -33,29 +34,6 @@ const pushOf = (rows: number, cols: number, clock: number): Message => ({
   deltas: Float32Array.from({ length: rows * cols }, (_, i) => (i % 7) * 0.01),
   last: false,
 });
-
-async function transportPair(): Promise<{ a: Transport; b: Transport; echoed: { n: number } }> {
-  const echoed = { n: 0 };
-  let bRef: Transport | null = null;
-  const mk = (self: string, peers: Record<string, number>, onMessage: (from: string, msg: Message) => void): Transport =>
-    new Transport({
-      self,
-      secret: "bench-secret",
-      listenHost: "127.0.0.1",
-      port: 0,
-      peers: new Map<string, PeerAddress>(Object.entries(peers).map(([p, port]) => [p, { host: "127.0.0.1", port }])),
-      link: { retransmitMs: 60_000, ackDelayMs: 2 },
-      metrics: new Metrics(self),
-      onMessage,
-      onPeer: () => undefined,
-    });
-  const b = mk("bench/b", { "bench/a": 1 }, (from, msg) => bRef!.send(from, msg, "data"));
-  bRef = b;
-  const bPort = await b.start();
-  const a = mk("bench/a", { "bench/b": bPort }, () => echoed.n++);
-  await a.start();
-  return { a, b, echoed };
-}
 
 async function measureTransport(rows: number, cols: number, count: number): Promise<number> {
   const { a, b, echoed } = await transportPair();

@@ -1,0 +1,29 @@
+/**
+ * Two gaia transports on loopback, `bench/b` echoing every data message back to `bench/a`; `echoed`
+ * counts what came back. Shared by bench:net and its profiling side (bench/net-profile.ts).
+ */
+import type { Message } from "@gaia/core";
+import { Metrics, Transport, type PeerAddress } from "@gaia/net";
+
+export async function transportPair(): Promise<{ a: Transport; b: Transport; echoed: { n: number } }> {
+  const echoed = { n: 0 };
+  let bRef: Transport | null = null;
+  const mk = (self: string, peers: Record<string, number>, onMessage: (from: string, msg: Message) => void): Transport =>
+    new Transport({
+      self,
+      secret: "bench-secret",
+      listenHost: "127.0.0.1",
+      port: 0,
+      peers: new Map<string, PeerAddress>(Object.entries(peers).map(([p, port]) => [p, { host: "127.0.0.1", port }])),
+      link: { retransmitMs: 60_000, ackDelayMs: 2 },
+      metrics: new Metrics(self),
+      onMessage,
+      onPeer: () => undefined,
+    });
+  const b = mk("bench/b", { "bench/a": 1 }, (from, msg) => bRef!.send(from, msg, "data"));
+  bRef = b;
+  const bPort = await b.start();
+  const a = mk("bench/a", { "bench/b": bPort }, () => echoed.n++);
+  await a.start();
+  return { a, b, echoed };
+}
