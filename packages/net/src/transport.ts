@@ -166,6 +166,36 @@ const highWaterBytes = 8 * 1024 * 1024;
 const retiredMax = 2;
 /** A burst of small frames leaves corked; once it holds this much it leaves at once. */
 const burstBytesMax = 64 * 1024;
+
+/**
+ * The sends of one burst (one turn of the event loop, or burstBytesMax bytes, whichever comes
+ * first), handed to `flush` together so that a connection can cork and coalesce them.
+ */
+class Burst {
+  private frames: Uint8Array[] = [];
+  private bytes = 0;
+  private queued = false;
+  constructor(private readonly flush: (frames: Uint8Array[]) => void) {}
+  push(frame: Uint8Array): void {
+    this.frames.push(frame);
+    this.bytes += frame.byteLength;
+    if (this.bytes >= burstBytesMax) this.take();
+    else if (!this.queued) {
+      this.queued = true;
+      process.nextTick(() => {
+        this.queued = false;
+        this.take();
+      });
+    }
+  }
+  private take(): void {
+    const frames = this.frames;
+    if (frames.length === 0) return;
+    this.frames = [];
+    this.bytes = 0;
+    this.flush(frames);
+  }
+}
 let nextConnId = 1;
 
 /**
@@ -182,29 +212,14 @@ class UwsConn implements Conn {
   /** Called once when the queue grows past its bound (the transport disconnects the peer). */
   onOverflow: (() => void) | null = null;
   queueBytesMax = hygieneDefaults.queueBytesMax;
-  private burst: Uint8Array[] = [];
-  private burstBytes = 0;
-  private flushQueued = false;
+  private readonly burst = new Burst((frames) => this.flush(frames));
   closed = false;
   constructor(private readonly ws: UwsSocket<ServerSocketData>) {}
   send(bytes: Uint8Array): void {
     if (this.closed) return;
     this.burst.push(bytes);
-    this.burstBytes += bytes.byteLength;
-    if (this.burstBytes >= burstBytesMax) this.flush();
-    else if (!this.flushQueued) {
-      this.flushQueued = true;
-      process.nextTick(() => {
-        this.flushQueued = false;
-        this.flush();
-      });
-    }
   }
-  private flush(): void {
-    const burst = this.burst;
-    if (burst.length === 0) return;
-    this.burst = [];
-    this.burstBytes = 0;
+  private flush(burst: Uint8Array[]): void {
     if (this.closed) return;
     this.ws.cork(() => {
       for (const bytes of burst.length > 1 ? coalesce(burst) : burst) {
@@ -237,28 +252,13 @@ class UwsConn implements Conn {
 /** A `ws` client; a burst of sends leaves corked and coalesced, as UwsConn's does. */
 class WsConn implements Conn {
   readonly id = nextConnId++;
-  private burst: Uint8Array[] = [];
-  private burstBytes = 0;
-  private flushQueued = false;
+  private readonly burst = new Burst((frames) => this.flush(frames));
   constructor(private readonly ws: WebSocket) {}
   send(bytes: Uint8Array): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
     this.burst.push(bytes);
-    this.burstBytes += bytes.byteLength;
-    if (this.burstBytes >= burstBytesMax) this.flush();
-    else if (!this.flushQueued) {
-      this.flushQueued = true;
-      process.nextTick(() => {
-        this.flushQueued = false;
-        this.flush();
-      });
-    }
   }
-  private flush(): void {
-    const burst = this.burst;
-    if (burst.length === 0) return;
-    this.burst = [];
-    this.burstBytes = 0;
+  private flush(burst: Uint8Array[]): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
     // ws keeps its net.Socket in `_socket` (not part of its typed API; without it, no corking).
     const socket = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
