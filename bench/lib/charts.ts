@@ -103,21 +103,25 @@ const referenceLayers = (references: readonly { y: number; label: string }[]): o
 const seriesValues = (series: readonly XYSeries[], keep: (p: { x: number; y: number }) => boolean): { series: string; x: number; y: number }[] =>
   series.flatMap((s) => s.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y) && keep(p)).map((p) => ({ series: s.name, x: p.x, y: p.y })));
 
-/** Lines over linear axes fitted to the data (objective against virtual time). */
-export async function objectiveChart(options: { title: string; xLabel: string; yLabel: string; series: readonly XYSeries[]; references?: readonly { y: number; label: string }[] }): Promise<string> {
-  const values = seriesValues(options.series, () => true);
+type XYOptions = { title: string; xLabel: string; yLabel: string; series: readonly XYSeries[]; references?: readonly { y: number; label: string }[] };
+
+/** Line series with dashed references; `log`: both axes logarithmic (and points marked). */
+async function xyChart(options: XYOptions, log: boolean): Promise<string> {
+  const values = seriesValues(options.series, log ? (p) => p.x > 0 && p.y > 0 : () => true);
   const color = { field: "series", type: "nominal", title: null, scale: { domain: options.series.map((s) => s.name) }, legend: { orient: "top" } };
+  const x = { field: "x", type: "quantitative", title: options.xLabel, ...(log ? { scale: { type: "log" } } : {}), axis: { format: ".3~g" } };
+  const y = { field: "y", type: "quantitative", title: options.yLabel, scale: log ? { type: "log" } : { zero: false }, axis: { format: log ? ".3~g" : ".4~g" } };
   const spec = {
     width: 560,
     height: 300,
     title: options.title,
-    layer: [
-      { data: { values }, mark: { type: "line", strokeWidth: 2 }, encoding: { x: { field: "x", type: "quantitative", title: options.xLabel, axis: { format: ".3~g" } }, y: { field: "y", type: "quantitative", title: options.yLabel, scale: { zero: false }, axis: { format: ".4~g" } }, color } },
-      ...referenceLayers(options.references ?? []),
-    ],
+    layer: [{ data: { values }, mark: { type: "line", strokeWidth: 2, ...(log ? { point: true } : {}) }, encoding: { x, y, color } }, ...referenceLayers(options.references ?? [])],
   };
   return xml(await renderSvg(spec as unknown as TopLevelSpec));
 }
+
+/** Lines over linear axes fitted to the data (objective against virtual time). */
+export const objectiveChart = (options: XYOptions): Promise<string> => xyChart(options, false);
 
 /** Grouped bars on a log y axis (WAN bytes, which span orders of magnitude); null or 0 draws nothing. */
 export async function logBarChart(options: { title: string; yLabel: string; series: readonly string[]; groups: readonly { label: string; values: readonly (number | null)[] }[] }): Promise<string> {
@@ -142,17 +146,4 @@ export async function logBarChart(options: { title: string; yLabel: string; seri
 }
 
 /** Lines with points over a log x axis and a log y axis, with dashed references (crossover chart). */
-export async function crossoverChart(options: { title: string; xLabel: string; yLabel: string; series: readonly XYSeries[]; references?: readonly { y: number; label: string }[] }): Promise<string> {
-  const values = seriesValues(options.series, (p) => p.x > 0 && p.y > 0);
-  const color = { field: "series", type: "nominal", title: null, scale: { domain: options.series.map((s) => s.name) }, legend: { orient: "top" } };
-  const spec = {
-    width: 560,
-    height: 300,
-    title: options.title,
-    layer: [
-      { data: { values }, mark: { type: "line", point: true, strokeWidth: 2 }, encoding: { x: { field: "x", type: "quantitative", title: options.xLabel, scale: { type: "log" }, axis: { format: ".3~g" } }, y: { field: "y", type: "quantitative", title: options.yLabel, scale: { type: "log" }, axis: { format: ".3~g" } }, color } },
-      ...referenceLayers(options.references ?? []),
-    ],
-  };
-  return xml(await renderSvg(spec as unknown as TopLevelSpec));
-}
+export const crossoverChart = (options: XYOptions): Promise<string> => xyChart(options, true);
