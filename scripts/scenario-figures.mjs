@@ -3,12 +3,15 @@
 // asp,bsp,lan --json`, and the time to its target (or the whole run, marked *, without one).
 //   node scripts/scenario-figures.mjs [name ...]
 import { spawnSync } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import { parse } from "yaml";
 
 const names = process.argv.slice(2).length > 0 ? process.argv.slice(2) : readdirSync("scenarios").filter((f) => f.endsWith(".yaml")).map((f) => f.replace(/\.yaml$/, ""));
 const fmt = (s) => (s < 1 ? `${(s * 1000).toFixed(0)} ms` : `${s.toFixed(2)} s`);
 for (const name of names) {
-  const first = name.includes("diloco") ? "diloco" : "asp";
+  // Gaia's asp, or the file's own model where it is not a Baseline or LAN (diloco).
+  const own = parse(readFileSync(`scenarios/${name}.yaml`, "utf8"))?.sync?.model ?? "asp";
+  const first = ["bsp", "ssp", "lan"].includes(own) ? "asp" : own;
   const r = spawnSync(process.execPath, ["packages/cli/bin/run.js", "simulate", name, "--sync", `${first},bsp,lan`, "--json", "--force", "--out", `/tmp/scenario-figures/${name}`], { encoding: "utf8", maxBuffer: 1 << 28 });
   if (r.status !== 0) {
     console.log(`| \`${name}\` | failed: ${(r.stderr || r.stdout).split("\n")[0]} |`);

@@ -350,7 +350,7 @@ export class NodeRuntime {
   private deliver(input: Input): void {
     if (this.closed) return;
     // The checkers keep their barrier books from what was delivered, not from the shard's report.
-    if (this.options.trace && input.kind === "message" && this.role instanceof ShardRole) this.reportDelivery(input.msg);
+    if (this.options.trace && input.kind === "message" && this.role instanceof ShardRole) this.reportDelivery(input.msg, this.role.range.start);
     const effects = this.role.step(input, this.nowMs());
     this.role.invariants();
     this.apply(effects);
@@ -452,12 +452,11 @@ export class NodeRuntime {
     if (this.options.trace) this.options.report({ ev: "trace", node: this.options.node, event: { ...event, atMs: this.atMs() } });
   }
 
-  private reportDelivery(msg: Message): void {
+  private reportDelivery(msg: Message, start: number): void {
     const shard = this.options.node;
     const atMs = this.atMs();
     let event: DeliveryEvent;
     if (msg.kind === "barrier") {
-      const start = this.role instanceof ShardRole ? this.role.range.start : 0;
       event = { type: "barrier-delivered", shard, source: msg.source, clock: msg.clock, rows: Array.from(msg.rows, (r) => start + r) };
     } else if (msg.kind === "mirror-update") event = { type: "mirror-delivered", shard, sources: msg.sources, clock: msg.clock };
     else if (msg.kind === "mirror-flush") event = { type: "mirror-delivered", shard, sources: msg.sources, clock: null };
