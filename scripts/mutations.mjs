@@ -95,7 +95,7 @@ for (const m of chosen) {
   const out = `${result.stdout}\n${result.stderr}`;
   const failed = Number(/^# fail (\d+)/m.exec(out)?.[1] ?? "0");
   const caught = result.status !== 0 && failed > 0;
-  const firstFailure = /^not ok \d+ - (.*)$/m.exec(out.split("\n").filter((l) => /^\s*not ok/.test(l)).map((l) => l.trim()).join("\n"))?.[1] ?? "";
+  const firstFailure = /^\s*not ok \d+ - (.*)$/m.exec(out)?.[1] ?? "";
   rows.push({ name: m.name, caught, failed, seconds: ((Date.now() - started) / 1000).toFixed(1), firstFailure });
   console.log(`${caught ? "caught  " : "SURVIVED"} ${m.name}: ${m.what} (${failed} failing test(s) in ${m.tests.join(", ")}, ${rows.at(-1).seconds} s)${firstFailure ? `\n         first: ${firstFailure}` : ""}`);
 }
