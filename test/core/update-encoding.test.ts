@@ -40,6 +40,41 @@ describe(seedTitle("update encoding"), () => {
     );
   });
 
+  test("integer values (LDA's count deltas) travel as zigzag varints under every codec, exactly", () => {
+    fc.assert(
+      fc.property(
+        entries,
+        fc.constantFrom(...encodings),
+        fc.constantFrom(3, 300, 2 ** 24),
+        ({ cols, size, offsets }, encoding, magnitude) => {
+          const values = Array.from(offsets, (o, i) => ((o * 7919 + i) % (2 * magnitude + 1)) - magnitude);
+          const { body, applied } = encodeUpdate(offsets, values, cols, encoding);
+          const decoded = decodeUpdate(body, size);
+          assert.deepEqual([...decoded.indices], [...offsets]);
+          assert.deepEqual([...decoded.deltas], [...applied]);
+          // Under f32 always, and under f16/int8 when it is no larger, the integer code: lossless.
+          if (offsets.length > 0 && (encoding === "f32" || magnitude < 64)) assert.equal(body[0], 3);
+          if (body[0] === 3) assert.deepEqual([...applied], values);
+          // Never larger than the requested codec would have been (the integer code is chosen only then).
+          const floats = encodeUpdate(offsets, values.map((v) => (v === 0 ? -0 : v + 0.5)), cols, encoding).body;
+          if (offsets.length > 0) assert.ok(body.byteLength <= floats.byteLength, `${body.byteLength} > ${floats.byteLength}`);
+        },
+      ),
+      params(300),
+    );
+    // LDA-like rows: 4 of 20 topics change by +-1 or +-2: one byte a value plus the row's bitmap.
+    const offsets = Uint32Array.from({ length: 400 }, (_, i) => Math.floor(i / 4) * 20 + (i % 4) * 5);
+    const values = Array.from(offsets, (_, i) => (i % 2 === 0 ? 1 : -2));
+    for (const e of encodings) {
+      const per = encodeUpdate(offsets, values, 20, e).body.byteLength / offsets.length;
+      assert.ok(per <= 2.1, `${e}: ${per} bytes per integer value`);
+    }
+    // Non-integers, -0 and integers beyond 2^24 keep the float codecs.
+    assert.equal(encodeUpdate(Uint32Array.of(1), [0.5], 4, "f32").body[0], 0);
+    assert.equal(encodeUpdate(Uint32Array.of(1), [-0], 4, "f32").body[0], 0);
+    assert.equal(encodeUpdate(Uint32Array.of(1), [2 ** 24 + 2], 4, "int8").body[0], 2);
+  });
+
   test("bytes per value: f32 at most 4.6 and int8 at most 1.6 on full rows of 16", () => {
     const cols = 16;
     const rows = 200;
@@ -85,7 +120,9 @@ describe(seedTitle("update encoding"), () => {
   });
 
   test("malformed bodies are RemoteErrors, never crashes or half-valid updates", () => {
-    const good = encodeUpdate(Uint32Array.of(0, 3, 17), [1, 2, 3], 4, "int8").body;
+    const good = encodeUpdate(Uint32Array.of(0, 3, 17), [1.5, 2, 3], 4, "int8").body;
+    const integers = encodeUpdate(Uint32Array.of(0, 3, 17), [1, -200, 3], 4, "f32").body;
+    assert.equal(integers[0], 3, "integer values take the integer codec");
     const expectRemote = (body: Uint8Array, size = 40): void => {
       try {
         decodeUpdate(body, size);
@@ -96,6 +133,8 @@ describe(seedTitle("update encoding"), () => {
       assert.fail(`accepted ${[...body]}`);
     };
     for (let n = 0; n < good.length; n++) expectRemote(good.subarray(0, n));
+    for (let n = 0; n < integers.length; n++) expectRemote(integers.subarray(0, n));
+    expectRemote(Uint8Array.of(3, 4, 1, 0, 0x81, 0x80, 0x80, 0x10)); // one integer of 2^25 + 1 (zigzag), beyond 2^24
     expectRemote(good, 16); // row 4 outside a shard of 16 elements
     expectRemote(Uint8Array.of(...good, 0)); // trailing byte
     expectRemote(Uint8Array.of(9, 4, 0)); // unknown codec

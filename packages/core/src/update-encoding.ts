@@ -4,7 +4,9 @@
  *
  * Layout of a body (little-endian, varints are unsigned LEB128):
  *
- *   u8 values        0 = f32, 1 = f16, 2 = int8 (one f16 scale per row)
+ *   u8 values        0 = f32, 1 = f16, 2 = int8 (one f16 scale per row), 3 = integers
+ *                    (zigzag varints; exact, chosen whatever the requested codec when every value
+ *                    is an integer of magnitude at most 2^24 and it is no larger)
  *   varint cols      elements per row
  *   varint rowCount
  *   per row, rows ascending:
@@ -44,7 +46,12 @@ export interface EncodedUpdate {
 }
 
 const codeOf: Record<ValueEncoding, number> = { f32: 0, f16: 1, int8: 2 };
-const widthOf = [4, 2, 1] as const;
+/** Bytes per value of codes 0-2; code 3 (integers) is variable and has 0 here. */
+const widthOf = [4, 2, 1, 0] as const;
+const INTEGERS = 3;
+/** Integers up to 2^24 are exact in f32, so an integer body decodes to what an f32 body would. */
+const MAX_INTEGER = 2 ** 24;
+const zigzag = (v: number): number => (v >= 0 ? 2 * v : -2 * v - 1);
 const DENSE = 0;
 const BITMAP = 1;
 const LIST = 2;
@@ -57,8 +64,17 @@ const varintSize = (v: number): number => (v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0
  */
 export function encodeUpdate(offsets: Uint32Array, values: ArrayLike<number>, cols: number, encoding: ValueEncoding): EncodedUpdate {
   const n = offsets.length;
-  const code = codeOf[encoding];
-  const width = widthOf[code]!;
+  let integerBytes = 0;
+  for (let k = 0; k < n; k++) {
+    const v = values[k]!;
+    // -0 is left to the float codecs, so an integer body decodes bit for bit as f32 would.
+    if (!Number.isInteger(v) || Math.abs(v) > MAX_INTEGER || Object.is(v, -0)) {
+      integerBytes = Infinity;
+      break;
+    }
+    integerBytes += varintSize(zigzag(v));
+  }
+  const requested = codeOf[encoding];
   const bitmapBytes = (cols + 7) >> 3;
   // Pass 1: rows, their modes and the body's size.
   const rowStart: number[] = [];
@@ -67,6 +83,7 @@ export function encodeUpdate(offsets: Uint32Array, values: ArrayLike<number>, co
   let previousRow = -1;
   let i = 0;
   const modes: number[] = [];
+  let valueBytes = 0;
   while (i < n) {
     const row = Math.floor(offsets[i]! / cols);
     let j = i + 1;
@@ -81,7 +98,8 @@ export function encodeUpdate(offsets: Uint32Array, values: ArrayLike<number>, co
     }
     const mode = count === cols ? DENSE : listBytes < bitmapBytes ? LIST : BITMAP;
     const gap = row - previousRow - 1;
-    size += varintSize(gap * 4 + mode) + (mode === DENSE ? 0 : mode === BITMAP ? bitmapBytes : listBytes) + (code === 2 ? 2 : 0) + count * width;
+    size += varintSize(gap * 4 + mode) + (mode === DENSE ? 0 : mode === BITMAP ? bitmapBytes : listBytes);
+    valueBytes += (requested === 2 ? 2 : 0) + count * widthOf[requested]!;
     rowStart.push(i);
     modes.push(mode);
     rowCount++;
@@ -90,6 +108,8 @@ export function encodeUpdate(offsets: Uint32Array, values: ArrayLike<number>, co
   }
   rowStart.push(n);
   size += varintSize(rowCount);
+  const code = integerBytes <= valueBytes ? INTEGERS : requested;
+  size += code === INTEGERS ? integerBytes : valueBytes;
 
   // Pass 2: write.
   const body = new Uint8Array(size);
@@ -129,7 +149,13 @@ export function encodeUpdate(offsets: Uint32Array, values: ArrayLike<number>, co
         previousCol = col;
       }
     }
-    if (code === 0) {
+    if (code === INTEGERS) {
+      for (let k = first; k < end; k++) {
+        const v = values[k]!;
+        varint(zigzag(v));
+        applied[k] = v;
+      }
+    } else if (code === 0) {
       for (let k = first; k < end; k++) {
         const v = Math.fround(values[k]!);
         view.setFloat32(at, v, true);
@@ -185,8 +211,9 @@ export function decodeUpdate(body: Uint8Array, size: number): SparseUpdate {
   };
   need(1);
   const code = body[at++]!;
-  if (code > 2) throw new RemoteError("bad-field", `unknown value codec ${code}`);
-  const width = widthOf[code as 0 | 1 | 2];
+  if (code > 3) throw new RemoteError("bad-field", `unknown value codec ${code}`);
+  // Integers take at least one byte each, like int8 values.
+  const width = code === INTEGERS ? 1 : widthOf[code as 0 | 1 | 2];
   const cols = varint();
   if (cols < 1 || cols > size) throw new RemoteError("bad-field", `update body has ${cols} columns for ${size} elements`);
   const rowsInRange = Math.floor(size / cols);
@@ -238,6 +265,14 @@ export function decodeUpdate(body: Uint8Array, size: number): SparseUpdate {
     need(present * width);
     for (let k = 0; k < present; k++) {
       let v: number;
+      if (code === INTEGERS) {
+        const z = varint();
+        if (z > 2 * MAX_INTEGER) throw new RemoteError("out-of-range", `update body has an integer beyond 2^24 at row ${row}`);
+        v = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+        indices[count] = row * cols + columns[k]!;
+        deltas[count++] = v;
+        continue;
+      }
       if (code === 0) v = view.getFloat32(at, true);
       else if (code === 1) v = halfValue(view.getUint16(at, true));
       else v = Math.fround(((body[at]! << 24) >> 24) * scale);
