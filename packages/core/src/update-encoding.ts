@@ -17,6 +17,16 @@
  *     int8 only: f16 scale, at least max|value| / 127 (so no value clips unless the scale saturates)
  *     the present values, in column order (4, 2 or 1 bytes each)
  *
+ * Or, for integer values only, a flat list of entries (code 4), with no rows at all:
+ *
+ *   u8 4
+ *   varint count
+ *   per entry, offsets ascending: varint (gap << 3 | min(z, 7)), then varint (z - 7) when z >= 7
+ *     gap = offset - previous offset - 1 (the first: its offset); z = zigzag(value)
+ *
+ * LDA's count deltas are mostly +-1 and +-2 a few columns apart, so most entries take one byte
+ * with their position. A body takes the flat list when it is smaller than the rows.
+ *
  * Each row takes whichever of dense, bitmap and list is smallest, so a body is never larger than
  * the entries need under this layout: a full row costs its values plus one or two bytes.
  *
@@ -49,6 +59,7 @@ const codeOf: Record<ValueEncoding, number> = { f32: 0, f16: 1, int8: 2 };
 /** Bytes per value of codes 0-2; code 3 (integers) is variable and has 0 here. */
 const widthOf = [4, 2, 1, 0] as const;
 const INTEGERS = 3;
+const INTEGER_PAIRS = 4;
 /** Integers up to 2^24 are exact in f32, so an integer body decodes to what an f32 body would. */
 const MAX_INTEGER = 2 ** 24;
 const zigzag = (v: number): number => (v >= 0 ? 2 * v : -2 * v - 1);
@@ -65,14 +76,19 @@ const varintSize = (v: number): number => (v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0
 export function encodeUpdate(offsets: Uint32Array, values: ArrayLike<number>, cols: number, encoding: ValueEncoding): EncodedUpdate {
   const n = offsets.length;
   let integerBytes = 0;
+  let pairBytes = 1 + varintSize(n);
   for (let k = 0; k < n; k++) {
     const v = values[k]!;
     // -0 is left to the float codecs, so an integer body decodes bit for bit as f32 would.
     if (!Number.isInteger(v) || Math.abs(v) > MAX_INTEGER || Object.is(v, -0)) {
       integerBytes = Infinity;
+      pairBytes = Infinity;
       break;
     }
-    integerBytes += varintSize(zigzag(v));
+    const z = zigzag(v);
+    integerBytes += varintSize(z);
+    const gap = k === 0 ? offsets[0]! : offsets[k]! - offsets[k - 1]! - 1;
+    pairBytes += varintSize(gap * 8 + Math.min(z, 7)) + (z >= 7 ? varintSize(z - 7) : 0);
   }
   const requested = codeOf[encoding];
   const bitmapBytes = (cols + 7) >> 3;
@@ -110,6 +126,7 @@ export function encodeUpdate(offsets: Uint32Array, values: ArrayLike<number>, co
   size += varintSize(rowCount);
   const code = integerBytes <= valueBytes ? INTEGERS : requested;
   size += code === INTEGERS ? integerBytes : valueBytes;
+  if (code === INTEGERS && pairBytes < size) return { body: integerPairs(offsets, values, pairBytes), applied: Float32Array.from(values) };
 
   // Pass 2: write.
   const body = new Uint8Array(size);
@@ -186,6 +203,27 @@ export function encodeUpdate(offsets: Uint32Array, values: ArrayLike<number>, co
   return { body, applied };
 }
 
+/** The flat integer layout (code 4) of `bytes` bytes; every value is an integer up to 2^24. */
+function integerPairs(offsets: Uint32Array, values: ArrayLike<number>, bytes: number): Uint8Array {
+  const body = new Uint8Array(bytes);
+  let at = 0;
+  const varint = (v: number): void => {
+    while (v >= 0x80) {
+      body[at++] = (v & 0x7f) | 0x80;
+      v = Math.floor(v / 128);
+    }
+    body[at++] = v;
+  };
+  body[at++] = INTEGER_PAIRS;
+  varint(offsets.length);
+  for (let k = 0; k < offsets.length; k++) {
+    const z = zigzag(values[k]!);
+    varint((k === 0 ? offsets[0]! : offsets[k]! - offsets[k - 1]! - 1) * 8 + Math.min(z, 7));
+    if (z >= 7) varint(z - 7);
+  }
+  return body;
+}
+
 /**
  * Decodes a body for a shard of `size` elements. Every failure is a RemoteError; the result's
  * indices are ascending and below `size`, and every delta is finite.
@@ -211,6 +249,24 @@ export function decodeUpdate(body: Uint8Array, size: number): SparseUpdate {
   };
   need(1);
   const code = body[at++]!;
+  if (code === INTEGER_PAIRS) {
+    const n = varint();
+    if (n > size || n > body.byteLength - at) throw new RemoteError("bad-field", `update body lists ${n} entries for ${size} elements in ${body.byteLength - at} bytes`);
+    const indices = new Uint32Array(n);
+    const deltas = new Float32Array(n);
+    let offset = -1;
+    for (let k = 0; k < n; k++) {
+      const head = varint();
+      offset += 1 + Math.floor(head / 8);
+      if (offset >= size) throw new RemoteError("out-of-range", `update body names element ${offset} of ${size}`);
+      const z = head % 8 === 7 ? 7 + varint() : head % 8;
+      if (z > 2 * MAX_INTEGER) throw new RemoteError("out-of-range", `update body has an integer beyond 2^24 at element ${offset}`);
+      indices[k] = offset;
+      deltas[k] = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+    }
+    if (at !== body.byteLength) throw new RemoteError("bad-field", `update body has ${body.byteLength - at} trailing bytes`);
+    return { indices, deltas };
+  }
   if (code > 3) throw new RemoteError("bad-field", `unknown value codec ${code}`);
   // Integers take at least one byte each, like int8 values.
   const width = code === INTEGERS ? 1 : widthOf[code as 0 | 1 | 2];
