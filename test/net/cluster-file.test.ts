@@ -4,7 +4,7 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { ClusterError, loadCluster, parseClusterText, peersOf, planOf, planRuntimeFaults, resolveAddresses } from "@gaia/net";
-import { loadScenario } from "@gaia/scenario";
+import { computeRegimeOf, loadScenario, stepMsPerSample } from "@gaia/scenario";
 import { createWorkload } from "@gaia/workloads";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -44,6 +44,19 @@ describe("cluster files", () => {
     assert.equal(addresses.size, 6);
     assert.deepEqual(peersOf(plan, "virginia/s0"), ["california/s0", "oregon/s0", "virginia/w0"]);
     assert.deepEqual(peersOf(plan, "virginia/w0"), ["virginia/s0"]);
+  });
+
+  test("the compute regime scales the runtime's emulated step and the pacing hint, as the simulator charges it", async () => {
+    const cluster = loadCluster("clusters/local-3dc.yaml");
+    const workload = await createWorkload(cluster.scenario.workload, { seed: 1, dataCenters: cluster.scenario.topology.dataCenters, workersPerDataCenter: 1 });
+    const at = (regime: "cpu" | "accelerator") => ({ ...cluster.scenario, compute: { ...cluster.scenario.compute, regime: computeRegimeOf(regime) } });
+    const factor = computeRegimeOf("accelerator").factor;
+    assert.ok(factor < 1);
+    const ratio = stepMsPerSample(at("accelerator"), workload) / stepMsPerSample(at("cpu"), workload);
+    assert.ok(Math.abs(ratio - factor) < 1e-12, `emulated step ratio ${ratio}`);
+    const hint = (regime: "cpu" | "accelerator"): number => planOf(at(regime), workload).sync.asp!.clockMsHint;
+    assert.ok(hint("cpu") > 0);
+    assert.ok(Math.abs(hint("accelerator") / hint("cpu") - factor) < 1e-9, `clock hint ratio ${hint("accelerator") / hint("cpu")}`);
   });
 
   test("every shipped cluster file loads, and its faults plan on the runtime", async () => {

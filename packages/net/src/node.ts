@@ -38,6 +38,7 @@ import {
   type Workload,
   type WorkerProgram,
 } from "@gaia/core";
+import { stepMsPerSample } from "@gaia/scenario";
 import { createWorkload } from "@gaia/workloads";
 import { rejoinMac, sameMac } from "./auth.js";
 import { readCheckpoint, writeCheckpoint, type ShardCheckpoint } from "./checkpoint.js";
@@ -176,7 +177,7 @@ export class NodeRuntime {
       const original = this.plan.aliasOf.get(node) ?? node;
       const speeds = scenario.compute.speeds;
       const speed = speeds[original] ?? speeds[dataCenterOf(original)] ?? 1;
-      this.emulatedMsPerSample = (scenario.compute.msPerSample ?? this.workload.costMsPerSample) / speed;
+      this.emulatedMsPerSample = stepMsPerSample(scenario, this.workload) / speed;
     }
     const { layout } = this.plan;
     if (!layout.nodes.includes(node)) throw new Error(`node ${node} is not in the layout of ${cluster.file} (nodes: ${layout.nodes.join(", ")})`);

@@ -15,6 +15,13 @@ import type { Layout, ShardSync, Workload, WorkerPlacement } from "@gaia/core";
 import { Rng } from "@gaia/core";
 import type { Scenario } from "./scenario.js";
 
+/**
+ * The compute cost charged per sample: the scenario's msPerSample (or the workload's calibrated
+ * cost) times the compute regime's factor. The simulator charges it; the runtime emulates it.
+ */
+export const stepMsPerSample = (scenario: Scenario, workload: Pick<Workload, "costMsPerSample">): number =>
+  (scenario.compute.msPerSample ?? workload.costMsPerSample) * (scenario.compute.regime?.factor ?? 1);
+
 /** Mbps to bytes per millisecond (virtual in the simulator, wall-clock in the runtime). */
 export const bytesPerMs = (mbps: number): number => mbps * 125;
 
@@ -72,6 +79,6 @@ export function withPacing(scenario: Scenario, workload: Workload, layout: Layou
   const cols = workload.cols;
   const values = new Float32Array(rows.length * cols);
   rows.forEach((r, i) => values.set(initial.subarray(r * cols, (r + 1) * cols), i * cols));
-  const clockMsHint = probe.step(0, rows, values).samples * (scenario.compute.msPerSample ?? workload.costMsPerSample);
+  const clockMsHint = probe.step(0, rows, values).samples * stepMsPerSample(scenario, workload);
   return { ...sync, asp: { ...sync.asp, linkBytesPerMs, clockMsHint, ...(workload.learningRate !== undefined ? { learningRate: workload.learningRate } : {}) } };
 }

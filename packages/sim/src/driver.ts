@@ -56,6 +56,7 @@ import {
   SignificanceChecker,
   TraceHash,
   withPacing,
+  stepMsPerSample,
   type CheckContext,
   type Divergence,
   type DriverEvent,
@@ -179,7 +180,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   const dcs = topology.dataCenters;
   const W = topology.workersPerDataCenter;
   // The compute regime scales the base cost (explicit, else the workload's calibrated one).
-  const msPerSample = (scenario.compute.msPerSample ?? workload.costMsPerSample) * (scenario.compute.regime?.factor ?? 1);
+  const msPerSample = stepMsPerSample(scenario, workload);
   const initial = workload.initParams();
   const cols = workload.cols;
 
