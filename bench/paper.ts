@@ -4,7 +4,7 @@
  *   npm run bench:paper [-- --size quick|small|paper] [-- --regime cpu|accelerator|N]
  *                       [-- --only mf,lda] [-- --topology ec2-11] [-- --modes lan,bsp,asp]
  *                       [-- --partition iid,skewed] [-- --sweep 0.01,0.1,1,10,100,1000] [-- --sweep-modes lan,bsp,asp]
- *                       [-- --lan-iterations N] [-- --no-main]
+ *                       [-- --lan-iterations N] [-- --no-main] [-- --reuse DIR --reuse-modes lan,bsp,ssp]
  *                       [-- --seed N] [-- --out-dir DIR] [-- --no-docs] [-- --quick]
  *
  * Targets at convergence. For every workload, topology and partition, LAN (all machines in one data
@@ -17,6 +17,11 @@
  *
  * Every run carries the trace checkers (staleness, mirror clock, barrier, conservation, no remote
  * errors); their verdicts are in every row, and the bench exits 1 when any is violated.
+ *
+ * Reuse: with --reuse DIR --reuse-modes lan,bsp,ssp, the rows of those modes come from DIR's saved
+ * paper.json / paper-sweep.json (matched by workload, topology, partition, size and compute factor;
+ * LAN's saved convergence gives the targets) and only the other modes run: for a change that can
+ * only move some modes' rows, such as Gaia's codec. The seed must be the saved run's.
  *
  * Non-IID: with --partition iid,skewed (the default for the main runs), each case runs again with
  * a skewed partition (skew 0.8: MF by user group, LDA by topic, MNIST by label).
@@ -96,6 +101,9 @@ interface Options {
   lanIterations: number | null;
   /** Render from saved rows (paper.json, paper-sweep.json in this directory) instead of running. */
   renderFrom: string | null;
+  /** Take the rows of `reuseModes` from saved rows (paper.json, paper-sweep.json here) instead of running them. */
+  reuse: string | null;
+  reuseModes: Mode[];
   main: boolean;
   outDir: string;
   docs: boolean;
@@ -122,6 +130,8 @@ function parseArgs(argv: readonly string[]): Options {
     sweepModes: ["lan", "bsp", "asp"],
     lanIterations: null,
     renderFrom: null,
+    reuse: null,
+    reuseModes: [],
     main: true,
     outDir: join(root, "bench/results"),
     docs: true,
@@ -188,6 +198,15 @@ function parseArgs(argv: readonly string[]): Options {
         options.renderFrom = resolve(value);
         break;
       }
+      case "--reuse": {
+        const value = argv[++i];
+        if (value === undefined || value.startsWith("--")) fail("--reuse needs a directory with paper.json (and paper-sweep.json for --sweep)");
+        options.reuse = resolve(value);
+        break;
+      }
+      case "--reuse-modes":
+        options.reuseModes = list(arg, argv[++i], modes);
+        break;
       case "--no-main":
         options.main = false;
         break;
@@ -207,9 +226,10 @@ function parseArgs(argv: readonly string[]): Options {
         options.docs = false;
         break;
       default:
-        fail(`unknown option "${arg}" (known: --size, --quick, --regime, --only, --topology, --modes, --partition, --sweep, --sweep-modes, --lan-iterations, --render-from, --no-main, --out-dir, --seed, --no-docs)`);
+        fail(`unknown option "${arg}" (known: --size, --quick, --regime, --only, --topology, --modes, --partition, --sweep, --sweep-modes, --lan-iterations, --render-from, --reuse, --reuse-modes, --no-main, --out-dir, --seed, --no-docs)`);
     }
   }
+  if ((options.reuse === null) !== (options.reuseModes.length === 0)) fail("--reuse DIR and --reuse-modes MODES go together");
   // A quick run is a smoke test: IID only, and it never rewrites the published results unless asked to.
   if (options.size === "quick") {
     if (!argv.includes("--out-dir")) options.outDir = join(root, "bench/results/quick");
@@ -416,20 +436,61 @@ interface CaseOutcome {
 }
 
 /** Runs LAN, finds its convergence, then every other mode of the list to its target. */
+let reusableRows: PaperRow[] | null = null;
+/** The saved rows of --reuse: the main runs' and the sweep's. */
+function reusable(dir: string): PaperRow[] {
+  if (reusableRows !== null) return reusableRows;
+  const read = (name: string): string | null => {
+    try {
+      return readFileSync(join(dir, name), "utf8");
+    } catch {
+      return null;
+    }
+  };
+  const main = read("paper.json");
+  const sweepText = read("paper-sweep.json");
+  if (main === null && sweepText === null) fail(`--reuse: neither paper.json nor paper-sweep.json in ${dir}`);
+  reusableRows = [...(main === null ? [] : (JSON.parse(main) as PaperRow[])), ...(sweepText === null ? [] : (JSON.parse(sweepText) as { rows: PaperRow[] }).rows)];
+  return reusableRows;
+}
+
 async function runCaseSet(options: Options, size: Size, workload: WorkloadName, topology: TopologyName, partition: Partition, regime: Regime, caseModes: readonly Mode[], progress: (line: string) => void): Promise<CaseOutcome> {
   const setup = options.lanIterations === null ? setupsOf(size)[workload] : { ...setupsOf(size)[workload], lanIterations: options.lanIterations };
   const base = { workload, topology, setup, knobs: defaultKnobs, seed: options.seed, regime, skew: partition === "skewed" ? skew : null } as const;
   const rows: PaperRow[] = [];
   const lanCase: CaseSpec = { ...base, mode: "lan", target: null, maxVirtualTimeS: null, maxIterations: setup.lanIterations };
-  const lan = await runCase(lanCase, sampleMemory);
-  const convergence = convergenceOf(lan.result.series, lan.direction);
-  const lanRow = paperRow(lanCase, lan, convergence, partition, size);
+  // Saved rows of the same case (same workload, topology, partition, size and compute factor).
+  const savedRow = (mode: Mode): PaperRow | null => {
+    if (!options.reuseModes.includes(mode)) return null;
+    const factor = regimeFactor(regime);
+    const row = reusable(options.reuse!).find((r) => r.workload === workload && r.topology === topology && r.partition === partition && r.size === size && r.computeFactor === factor && r.sync === mode);
+    if (row === undefined) fail(`--reuse: no saved ${mode} row for ${workload} ${topology} ${partition} ${size} at ${factor}x in ${options.reuse}`);
+    if (mode === "lan" && row.iterations > setup.lanIterations) fail(`--reuse: the saved LAN row of ${workload} ${topology} ran ${row.iterations} iterations, above this run's cap ${setup.lanIterations}`);
+    return row;
+  };
+  let lanRow = savedRow("lan");
+  let convergence: Convergence;
+  if (lanRow !== null) {
+    convergence = lanRow.lanConvergence;
+    progress(describe(lanRow) + `  (saved) converged at it ${convergence.iteration}`);
+  } else {
+    const lan = await runCase(lanCase, sampleMemory);
+    convergence = convergenceOf(lan.result.series, lan.direction);
+    lanRow = paperRow(lanCase, lan, convergence, partition, size);
+    progress(describe(lanRow) + `  converged at it ${convergence.iteration}${convergence.converged ? "" : " (NOT converged: cap)"}`);
+  }
   rows.push(lanRow);
-  progress(describe(lanRow) + `  converged at it ${convergence.iteration}${convergence.converged ? "" : " (NOT converged: cap)"}`);
   const capS = capFactor * Math.max(convergence.virtualTimeS, 1e-3);
   let hubsRow: PaperRow | null = null;
   for (const mode of caseModes) {
     if (mode === "lan") continue;
+    const saved = savedRow(mode);
+    if (saved !== null) {
+      rows.push(saved);
+      if (mode === "asp") hubsRow = saved;
+      progress(describe(saved) + "  (saved)");
+      continue;
+    }
     // Hubs auto gives no hubs for two data centers: the no-hubs run would repeat the hubs run.
     if (mode === "asp-nohubs" && hubsRow !== null && topology !== "ec2-11") {
       const row: PaperRow = { ...hubsRow, sync: "asp-nohubs" };
