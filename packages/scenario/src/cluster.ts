@@ -11,7 +11,7 @@
  *     tls: {cert: cert.pem, key: key.pem}
  *     wanEmulation: {enabled: true, bandwidthScale: 1, latencyScale: 1, cutMode: hold}
  *     faultTimeScale: 1                # the scenario's fault times (at, for, restartAfter) x this, in wall seconds
- *     emulateCompute: false            # a compute step takes at least samples x compute.msPerSample / speed
+ *     emulateCompute: false            # a compute step takes at least samples x msPerSample x regime factor / speed
  *     checkpoint: {enabled: true, dir: ckpt, everyMs: 1000}   # default dir: runs/checkpoints/<name>
  *
  * The schema (schema.ts, `definitions.cluster`) checks it with the rest of the file; here only the

@@ -186,7 +186,7 @@ const ClusterSection = Type.Object(
         { description: "Emulate the topology's WAN between processes on one machine.", additionalProperties: false },
       ),
     ),
-    emulateCompute: Optional(Type.Boolean({ description: "Pad every compute step to samples x compute.msPerSample / speed (the simulator's cost model) by sleeping.", default: false })),
+    emulateCompute: Optional(Type.Boolean({ description: "Pad every compute step to samples x msPerSample (the scenario's or the calibrated cost) x the compute regime's factor / speed (the simulator's cost model) by sleeping.", default: false })),
     faultTimeScale: Optional(Type.Number({ description: "Multiplies the scenario's fault times (seconds of wall time after every node is up).", exclusiveMinimum: 0, default: 1 })),
     checkpoint: Optional(
       Type.Object(
