@@ -83,7 +83,7 @@ export interface ShardSnapshot {
   readonly barriers: object;
   readonly flushed: boolean;
   readonly outer?: object | null;
-  readonly pacing?: { readonly clockMs: number; readonly lastClockAtMs: number | null; readonly measuredRate: ReadonlyMap<NodeId, number>; readonly bytesPerValue: number };
+  readonly pacing?: { readonly clockMs: number; readonly clockMeasured?: boolean; readonly lastClockAtMs: number | null; readonly measuredRate: ReadonlyMap<NodeId, number>; readonly bytesPerValue: number };
 }
 
 interface PendingRead {
@@ -118,6 +118,8 @@ export class ShardRole implements Role {
   /** Recent clock duration (ms, moving average) and when the local clock last moved. */
   private clockMs: number;
   private lastClockAtMs: number | null = null;
+  /** Whether clockMs is a measured duration yet (until then it is the compute-step hint). */
+  private clockMeasured = false;
   /** Measured delivery rate per destination (bytes/ms, moving average), from `link-rate` inputs. */
   private readonly measuredRate = new Map<NodeId, number>();
   /** Encoded bytes per sent value of recent updates, to turn a byte budget into entries. */
@@ -213,7 +215,7 @@ export class ShardRole implements Role {
       barriers: { ...this.barriers },
       flushed: this.flushed,
       outer: this.outer?.snapshot() ?? null,
-      pacing: { clockMs: this.clockMs, lastClockAtMs: this.lastClockAtMs, measuredRate: this.measuredRate, bytesPerValue: this.bytesPerValue },
+      pacing: { clockMs: this.clockMs, clockMeasured: this.clockMeasured, lastClockAtMs: this.lastClockAtMs, measuredRate: this.measuredRate, bytesPerValue: this.bytesPerValue },
     });
   }
 
@@ -234,6 +236,7 @@ export class ShardRole implements Role {
     if (this.outer && s.outer) this.outer.restore(s.outer);
     if (s.pacing) {
       this.clockMs = s.pacing.clockMs;
+      this.clockMeasured = s.pacing.clockMeasured ?? false;
       this.lastClockAtMs = s.pacing.lastClockAtMs;
       this.measuredRate.clear();
       for (const [peer, rate] of s.pacing.measuredRate) this.measuredRate.set(peer, rate);
@@ -457,7 +460,10 @@ export class ShardRole implements Role {
   private timeClock(nowMs: number, clocks: number): void {
     if (this.lastClockAtMs !== null && nowMs > this.lastClockAtMs) {
       const perClock = (nowMs - this.lastClockAtMs) / clocks;
-      this.clockMs = this.clockMs > 0 ? 0.7 * this.clockMs + 0.3 * perClock : perClock;
+      // The first measured duration replaces the hint: the hint is one compute step, and in a
+      // latency-bound run a clock lasts thousands of times longer.
+      this.clockMs = this.clockMeasured ? 0.7 * this.clockMs + 0.3 * perClock : perClock;
+      this.clockMeasured = true;
     }
     this.lastClockAtMs = nowMs;
   }
@@ -476,11 +482,13 @@ export class ShardRole implements Role {
 
   /**
    * Bytes this clock's update may take: the budget fraction of the tightest destination's declared
-   * rate over the recent clock duration (Infinity without a budget, or before any duration is known).
+   * rate over the recent measured clock duration (Infinity without a budget, or before a clock's
+   * duration has been measured: the compute-step hint can undershoot a latency-bound clock by
+   * orders of magnitude, and a budget from it would hold back the first clocks' updates).
    */
   budgetBytes(): number {
     const fraction = this.sync.asp?.budgetLinkFraction ?? null;
-    if (fraction === null || !(this.clockMs > 0)) return Infinity;
+    if (fraction === null || !this.clockMeasured || !(this.clockMs > 0)) return Infinity;
     let rate = Infinity;
     for (const to of this.destinations) rate = Math.min(rate, this.declaredRate(to));
     return fraction * rate * this.clockMs;
