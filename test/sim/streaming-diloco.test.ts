@@ -57,6 +57,11 @@ describe("streaming diloco: fragments at staggered clocks", () => {
     assert.equal(explicit.summary.traceHash, without.summary.traceHash);
   });
 
+  test("sgd with rate 1 and reduce sum, F = 4: the merge keeps the overlapped steps, so every replica equals initial + every push", async () => {
+    const r = await run(fast, diloco({ fragments: 4, outerOptimizer: "sgd", outerLearningRate: 1, momentum: 0, reduce: "sum", encoding: "int8" }));
+    assertHealthy(r); // conservation checks initial + every push under a plain sum
+  });
+
   test("overlap: with F = 4 reads wait less for outer steps than with F = 1", async () => {
     const slow: MiniOptions = { maxIterations: 40, msPerSample: 2, latencyMs: 5, bandwidthMbps: 200, jitter: 0 };
     const one = await run(slow, diloco());
