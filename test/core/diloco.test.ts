@@ -111,6 +111,24 @@ describe("ShardRole under streaming DiLoCo (fragments: 2)", () => {
     assert.equal(shard.remoteErrors.length, 0);
   });
 
+  test("a checkpoint (snapshot, restore into a new shard) resumes every fragment where it was", () => {
+    const shard = new ShardRole("a/s0", layout, sync, new Float32Array(4));
+    for (let clock = 0; clock < 3; clock++) shard.step(push(clock), clock); // both fragments' round 1 in flight
+    const copy = new ShardRole("a/s0", layout, sync, new Float32Array(4));
+    copy.restore(shard.snapshot());
+    // b's deltas and updates of round 1 for both fragments, then the next clocks: both shards do the same.
+    const empty = encodeUpdate(new Uint32Array(0), [], 1, "f32").body;
+    const half = encodeUpdate(Uint32Array.of(1), [0.5], 1, "f32").body;
+    const inputs = [0, 1].flatMap((fragment) => [
+      { kind: "message", from: "b/s0", msg: { kind: "outer-delta", shard: 0, round: 1, source: "b", last: false, body: empty, fragment } },
+      { kind: "message", from: "b/s0", msg: { kind: "outer-update", shard: 0, round: 1, source: "b", participants: ["a", "b"], body: half, fragment } },
+    ] as const);
+    [...inputs, push(3), push(4)].forEach((input, i) => assert.deepEqual(copy.step(input, 3 + i), shard.step(input, 3 + i)));
+    assert.deepEqual(Array.from(copy.values()), Array.from(shard.values()));
+    assert.deepEqual(Array.from(copy.modelValues()), Array.from(shard.modelValues()));
+    assert.equal(copy.remoteErrors.length + shard.remoteErrors.length, 0);
+  });
+
   test("outer traffic for a fragment the shard does not have is a remote error", () => {
     const shard = new ShardRole("a/s0", layout, sync, new Float32Array(4));
     shard.step({ kind: "message", from: "b/s0", msg: { kind: "outer-delta", shard: 0, round: 1, source: "b", last: false, body: encodeUpdate(new Uint32Array(0), [], 1, "f32").body, fragment: 2 } }, 0);

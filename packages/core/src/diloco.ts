@@ -211,7 +211,11 @@ export class OuterSync {
     return this.applied >= end;
   }
 
-  /** Whether a read for `clock` may be served: every boundary at or before it has been applied. */
+  /**
+   * Whether a read for `clock` may be served: every round whose boundary is at or before it has
+   * been applied (blocking), or, overlapped, has its delta taken and is merged if its merge clock
+   * is at or before it.
+   */
   admits(clock: number): boolean {
     const H = this.config.localClocks;
     const due = Math.floor((clock - this.offset) / H);
@@ -428,11 +432,12 @@ export class OuterSync {
 
   /** The state as plain data for checkpoints. */
   snapshot(): object {
-    return structuredClone({ global: this.global, momentum: this.momentumBuffer, residual: this.residual, updateResidual: this.updateResidual, sentReplica: this.sentReplica, planned: this.planned, deltas: this.deltas, updates: this.updates, lastRound: this.lastRound, applied: this.applied, sent: this.sent, inFlight: this.inFlight, led: this.led, clock: this.clock });
+    // A fragment's global state is a view of the shard's: slice it, or the clone copies the whole buffer.
+    return structuredClone({ global: this.global.slice(), momentum: this.momentumBuffer, residual: this.residual, updateResidual: this.updateResidual, sentReplica: this.sentReplica, planned: this.planned, deltas: this.deltas, updates: this.updates, lastRound: this.lastRound, applied: this.applied, sent: this.sent, inFlight: this.inFlight, led: this.led, clock: this.clock });
   }
 
   restore(snapshot: object): void {
-    const s = structuredClone(snapshot) as { global: Float32Array; momentum: Float32Array | null; residual: Float64Array; updateResidual: Float64Array; sentReplica: Float32Array; planned: Planned[]; deltas: Map<number, Map<string, SparseUpdate>>; updates: Map<number, Map<string, SegmentUpdate>>; lastRound: Map<string, number>; applied: number; sent: number; inFlight: boolean; led: number; clock: number };
+    const s = structuredClone(snapshot) as { global: Float32Array; momentum: Float32Array | null; residual: Float64Array; updateResidual: Float64Array; sentReplica: Float32Array; planned: Planned[]; deltas: Map<number, Map<string, SparseUpdate>>; updates: Map<number, Map<string, SegmentUpdate>>; lastRound: Map<string, number>; applied: number; sent: number; inFlight: boolean; led: number; clock?: number };
     this.global.set(s.global);
     if (this.momentumBuffer && s.momentum) this.momentumBuffer.set(s.momentum);
     this.residual.set(s.residual);
@@ -449,7 +454,7 @@ export class OuterSync {
     this.sent = s.sent;
     this.inFlight = s.inFlight;
     this.led = s.led;
-    this.clock = s.clock;
+    this.clock = s.clock ?? 0;
   }
 }
 
