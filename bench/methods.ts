@@ -5,6 +5,10 @@
  *                         [-- --methods lan,bsp,asp,asp-int8,diloco-10,diloco-10-int8,...] [-- --iterations N]
  *                         [-- --regime cpu|accelerator|N] [-- --skew S] [-- --tag NAME] [-- --seed N] [-- --out-dir DIR] [-- --no-docs]
  *                         [-- --inner-scale X] [-- --outer-optimizer sgd|nesterov] [-- --outer-lr X] [-- --momentum X]
+ *                         [-- --reuse FILE.json] [-- --render-from FILE.json]
+ *
+ * Flags are read by node:util parseArgs (strict): an unknown flag, a missing or bad value exits 2
+ * with a message that names it.
  *
  * Jobs: bench:paper's small setups (the fullSetups jobs at their calibrated compute cost) in its
  * default compute regime (accelerator), 2 machines per region on ec2-11 and 11 on each two-region
@@ -12,7 +16,9 @@
  *
  * Methods: LAN (every machine in one data center), Baseline-BSP, Gaia (ASP, hubs auto) with f32 and
  * int8 mirror updates, and DiLoCo with H in {10, 50, 100}, f32 and int8 pseudo-gradients (top-k
- * with --methods diloco-H-topk). DiLoCo's inner learning rate is the job's times min(D, 6), D the
+ * with --methods diloco-H-topk; streaming DiLoCo with F fragments as diloco-H-fF, and tau overlap
+ * clocks as diloco-H-fF-oT). Rows record the peak WAN bytes of one clock (the simulator's
+ * wanBytesPeakPerClock), which streaming spreads over the period. DiLoCo's inner learning rate is the job's times min(D, 6), D the
  * number of data centers (--inner-scale to set it): the job's rate is tuned for the sum of all 22
  * workers' steps, a region's replica sums only its own, and the outer step averages the regions
  * (DiLoCo's outer Nesterov, rate 0.7, momentum 0.9; --outer-optimizer, --outer-lr, --momentum). LDA's counts need a plain sum, so its DiLoCo rows use sgd, rate 1, reduce sum.
@@ -34,6 +40,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import { parseScenarioText, runSimulation, type MetricsPoint, type Scenario } from "@gaia/sim";
 import { lineChart } from "./lib/charts.js";
 import { convergenceOf, firstReaching, fullSetups, machinesPerDataCenter, progressTarget, replaceBlock, topologyNames, type TopologyName, type WorkloadName, type WorkloadSetup } from "./lib/runs.js";
@@ -86,105 +93,95 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-const methodPattern = /^(lan|bsp|asp|asp-int8|diloco-(\d+)(-int8|-topk)?)$/;
+/** lan | bsp | asp | asp-int8 | diloco-H[-fF[-oT]][-int8|-topk]: m[2] H, m[3] F (streaming), m[4] tau (overlap clocks), m[5] the codec. */
+const methodPattern = /^(lan|bsp|asp|asp-int8|diloco-(\d+)(?:-f(\d+)(?:-o(\d+))?)?(-int8|-topk)?)$/;
+const methodNames = "lan, bsp, asp, asp-int8, diloco-H, diloco-H-int8, diloco-H-topk, and streaming diloco-H-fF[-oT][-int8|-topk] (F fragments, 1 < F <= H; T overlap clocks <= H, default floor(H / F))";
 
-function parseArgs(argv: readonly string[]): Options {
+const flags = {
+  workload: { type: "string" },
+  topology: { type: "string" },
+  methods: { type: "string" },
+  iterations: { type: "string" },
+  regime: { type: "string" },
+  seed: { type: "string" },
+  "out-dir": { type: "string" },
+  "no-docs": { type: "boolean" },
+  skew: { type: "string" },
+  reuse: { type: "string" },
+  "render-from": { type: "string" },
+  tag: { type: "string" },
+  "inner-scale": { type: "string" },
+  "outer-optimizer": { type: "string" },
+  "outer-lr": { type: "string" },
+  momentum: { type: "string" },
+} as const satisfies NonNullable<ParseArgsConfig["options"]>;
+
+function parseOptions(argv: readonly string[]): Options {
+  let values: { -readonly [K in keyof typeof flags]?: (typeof flags)[K]["type"] extends "boolean" ? boolean : string };
+  try {
+    ({ values } = parseArgs({ args: [...argv], options: flags, strict: true, allowPositionals: false }));
+  } catch (error) {
+    // node:util's messages name the flag ("Unknown option '--x'", "Option '--seed <value>' argument missing").
+    fail(`${(error as Error).message} (known: ${Object.keys(flags).map((f) => `--${f}`).join(", ")})`);
+  }
   const o: Options = { workloads: ["mf", "mnist"], topologies: [...topologyNames], methods: [...defaultMethods], iterations: null, regime: "accelerator", seed: 1, outDir: join(root, "bench/results"), docs: true, innerScale: null, skew: null, tag: "", renderFrom: null, reuse: null, outerOptimizer: "nesterov", outerLearningRate: 0.7, momentum: 0.9 };
-  const positive = (flag: string, value: string | undefined): number => {
+  const positive = (flag: string, value: string): number => {
     const v = Number(value);
-    if (!(v > 0 && Number.isFinite(v))) fail(`${flag} needs a positive number`);
+    if (!(v > 0 && Number.isFinite(v))) fail(`--${flag} needs a positive number`);
     return v;
   };
-  const list = (flag: string, value: string | undefined): string[] => {
-    if (value === undefined || value.startsWith("--")) fail(`${flag} needs a comma-separated value`);
-    return value.split(",").map((s) => s.trim());
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    switch (arg) {
-      case "--workload":
-        o.workloads = list(arg, argv[++i]).map((w) => (workloadList.includes(w as WorkloadName) ? (w as WorkloadName) : fail(`--workload: unknown "${w}" (known: ${workloadList.join(", ")})`)));
-        break;
-      case "--topology":
-        o.topologies = list(arg, argv[++i]).map((t) => (topologyNames.includes(t as TopologyName) ? (t as TopologyName) : fail(`--topology: unknown "${t}" (known: ${topologyNames.join(", ")})`)));
-        break;
-      case "--methods":
-        o.methods = list(arg, argv[++i]).map((m) => (methodPattern.test(m) ? m : fail(`--methods: unknown "${m}" (known: lan, bsp, asp, asp-int8, diloco-H, diloco-H-int8, diloco-H-topk)`)));
-        if (!o.methods.includes("lan")) o.methods.unshift("lan"); // LAN defines the target
-        break;
-      case "--iterations": {
-        const v = Number(argv[++i]);
-        if (!(Number.isInteger(v) && v >= 10)) fail("--iterations needs an integer >= 10");
-        o.iterations = v;
-        break;
-      }
-      case "--regime": {
-        const v = argv[++i];
-        if (v === "cpu" || v === "accelerator") o.regime = v;
-        else if (Number(v) > 0) o.regime = Number(v);
-        else fail("--regime needs cpu, accelerator or a positive factor");
-        break;
-      }
-      case "--seed": {
-        const v = Number(argv[++i]);
-        if (!Number.isInteger(v)) fail("--seed needs an integer");
-        o.seed = v;
-        break;
-      }
-      case "--out-dir": {
-        const v = argv[++i];
-        if (v === undefined) fail("--out-dir needs a directory");
-        o.outDir = resolve(v);
-        break;
-      }
-      case "--no-docs":
-        o.docs = false;
-        break;
-      case "--skew": {
-        const v = Number(argv[++i]);
-        if (!(v >= 0 && v <= 1)) fail("--skew needs a number in [0, 1]");
-        o.skew = v;
-        break;
-      }
-      case "--reuse": {
-        const v = argv[++i];
-        if (v === undefined) fail("--reuse needs a methods JSON file");
-        o.reuse = resolve(v);
-        break;
-      }
-      case "--render-from": {
-        const v = argv[++i];
-        if (v === undefined) fail("--render-from needs a methods JSON file");
-        o.renderFrom = resolve(v);
-        break;
-      }
-      case "--tag": {
-        const v = argv[++i];
-        if (v === undefined || !/^[a-z0-9-]+$/.test(v)) fail("--tag needs a name of lowercase letters, digits and dashes");
-        o.tag = v;
-        break;
-      }
-      case "--inner-scale":
-        o.innerScale = positive(arg, argv[++i]);
-        break;
-      case "--outer-optimizer": {
-        const v = argv[++i];
-        if (v !== "sgd" && v !== "nesterov") fail("--outer-optimizer needs sgd or nesterov");
-        o.outerOptimizer = v;
-        break;
-      }
-      case "--outer-lr":
-        o.outerLearningRate = positive(arg, argv[++i]);
-        break;
-      case "--momentum": {
-        const v = Number(argv[++i]);
-        if (!(v >= 0 && v < 1)) fail("--momentum needs a number in [0, 1)");
-        o.momentum = v;
-        break;
-      }
-      default:
-        fail(`unknown option "${arg}" (known: --workload, --topology, --methods, --iterations, --regime, --seed, --out-dir, --no-docs, --skew, --tag, --render-from, --reuse, --inner-scale, --outer-optimizer, --outer-lr, --momentum)`);
-    }
+  const list = (value: string): string[] => value.split(",").map((s) => s.trim());
+  const v = values;
+  if (v.workload !== undefined) o.workloads = list(v.workload).map((w) => (workloadList.includes(w as WorkloadName) ? (w as WorkloadName) : fail(`--workload: unknown "${w}" (known: ${workloadList.join(", ")})`)));
+  if (v.topology !== undefined) o.topologies = list(v.topology).map((t) => (topologyNames.includes(t as TopologyName) ? (t as TopologyName) : fail(`--topology: unknown "${t}" (known: ${topologyNames.join(", ")})`)));
+  if (v.methods !== undefined) {
+    o.methods = list(v.methods).map((m) => {
+      const match = methodPattern.exec(m);
+      if (match === null) fail(`--methods: unknown "${m}" (known: ${methodNames})`);
+      if (match[3] !== undefined && !(Number(match[3]) > 1 && Number(match[3]) <= Number(match[2]))) fail(`--methods: "${m}" needs 1 < F <= H fragments`);
+      if (match[4] !== undefined && !(Number(match[4]) <= Number(match[2]))) fail(`--methods: "${m}" needs overlap clocks T <= H`);
+      return m;
+    });
+    if (!o.methods.includes("lan")) o.methods.unshift("lan"); // LAN defines the target
+  }
+  if (v.iterations !== undefined) {
+    const n = Number(v.iterations);
+    if (!(Number.isInteger(n) && n >= 10)) fail("--iterations needs an integer >= 10");
+    o.iterations = n;
+  }
+  if (v.regime !== undefined) {
+    if (v.regime === "cpu" || v.regime === "accelerator") o.regime = v.regime;
+    else if (Number(v.regime) > 0) o.regime = Number(v.regime);
+    else fail("--regime needs cpu, accelerator or a positive factor");
+  }
+  if (v.seed !== undefined) {
+    const n = Number(v.seed);
+    if (v.seed.trim() === "" || !Number.isInteger(n)) fail("--seed needs an integer");
+    o.seed = n;
+  }
+  if (v["out-dir"] !== undefined) o.outDir = resolve(v["out-dir"]);
+  if (v["no-docs"] === true) o.docs = false;
+  if (v.skew !== undefined) {
+    const n = Number(v.skew);
+    if (v.skew.trim() === "" || !(n >= 0 && n <= 1)) fail("--skew needs a number in [0, 1]");
+    o.skew = n;
+  }
+  if (v.reuse !== undefined) o.reuse = resolve(v.reuse);
+  if (v["render-from"] !== undefined) o.renderFrom = resolve(v["render-from"]);
+  if (v.tag !== undefined) {
+    if (!/^[a-z0-9-]+$/.test(v.tag)) fail("--tag needs a name of lowercase letters, digits and dashes");
+    o.tag = v.tag;
+  }
+  if (v["inner-scale"] !== undefined) o.innerScale = positive("inner-scale", v["inner-scale"]);
+  if (v["outer-optimizer"] !== undefined) {
+    if (v["outer-optimizer"] !== "sgd" && v["outer-optimizer"] !== "nesterov") fail("--outer-optimizer needs sgd or nesterov");
+    o.outerOptimizer = v["outer-optimizer"];
+  }
+  if (v["outer-lr"] !== undefined) o.outerLearningRate = positive("outer-lr", v["outer-lr"]);
+  if (v.momentum !== undefined) {
+    const n = Number(v.momentum);
+    if (v.momentum.trim() === "" || !(n >= 0 && n < 1)) fail("--momentum needs a number in [0, 1)");
+    o.momentum = n;
   }
   return o;
 }
@@ -199,7 +196,7 @@ function scenarioOf(workload: WorkloadName, topology: TopologyName, method: Meth
   const spec = H !== null && typeof job["learningRate"] === "number" ? { ...job, learningRate: (job["learningRate"] as number) * (o.innerScale ?? Math.min(dataCenters, defaultInnerScaleMax)) } : job;
   const sync =
     H !== null
-      ? { model: "diloco", withinDataCenter: "bsp", diloco: { localClocks: H, ...(plainSum ? { outerOptimizer: "sgd", outerLearningRate: 1, reduce: "sum" } : { outerOptimizer: o.outerOptimizer, outerLearningRate: o.outerLearningRate, ...(o.outerOptimizer === "nesterov" ? { momentum: o.momentum } : {}) }), encoding: m[3] === "-int8" ? "int8" : m[3] === "-topk" ? "topk" : "f32" } }
+      ? { model: "diloco", withinDataCenter: "bsp", diloco: { localClocks: H, ...(plainSum ? { outerOptimizer: "sgd", outerLearningRate: 1, reduce: "sum" } : { outerOptimizer: o.outerOptimizer, outerLearningRate: o.outerLearningRate, ...(o.outerOptimizer === "nesterov" ? { momentum: o.momentum } : {}) }), encoding: m[5] === "-int8" ? "int8" : m[5] === "-topk" ? "topk" : "f32", ...(m[3] !== undefined ? { fragments: Number(m[3]) } : {}), ...(m[4] !== undefined ? { overlapClocks: Number(m[4]) } : {}) } }
       : method === "lan" || method === "bsp"
         ? { model: method }
         : { model: "asp", withinDataCenter: "bsp", significance: { threshold: "auto", encoding: method === "asp-int8" ? "int8" : "f32" }, mirrorClockBound: 1, selectiveBarrier: "auto", hubs: "auto" };
@@ -220,10 +217,14 @@ export interface MethodRow {
   readonly topology: TopologyName;
   readonly method: Method;
   readonly localClocks: number | null;
+  /** Streaming DiLoCo's F (1: blocking DiLoCo; null: not DiLoCo; absent in rows saved before streaming). */
+  readonly fragments?: number | null;
   readonly encoding: string;
   readonly timeToTargetS: number | null;
   readonly targetObjective: number;
   readonly wanBytes: number;
+  /** The most WAN bytes of one clock of the slowest worker while every worker trains (absent in rows saved before it was measured). */
+  readonly wanBytesPeakPerClock?: number;
   readonly costUsd: number;
   readonly finalObjective: number;
   readonly objectiveName: string;
@@ -272,9 +273,9 @@ async function writeOutputs(o: Options, base: string, rows: readonly MethodRow[]
       const lines = [
         `#### ${workload} on ${topology} (target ${group[0]!.objectiveName} ${group[0]!.targetObjective.toFixed(4)})`,
         "",
-        "| method | time to target | WAN bytes | BSP bytes / these | WAN bytes per clock | BSP's per clock / these | cost | final objective | iterations | blocked on outer step (worker-s) | checks |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-        ...group.map((r) => `| ${r.method} | ${fmtS(r.timeToTargetS)} | ${fmtB(r.wanBytes)} | ${r.method === "lan" ? "-" : fmtX(bsp && r.wanBytes > 0 ? bsp.wanBytes / r.wanBytes : null)} | ${r.method === "lan" ? "-" : fmtB(perClock(r))} | ${r.method === "lan" ? "-" : fmtX(bsp && r.wanBytes > 0 ? perClock(bsp) / perClock(r) : null)} | $${r.costUsd.toFixed(4)} | ${r.diverged !== null ? `diverged at clock ~${r.iterations}` : r.finalObjective.toFixed(4)} | ${r.iterations} | ${r.blockedOuterStepS.toFixed(1)} | ${r.checksHeld ? `all ${Object.keys(r.checks).length} held` : Object.entries(r.checks).filter(([, v]) => v !== null).map(([k]) => k).join(", ")} |`),
+        "| method | time to target | WAN bytes | BSP bytes / these | WAN bytes per clock | BSP's per clock / these | peak WAN bytes in one clock | cost | final objective | iterations | blocked on outer step (worker-s) | checks |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        ...group.map((r) => `| ${r.method} | ${fmtS(r.timeToTargetS)} | ${fmtB(r.wanBytes)} | ${r.method === "lan" ? "-" : fmtX(bsp && r.wanBytes > 0 ? bsp.wanBytes / r.wanBytes : null)} | ${r.method === "lan" ? "-" : fmtB(perClock(r))} | ${r.method === "lan" ? "-" : fmtX(bsp && r.wanBytes > 0 ? perClock(bsp) / perClock(r) : null)} | ${r.method === "lan" || r.wanBytesPeakPerClock === undefined ? "-" : fmtB(r.wanBytesPeakPerClock)} | $${r.costUsd.toFixed(4)} | ${r.diverged !== null ? `diverged at clock ~${r.iterations}` : r.finalObjective.toFixed(4)} | ${r.iterations} | ${r.blockedOuterStepS.toFixed(1)} | ${r.checksHeld ? `all ${Object.keys(r.checks).length} held` : Object.entries(r.checks).filter(([, v]) => v !== null).map(([k]) => k).join(", ")} |`),
         "",
         `![${workload} on ${topology} against virtual time](../bench/results/${svgName}) ![${workload} on ${topology} against clocks](../bench/results/${clockSvgName})`,
       ];
@@ -290,7 +291,7 @@ async function writeOutputs(o: Options, base: string, rows: readonly MethodRow[]
 }
 
 async function main(): Promise<void> {
-  const o = parseArgs(process.argv.slice(2));
+  const o = parseOptions(process.argv.slice(2));
   mkdirSync(o.outDir, { recursive: true });
   const rows: MethodRow[] = [];
   const base = o.tag === "" ? "methods" : `methods-${o.tag}`;
@@ -329,16 +330,18 @@ async function main(): Promise<void> {
         const r = method === "lan" ? lan! : await runOne(workload, topology, method, o, { iterations, target });
         const s = r.result.summary;
         const reached = firstReaching(r.result.series, r.direction, target);
-        const H = methodPattern.exec(method)![2];
+        const [, , H, F] = methodPattern.exec(method)!;
         const row: MethodRow = {
           workload,
           topology,
           method,
           localClocks: H === undefined ? null : Number(H),
+          fragments: F === undefined ? (H === undefined ? null : 1) : Number(F),
           encoding: method.endsWith("-int8") ? "int8" : method.endsWith("-topk") ? "topk" : "f32",
           timeToTargetS: reached?.virtualTimeS ?? null,
           targetObjective: target,
           wanBytes: s.wanBytes,
+          wanBytesPeakPerClock: r.result.stats.wanBytesPeakPerClock,
           costUsd: s.costUsd,
           finalObjective: s.objective,
           objectiveName: s.objectiveName,

@@ -90,6 +90,16 @@ describe("gaia scenarios", () => {
 });
 
 describe("gaia simulate: bad input", () => {
+  test("streaming DiLoCo: the bundled file validates; more fragments than local clocks is one clear message, exit 2", () => {
+    assert.equal(gaia("scenarios", "validate", "scenarios/mf-streaming-diloco-ec2-11.yaml").status, 0);
+    const bad = join(work, "fragments.yaml");
+    writeFileSync(bad, "topology:\n  preset: virginia-california\nworkload: { kind: mf }\nsync:\n  model: diloco\n  diloco: { localClocks: 4, fragments: 8 }\n");
+    const run = gaia("simulate", bad);
+    assert.equal(run.status, 2);
+    assert.ok(run.stderr.includes(`${bad}:6:40: sync.diloco.fragments: fragments (8) must be at most localClocks (4)`), run.stderr);
+    assertNoStackTrace(run);
+  });
+
   test("an invalid scenario: one clear message, exit 2", () => {
     const bad = join(work, "typo.yaml");
     writeFileSync(bad, "topology:\n  preset: ec2-12\nworkload: { kind: mf }\n");

@@ -93,11 +93,55 @@ describe("ShardRole under DiLoCo", () => {
   });
 });
 
+describe("ShardRole under streaming DiLoCo (fragments: 2)", () => {
+  const layout = new Layout({ rows: 4, cols: 1, dataCenters: ["a", "b"], workersPerDataCenter: 1, shardsPerDataCenter: 1, placement: "mirrored" });
+  const sync: ShardSync = { staleness: 0, asp: null, diloco: { ...config, localClocks: 2, fragments: 2 } };
+  const sends = (effects: Effect[]) => effects.filter((e): e is Extract<Effect, { kind: "send" }> => e.kind === "send");
+  const push = (clock: number) => ({ kind: "message", from: "a/w0", msg: { kind: "push", clock, rows: Uint32Array.of(0, 3), deltas: Float32Array.of(1, 1), last: false } }) as const;
+
+  test("fragment 0 (rows 0-1) syncs at clock 2, fragment 1 (rows 2-3) at clock 3; a read of clock 2 is served while fragment 0 is in flight", () => {
+    const shard = new ShardRole("a/s0", layout, sync, new Float32Array(4));
+    shard.step(push(0), 0);
+    const atTwo = sends(shard.step(push(1), 1)).filter((e) => e.msg.kind === "outer-delta");
+    assert.deepEqual(atTwo.map((e) => (e.msg as { fragment?: number }).fragment), [0], "only fragment 0's delta at clock 2");
+    const read = shard.step({ kind: "message", from: "a/w0", msg: { kind: "read", clock: 2, rows: null } }, 2);
+    assert.ok(sends(read).some((e) => e.msg.kind === "read-reply"), "overlap: clock 2 is served before fragment 0's round is merged");
+    const atThree = sends(shard.step(push(2), 3)).filter((e) => e.msg.kind === "outer-delta");
+    assert.deepEqual(atThree.map((e) => (e.msg as { fragment?: number }).fragment), [1], "fragment 1's delta at clock 3");
+    assert.equal(shard.remoteErrors.length, 0);
+  });
+
+  test("a checkpoint (snapshot, restore into a new shard) resumes every fragment where it was", () => {
+    const shard = new ShardRole("a/s0", layout, sync, new Float32Array(4));
+    for (let clock = 0; clock < 3; clock++) shard.step(push(clock), clock); // both fragments' round 1 in flight
+    const copy = new ShardRole("a/s0", layout, sync, new Float32Array(4));
+    copy.restore(shard.snapshot());
+    // b's deltas and updates of round 1 for both fragments, then the next clocks: both shards do the same.
+    const empty = encodeUpdate(new Uint32Array(0), [], 1, "f32").body;
+    const half = encodeUpdate(Uint32Array.of(1), [0.5], 1, "f32").body;
+    const inputs = [0, 1].flatMap((fragment) => [
+      { kind: "message", from: "b/s0", msg: { kind: "outer-delta", shard: 0, round: 1, source: "b", last: false, body: empty, fragment } },
+      { kind: "message", from: "b/s0", msg: { kind: "outer-update", shard: 0, round: 1, source: "b", participants: ["a", "b"], body: half, fragment } },
+    ] as const);
+    [...inputs, push(3), push(4)].forEach((input, i) => assert.deepEqual(copy.step(input, 3 + i), shard.step(input, 3 + i)));
+    assert.deepEqual(Array.from(copy.values()), Array.from(shard.values()));
+    assert.deepEqual(Array.from(copy.modelValues()), Array.from(shard.modelValues()));
+    assert.equal(copy.remoteErrors.length + shard.remoteErrors.length, 0);
+  });
+
+  test("outer traffic for a fragment the shard does not have is a remote error", () => {
+    const shard = new ShardRole("a/s0", layout, sync, new Float32Array(4));
+    shard.step({ kind: "message", from: "b/s0", msg: { kind: "outer-delta", shard: 0, round: 1, source: "b", last: false, body: encodeUpdate(new Uint32Array(0), [], 1, "f32").body, fragment: 2 } }, 0);
+    assert.equal(shard.remoteErrors[0]?.code, "out-of-range");
+  });
+});
+
 describe("codec: outer traffic", () => {
   const body = encodeUpdate(Uint32Array.of(1), [0.25], 1, "int8").body;
   const good: Message[] = [
     { kind: "outer-delta", shard: 0, round: 3, source: "a", last: true, body },
     { kind: "outer-update", shard: 1, round: 1, source: "b", participants: ["a", "b"], body },
+    { kind: "outer-delta", shard: 0, round: 2, source: "a", last: false, body, fragment: 3 },
   ];
   test("round-trips, and encodedSize is the encoded length", () => {
     for (const msg of good) {
@@ -112,6 +156,8 @@ describe("codec: outer traffic", () => {
     ["an empty source", { ...good[0]!, source: "" }],
     ["no participants", { ...good[1]!, participants: [] }],
     ["a body that is not bytes", { ...good[1]!, body: [1, 2] }],
+    ["a negative fragment", { ...good[2]!, fragment: -1 }],
+    ["a fragment that is not a number", { ...good[1]!, fragment: "1" }],
   ] as const) {
     test(`refuses ${name}`, () => {
       assert.throws(() => decodeMessage(encodeMessage(bad as unknown as Message)), refusedWith("bad-field"));

@@ -276,6 +276,11 @@ export function checkMessageValues(msg: Message): void {
   }
 }
 
+/** Streaming DiLoCo's optional fragment index (absent when a shard is one fragment). */
+function fragmentOf(value: Record<string, unknown>): { fragment?: number } {
+  return value["fragment"] === undefined ? {} : { fragment: field(value, "fragment", isClock, "a fragment index") };
+}
+
 /**
  * Checks that a decoded value is a well-formed Message. Column counts, and the contents of mirror
  * bodies (decodeUpdate), are checked by the roles.
@@ -333,6 +338,7 @@ export function validateMessage(value: unknown): Message {
         source: field(value, "source", isName, "a data-center name"),
         last: field(value, "last", isBool, "a boolean"),
         body: field(value, "body", isBytes, "bytes"),
+        ...fragmentOf(value),
       };
     case "outer-update":
       return {
@@ -342,6 +348,7 @@ export function validateMessage(value: unknown): Message {
         source: field(value, "source", isName, "a data-center name"),
         participants: field(value, "participants", isNames, "a list of data-center names"),
         body: field(value, "body", isBytes, "bytes"),
+        ...fragmentOf(value),
       };
     default:
       throw new RemoteError("unknown-kind", `unknown message kind ${JSON.stringify(kind)?.slice(0, 40)}`);

@@ -42,6 +42,28 @@
  * and every data center blocks at the next boundary meanwhile. A quorum rule (proceed without a
  * late data center) is not implemented: the leaders of all segments would have to agree on the
  * same quorum, which needs a consensus step this protocol does not have.
+ *
+ * Streaming (`fragments: F > 1`, Douillard et al. 2025). The shard's rows are cut into F contiguous
+ * row ranges (fragment p: rows [floor(p R / F), floor((p + 1) R / F)) of its R rows), and each
+ * fragment runs the protocol above on its own, as its own OuterSync over a view of the replica:
+ * its own global state, momentum, residuals, rounds and segments (a fragment's D segments, each
+ * led by a data center as before). Fragment p's round k falls at local clock t = k H + floor(p H / F),
+ * so about 1/F of the shard is exchanged at one boundary and the peak exchange falls by F.
+ *
+ * The exchange overlaps with compute for tau = `overlapClocks` clocks (default floor(H / F), the
+ * gap to the next fragment's boundary; 0 with F = 1): reads of clocks t .. t + tau - 1 are served
+ * on the replica while round k is in flight, and round k is merged when the local clock reaches
+ * t + tau (or when its result arrives, if later; reads of clock t + tau and on wait for it, as a
+ * blocking round's reads wait at t). The merge: the fragment's rows become the new global rows
+ * plus the local change to them since the delta was taken at t (the rule of a blocking round,
+ * above), so the tau inner steps taken during the exchange are kept, not overwritten, and go into
+ * the next pseudo-gradient: nothing is lost and nothing is counted twice. The merge point is a
+ * clock, not an arrival time, as in the paper's fixed delay tau: the replica at the merge holds
+ * exactly the pushes of clocks before t + tau, whatever the network did, so a run stays
+ * deterministic and the runtime reaches the simulator's numbers. A fragment applies within one
+ * input step, so no read sees it half applied. Its global state is identical in every data
+ * center after each of its rounds; `outer-step` events name the fragment. F = 1 with tau = 0 is
+ * the blocking protocol above, message for message.
  */
 import { RemoteError, invariant } from "./errors.js";
 import { encodeUpdate, type SparseUpdate } from "./update-encoding.js";
@@ -64,6 +86,16 @@ export interface DilocoConfig {
   readonly encoding: PseudoGradientEncoding;
   /** topk: the fraction of the segment's elements a delta sends (0 < f <= 1). */
   readonly keptFraction: number;
+  /** F: streaming DiLoCo's fragments (1 <= F <= H); absent: 1. */
+  readonly fragments?: number;
+  /** tau: clocks a round's exchange overlaps with compute before it is merged (0 <= tau <= H); absent: floor(H / F) when F > 1, else 0 (blocking). */
+  readonly overlapClocks?: number;
+}
+
+/** tau of a config (see DilocoConfig.overlapClocks). */
+export function overlapClocksOf(config: DilocoConfig): number {
+  const F = config.fragments ?? 1;
+  return config.overlapClocks ?? (F > 1 ? Math.floor(config.localClocks / F) : 0);
 }
 
 /** A round this shard owes its mirrors: its number, and whether it is its last. */
@@ -118,6 +150,12 @@ export class OuterSync {
   private inFlight = false;
   /** The last round this leader sent an update for. */
   private led = 0;
+  /** This fragment's rounds fall at local clocks k H + offset. */
+  private readonly offset: number;
+  /** tau: round k is merged at local clock k H + offset + tau (0: at its boundary, blocking). */
+  private readonly delay: number;
+  /** The local clock (every client has pushed every clock before it). */
+  private clock = 0;
 
   constructor(
     readonly config: DilocoConfig,
@@ -126,8 +164,13 @@ export class OuterSync {
     readonly dataCenters: readonly string[],
     private readonly cols: number,
     initial: Float32Array,
+    /** Streaming: which of the config's fragments this is (its rows are `initial`), and where its global state lives. */
+    fragment: { readonly index: number; readonly global: Float32Array } | null = null,
   ) {
-    invariant(Number.isInteger(config.localClocks) && config.localClocks >= 1, "localClocks must be an integer >= 1");
+    const H = config.localClocks;
+    const F = config.fragments ?? 1;
+    invariant(Number.isInteger(H) && H >= 1, "localClocks must be an integer >= 1");
+    invariant(Number.isInteger(F) && F >= 1 && F <= H, "fragments must be an integer in [1, localClocks]");
     this.me = dataCenters.indexOf(dataCenter);
     invariant(this.me >= 0, `${dataCenter} is not among its shard's data centers`);
     const n = initial.length;
@@ -135,7 +178,16 @@ export class OuterSync {
     // Segments end on row boundaries, so int8's per-row scale stays within one segment.
     const rows = n / cols;
     this.bounds = Array.from({ length: D + 1 }, (_, s) => Math.floor((s * rows) / D) * cols);
-    this.global = Float32Array.from(initial);
+    const index = fragment?.index ?? 0;
+    invariant(index >= 0 && index < F, `fragment ${index} of ${F}`);
+    this.offset = Math.floor((index * H) / F);
+    this.delay = overlapClocksOf(config);
+    invariant(Number.isInteger(this.delay) && this.delay >= 0 && this.delay <= H, "overlapClocks must be an integer in [0, localClocks]");
+    if (fragment !== null) {
+      invariant(fragment.global.length === n, "a fragment's global state has its rows' size");
+      fragment.global.set(initial);
+      this.global = fragment.global;
+    } else this.global = Float32Array.from(initial);
     this.momentumBuffer = config.outerOptimizer === "nesterov" ? new Float32Array(n) : null;
     this.residual = new Float64Array(n);
     this.updateResidual = new Float64Array(n);
@@ -159,17 +211,28 @@ export class OuterSync {
     return this.applied >= end;
   }
 
-  /** Whether a read for `clock` may be served: every boundary at or before it has been applied. */
+  /**
+   * Whether a read for `clock` may be served: every round whose boundary is at or before it has
+   * been applied (blocking), or, overlapped, has its delta taken and is merged if its merge clock
+   * is at or before it.
+   */
   admits(clock: number): boolean {
-    return Math.floor(clock / this.config.localClocks) <= this.applied;
+    const H = this.config.localClocks;
+    const due = Math.floor((clock - this.offset) / H);
+    if (this.delay === 0) return due <= this.applied;
+    // Overlapped: every round whose boundary is at or before `clock` has its delta taken (so the
+    // delta holds exactly the clocks before its boundary), and every round merged by `clock` is.
+    return due <= this.sent && Math.floor((clock - this.offset - this.delay) / H) <= this.applied;
   }
 
   /** The local clock moved from `from` to `to`; `allDone`: every client has pushed its last clock. */
   advance(from: number, to: number, allDone: boolean): void {
     const H = this.config.localClocks;
+    this.clock = Math.max(this.clock, to);
     if (this.plannedLast()) return;
     for (let c = from + 1; c <= to; c++) {
-      if (c % H === 0) this.planned.push({ round: c / H, last: allDone && c === to });
+      const since = c - this.offset;
+      if (since > 0 && since % H === 0) this.planned.push({ round: since / H, last: allDone && c === to });
     }
     if (allDone && !this.plannedLast()) {
       const previous = this.planned.length > 0 ? this.planned[this.planned.length - 1]!.round : this.sent;
@@ -298,6 +361,8 @@ export class OuterSync {
     const round = this.applied + 1;
     const have = this.updates.get(round);
     if (have === undefined || have.size < this.dataCenters.length) return null;
+    // Overlapped: merged at its clock, not before (once this data center is done, its replica no longer moves).
+    if (this.delay > 0 && this.clock < round * this.config.localClocks + this.offset + this.delay && !this.plannedLast()) return null;
     const global = this.global;
     for (const dc of this.dataCenters) {
       const { indices, deltas } = have.get(dc)!.update;
@@ -367,11 +432,12 @@ export class OuterSync {
 
   /** The state as plain data for checkpoints. */
   snapshot(): object {
-    return structuredClone({ global: this.global, momentum: this.momentumBuffer, residual: this.residual, updateResidual: this.updateResidual, sentReplica: this.sentReplica, planned: this.planned, deltas: this.deltas, updates: this.updates, lastRound: this.lastRound, applied: this.applied, sent: this.sent, inFlight: this.inFlight, led: this.led });
+    // A fragment's global state is a view of the shard's: slice it, or the clone copies the whole buffer.
+    return structuredClone({ global: this.global.slice(), momentum: this.momentumBuffer, residual: this.residual, updateResidual: this.updateResidual, sentReplica: this.sentReplica, planned: this.planned, deltas: this.deltas, updates: this.updates, lastRound: this.lastRound, applied: this.applied, sent: this.sent, inFlight: this.inFlight, led: this.led, clock: this.clock });
   }
 
   restore(snapshot: object): void {
-    const s = structuredClone(snapshot) as { global: Float32Array; momentum: Float32Array | null; residual: Float64Array; updateResidual: Float64Array; sentReplica: Float32Array; planned: Planned[]; deltas: Map<number, Map<string, SparseUpdate>>; updates: Map<number, Map<string, SegmentUpdate>>; lastRound: Map<string, number>; applied: number; sent: number; inFlight: boolean; led: number };
+    const s = structuredClone(snapshot) as { global: Float32Array; momentum: Float32Array | null; residual: Float64Array; updateResidual: Float64Array; sentReplica: Float32Array; planned: Planned[]; deltas: Map<number, Map<string, SparseUpdate>>; updates: Map<number, Map<string, SegmentUpdate>>; lastRound: Map<string, number>; applied: number; sent: number; inFlight: boolean; led: number; clock?: number };
     this.global.set(s.global);
     if (this.momentumBuffer && s.momentum) this.momentumBuffer.set(s.momentum);
     this.residual.set(s.residual);
@@ -388,6 +454,95 @@ export class OuterSync {
     this.sent = s.sent;
     this.inFlight = s.inFlight;
     this.led = s.led;
+    this.clock = s.clock ?? 0;
+  }
+}
+
+/** A send or an applied round of one fragment. */
+export type FragmentSend = OuterSend & { readonly fragment: number };
+export type FragmentApplied = OuterApplied & { readonly fragment: number };
+
+/**
+ * A shard's outer rounds, one OuterSync per fragment (see "Streaming" above): fragment p holds
+ * rows [floor(p R / F), floor((p + 1) R / F)) of the shard's R rows, and its global state is that
+ * slice of `global`. With F = 1 it is one OuterSync over the whole shard, as before streaming.
+ * A fragment may have no rows (F above a small shard's rows); it still runs its (empty) rounds.
+ */
+export class OuterFragments {
+  readonly global: Float32Array;
+  private readonly parts: readonly { readonly sync: OuterSync; readonly lo: number; readonly hi: number }[];
+
+  constructor(config: DilocoConfig, dataCenter: string, dataCenters: readonly string[], cols: number, initial: Float32Array) {
+    const F = config.fragments ?? 1;
+    if (F === 1) {
+      const sync = new OuterSync(config, dataCenter, dataCenters, cols, initial);
+      this.global = sync.global;
+      this.parts = [{ sync, lo: 0, hi: initial.length }];
+      return;
+    }
+    const rows = initial.length / cols;
+    const global = Float32Array.from(initial);
+    this.global = global;
+    this.parts = Array.from({ length: F }, (_, p) => {
+      const lo = Math.floor((p * rows) / F) * cols;
+      const hi = Math.floor(((p + 1) * rows) / F) * cols;
+      return { sync: new OuterSync(config, dataCenter, dataCenters, cols, initial.subarray(lo, hi), { index: p, global: global.subarray(lo, hi) }), lo, hi };
+    });
+  }
+
+  get fragments(): number {
+    return this.parts.length;
+  }
+
+  get finished(): boolean {
+    return this.parts.every((p) => p.sync.finished);
+  }
+
+  /** Whether a read for `clock` may be served: no fragment holds it back. */
+  admits(clock: number): boolean {
+    return this.parts.every((p) => p.sync.admits(clock));
+  }
+
+  advance(from: number, to: number, allDone: boolean): void {
+    for (const p of this.parts) p.sync.advance(from, to, allDone);
+  }
+
+  /** Everything due now in every fragment, in fragment order (each fragment applies whole, within this call). */
+  progress(replica: Float32Array): { sends: FragmentSend[]; applied: FragmentApplied[] } {
+    const sends: FragmentSend[] = [];
+    const applied: FragmentApplied[] = [];
+    this.parts.forEach((p, fragment) => {
+      const r = p.sync.progress(replica.subarray(p.lo, p.hi));
+      for (const s of r.sends) sends.push({ ...s, fragment });
+      for (const a of r.applied) applied.push({ ...a, fragment });
+    });
+    return { sends, applied };
+  }
+
+  private part(fragment: number, what: string): OuterSync {
+    const p = this.parts[fragment];
+    if (p === undefined) throw new RemoteError("out-of-range", `outer ${what} for fragment ${fragment}; this shard has ${this.parts.length}`);
+    return p.sync;
+  }
+
+  receiveDelta(fragment: number, source: string, round: number, last: boolean, update: SparseUpdate): void {
+    this.part(fragment, "delta").receiveDelta(source, round, last, update);
+  }
+
+  receiveUpdate(fragment: number, source: string, round: number, participants: readonly string[], update: SparseUpdate): void {
+    this.part(fragment, "update").receiveUpdate(source, round, participants, update);
+  }
+
+  /** The state as plain data for checkpoints (with F = 1, the single OuterSync's, as before). */
+  snapshot(): object {
+    return this.parts.length === 1 ? this.parts[0]!.sync.snapshot() : { fragments: this.parts.map((p) => p.sync.snapshot()) };
+  }
+
+  restore(snapshot: object): void {
+    if (this.parts.length === 1) return this.parts[0]!.sync.restore(snapshot);
+    const s = snapshot as { fragments: object[] };
+    invariant(Array.isArray(s.fragments) && s.fragments.length === this.parts.length, "a snapshot of as many fragments");
+    this.parts.forEach((p, i) => p.sync.restore(s.fragments[i]!));
   }
 }
 

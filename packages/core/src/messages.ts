@@ -90,6 +90,8 @@ export interface OuterDelta {
   readonly last: boolean;
   /** The entries, encoded by update-encoding.ts. */
   readonly body: Uint8Array;
+  /** Streaming DiLoCo: the fragment of the shard's rows (its offsets count from the fragment's start); absent: 0, the only one. */
+  readonly fragment?: number;
 }
 
 /**
@@ -105,6 +107,8 @@ export interface OuterUpdate {
   readonly source: string;
   readonly participants: readonly string[];
   readonly body: Uint8Array;
+  /** Streaming DiLoCo: the fragment; absent: 0. */
+  readonly fragment?: number;
 }
 
 export type Message = ReadRequest | ReadReply | Push | MirrorUpdate | Barrier | MirrorFlush | OuterDelta | OuterUpdate;

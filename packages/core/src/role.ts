@@ -44,11 +44,11 @@ export type TraceEvent =
    * shard index its mirrors share; `entries`, `bytes`: summed over the other leaders; its own
    * segment's part is kept, not counted).
    */
-  | { readonly type: "outer-sent"; readonly shard: NodeId; readonly index: number; readonly round: number; readonly last: boolean; readonly entries: number; readonly bytes: number }
+  | { readonly type: "outer-sent"; readonly shard: NodeId; readonly index: number; readonly round: number; readonly last: boolean; readonly entries: number; readonly bytes: number; readonly fragment?: number }
   /** DiLoCo: a segment's leader sent its update of round `round`. */
-  | { readonly type: "outer-led"; readonly shard: NodeId; readonly index: number; readonly round: number; readonly participants: readonly string[]; readonly entries: number; readonly bytes: number }
+  | { readonly type: "outer-led"; readonly shard: NodeId; readonly index: number; readonly round: number; readonly participants: readonly string[]; readonly entries: number; readonly bytes: number; readonly fragment?: number }
   /** DiLoCo: a shard applied outer round `round` with these participants; `hash`: stateHash of the new global state. */
-  | { readonly type: "outer-step"; readonly shard: NodeId; readonly index: number; readonly round: number; readonly participants: readonly string[]; readonly hash: string }
+  | { readonly type: "outer-step"; readonly shard: NodeId; readonly index: number; readonly round: number; readonly participants: readonly string[]; readonly hash: string; readonly fragment?: number }
   | { readonly type: "hub-forwarded"; readonly hub: NodeId; readonly shard: number; readonly clock: number | null; readonly sources: readonly string[]; readonly entries: number }
   | { readonly type: "worker-clock"; readonly worker: NodeId; readonly clock: number }
   /**

@@ -12,7 +12,8 @@
  * With DiLoCo instead (diloco.ts), it sends nothing between data centers for H clocks, then
  * exchanges its pseudo-gradient with its mirrors (a reduce-scatter to each segment's leader, then
  * the leaders' updates) and applies the same outer step as they do; reads past a round boundary
- * wait for that round's outer step.
+ * wait for that round's outer step. Streaming DiLoCo (fragments > 1) does this per fragment of its
+ * rows, at staggered clocks, and reads wait only a round behind (diloco.ts, "Streaming").
  *
  * Inputs it takes: read and push from its clients; mirror-update, barrier and mirror-flush from
  * its mirrors or its hub; outer-delta and outer-update from its mirrors (DiLoCo). Anything else,
@@ -23,7 +24,7 @@ import { checkFinite, encodedSize, mirrorMagnitudeMax } from "./codec.js";
 import { invariant, RemoteError } from "./errors.js";
 import type { Layout, NodeId, ShardInfo } from "./layout.js";
 import { dataCenterOf } from "./layout.js";
-import { OuterSync, type DilocoConfig } from "./diloco.js";
+import { OuterFragments, type DilocoConfig } from "./diloco.js";
 import type { Barrier, Message, MirrorFlush, MirrorUpdate, OuterDelta, OuterUpdate, Push, ReadRequest } from "./messages.js";
 import { MirrorClock } from "./mirror-clock.js";
 import { rejectRemote, type BlockReason, type Effect, type Input, type Role } from "./role.js";
@@ -111,7 +112,7 @@ export class ShardRole implements Role {
   private readonly upstream: ReadonlySet<NodeId>;
   private flushed = false;
   /** DiLoCo's outer rounds, or null. */
-  private readonly outer: OuterSync | null;
+  private readonly outer: OuterFragments | null;
   private readonly mirrorSet: ReadonlySet<NodeId>;
   /** DiLoCo: the mirror shard in each data center. */
   private readonly mirrorIn: ReadonlyMap<string, NodeId>;
@@ -149,7 +150,7 @@ export class ShardRole implements Role {
     invariant(diloco === null || sync.asp === null, `${id}: DiLoCo and ASP are exclusive`);
     invariant(diloco === null || this.info.hub === null, `${id}: DiLoCo exchanges deltas with its mirrors directly, not through hubs`);
     const holders = new Set([this.dataCenter, ...this.info.mirrors.map(dataCenterOf)]);
-    this.outer = diloco === null ? null : new OuterSync(diloco, this.dataCenter, layout.spec.dataCenters.filter((dc) => holders.has(dc)), this.cols, this.replica);
+    this.outer = diloco === null ? null : new OuterFragments(diloco, this.dataCenter, layout.spec.dataCenters.filter((dc) => holders.has(dc)), this.cols, this.replica);
     this.clockMs = sync.asp?.clockMsHint ?? 0;
     this.bytesPerValue = sync.asp?.encoding === "int8" ? 1.5 : sync.asp?.encoding === "f16" ? 2.5 : 4.5;
   }
@@ -413,31 +414,34 @@ export class ShardRole implements Role {
     const outer = this.outer!;
     const { sends, applied } = outer.progress(this.replica);
     const index = this.info.index;
+    // Streaming names the fragment in messages and events; F = 1 leaves it out (the frames and the trace are as before).
+    const tagOf = (fragment: number): { fragment?: number } => (outer.fragments > 1 ? { fragment } : {});
     // Deltas of one round are traced once, summed over their leaders.
-    let deltaRound: { round: number; last: boolean; entries: number; bytes: number } | null = null;
+    let deltaRound: { round: number; last: boolean; entries: number; bytes: number; fragment: number } | null = null;
     const traceDeltas = (): void => {
       if (deltaRound === null) return;
-      effects.push({ kind: "trace", event: { type: "outer-sent", shard: this.id, index, ...deltaRound } });
+      const { fragment, ...rest } = deltaRound;
+      effects.push({ kind: "trace", event: { type: "outer-sent", shard: this.id, index, ...rest, ...tagOf(fragment) } });
       deltaRound = null;
     };
     for (const send of sends) {
       if (send.kind === "delta") {
-        if (deltaRound !== null && deltaRound.round !== send.round) traceDeltas();
-        const msg: OuterDelta = { kind: "outer-delta", shard: index, round: send.round, source: this.dataCenter, last: send.last, body: send.body };
-        deltaRound ??= { round: send.round, last: send.last, entries: 0, bytes: 0 };
+        if (deltaRound !== null && (deltaRound.round !== send.round || deltaRound.fragment !== send.fragment)) traceDeltas();
+        const msg: OuterDelta = { kind: "outer-delta", shard: index, round: send.round, source: this.dataCenter, last: send.last, body: send.body, ...tagOf(send.fragment) };
+        deltaRound ??= { round: send.round, last: send.last, entries: 0, bytes: 0, fragment: send.fragment };
         if (send.to === this.dataCenter) continue;
         effects.push({ kind: "send", to: this.mirrorIn.get(send.to)!, channel: "data", msg });
         deltaRound.entries += send.entries;
         deltaRound.bytes += send.body.byteLength;
       } else {
         traceDeltas();
-        const msg: OuterUpdate = { kind: "outer-update", shard: index, round: send.round, source: this.dataCenter, participants: send.participants, body: send.body };
+        const msg: OuterUpdate = { kind: "outer-update", shard: index, round: send.round, source: this.dataCenter, participants: send.participants, body: send.body, ...tagOf(send.fragment) };
         for (const to of this.info.mirrors) effects.push({ kind: "send", to, channel: "data", msg });
-        effects.push({ kind: "trace", event: { type: "outer-led", shard: this.id, index, round: send.round, participants: send.participants, entries: send.entries, bytes: send.body.byteLength } });
+        effects.push({ kind: "trace", event: { type: "outer-led", shard: this.id, index, round: send.round, participants: send.participants, entries: send.entries, bytes: send.body.byteLength, ...tagOf(send.fragment) } });
       }
     }
     traceDeltas();
-    for (const a of applied) effects.push({ kind: "trace", event: { type: "outer-step", shard: this.id, index, round: a.round, participants: a.participants, hash: a.hash } });
+    for (const a of applied) effects.push({ kind: "trace", event: { type: "outer-step", shard: this.id, index, round: a.round, participants: a.participants, hash: a.hash, ...tagOf(a.fragment) } });
     if (outer.finished && !this.flushed) {
       this.flushed = true;
       effects.push({ kind: "done" });
@@ -449,8 +453,9 @@ export class ShardRole implements Role {
     if (msg.shard !== this.info.index) throw new RemoteError("unknown-shard", `${msg.kind} for shard ${msg.shard} sent to shard ${this.info.index}`);
     if (msg.source !== dataCenterOf(from)) throw new RemoteError("bad-field", `${msg.kind} from ${from} names source ${msg.source}`);
     const update = this.decode(msg.body);
-    if (msg.kind === "outer-delta") this.outer.receiveDelta(msg.source, msg.round, msg.last, update);
-    else this.outer.receiveUpdate(msg.source, msg.round, msg.participants, update);
+    const fragment = msg.fragment ?? 0;
+    if (msg.kind === "outer-delta") this.outer.receiveDelta(fragment, msg.source, msg.round, msg.last, update);
+    else this.outer.receiveUpdate(fragment, msg.source, msg.round, msg.participants, update);
     const effects: Effect[] = [];
     this.outerProgress(effects);
     return this.serve(nowMs, effects);

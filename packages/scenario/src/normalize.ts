@@ -281,14 +281,23 @@ function normalizeDiloco(raw: NonNullable<RawSync["diloco"]>, issues: IssueList)
   if (raw.keptFraction !== undefined && encoding !== "topk") issues.add(["sync", "diloco", "keptFraction"], "keptFraction applies to encoding: topk only");
   const optimizer = raw.outerOptimizer ?? dilocoDefaults.outerOptimizer;
   if (raw.momentum !== undefined && optimizer !== "nesterov") issues.add(["sync", "diloco", "momentum"], "momentum applies to outerOptimizer: nesterov only");
+  const localClocks = raw.localClocks ?? dilocoDefaults.localClocks;
+  const fragments = raw.fragments ?? 1;
+  // Fragment p's rounds fall at clocks k H + floor(p H / F): with F <= H every fragment has its own clock.
+  if (fragments > localClocks) issues.add(["sync", "diloco", "fragments"], `fragments (${fragments}) must be at most localClocks (${localClocks}): each fragment syncs at its own clock of the H`);
+  // A round merged later than the next round's boundary would hold that round's delta back.
+  if (raw.overlapClocks !== undefined && raw.overlapClocks > localClocks) issues.add(["sync", "diloco", "overlapClocks"], `overlapClocks (${raw.overlapClocks}) must be at most localClocks (${localClocks}): a round is merged before the next one starts`);
   return {
-    localClocks: raw.localClocks ?? dilocoDefaults.localClocks,
+    localClocks,
     outerOptimizer: optimizer,
     outerLearningRate: raw.outerLearningRate ?? dilocoDefaults.outerLearningRate,
     momentum: optimizer === "nesterov" ? (raw.momentum ?? dilocoDefaults.momentum) : 0,
     reduce: raw.reduce ?? dilocoDefaults.reduce,
     encoding,
     keptFraction: raw.keptFraction ?? dilocoDefaults.keptFraction,
+    // Left out at 1, so a scenario without streaming normalizes as it did before fragments existed.
+    ...(fragments > 1 ? { fragments } : {}),
+    ...(raw.overlapClocks !== undefined ? { overlapClocks: raw.overlapClocks } : {}),
   };
 }
 

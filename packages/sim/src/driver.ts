@@ -106,6 +106,13 @@ export interface SimulationStats extends NetworkStats {
   readonly drained: boolean;
   /** Largest gap, in clocks, between the fastest and the slowest worker at any worker-clock event. */
   readonly maxClockSpread: number;
+  /**
+   * The most WAN bytes charged while the slowest worker was at one clock (from the moment it reached
+   * clock c to the moment it reached c + 1), while every worker still trains (from the first
+   * worker's last clock on, the final flushes are left out): the peak load an exchange puts on the
+   * WAN, which streaming DiLoCo spreads over a period.
+   */
+  readonly wanBytesPeakPerClock: number;
   /** Completed clocks per worker at the end. */
   readonly workerClocks: Readonly<Record<string, number>>;
   /** Virtual second at which each worker finished, or null. */
@@ -242,6 +249,9 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   let reachedTarget = false;
   let timeToTargetS: number | null = null;
   let maxClockSpread = 0;
+  let slowestSeen = 0;
+  let wanBytesAtClock = 0;
+  let wanBytesPeakPerClock = 0;
   let divergence: Divergence | null = null;
   const diverge = (d: Divergence): void => {
     if (divergence !== null) return;
@@ -389,6 +399,12 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   const onWorkerClock = (): void => {
     const slowest = metrics.slowest();
     maxClockSpread = Math.max(maxClockSpread, metrics.fastest() - slowest);
+    if (slowest > slowestSeen && workerDoneMs.size === 0) {
+      const wan = network.stats.wanBytes;
+      wanBytesPeakPerClock = Math.max(wanBytesPeakPerClock, (wan - wanBytesAtClock) / (slowest - slowestSeen));
+      wanBytesAtClock = wan;
+      slowestSeen = slowest;
+    }
     if (slowest >= nextEvalAt) {
       nextEvalAt = (Math.floor(slowest / stop.evalEvery) + 1) * stop.evalEvery;
       evaluate();
@@ -559,6 +575,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
     reads: metrics.reads,
     drained,
     maxClockSpread,
+    wanBytesPeakPerClock,
     workerClocks: Object.fromEntries(layout.workers.map((w) => [w, metrics.clockOf(w)])),
     workerDoneS: Object.fromEntries(layout.workers.map((w) => [w, workerDoneMs.has(w) ? workerDoneMs.get(w)! / 1000 : null])),
   };
