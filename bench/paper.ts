@@ -37,6 +37,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs as parseFlags, type ParseArgsConfig } from "node:util";
 import { acceleratorFactor } from "@gaia/sim";
 import { barChart, crossoverChart, logBarChart, objectiveChart } from "./lib/charts.js";
 import {
@@ -118,6 +119,29 @@ function fail(message: string): never {
 const regimeName = (r: Regime): string => (typeof r === "number" ? `${r}x` : r === "accelerator" ? `accelerator (${acceleratorFactor}x)` : "cpu (1x)");
 const regimeFactor = (r: Regime): number => (typeof r === "number" ? r : r === "accelerator" ? acceleratorFactor : 1);
 
+const defaultSweep = [0.01, 0.1, 1, 10, 100, 1000];
+
+/** The flags, read by node:util parseArgs (strict): an unknown flag or a missing value exits 2. */
+const flags = {
+  size: { type: "string" },
+  quick: { type: "boolean" },
+  regime: { type: "string" },
+  only: { type: "string" },
+  topology: { type: "string" },
+  modes: { type: "string" },
+  partition: { type: "string" },
+  sweep: { type: "string" },
+  "sweep-modes": { type: "string" },
+  "lan-iterations": { type: "string" },
+  "render-from": { type: "string" },
+  reuse: { type: "string" },
+  "reuse-modes": { type: "string" },
+  "no-main": { type: "boolean" },
+  "out-dir": { type: "string" },
+  seed: { type: "string" },
+  "no-docs": { type: "boolean" },
+} as const satisfies ParseArgsConfig["options"];
+
 function parseArgs(argv: readonly string[]): Options {
   const options: Options = {
     size: "small",
@@ -137,104 +161,67 @@ function parseArgs(argv: readonly string[]): Options {
     docs: true,
     seed: 1,
   };
-  let partitionsGiven = false;
-  const list = <T extends string>(flag: string, value: string | undefined, known: readonly T[]): T[] => {
-    if (value === undefined || value.startsWith("--")) fail(`${flag} needs a value (one or more of ${known.join(", ")}, comma-separated)`);
+  // A bare --sweep (no list after it) sweeps the default factors.
+  const args = argv.flatMap((arg, i) => (arg === "--sweep" && (argv[i + 1] === undefined || argv[i + 1]!.startsWith("--")) ? [`--sweep=${defaultSweep.join(",")}`] : [arg]));
+  let v: ReturnType<typeof parseFlags<{ options: typeof flags; strict: true; allowPositionals: false }>>["values"];
+  try {
+    ({ values: v } = parseFlags({ args, options: flags, strict: true, allowPositionals: false }));
+  } catch (error) {
+    // node:util's messages name the flag ("Unknown option '--x'", "Option '--seed <value>' argument missing").
+    fail(`${(error as Error).message} (known: ${Object.keys(flags).map((f) => `--${f}`).join(", ")})`);
+  }
+  const list = <T extends string>(flag: string, value: string, known: readonly T[]): T[] => {
     const items = value.split(",").map((s) => s.trim());
-    for (const item of items) if (!(known as readonly string[]).includes(item)) fail(`${flag}: unknown "${item}" (known: ${known.join(", ")})`);
+    for (const item of items) if (!(known as readonly string[]).includes(item)) fail(`--${flag}: unknown "${item}" (known: ${known.join(", ")})`);
     return items as T[];
   };
-  const numbers = (flag: string, value: string | undefined): number[] => {
-    const items = (value ?? "").split(",").map(Number);
-    if (value === undefined || value.startsWith("--") || items.some((v) => !(v > 0))) fail(`${flag} needs positive numbers, comma-separated`);
+  const numbers = (flag: string, value: string): number[] => {
+    const items = value.split(",").map(Number);
+    if (value.trim() === "" || items.some((n) => !(n > 0))) fail(`--${flag} needs positive numbers, comma-separated`);
     return items;
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    switch (arg) {
-      case "--quick":
-        options.size = "quick";
-        break;
-      case "--size":
-        options.size = list(arg, argv[++i], ["quick", "small", "paper"] as const)[0]!;
-        break;
-      case "--regime": {
-        const value = argv[++i];
-        if (value === "cpu" || value === "accelerator") options.regime = value;
-        else if (Number(value) > 0) options.regime = Number(value);
-        else fail("--regime needs cpu, accelerator or a positive factor");
-        break;
-      }
-      case "--only":
-        options.workloads = list(arg, argv[++i], workloadNames);
-        break;
-      case "--topology":
-        options.topologies = list(arg, argv[++i], topologyNames);
-        break;
-      case "--modes":
-        options.modes = list(arg, argv[++i], modes);
-        if (!options.modes.includes("lan")) options.modes.unshift("lan"); // LAN defines the targets
-        break;
-      case "--partition":
-        options.partitions = list(arg, argv[++i], ["iid", "skewed"] as const);
-        partitionsGiven = true;
-        break;
-      case "--sweep":
-        options.sweep = argv[i + 1] !== undefined && !argv[i + 1]!.startsWith("--") ? numbers(arg, argv[++i]) : [0.01, 0.1, 1, 10, 100, 1000];
-        break;
-      case "--sweep-modes":
-        options.sweepModes = list(arg, argv[++i], modes);
-        if (!options.sweepModes.includes("lan")) options.sweepModes.unshift("lan");
-        break;
-      case "--lan-iterations": {
-        const value = Number(argv[++i]);
-        if (!(Number.isInteger(value) && value >= 10)) fail("--lan-iterations needs an integer >= 10");
-        options.lanIterations = value;
-        break;
-      }
-      case "--render-from": {
-        const value = argv[++i];
-        if (value === undefined) fail("--render-from needs a directory");
-        options.renderFrom = resolve(value);
-        break;
-      }
-      case "--reuse": {
-        const value = argv[++i];
-        if (value === undefined || value.startsWith("--")) fail("--reuse needs a directory with paper.json (and paper-sweep.json for --sweep)");
-        options.reuse = resolve(value);
-        break;
-      }
-      case "--reuse-modes":
-        options.reuseModes = list(arg, argv[++i], modes);
-        break;
-      case "--no-main":
-        options.main = false;
-        break;
-      case "--out-dir": {
-        const value = argv[++i];
-        if (value === undefined) fail("--out-dir needs a directory");
-        options.outDir = resolve(value);
-        break;
-      }
-      case "--seed": {
-        const value = Number(argv[++i]);
-        if (!Number.isInteger(value)) fail("--seed needs an integer");
-        options.seed = value;
-        break;
-      }
-      case "--no-docs":
-        options.docs = false;
-        break;
-      default:
-        fail(`unknown option "${arg}" (known: --size, --quick, --regime, --only, --topology, --modes, --partition, --sweep, --sweep-modes, --lan-iterations, --render-from, --reuse, --reuse-modes, --no-main, --out-dir, --seed, --no-docs)`);
-    }
+  if (v.quick === true) options.size = "quick";
+  if (v.size !== undefined) options.size = list("size", v.size, ["quick", "small", "paper"] as const)[0]!;
+  if (v.regime !== undefined) {
+    if (v.regime === "cpu" || v.regime === "accelerator") options.regime = v.regime;
+    else if (Number(v.regime) > 0) options.regime = Number(v.regime);
+    else fail("--regime needs cpu, accelerator or a positive factor");
   }
+  if (v.only !== undefined) options.workloads = list("only", v.only, workloadNames);
+  if (v.topology !== undefined) options.topologies = list("topology", v.topology, topologyNames);
+  if (v.modes !== undefined) {
+    options.modes = list("modes", v.modes, modes);
+    if (!options.modes.includes("lan")) options.modes.unshift("lan"); // LAN defines the targets
+  }
+  const partitionsGiven = v.partition !== undefined;
+  if (v.partition !== undefined) options.partitions = list("partition", v.partition, ["iid", "skewed"] as const);
+  if (v.sweep !== undefined) options.sweep = numbers("sweep", v.sweep);
+  if (v["sweep-modes"] !== undefined) {
+    options.sweepModes = list("sweep-modes", v["sweep-modes"], modes);
+    if (!options.sweepModes.includes("lan")) options.sweepModes.unshift("lan");
+  }
+  if (v["lan-iterations"] !== undefined) {
+    const value = Number(v["lan-iterations"]);
+    if (!(Number.isInteger(value) && value >= 10)) fail("--lan-iterations needs an integer >= 10");
+    options.lanIterations = value;
+  }
+  if (v["render-from"] !== undefined) options.renderFrom = resolve(v["render-from"]);
+  if (v.reuse !== undefined) options.reuse = resolve(v.reuse);
+  if (v["reuse-modes"] !== undefined) options.reuseModes = list("reuse-modes", v["reuse-modes"], modes);
+  if (v["no-main"] === true) options.main = false;
+  if (v["out-dir"] !== undefined) options.outDir = resolve(v["out-dir"]);
+  if (v.seed !== undefined) {
+    const value = Number(v.seed);
+    if (v.seed.trim() === "" || !Number.isInteger(value)) fail("--seed needs an integer");
+    options.seed = value;
+  }
+  if (v["no-docs"] === true) options.docs = false;
   if ((options.reuse === null) !== (options.reuseModes.length === 0)) fail("--reuse DIR and --reuse-modes MODES go together");
   // A quick run is a smoke test: IID only, and it never rewrites the published results unless asked to.
   if (options.size === "quick") {
-    if (!argv.includes("--out-dir")) options.outDir = join(root, "bench/results/quick");
+    if (v["out-dir"] === undefined) options.outDir = join(root, "bench/results/quick");
     if (!partitionsGiven) options.partitions = ["iid"];
-    if (!argv.includes("--regime")) options.regime = "cpu";
+    if (v.regime === undefined) options.regime = "cpu";
     options.docs = false;
   }
   return options;

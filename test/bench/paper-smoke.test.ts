@@ -57,4 +57,18 @@ describe("bench:paper --quick", () => {
     assert.match(String(run.stderr), /--only: unknown "resnet" \(known: mf, lda, mnist\)/);
     assert.doesNotMatch(String(run.stderr), /at .*\.ts:\d+/);
   });
+
+  test("flags are strict: an unknown flag, a missing value and a half-given --reuse exit 2 with one line", () => {
+    for (const [args, message] of [
+      [["--quick", "--bogus"], /Unknown option '--bogus'/],
+      [["--quick", "--seed"], /Option '--seed <value>' argument missing/],
+      [["--quick", "--reuse", "bench/results"], /--reuse DIR and --reuse-modes MODES go together/],
+      [["--quick", "--sweep", "0,1"], /--sweep needs positive numbers/],
+    ] as const) {
+      const run = runBench([...args]);
+      assert.equal(run.status, 2, args.join(" "));
+      assert.match(String(run.stderr), message);
+      assert.equal(String(run.stderr).trim().split("\n").length, 1, String(run.stderr));
+    }
+  });
 });
