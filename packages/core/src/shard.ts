@@ -119,7 +119,7 @@ export class ShardRole implements Role {
   /** Recent clock duration (ms, moving average) and when the local clock last moved. */
   private clockMs: number;
   private lastClockAtMs: number | null = null;
-  /** Whether clockMs is a measured duration yet (until then it is the compute-step hint). */
+  /** Whether clockMs is a measured duration yet, past the first DS + 1 clocks (until then it is the compute-step hint). */
   private clockMeasured = false;
   /** Measured delivery rate per destination (bytes/ms, moving average), from `link-rate` inputs. */
   private readonly measuredRate = new Map<NodeId, number>();
@@ -463,10 +463,12 @@ export class ShardRole implements Role {
 
   /** Folds the time since the local clock last moved into the clock-duration average. */
   private timeClock(nowMs: number, clocks: number): void {
-    if (this.lastClockAtMs !== null && nowMs > this.lastClockAtMs) {
+    // Clocks 0..DS never wait for a mirror, so they last one compute step even where a clock will
+    // last a WAN round trip: they are not measured. The first measured duration then replaces the
+    // hint (one compute step too), instead of being averaged with it.
+    const warmUp = (this.sync.asp?.mirrorClockBound ?? 0) + 1;
+    if (this.lastClockAtMs !== null && nowMs > this.lastClockAtMs && this.localClockNow >= warmUp) {
       const perClock = (nowMs - this.lastClockAtMs) / clocks;
-      // The first measured duration replaces the hint: the hint is one compute step, and in a
-      // latency-bound run a clock lasts thousands of times longer.
       this.clockMs = this.clockMeasured ? 0.7 * this.clockMs + 0.3 * perClock : perClock;
       this.clockMeasured = true;
     }
@@ -487,9 +489,10 @@ export class ShardRole implements Role {
 
   /**
    * Bytes this clock's update may take: the budget fraction of the tightest destination's declared
-   * rate over the recent measured clock duration (Infinity without a budget, or before a clock's
-   * duration has been measured: the compute-step hint can undershoot a latency-bound clock by
-   * orders of magnitude, and a budget from it would hold back the first clocks' updates).
+   * rate over the recent measured clock duration (Infinity without a budget, or before a clock
+   * past the first DS + 1 has been measured: the compute-step hint, and those first clocks, can
+   * undershoot a latency-bound clock by orders of magnitude, and a budget from them would hold
+   * back the first clocks' updates).
    */
   budgetBytes(): number {
     const fraction = this.sync.asp?.budgetLinkFraction ?? null;
