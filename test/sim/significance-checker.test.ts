@@ -12,7 +12,7 @@ import { params, seedTitle } from "../support/fc.js";
 
 const layout = new Layout({ dataCenters: ["a", "b"], workersPerDataCenter: 1, shardsPerDataCenter: 1, rows: 12, cols: 4, placement: "mirrored" });
 const declared: AspConfig = { ...aspPlain, threshold: 0.01, thresholdSchedule: { kind: "inverse-sqrt" }, mirrorClockBound: 1000, selectiveBarrier: "off" };
-const budgeted: AspConfig = { ...declared, budgetLinkFraction: 0.5, thresholdCeiling: 0.1, linkBytesPerMs: { "a>b": 1 }, clockMsHint: 40 };
+const budgeted: AspConfig = { ...declared, mirrorClockBound: 1, budgetLinkFraction: 0.5, thresholdCeiling: 0.1, linkBytesPerMs: { "a>b": 1 }, clockMsHint: 40 };
 
 /** Runs `clocks` random pushes through a shard built with `actual`, checked as `expected`. */
 function run(actual: AspConfig, expected: AspConfig, seed: number, clocks = 30, deltaScale = 0.02): string | null {
