@@ -6,8 +6,9 @@
  * wrong shape becomes a `RemoteError` with a code; it never crashes the caller and never yields a
  * half-valid message.
  */
-import { Packr } from "msgpackr";
+import { Packr, RESERVE_START_SPACE } from "msgpackr";
 import { RemoteError } from "./errors.js";
+import { decodeFlat, encodeFlat, notFlat } from "./flat-codec.js";
 import type { Message } from "./messages.js";
 
 /** Frames larger than this are refused before decoding. */
@@ -33,8 +34,12 @@ export function decodeValue(bytes: Uint8Array, maxBytes = maxFrameBytesDefault):
   }
 }
 
-export function encodeMessage(msg: Message): Uint8Array {
-  return packr.pack(msg);
+/**
+ * A message's bytes; with `reserve`, behind that many free bytes (the runtime writes its link
+ * header there). Flat messages take the fast path (flat-codec.ts), which writes msgpackr's bytes.
+ */
+export function encodeMessage(msg: Message, reserve = 0): Uint8Array {
+  return encodeFlat(msg, reserve) ?? (reserve > 0 ? packr.pack(msg, RESERVE_START_SPACE | reserve) : packr.pack(msg));
 }
 
 /**
@@ -192,7 +197,16 @@ function valueSize(v: unknown, depth: number): number {
   }
 }
 
-export function decodeMessage(bytes: Uint8Array, maxBytes = maxFrameBytesDefault): Message {
+/**
+ * Decodes and validates a message. `owned`: the caller owns `bytes` for as long as the message
+ * lives (it is neither reused nor freed), so large typed arrays may be views of it (flat-codec.ts);
+ * by default every typed array is a copy.
+ */
+export function decodeMessage(bytes: Uint8Array, maxBytes = maxFrameBytesDefault, owned = false): Message {
+  if (bytes instanceof Uint8Array && bytes.byteLength <= maxBytes) {
+    const flat = decodeFlat(bytes, owned);
+    if (flat !== notFlat) return validateMessage(flat);
+  }
   return validateMessage(decodeValue(bytes, maxBytes));
 }
 

@@ -27,8 +27,8 @@
  * Every decoded frame is checked by a strict validator: anything that is not exactly one of the
  * shapes below is a RemoteError, and the transport closes that connection and counts it.
  */
-import { Packr, RESERVE_START_SPACE } from "msgpackr";
-import { RemoteError, validateLinkFrame, type LinkFrame, type Message } from "@gaia/core";
+import { Packr } from "msgpackr";
+import { encodeMessage, RemoteError, validateLinkFrame, type LinkFrame, type Message } from "@gaia/core";
 
 export type ChannelName = "data" | "control";
 
@@ -62,7 +62,7 @@ export interface Welcome {
 export type HandshakeFrame = Challenge | Hello | Welcome;
 export type WireFrame = HandshakeFrame | LinkFrame<Uint8Array>;
 
-// The same options as core's codec, so a body is exactly the bytes encodeMessage gives.
+// The same options as core's codec (handshake frames are packed and read with it).
 const packr = new Packr({ moreTypes: true, useRecords: false, mapsAsObjects: true, bundleStrings: false });
 
 export const maxPayloadBytes = 64 * 1024 * 1024;
@@ -84,7 +84,7 @@ export const dataHeaderBytes = 18;
  * reliable link keeps this buffer (for resends and checkpoints); `encodeFrame` fills the header.
  */
 export function encodeBody(msg: Message): Uint8Array {
-  return packr.pack(msg, RESERVE_START_SPACE | dataHeaderBytes);
+  return encodeMessage(msg, dataHeaderBytes);
 }
 
 /** The message bytes of a body made by `encodeBody`. */

@@ -767,7 +767,9 @@ export class Transport {
       let msg: Message;
       try {
         // The decoder also checks every float payload (push deltas, read-reply values).
-        msg = decodeMessage(body);
+        // A ws Buffer is this process's: the message's large arrays may be views of it. uWS's
+        // memory is valid during this call only, so those arrays are copies.
+        msg = decodeMessage(body, maxPayloadBytes, !borrowed);
         if (channelOf(msg) !== pc.channel) throw new RemoteError("wrong-channel", `${msg.kind} on the ${pc.channel} channel`);
       } catch (error) {
         // The link delivered it (and acknowledges it); the message itself is refused and counted.
