@@ -97,6 +97,23 @@ describe(seedTitle("flat codec"), () => {
     }
   });
 
+  test("an array that is a small part of the memory behind it is a copy", () => {
+    const deltas = new Float32Array(viewBytesMin / 4).fill(0.5);
+    const bytes = encodeMessage({ kind: "push", clock: 1, rows: Uint32Array.of(0), deltas, last: true });
+    for (const [extra, view] of [[0, true], [bytes.byteLength * 4, false]] as const) {
+      let views = 0;
+      for (let offset = 0; offset < 4; offset++) {
+        const space = new Uint8Array(bytes.byteLength + extra + 4);
+        space.set(bytes, offset);
+        const decoded = decodeMessage(space.subarray(offset, offset + bytes.byteLength), undefined, true);
+        if (decoded.kind !== "push") throw new Error("not a push");
+        if (decoded.deltas.buffer === space.buffer) views++;
+        assert.deepEqual(decoded.deltas, deltas);
+      }
+      assert.equal(views, view ? 1 : 0, view ? "no view at the aligned offset" : "a view keeps 5 times its size alive");
+    }
+  });
+
   test("a Node Buffer's bytes are copied, not viewed, when not owned", () => {
     const deltas = new Float32Array(viewBytesMin / 4).fill(0.25);
     const bytes = Buffer.from(encodeMessage({ kind: "push", clock: 1, rows: Uint32Array.of(0), deltas, last: true }));

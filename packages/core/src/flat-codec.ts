@@ -12,8 +12,8 @@
  * Why: msgpackr copies every typed array it reads (to align it) and walks every message
  * generically. Here a typed array of at least `viewBytesMin` bytes whose bytes are aligned for its
  * element type is handed out as a view of the received bytes when the caller owns them (`owned`):
- * no copy and no fresh buffer for the collector. Small ones are copied, so a tiny array never keeps
- * a large receive buffer alive.
+ * no copy and no fresh buffer for the collector. Small ones, and ones that are a small part of the
+ * memory behind them, are copied, so an array never keeps a much larger receive buffer alive.
  */
 
 /** Typed arrays by msgpackr's type code (its `typedArrays` list). */
@@ -26,6 +26,12 @@ const sliceCopy = Uint8Array.prototype.slice;
 
 /** Typed arrays of at least this many bytes are decoded as views (when owned and aligned). */
 export const viewBytesMin = 4096;
+
+/**
+ * ... and take at least 1/viewShareMin of the memory they would keep alive (a socket's read buffer
+ * may hold other frames), so a view never holds more than 4 times its own size.
+ */
+const viewShareMin = 4;
 
 /** What `decodeFlat` returns for bytes outside the fast path. */
 export const notFlat: unique symbol = Symbol("not flat");
@@ -64,6 +70,88 @@ function flatValueSize(v: unknown): number {
   }
 }
 
+/** Writes a string's header and ASCII bytes at `at`; returns the position after it. */
+function writeString(out: Uint8Array, view: DataView, at: number, s: string): number {
+  const n = s.length;
+  if (n < 0x20) out[at++] = 0xa0 | n;
+  else if (n < 0x100) {
+    out[at++] = 0xd9;
+    out[at++] = n;
+  } else if (n < 0x10000) {
+    out[at] = 0xda;
+    view.setUint16(at + 1, n);
+    at += 3;
+  } else {
+    out[at] = 0xdb;
+    view.setUint32(at + 1, n);
+    at += 5;
+  }
+  for (let i = 0; i < n; i++) out[at++] = s.charCodeAt(i);
+  return at;
+}
+
+/** Writes a number as msgpackr does; returns the position after it. */
+function writeNumber(out: Uint8Array, view: DataView, at: number, v: number): number {
+  if (v >>> 0 === v) {
+    if (v < 0x80) out[at++] = v;
+    else if (v < 0x100) {
+      out[at++] = 0xcc;
+      out[at++] = v;
+    } else if (v < 0x10000) {
+      out[at] = 0xcd;
+      view.setUint16(at + 1, v);
+      at += 3;
+    } else {
+      out[at] = 0xce;
+      view.setUint32(at + 1, v);
+      at += 5;
+    }
+  } else if (v >> 0 === v) {
+    if (v >= -0x20) out[at++] = v & 0xff;
+    else if (v >= -0x80) {
+      out[at++] = 0xd0;
+      out[at++] = v & 0xff;
+    } else if (v >= -0x8000) {
+      out[at] = 0xd1;
+      view.setInt16(at + 1, v);
+      at += 3;
+    } else {
+      out[at] = 0xd2;
+      view.setInt32(at + 1, v);
+      at += 5;
+    }
+  } else {
+    out[at] = 0xcb;
+    view.setFloat64(at + 1, v);
+    at += 9;
+  }
+  return at;
+}
+
+/** Writes a typed array's ext record; returns the position after it. */
+function writeTyped(out: Uint8Array, view: DataView, at: number, typed: Typed): number {
+  const n = typed.byteLength;
+  if (n + 1 < 0x100) {
+    out[at++] = 0xc7;
+    out[at++] = n + 1;
+  } else if (n + 1 < 0x10000) {
+    out[at] = 0xc8;
+    view.setUint16(at + 1, n + 1);
+    at += 3;
+  } else {
+    out[at] = 0xc9;
+    view.setUint32(at + 1, n + 1);
+    at += 5;
+  }
+  out[at++] = 0x74;
+  out[at++] = codeOf.get(typed.constructor)!;
+  const bytes = new Uint8Array(typed.buffer, typed.byteOffset, n);
+  // TypedArray.prototype.set costs more than a loop for a few bytes.
+  if (n <= 64) for (let i = 0; i < n; i++) out[at + i] = bytes[i]!;
+  else out.set(bytes, at);
+  return at + n;
+}
+
 /**
  * The msgpack bytes of a flat message behind `reserve` free bytes, or null when it is not flat.
  * Identical to msgpackr's `pack(msg, RESERVE_START_SPACE | reserve)` (test/core/flat-codec.test.ts).
@@ -88,85 +176,159 @@ export function encodeFlat(msg: object, reserve = 0): Uint8Array | null {
   out[at] = 0xde;
   view.setUint16(at + 1, fields);
   at += 3;
-  const writeString = (s: string): void => {
-    const n = s.length;
-    if (n < 0x20) out[at++] = 0xa0 | n;
-    else if (n < 0x100) {
-      out[at++] = 0xd9;
-      out[at++] = n;
-    } else if (n < 0x10000) {
-      out[at] = 0xda;
-      view.setUint16(at + 1, n);
-      at += 3;
-    } else {
-      out[at] = 0xdb;
-      view.setUint32(at + 1, n);
-      at += 5;
-    }
-    for (let i = 0; i < n; i++) out[at++] = s.charCodeAt(i);
-  };
   for (const key in record) {
-    writeString(key);
+    at = writeString(out, view, at, key);
     const v = record[key];
-    if (typeof v === "number") {
-      if (v >>> 0 === v) {
-        if (v < 0x80) out[at++] = v;
-        else if (v < 0x100) {
-          out[at++] = 0xcc;
-          out[at++] = v;
-        } else if (v < 0x10000) {
-          out[at] = 0xcd;
-          view.setUint16(at + 1, v);
-          at += 3;
-        } else {
-          out[at] = 0xce;
-          view.setUint32(at + 1, v);
-          at += 5;
-        }
-      } else if (v >> 0 === v) {
-        if (v >= -0x20) out[at++] = v & 0xff;
-        else if (v >= -0x80) {
-          out[at++] = 0xd0;
-          out[at++] = v & 0xff;
-        } else if (v >= -0x8000) {
-          out[at] = 0xd1;
-          view.setInt16(at + 1, v);
-          at += 3;
-        } else {
-          out[at] = 0xd2;
-          view.setInt32(at + 1, v);
-          at += 5;
-        }
-      } else {
-        out[at] = 0xcb;
-        view.setFloat64(at + 1, v);
-        at += 9;
-      }
-    } else if (typeof v === "boolean") out[at++] = v ? 0xc3 : 0xc2;
-    else if (typeof v === "string") writeString(v);
+    if (typeof v === "number") at = writeNumber(out, view, at, v);
+    else if (typeof v === "boolean") out[at++] = v ? 0xc3 : 0xc2;
+    else if (typeof v === "string") at = writeString(out, view, at, v);
     else if (v === null) out[at++] = 0xc0;
-    else {
-      const typed = v as Typed;
-      const n = typed.byteLength;
-      if (n + 1 < 0x100) {
-        out[at++] = 0xc7;
-        out[at++] = n + 1;
-      } else if (n + 1 < 0x10000) {
-        out[at] = 0xc8;
-        view.setUint16(at + 1, n + 1);
-        at += 3;
-      } else {
-        out[at] = 0xc9;
-        view.setUint32(at + 1, n + 1);
-        at += 5;
-      }
-      out[at++] = 0x74;
-      out[at++] = codeOf.get(typed.constructor)!;
-      out.set(new Uint8Array(typed.buffer, typed.byteOffset, n), at);
-      at += n;
-    }
+    else at = writeTyped(out, view, at, v as Typed);
   }
   return out;
+}
+
+// The decoder's cursor (module state: the decoder is synchronous and not re-entrant).
+const empty = new Uint8Array(0);
+const emptyView = new DataView(empty.buffer);
+let src: Uint8Array = empty;
+let srcView: DataView = emptyView;
+let pos = 0;
+let end = 0;
+
+/**
+ * Strings seen before (keys and kinds), so that a known one is matched, not rebuilt; it starts
+ * with the messages' own, so bytes from a peer cannot crowd them out.
+ */
+const stringCache: string[] = ["kind", "clock", "rows", "deltas", "last", "values", "localClock", "push", "read", "read-reply"];
+const stringCacheMax = 64;
+
+/** A string's length at `pos` (moving past its header), or -1 when no string starts there. */
+function stringLength(): number {
+  if (pos >= end) return -1;
+  const b = src[pos]!;
+  if (b >= 0xa0 && b <= 0xbf) {
+    pos += 1;
+    return b & 0x1f;
+  }
+  if (b === 0xd9 && pos + 2 <= end) {
+    pos += 2;
+    return src[pos - 1]!;
+  }
+  if (b === 0xda && pos + 3 <= end) {
+    pos += 3;
+    return srcView.getUint16(pos - 2);
+  }
+  if (b === 0xdb && pos + 5 <= end) {
+    pos += 5;
+    return srcView.getUint32(pos - 4);
+  }
+  return -1;
+}
+
+/** An ASCII string of `n` bytes at `pos`, or null. */
+function asciiAt(n: number): string | null {
+  if (n < 0 || pos + n > end) return null;
+  if (n <= 16) {
+    for (let c = 0; c < stringCache.length; c++) {
+      const known = stringCache[c]!;
+      if (known.length !== n) continue;
+      let same = true;
+      for (let i = 0; i < n; i++) {
+        if (known.charCodeAt(i) !== src[pos + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) {
+        pos += n;
+        return known;
+      }
+    }
+  }
+  let s = "";
+  for (let i = 0; i < n; i++) {
+    const c = src[pos + i]!;
+    if (c > 0x7f) return null;
+    s += String.fromCharCode(c);
+  }
+  pos += n;
+  if (n <= 16 && stringCache.length < stringCacheMax) stringCache.push(s);
+  return s;
+}
+
+/** A typed array's ext record at `pos` (after its lead byte `b`), or notFlat. */
+function typedAt(b: number, owned: boolean): Typed | typeof notFlat {
+  const lengthBytes = b === 0xc7 ? 1 : b === 0xc8 ? 2 : 4;
+  if (pos + 1 + lengthBytes + 2 > end) return notFlat;
+  const length = lengthBytes === 1 ? src[pos + 1]! : lengthBytes === 2 ? srcView.getUint16(pos + 1) : srcView.getUint32(pos + 1);
+  const start = pos + 1 + lengthBytes;
+  if (length < 1 || src[start] !== 0x74 || start + 1 + length > end) return notFlat;
+  const type = typedByCode[src[start + 1]!];
+  const dataBytes = length - 1;
+  if (type === undefined || dataBytes % type.BYTES_PER_ELEMENT !== 0) return notFlat;
+  const from = start + 2;
+  const absolute = src.byteOffset + from;
+  pos = from + dataBytes;
+  if (owned && dataBytes >= viewBytesMin && dataBytes * viewShareMin >= src.buffer.byteLength && absolute % type.BYTES_PER_ELEMENT === 0) return new type(src.buffer as ArrayBuffer, absolute, dataBytes / type.BYTES_PER_ELEMENT);
+  return new type(sliceCopy.call(src, from, from + dataBytes).buffer);
+}
+
+/** A scalar at `pos` (moving past it), or notFlat. */
+function scalarAt(): unknown {
+  const b = src[pos]!;
+  let width: number;
+  let value: unknown;
+  if (b <= 0x7f) {
+    pos += 1;
+    return b;
+  }
+  if (b >= 0xe0) {
+    pos += 1;
+    return b - 0x100;
+  }
+  switch (b) {
+    case 0xc0:
+      pos += 1;
+      return null;
+    case 0xc2:
+    case 0xc3:
+      pos += 1;
+      return b === 0xc3;
+    case 0xcc:
+      width = 2;
+      if (pos + width <= end) value = src[pos + 1]!;
+      break;
+    case 0xcd:
+      width = 3;
+      if (pos + width <= end) value = srcView.getUint16(pos + 1);
+      break;
+    case 0xce:
+      width = 5;
+      if (pos + width <= end) value = srcView.getUint32(pos + 1);
+      break;
+    case 0xd0:
+      width = 2;
+      if (pos + width <= end) value = srcView.getInt8(pos + 1);
+      break;
+    case 0xd1:
+      width = 3;
+      if (pos + width <= end) value = srcView.getInt16(pos + 1);
+      break;
+    case 0xd2:
+      width = 5;
+      if (pos + width <= end) value = srcView.getInt32(pos + 1);
+      break;
+    case 0xcb:
+      width = 9;
+      if (pos + width <= end) value = srcView.getFloat64(pos + 1);
+      break;
+    default:
+      return notFlat;
+  }
+  if (value === undefined) return notFlat;
+  pos += width;
+  return value;
 }
 
 /**
@@ -175,138 +337,43 @@ export function encodeFlat(msg: object, reserve = 0): Uint8Array | null {
  * may be views of it; otherwise every typed array is a copy.
  */
 export function decodeFlat(bytes: Uint8Array, owned: boolean): Record<string, unknown> | typeof notFlat {
-  const end = bytes.byteLength;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, end);
-  let at = 0;
+  src = bytes;
+  srcView = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  end = bytes.byteLength;
+  pos = 0;
+  try {
+    return readFlat(owned);
+  } finally {
+    // Let the bytes go.
+    src = empty;
+    srcView = emptyView;
+  }
+}
+
+function readFlat(owned: boolean): Record<string, unknown> | typeof notFlat {
   let fields: number;
-  const head = bytes[0]!;
+  const head = src[0];
+  if (head === undefined) return notFlat;
   if (head >= 0x80 && head <= 0x8f) {
     fields = head & 0x0f;
-    at = 1;
+    pos = 1;
   } else if (head === 0xde && end >= 3) {
-    fields = view.getUint16(1);
-    at = 3;
+    fields = srcView.getUint16(1);
+    pos = 3;
   } else return notFlat;
   const out: Record<string, unknown> = {};
-  /** A string's length at `at` (moving past its header), or -1 when no string starts there. */
-  const stringLength = (): number => {
-    if (at >= end) return -1;
-    const b = bytes[at]!;
-    if (b >= 0xa0 && b <= 0xbf) {
-      at += 1;
-      return b & 0x1f;
-    }
-    if (b === 0xd9 && at + 2 <= end) {
-      at += 2;
-      return bytes[at - 1]!;
-    }
-    if (b === 0xda && at + 3 <= end) {
-      at += 3;
-      return view.getUint16(at - 2);
-    }
-    if (b === 0xdb && at + 5 <= end) {
-      at += 5;
-      return view.getUint32(at - 4);
-    }
-    return -1;
-  };
-  /** An ASCII string of `n` bytes at `at`, or null. */
-  const ascii = (n: number): string | null => {
-    if (n < 0 || at + n > end) return null;
-    let s = "";
-    for (let i = 0; i < n; i++) {
-      const c = bytes[at + i]!;
-      if (c > 0x7f) return null;
-      s += String.fromCharCode(c);
-    }
-    at += n;
-    return s;
-  };
   for (let f = 0; f < fields; f++) {
-    const key = ascii(stringLength());
-    if (key === null || key === "__proto__") return notFlat;
-    if (at >= end) return notFlat;
-    const b = bytes[at]!;
+    const key = asciiAt(stringLength());
+    if (key === null || key === "__proto__" || pos >= end) return notFlat;
+    const b = src[pos]!;
     let value: unknown;
-    let width = 0;
-    if (b <= 0x7f) {
-      value = b;
-      width = 1;
-    } else if (b >= 0xe0) {
-      value = b - 0x100;
-      width = 1;
-    } else if (b >= 0xa0 && b <= 0xbf || (b >= 0xd9 && b <= 0xdb)) {
-      const s = ascii(stringLength());
-      if (s === null) return notFlat;
-      out[key] = s;
-      continue;
-    } else {
-      switch (b) {
-        case 0xc0:
-          value = null;
-          width = 1;
-          break;
-        case 0xc2:
-        case 0xc3:
-          value = b === 0xc3;
-          width = 1;
-          break;
-        case 0xcc:
-          width = 2;
-          if (at + width <= end) value = bytes[at + 1]!;
-          break;
-        case 0xcd:
-          width = 3;
-          if (at + width <= end) value = view.getUint16(at + 1);
-          break;
-        case 0xce:
-          width = 5;
-          if (at + width <= end) value = view.getUint32(at + 1);
-          break;
-        case 0xd0:
-          width = 2;
-          if (at + width <= end) value = view.getInt8(at + 1);
-          break;
-        case 0xd1:
-          width = 3;
-          if (at + width <= end) value = view.getInt16(at + 1);
-          break;
-        case 0xd2:
-          width = 5;
-          if (at + width <= end) value = view.getInt32(at + 1);
-          break;
-        case 0xcb:
-          width = 9;
-          if (at + width <= end) value = view.getFloat64(at + 1);
-          break;
-        case 0xc7:
-        case 0xc8:
-        case 0xc9: {
-          const lengthBytes = b === 0xc7 ? 1 : b === 0xc8 ? 2 : 4;
-          if (at + 1 + lengthBytes + 2 > end) return notFlat;
-          const length = lengthBytes === 1 ? bytes[at + 1]! : lengthBytes === 2 ? view.getUint16(at + 1) : view.getUint32(at + 1);
-          const start = at + 1 + lengthBytes;
-          if (length < 1 || bytes[start] !== 0x74 || start + 1 + length > end) return notFlat;
-          const type = typedByCode[bytes[start + 1]!];
-          const dataBytes = length - 1;
-          if (type === undefined || dataBytes % type.BYTES_PER_ELEMENT !== 0) return notFlat;
-          const from = start + 2;
-          const absolute = bytes.byteOffset + from;
-          value =
-            owned && dataBytes >= viewBytesMin && absolute % type.BYTES_PER_ELEMENT === 0
-              ? new type(bytes.buffer as ArrayBuffer, absolute, dataBytes / type.BYTES_PER_ELEMENT)
-              : new type(sliceCopy.call(bytes, from, from + dataBytes).buffer);
-          at = from + dataBytes;
-          out[key] = value;
-          continue;
-        }
-        default:
-          return notFlat;
-      }
-    }
-    if (value === undefined || at + width > end) return notFlat;
+    if ((b >= 0xa0 && b <= 0xbf) || (b >= 0xd9 && b <= 0xdb)) {
+      value = asciiAt(stringLength());
+      if (value === null) return notFlat;
+    } else if (b >= 0xc7 && b <= 0xc9) value = typedAt(b, owned);
+    else value = scalarAt();
+    if (value === notFlat) return notFlat;
     out[key] = value;
-    at += width;
   }
-  return at === end ? out : notFlat;
+  return pos === end ? out : notFlat;
 }
