@@ -153,26 +153,42 @@ function writeTyped(out: Uint8Array, view: DataView, at: number, typed: Typed): 
 }
 
 /**
+ * How many free bytes to keep in front of a message, given where its largest typed array's bytes
+ * start in it and how many there are (-1 and 0 when it has none): so a caller can place that array
+ * at an aligned offset.
+ */
+export type Reserve = number | ((payloadOffset: number, payloadBytes: number) => number);
+
+/**
  * The msgpack bytes of a flat message behind `reserve` free bytes, or null when it is not flat.
  * Identical to msgpackr's `pack(msg, RESERVE_START_SPACE | reserve)` (test/core/flat-codec.test.ts).
  */
-export function encodeFlat(msg: object, reserve = 0): Uint8Array | null {
+export function encodeFlat(msg: object, reserve: Reserve = 0): Uint8Array | null {
   if (Object.getPrototypeOf(msg) !== Object.prototype) return null;
   const record = msg as Record<string, unknown>;
   let size = 3;
   let fields = 0;
+  let payloadOffset = -1;
+  let payloadBytes = 0;
   for (const key in record) {
     if (!Object.prototype.hasOwnProperty.call(record, key)) return null;
     if (!isAscii(key)) return null;
-    const s = flatValueSize(record[key]);
+    const v = record[key];
+    const s = flatValueSize(v);
     if (s < 0) return null;
-    size += strHeader(key.length) + key.length + s;
+    const keyBytes = strHeader(key.length) + key.length;
+    if (typeof v === "object" && v !== null && (v as Typed).byteLength > payloadBytes) {
+      payloadBytes = (v as Typed).byteLength;
+      payloadOffset = size + keyBytes + s - payloadBytes;
+    }
+    size += keyBytes + s;
     fields++;
   }
   if (fields >= 0x10000) return null;
-  const out = new Uint8Array(reserve + size);
+  const reserved = typeof reserve === "number" ? reserve : reserve(payloadOffset, payloadBytes);
+  const out = new Uint8Array(reserved + size);
   const view = new DataView(out.buffer);
-  let at = reserve;
+  let at = reserved;
   out[at] = 0xde;
   view.setUint16(at + 1, fields);
   at += 3;
