@@ -891,6 +891,7 @@ export class Transport {
     }
     pc.conn = conn;
     this.options.metrics.count("connections_total", 1, { peer: pc.peer, channel: pc.channel });
+    if (conn instanceof NetConn) this.options.metrics.count("unix_connections_total", 1, { peer: pc.peer, channel: pc.channel });
     this.write(pc, pc.link.step({ kind: "connected" }, now).frames);
     this.arm();
   }
