@@ -19,10 +19,9 @@
 /** Typed arrays by msgpackr's type code (its `typedArrays` list). */
 const typedByCode = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, Float64Array] as const;
 type Typed = InstanceType<(typeof typedByCode)[number]>;
-const codeOf = new Map<unknown, number>(typedByCode.map((c, i) => [c, i]));
-
-/** A copy, also of a Node Buffer (whose own `slice` is a view). */
-const sliceCopy = Uint8Array.prototype.slice;
+const codeMap = new Map<unknown, number>(typedByCode.map((c, i) => [c, i]));
+/** msgpackr's type code of a typed array's constructor (the message kinds' own first). */
+const codeOf = (constructor: unknown): number | undefined => (constructor === Float32Array ? 7 : constructor === Uint32Array ? 6 : codeMap.get(constructor));
 
 /** Typed arrays of at least this many bytes are decoded as views (when owned and aligned). */
 export const viewBytesMin = 4096;
@@ -40,6 +39,10 @@ const isAscii = (s: string): boolean => {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
   return true;
 };
+
+/** Keys already known to be ASCII (a message's keys repeat). */
+const asciiKeys = new Set<string>();
+const asciiKeysMax = 256;
 
 const strHeader = (n: number): number => (n < 0x20 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5);
 const numberBytes = (v: number): number => {
@@ -60,7 +63,7 @@ function flatValueSize(v: unknown): number {
       return isAscii(v) ? strHeader(v.length) + v.length : -1;
     case "object": {
       if (v === null) return 1;
-      const code = codeOf.get(v.constructor);
+      const code = codeOf(v.constructor);
       if (code === undefined) return -1;
       const n = (v as Typed).byteLength;
       return extHeader(n) + n;
@@ -144,7 +147,7 @@ function writeTyped(out: Uint8Array, view: DataView, at: number, typed: Typed): 
     at += 5;
   }
   out[at++] = 0x74;
-  out[at++] = codeOf.get(typed.constructor)!;
+  out[at++] = codeOf(typed.constructor)!;
   const bytes = new Uint8Array(typed.buffer, typed.byteOffset, n);
   // TypedArray.prototype.set costs more than a loop for a few bytes.
   if (n <= 64) for (let i = 0; i < n; i++) out[at + i] = bytes[i]!;
@@ -172,7 +175,10 @@ export function encodeFlat(msg: object, reserve: Reserve = 0): Uint8Array | null
   let payloadBytes = 0;
   for (const key in record) {
     if (!Object.prototype.hasOwnProperty.call(record, key)) return null;
-    if (!isAscii(key)) return null;
+    if (!asciiKeys.has(key)) {
+      if (!isAscii(key)) return null;
+      if (asciiKeys.size < asciiKeysMax) asciiKeys.add(key);
+    }
     const v = record[key];
     const s = flatValueSize(v);
     if (s < 0) return null;
@@ -286,8 +292,15 @@ function typedAt(b: number, owned: boolean): Typed | typeof notFlat {
   const from = start + 2;
   const absolute = src.byteOffset + from;
   pos = from + dataBytes;
-  if (owned && dataBytes >= viewBytesMin && dataBytes * viewShareMin >= src.buffer.byteLength && absolute % type.BYTES_PER_ELEMENT === 0) return new type(src.buffer as ArrayBuffer, absolute, dataBytes / type.BYTES_PER_ELEMENT);
-  return new type(sliceCopy.call(src, from, from + dataBytes).buffer);
+  const count = dataBytes / type.BYTES_PER_ELEMENT;
+  if (owned && dataBytes >= viewBytesMin && dataBytes * viewShareMin >= src.buffer.byteLength && absolute % type.BYTES_PER_ELEMENT === 0) return new type(src.buffer as ArrayBuffer, absolute, count);
+  // A copy, made with the plain constructors: a Node Buffer's `slice` and `subarray` go through
+  // Buffer's own (slower) constructor.
+  const out = new type(count);
+  const target = new Uint8Array(out.buffer, 0, dataBytes);
+  if (dataBytes <= 64) for (let i = 0; i < dataBytes; i++) target[i] = src[from + i]!;
+  else target.set(new Uint8Array(src.buffer, absolute, dataBytes));
+  return out;
 }
 
 /** A scalar at `pos` (moving past it), or notFlat. */

@@ -15,6 +15,9 @@ import { maxPayloadBytes } from "./envelope.js";
 
 export const lengthBytes = 4;
 
+// Views are made with the plain Uint8Array constructor: a Node Buffer's `subarray` goes through
+// Buffer's own, slower one.
+
 /** A reader of length-prefixed frames; `push` each chunk in order, frames come out of `onFrame`. */
 export class FrameReader {
   private readonly head = new Uint8Array(lengthBytes);
@@ -57,7 +60,7 @@ export class FrameReader {
         if (length > this.maxBytes) throw new RemoteError("oversized-frame", `stream frame of ${length} bytes, above ${this.maxBytes}`);
         if (at + length <= n && !this.chunksReused) {
           // The whole frame is in this chunk: a view, no copy.
-          const frame = chunk.subarray(at, at + length);
+          const frame = new Uint8Array(chunk.buffer, chunk.byteOffset + at, length);
           at += length;
           this.onFrame(frame);
           continue;
@@ -67,7 +70,7 @@ export class FrameReader {
       }
       const frame = this.frame;
       const take = Math.min(frame.byteLength - this.frameAt, n - at);
-      frame.set(chunk.subarray(at, at + take), this.frameAt);
+      frame.set(new Uint8Array(chunk.buffer, chunk.byteOffset + at, take), this.frameAt);
       this.frameAt += take;
       at += take;
       if (this.frameAt === frame.byteLength) {
