@@ -10,9 +10,9 @@ import { runSimulation } from "@gaia/sim";
 import { writeCluster } from "./support.js";
 
 test("BSP over the unix-socket carrier inside each data center ends where the simulator ends", { timeout: 110_000 }, async () => {
-  const probe = writeCluster({ name: "unix2", sync: "bsp", dataCenters: ["virginia", "california"], maxIterations: 30, evalEvery: 15, wan: false });
+  const probe = writeCluster({ name: "unix2", sync: "bsp", dataCenters: ["virginia", "california"], maxIterations: 15, evalEvery: 15, wan: false });
   const socketDir = join(dirname(probe), "sockets");
-  const file = writeCluster({ name: "unix2", sync: "bsp", dataCenters: ["virginia", "california"], maxIterations: 30, evalEvery: 15, wan: false, clusterExtra: `  lanCarrier: unix\n  socketDir: ${socketDir}` });
+  const file = writeCluster({ name: "unix2", sync: "bsp", dataCenters: ["virginia", "california"], maxIterations: 15, evalEvery: 15, wan: false, clusterExtra: `  lanCarrier: unix\n  socketDir: ${socketDir}` });
   mkdirSync(socketDir, { recursive: true });
   const cluster = loadCluster(file);
   assert.equal(cluster.lanCarrier, "unix");
@@ -25,7 +25,7 @@ test("BSP over the unix-socket carrier inside each data center ends where the si
     const unix = Object.entries(counters).filter(([k]) => k.startsWith("unix_connections_total")).reduce((n, [, v]) => n + v, 0);
     assert.ok(unix >= 2, `${dc}/w0: ${unix} unix connections (${JSON.stringify(counters).slice(0, 300)})`);
   }
-  assert.equal(real.summary.iterations, 30);
+  assert.equal(real.summary.iterations, 15);
   assert.equal(real.replicaSpread, 0);
   for (const [name, verdict] of Object.entries(real.summary.checks)) assert.equal(verdict, null, `${name}: ${verdict}`);
   const [r, s] = [real.summary.objective, simulated.summary.objective];

@@ -4,6 +4,11 @@
  * reliable.ts) per peer and channel over whatever connection is current, so role messages reach
  * the peer exactly once and in order across disconnects.
  *
+ * Carriers. Peers listed in `unix` (nodes of the same data center on the same host, when the
+ * cluster file says `lanCarrier: unix`) are dialed over a unix-domain socket instead, with the same
+ * frames length-prefixed (stream-frames.ts); the handshake, hygiene, links and faults above are the
+ * same code for both. Every other peer, and every WAN link, is reached over WebSocket.
+ *
  * Two connections per peer pair, "data" and "control", so a selective barrier never queues behind
  * a large update. The node with the smaller id dials; the other listens. Peer up/down comes from
  * the control link's heartbeats. A frame that breaks the protocol (bad bytes, wrong shape, a frame
