@@ -12,13 +12,15 @@
 // whose step costs nothing: its deltas are the same dense vector every clock, as an all-reduce's
 // input is. The gloo side (bench/allreduce-gloo.py) runs where python3 has torch (Debian's
 // python3-torch); without it the gaia side runs alone and the ratio is not printed.
+// gaia runs over both carriers, alternating with gloo: the unix-socket carrier (the runtime's default
+// between nodes of one data center on one host) and WebSocket (BENCH_CARRIERS=unix or ws: one).
 //   npm run bench:allreduce            BENCH_ROUNDS=3 BENCH_SIZES=250000 npm run bench:allreduce
 // BENCH_GLOO=0 skips the gloo reference; BENCH_WRITE=0 keeps bench/results/allreduce.json as it is;
 // BENCH_PROFILE_DIR=DIR writes a CPU profile of every gaia process there; BENCH_NODE_FLAGS="--trace-gc"
 // passes node flags to the gaia processes.
 import { fork, spawnSync, spawn } from "node:child_process";
 import { createServer } from "node:net";
-import { loadavg } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { writeFileSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,8 +34,11 @@ const warmupRounds = 5;
 const measuredRounds = 50;
 const cols = 1000;
 const dataCenter = "lan";
+/** Between the nodes (all of one data center on one host): the runtime's default, the unix-socket carrier, or WebSocket. */
+type Carrier = "unix" | "ws";
 
 interface ChildSpec {
+  readonly carrier: Carrier;
   readonly index: number;
   readonly floats: number;
   readonly ports: Readonly<Record<NodeId, number>>;
@@ -111,6 +116,7 @@ async function child(spec: ChildSpec): Promise<void> {
       link: { heartbeatMs: 250, peerTimeoutMs: 2000, retransmitMs: 15_000, retransmitMaxMs: 60_000, ackDelayMs: 5 },
       metrics: new Metrics(id),
       onMessage: (from: string, msg: Message) => deliver({ kind: "message", from, msg }),
+      ...(spec.carrier === "unix" ? { unix: { dir: tmpdir(), peers: new Set(peersOf(id)) } } : {}),
       onPeer: (peer: string, up: boolean) => {
         deliver({ kind: "peer", peer, up });
         if (up && ++connected === needed) send({ ev: "ready" });
@@ -157,13 +163,13 @@ function figuresOf(perProcess: readonly ProcessClocks[]): RunFigures {
   return { roundMs, cpuMsPerRound: cpu.reduce((a, b) => a + b, 0) / cpu.length };
 }
 
-async function gaiaRound(floats: number): Promise<RunFigures> {
+async function gaiaRound(floats: number, carrier: Carrier): Promise<RunFigures> {
   const layout = layoutOf(floats);
   const nodes = [...layout.workers, ...layout.shards.map((s) => s.id)];
   const free = await freePorts(nodes.length);
   const ports = Object.fromEntries(nodes.map((id, i) => [id, free[i]!]));
   const children = Array.from({ length: processes }, (_, index) =>
-    fork(fileURLToPath(import.meta.url), ["--child", JSON.stringify({ index, floats, ports } satisfies ChildSpec)], { execArgv: ["--conditions=source", "--import", "tsx", ...(process.env["BENCH_PROFILE_DIR"] ? ["--cpu-prof", `--cpu-prof-dir=${process.env["BENCH_PROFILE_DIR"]}`] : []), ...(process.env["BENCH_NODE_FLAGS"] ?? "").split(" ").filter((f) => f !== "")], stdio: ["ignore", "inherit", "inherit", "ipc"] }),
+    fork(fileURLToPath(import.meta.url), ["--child", JSON.stringify({ carrier, index, floats, ports } satisfies ChildSpec)], { execArgv: ["--conditions=source", "--import", "tsx", ...(process.env["BENCH_PROFILE_DIR"] ? ["--cpu-prof", `--cpu-prof-dir=${process.env["BENCH_PROFILE_DIR"]}`] : []), ...(process.env["BENCH_NODE_FLAGS"] ?? "").split(" ").filter((f) => f !== "")], stdio: ["ignore", "inherit", "inherit", "ipc"] }),
   );
   const ready = children.map((c) => new Promise<void>((resolve) => c.on("message", (m: ChildReport) => m.ev === "ready" && resolve())));
   const clocks = children.map((c) => new Promise<ProcessClocks>((resolve) => c.on("message", (m: ChildReport) => m.ev === "clocks" && resolve(m))));
@@ -207,17 +213,23 @@ async function main(): Promise<void> {
   const python = findTorchPython();
   console.log(`BSP round (3 processes, each a worker and its shard, loopback) vs gloo all-reduce (3 processes): median of ${measuredRounds} rounds, best of ${runs} alternating runs`);
   if (python === null) console.log("gloo reference skipped: no python3 with torch (Debian: apt-get install python3-torch)");
-  console.log("floats      | gaia BSP round | gloo all-reduce | gaia / gloo | CPU per round and process: gaia | gloo | gaia / gloo");
-  const rows: { floats: number; gaiaMs: number; glooMs: number | null; ratio: number | null; gaiaCpuMs: number; glooCpuMs: number | null; cpuRatio: number | null }[] = [];
+  const carriers = (process.env["BENCH_CARRIERS"] ?? "unix,ws").split(",") as Carrier[];
+  for (const c of carriers) if (c !== "unix" && c !== "ws") throw new Error(`BENCH_CARRIERS: ${String(c)} is neither unix nor ws`);
+  console.log(`gaia over ${carriers.join(" and ")} (unix: the unix-socket carrier, "lanCarrier: unix", for nodes of one data center on one host; ws: the default)`);
+  console.log("floats      | carrier | gaia BSP round | gloo all-reduce | gaia / gloo | CPU per round and process: gaia | gloo | gaia / gloo");
+  const rows: { floats: number; carrier: Carrier; gaiaMs: number; glooMs: number | null; ratio: number | null; gaiaCpuMs: number; glooCpuMs: number | null; cpuRatio: number | null }[] = [];
   const cell = (ms: number | null, width: number): string => (ms === null ? "-".padStart(width + 3) : `${ms.toFixed(2).padStart(width)} ms`);
   const times = (x: number | null): string => (x === null ? "-" : `${x.toFixed(2)}x`);
   for (const floats of sizes) {
-    const gaia = { roundMs: Infinity, cpuMsPerRound: Infinity };
+    const gaia = new Map(carriers.map((c) => [c, { roundMs: Infinity, cpuMsPerRound: Infinity }]));
     const gloo = { roundMs: Infinity, cpuMsPerRound: Infinity };
     for (let r = 0; r < runs; r++) {
-      const g = await gaiaRound(floats);
-      gaia.roundMs = Math.min(gaia.roundMs, g.roundMs);
-      gaia.cpuMsPerRound = Math.min(gaia.cpuMsPerRound, g.cpuMsPerRound);
+      for (const c of carriers) {
+        const g = await gaiaRound(floats, c);
+        const best = gaia.get(c)!;
+        best.roundMs = Math.min(best.roundMs, g.roundMs);
+        best.cpuMsPerRound = Math.min(best.cpuMsPerRound, g.cpuMsPerRound);
+      }
       if (python === null) continue;
       const t = await glooRound(python, floats);
       gloo.roundMs = Math.min(gloo.roundMs, t.roundMs);
@@ -225,9 +237,12 @@ async function main(): Promise<void> {
     }
     const glooMs = python === null ? null : gloo.roundMs;
     const glooCpuMs = python === null ? null : gloo.cpuMsPerRound;
-    const row = { floats, gaiaMs: gaia.roundMs, glooMs, ratio: glooMs === null ? null : gaia.roundMs / glooMs, gaiaCpuMs: gaia.cpuMsPerRound, glooCpuMs, cpuRatio: glooCpuMs === null ? null : gaia.cpuMsPerRound / glooCpuMs };
-    rows.push(row);
-    console.log(`${String(floats).padEnd(11)} | ${cell(row.gaiaMs, 11)} | ${cell(row.glooMs, 12)} | ${times(row.ratio).padStart(11)} | ${cell(row.gaiaCpuMs, 27)} | ${cell(row.glooCpuMs, 5)} | ${times(row.cpuRatio)}`);
+    for (const c of carriers) {
+      const g = gaia.get(c)!;
+      const row = { floats, carrier: c, gaiaMs: g.roundMs, glooMs, ratio: glooMs === null ? null : g.roundMs / glooMs, gaiaCpuMs: g.cpuMsPerRound, glooCpuMs, cpuRatio: glooCpuMs === null ? null : g.cpuMsPerRound / glooCpuMs };
+      rows.push(row);
+      console.log(`${String(floats).padEnd(11)} | ${c.padEnd(7)} | ${cell(row.gaiaMs, 11)} | ${cell(row.glooMs, 12)} | ${times(row.ratio).padStart(11)} | ${cell(row.gaiaCpuMs, 27)} | ${cell(row.glooCpuMs, 5)} | ${times(row.cpuRatio)}`);
+    }
   }
   if (process.env["BENCH_WRITE"] !== "0") {
     const file = join(here, "results", "allreduce.json");

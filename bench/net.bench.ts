@@ -9,6 +9,7 @@
 //   npm run bench:net                  BENCH_ROUNDS=3 npm run bench:net
 import { performance } from "node:perf_hooks";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createServer, connect, type Socket } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,8 +17,8 @@ import uWS from "uWebSockets.js";
 import type { us_listen_socket } from "uWebSockets.js";
 import WebSocket from "ws";
 import { encodeMessage, type Message } from "@gaia/core";
-import { launchCluster, loadCluster } from "@gaia/net";
-import { transportPair } from "./lib/transport-pair.js";
+import { FrameReader, launchCluster, lengthPrefix, loadCluster } from "@gaia/net";
+import { transportPair, type Carrier } from "./lib/transport-pair.js";
 const rounds = Number(process.env["BENCH_ROUNDS"] ?? 2);
 
 const sizes = [
@@ -35,8 +36,8 @@ const pushOf = (rows: number, cols: number, clock: number): Message => ({
   last: false,
 });
 
-async function measureTransport(rows: number, cols: number, count: number): Promise<number> {
-  const { a, b, echoed } = await transportPair();
+async function measureTransport(rows: number, cols: number, count: number, carrier: Carrier): Promise<number> {
+  const { a, b, echoed } = await transportPair(carrier);
   const msg = pushOf(rows, cols, 1);
   // Warm up and wait for the connection.
   a.send("bench/b", msg, "data");
@@ -88,6 +89,50 @@ async function measureBareUws(payload: Uint8Array, count: number): Promise<numbe
   return seconds;
 }
 
+/**
+ * The raw-socket baseline: the same bytes echoed over a unix-domain socket, length-prefixed, by a
+ * plain net server to a plain net client (no WebSocket framing, no gaia code); a frame that spans
+ * reads is gathered into one buffer, as the unix-socket carrier does.
+ */
+async function measureBareUnix(payload: Uint8Array, count: number): Promise<number> {
+  const path = join(mkdtempSync(join(tmpdir(), "gaia-bench-unix-")), "echo.sock");
+  const framer = (onFrame: (frame: Uint8Array) => void): ((chunk: Uint8Array) => void) => {
+    const reader = new FrameReader(onFrame);
+    return (chunk) => reader.push(chunk);
+  };
+  const send = (socket: Socket, bytes: Uint8Array): void => {
+    socket.write(lengthPrefix(bytes.byteLength));
+    socket.write(bytes);
+  };
+  const server = createServer((socket) => {
+    const push = framer((frame) => send(socket, frame));
+    socket.on("data", push);
+  });
+  await new Promise<void>((resolve) => server.listen(path, () => resolve()));
+  let echoed = 0;
+  const client = connect(path);
+  client.on("data", framer(() => echoed++));
+  await new Promise((resolve) => client.on("connect", resolve));
+  send(client, payload);
+  while (echoed < 1) await new Promise((r) => setTimeout(r, 5));
+  echoed = 0;
+  const start = performance.now();
+  let sent = 0;
+  while (echoed < count) {
+    client.cork();
+    while (sent < count && sent - echoed < window) {
+      send(client, payload);
+      sent++;
+    }
+    client.uncork();
+    await new Promise((r) => setImmediate(r));
+  }
+  const seconds = (performance.now() - start) / 1000;
+  client.destroy();
+  server.close();
+  return seconds;
+}
+
 async function bspRound(): Promise<{ roundMs: number; rounds: number }> {
   const dir = mkdtempSync(join(tmpdir(), "gaia-bench-net-"));
   const file = join(dir, "bsp.yaml");
@@ -113,21 +158,24 @@ stop: { maxIterations: 110, evalEvery: 10 }
   return { roundMs: (times.get(last)! - times.get(first)!) / (last - first), rounds: last - first };
 }
 
-console.log(`transport echo on loopback (full stack vs bare uWS, same payload bytes, window ${window}; best of ${rounds})`);
-console.log("payload              bytes | gaia transport            | bare uWS                  | gaia/bare");
-const results: { payload: string; bytes: number; count: number; gaiaMessagesPerSecond: number; bareMessagesPerSecond: number; ratio: number }[] = [];
+console.log(`transport echo on loopback (full stack vs bare sockets, same payload bytes, window ${window}; best of ${rounds}; load average ${loadavg()[0]!.toFixed(1)})`);
+console.log("gaia: over the unix-socket carrier (`lanCarrier: unix`, for nodes of one data center on one host) and over WebSocket (uWS listener, ws dialer)");
+console.log("bare uWS: ws client -> uWS echo; bare unix: net client -> net echo over a unix socket, length-prefixed (the raw-socket baseline)");
+console.log("payload              bytes | gaia unix msg/s | gaia ws msg/s | bare uWS msg/s | bare unix msg/s | unix/bare uWS | ws/bare uWS | unix/bare unix");
+const results: { payload: string; bytes: number; count: number; gaiaMessagesPerSecond: number; gaiaWsMessagesPerSecond: number; bareMessagesPerSecond: number; bareUnixMessagesPerSecond: number; ratio: number; wsRatio: number; unixRatio: number }[] = [];
 for (const s of sizes) {
   const payload = encodeMessage(pushOf(s.rows, s.cols, 1));
-  const best = { current: Infinity, bare: Infinity };
+  const best = { unix: Infinity, ws: Infinity, bare: Infinity, bareUnix: Infinity };
   for (let r = 0; r < rounds; r++) {
-    best.current = Math.min(best.current, await measureTransport(s.rows, s.cols, s.count));
+    best.unix = Math.min(best.unix, await measureTransport(s.rows, s.cols, s.count, "unix"));
+    best.ws = Math.min(best.ws, await measureTransport(s.rows, s.cols, s.count, "ws"));
     best.bare = Math.min(best.bare, await measureBareUws(payload, s.count));
+    best.bareUnix = Math.min(best.bareUnix, await measureBareUnix(payload, s.count));
   }
-  const mb = (payload.byteLength * s.count) / 1e6;
-  const cell = (seconds: number): string => `${(s.count / seconds).toFixed(0).padStart(7)} msg/s ${(mb / seconds).toFixed(1).padStart(7)} MB/s`;
-  const pct = (x: number): string => `${(100 * x).toFixed(0)}%`.padStart(5);
-  results.push({ payload: s.name, bytes: payload.byteLength, count: s.count, gaiaMessagesPerSecond: s.count / best.current, bareMessagesPerSecond: s.count / best.bare, ratio: best.bare / best.current });
-  console.log(`${s.name.padEnd(14)} ${String(payload.byteLength).padStart(10)} | ${cell(best.current)} | ${cell(best.bare)} | ${pct(best.bare / best.current)}`);
+  const rate = (seconds: number): string => (s.count / seconds).toFixed(0);
+  const pct = (x: number): string => `${(100 * x).toFixed(0)}%`;
+  results.push({ payload: s.name, bytes: payload.byteLength, count: s.count, gaiaMessagesPerSecond: s.count / best.unix, gaiaWsMessagesPerSecond: s.count / best.ws, bareMessagesPerSecond: s.count / best.bare, bareUnixMessagesPerSecond: s.count / best.bareUnix, ratio: best.bare / best.unix, wsRatio: best.bare / best.ws, unixRatio: best.bareUnix / best.unix });
+  console.log(`${s.name.padEnd(14)} ${String(payload.byteLength).padStart(10)} | ${rate(best.unix).padStart(15)} | ${rate(best.ws).padStart(13)} | ${rate(best.bare).padStart(14)} | ${rate(best.bareUnix).padStart(15)} | ${pct(best.bare / best.unix).padStart(13)} | ${pct(best.bare / best.ws).padStart(11)} | ${pct(best.bareUnix / best.unix).padStart(14)}`);
 }
 const { roundMs, rounds: clocks } = await bspRound();
 console.log(`BSP round on a 2-data-center cluster (4 processes, loopback, no WAN emulation): ${roundMs.toFixed(2)} ms per clock (mean of ${clocks})`);

@@ -1,11 +1,15 @@
 /**
  * Two gaia transports on loopback, `bench/b` echoing every data message back to `bench/a`; `echoed`
  * counts what came back. Shared by bench:net and its profiling side (bench/net-profile.ts).
+ * `carrier`: "ws" (uWS listener, ws dialer) or "unix" (the unix-socket carrier both ways).
  */
+import { tmpdir } from "node:os";
 import type { Message } from "@gaia/core";
 import { Metrics, Transport, type PeerAddress } from "@gaia/net";
 
-export async function transportPair(): Promise<{ a: Transport; b: Transport; echoed: { n: number } }> {
+export type Carrier = "ws" | "unix";
+
+export async function transportPair(carrier: Carrier = "unix"): Promise<{ a: Transport; b: Transport; echoed: { n: number } }> {
   const echoed = { n: 0 };
   let bRef: Transport | null = null;
   const mk = (self: string, peers: Record<string, number>, onMessage: (from: string, msg: Message) => void): Transport =>
@@ -19,6 +23,7 @@ export async function transportPair(): Promise<{ a: Transport; b: Transport; ech
       metrics: new Metrics(self),
       onMessage,
       onPeer: () => undefined,
+      ...(carrier === "unix" ? { unix: { dir: tmpdir(), peers: new Set(Object.keys(peers)) } } : {}),
     });
   const b = mk("bench/b", { "bench/a": 1 }, (from, msg) => bRef!.send(from, msg, "data"));
   bRef = b;

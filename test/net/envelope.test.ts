@@ -140,11 +140,32 @@ describe(seedTitle("wire envelope"), () => {
     );
   });
 
+  test("a message with a large array goes padded, the array 8-aligned from the frame's start; a bad pad is refused", () => {
+    const deltas = Float32Array.from({ length: 2000 }, (_, i) => i + 0.5);
+    for (const clock of [1, 200, 70_000, 2 ** 31 - 1]) {
+      const msg: Message = { kind: "push", clock, rows: Uint32Array.of(3, 4), deltas, last: false };
+      const bytes = encodeFrame({ t: "data", seq: 9, ack: 2, body: encodeBody(msg) });
+      assert.equal(bytes[1], 5, "not padded");
+      const at = Buffer.from(bytes).indexOf(Buffer.from(deltas.buffer));
+      assert.equal(at % 8, 0, `clock ${clock}: the deltas start at ${at}`);
+      const frame = decodeFrame(bytes);
+      assert.ok(frame.t === "data" && frame.seq === 9 && frame.ack === 2);
+      assert.deepEqual(Buffer.from(frame.body), Buffer.from(encodeMessage(msg)));
+      assert.deepEqual(Buffer.from(messageOf(bytes)), Buffer.from(encodeMessage(msg)));
+      const bad = Uint8Array.from(bytes);
+      bad[2] = 8;
+      assert.throws(() => decodeFrame(bad), (e: unknown) => e instanceof RemoteError && e.code === "malformed-frame");
+      assert.throws(() => decodeFrame(bytes.subarray(0, 19 + bytes[2]!)), (e: unknown) => e instanceof RemoteError && e.code === "truncated-frame");
+    }
+    // Small messages keep the plain header.
+    assert.equal(encodeBody({ kind: "push", clock: 1, rows: Uint32Array.of(1), deltas: Float32Array.of(1), last: true })[1], 1);
+  });
+
   test("the finite check on floats' bits names the same first value as comparing magnitudes", () => {
     const slow = (values: Float32Array, bound: number): number => values.findIndex((v) => !(Math.abs(v) <= Math.fround(bound)));
     const special = fc.constantFrom(Number.NaN, Infinity, -Infinity, 1e30, -1e30, Math.fround(1e30), 1.0000001e30, 3.4e38, -0, 0, 1e-45);
     fc.assert(
-      fc.property(fc.array(fc.oneof(fc.float(), special), { maxLength: 23 }), fc.constantFrom(1e30, 1e36, 1, 0, Infinity), (list, bound) => {
+      fc.property(fc.array(fc.oneof(fc.float(), special), { maxLength: 23 }), fc.constantFrom(1e30, 1e36, 1, 0, -1, Infinity), (list, bound) => {
         const values = Float32Array.from(list);
         assert.equal(firstNonFinite(values, bound), slow(values, bound));
         // A view at an offset reads its own values only.

@@ -621,10 +621,13 @@ export class ShardRole implements Role {
         continue;
       }
       const rows = p.msg.rows ?? rangeRows(start, end);
-      const values = new Float32Array(rows.length * this.cols);
-      for (let i = 0; i < rows.length; i++) {
-        const offset = (rows[i]! - start) * this.cols;
-        values.set(this.replica.subarray(offset, offset + this.cols), i * this.cols);
+      // A read of the whole range is one copy; other reads copy row by row.
+      const values = p.msg.rows === null ? this.replica.slice(0, rows.length * this.cols) : new Float32Array(rows.length * this.cols);
+      if (p.msg.rows !== null) {
+        for (let i = 0; i < rows.length; i++) {
+          const offset = (rows[i]! - start) * this.cols;
+          values.set(this.replica.subarray(offset, offset + this.cols), i * this.cols);
+        }
       }
       effects.push({ kind: "send", to: p.worker, channel: "data", msg: { kind: "read-reply", clock: p.msg.clock, localClock: this.localClockNow, rows, values } });
       effects.push({

@@ -6,6 +6,7 @@
  * role message right behind it:
  *
  *   data: 0xC1 0x01 seq:float64le ack:float64le message...   (18 bytes of header)
+ *   data, padded: 0xC1 0x05 pad:u8 seq:float64le ack:float64le (pad bytes) message...
  *   ack:  0xC1 0x02 ack:float64le
  *   hb:   0xC1 0x03
  *   batch: 0xC1 0x04 (length:uint32le frame)...   (small link frames that left together)
@@ -24,11 +25,17 @@
  * hands the same buffer to the socket, with no envelope packing and no copy. A received data
  * frame's message is a view into the frame (`subarray`); the decoder copies what it keeps.
  *
+ * A message with a large typed array (a push's deltas, a reply's values; at least `viewBytesMin`
+ * bytes) goes padded: 0 to 7 bytes between header and message, so that the array's bytes sit at
+ * a multiple of 8 from the frame's start. A receiver that holds the frame at an aligned address
+ * (a large frame read into a buffer of its own) then decodes that array as a view, without a copy.
+ * The pad's bytes are not read.
+ *
  * Every decoded frame is checked by a strict validator: anything that is not exactly one of the
  * shapes below is a RemoteError, and the transport closes that connection and counts it.
  */
-import { Packr, RESERVE_START_SPACE } from "msgpackr";
-import { RemoteError, validateLinkFrame, type LinkFrame, type Message } from "@gaia/core";
+import { Packr } from "msgpackr";
+import { encodeMessage, RemoteError, validateLinkFrame, viewBytesMin, type LinkFrame, type Message } from "@gaia/core";
 
 export type ChannelName = "data" | "control";
 
@@ -62,7 +69,7 @@ export interface Welcome {
 export type HandshakeFrame = Challenge | Hello | Welcome;
 export type WireFrame = HandshakeFrame | LinkFrame<Uint8Array>;
 
-// The same options as core's codec, so a body is exactly the bytes encodeMessage gives.
+// The same options as core's codec (handshake frames are packed and read with it).
 const packr = new Packr({ moreTypes: true, useRecords: false, mapsAsObjects: true, bundleStrings: false });
 
 export const maxPayloadBytes = 64 * 1024 * 1024;
@@ -72,23 +79,40 @@ const kindData = 1;
 const kindAck = 2;
 const kindHeartbeat = 3;
 const kindBatch = 4;
+const kindPadded = 5;
 /** Link frames up to this size leave in batches (see `coalesce`); larger ones leave alone. */
 export const coalesceFrameBytesMax = 16 * 1024;
 /** A batch holds at most this many bytes of frames. */
 export const batchBytesMax = 64 * 1024;
 /** Bytes of a data frame's header, kept free at the front of every body. */
 export const dataHeaderBytes = 18;
+/** A padded data frame's header before its pad. */
+const paddedHeaderBytes = 19;
+/** Padded frames align their largest array to this. */
+const payloadAlignBytes = 8;
 
 /**
  * A role message packed for the link: its codec bytes behind `dataHeaderBytes` free bytes. The
  * reliable link keeps this buffer (for resends and checkpoints); `encodeFrame` fills the header.
  */
 export function encodeBody(msg: Message): Uint8Array {
-  return packr.pack(msg, RESERVE_START_SPACE | dataHeaderBytes);
+  let pad = -1;
+  const body = encodeMessage(msg, (offset, bytes) => {
+    if (offset < 0 || bytes < viewBytesMin) return dataHeaderBytes;
+    pad = (payloadAlignBytes - ((paddedHeaderBytes + offset) % payloadAlignBytes)) % payloadAlignBytes;
+    return paddedHeaderBytes + pad;
+  });
+  body[0] = linkMark;
+  body[1] = pad < 0 ? kindData : kindPadded;
+  if (pad >= 0) body[2] = pad;
+  return body;
 }
 
+/** Bytes in front of the message of a body made by `encodeBody` (its header and pad). */
+export const headerBytesOf = (body: Uint8Array): number => (body[1] === kindPadded ? paddedHeaderBytes + body[2]! : dataHeaderBytes);
+
 /** The message bytes of a body made by `encodeBody`. */
-export const messageOf = (body: Uint8Array): Uint8Array => body.subarray(dataHeaderBytes);
+export const messageOf = (body: Uint8Array): Uint8Array => body.subarray(headerBytesOf(body));
 
 /**
  * The bytes of a frame. A data frame's body must come from `encodeBody`: its header is written in
@@ -100,11 +124,13 @@ export function encodeFrame(frame: WireFrame): Uint8Array {
     case "data": {
       const bytes = frame.body;
       if (bytes.byteLength <= dataHeaderBytes) throw new RangeError("a data frame's body must come from encodeBody");
-      const view = new DataView(bytes.buffer, bytes.byteOffset, dataHeaderBytes);
+      const view = new DataView(bytes.buffer, bytes.byteOffset, paddedHeaderBytes);
+      // A padded body keeps its kind and pad (encodeBody wrote them); any other is a plain frame.
+      const at = bytes[1] === kindPadded ? 3 : 2;
       view.setUint8(0, linkMark);
-      view.setUint8(1, kindData);
-      view.setFloat64(2, frame.seq, true);
-      view.setFloat64(10, frame.ack, true);
+      if (at === 2) view.setUint8(1, kindData);
+      view.setFloat64(at, frame.seq, true);
+      view.setFloat64(at + 8, frame.ack, true);
       return bytes;
     }
     case "ack": {
@@ -127,6 +153,9 @@ const count = (v: number, name: string): number => {
   return v;
 };
 
+/** The bytes from `from` on, as a plain Uint8Array view (a Buffer's `subarray` is slower). */
+const tail = (bytes: Uint8Array, from: number): Uint8Array => new Uint8Array(bytes.buffer, bytes.byteOffset + from, bytes.byteLength - from);
+
 /** A binary link frame; a data frame's body is a view into `bytes`. */
 function decodeLinkFrame(bytes: Uint8Array): LinkFrame<Uint8Array> {
   const kind = bytes[1];
@@ -136,7 +165,16 @@ function decodeLinkFrame(bytes: Uint8Array): LinkFrame<Uint8Array> {
       if (bytes.byteLength <= dataHeaderBytes) throw new RemoteError("truncated-frame", `data frame of ${bytes.byteLength} bytes`);
       const seq = count(view.getFloat64(2, true), "seq");
       if (seq === 0) throw new RemoteError("bad-field", "link frame seq must be positive");
-      return { t: "data", seq, ack: count(view.getFloat64(10, true), "ack"), body: bytes.subarray(dataHeaderBytes) };
+      return { t: "data", seq, ack: count(view.getFloat64(10, true), "ack"), body: tail(bytes, dataHeaderBytes) };
+    }
+    case kindPadded: {
+      const pad = bytes[2];
+      if (pad === undefined || bytes.byteLength <= paddedHeaderBytes) throw new RemoteError("truncated-frame", `padded data frame of ${bytes.byteLength} bytes`);
+      if (pad >= payloadAlignBytes) throw new RemoteError("malformed-frame", `padded data frame with a pad of ${pad} bytes`);
+      if (bytes.byteLength <= paddedHeaderBytes + pad) throw new RemoteError("truncated-frame", `padded data frame of ${bytes.byteLength} bytes`);
+      const seq = count(view.getFloat64(3, true), "seq");
+      if (seq === 0) throw new RemoteError("bad-field", "link frame seq must be positive");
+      return { t: "data", seq, ack: count(view.getFloat64(11, true), "ack"), body: tail(bytes, paddedHeaderBytes + pad) };
     }
     case kindAck:
       if (bytes.byteLength !== 10) throw new RemoteError(bytes.byteLength < 10 ? "truncated-frame" : "malformed-frame", `ack frame of ${bytes.byteLength} bytes`);
@@ -216,7 +254,7 @@ export function decodeBatch(bytes: Uint8Array): LinkFrame<Uint8Array>[] {
     const length = view.getUint32(at, true);
     at += 4;
     if (length < 2 || at + length > bytes.byteLength) throw new RemoteError("truncated-frame", `batch frame of ${length} bytes at byte ${at} overruns the batch of ${bytes.byteLength}`);
-    const frame = bytes.subarray(at, at + length);
+    const frame = new Uint8Array(bytes.buffer, bytes.byteOffset + at, length);
     if (frame[0] !== linkMark || frame[1] === kindBatch) throw new RemoteError("malformed-frame", "a batch holds only link frames");
     frames.push(decodeLinkFrame(frame));
     at += length;

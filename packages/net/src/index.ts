@@ -10,3 +10,4 @@ export * from "./launch-faults.js";
 export * from "./node.js";
 export * from "./plan.js";
 export * from "./run-node.js";
+export * from "./stream-frames.js";

@@ -25,6 +25,7 @@ export const catalog: Readonly<Record<string, MetricSpec>> = {
   bytes_sent_total: { type: "counter", help: "Bytes written to each peer's sockets, frames and resends included.", labels: ["peer"] },
   wan_bytes_sent_total: { type: "counter", help: "Bytes this node sent over each WAN link (source->target data center).", labels: ["link"] },
   connections_total: { type: "counter", help: "Connections established, by peer and channel.", labels: ["peer", "channel"] },
+  unix_connections_total: { type: "counter", help: "Connections established over the unix-socket carrier (lanCarrier: unix), by peer and channel.", labels: ["peer", "channel"] },
   reconnects_total: { type: "counter", help: "Connections to a peer re-established after a loss.", labels: ["peer"] },
   auth_rejected_total: { type: "counter", help: "Connections refused for a failed handshake.", labels: [] },
   remote_errors_total: { type: "counter", help: "Frames or messages refused as protocol violations, by code.", labels: ["code"] },

@@ -241,6 +241,8 @@ export class NodeRuntime {
 
     this.declareMetrics([...peers.keys()]);
     const address = addresses.get(node)!;
+    // Peers of this data center on this host take the unix-socket carrier (see transport.ts).
+    const unixPeers = new Set([...peers.keys()].filter((peer) => cluster.lanCarrier === "unix" && !cluster.tls && dataCenterOf(peer) === own && addresses.get(peer)?.host === address.host));
     this.transport = new Transport({
       self: node,
       secret: cluster.secret,
@@ -248,6 +250,7 @@ export class NodeRuntime {
       port: address.port,
       tls: cluster.tls ?? undefined,
       peers,
+      ...(cluster.lanCarrier === "unix" && !cluster.tls ? { unix: { dir: cluster.socketDir, peers: unixPeers } } : {}),
       link: { durableAcks: durable, heartbeatMs: 250, peerTimeoutMs: 2000, retransmitMs: 15_000, retransmitMaxMs: 60_000, ackDelayMs: 5 },
       ...(restoredLinks ? { restore: restoredLinks } : {}),
       ...(restoredEpochs.linkEpoch !== undefined ? { epoch: restoredEpochs.linkEpoch } : {}),

@@ -4,6 +4,11 @@
  * reliable.ts) per peer and channel over whatever connection is current, so role messages reach
  * the peer exactly once and in order across disconnects.
  *
+ * Carriers. Peers listed in `unix` (nodes of the same data center on the same host, when the
+ * cluster file says `lanCarrier: unix`) are dialed over a unix-domain socket instead, with the same
+ * frames length-prefixed (stream-frames.ts); the handshake, hygiene, links and faults above are the
+ * same code for both. Every other peer, and every WAN link, is reached over WebSocket.
+ *
  * Two connections per peer pair, "data" and "control", so a selective barrier never queues behind
  * a large update. The node with the smaller id dials; the other listens. Peer up/down comes from
  * the control link's heartbeats. A frame that breaks the protocol (bad bytes, wrong shape, a frame
@@ -51,11 +56,15 @@ import uWS from "uWebSockets.js";
 import type { us_listen_socket, WebSocket as UwsSocket } from "uWebSockets.js";
 import WebSocket from "ws";
 import { randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
+import { connect as netConnect, createServer as netServer, type Server as NetServer, type Socket as NetSocket } from "node:net";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { channelOf, dataCenterOf, decodeMessage, RemoteError, ReliableLink, type LinkFrame, type LinkSnapshot, type Message, type ReliableLinkOptions } from "@gaia/core";
 import { helloMac, newNonce, sameMac, welcomeMac } from "./auth.js";
-import { coalesce, dataHeaderBytes, decodeBatch, decodeFrame, encodeBody, encodeFrame, isBatch, maxPayloadBytes, type ChannelName, type WireFrame } from "./envelope.js";
+import { coalesce, decodeBatch, decodeFrame, encodeBody, encodeFrame, headerBytesOf, isBatch, maxPayloadBytes, type ChannelName, type WireFrame } from "./envelope.js";
 import { Metrics } from "./metrics.js";
+import { FrameReader, lengthPrefix } from "./stream-frames.js";
 import type { LinkShaper } from "./shaper.js";
 
 export interface PeerAddress {
@@ -102,7 +111,15 @@ export interface TransportOptions {
   readonly restartable?: (peer: string) => boolean;
   /** Restored: the epoch each peer's link was with, keyed `${peer}|${channel}`. */
   readonly restorePeerEpochs?: Readonly<Record<string, string>>;
+  /**
+   * The unix-socket carrier (see "Carriers"): this node also listens at `unixPathOf(dir, port)`,
+   * and dials the listed peers there instead of over WebSocket. Both ends of a pair must have it.
+   */
+  readonly unix?: { readonly dir: string; readonly peers: ReadonlySet<string> } | undefined;
 }
+
+/** Where a node that listens on `port` takes unix-socket connections. */
+export const unixPathOf = (dir: string, port: number): string => join(dir, `gaia-${port}.sock`);
 
 export interface Hygiene {
   /** A connection must finish the handshake within this many milliseconds. */
@@ -142,8 +159,8 @@ interface PeerChannel {
   /** Links of epochs set aside, most recently used last (at most `retiredMax`). */
   readonly retired: Map<string, ReliableLink<Uint8Array>>;
   conn: Conn | null;
-  /** Dialer side: the ws client and its retry timer. */
-  dialing: WebSocket | null;
+  /** Dialer side: the connection being dialed (ws client or unix socket) and its retry timer. */
+  dialing: { terminate(): void } | null;
   retryTimer: NodeJS.Timeout | null;
   retryDelayMs: number;
   readonly shaper: LinkShaper | null;
@@ -151,19 +168,43 @@ interface PeerChannel {
   readonly keys: { readonly messagesSent: string; readonly messageBytesSent: string; readonly bytesSent: string; readonly messagesReceived: string };
 }
 
-interface ServerSocketData {
+/** A connection the listener accepted (uWS or unix socket), from open to close. */
+interface Accepted {
   state: "challenged" | "open" | "closed";
   nonce: Uint8Array;
   pc: PeerChannel | null;
-  conn: UwsConn | null;
+  conn: ListenerConn | null;
   /** Source address, and when the connection opened (for the handshake deadline). */
   address: string;
   openedAt: number;
+  /** A handshake frame (challenge, welcome). */
+  sendRaw(bytes: Uint8Array): void;
+  /** Closes at once, with no closing handshake, so the descriptor is free again. */
+  closeNow(): void;
+  /** Ends the connection with a WebSocket close code and reason (a unix socket just closes). */
+  end(code: number, reason: string): void;
+  /** The connection's Conn, once the peer is authenticated. */
+  open(): ListenerConn;
+}
+
+/** The listener's side of an authenticated connection. */
+interface ListenerConn extends Conn {
+  closed: boolean;
+  /** Called once when the queue grows past its bound (the transport disconnects the peer). */
+  onOverflow: (() => void) | null;
+  queueBytesMax: number;
+}
+
+interface ServerSocketData {
+  accepted: Accepted;
+  uws: UwsConn | null;
 }
 
 const highWaterBytes = 8 * 1024 * 1024;
 /** Links of earlier epochs kept per peer and channel (see "Restarted peers"). */
 const retiredMax = 2;
+/** The unix-socket dialer's read buffer. */
+const unixReadBytes = 256 * 1024;
 /** A burst of small frames leaves corked; once it holds this much it leaves at once. */
 const burstBytesMax = 64 * 1024;
 
@@ -205,7 +246,7 @@ let nextConnId = 1;
  * and small ones coalesced into batches (envelope.ts), one WebSocket message instead of one per
  * frame. A burst leaves as soon as it holds `burstBytesMax`, so large frames are not held back.
  */
-class UwsConn implements Conn {
+class UwsConn implements ListenerConn {
   readonly id = nextConnId++;
   private readonly queue: Uint8Array[] = [];
   private queueBytes = 0;
@@ -271,6 +312,47 @@ class WsConn implements Conn {
   }
 }
 
+/**
+ * A unix socket, either end: frames length-prefixed (stream-frames.ts); a burst leaves corked and
+ * coalesced, as on the other connections. Node queues what the socket cannot take yet; past
+ * `queueBytesMax` the peer is a slow reader and is disconnected.
+ */
+class NetConn implements ListenerConn {
+  readonly id = nextConnId++;
+  private readonly burst = new Burst((frames) => this.flush(frames));
+  closed = false;
+  onOverflow: (() => void) | null = null;
+  queueBytesMax = hygieneDefaults.queueBytesMax;
+  constructor(private readonly socket: NetSocket) {}
+  send(bytes: Uint8Array): void {
+    if (this.closed) return;
+    this.burst.push(bytes);
+  }
+  /** One frame at once (the handshake). */
+  sendRaw(bytes: Uint8Array): void {
+    if (this.closed || this.socket.destroyed) return;
+    this.socket.cork();
+    this.socket.write(lengthPrefix(bytes.byteLength));
+    this.socket.write(bytes);
+    this.socket.uncork();
+  }
+  private flush(burst: Uint8Array[]): void {
+    if (this.closed || this.socket.destroyed) return;
+    this.socket.cork();
+    for (const bytes of burst.length > 1 ? coalesce(burst) : burst) {
+      this.socket.write(lengthPrefix(bytes.byteLength));
+      this.socket.write(bytes);
+    }
+    this.socket.uncork();
+    if (this.socket.writableLength > this.queueBytesMax && !this.closed) this.onOverflow?.();
+  }
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.destroy();
+  }
+}
+
 const zeroMask = (mask: Buffer): void => void mask.fill(0);
 
 const toBytes = (data: WebSocket.RawData): Uint8Array => {
@@ -297,9 +379,10 @@ export class Transport {
   private readonly wanCut = new Set<string>();
   /** Frames held by a WAN cut, by the peer's data center; `shaped` ones already paid the bandwidth. */
   private readonly cutHeld = new Map<string, { pc: PeerChannel; conn: Conn; bytes: Uint8Array; shaped: boolean }[]>();
-  private readonly serverSockets = new Set<UwsSocket<ServerSocketData>>();
+  private readonly serverSockets = new Set<Accepted>();
   /** Server connections still in the handshake, and how many per source address. */
-  private readonly pendingSockets = new Set<UwsSocket<ServerSocketData>>();
+  private readonly pendingSockets = new Set<Accepted>();
+  private unixServer: NetServer | null = null;
   private readonly pendingByAddress = new Map<string, number>();
   private hygieneTimer: NodeJS.Timeout | null = null;
   readonly hygiene: Hygiene;
@@ -360,12 +443,28 @@ export class Transport {
       maxBackpressure: maxPayloadBytes * 2,
       idleTimeout: 0,
       compression: uWS.DISABLED,
-      open: (ws) => this.onServerOpen(ws),
+      open: (ws) => {
+        const data = ws.getUserData();
+        data.uws = null;
+        data.accepted = {
+          state: "challenged",
+          nonce: newNonce(),
+          pc: null,
+          conn: null,
+          address: Buffer.from(ws.getRemoteAddressAsText()).toString(),
+          openedAt: this.nowMs(),
+          sendRaw: (bytes) => void ws.send(bytes, true),
+          closeNow: () => ws.close(),
+          end: (code, reason) => ws.end(code, reason),
+          open: () => (data.uws = new UwsConn(ws)),
+        };
+        this.onServerOpen(data.accepted);
+      },
       // A view of uWS's memory, valid during this call only: the frame is decoded at once, and a
       // body the link must keep (an early frame) is copied (see onLinkFrame).
-      message: (ws, message) => this.onServerMessage(ws, new Uint8Array(message)),
-      drain: (ws) => ws.getUserData().conn?.drain(),
-      close: (ws) => this.onServerClose(ws),
+      message: (ws, message) => this.onServerMessage(ws.getUserData().accepted, new Uint8Array(message), true),
+      drain: (ws) => ws.getUserData().uws?.drain(),
+      close: (ws) => this.onServerClose(ws.getUserData().accepted),
     });
     const bound = await new Promise<number>((resolve, reject) => {
       app.listen(listenHost, port, (socket) => {
@@ -376,6 +475,7 @@ export class Transport {
         }
       });
     });
+    if (this.options.unix) await this.listenUnix(unixPathOf(this.options.unix.dir, bound));
     for (const pc of this.channels.values()) if (this.options.self < pc.peer) this.dial(pc);
     this.arm();
     const sweepMs = Math.max(10, Math.min(1000, this.hygiene.handshakeMs / 4));
@@ -391,7 +491,7 @@ export class Transport {
     const body = encodeBody(msg);
     const { metrics } = this.options;
     metrics.countKey(pc.keys.messagesSent);
-    metrics.countKey(pc.keys.messageBytesSent, body.byteLength - dataHeaderBytes);
+    metrics.countKey(pc.keys.messageBytesSent, body.byteLength - headerBytesOf(body));
     this.write(pc, pc.link.step({ kind: "send", body }, this.nowMs()).frames);
     this.armFor(pc);
   }
@@ -498,7 +598,7 @@ export class Transport {
   /** Cuts every connection (the links resend after the peers reconnect). For tests and faults. */
   dropConnections(): void {
     for (const pc of this.channels.values()) if (pc.conn) this.disconnect(pc, pc.conn);
-    for (const ws of this.serverSockets) ws.close();
+    for (const a of [...this.serverSockets]) a.closeNow();
   }
 
   /** Per peer: whether its connections are up, whether it was heard lately, frames unacknowledged. */
@@ -528,9 +628,11 @@ export class Transport {
       pc.dialing?.terminate();
       pc.conn?.close();
     }
-    for (const ws of [...this.serverSockets]) ws.close();
+    for (const a of [...this.serverSockets]) a.closeNow();
     if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
     this.listenSocket = null;
+    this.unixServer?.close();
+    this.unixServer = null;
   }
 
   // ---- dialing side ----
@@ -538,26 +640,63 @@ export class Transport {
   private dial(pc: PeerChannel): void {
     if (this.closed || this.nowMs() < this.cutUntil) return;
     const address = this.options.peers.get(pc.peer)!;
+    if (this.options.unix?.peers.has(pc.peer)) {
+      // Reads land in one buffer, reused (no allocation per read); the reader copies each frame out.
+      let reader: FrameReader | null = null;
+      const socket: NetSocket = netConnect({
+        path: unixPathOf(this.options.unix.dir, address.port),
+        onread: {
+          buffer: Buffer.allocUnsafe(unixReadBytes),
+          callback: (n: number, buffer: Uint8Array): boolean => {
+            if (this.closed || reader === null) return true;
+            try {
+              reader.push(buffer.subarray(0, n));
+            } catch (error) {
+              this.onRemoteError(error, pc.peer);
+              socket.destroy();
+            }
+            return true;
+          },
+        },
+      });
+      const conn = new NetConn(socket);
+      const handle = { terminate: () => socket.destroy() };
+      const dialer = this.dialer(pc, handle, conn, (bytes) => conn.sendRaw(bytes));
+      reader = new FrameReader((frame) => dialer.onBytes(frame), true);
+      socket.on("close", dialer.retry);
+      socket.on("error", () => socket.destroy());
+      return;
+    }
     const scheme = this.options.tls ? "wss" : "ws";
     // A zero masking key: ws then sends our bytes as they are, with no masked copy of every frame.
     // Masking protects HTTP proxies from a browser script's frames; these links are node to node,
     // authenticated by the handshake, and encrypted where TLS is on.
     const ws = new WebSocket(`${scheme}://${address.host}:${address.port}/`, { maxPayload: maxPayloadBytes, perMessageDeflate: false, rejectUnauthorized: false, generateMask: zeroMask });
-    pc.dialing = ws;
+    const dialer = this.dialer(pc, ws, new WsConn(ws), (bytes) => ws.send(bytes));
+    ws.on("message", (data) => dialer.onBytes(toBytes(data)));
+    ws.on("close", dialer.retry);
+    ws.on("error", () => ws.terminate());
+  }
+
+  /**
+   * The dialer's side of the handshake and then of the links, the same over either carrier:
+   * `onBytes` takes each frame the connection delivers (bytes this process owns), `retry` is called
+   * when the connection closes.
+   */
+  private dialer(pc: PeerChannel, handle: { terminate(): void }, conn: Conn, sendRaw: (bytes: Uint8Array) => void): { onBytes: (bytes: Uint8Array) => void; retry: () => void } {
+    pc.dialing = handle;
     let state: "wait-challenge" | "wait-welcome" | "open" = "wait-challenge";
     let nonce: Uint8Array = new Uint8Array(0);
-    const conn = new WsConn(ws);
     // A peer that accepts the connection and then says nothing does not hold it for ever.
     const deadline = setTimeout(() => {
-      if (state === "open" || pc.dialing !== ws) return;
+      if (state === "open" || pc.dialing !== handle) return;
       this.refused("handshake-timeout");
-      ws.terminate();
+      handle.terminate();
     }, this.hygiene.handshakeMs);
     deadline.unref();
-    ws.on("message", (data) => {
+    const onBytes = (bytes: Uint8Array): void => {
       if (this.closed) return;
       try {
-        const bytes = toBytes(data);
         if (state === "open" && isBatch(bytes)) {
           for (const frame of decodeBatch(bytes)) this.onLinkFrame(pc, conn, frame, false);
           return;
@@ -568,7 +707,7 @@ export class Transport {
           if (frame.node !== pc.peer) throw new RemoteError("unknown-peer", `dialed ${pc.peer} but ${frame.node} answered`);
           nonce = newNonce();
           const mac = helloMac(this.options.secret, frame.nonce, this.options.self, pc.peer, pc.channel, this.epoch);
-          ws.send(encodeFrame({ t: "hello", node: this.options.self, target: pc.peer, channel: pc.channel, nonce, mac, epoch: this.epoch }));
+          sendRaw(encodeFrame({ t: "hello", node: this.options.self, target: pc.peer, channel: pc.channel, nonce, mac, epoch: this.epoch }));
           state = "wait-welcome";
         } else if (state === "wait-welcome") {
           if (frame.t !== "welcome" || !sameMac(frame.mac, welcomeMac(this.options.secret, nonce, pc.peer, this.options.self, frame.epoch))) {
@@ -582,12 +721,12 @@ export class Transport {
         } else this.onLinkFrame(pc, conn, frame, false);
       } catch (error) {
         this.onRemoteError(error, pc.peer);
-        ws.terminate();
+        handle.terminate();
       }
-    });
+    };
     const retry = (): void => {
       clearTimeout(deadline);
-      if (pc.dialing !== ws) return;
+      if (pc.dialing !== handle) return;
       pc.dialing = null;
       if (pc.conn === conn) this.disconnect(pc, conn);
       if (this.closed || pc.retryTimer) return;
@@ -598,24 +737,63 @@ export class Transport {
       }, pc.retryDelayMs);
       pc.retryDelayMs = Math.min(pc.retryDelayMs * 2, 2000);
     };
-    ws.on("close", retry);
-    ws.on("error", () => ws.terminate());
+    return { onBytes, retry };
   }
 
   // ---- listening side ----
 
-  private onServerOpen(ws: UwsSocket<ServerSocketData>): void {
-    const data = ws.getUserData();
-    data.state = "challenged";
-    data.nonce = newNonce();
-    data.pc = null;
-    data.conn = null;
-    data.openedAt = this.nowMs();
-    data.address = Buffer.from(ws.getRemoteAddressAsText()).toString();
-    this.serverSockets.add(ws);
+  /** Listens for unix-socket connections at `path` (a stale file from a dead process is removed). */
+  private async listenUnix(path: string): Promise<void> {
+    // This node holds the port the path is named after, so a file there is a dead node's.
+    rmSync(path, { force: true });
+    const server = netServer((socket) => this.onUnixOpen(socket));
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", (error) => reject(new Error(`cannot listen on ${path}: ${error.message}`)));
+      server.listen(path, () => resolve());
+    });
+    this.unixServer = server;
+  }
+
+  private onUnixOpen(socket: NetSocket): void {
+    let conn: NetConn | null = null;
+    const accepted: Accepted = {
+      state: "challenged",
+      nonce: newNonce(),
+      pc: null,
+      conn: null,
+      address: "unix",
+      openedAt: this.nowMs(),
+      sendRaw: (bytes) => {
+        socket.write(lengthPrefix(bytes.byteLength));
+        socket.write(bytes);
+      },
+      closeNow: () => socket.destroy(),
+      end: () => socket.destroy(),
+      open: () => (conn = new NetConn(socket)),
+    };
+    const reader = new FrameReader((frame) => this.onServerMessage(accepted, frame, false));
+    socket.on("data", (chunk: Buffer) => {
+      if (accepted.state === "closed" || this.closed) return;
+      try {
+        reader.push(chunk);
+      } catch (error) {
+        this.onRemoteError(error, accepted.pc?.peer ?? "(unauthenticated)");
+        this.unpend(accepted);
+        accepted.state = "closed";
+        if (conn) conn.close();
+        else socket.destroy();
+      }
+    });
+    socket.on("error", () => socket.destroy());
+    socket.on("close", () => this.onServerClose(accepted));
+    this.onServerOpen(accepted);
+  }
+
+  private onServerOpen(data: Accepted): void {
+    this.serverSockets.add(data);
     if (this.nowMs() < this.cutUntil) {
       data.state = "closed";
-      ws.end(1013, "link cut");
+      data.end(1013, "link cut");
       return;
     }
     const fromAddress = this.pendingByAddress.get(data.address) ?? 0;
@@ -624,34 +802,32 @@ export class Transport {
       // Closed at once (no closing handshake to wait for), so the descriptor is free again.
       data.state = "closed";
       this.refused(reason);
-      ws.close();
+      data.closeNow();
       return;
     }
-    this.pendingSockets.add(ws);
+    this.pendingSockets.add(data);
     this.pendingByAddress.set(data.address, fromAddress + 1);
-    ws.send(encodeFrame({ t: "challenge", node: this.options.self, nonce: data.nonce }), true);
+    data.sendRaw(encodeFrame({ t: "challenge", node: this.options.self, nonce: data.nonce }));
   }
 
   /** The connection left the handshake (authenticated, refused or closed). */
-  private unpend(ws: UwsSocket<ServerSocketData>): void {
-    if (!this.pendingSockets.delete(ws)) return;
-    const address = ws.getUserData().address;
-    const n = (this.pendingByAddress.get(address) ?? 1) - 1;
-    if (n <= 0) this.pendingByAddress.delete(address);
-    else this.pendingByAddress.set(address, n);
+  private unpend(data: Accepted): void {
+    if (!this.pendingSockets.delete(data)) return;
+    const n = (this.pendingByAddress.get(data.address) ?? 1) - 1;
+    if (n <= 0) this.pendingByAddress.delete(data.address);
+    else this.pendingByAddress.set(data.address, n);
   }
 
   /** Closes every server connection past its handshake deadline. */
   private sweepPending(): void {
     if (this.closed) return;
     const expired = this.nowMs() - this.hygiene.handshakeMs;
-    for (const ws of [...this.pendingSockets]) {
-      const data = ws.getUserData();
+    for (const data of [...this.pendingSockets]) {
       if (data.openedAt > expired) continue;
-      this.unpend(ws);
+      this.unpend(data);
       data.state = "closed";
       this.refused("handshake-timeout");
-      ws.close();
+      data.closeNow();
     }
   }
 
@@ -659,12 +835,12 @@ export class Transport {
     this.options.metrics.count("connections_refused_total", 1, { reason }, "connections refused or closed by connection hygiene (caps, handshake deadline, slow readers)");
   }
 
-  private onServerMessage(ws: UwsSocket<ServerSocketData>, bytes: Uint8Array): void {
-    const data = ws.getUserData();
+  /** `borrowed`: the bytes are valid during this call only (uWS); a unix socket's are owned. */
+  private onServerMessage(data: Accepted, bytes: Uint8Array, borrowed: boolean): void {
     if (data.state === "closed" || this.closed) return;
     try {
       if (data.state === "open" && isBatch(bytes)) {
-        for (const frame of decodeBatch(bytes)) this.onLinkFrame(data.pc!, data.conn!, frame, true);
+        for (const frame of decodeBatch(bytes)) this.onLinkFrame(data.pc!, data.conn!, frame, borrowed);
         return;
       }
       const frame = decodeFrame(bytes);
@@ -676,32 +852,31 @@ export class Transport {
           this.options.metrics.count("auth_rejected_total", 1, {}, "connections refused for a failed handshake");
           throw new RemoteError("unauthenticated", `handshake from ${frame.node.slice(0, 64)} refused`);
         }
-        ws.send(encodeFrame({ t: "welcome", mac: welcomeMac(this.options.secret, frame.nonce, this.options.self, frame.node, this.epoch), epoch: this.epoch }), true);
-        this.unpend(ws);
+        data.sendRaw(encodeFrame({ t: "welcome", mac: welcomeMac(this.options.secret, frame.nonce, this.options.self, frame.node, this.epoch), epoch: this.epoch }));
+        this.unpend(data);
         data.state = "open";
         data.pc = pc;
-        data.conn = new UwsConn(ws);
-        data.conn.queueBytesMax = this.hygiene.queueBytesMax;
-        const conn = data.conn;
+        const conn = data.open();
+        data.conn = conn;
+        conn.queueBytesMax = this.hygiene.queueBytesMax;
         conn.onOverflow = () => {
           this.refused("slow-reader");
           this.disconnect(pc, conn);
         };
-        this.attach(pc, data.conn, frame.epoch);
-      } else this.onLinkFrame(data.pc!, data.conn!, frame, true);
+        this.attach(pc, conn, frame.epoch);
+      } else this.onLinkFrame(data.pc!, data.conn!, frame, borrowed);
     } catch (error) {
       this.onRemoteError(error, data.pc?.peer ?? "(unauthenticated)");
-      this.unpend(ws);
+      this.unpend(data);
       data.state = "closed";
       data.conn?.close();
-      if (!data.conn) ws.end(1008, "protocol error");
+      if (!data.conn) data.end(1008, "protocol error");
     }
   }
 
-  private onServerClose(ws: UwsSocket<ServerSocketData>): void {
-    this.serverSockets.delete(ws);
-    this.unpend(ws);
-    const data = ws.getUserData();
+  private onServerClose(data: Accepted): void {
+    this.serverSockets.delete(data);
+    this.unpend(data);
     data.state = "closed";
     if (data.conn) data.conn.closed = true;
     if (data.pc && data.conn && data.pc.conn === data.conn) this.disconnect(data.pc, data.conn);
@@ -721,6 +896,7 @@ export class Transport {
     }
     pc.conn = conn;
     this.options.metrics.count("connections_total", 1, { peer: pc.peer, channel: pc.channel });
+    if (conn instanceof NetConn) this.options.metrics.count("unix_connections_total", 1, { peer: pc.peer, channel: pc.channel });
     this.write(pc, pc.link.step({ kind: "connected" }, now).frames);
     this.arm();
   }
@@ -767,7 +943,9 @@ export class Transport {
       let msg: Message;
       try {
         // The decoder also checks every float payload (push deltas, read-reply values).
-        msg = decodeMessage(body);
+        // A ws Buffer is this process's: the message's large arrays may be views of it. uWS's
+        // memory is valid during this call only, so those arrays are copies.
+        msg = decodeMessage(body, maxPayloadBytes, !borrowed);
         if (channelOf(msg) !== pc.channel) throw new RemoteError("wrong-channel", `${msg.kind} on the ${pc.channel} channel`);
       } catch (error) {
         // The link delivered it (and acknowledges it); the message itself is refused and counted.

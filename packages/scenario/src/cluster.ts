@@ -11,12 +11,15 @@
  *     tls: {cert: cert.pem, key: key.pem}
  *     wanEmulation: {enabled: true, bandwidthScale: 1, latencyScale: 1, cutMode: hold}
  *     faultTimeScale: 1                # the scenario's fault times (at, for, restartAfter) x this, in wall seconds
+ *     lanCarrier: ws                   # nodes of one data center on one host: ws, or unix (unix-domain sockets)
+ *     socketDir: /tmp                  # where the unix sockets live (default: the temporary directory)
  *     emulateCompute: false            # a compute step takes at least samples x msPerSample x regime factor / speed
  *     checkpoint: {enabled: true, dir: ckpt, everyMs: 1000}   # default dir: runs/checkpoints/<name>
  *
  * The schema (schema.ts, `definitions.cluster`) checks it with the rest of the file; here only the
  * defaults are filled in and relative paths resolved against the file's directory.
  */
+import { tmpdir } from "node:os";
 import { dirname, resolve } from "node:path";
 import type { Scenario } from "./scenario.js";
 import type { ClusterSection } from "./schema.js";
@@ -47,6 +50,13 @@ export interface ClusterConfig {
    * a step costs about as much as a WAN transfer.
    */
   readonly emulateCompute: boolean;
+  /**
+   * Nodes of one data center on one host reach each other over unix-domain sockets ("unix") or
+   * WebSocket ("ws"); every other pair, and every pair when TLS is on, over WebSocket.
+   */
+  readonly lanCarrier: "unix" | "ws";
+  /** Directory of the unix-socket carrier's sockets. */
+  readonly socketDir: string;
   /** Shard checkpoints; off, a restarted shard cannot rejoin (but replies leave without an fsync). */
   readonly checkpoint: { readonly enabled: boolean; readonly dir: string; readonly everyMs: number };
 }
@@ -71,6 +81,8 @@ export function clusterConfigOf(section: ClusterSection, scenario: Scenario, fil
     wanEmulation: { enabled: wan.enabled ?? false, bandwidthScale: wan.bandwidthScale ?? 1, latencyScale: wan.latencyScale ?? 1, cutMode: wan.cutMode ?? "hold" },
     faultTimeScale: section.faultTimeScale ?? 1,
     emulateCompute: section.emulateCompute ?? false,
+    lanCarrier: section.lanCarrier ?? "ws",
+    socketDir: section.socketDir !== undefined ? resolve(base, section.socketDir) : tmpdir(),
     // A relative dir is relative to the cluster file; the default lives under runs/ (ignored by git).
     checkpoint: { enabled: checkpoint.enabled ?? true, dir: checkpoint.dir !== undefined ? resolve(base, checkpoint.dir) : resolve("runs", "checkpoints", scenario.name), everyMs: checkpoint.everyMs ?? 1000 },
   };

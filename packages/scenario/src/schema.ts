@@ -186,6 +186,8 @@ const ClusterSection = Type.Object(
         { description: "Emulate the topology's WAN between processes on one machine.", additionalProperties: false },
       ),
     ),
+    lanCarrier: Optional(Type.Unsafe<"unix" | "ws">({ enum: ["unix", "ws"], description: "How nodes of one data center on one host reach each other: a unix-domain socket (length-prefixed frames) or WebSocket. Other peers, and every peer with tls, use WebSocket.", default: "ws" })),
+    socketDir: Optional(Type.String({ description: "Directory of the unix-socket carrier's sockets, relative to this file (default: the system's temporary directory).", minLength: 1 })),
     emulateCompute: Optional(Type.Boolean({ description: "Pad every compute step to samples x msPerSample (the scenario's or the calibrated cost) x the compute regime's factor / speed (the simulator's cost model) by sleeping.", default: false })),
     faultTimeScale: Optional(Type.Number({ description: "Multiplies the scenario's fault times (seconds of wall time after every node is up).", exclusiveMinimum: 0, default: 1 })),
     checkpoint: Optional(
