@@ -49,6 +49,22 @@ const mutations = [
     replace: "",
     tests: ["test/core/hostile.test.ts"],
   },
+  {
+    name: "budget-on-hint",
+    what: "threshold auto's budget binds before any clock was measured (on the compute-step hint)",
+    file: "packages/core/src/shard.ts",
+    find: "if (fraction === null || !this.clockMeasured || !(this.clockMs > 0)) return Infinity;",
+    replace: "if (fraction === null || !(this.clockMs > 0)) return Infinity;",
+    tests: ["test/core/budget-clock.test.ts"],
+  },
+  {
+    name: "integer-sign",
+    what: "the integer codec decodes a negative count delta off by two",
+    file: "packages/core/src/update-encoding.ts",
+    find: "      deltas[k] = z % 2 === 0 ? z / 2 : -(z + 1) / 2;",
+    replace: "      deltas[k] = z % 2 === 0 ? z / 2 : -(z - 1) / 2;",
+    tests: ["test/core/update-encoding.test.ts"],
+  },
 ];
 
 const only = process.argv.slice(2);
