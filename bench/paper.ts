@@ -422,18 +422,20 @@ interface CaseOutcome {
   readonly rows: PaperRow[];
 }
 
-/** Runs LAN, finds its convergence, then every other mode of the list to its target. */
+/** A saved results file of `dir`, or null when it is not there. */
+function readSaved(dir: string, name: string): string | null {
+  try {
+    return readFileSync(join(dir, name), "utf8");
+  } catch {
+    return null;
+  }
+}
+
 let reusableRows: PaperRow[] | null = null;
 /** The saved rows of --reuse: the main runs' and the sweep's. */
 function reusable(dir: string): PaperRow[] {
   if (reusableRows !== null) return reusableRows;
-  const read = (name: string): string | null => {
-    try {
-      return readFileSync(join(dir, name), "utf8");
-    } catch {
-      return null;
-    }
-  };
+  const read = (name: string): string | null => readSaved(dir, name);
   const main = read("paper.json");
   const sweepText = read("paper-sweep.json");
   if (main === null && sweepText === null) fail(`--reuse: neither paper.json nor paper-sweep.json in ${dir}`);
@@ -441,6 +443,7 @@ function reusable(dir: string): PaperRow[] {
   return reusableRows;
 }
 
+/** Runs LAN, finds its convergence, then every other mode of the list to its target. */
 async function runCaseSet(options: Options, size: Size, workload: WorkloadName, topology: TopologyName, partition: Partition, regime: Regime, caseModes: readonly Mode[], progress: (line: string) => void): Promise<CaseOutcome> {
   const setup = options.lanIterations === null ? setupsOf(size)[workload] : { ...setupsOf(size)[workload], lanIterations: options.lanIterations };
   const base = { workload, topology, setup, knobs: defaultKnobs, seed: options.seed, regime, skew: partition === "skewed" ? skew : null } as const;
@@ -531,13 +534,7 @@ async function main(): Promise<void> {
   if (options.renderFrom !== null) {
     // Saved results (e.g. a run cut short on a shared machine): render them as they are.
     const dir = options.renderFrom;
-    const read = (name: string): string | null => {
-      try {
-        return readFileSync(join(dir, name), "utf8");
-      } catch {
-        return null;
-      }
-    };
+    const read = (name: string): string | null => readSaved(dir, name);
     const saved = read("paper.json");
     if (saved !== null && options.main) rows.push(...(JSON.parse(saved) as PaperRow[]));
     const savedSweep = read("paper-sweep.json");

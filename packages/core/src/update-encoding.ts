@@ -67,6 +67,16 @@ const DENSE = 0;
 const BITMAP = 1;
 const LIST = 2;
 
+/** Writes `v` (unsigned, below 2^35) as a LEB128 varint at `at`; returns the offset after it. */
+function putVarint(body: Uint8Array, at: number, v: number): number {
+  while (v >= 0x80) {
+    body[at++] = (v & 0x7f) | 0x80;
+    v = Math.floor(v / 128);
+  }
+  body[at++] = v;
+  return at;
+}
+
 const varintSize = (v: number): number => (v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5);
 
 /**
@@ -134,11 +144,7 @@ export function encodeUpdate(offsets: Uint32Array, values: ArrayLike<number>, co
   const applied = new Float32Array(n);
   let at = 0;
   const varint = (v: number): void => {
-    while (v >= 0x80) {
-      body[at++] = (v & 0x7f) | 0x80;
-      v = Math.floor(v / 128);
-    }
-    body[at++] = v;
+    at = putVarint(body, at, v);
   };
   body[at++] = code;
   varint(cols);
@@ -208,11 +214,7 @@ function integerPairs(offsets: Uint32Array, values: ArrayLike<number>, bytes: nu
   const body = new Uint8Array(bytes);
   let at = 0;
   const varint = (v: number): void => {
-    while (v >= 0x80) {
-      body[at++] = (v & 0x7f) | 0x80;
-      v = Math.floor(v / 128);
-    }
-    body[at++] = v;
+    at = putVarint(body, at, v);
   };
   body[at++] = INTEGER_PAIRS;
   varint(offsets.length);
