@@ -6,6 +6,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { Metrics, Transport, type ChannelName, type PeerAddress } from "@gaia/net";
 import type { Message } from "@gaia/core";
+import { until as waitUntil } from "../support/wait.js";
 
 const live: Transport[] = [];
 after(() => live.forEach((t) => t.close()));
@@ -40,13 +41,7 @@ const pushOf = (i: number): Message => {
 };
 const barrierOf = (i: number): Message => ({ kind: "barrier", shard: 0, clock: i, source: "dc", rows: Uint32Array.of(i) });
 
-async function until(what: string, check: () => boolean): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > 10_000) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const until = (what: string, check: () => boolean): Promise<void> => waitUntil(what, check, 10_000);
 
 function checkArrived(got: Node["got"], count: number): void {
   const data = got.filter((g) => g.channel === "data").map((g) => g.msg);

@@ -6,20 +6,13 @@ import assert from "node:assert/strict";
 import WebSocket from "ws";
 import { encodeBody, encodeFrame, Metrics, Transport, type PeerAddress } from "@gaia/net";
 import type { Message } from "@gaia/core";
+import { sleep, until } from "../support/wait.js";
 
 const secret = "s3cret";
 const fast = { heartbeatMs: 50, peerTimeoutMs: 400, retransmitMs: 300 };
 const live: Transport[] = [];
 after(() => live.forEach((t) => t.close()));
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, check: () => boolean, timeoutMs = 8000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) assert.fail(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 interface Node {
   transport: Transport;

@@ -12,6 +12,7 @@ import fc from "fast-check";
 import { FrameReader, lengthPrefix, Metrics, Transport, unixPathOf, type PeerAddress } from "@gaia/net";
 import { RemoteError, type Message } from "@gaia/core";
 import { params, seedTitle } from "../support/fc.js";
+import { until } from "../support/wait.js";
 
 const secret = "s3cret-unix";
 const dir = mkdtempSync(join(tmpdir(), "gaia-unix-test-"));
@@ -19,14 +20,6 @@ const fast = { heartbeatMs: 50, peerTimeoutMs: 400, retransmitMs: 300 };
 const live: Transport[] = [];
 after(() => live.forEach((t) => t.close()));
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, check: () => boolean, timeoutMs = 8000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) assert.fail(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 async function node(self: string, peers: Record<string, number>, handshakeMs = 10_000) {
   const metrics = new Metrics(self);
