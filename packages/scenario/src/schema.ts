@@ -299,7 +299,7 @@ const Significance = Type.Object(
       ),
     ),
     floor: Optional(Type.Number({ description: "With threshold auto: the paper's hard threshold v under the budget (it follows the schedule).", minimum: 0, default: 0.01 })),
-    budget: Optional(Type.Number({ description: "With threshold auto: the fraction of the tightest destination link's bandwidth x the recent clock duration that one clock's update may take.", exclusiveMinimum: 0, maximum: 100, default: 0.5 })),
+    budget: Optional(Type.Number({ description: "With threshold auto: the fraction of the tightest destination link's bandwidth x the recent measured clock duration that one clock's update may take (no budget until a clock after the first DS + 1 has been measured).", exclusiveMinimum: 0, maximum: 100, default: 0.5 })),
     ceiling: Optional(Type.Number({ description: "With threshold auto: an accumulated update above this |accum / value| goes out whatever the budget, so the budget never holds back more than this share of a value.", exclusiveMinimum: 0, default: 0.1 })),
     encoding: Optional(Type.Unsafe<"f32" | "f16" | "int8">({ description: "Value codec of mirror updates: f32, f16, or int8 with a scale per row; the rounding error stays accumulated (error feedback). int8 sends 0.3-0.4x the bytes of f32 to the same target on the bench:wan jobs, but diverges where f32 does not in scenarios/stragglers.yaml (SSP inside data centers), so f32 stays the default.", enum: ["f32", "f16", "int8"], default: "f32" })),
     schedule: Optional(
