@@ -6,9 +6,10 @@
 // partition or a crash at an outer step only delays it (the "wait" rule).
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { ScenarioError, createToyWorkload, parseScenarioText, runSimulation, type SimulationResult } from "@gaia/sim";
+import { createToyWorkload, parseScenarioText, runSimulation, type SimulationResult } from "@gaia/sim";
 import type { DilocoConfig } from "@gaia/core";
 import { miniScenario, type MiniOptions } from "./scenarios.js";
+import { rejectsAt } from "../support/scenario-errors.js";
 
 const diloco = (over: Partial<DilocoConfig> = {}): DilocoConfig => ({ localClocks: 5, outerOptimizer: "nesterov", outerLearningRate: 0.7, momentum: 0.9, reduce: "mean", encoding: "f32", keptFraction: 0.1, ...over });
 
@@ -107,12 +108,7 @@ describe("diloco: scenario keys (sync.diloco)", () => {
     assert.equal(parseScenarioText(file("  diloco: { localClocks: 20 }\n", "asp"), "d.yaml").sync.diloco, undefined, "other models ignore the block (e.g. --sync asp on a diloco file)");
   });
 
-  const rejects = (text: string, path: string, line: number, includes: string): void => {
-    assert.throws(
-      () => parseScenarioText(text, "d.yaml"),
-      (error: unknown) => error instanceof ScenarioError && error.message.includes(`d.yaml:${line}:`) && error.message.includes(`${path}: `) && error.message.includes(includes) && !/\n\s+at /.test(error.message),
-    );
-  };
+  const rejects = (text: string, path: string, line: number, includes: string): void => rejectsAt(text, "d.yaml", path, line, includes);
 
   test("bad values name the file, line and path", () => {
     rejects(file("  diloco: { localClocks: 0 }\n"), "sync.diloco.localClocks", 9, ">= 1");

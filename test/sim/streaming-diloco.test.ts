@@ -7,9 +7,10 @@
 // protocol, event for event.
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { ScenarioError, createToyWorkload, parseScenarioText, runSimulation, type SimulationResult } from "@gaia/sim";
+import { createToyWorkload, parseScenarioText, runSimulation, type SimulationResult } from "@gaia/sim";
 import type { DilocoConfig } from "@gaia/core";
 import { miniScenario, type MiniOptions } from "./scenarios.js";
+import { rejectsAt } from "../support/scenario-errors.js";
 
 const diloco = (over: Partial<DilocoConfig> = {}): DilocoConfig => ({ localClocks: 8, outerOptimizer: "nesterov", outerLearningRate: 0.7, momentum: 0.9, reduce: "mean", encoding: "f32", keptFraction: 0.1, ...over });
 
@@ -99,12 +100,7 @@ describe("streaming diloco: scenario keys", () => {
     assert.equal("fragments" in parseScenarioText(file("  diloco: { localClocks: 20, fragments: 1 }\n"), "d.yaml").sync.diloco!, false);
   });
 
-  const rejects = (text: string, path: string, line: number, includes: string): void => {
-    assert.throws(
-      () => parseScenarioText(text, "d.yaml"),
-      (error: unknown) => error instanceof ScenarioError && error.message.includes(`d.yaml:${line}:`) && error.message.includes(`${path}: `) && error.message.includes(includes) && !/\n\s+at /.test(error.message),
-    );
-  };
+  const rejects = (text: string, path: string, line: number, includes: string): void => rejectsAt(text, "d.yaml", path, line, includes);
 
   test("bad values name the file, line and path", () => {
     rejects(file("  diloco:\n    localClocks: 4\n    fragments: 5\n"), "sync.diloco.fragments", 9, "at most localClocks (4)");
