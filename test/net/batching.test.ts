@@ -6,7 +6,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { Metrics, Transport, type ChannelName, type PeerAddress } from "@gaia/net";
 import type { Message } from "@gaia/core";
-import { until as waitUntil } from "../support/wait.js";
+import { until as waitUntil } from "./support.js";
 
 const live: Transport[] = [];
 after(() => live.forEach((t) => t.close()));

@@ -70,6 +70,15 @@ ${shape.extra ?? ""}
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Polls `check` every 10 ms until it holds; fails the test naming `what` after `timeoutMs`. */
+export async function until(what: string, check: () => boolean, timeoutMs = 8000): Promise<void> {
+  const start = Date.now();
+  while (!check()) {
+    if (Date.now() - start > timeoutMs) assert.fail(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
 /** Resolves once the launch has evaluated `iteration` (progress.iteration is kept by onProgress). */
 export async function whenIteration(launch: Launch, progress: { iteration: number }, iteration: number): Promise<void> {
   const start = Date.now();

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import WebSocket from "ws";
 import { encodeBody, encodeFrame, Metrics, Transport, type PeerAddress } from "@gaia/net";
 import type { Message } from "@gaia/core";
-import { sleep, until } from "../support/wait.js";
+import { sleep, until } from "./support.js";
 
 const secret = "s3cret";
 const fast = { heartbeatMs: 50, peerTimeoutMs: 400, retransmitMs: 300 };

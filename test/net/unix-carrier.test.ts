@@ -12,7 +12,7 @@ import fc from "fast-check";
 import { FrameReader, lengthPrefix, Metrics, Transport, unixPathOf, type PeerAddress } from "@gaia/net";
 import { RemoteError, type Message } from "@gaia/core";
 import { params, seedTitle } from "../support/fc.js";
-import { until } from "../support/wait.js";
+import { until } from "./support.js";
 
 const secret = "s3cret-unix";
 const dir = mkdtempSync(join(tmpdir(), "gaia-unix-test-"));
