@@ -18,7 +18,7 @@ import type { us_listen_socket } from "uWebSockets.js";
 import WebSocket from "ws";
 import { encodeMessage, type Message } from "@gaia/core";
 import { FrameReader, launchCluster, lengthPrefix, loadCluster } from "@gaia/net";
-import { transportPair, type Carrier } from "./lib/transport-pair.js";
+import { echoRun, transportPair, type Carrier } from "./lib/transport-pair.js";
 const rounds = Number(process.env["BENCH_ROUNDS"] ?? 2);
 
 const sizes = [
@@ -38,21 +38,7 @@ const pushOf = (rows: number, cols: number, clock: number): Message => ({
 
 async function measureTransport(rows: number, cols: number, count: number, carrier: Carrier): Promise<number> {
   const { a, b, echoed } = await transportPair(carrier);
-  const msg = pushOf(rows, cols, 1);
-  // Warm up and wait for the connection.
-  a.send("bench/b", msg, "data");
-  while (echoed.n < 1) await new Promise((r) => setTimeout(r, 5));
-  echoed.n = 0;
-  const start = performance.now();
-  let sent = 0;
-  while (echoed.n < count) {
-    while (sent < count && sent - echoed.n < window) {
-      a.send("bench/b", msg, "data");
-      sent++;
-    }
-    await new Promise((r) => setImmediate(r));
-  }
-  const seconds = (performance.now() - start) / 1000;
+  const { seconds } = await echoRun(a, echoed, pushOf(rows, cols, 1), count, window);
   a.close();
   b.close();
   return seconds;

@@ -1,9 +1,11 @@
 /**
  * Two gaia transports on loopback, `bench/b` echoing every data message back to `bench/a`; `echoed`
- * counts what came back. Shared by bench:net and its profiling side (bench/net-profile.ts).
+ * counts what came back; `echoRun` times `count` echoes of one message through it. Shared by
+ * bench:net and its profiling side (bench/net-profile.ts).
  * `carrier`: "ws" (uWS listener, ws dialer) or "unix" (the unix-socket carrier both ways).
  */
 import { tmpdir } from "node:os";
+import { performance } from "node:perf_hooks";
 import type { Message } from "@gaia/core";
 import { Metrics, Transport, type PeerAddress } from "@gaia/net";
 
@@ -31,4 +33,28 @@ export async function transportPair(carrier: Carrier = "unix"): Promise<{ a: Tra
   const a = mk("bench/a", { "bench/b": bPort }, () => echoed.n++);
   await a.start();
   return { a, b, echoed };
+}
+
+/**
+ * Sends `msg` from `a` until `count` echoes came back, at most `window` in flight, after one
+ * warm-up echo that waits for the connection; returns the seconds the `count` echoes took and the
+ * process's CPU time over them (microseconds, user + system).
+ */
+export async function echoRun(a: Transport, echoed: { n: number }, msg: Message, count: number, window: number): Promise<{ seconds: number; cpuUs: number }> {
+  a.send("bench/b", msg, "data");
+  while (echoed.n < 1) await new Promise((r) => setTimeout(r, 5));
+  echoed.n = 0;
+  const start = performance.now();
+  const cpuStart = process.cpuUsage();
+  let sent = 0;
+  while (echoed.n < count) {
+    while (sent < count && sent - echoed.n < window) {
+      a.send("bench/b", msg, "data");
+      sent++;
+    }
+    await new Promise((r) => setImmediate(r));
+  }
+  const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpuStart);
+  return { seconds, cpuUs: cpu.user + cpu.system };
 }
