@@ -61,8 +61,8 @@ const mutations = [
     name: "integer-sign",
     what: "the integer codec decodes a negative count delta off by two",
     file: "packages/core/src/update-encoding.ts",
-    find: "      deltas[k] = z % 2 === 0 ? z / 2 : -(z + 1) / 2;",
-    replace: "      deltas[k] = z % 2 === 0 ? z / 2 : -(z - 1) / 2;",
+    find: "const unzigzag = (z: number): number => (z % 2 === 0 ? z / 2 : -(z + 1) / 2);",
+    replace: "const unzigzag = (z: number): number => (z % 2 === 0 ? z / 2 : -(z - 1) / 2);",
     tests: ["test/core/update-encoding.test.ts"],
   },
 ];

@@ -63,6 +63,7 @@ const INTEGER_PAIRS = 4;
 /** Integers up to 2^24 are exact in f32, so an integer body decodes to what an f32 body would. */
 const MAX_INTEGER = 2 ** 24;
 const zigzag = (v: number): number => (v >= 0 ? 2 * v : -2 * v - 1);
+const unzigzag = (z: number): number => (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
 const DENSE = 0;
 const BITMAP = 1;
 const LIST = 2;
@@ -264,7 +265,7 @@ export function decodeUpdate(body: Uint8Array, size: number): SparseUpdate {
       const z = head % 8 === 7 ? 7 + varint() : head % 8;
       if (z > 2 * MAX_INTEGER) throw new RemoteError("out-of-range", `update body has an integer beyond 2^24 at element ${offset}`);
       indices[k] = offset;
-      deltas[k] = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+      deltas[k] = unzigzag(z);
     }
     if (at !== body.byteLength) throw new RemoteError("bad-field", `update body has ${body.byteLength - at} trailing bytes`);
     return { indices, deltas };
@@ -326,7 +327,7 @@ export function decodeUpdate(body: Uint8Array, size: number): SparseUpdate {
       if (code === INTEGERS) {
         const z = varint();
         if (z > 2 * MAX_INTEGER) throw new RemoteError("out-of-range", `update body has an integer beyond 2^24 at row ${row}`);
-        v = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+        v = unzigzag(z);
         indices[count] = row * cols + columns[k]!;
         deltas[count++] = v;
         continue;
