@@ -431,16 +431,18 @@ function readSaved(dir: string, name: string): string | null {
   }
 }
 
-let reusableRows: PaperRow[] | null = null;
-/** The saved rows of --reuse: the main runs' and the sweep's. */
+const reusableRows = new Map<string, PaperRow[]>();
+/** The saved rows of --reuse in `dir` (read once): the main runs' and the sweep's. */
 function reusable(dir: string): PaperRow[] {
-  if (reusableRows !== null) return reusableRows;
+  const known = reusableRows.get(dir);
+  if (known !== undefined) return known;
   const read = (name: string): string | null => readSaved(dir, name);
   const main = read("paper.json");
   const sweepText = read("paper-sweep.json");
   if (main === null && sweepText === null) fail(`--reuse: neither paper.json nor paper-sweep.json in ${dir}`);
-  reusableRows = [...(main === null ? [] : (JSON.parse(main) as PaperRow[])), ...(sweepText === null ? [] : (JSON.parse(sweepText) as { rows: PaperRow[] }).rows)];
-  return reusableRows;
+  const rows = [...(main === null ? [] : (JSON.parse(main) as PaperRow[])), ...(sweepText === null ? [] : (JSON.parse(sweepText) as { rows: PaperRow[] }).rows)];
+  reusableRows.set(dir, rows);
+  return rows;
 }
 
 /** Runs LAN, finds its convergence, then every other mode of the list to its target. */
