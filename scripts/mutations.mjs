@@ -65,6 +65,22 @@ const mutations = [
     replace: "const unzigzag = (z: number): number => (z % 2 === 0 ? z / 2 : -(z - 1) / 2);",
     tests: ["test/core/update-encoding.test.ts"],
   },
+  {
+    name: "coded-context",
+    what: "the coded layout's decoder reads every column gap in the first gap's context",
+    file: "packages/core/src/update-encoding.ts",
+    find: "      indices[count++] = row * cols + col;\n      context = gap < 2 ? gap : 2;\n",
+    replace: "      indices[count++] = row * cols + col;\n",
+    tests: ["test/core/update-encoding.test.ts"],
+  },
+  {
+    name: "coder-adaptation",
+    what: "the range decoder adapts a probability faster than the encoder did (the two models drift apart)",
+    file: "packages/core/src/range-coder.ts",
+    find: "      model[index] = p + ((ONE - p) >> MOVE);\n      bit = 0;",
+    replace: "      model[index] = p + ((ONE - p) >> 4);\n      bit = 0;",
+    tests: ["test/core/update-encoding.test.ts"],
+  },
 ];
 
 const only = process.argv.slice(2);

@@ -1,6 +1,7 @@
 // The compact mirror-update encoding: every codec round-trips what it says it applied, a body is
-// never larger than the row layout needs, f32 costs at most ~4.6 bytes a value and int8 ~1.6 on
-// dense rows, and the decoder turns any malformed body into a RemoteError.
+// never larger than the row layout needs, the range-coded layout changes sizes and never values,
+// f32 costs at most ~4.6 bytes a value and int8 ~1.6 on dense rows and on MNIST-like sparse ones,
+// and the decoder turns any malformed body into a RemoteError.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
@@ -18,6 +19,16 @@ const entries = fc.record({ cols: fc.integer({ min: 1, max: 40 }), rows: fc.inte
     scale: fc.constantFrom(1e-6, 1, 1e3),
   }).chain((e) => fc.record({ ...Object.fromEntries(Object.entries(e).map(([k, v]) => [k, fc.constant(v)])), values: fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: e.offsets.length, maxLength: e.offsets.length }) }) as fc.Arbitrary<{ cols: number; size: number; offsets: Uint32Array; scale: number; values: number[] }>),
 );
+
+/** Wide rows with runs of present columns (as MNIST's mirror bodies have), where the coded layout wins. */
+const runs = fc
+  .record({ cols: fc.integer({ min: 32, max: 300 }), rows: fc.integer({ min: 1, max: 12 }), starts: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 9 })), { minLength: 1, maxLength: 40 }), scale: fc.constantFrom(1e-6, 1, 1e3) })
+  .chain(({ cols, rows, starts, scale }) => {
+    const set = new Set<number>();
+    for (const [start, length] of starts) for (let k = 0; k < length; k++) set.add((start + k) % (cols * rows));
+    const offsets = Uint32Array.from(set).sort();
+    return fc.record({ cols: fc.constant(cols), size: fc.constant(cols * rows), offsets: fc.constant(offsets), scale: fc.constant(scale), values: fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: offsets.length, maxLength: offsets.length }) });
+  });
 
 describe(seedTitle("update encoding"), () => {
   test("every codec decodes to exactly the values it reports as applied, at the same offsets", () => {
@@ -87,6 +98,48 @@ describe(seedTitle("update encoding"), () => {
     assert.ok(per("f32") < 8, "half the old cost of an index and a value per entry");
   });
 
+  test("the coded layout decodes to the plain layout's values, and is taken only when smaller", () => {
+    let coded = 0;
+    fc.assert(
+      fc.property(fc.oneof(entries, runs), fc.constantFrom(...encodings), ({ cols, size, offsets, values, scale }, encoding) => {
+        const scaled = values.map((v) => v * scale);
+        const chosen = encodeUpdate(offsets, scaled, cols, encoding);
+        const plain = encodeUpdate(offsets, scaled, cols, encoding, { coded: false });
+        assert.deepEqual([...chosen.applied], [...plain.applied], "the layout never changes the values");
+        assert.ok(chosen.body.byteLength <= plain.body.byteLength, `${chosen.body.byteLength} > ${plain.body.byteLength}`);
+        if (chosen.body[0] === 5) {
+          coded++;
+          assert.ok(chosen.body.byteLength < plain.body.byteLength);
+        }
+        const decoded = decodeUpdate(chosen.body, size);
+        assert.deepEqual([...decoded.indices], [...offsets]);
+        assert.deepEqual([...decoded.deltas], [...plain.applied]);
+      }),
+      params(400),
+    );
+    assert.ok(coded >= 40, `only ${coded} of 400 bodies took the coded layout`);
+  });
+
+  test("MNIST-like rows (blocks of present columns, 1 in 8 of 256): f32 under 4.6 and int8 under 1.6 bytes a value", () => {
+    // Columns present in runs (a zero pixel's weights all stay zero), values of varied magnitude.
+    const cols = 256;
+    const picked: number[] = [];
+    for (let row = 0; row < 60; row++) for (let c = 0; c < cols; c++) if (((c >> 3) * 7 + row * 3) % 8 === 0 && ((c * 31 + row) % 5 !== 0)) picked.push(row * cols + c);
+    const offsets = Uint32Array.from(picked);
+    const values = Array.from(offsets, (o) => Math.sin(o * 1.7) * 10 ** -(2 + (o % 3)));
+    const per = (e: ValueEncoding, coded = true): number => encodeUpdate(offsets, values, cols, e, { coded }).body.byteLength / offsets.length;
+    for (const e of encodings) {
+      const { body, applied } = encodeUpdate(offsets, values, cols, e);
+      assert.equal(body[0], 5, `${e} takes the coded layout`);
+      const decoded = decodeUpdate(body, 60 * cols);
+      assert.deepEqual([...decoded.indices], [...offsets]);
+      assert.deepEqual([...decoded.deltas], [...applied]);
+    }
+    assert.ok(per("f32") <= 4.6, `f32: ${per("f32")} (plain ${per("f32", false)})`);
+    assert.ok(per("int8") <= 1.6, `int8: ${per("int8")} (plain ${per("int8", false)})`);
+    assert.ok(per("int8", false) > 1.6 && per("f32", false) > 4.6, `the plain layout misses both here: ${per("f32", false)}, ${per("int8", false)}`);
+  });
+
   test("sparse rows take a column list or a bitmap, whichever is smaller", () => {
     const one = encodeUpdate(Uint32Array.of(5 * 100 + 7), [1], 100, "f32").body.byteLength;
     assert.ok(one <= 1 + 1 + 1 + 1 + 1 + 1 + 4, `one entry of a 100-wide row: ${one} bytes`);
@@ -147,6 +200,32 @@ describe(seedTitle("update encoding"), () => {
     expectRemote(Uint8Array.of(9, 4, 0)); // unknown codec
     expectRemote(Uint8Array.of(0, 4, 1, 0, 0, 0, 0xc0, 0x7f, 0, 0, 0xc0, 0x7f, 0, 0, 0xc0, 0x7f, 0, 0, 0xc0, 0x7f)); // NaN values
     expectRemote(Uint8Array.of(0, 0, 0)); // zero columns
+    // The coded layout (code 5): every prefix, a trailing byte, a bad stream start, a bad codec.
+    // Runs of 4 columns in rows of 64: positions dominate the plain body.
+    const coded = encodeUpdate(Uint32Array.from({ length: 24 }, (_, i) => Math.floor(i / 4) * 64 + 10 + (i % 4)), Array.from({ length: 24 }, (_, i) => (i + 1) / 7), 64, "int8").body;
+    assert.equal(coded[0], 5, "patterned float rows take the coded layout");
+    assert.equal(decodeUpdate(coded, 384).indices.length, 24);
+    for (let n = 0; n < coded.length; n++) expectRemote(coded.subarray(0, n), 384);
+    expectRemote(Uint8Array.of(...coded, 0), 384);
+    expectRemote(coded, 320); // rows past a shard of 320 elements
+    expectRemote(Uint8Array.of(5, 3, ...coded.subarray(2)), 384); // value codec 3 is not a float codec
+    expectRemote(Uint8Array.of(...coded.subarray(0, 5), 1, ...coded.subarray(6)), 384); // the stream must start with 0
+    fc.assert(
+      fc.property(fc.constantFrom(0, 1, 2), fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 8 }), fc.uint8Array({ maxLength: 64 }), (codec, cols, rows, stream) => {
+        const body = Uint8Array.of(5, codec, cols, rows, stream.length > 0 ? stream[0]! % (stream.length + 1) : 0, 0, ...stream);
+        const size = cols * rows + 3;
+        try {
+          const u = decodeUpdate(body, size);
+          for (let i = 0; i < u.indices.length; i++) {
+            assert.ok(u.indices[i]! < size && (i === 0 || u.indices[i]! > u.indices[i - 1]!));
+            assert.ok(Number.isFinite(u.deltas[i]!));
+          }
+        } catch (error) {
+          assert.ok(error instanceof RemoteError, String(error));
+        }
+      }),
+      params(2000),
+    );
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 64 }), fc.integer({ min: 1, max: 500 }), (body, size) => {
         try {

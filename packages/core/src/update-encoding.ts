@@ -30,6 +30,18 @@
  * Each row takes whichever of dense, bitmap and list is smallest, so a body is never larger than
  * the entries need under this layout: a full row costs its values plus one or two bytes.
  *
+ * Or, for float values (codes 0-2), the same rows and values with the positions range-coded
+ * (code 5, `encodeCoded`), taken when it is smaller than the plain rows:
+ *
+ *   u8 5, u8 value codec (0-2), varint cols, varint rowCount, varint stream bytes,
+ *   the stream (per row: row gap, entries - 1, column gaps; adaptive Elias gamma, range-coder.ts),
+ *   then per row, as in the plain layout: (int8: f16 scale) and the present values
+ *
+ * A column gap is coded in the context of the gap before it, so the runs of neighbouring columns
+ * in MNIST's rows (about 34 of 256 columns a row) cost a fraction of a bit each: positions fall
+ * from about 0.65 bytes a value (bitmap or list) to about 0.35. The values are the plain layout's
+ * bytes, so the layout changes sizes (and so timing), never values.
+
  * Lossy value codecs (f16, int8) are paired with error feedback by the sender: `encodeUpdate`
  * returns the values exactly as every receiver will decode them (`applied`), and the sender
  * subtracts those, not what it wanted to send, from its accumulators. The quantization error stays
@@ -39,6 +51,7 @@
  * not fit, or a non-finite value is a RemoteError.
  */
 import { RemoteError } from "./errors.js";
+import { newModel, NUMBER_MODEL, RangeDecoder, RangeEncoder } from "./range-coder.js";
 
 export type ValueEncoding = "f32" | "f16" | "int8";
 export const valueEncodings: readonly ValueEncoding[] = ["f32", "f16", "int8"];
@@ -60,6 +73,11 @@ const codeOf: Record<ValueEncoding, number> = { f32: 0, f16: 1, int8: 2 };
 const widthOf = [4, 2, 1, 0] as const;
 const INTEGERS = 3;
 const INTEGER_PAIRS = 4;
+const CODED = 5;
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+/** Bodies of fewer entries keep the plain layout without trying the coded one. */
+const CODED_MIN_ENTRIES = 16;
 /** Integers up to 2^24 are exact in f32, so an integer body decodes to what an f32 body would. */
 const MAX_INTEGER = 2 ** 24;
 const zigzag = (v: number): number => (v >= 0 ? 2 * v : -2 * v - 1);
@@ -82,9 +100,11 @@ const varintSize = (v: number): number => (v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0
 
 /**
  * Encodes the entries `offsets[i] -> values[i]` (offsets ascending and unique) of a shard whose rows
- * have `cols` elements. Values are rounded to the chosen codec; `applied` says to what.
+ * have `cols` elements. Values are rounded to the chosen codec; `applied` says to what, and is the
+ * same whichever layout is taken. `layouts.coded: false` keeps to the plain layouts (for tests and
+ * benches that compare them).
  */
-export function encodeUpdate(offsets: Uint32Array, values: ArrayLike<number>, cols: number, encoding: ValueEncoding): EncodedUpdate {
+export function encodeUpdate(offsets: Uint32Array, values: ArrayLike<number>, cols: number, encoding: ValueEncoding, layouts: { readonly coded?: boolean } = {}): EncodedUpdate {
   const n = offsets.length;
   let integerBytes = 0;
   let pairBytes = 1 + varintSize(n);
@@ -111,6 +131,7 @@ export function encodeUpdate(offsets: Uint32Array, values: ArrayLike<number>, co
   let i = 0;
   const modes: number[] = [];
   let valueBytes = 0;
+  let positionBytes = 0;
   while (i < n) {
     const row = Math.floor(offsets[i]! / cols);
     let j = i + 1;
@@ -125,7 +146,9 @@ export function encodeUpdate(offsets: Uint32Array, values: ArrayLike<number>, co
     }
     const mode = count === cols ? DENSE : listBytes < bitmapBytes ? LIST : BITMAP;
     const gap = row - previousRow - 1;
-    size += varintSize(gap * 4 + mode) + (mode === DENSE ? 0 : mode === BITMAP ? bitmapBytes : listBytes);
+    const positions = mode === DENSE ? 0 : mode === BITMAP ? bitmapBytes : listBytes;
+    size += varintSize(gap * 4 + mode) + positions;
+    positionBytes += positions;
     valueBytes += (requested === 2 ? 2 : 0) + count * widthOf[requested]!;
     rowStart.push(i);
     modes.push(mode);
@@ -138,6 +161,12 @@ export function encodeUpdate(offsets: Uint32Array, values: ArrayLike<number>, co
   const code = integerBytes <= valueBytes ? INTEGERS : requested;
   size += code === INTEGERS ? integerBytes : valueBytes;
   if (code === INTEGERS && pairBytes < size) return { body: integerPairs(offsets, values, pairBytes), applied: Float32Array.from(values) };
+  // The coded layout saves on positions only, at several times the plain layout's CPU per entry:
+  // it is tried where positions are at least a tenth of the plain body.
+  if (code !== INTEGERS && n >= CODED_MIN_ENTRIES && positionBytes * 10 >= size && layouts.coded !== false) {
+    const coded = encodeCoded(offsets, values, cols, code, rowStart, size, valueBytes);
+    if (coded !== null) return coded;
+  }
 
   // Pass 2: write.
   const body = new Uint8Array(size);
@@ -179,35 +208,201 @@ export function encodeUpdate(offsets: Uint32Array, values: ArrayLike<number>, co
         varint(zigzag(v));
         applied[k] = v;
       }
-    } else if (code === 0) {
-      for (let k = first; k < end; k++) {
-        const v = Math.fround(values[k]!);
-        view.setFloat32(at, v, true);
-        applied[k] = v;
-        at += 4;
-      }
-    } else if (code === 1) {
-      for (let k = first; k < end; k++) {
-        const bits = halfBits(values[k]!);
-        view.setUint16(at, bits, true);
-        applied[k] = halfValue(bits);
-        at += 2;
-      }
     } else {
-      let max = 0;
-      for (let k = first; k < end; k++) max = Math.max(max, Math.abs(values[k]!));
-      const scaleBits = halfScaleBits(max / 127);
-      const scale = halfValue(scaleBits);
-      view.setUint16(at, scaleBits, true);
-      at += 2;
-      for (let k = first; k < end; k++) {
-        const q = scale === 0 ? 0 : Math.max(-127, Math.min(127, Math.round(values[k]! / scale)));
-        body[at++] = q & 0xff;
-        applied[k] = q === 0 ? 0 : Math.fround(q * scale);
-      }
+      at = writeRowValues(body, view, at, values, first, end, code, applied);
     }
   }
   return { body, applied };
+}
+
+/** The f16 scale of an int8 row: at least max|value| / 127, so no value clips unless it saturates. */
+function rowScaleBits(values: ArrayLike<number>, first: number, end: number): number {
+  let max = 0;
+  for (let k = first; k < end; k++) max = Math.max(max, Math.abs(values[k]!));
+  return halfScaleBits(max / 127);
+}
+
+const quantize = (v: number, scale: number): number => (scale === 0 ? 0 : Math.max(-127, Math.min(127, Math.round(v / scale))));
+
+/** Writes the values of one row (int8: its scale first) at `at`, as every receiver decodes them. */
+function writeRowValues(body: Uint8Array, view: DataView, at: number, values: ArrayLike<number>, first: number, end: number, code: number, applied: Float32Array): number {
+  if (code === 0) {
+    for (let k = first; k < end; k++) {
+      const v = Math.fround(values[k]!);
+      view.setFloat32(at, v, true);
+      applied[k] = v;
+      at += 4;
+    }
+  } else if (code === 1) {
+    for (let k = first; k < end; k++) {
+      const bits = halfBits(values[k]!);
+      view.setUint16(at, bits, true);
+      applied[k] = halfValue(bits);
+      at += 2;
+    }
+  } else {
+    const scaleBits = rowScaleBits(values, first, end);
+    const scale = halfValue(scaleBits);
+    view.setUint16(at, scaleBits, true);
+    at += 2;
+    for (let k = first; k < end; k++) {
+      const q = quantize(values[k]!, scale);
+      body[at++] = q & 0xff;
+      applied[k] = q === 0 ? 0 : Math.fround(q * scale);
+    }
+  }
+  return at;
+}
+
+/**
+ * The coded layout (code 5) of a float body: the plain layout's rows and values, with the
+ * positions (row gaps, entries per row, column gaps) range-coded (range-coder.ts) instead of
+ * written as varints and bitmaps. A column gap is coded in the context of the gap before it (0, 1,
+ * or more), so runs of neighbouring columns, which MNIST's rows are full of, cost a fraction of a
+ * bit. The values follow the stream exactly as the plain rows carry them.
+ *
+ *   u8 5, u8 value codec (0-2), varint cols, varint rowCount, varint stream bytes, the stream,
+ *   then per row: (int8: f16 scale) and its values, as in the plain layout
+ *
+ * Returns null when it would not be smaller than `plainSize`.
+ */
+function encodeCoded(offsets: Uint32Array, values: ArrayLike<number>, cols: number, code: number, rowStart: readonly number[], plainSize: number, valueBytes: number): EncodedUpdate | null {
+  const rowCount = rowStart.length - 1;
+  const rc = new RangeEncoder(plainSize >> 2);
+  const models = codedModels();
+  let previousRow = -1;
+  for (let r = 0; r < rowCount; r++) {
+    const first = rowStart[r]!;
+    const end = rowStart[r + 1]!;
+    const base = Math.floor(offsets[first]! / cols) * cols;
+    rc.number(models.rows, base / cols - previousRow - 1);
+    previousRow = base / cols;
+    rc.number(models.counts, end - first - 1);
+    let previousCol = -1;
+    let context = 1;
+    for (let k = first; k < end; k++) {
+      const gap = offsets[k]! - base - previousCol - 1;
+      rc.number(models.gaps[context]!, gap);
+      context = gap < 2 ? gap : 2;
+      previousCol += gap + 1;
+    }
+  }
+  const stream = rc.finish();
+  const headBytes = 2 + varintSize(cols) + varintSize(rowCount) + varintSize(stream.byteLength);
+  const size = headBytes + stream.byteLength + valueBytes;
+  if (size >= plainSize) return null;
+  const body = new Uint8Array(size);
+  const view = new DataView(body.buffer);
+  let at = 0;
+  body[at++] = CODED;
+  body[at++] = code;
+  at = putVarint(body, at, cols);
+  at = putVarint(body, at, rowCount);
+  at = putVarint(body, at, stream.byteLength);
+  body.set(stream, at);
+  at += stream.byteLength;
+  const applied = new Float32Array(offsets.length);
+  for (let r = 0; r < rowCount; r++) at = writeRowValues(body, view, at, values, rowStart[r]!, rowStart[r + 1]!, code, applied);
+  return { body, applied };
+}
+
+const codedModels = (): { rows: Uint16Array; counts: Uint16Array; gaps: Uint16Array[] } => ({ rows: newModel(NUMBER_MODEL), counts: newModel(NUMBER_MODEL), gaps: [newModel(NUMBER_MODEL), newModel(NUMBER_MODEL), newModel(NUMBER_MODEL)] });
+
+/** Decodes a coded body (code 5) after its code byte; see `encodeCoded`. */
+function decodeCoded(body: Uint8Array, start: number, size: number): SparseUpdate {
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  let at = start;
+  const need = (bytes: number): void => {
+    if (at + bytes > body.byteLength) throw new RemoteError("truncated-frame", `update body ends at byte ${body.byteLength}, needed ${at + bytes}`);
+  };
+  const varint = (): number => {
+    let v = 0;
+    let scale = 1;
+    for (let k = 0; k < 5; k++) {
+      need(1);
+      const b = body[at++]!;
+      v += (b & 0x7f) * scale;
+      if ((b & 0x80) === 0) return v;
+      scale *= 128;
+    }
+    throw new RemoteError("bad-field", "update body has a varint longer than 5 bytes");
+  };
+  need(1);
+  const code = body[at++]!;
+  if (code > 2) throw new RemoteError("bad-field", `coded update body has unknown value codec ${code}`);
+  const width = widthOf[code as 0 | 1 | 2];
+  const cols = varint();
+  if (cols < 1 || cols > size) throw new RemoteError("bad-field", `update body has ${cols} columns for ${size} elements`);
+  const rowsInRange = Math.floor(size / cols);
+  const rowCount = varint();
+  if (rowCount < 1 || rowCount > rowsInRange) throw new RemoteError("bad-field", `update body lists ${rowCount} rows of ${rowsInRange}`);
+  const streamBytes = varint();
+  need(streamBytes);
+  const valuesAt = at + streamBytes;
+  // Every entry's value follows the stream, so the entries are at most what those bytes can hold.
+  const capacity = Math.min(rowCount * cols, Math.floor((body.byteLength - valuesAt) / width));
+  const indices = new Uint32Array(capacity);
+  const rowEnds = new Uint32Array(rowCount);
+  const rowIds = new Uint32Array(rowCount);
+  const rc = new RangeDecoder(body.subarray(0, valuesAt), at);
+  const models = codedModels();
+  let count = 0;
+  let previousRow = -1;
+  for (let r = 0; r < rowCount; r++) {
+    const row = previousRow + 1 + rc.number(models.rows);
+    if (row >= rowsInRange) throw new RemoteError("out-of-range", `update body names row ${row} of ${rowsInRange}`);
+    previousRow = row;
+    const present = rc.number(models.counts) + 1;
+    if (present > cols) throw new RemoteError("bad-field", `update body row ${row} lists ${present} columns of ${cols}`);
+    if (count + present > capacity) throw new RemoteError("truncated-frame", `update body ends at byte ${body.byteLength} before the values of row ${row}`);
+    let col = -1;
+    let context = 1;
+    for (let k = 0; k < present; k++) {
+      const gap = rc.number(models.gaps[context]!);
+      col += gap + 1;
+      if (col >= cols) throw new RemoteError("out-of-range", `update body names column ${col} of ${cols}`);
+      indices[count++] = row * cols + col;
+      context = gap < 2 ? gap : 2;
+    }
+    rowEnds[r] = count;
+    rowIds[r] = row;
+  }
+  if (rc.offset !== valuesAt) throw new RemoteError("bad-field", `coded update stream ends at byte ${rc.offset}, not at ${valuesAt}`);
+  at = valuesAt;
+  const deltas = new Float32Array(count);
+  let k = 0;
+  for (let r = 0; r < rowCount; r++) {
+    at = readRowValues(body, view, at, code, deltas, k, rowEnds[r]!, rowIds[r]!);
+    k = rowEnds[r]!;
+  }
+  if (at !== body.byteLength) throw new RemoteError("bad-field", `update body has ${body.byteLength - at} trailing bytes`);
+  return { indices: indices.subarray(0, count), deltas };
+}
+
+/** Reads the values of entries `first..end` of a row (int8: its scale first) from `at`. */
+function readRowValues(body: Uint8Array, view: DataView, at: number, code: number, deltas: Float32Array, first: number, end: number, row: number): number {
+  const need = (bytes: number): void => {
+    if (at + bytes > body.byteLength) throw new RemoteError("truncated-frame", `update body ends at byte ${body.byteLength}, needed ${at + bytes}`);
+  };
+  let scale = 1;
+  if (code === 2) {
+    need(2);
+    scale = halfValue(view.getUint16(at, true));
+    at += 2;
+    if (!Number.isFinite(scale)) throw new RemoteError("bad-field", `update body row ${row} has a non-finite scale`);
+  }
+  const width = widthOf[code as 0 | 1 | 2];
+  need((end - first) * width);
+  for (let k = first; k < end; k++) {
+    let v: number;
+    if (code === 0) v = view.getFloat32(at, true);
+    else if (code === 1) v = halfValue(view.getUint16(at, true));
+    else v = Math.fround(((body[at]! << 24) >> 24) * scale);
+    at += width;
+    if (!Number.isFinite(v)) throw new RemoteError("bad-field", `update body has a non-finite value at row ${row}`);
+    deltas[k] = v;
+  }
+  return at;
 }
 
 /** The flat integer layout (code 4) of `bytes` bytes; every value is an integer up to 2^24. */
@@ -270,6 +465,7 @@ export function decodeUpdate(body: Uint8Array, size: number): SparseUpdate {
     if (at !== body.byteLength) throw new RemoteError("bad-field", `update body has ${body.byteLength - at} trailing bytes`);
     return { indices, deltas };
   }
+  if (code === CODED) return decodeCoded(body, at, size);
   if (code > 3) throw new RemoteError("bad-field", `unknown value codec ${code}`);
   // Integers take at least one byte each, like int8 values.
   const width = code === INTEGERS ? 1 : widthOf[code as 0 | 1 | 2];
@@ -314,32 +510,18 @@ export function decodeUpdate(body: Uint8Array, size: number): SparseUpdate {
     } else {
       throw new RemoteError("bad-field", `unknown row mode ${mode}`);
     }
-    let scale = 1;
-    if (code === 2) {
-      need(2);
-      scale = halfValue(view.getUint16(at, true));
-      at += 2;
-      if (!Number.isFinite(scale)) throw new RemoteError("bad-field", `update body row ${row} has a non-finite scale`);
-    }
-    need(present * width);
-    for (let k = 0; k < present; k++) {
-      let v: number;
-      if (code === INTEGERS) {
+    if (code === INTEGERS) {
+      need(present);
+      for (let k = 0; k < present; k++) {
         const z = varint();
         if (z > 2 * MAX_INTEGER) throw new RemoteError("out-of-range", `update body has an integer beyond 2^24 at row ${row}`);
-        v = unzigzag(z);
         indices[count] = row * cols + columns[k]!;
-        deltas[count++] = v;
-        continue;
+        deltas[count++] = unzigzag(z);
       }
-      if (code === 0) v = view.getFloat32(at, true);
-      else if (code === 1) v = halfValue(view.getUint16(at, true));
-      else v = Math.fround(((body[at]! << 24) >> 24) * scale);
-      at += width;
-      if (!Number.isFinite(v)) throw new RemoteError("bad-field", `update body has a non-finite value at row ${row}`);
-      indices[count] = row * cols + columns[k]!;
-      deltas[count++] = v;
+      continue;
     }
+    at = readRowValues(body, view, at, code, deltas, count, count + present, row);
+    for (let k = 0; k < present; k++) indices[count++] = row * cols + columns[k]!;
   }
   if (at !== body.byteLength) throw new RemoteError("bad-field", `update body has ${body.byteLength - at} trailing bytes`);
   return { indices: indices.subarray(0, count), deltas: deltas.subarray(0, count) };
@@ -347,8 +529,6 @@ export function decodeUpdate(body: Uint8Array, size: number): SparseUpdate {
 
 // IEEE 754 half precision, round to nearest even; values beyond the largest half clamp to it
 // (the sender's error feedback keeps the rest).
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
 
 export function halfBits(value: number): number {
   f32[0] = value;
