@@ -309,46 +309,29 @@ function encodeCoded(offsets: Uint32Array, values: ArrayLike<number>, cols: numb
 const codedModels = (): { rows: Uint16Array; counts: Uint16Array; gaps: Uint16Array[] } => ({ rows: newModel(NUMBER_MODEL), counts: newModel(NUMBER_MODEL), gaps: [newModel(NUMBER_MODEL), newModel(NUMBER_MODEL), newModel(NUMBER_MODEL)] });
 
 /** Decodes a coded body (code 5) after its code byte; see `encodeCoded`. */
-function decodeCoded(body: Uint8Array, start: number, size: number): SparseUpdate {
-  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-  let at = start;
-  const need = (bytes: number): void => {
-    if (at + bytes > body.byteLength) throw new RemoteError("truncated-frame", `update body ends at byte ${body.byteLength}, needed ${at + bytes}`);
-  };
-  const varint = (): number => {
-    let v = 0;
-    let scale = 1;
-    for (let k = 0; k < 5; k++) {
-      need(1);
-      const b = body[at++]!;
-      v += (b & 0x7f) * scale;
-      if ((b & 0x80) === 0) return v;
-      scale *= 128;
-    }
-    throw new RemoteError("bad-field", "update body has a varint longer than 5 bytes");
-  };
-  need(1);
-  const code = body[at++]!;
+function decodeCoded(r: BodyReader, view: DataView, size: number): SparseUpdate {
+  const body = r.body;
+  const code = r.byte();
   if (code > 2) throw new RemoteError("bad-field", `coded update body has unknown value codec ${code}`);
   const width = widthOf[code as 0 | 1 | 2];
-  const cols = varint();
+  const cols = r.varint();
   if (cols < 1 || cols > size) throw new RemoteError("bad-field", `update body has ${cols} columns for ${size} elements`);
   const rowsInRange = Math.floor(size / cols);
-  const rowCount = varint();
+  const rowCount = r.varint();
   if (rowCount < 1 || rowCount > rowsInRange) throw new RemoteError("bad-field", `update body lists ${rowCount} rows of ${rowsInRange}`);
-  const streamBytes = varint();
-  need(streamBytes);
-  const valuesAt = at + streamBytes;
+  const streamBytes = r.varint();
+  r.need(streamBytes);
+  const valuesAt = r.at + streamBytes;
   // Every entry's value follows the stream, so the entries are at most what those bytes can hold.
   const capacity = Math.min(rowCount * cols, Math.floor((body.byteLength - valuesAt) / width));
   const indices = new Uint32Array(capacity);
   const rowEnds = new Uint32Array(rowCount);
   const rowIds = new Uint32Array(rowCount);
-  const rc = new RangeDecoder(body.subarray(0, valuesAt), at);
+  const rc = new RangeDecoder(body.subarray(0, valuesAt), r.at);
   const models = codedModels();
   let count = 0;
   let previousRow = -1;
-  for (let r = 0; r < rowCount; r++) {
+  for (let k = 0; k < rowCount; k++) {
     const row = previousRow + 1 + rc.number(models.rows);
     if (row >= rowsInRange) throw new RemoteError("out-of-range", `update body names row ${row} of ${rowsInRange}`);
     previousRow = row;
@@ -364,35 +347,30 @@ function decodeCoded(body: Uint8Array, start: number, size: number): SparseUpdat
       indices[count++] = row * cols + col;
       context = gap < 2 ? gap : 2;
     }
-    rowEnds[r] = count;
-    rowIds[r] = row;
+    rowEnds[k] = count;
+    rowIds[k] = row;
   }
   if (rc.offset !== valuesAt) throw new RemoteError("bad-field", `coded update stream ends at byte ${rc.offset}, not at ${valuesAt}`);
-  at = valuesAt;
+  r.at = valuesAt;
   const deltas = new Float32Array(count);
-  let k = 0;
-  for (let r = 0; r < rowCount; r++) {
-    at = readRowValues(body, view, at, code, deltas, k, rowEnds[r]!, rowIds[r]!);
-    k = rowEnds[r]!;
-  }
-  if (at !== body.byteLength) throw new RemoteError("bad-field", `update body has ${body.byteLength - at} trailing bytes`);
+  for (let row = 0; row < rowCount; row++) readRowValues(r, view, code, deltas, row === 0 ? 0 : rowEnds[row - 1]!, rowEnds[row]!, rowIds[row]!);
+  if (r.at !== body.byteLength) throw new RemoteError("bad-field", `update body has ${body.byteLength - r.at} trailing bytes`);
   return { indices: indices.subarray(0, count), deltas };
 }
 
-/** Reads the values of entries `first..end` of a row (int8: its scale first) from `at`. */
-function readRowValues(body: Uint8Array, view: DataView, at: number, code: number, deltas: Float32Array, first: number, end: number, row: number): number {
-  const need = (bytes: number): void => {
-    if (at + bytes > body.byteLength) throw new RemoteError("truncated-frame", `update body ends at byte ${body.byteLength}, needed ${at + bytes}`);
-  };
+/** Reads the values of entries `first..end` of a row (int8: its scale first) at the reader. */
+function readRowValues(r: BodyReader, view: DataView, code: number, deltas: Float32Array, first: number, end: number, row: number): void {
+  const body = r.body;
   let scale = 1;
   if (code === 2) {
-    need(2);
-    scale = halfValue(view.getUint16(at, true));
-    at += 2;
+    r.need(2);
+    scale = halfValue(view.getUint16(r.at, true));
+    r.at += 2;
     if (!Number.isFinite(scale)) throw new RemoteError("bad-field", `update body row ${row} has a non-finite scale`);
   }
   const width = widthOf[code as 0 | 1 | 2];
-  need((end - first) * width);
+  r.need((end - first) * width);
+  let at = r.at;
   for (let k = first; k < end; k++) {
     let v: number;
     if (code === 0) v = view.getFloat32(at, true);
@@ -402,7 +380,7 @@ function readRowValues(body: Uint8Array, view: DataView, at: number, code: numbe
     if (!Number.isFinite(v)) throw new RemoteError("bad-field", `update body has a non-finite value at row ${row}`);
     deltas[k] = v;
   }
-  return at;
+  r.at = at;
 }
 
 /** The flat integer layout (code 4) of `bytes` bytes; every value is an integer up to 2^24. */
@@ -422,6 +400,35 @@ function integerPairs(offsets: Uint32Array, values: ArrayLike<number>, bytes: nu
   return body;
 }
 
+/** A cursor over an update body: every read past its end is a RemoteError. */
+class BodyReader {
+  constructor(
+    readonly body: Uint8Array,
+    public at = 0,
+  ) {}
+
+  need(bytes: number): void {
+    if (this.at + bytes > this.body.byteLength) throw new RemoteError("truncated-frame", `update body ends at byte ${this.body.byteLength}, needed ${this.at + bytes}`);
+  }
+
+  byte(): number {
+    this.need(1);
+    return this.body[this.at++]!;
+  }
+
+  varint(): number {
+    let v = 0;
+    let scale = 1;
+    for (let k = 0; k < 5; k++) {
+      const b = this.byte();
+      v += (b & 0x7f) * scale;
+      if ((b & 0x80) === 0) return v;
+      scale *= 128;
+    }
+    throw new RemoteError("bad-field", "update body has a varint longer than 5 bytes");
+  }
+}
+
 /**
  * Decodes a body for a shard of `size` elements. Every failure is a RemoteError; the result's
  * indices are ascending and below `size`, and every delta is finite.
@@ -429,61 +436,45 @@ function integerPairs(offsets: Uint32Array, values: ArrayLike<number>, bytes: nu
 export function decodeUpdate(body: Uint8Array, size: number): SparseUpdate {
   if (!(body instanceof Uint8Array)) throw new RemoteError("bad-field", "an update body must be bytes");
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-  let at = 0;
-  const need = (bytes: number): void => {
-    if (at + bytes > body.byteLength) throw new RemoteError("truncated-frame", `update body ends at byte ${body.byteLength}, needed ${at + bytes}`);
-  };
-  const varint = (): number => {
-    let v = 0;
-    let scale = 1;
-    for (let k = 0; k < 5; k++) {
-      need(1);
-      const b = body[at++]!;
-      v += (b & 0x7f) * scale;
-      if ((b & 0x80) === 0) return v;
-      scale *= 128;
-    }
-    throw new RemoteError("bad-field", "update body has a varint longer than 5 bytes");
-  };
-  need(1);
-  const code = body[at++]!;
+  const r = new BodyReader(body);
+  const code = r.byte();
   if (code === INTEGER_PAIRS) {
-    const n = varint();
-    if (n > size || n > body.byteLength - at) throw new RemoteError("bad-field", `update body lists ${n} entries for ${size} elements in ${body.byteLength - at} bytes`);
+    const n = r.varint();
+    if (n > size || n > body.byteLength - r.at) throw new RemoteError("bad-field", `update body lists ${n} entries for ${size} elements in ${body.byteLength - r.at} bytes`);
     const indices = new Uint32Array(n);
     const deltas = new Float32Array(n);
     let offset = -1;
     for (let k = 0; k < n; k++) {
-      const head = varint();
+      const head = r.varint();
       offset += 1 + Math.floor(head / 8);
       if (offset >= size) throw new RemoteError("out-of-range", `update body names element ${offset} of ${size}`);
-      const z = head % 8 === 7 ? 7 + varint() : head % 8;
+      const z = head % 8 === 7 ? 7 + r.varint() : head % 8;
       if (z > 2 * MAX_INTEGER) throw new RemoteError("out-of-range", `update body has an integer beyond 2^24 at element ${offset}`);
       indices[k] = offset;
       deltas[k] = unzigzag(z);
     }
-    if (at !== body.byteLength) throw new RemoteError("bad-field", `update body has ${body.byteLength - at} trailing bytes`);
+    if (r.at !== body.byteLength) throw new RemoteError("bad-field", `update body has ${body.byteLength - r.at} trailing bytes`);
     return { indices, deltas };
   }
-  if (code === CODED) return decodeCoded(body, at, size);
+  if (code === CODED) return decodeCoded(r, view, size);
   if (code > 3) throw new RemoteError("bad-field", `unknown value codec ${code}`);
   // Integers take at least one byte each, like int8 values.
   const width = code === INTEGERS ? 1 : widthOf[code as 0 | 1 | 2];
-  const cols = varint();
+  const cols = r.varint();
   if (cols < 1 || cols > size) throw new RemoteError("bad-field", `update body has ${cols} columns for ${size} elements`);
   const rowsInRange = Math.floor(size / cols);
-  const rowCount = varint();
+  const rowCount = r.varint();
   if (rowCount > rowsInRange) throw new RemoteError("bad-field", `update body lists ${rowCount} rows of ${rowsInRange}`);
   // Entries are at most what the remaining bytes can hold: `need` checks each row's values fit.
   const bitmapBytes = (cols + 7) >> 3;
-  const capacity = Math.min(size, rowCount * cols, Math.floor((body.byteLength - at) / width));
+  const capacity = Math.min(size, rowCount * cols, Math.floor((body.byteLength - r.at) / width));
   const indices = new Uint32Array(capacity);
   const deltas = new Float32Array(capacity);
   let count = 0;
   let previousRow = -1;
   const columns = new Uint32Array(cols);
-  for (let r = 0; r < rowCount; r++) {
-    const head = varint();
+  for (let rowIndex = 0; rowIndex < rowCount; rowIndex++) {
+    const head = r.varint();
     const mode = head % 4;
     const row = previousRow + 1 + Math.floor(head / 4);
     if (row >= rowsInRange) throw new RemoteError("out-of-range", `update body names row ${row} of ${rowsInRange}`);
@@ -492,17 +483,17 @@ export function decodeUpdate(body: Uint8Array, size: number): SparseUpdate {
     if (mode === DENSE) {
       for (let c = 0; c < cols; c++) columns[present++] = c;
     } else if (mode === BITMAP) {
-      need(bitmapBytes);
-      for (let c = 0; c < cols; c++) if ((body[at + (c >> 3)]! >> (c & 7)) & 1) columns[present++] = c;
-      if ((cols & 7) !== 0 && body[at + bitmapBytes - 1]! >> (cols & 7) !== 0) throw new RemoteError("bad-field", "update bitmap sets a column past the row");
-      at += bitmapBytes;
+      r.need(bitmapBytes);
+      for (let c = 0; c < cols; c++) if ((body[r.at + (c >> 3)]! >> (c & 7)) & 1) columns[present++] = c;
+      if ((cols & 7) !== 0 && body[r.at + bitmapBytes - 1]! >> (cols & 7) !== 0) throw new RemoteError("bad-field", "update bitmap sets a column past the row");
+      r.at += bitmapBytes;
       if (present === 0) throw new RemoteError("bad-field", `update body row ${row} is empty`);
     } else if (mode === LIST) {
-      const n = varint();
+      const n = r.varint();
       if (n < 1 || n > cols) throw new RemoteError("bad-field", `update body row ${row} lists ${n} columns of ${cols}`);
       let previousCol = -1;
       for (let k = 0; k < n; k++) {
-        const col = previousCol + 1 + varint();
+        const col = previousCol + 1 + r.varint();
         if (col >= cols) throw new RemoteError("out-of-range", `update body names column ${col} of ${cols}`);
         columns[present++] = col;
         previousCol = col;
@@ -511,19 +502,19 @@ export function decodeUpdate(body: Uint8Array, size: number): SparseUpdate {
       throw new RemoteError("bad-field", `unknown row mode ${mode}`);
     }
     if (code === INTEGERS) {
-      need(present);
+      r.need(present);
       for (let k = 0; k < present; k++) {
-        const z = varint();
+        const z = r.varint();
         if (z > 2 * MAX_INTEGER) throw new RemoteError("out-of-range", `update body has an integer beyond 2^24 at row ${row}`);
         indices[count] = row * cols + columns[k]!;
         deltas[count++] = unzigzag(z);
       }
       continue;
     }
-    at = readRowValues(body, view, at, code, deltas, count, count + present, row);
+    readRowValues(r, view, code, deltas, count, count + present, row);
     for (let k = 0; k < present; k++) indices[count++] = row * cols + columns[k]!;
   }
-  if (at !== body.byteLength) throw new RemoteError("bad-field", `update body has ${body.byteLength - at} trailing bytes`);
+  if (r.at !== body.byteLength) throw new RemoteError("bad-field", `update body has ${body.byteLength - r.at} trailing bytes`);
   return { indices: indices.subarray(0, count), deltas: deltas.subarray(0, count) };
 }
 
