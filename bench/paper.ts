@@ -445,20 +445,52 @@ function reusable(dir: string): PaperRow[] {
   return rows;
 }
 
+/**
+ * The saved row of one case and mode (same workload, topology, partition, size and compute
+ * factor), or why it cannot be reused.
+ */
+function savedCaseRow(options: Options, size: Size, workload: WorkloadName, topology: TopologyName, partition: Partition, regime: Regime, mode: Mode): PaperRow | string {
+  const factor = regimeFactor(regime);
+  const row = reusable(options.reuse!).find((r) => r.workload === workload && r.topology === topology && r.partition === partition && r.size === size && r.computeFactor === factor && r.sync === mode);
+  if (row === undefined) return `--reuse: no saved ${mode} row for ${workload} ${topology} ${partition} ${size} at ${factor}x in ${options.reuse}`;
+  const lanIterations = options.lanIterations ?? setupsOf(size)[workload].lanIterations;
+  if (mode === "lan" && row.iterations > lanIterations) return `--reuse: the saved LAN row of ${workload} ${topology} ran ${row.iterations} iterations, above this run's cap ${lanIterations}`;
+  return row;
+}
+
+/**
+ * Before anything runs: every case the run asks for must have its reused modes saved, or the run
+ * stops at once with the whole list (instead of after the cases before the first gap).
+ */
+function checkReuse(options: Options): void {
+  if (options.reuse === null || options.renderFrom !== null) return;
+  const problems: string[] = [];
+  const check = (workload: WorkloadName, topology: TopologyName, partition: Partition, regime: Regime, modes: readonly Mode[]): void => {
+    for (const mode of new Set<Mode>(["lan", ...modes])) {
+      if (!options.reuseModes.includes(mode)) continue;
+      const found = savedCaseRow(options, options.size, workload, topology, partition, regime, mode);
+      if (typeof found === "string") problems.push(found.replace(/^--reuse: /, ""));
+    }
+  };
+  if (options.main) for (const w of options.workloads) for (const t of options.topologies) for (const p of options.partitions) check(w, t, p, options.regime, options.modes);
+  if (options.sweep !== null) for (const w of options.workloads) for (const f of options.sweep) check(w, options.topologies[0]!, "iid", f, options.sweepModes);
+  if (problems.length === 0) return;
+  const shown = problems.slice(0, 12).map((p) => `  ${p}`);
+  if (problems.length > 12) shown.push(`  ... and ${problems.length - 12} more`);
+  fail(`--reuse: ${problems.length} of the rows this run would reuse are not saved (narrow it with --only, --topology or --partition):\n${shown.join("\n")}`);
+}
+
 /** Runs LAN, finds its convergence, then every other mode of the list to its target. */
 async function runCaseSet(options: Options, size: Size, workload: WorkloadName, topology: TopologyName, partition: Partition, regime: Regime, caseModes: readonly Mode[], progress: (line: string) => void): Promise<CaseOutcome> {
   const setup = options.lanIterations === null ? setupsOf(size)[workload] : { ...setupsOf(size)[workload], lanIterations: options.lanIterations };
   const base = { workload, topology, setup, knobs: defaultKnobs, seed: options.seed, regime, skew: partition === "skewed" ? skew : null } as const;
   const rows: PaperRow[] = [];
   const lanCase: CaseSpec = { ...base, mode: "lan", target: null, maxVirtualTimeS: null, maxIterations: setup.lanIterations };
-  // Saved rows of the same case (same workload, topology, partition, size and compute factor).
   const savedRow = (mode: Mode): PaperRow | null => {
     if (!options.reuseModes.includes(mode)) return null;
-    const factor = regimeFactor(regime);
-    const row = reusable(options.reuse!).find((r) => r.workload === workload && r.topology === topology && r.partition === partition && r.size === size && r.computeFactor === factor && r.sync === mode);
-    if (row === undefined) fail(`--reuse: no saved ${mode} row for ${workload} ${topology} ${partition} ${size} at ${factor}x in ${options.reuse}`);
-    if (mode === "lan" && row.iterations > setup.lanIterations) fail(`--reuse: the saved LAN row of ${workload} ${topology} ran ${row.iterations} iterations, above this run's cap ${setup.lanIterations}`);
-    return row;
+    const found = savedCaseRow(options, size, workload, topology, partition, regime, mode);
+    if (typeof found === "string") fail(found);
+    return found;
   };
   let lanRow = savedRow("lan");
   let convergence: Convergence;
@@ -519,6 +551,7 @@ export interface SweepPoint {
 
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
+  checkReuse(options);
   mkdirSync(options.outDir, { recursive: true });
   const sampler = setInterval(sampleMemory, 50);
   const started = performance.now();

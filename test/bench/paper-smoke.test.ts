@@ -1,9 +1,10 @@
 // Proves that `bench/paper.ts --quick` runs end to end on one tiny case (MF, Virginia-California,
-// every mode) and writes rows of the documented shape, and that a bad flag gives a one-line error.
+// every mode) and writes rows of the documented shape, that `--reuse` refuses up front when rows
+// it needs are not saved, and that a bad flag gives a one-line error.
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -46,6 +47,22 @@ describe("bench:paper --quick", () => {
       assert.equal(table.comparisons.length, 1);
       for (const svg of ["paper-speedup.svg", "paper-lan-ratio.svg", "paper-wan.svg", "paper-objective-mf-virginia-california.svg"]) assert.match(readFileSync(join(dir, svg), "utf8"), /^<svg /);
       assert.ok(existsSync(join(dir, "paper-table.md")));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("--reuse checks every case it would reuse before running any, and lists what is missing", () => {
+    const dir = mkdtempSync(join(tmpdir(), "gaia-bench-reuse-"));
+    try {
+      writeFileSync(join(dir, "paper.json"), "[]\n");
+      const out = join(dir, "out");
+      const run = runBench(["--quick", "--only", "mf", "--topology", "virginia-california,singapore-sao-paulo", "--partition", "iid", "--reuse", dir, "--reuse-modes", "lan,bsp", "--out-dir", out]);
+      assert.equal(run.status, 2, String(run.stderr));
+      assert.match(String(run.stderr), /--reuse: 4 of the rows this run would reuse are not saved/);
+      assert.match(String(run.stderr), /no saved lan row for mf virginia-california iid quick/);
+      assert.match(String(run.stderr), /no saved bsp row for mf singapore-sao-paulo iid quick/);
+      assert.equal(existsSync(out), false, "nothing ran, nothing was written");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
