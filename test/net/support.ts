@@ -28,8 +28,10 @@ export interface ClusterShape {
 /** Writes a cluster file (MF, one worker and one shard per data center) and returns its path. */
 export function writeCluster(shape: ClusterShape): string {
   const dir = mkdtempSync(join(tmpdir(), `gaia-${shape.name}-`));
-  // A random port range per file, so test files running side by side do not collide.
-  const basePort = 20000 + Math.floor(Math.random() * 4000) * 10;
+  // A random port range per file, so test files running side by side do not collide; below
+  // Linux's ephemeral range (32768-60999), where another process's outgoing connection can hold a
+  // port just as a node asks to listen on it.
+  const basePort = 12000 + Math.floor(Math.random() * 2000) * 10;
   const text = `
 name: ${shape.name}
 seed: ${shape.seed ?? 11}
