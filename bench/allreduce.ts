@@ -76,7 +76,8 @@ async function child(spec: ChildSpec): Promise<void> {
   const shard = `${dataCenter}/s${spec.index}`;
   const maxClock = warmupRounds + measuredRounds + 1;
   const programs = new Map([[worker, denseProgram(layout.spec.rows)]]);
-  const options = { sync: { staleness: 0, asp: null }, initial: new Float32Array(spec.floats), maxClock, programs };
+  // As node.ts: every send is encoded at once, so shards lend their replica to read replies.
+  const options = { sync: { staleness: 0, asp: null }, initial: new Float32Array(spec.floats), maxClock, programs, lendReplies: true };
   const clocks: number[] = [];
   const cpu: number[] = [];
   const drivers: { transport: Transport; deliver: (input: Input) => void }[] = [];

@@ -21,13 +21,19 @@ export interface RoleOptions {
   readonly rejoin?: ReadonlyMap<NodeId, RejoinState>;
   /** Workers keep an SSP cache when the staleness is above 0 (default true; see worker-cache.ts). */
   readonly workerCache?: boolean;
+  /**
+   * Shards lend their replica to whole-range read replies instead of copying it (default false):
+   * the reply's values are valid only until the shard's next step, so the driver must encode (or
+   * copy) every send effect before then. The runtime does; the simulator does not.
+   */
+  readonly lendReplies?: boolean;
 }
 
 export function createRole(layout: Layout, id: NodeId, options: RoleOptions): Role {
   const { cols } = layout.spec;
   if (layout.hasShard(id)) {
     const { range } = layout.shard(id);
-    return new ShardRole(id, layout, options.sync, options.initial.subarray(range.start * cols, range.end * cols));
+    return new ShardRole(id, layout, options.sync, options.initial.subarray(range.start * cols, range.end * cols), options.lendReplies ?? false);
   }
   if (layout.workers.includes(id)) {
     const program = options.programs.get(id);

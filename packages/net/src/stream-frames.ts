@@ -65,7 +65,8 @@ export class FrameReader {
           this.onFrame(frame);
           continue;
         }
-        this.frame = new Uint8Array(length);
+        // Not zeroed first: the frame is handed out only once every byte has been read into it.
+        this.frame = new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
         this.frameAt = 0;
       }
       const frame = this.frame;
