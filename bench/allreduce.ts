@@ -25,7 +25,7 @@ import { writeFileSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
-import { createRole, Layout, type Effect, type Input, type Message, type NodeId, type Role, type WorkerProgram } from "@gaia/core";
+import { createRole, usesUp, Layout, type Effect, type Input, type Message, type NodeId, type Role, type WorkerProgram } from "@gaia/core";
 import { Metrics, Transport, type PeerAddress } from "@gaia/net";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -116,7 +116,11 @@ async function child(spec: ChildSpec): Promise<void> {
       peers: new Map<string, PeerAddress>(peersOf(id).map((p) => [p, { host: "127.0.0.1", port: spec.ports[p]! }])),
       link: { heartbeatMs: 250, peerTimeoutMs: 2000, retransmitMs: 15_000, retransmitMaxMs: 60_000, ackDelayMs: 5 },
       metrics: new Metrics(id),
-      onMessage: (from: string, msg: Message) => deliver({ kind: "message", from, msg }),
+      // As node.ts: a message the role uses up in its step leaves its frame's memory free again.
+      onMessage: (from: string, msg: Message) => {
+        deliver({ kind: "message", from, msg });
+        return usesUp(role, msg.kind);
+      },
       ...(spec.carrier === "unix" ? { unix: { dir: tmpdir(), peers: new Set(peersOf(id)) } } : {}),
       onPeer: (peer: string, up: boolean) => {
         deliver({ kind: "peer", peer, up });

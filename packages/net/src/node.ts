@@ -16,6 +16,7 @@ import { request as httpsRequest } from "node:https";
 import { performance } from "node:perf_hooks";
 import {
   createRole,
+  usesUp,
   dataCenterOf,
   HubRole,
   Rng,
@@ -263,7 +264,10 @@ export class NodeRuntime {
       wanCutMode: wan.cutMode,
       restartable: (peer) => layout.workers.includes(peer),
       random: ((rng) => () => rng.float())(new Rng(scenario.seed).child(`lossy:${node}`)),
-      onMessage: (from, msg) => this.deliver({ kind: "message", from, msg }),
+      onMessage: (from, msg) => {
+        this.deliver({ kind: "message", from, msg });
+        return usesUp(this.role, msg.kind);
+      },
       onPeer: (peer, up) => this.deliver({ kind: "peer", peer, up }),
       routes: { "/metrics": () => this.prometheus(), "/rejoin": (query) => this.rejoinAnswer(query) },
     });

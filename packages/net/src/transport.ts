@@ -87,7 +87,11 @@ export interface TransportOptions {
   /** WAN emulation: the shaper for frames to `peer`, or null to send at once. */
   readonly shaperFor?: (peer: string) => LinkShaper | null;
   readonly metrics: Metrics;
-  readonly onMessage: (from: string, msg: Message, channel: ChannelName) => void;
+  /**
+   * A message from a peer. Returning true (exactly) says the receiver kept nothing of the message (its arrays
+   * were read during the call): the frame's memory may then be read into again (stream-frames.ts).
+   */
+  readonly onMessage: (from: string, msg: Message, channel: ChannelName) => unknown;
   readonly onPeer: (peer: string, up: boolean) => void;
   /** Extra GET routes on the listener (e.g. /metrics). */
   readonly routes?: Readonly<Record<string, (query: string) => string | Promise<string>>>;
@@ -462,7 +466,7 @@ export class Transport {
       },
       // A view of uWS's memory, valid during this call only: the frame is decoded at once, and a
       // body the link must keep (an early frame) is copied (see onLinkFrame).
-      message: (ws, message) => this.onServerMessage(ws.getUserData().accepted, new Uint8Array(message), true),
+      message: (ws, message) => void this.onServerMessage(ws.getUserData().accepted, new Uint8Array(message), true),
       drain: (ws) => ws.getUserData().uws?.drain(),
       close: (ws) => this.onServerClose(ws.getUserData().accepted),
     });
@@ -673,7 +677,7 @@ export class Transport {
     // authenticated by the handshake, and encrypted where TLS is on.
     const ws = new WebSocket(`${scheme}://${address.host}:${address.port}/`, { maxPayload: maxPayloadBytes, perMessageDeflate: false, rejectUnauthorized: false, generateMask: zeroMask });
     const dialer = this.dialer(pc, ws, new WsConn(ws), (bytes) => ws.send(bytes));
-    ws.on("message", (data) => dialer.onBytes(toBytes(data)));
+    ws.on("message", (data) => void dialer.onBytes(toBytes(data)));
     ws.on("close", dialer.retry);
     ws.on("error", () => ws.terminate());
   }
@@ -683,7 +687,7 @@ export class Transport {
    * `onBytes` takes each frame the connection delivers (bytes this process owns), `retry` is called
    * when the connection closes.
    */
-  private dialer(pc: PeerChannel, handle: { terminate(): void }, conn: Conn, sendRaw: (bytes: Uint8Array) => void): { onBytes: (bytes: Uint8Array) => void; retry: () => void } {
+  private dialer(pc: PeerChannel, handle: { terminate(): void }, conn: Conn, sendRaw: (bytes: Uint8Array) => void): { onBytes: (bytes: Uint8Array) => boolean; retry: () => void } {
     pc.dialing = handle;
     let state: "wait-challenge" | "wait-welcome" | "open" = "wait-challenge";
     let nonce: Uint8Array = new Uint8Array(0);
@@ -694,12 +698,13 @@ export class Transport {
       handle.terminate();
     }, this.hygiene.handshakeMs);
     deadline.unref();
-    const onBytes = (bytes: Uint8Array): void => {
-      if (this.closed) return;
+    /** True when nothing keeps any part of `bytes` (see TransportOptions.onMessage). */
+    const onBytes = (bytes: Uint8Array): boolean => {
+      if (this.closed) return false;
       try {
         if (state === "open" && isBatch(bytes)) {
           for (const frame of decodeBatch(bytes)) this.onLinkFrame(pc, conn, frame, false);
-          return;
+          return false;
         }
         const frame = decodeFrame(bytes);
         if (state === "wait-challenge") {
@@ -718,11 +723,12 @@ export class Transport {
           clearTimeout(deadline);
           pc.retryDelayMs = 100;
           this.attach(pc, conn, frame.epoch);
-        } else this.onLinkFrame(pc, conn, frame, false);
+        } else return this.onLinkFrame(pc, conn, frame, false);
       } catch (error) {
         this.onRemoteError(error, pc.peer);
         handle.terminate();
       }
+      return false;
     };
     const retry = (): void => {
       clearTimeout(deadline);
@@ -835,13 +841,16 @@ export class Transport {
     this.options.metrics.count("connections_refused_total", 1, { reason }, "connections refused or closed by connection hygiene (caps, handshake deadline, slow readers)");
   }
 
-  /** `borrowed`: the bytes are valid during this call only (uWS); a unix socket's are owned. */
-  private onServerMessage(data: Accepted, bytes: Uint8Array, borrowed: boolean): void {
-    if (data.state === "closed" || this.closed) return;
+  /**
+   * `borrowed`: the bytes are valid during this call only (uWS); a unix socket's are owned. True
+   * when nothing keeps any part of them (see TransportOptions.onMessage).
+   */
+  private onServerMessage(data: Accepted, bytes: Uint8Array, borrowed: boolean): boolean {
+    if (data.state === "closed" || this.closed) return false;
     try {
       if (data.state === "open" && isBatch(bytes)) {
         for (const frame of decodeBatch(bytes)) this.onLinkFrame(data.pc!, data.conn!, frame, borrowed);
-        return;
+        return false;
       }
       const frame = decodeFrame(bytes);
       if (data.state === "challenged") {
@@ -864,7 +873,7 @@ export class Transport {
           this.disconnect(pc, conn);
         };
         this.attach(pc, conn, frame.epoch);
-      } else this.onLinkFrame(data.pc!, data.conn!, frame, borrowed);
+      } else return this.onLinkFrame(data.pc!, data.conn!, frame, borrowed);
     } catch (error) {
       this.onRemoteError(error, data.pc?.peer ?? "(unauthenticated)");
       this.unpend(data);
@@ -872,6 +881,7 @@ export class Transport {
       data.conn?.close();
       if (!data.conn) data.end(1008, "protocol error");
     }
+    return false;
   }
 
   private onServerClose(data: Accepted): void {
@@ -931,11 +941,16 @@ export class Transport {
    * `borrowed`: the frame's bytes are only valid during this call. A data frame delivered now is
    * decoded now (the decoder copies what the message keeps); one the link holds for later (it
    * arrived ahead of a gap) gets its own copy.
+   *
+   * Returns true when nothing keeps any part of the frame's bytes past this call: it was not held
+   * for later, and every message delivered now was used up by the receiver (`onMessage` said so).
    */
-  private onLinkFrame(pc: PeerChannel, conn: Conn, frame: WireFrame, borrowed: boolean): void {
+  private onLinkFrame(pc: PeerChannel, conn: Conn, frame: WireFrame, borrowed: boolean): boolean {
     if (frame.t !== "data" && frame.t !== "ack" && frame.t !== "hb") throw new RemoteError("unknown-kind", `handshake frame ${frame.t} after the handshake`);
-    if (pc.conn !== conn) return;
-    if (borrowed && frame.t === "data" && frame.seq > pc.link.deliveredSeq + 1) frame = { ...frame, body: frame.body.slice() };
+    if (pc.conn !== conn) return true;
+    const early = frame.t === "data" && frame.seq > pc.link.deliveredSeq + 1;
+    if (borrowed && early && frame.t === "data") frame = { ...frame, body: frame.body.slice() };
+    let released = !early;
     const out = pc.link.step({ kind: "frame", frame }, this.nowMs());
     this.write(pc, out.frames);
     if (out.peer !== null && pc.channel === "control") this.options.onPeer(pc.peer, out.peer);
@@ -953,9 +968,10 @@ export class Transport {
         continue;
       }
       this.options.metrics.countKey(pc.keys.messagesReceived);
-      this.options.onMessage(pc.peer, msg, pc.channel);
+      if (this.options.onMessage(pc.peer, msg, pc.channel) !== true) released = false;
     }
     this.armFor(pc);
+    return released;
   }
 
   private onRemoteError(error: unknown, peer: string): void {
