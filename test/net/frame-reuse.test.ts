@@ -1,10 +1,12 @@
-// Reused receive buffers (stream-frames.ts, the unix-socket carrier): a large frame's memory is read
-// into again only after its receiver said it kept nothing of it. Proved two ways: the reader alone,
-// on random streams where the receiver keeps some frames and releases others (every kept frame
-// still holds its bytes at the end, and released memory is in fact reused); and two transports
-// where the receiver keeps every other large message and a lossy fault reorders frames, so some
-// arrive ahead of a gap and wait in the link (every kept message, and every delivered one, holds
-// exactly what was sent).
+// Reused buffers. Receive side (stream-frames.ts, the unix-socket carrier): a large frame's memory is
+// read into again only after its receiver said it kept nothing of it. Proved two ways: the reader
+// alone, on random streams where the receiver keeps some frames and releases others (every kept
+// frame still holds its bytes at the end, and released memory is in fact reused); and two
+// transports where the receiver keeps every other large message and a lossy fault reorders frames,
+// so some arrive ahead of a gap and wait in the link (every kept message, and every delivered one,
+// holds exactly what was sent). Send side (the transport's BodyPool): a large body goes back to the
+// pool only once acknowledged and written out, so messages sent while earlier ones are in flight,
+// and resends after a dropped connection, carry exactly their own bytes, over both carriers.
 import { test, describe, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
@@ -119,4 +121,58 @@ describe(seedTitle("reused receive buffers"), () => {
       assert.deepEqual(Buffer.from(k.msg.values.buffer, k.msg.values.byteOffset, k.msg.values.byteLength), Buffer.from(k.values.buffer), `kept message ${k.msg.clock} was overwritten`);
     }
   });
+
+  for (const carrier of ["unix", "ws"] as const) {
+    test(`${carrier}: pooled bodies carry exactly their own bytes, with messages in flight and across a dropped connection`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), "gaia-pool-test-"));
+      const cols = 40_000; // 160 kB of values: above the pool's bound
+      const valueOf = (clock: number, k: number): number => clock * 1000 + (k % 991);
+      const seen: number[] = [];
+      const make = (self: string, peer: string, port: number, onMessage: (from: string, msg: Message) => unknown): Transport => {
+        const transport = new Transport({
+          self,
+          secret: "s3cret-pool",
+          listenHost: "127.0.0.1",
+          port,
+          peers: new Map<string, PeerAddress>([[peer, { host: "127.0.0.1", port: 0 }]]),
+          link: { heartbeatMs: 50, peerTimeoutMs: 2000, retransmitMs: 300, ackDelayMs: 0 },
+          metrics: new Metrics(self),
+          ...(carrier === "unix" ? { unix: { dir, peers: new Set([peer]) } } : {}),
+          onMessage,
+          onPeer: () => undefined,
+        });
+        live.push(transport);
+        return transport;
+      };
+      const b = make("lan/b", "lan/a", 0, (_from, msg) => {
+        if (msg.kind !== "read-reply") return false;
+        seen.push(msg.clock);
+        for (let k = 0; k < cols; k += 487) assert.equal(msg.values[k], valueOf(msg.clock, k), `message ${msg.clock} arrived wrong`);
+        return true;
+      });
+      const port = await b.start();
+      const a = make("lan/a", "lan/b", 0, () => false);
+      (a.options.peers as Map<string, PeerAddress>).set("lan/b", { host: "127.0.0.1", port });
+      await a.start();
+      let clock = 0;
+      const send = (): void => {
+        const values = Float32Array.from({ length: cols }, (_, k) => valueOf(clock, k));
+        a.send("lan/b", { kind: "read-reply", clock, localClock: clock, rows: Uint32Array.of(0), values }, "data");
+        clock++;
+      };
+      // A window of up to eight messages unacknowledged: each new one is sent as soon as an older
+      // one is acknowledged, so bodies come back and go out again while others are in flight. Every
+      // tenth message, the connections drop with the window full, and the links resend it.
+      const count = 40;
+      while (clock < count) {
+        send();
+        if (clock % 10 === 5) a.dropConnections();
+        a.poolInvariants();
+        await until(`message ${clock - 1} sent with fewer than 8 in flight`, () => (a.poolInvariants(), a.unacked < 8), 10_000);
+      }
+      await until("every message delivered and acknowledged", () => (a.poolInvariants(), seen.length === count && a.unacked === 0), 10_000);
+      assert.deepEqual(seen, Array.from({ length: clock }, (_, i) => i), "in order, exactly once");
+      assert.ok(a.pooledBodiesReused > 0, "bodies should come from the pool");
+    });
+  }
 });

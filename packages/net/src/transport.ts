@@ -60,7 +60,7 @@ import { rmSync } from "node:fs";
 import { connect as netConnect, createServer as netServer, type Server as NetServer, type Socket as NetSocket } from "node:net";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { channelOf, dataCenterOf, decodeMessage, RemoteError, ReliableLink, type LinkFrame, type LinkSnapshot, type Message, type ReliableLinkOptions } from "@gaia/core";
+import { channelOf, dataCenterOf, decodeMessage, invariant, RemoteError, ReliableLink, type LinkFrame, type LinkSnapshot, type Message, type ReliableLinkOptions } from "@gaia/core";
 import { helloMac, newNonce, sameMac, welcomeMac } from "./auth.js";
 import { coalesce, decodeBatch, decodeFrame, encodeBody, encodeFrame, headerBytesOf, isBatch, maxPayloadBytes, type ChannelName, type WireFrame } from "./envelope.js";
 import { Metrics } from "./metrics.js";
@@ -152,6 +152,8 @@ interface Conn {
   send(bytes: Uint8Array): void;
   close(): void;
   readonly id: number;
+  /** Bytes handed to this connection that may still be read from our memory (not yet written out). */
+  pendingBytes(): number;
 }
 
 interface PeerChannel {
@@ -168,6 +170,8 @@ interface PeerChannel {
   retryTimer: NodeJS.Timeout | null;
   retryDelayMs: number;
   readonly shaper: LinkShaper | null;
+  /** The bodies of the link's unacknowledged messages, in send order (see BodyPool). */
+  readonly sent: Uint8Array[];
   /** Counter keys of this peer and channel, built once (they are bumped per message). */
   readonly keys: { readonly messagesSent: string; readonly messageBytesSent: string; readonly bytesSent: string; readonly messagesReceived: string };
 }
@@ -221,6 +225,10 @@ class Burst {
   private bytes = 0;
   private queued = false;
   constructor(private readonly flush: (frames: Uint8Array[]) => void) {}
+  /** Bytes waiting for the end of the burst. */
+  get pendingBytes(): number {
+    return this.bytes;
+  }
   push(frame: Uint8Array): void {
     this.frames.push(frame);
     this.bytes += frame.byteLength;
@@ -264,6 +272,10 @@ class UwsConn implements ListenerConn {
     if (this.closed) return;
     this.burst.push(bytes);
   }
+  /** uWS copies what it is given; only our own queue and the burst hold our memory. */
+  pendingBytes(): number {
+    return this.burst.pendingBytes + this.queueBytes;
+  }
   private flush(burst: Uint8Array[]): void {
     if (this.closed) return;
     this.ws.cork(() => {
@@ -303,6 +315,10 @@ class WsConn implements Conn {
     if (this.ws.readyState !== WebSocket.OPEN) return;
     this.burst.push(bytes);
   }
+  /** What ws has not yet written to its socket, and the socket's own queue (`bufferedAmount`). */
+  pendingBytes(): number {
+    return this.burst.pendingBytes + this.ws.bufferedAmount;
+  }
   private flush(burst: Uint8Array[]): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
     // ws keeps its net.Socket in `_socket` (not part of its typed API; without it, no corking).
@@ -331,6 +347,10 @@ class NetConn implements ListenerConn {
   send(bytes: Uint8Array): void {
     if (this.closed) return;
     this.burst.push(bytes);
+  }
+  /** Node keeps what it could not write yet (`writableLength`) as the very chunks it was given. */
+  pendingBytes(): number {
+    return this.burst.pendingBytes + this.socket.writableLength;
   }
   /** One frame at once (the handshake). */
   sendRaw(bytes: Uint8Array): void {
@@ -365,6 +385,50 @@ const toBytes = (data: WebSocket.RawData): Uint8Array => {
   return data;
 };
 
+/** Bodies at least this large are taken from, and given back to, the transport's BodyPool. */
+export const poolBytesMin = 128 * 1024;
+/** The pool keeps at most this many bytes of free bodies. */
+const poolBytesMax = 64 * 1024 * 1024;
+
+/**
+ * Memory for large message bodies, given back once the peer acknowledged the message, so that a
+ * node that sends the same large messages every clock (pushes, read replies) does not allocate
+ * them afresh each time (fresh external memory is what drives V8's full collections at 10 MB
+ * rounds). A body is given back only when nothing can read it any more: the link has dropped it
+ * (acknowledged), the connection has written out everything it was handed, and no fault or WAN
+ * emulation holds frames on the side (held, cut, reordered or gated frames, checkpoint snapshots:
+ * the transport stops pooling for good once any of those was in use). Free bodies are found by
+ * exact size (a node's large messages repeat their sizes).
+ */
+class BodyPool {
+  private readonly free = new Map<number, Uint8Array[]>();
+  private bytes = 0;
+  /** Bodies handed out again (for tests and metrics). */
+  reused = 0;
+  take(bytes: number): Uint8Array | null {
+    const list = this.free.get(bytes);
+    const body = list?.pop();
+    if (body === undefined) return null;
+    this.bytes -= bytes;
+    this.reused++;
+    return body;
+  }
+  give(body: Uint8Array): void {
+    if (body.byteLength < poolBytesMin || this.bytes + body.byteLength > poolBytesMax) return;
+    let list = this.free.get(body.byteLength);
+    if (!list) this.free.set(body.byteLength, (list = []));
+    list.push(body);
+    this.bytes += body.byteLength;
+  }
+  clear(): void {
+    this.free.clear();
+    this.bytes = 0;
+  }
+  holds(body: Uint8Array): boolean {
+    return this.free.get(body.byteLength)?.includes(body) ?? false;
+  }
+}
+
 export class Transport {
   private readonly channels = new Map<string, PeerChannel>();
   private listenSocket: us_listen_socket | null = null;
@@ -393,6 +457,10 @@ export class Transport {
   readonly epoch: string;
   /** Which link each snapshot was taken of, so a commit never reaches a link built after it. */
   private readonly snapshotOf = new WeakMap<LinkSnapshot<Uint8Array>, ReliableLink<Uint8Array>>();
+  private readonly pool = new BodyPool();
+  /** Whether acknowledged bodies go back to the pool (off for good once anything may hold frames aside). */
+  private pooling: boolean;
+  private readonly allocateBody = (bytes: number): Uint8Array => (bytes >= poolBytesMin ? this.pool.take(bytes) : null) ?? new Uint8Array(Buffer.allocUnsafeSlow(bytes).buffer, 0, bytes);
 
   constructor(readonly options: TransportOptions) {
     // performance.now() is monotonic; timeOrigin ties it to the wall clock once per process.
@@ -409,9 +477,11 @@ export class Transport {
           bytesSent: Metrics.key("bytes_sent_total", { peer }),
           messagesReceived: Metrics.key("messages_received_total", { channel }),
         };
-        this.channels.set(key, { peer, channel, link, peerEpoch: options.restorePeerEpochs?.[key] ?? null, retired: new Map(), conn: null, dialing: null, retryTimer: null, retryDelayMs: 100, shaper: options.shaperFor?.(peer) ?? null, keys });
+        this.channels.set(key, { peer, channel, link, peerEpoch: options.restorePeerEpochs?.[key] ?? null, retired: new Map(), conn: null, dialing: null, retryTimer: null, retryDelayMs: 100, shaper: options.shaperFor?.(peer) ?? null, sent: [], keys });
       }
     }
+    // Restored links hold bodies of an earlier life; shaped links hold frames in their queues.
+    this.pooling = options.restore === undefined && [...this.channels.values()].every((pc) => pc.shaper === null);
   }
 
   nowMs(): number {
@@ -492,16 +562,19 @@ export class Transport {
     const pc = this.channels.get(`${to}|${channel}`);
     if (!pc) throw new Error(`${this.options.self} has no link to ${to}`);
     // Packed once; the link keeps these bytes, and every (re)send writes its header in front.
-    const body = encodeBody(msg);
+    const body = this.pooling ? encodeBody(msg, this.allocateBody) : encodeBody(msg);
     const { metrics } = this.options;
     metrics.countKey(pc.keys.messagesSent);
     metrics.countKey(pc.keys.messageBytesSent, body.byteLength - headerBytesOf(body));
+    if (this.pooling) pc.sent.push(body);
     this.write(pc, pc.link.step({ kind: "send", body }, this.nowMs()).frames);
     this.armFor(pc);
   }
 
   /** Link state for a checkpoint, keyed `${peer}|${channel}`. */
   snapshotLinks(): Map<string, LinkSnapshot<Uint8Array>> {
+    // A snapshot keeps bodies for as long as its checkpoint is being written.
+    this.stopPooling();
     return new Map(
       [...this.channels].map(([key, pc]) => {
         const snapshot = pc.link.snapshot();
@@ -531,7 +604,46 @@ export class Transport {
 
   /** Holds every outgoing frame until `ungate` (a checkpoint covering them is being written). */
   gate(): void {
+    this.stopPooling();
     this.gated ??= [];
+  }
+
+  /** Bodies given back to the pool and handed out again so far (for tests). */
+  get pooledBodiesReused(): number {
+    return this.pool.reused;
+  }
+
+  /**
+   * Throws when the pool's bookkeeping is broken (for tests, after any step): a free body that a
+   * link still holds for a resend, or a list of sent bodies that is not the link's unacknowledged.
+   */
+  poolInvariants(): void {
+    for (const pc of this.channels.values()) {
+      const unacked = pc.link.snapshot().unacked;
+      for (const u of unacked) invariant(!this.pool.holds(u.body), () => `${this.options.self}: a body of seq ${u.seq} to ${pc.peer} is free in the pool but unacknowledged`);
+      if (this.pooling) invariant(pc.sent.length === unacked.length && pc.sent.every((b, i) => b === unacked[i]!.body), () => `${this.options.self}: sent bodies to ${pc.peer} are not the link's unacknowledged`);
+    }
+  }
+
+  private stopPooling(): void {
+    if (!this.pooling) return;
+    this.pooling = false;
+    this.pool.clear();
+    for (const pc of this.channels.values()) pc.sent.length = 0;
+  }
+
+  /**
+   * After a frame from the peer (the only step that takes acks): the bodies the link no longer
+   * holds were acknowledged; they go back to the pool when the connection has written everything
+   * out (a resend still queued there may be one of them), else they are left to the collector.
+   */
+  private reclaim(pc: PeerChannel): void {
+    const sent = pc.sent;
+    const done = sent.length - pc.link.unackedCount;
+    if (done <= 0) return;
+    const free = this.pooling && (pc.conn === null || pc.conn.pendingBytes() === 0);
+    const acked = sent.splice(0, done);
+    if (free) for (const body of acked) this.pool.give(body);
   }
 
   ungate(): void {
@@ -555,6 +667,7 @@ export class Transport {
   setWanCut(dataCenter: string, cut: boolean): void {
     if (cut === this.wanCut.has(dataCenter)) return;
     if (cut) {
+      this.stopPooling();
       this.wanCut.add(dataCenter);
       this.options.metrics.count("wan_cuts_total", 1, { target: dataCenter }, "WAN partitions that cut this node off a data center");
       return;
@@ -583,7 +696,11 @@ export class Transport {
   /** A lossy fault on the frames to every peer in `dataCenter` (null: it heals). */
   setLossy(dataCenter: string, spec: FrameLoss | null): void {
     if (spec === null || (spec.loss <= 0 && spec.duplicate <= 0 && spec.reorder <= 0)) this.lossy.delete(dataCenter);
-    else this.lossy.set(dataCenter, spec);
+    else {
+      // Doubled and reordered frames wait on the side, past their acknowledgement.
+      this.stopPooling();
+      this.lossy.set(dataCenter, spec);
+    }
   }
 
   /**
@@ -917,6 +1034,8 @@ export class Transport {
    */
   private startOver(pc: PeerChannel, epoch: string): void {
     if (!(this.options.restartable?.(pc.peer) ?? false)) throw new RemoteError("bad-field", `${pc.peer} came back with link epoch ${epoch.slice(0, 20)}, not ${pc.peerEpoch}; only workers may start over`);
+    // Links are swapped and their bodies moved between them: the send order is no longer ours.
+    this.stopPooling();
     pc.retired.set(pc.peerEpoch!, pc.link);
     while (pc.retired.size > retiredMax) pc.retired.delete(pc.retired.keys().next().value!);
     const kept = pc.retired.get(epoch);
@@ -952,6 +1071,7 @@ export class Transport {
     if (borrowed && early && frame.t === "data") frame = { ...frame, body: frame.body.slice() };
     let released = !early;
     const out = pc.link.step({ kind: "frame", frame }, this.nowMs());
+    if (pc.sent.length > 0) this.reclaim(pc);
     this.write(pc, out.frames);
     if (out.peer !== null && pc.channel === "control") this.options.onPeer(pc.peer, out.peer);
     for (const body of out.delivered) {
