@@ -57,7 +57,7 @@ import type { us_listen_socket, WebSocket as UwsSocket } from "uWebSockets.js";
 import WebSocket from "ws";
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
-import { connect as netConnect, createServer as netServer, type Server as NetServer, type Socket as NetSocket } from "node:net";
+import { connect as netConnect, createServer as netServer, Socket as NetSocketClass, type Server as NetServer, type Socket as NetSocket } from "node:net";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { channelOf, dataCenterOf, decodeMessage, invariant, RemoteError, ReliableLink, type LinkFrame, type LinkSnapshot, type Message, type ReliableLinkOptions } from "@gaia/core";
@@ -211,7 +211,7 @@ interface ServerSocketData {
 const highWaterBytes = 8 * 1024 * 1024;
 /** Links of earlier epochs kept per peer and channel (see "Restarted peers"). */
 const retiredMax = 2;
-/** The unix-socket dialer's read buffer. */
+/** The unix-socket read buffers (the dialer's, and the one its accepted connections share). */
 const unixReadBytes = 256 * 1024;
 /** A burst of small frames leaves corked; once it holds this much it leaves at once. */
 const burstBytesMax = 64 * 1024;
@@ -458,6 +458,8 @@ export class Transport {
   /** Which link each snapshot was taken of, so a commit never reaches a link built after it. */
   private readonly snapshotOf = new WeakMap<LinkSnapshot<Uint8Array>, ReliableLink<Uint8Array>>();
   private readonly pool = new BodyPool();
+  /** What accepted unix connections read into (see onUnixOpen), once this transport listens there. */
+  private unixReadBuffer: Buffer | null = null;
   /** Whether acknowledged bodies go back to the pool (off for good once anything may hold frames aside). */
   private pooling: boolean;
   private readonly allocateBody = (bytes: number): Uint8Array => (bytes >= poolBytesMin ? this.pool.take(bytes) : null) ?? new Uint8Array(Buffer.allocUnsafeSlow(bytes).buffer, 0, bytes);
@@ -869,7 +871,8 @@ export class Transport {
   private async listenUnix(path: string): Promise<void> {
     // This node holds the port the path is named after, so a file there is a dead node's.
     rmSync(path, { force: true });
-    const server = netServer((socket) => this.onUnixOpen(socket));
+    // Paused, so that onUnixOpen can take the connection over before anything is read from it.
+    const server = netServer({ pauseOnConnect: true }, (socket) => this.onUnixOpen(socket));
     await new Promise<void>((resolve, reject) => {
       server.once("error", (error) => reject(new Error(`cannot listen on ${path}: ${error.message}`)));
       server.listen(path, () => resolve());
@@ -877,9 +880,25 @@ export class Transport {
     this.unixServer = server;
   }
 
-  private onUnixOpen(socket: NetSocket): void {
+  /**
+   * An accepted unix connection, read into one buffer that every accepted connection of this
+   * transport shares (each read is consumed, its frames copied out, before the next read into it),
+   * as the dialer reads into its own: no fresh 64 kB chunk per read. `net.Server` has no `onread`,
+   * so the accepted socket's handle is adopted by a socket built with it, the way the server builds
+   * its own; where the handle is not there to adopt, the connection is read through `data` events.
+   */
+  private onUnixOpen(accepted: NetSocket): void {
+    let reader: FrameReader | null = null;
+    const adopted = this.adoptForReading(
+      accepted,
+      (chunk) => {
+        if (data.state !== "closed") reader!.push(chunk);
+      },
+      (error) => fail(error),
+    );
+    const socket = adopted ?? accepted;
     let conn: NetConn | null = null;
-    const accepted: Accepted = {
+    const data: Accepted = {
       state: "challenged",
       nonce: newNonce(),
       pc: null,
@@ -894,22 +913,56 @@ export class Transport {
       end: () => socket.destroy(),
       open: () => (conn = new NetConn(socket)),
     };
-    const reader = new FrameReader((frame) => this.onServerMessage(accepted, frame, false));
-    socket.on("data", (chunk: Buffer) => {
-      if (accepted.state === "closed" || this.closed) return;
-      try {
-        reader.push(chunk);
-      } catch (error) {
-        this.onRemoteError(error, accepted.pc?.peer ?? "(unauthenticated)");
-        this.unpend(accepted);
-        accepted.state = "closed";
-        if (conn) conn.close();
-        else socket.destroy();
-      }
-    });
+    reader = new FrameReader((frame) => this.onServerMessage(data, frame, false), adopted !== null);
+    const fail = (error: unknown): void => {
+      this.onRemoteError(error, data.pc?.peer ?? "(unauthenticated)");
+      this.unpend(data);
+      data.state = "closed";
+      if (conn) conn.close();
+      else socket.destroy();
+    };
+    if (adopted === null) {
+      socket.on("data", (chunk: Buffer) => {
+        if (data.state === "closed" || this.closed) return;
+        try {
+          reader!.push(chunk);
+        } catch (error) {
+          fail(error);
+        }
+      });
+      socket.resume();
+    }
     socket.on("error", () => socket.destroy());
-    socket.on("close", () => this.onServerClose(accepted));
-    this.onServerOpen(accepted);
+    socket.on("close", () => this.onServerClose(data));
+    this.onServerOpen(data);
+  }
+
+  /** `socket`'s handle under a socket that reads into the shared buffer, or null (see onUnixOpen). */
+  private adoptForReading(socket: NetSocket, onChunk: (chunk: Uint8Array) => void, onError: (error: unknown) => void): NetSocket | null {
+    const internal = socket as unknown as { _handle?: object | null };
+    const handle = internal._handle;
+    if (handle === null || handle === undefined) return null;
+    internal._handle = null;
+    let adopted: NetSocket | null = null;
+    const closedNow = (): boolean => this.closed || adopted === null || adopted.destroyed;
+    adopted = new NetSocketClass({
+      handle,
+      readable: true,
+      writable: true,
+      onread: {
+        buffer: (this.unixReadBuffer ??= Buffer.allocUnsafe(unixReadBytes)),
+        callback: (n: number, buffer: Uint8Array): boolean => {
+          if (closedNow()) return true;
+          try {
+            onChunk(new Uint8Array(buffer.buffer, buffer.byteOffset, n));
+          } catch (error) {
+            onError(error);
+          }
+          return true;
+        },
+      },
+    } as ConstructorParameters<typeof NetSocketClass>[0]);
+    return adopted;
   }
 
   private onServerOpen(data: Accepted): void {
