@@ -116,11 +116,9 @@ async function child(spec: ChildSpec): Promise<void> {
       peers: new Map<string, PeerAddress>(peersOf(id).map((p) => [p, { host: "127.0.0.1", port: spec.ports[p]! }])),
       link: { heartbeatMs: 250, peerTimeoutMs: 2000, retransmitMs: 15_000, retransmitMaxMs: 60_000, ackDelayMs: 5 },
       metrics: new Metrics(id),
-      // As node.ts: a message the role uses up in its step leaves its frame's memory free again.
-      onMessage: (from: string, msg: Message) => {
-        deliver({ kind: "message", from, msg });
-        return usesUp(role, msg.kind);
-      },
+      onMessage: (from: string, msg: Message) => deliver({ kind: "message", from, msg }),
+      // As node.ts: a message the role uses up in its step may be a view of memory reused after it.
+      usesUp: (_from: string, msg: Message) => usesUp(role, msg.kind),
       ...(spec.carrier === "unix" ? { unix: { dir: tmpdir(), peers: new Set(peersOf(id)) } } : {}),
       onPeer: (peer: string, up: boolean) => {
         deliver({ kind: "peer", peer, up });

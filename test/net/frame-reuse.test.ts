@@ -1,10 +1,10 @@
-// Reused buffers. Receive side (stream-frames.ts, the unix-socket carrier): a large frame's memory is
-// read into again only after its receiver said it kept nothing of it. Proved two ways: the reader
-// alone, on random streams where the receiver keeps some frames and releases others (every kept
-// frame still holds its bytes at the end, and released memory is in fact reused); and two
-// transports where the receiver keeps every other large message and a lossy fault reorders frames,
-// so some arrive ahead of a gap and wait in the link (every kept message, and every delivered one,
-// holds exactly what was sent). Send side (the transport's BodyPool): a large body goes back to the
+// Reused buffers. Receive side: a large unix frame's memory is read into again (stream-frames.ts),
+// and a message decoded from uWS's memory is a view of it, only when its receiver said it keeps
+// nothing of it (`usesUp`). Proved two ways: the reader alone, on random streams where the receiver
+// keeps some frames and releases others (every kept frame still holds its bytes at the end, and
+// released memory is in fact reused); and two transports, over each carrier, where the receiver
+// keeps every other large message and a lossy fault reorders frames, so some arrive ahead of a gap
+// and wait in the link (every kept message, and every delivered one, holds exactly what was sent). Send side (the transport's BodyPool): a large body goes back to the
 // pool only once acknowledged and written out, so messages sent while earlier ones are in flight,
 // and resends after a dropped connection, carry exactly their own bytes, over both carriers.
 import { test, describe, after } from "node:test";
@@ -68,59 +68,59 @@ describe(seedTitle("reused receive buffers"), () => {
     assert.ok(reusedSomewhere, "released memory should be reused for a later frame");
   });
 
-  test("two transports: kept messages and frames held ahead of a gap survive the reuse of released ones", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "gaia-reuse-test-"));
-    const secret = "s3cret-reuse";
-    const kept: { msg: Message; values: Float32Array }[] = [];
-    const seen: number[] = [];
-    const make = (self: string, peer: string, port: number, onMessage: (from: string, msg: Message) => unknown): Transport => {
-      const transport = new Transport({
-        self,
-        secret,
-        listenHost: "127.0.0.1",
-        port,
-        peers: new Map<string, PeerAddress>([[peer, { host: "127.0.0.1", port: 0 }]]),
-        link: { heartbeatMs: 50, peerTimeoutMs: 2000, retransmitMs: 300 },
-        metrics: new Metrics(self),
-        unix: { dir, peers: new Set([peer]) },
-        onMessage,
-        onPeer: () => undefined,
-      });
-      live.push(transport);
-      return transport;
-    };
-    const cols = 40_000; // 160 kB of values per message: above the reader's reuse bound
-    const valueOf = (clock: number, k: number): number => clock * 1000 + (k % 997);
-    // b listens (it has the larger id); a dials it.
-    const b = make("lan/b", "lan/a", 0, (_from, msg) => {
-      if (msg.kind !== "read-reply") return false;
-      seen.push(msg.clock);
-      for (let k = 0; k < cols; k += 613) assert.equal(msg.values[k], valueOf(msg.clock, k), `message ${msg.clock} arrived wrong`);
+  for (const carrier of ["unix", "ws"] as const) {
+    test(`${carrier}: kept messages and frames held ahead of a gap survive the reuse of memory under used-up ones`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), "gaia-reuse-test-"));
+      const secret = "s3cret-reuse";
+      const kept: { msg: Message; values: Float32Array }[] = [];
+      const seen: number[] = [];
       // Every other message is kept (as a role keeps what it holds); the rest are used up.
-      if (msg.clock % 2 === 0) {
-        kept.push({ msg, values: msg.values.slice() });
-        return false;
+      const keeps = (msg: Message): boolean => msg.kind === "read-reply" && msg.clock % 2 === 0;
+      const make = (self: string, peer: string, port: number, onMessage: (from: string, msg: Message) => void): Transport => {
+        const transport = new Transport({
+          self,
+          secret,
+          listenHost: "127.0.0.1",
+          port,
+          peers: new Map<string, PeerAddress>([[peer, { host: "127.0.0.1", port: 0 }]]),
+          link: { heartbeatMs: 50, peerTimeoutMs: 2000, retransmitMs: 300 },
+          metrics: new Metrics(self),
+          ...(carrier === "unix" ? { unix: { dir, peers: new Set([peer]) } } : {}),
+          onMessage,
+          usesUp: (_from, msg) => !keeps(msg),
+          onPeer: () => undefined,
+        });
+        live.push(transport);
+        return transport;
+      };
+      const cols = 40_000; // 160 kB of values per message: above the reader's reuse bound
+      const valueOf = (clock: number, k: number): number => clock * 1000 + (k % 997);
+      // b listens (it has the larger id); a dials it.
+      const b = make("lan/b", "lan/a", 0, (_from, msg) => {
+        if (msg.kind !== "read-reply") return;
+        seen.push(msg.clock);
+        for (let k = 0; k < cols; k += 613) assert.equal(msg.values[k], valueOf(msg.clock, k), `message ${msg.clock} arrived wrong`);
+        if (keeps(msg)) kept.push({ msg, values: msg.values.slice() });
+      });
+      const port = await b.start();
+      const a = make("lan/a", "lan/b", 0, () => undefined);
+      (a.options.peers as Map<string, PeerAddress>).set("lan/b", { host: "127.0.0.1", port });
+      await a.start();
+      // Frames to b are reordered (held back up to 20 ms), so some reach b ahead of a gap.
+      a.setLossy("lan", { loss: 0, duplicate: 0, reorder: 0.3 });
+      const count = 40;
+      for (let clock = 0; clock < count; clock++) {
+        const values = Float32Array.from({ length: cols }, (_, k) => valueOf(clock, k));
+        a.send("lan/b", { kind: "read-reply", clock, localClock: clock, rows: Uint32Array.of(0), values }, "data");
       }
-      return true;
+      await until("every message delivered", () => seen.length === count, 15_000);
+      assert.deepEqual(seen, Array.from({ length: count }, (_, i) => i), "in order, exactly once");
+      for (const k of kept) {
+        assert.ok(k.msg.kind === "read-reply");
+        assert.deepEqual(Buffer.from(k.msg.values.buffer, k.msg.values.byteOffset, k.msg.values.byteLength), Buffer.from(k.values.buffer), `kept message ${k.msg.clock} was overwritten`);
+      }
     });
-    const port = await b.start();
-    const a = make("lan/a", "lan/b", 0, () => false);
-    (a.options.peers as Map<string, PeerAddress>).set("lan/b", { host: "127.0.0.1", port });
-    await a.start();
-    // Frames to b are reordered (held back up to 20 ms), so some reach b ahead of a gap.
-    a.setLossy("lan", { loss: 0, duplicate: 0, reorder: 0.3 });
-    const count = 40;
-    for (let clock = 0; clock < count; clock++) {
-      const values = Float32Array.from({ length: cols }, (_, k) => valueOf(clock, k));
-      a.send("lan/b", { kind: "read-reply", clock, localClock: clock, rows: Uint32Array.of(0), values }, "data");
-    }
-    await until("every message delivered", () => seen.length === count, 15_000);
-    assert.deepEqual(seen, Array.from({ length: count }, (_, i) => i), "in order, exactly once");
-    for (const k of kept) {
-      assert.ok(k.msg.kind === "read-reply");
-      assert.deepEqual(Buffer.from(k.msg.values.buffer, k.msg.values.byteOffset, k.msg.values.byteLength), Buffer.from(k.values.buffer), `kept message ${k.msg.clock} was overwritten`);
-    }
-  });
+  }
 
   for (const carrier of ["unix", "ws"] as const) {
     test(`${carrier}: pooled bodies carry exactly their own bytes, with messages in flight and across a dropped connection`, async () => {
@@ -128,7 +128,7 @@ describe(seedTitle("reused receive buffers"), () => {
       const cols = 40_000; // 160 kB of values: above the pool's bound
       const valueOf = (clock: number, k: number): number => clock * 1000 + (k % 991);
       const seen: number[] = [];
-      const make = (self: string, peer: string, port: number, onMessage: (from: string, msg: Message) => unknown): Transport => {
+      const make = (self: string, peer: string, port: number, onMessage: (from: string, msg: Message) => void): Transport => {
         const transport = new Transport({
           self,
           secret: "s3cret-pool",
@@ -139,19 +139,19 @@ describe(seedTitle("reused receive buffers"), () => {
           metrics: new Metrics(self),
           ...(carrier === "unix" ? { unix: { dir, peers: new Set([peer]) } } : {}),
           onMessage,
+          usesUp: () => true,
           onPeer: () => undefined,
         });
         live.push(transport);
         return transport;
       };
       const b = make("lan/b", "lan/a", 0, (_from, msg) => {
-        if (msg.kind !== "read-reply") return false;
+        if (msg.kind !== "read-reply") return;
         seen.push(msg.clock);
         for (let k = 0; k < cols; k += 487) assert.equal(msg.values[k], valueOf(msg.clock, k), `message ${msg.clock} arrived wrong`);
-        return true;
       });
       const port = await b.start();
-      const a = make("lan/a", "lan/b", 0, () => false);
+      const a = make("lan/a", "lan/b", 0, () => undefined);
       (a.options.peers as Map<string, PeerAddress>).set("lan/b", { host: "127.0.0.1", port });
       await a.start();
       let clock = 0;

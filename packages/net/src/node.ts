@@ -264,10 +264,8 @@ export class NodeRuntime {
       wanCutMode: wan.cutMode,
       restartable: (peer) => layout.workers.includes(peer),
       random: ((rng) => () => rng.float())(new Rng(scenario.seed).child(`lossy:${node}`)),
-      onMessage: (from, msg) => {
-        this.deliver({ kind: "message", from, msg });
-        return usesUp(this.role, msg.kind);
-      },
+      onMessage: (from, msg) => this.deliver({ kind: "message", from, msg }),
+      usesUp: (_from, msg) => usesUp(this.role, msg.kind),
       onPeer: (peer, up) => this.deliver({ kind: "peer", peer, up }),
       routes: { "/metrics": () => this.prometheus(), "/rejoin": (query) => this.rejoinAnswer(query) },
     });

@@ -87,11 +87,15 @@ export interface TransportOptions {
   /** WAN emulation: the shaper for frames to `peer`, or null to send at once. */
   readonly shaperFor?: (peer: string) => LinkShaper | null;
   readonly metrics: Metrics;
+  readonly onMessage: (from: string, msg: Message, channel: ChannelName) => void;
   /**
-   * A message from a peer. Returning true (exactly) says the receiver kept nothing of the message (its arrays
-   * were read during the call): the frame's memory may then be read into again (stream-frames.ts).
+   * Asked of each decoded message before `onMessage` gets it: true promises that the receiver keeps
+   * nothing of it past that call (its arrays are read during the call; core's `usesUp`). Such a
+   * message's arrays may be views of memory that is reused after the call: uWS's receive memory
+   * (no copy at all), or a unix frame's buffer, read into again (stream-frames.ts). Default: every
+   * message may be kept, and owns its memory.
    */
-  readonly onMessage: (from: string, msg: Message, channel: ChannelName) => unknown;
+  readonly usesUp?: (from: string, msg: Message) => boolean;
   readonly onPeer: (peer: string, up: boolean) => void;
   /** Extra GET routes on the listener (e.g. /metrics). */
   readonly routes?: Readonly<Record<string, (query: string) => string | Promise<string>>>;
@@ -378,6 +382,17 @@ class NetConn implements ListenerConn {
 }
 
 const zeroMask = (mask: Buffer): void => void mask.fill(0);
+
+/** `msg` with every typed array that is a view of `memory` replaced by a copy. */
+function ownArrays(msg: Message, memory: ArrayBufferLike): Message {
+  let out: Record<string, unknown> | null = null;
+  for (const [key, value] of Object.entries(msg)) {
+    if (!ArrayBuffer.isView(value) || value.buffer !== memory) continue;
+    out ??= { ...msg };
+    out[key] = (value as Uint8Array).slice();
+  }
+  return (out as Message | null) ?? msg;
+}
 
 const toBytes = (data: WebSocket.RawData): Uint8Array => {
   if (Array.isArray(data)) return Buffer.concat(data);
@@ -1115,7 +1130,7 @@ export class Transport {
    * arrived ahead of a gap) gets its own copy.
    *
    * Returns true when nothing keeps any part of the frame's bytes past this call: it was not held
-   * for later, and every message delivered now was used up by the receiver (`onMessage` said so).
+   * for later, and every message delivered now is one the receiver uses up (`usesUp`).
    */
   private onLinkFrame(pc: PeerChannel, conn: Conn, frame: WireFrame, borrowed: boolean): boolean {
     if (frame.t !== "data" && frame.t !== "ack" && frame.t !== "hb") throw new RemoteError("unknown-kind", `handshake frame ${frame.t} after the handshake`);
@@ -1127,21 +1142,27 @@ export class Transport {
     if (pc.sent.length > 0) this.reclaim(pc);
     this.write(pc, out.frames);
     if (out.peer !== null && pc.channel === "control") this.options.onPeer(pc.peer, out.peer);
+    const usesUp = this.options.usesUp;
     for (const body of out.delivered) {
       let msg: Message;
       try {
         // The decoder also checks every float payload (push deltas, read-reply values).
-        // A ws Buffer is this process's: the message's large arrays may be views of it. uWS's
-        // memory is valid during this call only, so those arrays are copies.
-        msg = decodeMessage(body, maxPayloadBytes, !borrowed);
+        // A ws Buffer or a unix frame is this process's: the message's large arrays may be views
+        // of it. uWS's memory is valid during this call only: views of it only for a message the
+        // receiver uses up during the call, copies for any other.
+        msg = decodeMessage(body, maxPayloadBytes, !borrowed || usesUp !== undefined);
         if (channelOf(msg) !== pc.channel) throw new RemoteError("wrong-channel", `${msg.kind} on the ${pc.channel} channel`);
       } catch (error) {
         // The link delivered it (and acknowledges it); the message itself is refused and counted.
         this.onRemoteError(error, pc.peer);
         continue;
       }
+      if (usesUp === undefined || !usesUp(pc.peer, msg)) {
+        released = false;
+        if (borrowed) msg = ownArrays(msg, body.buffer);
+      }
       this.options.metrics.countKey(pc.keys.messagesReceived);
-      if (this.options.onMessage(pc.peer, msg, pc.channel) !== true) released = false;
+      this.options.onMessage(pc.peer, msg, pc.channel);
     }
     this.armFor(pc);
     return released;
