@@ -21,7 +21,7 @@ import { maxPayloadBytes } from "./envelope.js";
 
 export const lengthBytes = 4;
 /** Frames at least this large are gathered into a reused buffer when the receiver allows it. */
-export const reuseBytesMin = 128 * 1024;
+export const reuseBytesMin = 32 * 1024;
 
 // Views are made with the plain Uint8Array constructor: a Node Buffer's `subarray` goes through
 // Buffer's own, slower one.

@@ -401,7 +401,7 @@ const toBytes = (data: WebSocket.RawData): Uint8Array => {
 };
 
 /** Bodies at least this large are taken from, and given back to, the transport's BodyPool. */
-export const poolBytesMin = 128 * 1024;
+export const poolBytesMin = 32 * 1024;
 /** The pool keeps at most this many bytes of free bodies. */
 const poolBytesMax = 64 * 1024 * 1024;
 
