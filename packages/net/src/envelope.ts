@@ -92,12 +92,14 @@ const paddedHeaderBytes = 19;
 const payloadAlignBytes = 8;
 
 /**
- * Memory for a body, not zeroed first: the codec overwrites all of it but the header, which
+ * Memory for a body, not zeroed first (when large): the codec overwrites all of it but the header, which
  * `encodeBody` clears (a zero-fill is one more pass over a 10 MB push). A plain Uint8Array at
  * offset 0 of its own buffer (a Buffer would pack differently in a checkpoint, and the padded
  * frame's alignment is counted from the buffer's start).
  */
-const allocateUnzeroed = (bytes: number): Uint8Array => new Uint8Array(Buffer.allocUnsafeSlow(bytes).buffer, 0, bytes);
+export const allocateUnzeroed = (bytes: number): Uint8Array => (bytes < unzeroedBytesMin ? new Uint8Array(bytes) : new Uint8Array(Buffer.allocUnsafeSlow(bytes).buffer, 0, bytes));
+/** Below this, a zeroed Uint8Array is the cheaper allocation (Buffer's unsafe one costs more per call). */
+const unzeroedBytesMin = 16 * 1024;
 
 /**
  * A role message packed for the link: its codec bytes behind `dataHeaderBytes` free bytes. The

@@ -17,7 +17,7 @@
  * the next connection).
  */
 import { RemoteError } from "@gaia/core";
-import { maxPayloadBytes } from "./envelope.js";
+import { allocateUnzeroed, maxPayloadBytes } from "./envelope.js";
 
 export const lengthBytes = 4;
 /** Frames at least this large are gathered into a reused buffer when the receiver allows it. */
@@ -88,7 +88,7 @@ export class FrameReader {
         if (spare !== null && length >= this.reuseMin && spare.byteLength >= length && spare.byteLength <= 2 * length) {
           this.spare = null;
           this.frame = new Uint8Array(spare, 0, length);
-        } else this.frame = new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
+        } else this.frame = allocateUnzeroed(length);
         this.frameAt = 0;
       }
       const frame = this.frame;

@@ -62,7 +62,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { channelOf, dataCenterOf, decodeMessage, invariant, RemoteError, ReliableLink, type LinkFrame, type LinkSnapshot, type Message, type ReliableLinkOptions } from "@gaia/core";
 import { helloMac, newNonce, sameMac, welcomeMac } from "./auth.js";
-import { coalesce, decodeBatch, decodeFrame, encodeBody, encodeFrame, headerBytesOf, isBatch, maxPayloadBytes, type ChannelName, type WireFrame } from "./envelope.js";
+import { allocateUnzeroed, coalesce, decodeBatch, decodeFrame, encodeBody, encodeFrame, headerBytesOf, isBatch, maxPayloadBytes, type ChannelName, type WireFrame } from "./envelope.js";
 import { Metrics } from "./metrics.js";
 import { FrameReader, lengthPrefix } from "./stream-frames.js";
 import type { LinkShaper } from "./shaper.js";
@@ -174,8 +174,13 @@ interface PeerChannel {
   retryTimer: NodeJS.Timeout | null;
   retryDelayMs: number;
   readonly shaper: LinkShaper | null;
-  /** The bodies of the link's unacknowledged messages, in send order (see BodyPool). */
-  readonly sent: Uint8Array[];
+  /**
+   * The large bodies (BodyPool's) among the link's unacknowledged messages, in send order, each with
+   * its position among all messages sent on the link (`sentCount` so far); the link acknowledges in
+   * order, so those below `sentCount - unackedCount` are acknowledged.
+   */
+  readonly sent: { readonly index: number; readonly body: Uint8Array }[];
+  sentCount: number;
   /** Counter keys of this peer and channel, built once (they are bumped per message). */
   readonly keys: { readonly messagesSent: string; readonly messageBytesSent: string; readonly bytesSent: string; readonly messagesReceived: string };
 }
@@ -477,7 +482,7 @@ export class Transport {
   private unixReadBuffer: Buffer | null = null;
   /** Whether acknowledged bodies go back to the pool (off for good once anything may hold frames aside). */
   private pooling: boolean;
-  private readonly allocateBody = (bytes: number): Uint8Array => (bytes >= poolBytesMin ? this.pool.take(bytes) : null) ?? new Uint8Array(Buffer.allocUnsafeSlow(bytes).buffer, 0, bytes);
+  private readonly allocateBody = (bytes: number): Uint8Array => (bytes >= poolBytesMin ? this.pool.take(bytes) : null) ?? allocateUnzeroed(bytes);
 
   constructor(readonly options: TransportOptions) {
     // performance.now() is monotonic; timeOrigin ties it to the wall clock once per process.
@@ -494,7 +499,7 @@ export class Transport {
           bytesSent: Metrics.key("bytes_sent_total", { peer }),
           messagesReceived: Metrics.key("messages_received_total", { channel }),
         };
-        this.channels.set(key, { peer, channel, link, peerEpoch: options.restorePeerEpochs?.[key] ?? null, retired: new Map(), conn: null, dialing: null, retryTimer: null, retryDelayMs: 100, shaper: options.shaperFor?.(peer) ?? null, sent: [], keys });
+        this.channels.set(key, { peer, channel, link, peerEpoch: options.restorePeerEpochs?.[key] ?? null, retired: new Map(), conn: null, dialing: null, retryTimer: null, retryDelayMs: 100, shaper: options.shaperFor?.(peer) ?? null, sent: [], sentCount: 0, keys });
       }
     }
     // Restored links hold bodies of an earlier life; shaped links hold frames in their queues.
@@ -583,7 +588,8 @@ export class Transport {
     const { metrics } = this.options;
     metrics.countKey(pc.keys.messagesSent);
     metrics.countKey(pc.keys.messageBytesSent, body.byteLength - headerBytesOf(body));
-    if (this.pooling) pc.sent.push(body);
+    if (this.pooling && body.byteLength >= poolBytesMin) pc.sent.push({ index: pc.sentCount, body });
+    pc.sentCount++;
     this.write(pc, pc.link.step({ kind: "send", body }, this.nowMs()).frames);
     this.armFor(pc);
   }
@@ -638,7 +644,13 @@ export class Transport {
     for (const pc of this.channels.values()) {
       const unacked = pc.link.snapshot().unacked;
       for (const u of unacked) invariant(!this.pool.holds(u.body), () => `${this.options.self}: a body of seq ${u.seq} to ${pc.peer} is free in the pool but unacknowledged`);
-      if (this.pooling) invariant(pc.sent.length === unacked.length && pc.sent.every((b, i) => b === unacked[i]!.body), () => `${this.options.self}: sent bodies to ${pc.peer} are not the link's unacknowledged`);
+      if (!this.pooling) continue;
+      const acked = pc.sentCount - unacked.length;
+      for (const { index, body } of pc.sent) {
+        invariant(index < acked || unacked[index - acked]?.body === body, () => `${this.options.self}: sent body ${index} to ${pc.peer} is not the link's unacknowledged one there`);
+      }
+      const large = unacked.filter((u) => u.body.byteLength >= poolBytesMin).length;
+      invariant(pc.sent.filter((s) => s.index >= acked).length === large, () => `${this.options.self}: the link to ${pc.peer} holds large bodies the pool does not track`);
     }
   }
 
@@ -656,11 +668,13 @@ export class Transport {
    */
   private reclaim(pc: PeerChannel): void {
     const sent = pc.sent;
-    const done = sent.length - pc.link.unackedCount;
-    if (done <= 0) return;
+    const acked = pc.sentCount - pc.link.unackedCount;
+    if (sent[0]!.index >= acked) return;
     const free = this.pooling && (pc.conn === null || pc.conn.pendingBytes() === 0);
-    const acked = sent.splice(0, done);
-    if (free) for (const body of acked) this.pool.give(body);
+    while (sent.length > 0 && sent[0]!.index < acked) {
+      const { body } = sent.shift()!;
+      if (free) this.pool.give(body);
+    }
   }
 
   ungate(): void {
