@@ -1,10 +1,13 @@
 // Shards that lend their replica (RoleOptions.lendReplies, the runtime's setting): a whole-range read
 // reply carries a view of the replica, so it holds the values at the moment it was served only until
 // the shard's next step; the runtime encodes it before then, and a reply it holds longer (output
-// commit, node.ts) gets its own copy. Without lending (the simulator) a reply is a copy.
+// commit, node.ts) gets its own copy. Without lending (the simulator) a reply is a copy. And a
+// worker without the SSP cache reads each clock's replies into the memory of the last clock's
+// values (a program's values are its own only during its step): every clock's values are exactly
+// that clock's replies, in shard order.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createRole, Layout, type Effect, type Message, type ShardRole } from "@gaia/core";
+import { createRole, Layout, type Effect, type Message, type ShardRole, type WorkerProgram } from "@gaia/core";
 import { ownValues } from "@gaia/net";
 
 const layout = new Layout({ dataCenters: ["lan"], workersPerDataCenter: 1, shardsPerDataCenter: 1, rows: 2, cols: 2, placement: "mirrored" });
@@ -40,4 +43,32 @@ test("without lending (the simulator) a reply is a copy that keeps the values as
   const { reply, role } = serveThenPush(false);
   assert.notEqual(reply.values.buffer, role.values().buffer);
   assert.deepEqual([...reply.values], [1, 2, 3, 4]);
+});
+
+test("worker: each clock's values are its replies, read into the memory of the clock before", () => {
+  const wide = new Layout({ dataCenters: ["lan"], workersPerDataCenter: 1, shardsPerDataCenter: 2, rows: 4, cols: 2, placement: "mirrored" });
+  const seen: { values: Float32Array; copy: number[] }[] = [];
+  const program: WorkerProgram = {
+    rowsFor: () => null,
+    step: (_clock, rows, values) => {
+      seen.push({ values, copy: [...values] });
+      return { rows, deltas: new Float32Array(values.length), samples: 1 };
+    },
+  };
+  const role = createRole(wide, worker, { sync: { staleness: 0, asp: null }, initial: new Float32Array(8), maxClock: 3, programs: new Map([[worker, program]]) });
+  let effects = role.step({ kind: "start" }, 0);
+  for (let clock = 0; clock < 3; clock++) {
+    // The second shard answers first: its rows still land after the first shard's.
+    for (const [shard, first] of [["lan/s1", 2], ["lan/s0", 0]] as const) {
+      const values = Float32Array.from({ length: 4 }, (_, k) => clock * 100 + first * 2 + k);
+      effects = role.step({ kind: "message", from: shard, msg: { kind: "read-reply", clock, localClock: clock, rows: Uint32Array.of(first, first + 1), values } }, 1);
+    }
+    const compute = effects.find((e) => e.kind === "compute");
+    assert.ok(compute && compute.kind === "compute", `no compute at clock ${clock}`);
+    const result = program.step(clock, compute.rows, compute.values);
+    role.step({ kind: "computed", clock, rows: result.rows, deltas: result.deltas, samples: 1 }, 2);
+  }
+  assert.deepEqual(seen.map((s) => s.copy), [0, 1, 2].map((clock) => Array.from({ length: 8 }, (_, k) => clock * 100 + k)));
+  assert.equal(seen[1]!.values, seen[0]!.values, "the second clock should reuse the first clock's memory");
+  assert.equal(seen[2]!.values, seen[0]!.values);
 });

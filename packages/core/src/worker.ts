@@ -57,6 +57,12 @@ export class WorkerRole implements Role {
    * arrives (so a reply's arrays are not kept past its step; a driver may reuse their memory).
    */
   private gathered: { readonly rows: Uint32Array; readonly values: Float32Array; readonly at: readonly number[] } | null = null;
+  /**
+   * The last clock's gathered values, written over by the next clock's replies: a program's values
+   * are its own only during its step (WorkerProgram.step), and a 10 MB table read every clock then
+   * costs no fresh memory.
+   */
+  private valuesMemory: Float32Array | null = null;
   /** Whether this clock's reads are out (from the read until the push); the rows asked of each shard. */
   private asking = false;
   private readonly requested: (Uint32Array | null)[];
@@ -247,7 +253,9 @@ export class WorkerRole implements Role {
       const asked = this.requested[k];
       total += asked === null ? this.shards[k]!.range.end - this.shards[k]!.range.start : asked.length;
     }
-    return { rows: new Uint32Array(total), values: new Float32Array(total * this.cols), at };
+    const size = total * this.cols;
+    if (this.valuesMemory === null || this.valuesMemory.length !== size) this.valuesMemory = new Float32Array(size);
+    return { rows: new Uint32Array(total), values: this.valuesMemory, at };
   }
 
   /** With the cache: every row wanted this clock is cached and fresh; hand them to the program. */
