@@ -136,6 +136,7 @@ describe(seedTitle("reused receive buffers"), () => {
           port,
           peers: new Map<string, PeerAddress>([[peer, { host: "127.0.0.1", port: 0 }]]),
           link: { heartbeatMs: 50, peerTimeoutMs: 2000, retransmitMs: 300, ackDelayMs: 0 },
+          checkInvariants: true,
           metrics: new Metrics(self),
           ...(carrier === "unix" ? { unix: { dir, peers: new Set([peer]) } } : {}),
           onMessage,

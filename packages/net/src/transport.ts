@@ -124,6 +124,8 @@ export interface TransportOptions {
    * and dials the listed peers there instead of over WebSocket. Both ends of a pair must have it.
    */
   readonly unix?: { readonly dir: string; readonly peers: ReadonlySet<string> } | undefined;
+  /** Checks `poolInvariants` after every send and every frame from a peer (tests). */
+  readonly checkInvariants?: boolean;
 }
 
 /** Where a node that listens on `port` takes unix-socket connections. */
@@ -156,8 +158,6 @@ interface Conn {
   send(bytes: Uint8Array): void;
   close(): void;
   readonly id: number;
-  /** Bytes handed to this connection that may still be read from our memory (not yet written out). */
-  pendingBytes(): number;
 }
 
 interface PeerChannel {
@@ -226,6 +226,32 @@ const unixReadBytes = 256 * 1024;
 const burstBytesMax = 64 * 1024;
 
 /**
+ * Frames of at least `poolBytesMin` bytes handed to a connection and not yet written out (counted
+ * per frame, from `send` until the socket has written it or uWS has copied it): a pooled body is
+ * given back only at a count of 0. A frame whose write never completes (its connection closed
+ * first) keeps its count, and so is never pooled: the safe way to be wrong.
+ */
+const writesPending = new WeakMap<Uint8Array, number>();
+/** What to do with a frame once its last pending write is done (give an acknowledged body back). */
+const afterWrites = new WeakMap<Uint8Array, () => void>();
+const tracked = (bytes: Uint8Array): boolean => bytes.byteLength >= poolBytesMin;
+const writeStarted = (bytes: Uint8Array): void => void writesPending.set(bytes, (writesPending.get(bytes) ?? 0) + 1);
+const writeDone = (bytes: Uint8Array): void => {
+  const n = (writesPending.get(bytes) ?? 1) - 1;
+  if (n > 0) {
+    writesPending.set(bytes, n);
+    return;
+  }
+  writesPending.delete(bytes);
+  const then = afterWrites.get(bytes);
+  if (then === undefined) return;
+  afterWrites.delete(bytes);
+  then();
+};
+/** Whether a write of `bytes` may still read it (see writesPending). */
+const beingWritten = (bytes: Uint8Array): boolean => writesPending.has(bytes);
+
+/**
  * The sends of one burst (one turn of the event loop, or burstBytesMax bytes, whichever comes
  * first), handed to `flush` together so that a connection can cork and coalesce them.
  */
@@ -234,11 +260,8 @@ class Burst {
   private bytes = 0;
   private queued = false;
   constructor(private readonly flush: (frames: Uint8Array[]) => void) {}
-  /** Bytes waiting for the end of the burst. */
-  get pendingBytes(): number {
-    return this.bytes;
-  }
   push(frame: Uint8Array): void {
+    if (tracked(frame)) writeStarted(frame);
     this.frames.push(frame);
     this.bytes += frame.byteLength;
     if (this.bytes >= burstBytesMax) this.take();
@@ -281,10 +304,6 @@ class UwsConn implements ListenerConn {
     if (this.closed) return;
     this.burst.push(bytes);
   }
-  /** uWS copies what it is given; only our own queue and the burst hold our memory. */
-  pendingBytes(): number {
-    return this.burst.pendingBytes + this.queueBytes;
-  }
   private flush(burst: Uint8Array[]): void {
     if (this.closed) return;
     this.ws.cork(() => {
@@ -292,7 +311,11 @@ class UwsConn implements ListenerConn {
         if (this.queue.length > 0 || this.ws.getBufferedAmount() > highWaterBytes) {
           this.queue.push(bytes);
           this.queueBytes += bytes.byteLength;
-        } else this.ws.send(bytes, true, false);
+        } else {
+          // uWS copies what it cannot write at once: ours again on return.
+          this.ws.send(bytes, true, false);
+          if (tracked(bytes)) writeDone(bytes);
+        }
       }
     });
     if (this.queueBytes > this.queueBytesMax && !this.closed) {
@@ -306,6 +329,7 @@ class UwsConn implements ListenerConn {
       const bytes = this.queue.shift()!;
       this.queueBytes -= bytes.byteLength;
       this.ws.send(bytes, true, false);
+      if (tracked(bytes)) writeDone(bytes);
     }
   }
   close(): void {
@@ -324,16 +348,15 @@ class WsConn implements Conn {
     if (this.ws.readyState !== WebSocket.OPEN) return;
     this.burst.push(bytes);
   }
-  /** What ws has not yet written to its socket, and the socket's own queue (`bufferedAmount`). */
-  pendingBytes(): number {
-    return this.burst.pendingBytes + this.ws.bufferedAmount;
-  }
   private flush(burst: Uint8Array[]): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
     // ws keeps its net.Socket in `_socket` (not part of its typed API; without it, no corking).
     const socket = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
     socket?.cork();
-    for (const bytes of burst.length > 1 ? coalesce(burst) : burst) this.ws.send(bytes, { binary: true });
+    for (const bytes of burst.length > 1 ? coalesce(burst) : burst) {
+      if (tracked(bytes)) this.ws.send(bytes, { binary: true }, () => writeDone(bytes));
+      else this.ws.send(bytes, { binary: true });
+    }
     socket?.uncork();
   }
   close(): void {
@@ -357,10 +380,6 @@ class NetConn implements ListenerConn {
     if (this.closed) return;
     this.burst.push(bytes);
   }
-  /** Node keeps what it could not write yet (`writableLength`) as the very chunks it was given. */
-  pendingBytes(): number {
-    return this.burst.pendingBytes + this.socket.writableLength;
-  }
   /** One frame at once (the handshake). */
   sendRaw(bytes: Uint8Array): void {
     if (this.closed || this.socket.destroyed) return;
@@ -374,7 +393,9 @@ class NetConn implements ListenerConn {
     this.socket.cork();
     for (const bytes of burst.length > 1 ? coalesce(burst) : burst) {
       this.socket.write(lengthPrefix(bytes.byteLength));
-      this.socket.write(bytes);
+      // Node keeps the very chunk until it is written; its callback says when.
+      if (tracked(bytes)) this.socket.write(bytes, () => writeDone(bytes));
+      else this.socket.write(bytes);
     }
     this.socket.uncork();
     if (this.socket.writableLength > this.queueBytesMax && !this.closed) this.onOverflow?.();
@@ -591,6 +612,7 @@ export class Transport {
     if (this.pooling && body.byteLength >= poolBytesMin) pc.sent.push({ index: pc.sentCount, body });
     pc.sentCount++;
     this.write(pc, pc.link.step({ kind: "send", body }, this.nowMs()).frames);
+    if (this.options.checkInvariants) this.poolInvariants();
     this.armFor(pc);
   }
 
@@ -663,17 +685,19 @@ export class Transport {
 
   /**
    * After a frame from the peer (the only step that takes acks): the bodies the link no longer
-   * holds were acknowledged; they go back to the pool when the connection has written everything
-   * out (a resend still queued there may be one of them), else they are left to the collector.
+   * holds were acknowledged; each goes back to the pool, at once or, while a write may still read it
+   * (a burst of frames still leaving, a resend still queued: see writesPending), once that write is
+   * done. One whose write never completes is left to the collector.
    */
   private reclaim(pc: PeerChannel): void {
     const sent = pc.sent;
     const acked = pc.sentCount - pc.link.unackedCount;
     if (sent[0]!.index >= acked) return;
-    const free = this.pooling && (pc.conn === null || pc.conn.pendingBytes() === 0);
     while (sent.length > 0 && sent[0]!.index < acked) {
       const { body } = sent.shift()!;
-      if (free) this.pool.give(body);
+      if (!this.pooling) continue;
+      if (!beingWritten(body)) this.pool.give(body);
+      else afterWrites.set(body, () => this.pooling && this.pool.give(body));
     }
   }
 
@@ -1154,6 +1178,7 @@ export class Transport {
     let released = !early;
     const out = pc.link.step({ kind: "frame", frame }, this.nowMs());
     if (pc.sent.length > 0) this.reclaim(pc);
+    if (this.options.checkInvariants) this.poolInvariants();
     this.write(pc, out.frames);
     if (out.peer !== null && pc.channel === "control") this.options.onPeer(pc.peer, out.peer);
     const usesUp = this.options.usesUp;
