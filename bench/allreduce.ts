@@ -25,7 +25,7 @@ import { writeFileSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
-import { createRole, Layout, type Effect, type Input, type Message, type NodeId, type Role, type WorkerProgram } from "@gaia/core";
+import { createRole, usesUp, Layout, type Effect, type Input, type Message, type NodeId, type Role, type WorkerProgram } from "@gaia/core";
 import { Metrics, Transport, type PeerAddress } from "@gaia/net";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -76,7 +76,8 @@ async function child(spec: ChildSpec): Promise<void> {
   const shard = `${dataCenter}/s${spec.index}`;
   const maxClock = warmupRounds + measuredRounds + 1;
   const programs = new Map([[worker, denseProgram(layout.spec.rows)]]);
-  const options = { sync: { staleness: 0, asp: null }, initial: new Float32Array(spec.floats), maxClock, programs };
+  // As node.ts: every send is encoded at once, so shards lend their replica to read replies.
+  const options = { sync: { staleness: 0, asp: null }, initial: new Float32Array(spec.floats), maxClock, programs, lendReplies: true };
   const clocks: number[] = [];
   const cpu: number[] = [];
   const drivers: { transport: Transport; deliver: (input: Input) => void }[] = [];
@@ -116,6 +117,8 @@ async function child(spec: ChildSpec): Promise<void> {
       link: { heartbeatMs: 250, peerTimeoutMs: 2000, retransmitMs: 15_000, retransmitMaxMs: 60_000, ackDelayMs: 5 },
       metrics: new Metrics(id),
       onMessage: (from: string, msg: Message) => deliver({ kind: "message", from, msg }),
+      // As node.ts: a message the role uses up in its step may be a view of memory reused after it.
+      usesUp: (_from: string, msg: Message) => usesUp(role, msg.kind),
       ...(spec.carrier === "unix" ? { unix: { dir: tmpdir(), peers: new Set(peersOf(id)) } } : {}),
       onPeer: (peer: string, up: boolean) => {
         deliver({ kind: "peer", peer, up });

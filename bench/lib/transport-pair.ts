@@ -24,6 +24,9 @@ export async function transportPair(carrier: Carrier = "unix"): Promise<{ a: Tra
       link: { retransmitMs: 60_000, ackDelayMs: 2 },
       metrics: new Metrics(self),
       onMessage,
+      // Both ends use every message up during the call (b encodes it again at once, a counts it),
+      // as a shard uses up a push and a worker a read reply: views of reused memory are safe.
+      usesUp: () => true,
       onPeer: () => undefined,
       ...(carrier === "unix" ? { unix: { dir: tmpdir(), peers: new Set(Object.keys(peers)) } } : {}),
     });

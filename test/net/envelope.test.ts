@@ -161,6 +161,22 @@ describe(seedTitle("wire envelope"), () => {
     assert.equal(encodeBody({ kind: "push", clock: 1, rows: Uint32Array.of(1), deltas: Float32Array.of(1), last: true })[1], 1);
   });
 
+  test("a body written into memory that was not zeroed carries the same bytes: a zero pad, the codec's message", () => {
+    // Memory as a recycled allocation hands it out: every byte already set.
+    const dirty = (bytes: number): Uint8Array => new Uint8Array(bytes).fill(0xab);
+    const deltas = Float32Array.from({ length: 2000 }, (_, i) => i - 0.25);
+    for (const msg of [update, { kind: "push", clock: 3, rows: Uint32Array.of(3, 4), deltas, last: false } as Message, { kind: "read", clock: 1, rows: null } as Message]) {
+      for (const seq of [1, 77]) {
+        const clean = encodeFrame({ t: "data", seq, ack: 5, body: encodeBody(msg, (n) => new Uint8Array(n)) });
+        const reused = encodeFrame({ t: "data", seq, ack: 5, body: encodeBody(msg, dirty) });
+        assert.deepEqual(Buffer.from(reused), Buffer.from(clean), `${msg.kind}: the frame's bytes depend on the memory's old contents`);
+      }
+    }
+    const padded = encodeFrame({ t: "data", seq: 1, ack: 0, body: encodeBody({ kind: "push", clock: 3, rows: Uint32Array.of(3, 4), deltas, last: false }, dirty) });
+    assert.ok(padded[2]! > 0, "this case should have a pad");
+    assert.deepEqual([...padded.subarray(19, 19 + padded[2]!)], new Array<number>(padded[2]!).fill(0), "the pad is zeros");
+  });
+
   test("the finite check on floats' bits names the same first value as comparing magnitudes", () => {
     const slow = (values: Float32Array, bound: number): number => values.findIndex((v) => !(Math.abs(v) <= Math.fround(bound)));
     const special = fc.constantFrom(Number.NaN, Infinity, -Infinity, 1e30, -1e30, Math.fround(1e30), 1.0000001e30, 3.4e38, -0, 0, 1e-45);

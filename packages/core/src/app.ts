@@ -44,7 +44,8 @@ export interface WorkerProgram {
   /**
    * One iteration (a minibatch or a pass over the worker's partition) from the values read.
    * `rows` is what `rowsFor` returned (all rows when it returned null); `values` holds their
-   * current values, row-major.
+   * current values, row-major, and is the program's only during this call: the worker may read the
+   * next clock's values into the same memory (copy what must outlive the step).
    */
   step(clock: number, rows: Uint32Array, values: Float32Array): StepResult;
 }

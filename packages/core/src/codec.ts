@@ -8,9 +8,9 @@
  */
 import { Packr, RESERVE_START_SPACE } from "msgpackr";
 import { RemoteError } from "./errors.js";
-import { decodeFlat, encodeFlat, notFlat, type Reserve } from "./flat-codec.js";
+import { decodeFlat, encodeFlat, notFlat, type Allocate, type Reserve } from "./flat-codec.js";
 
-export { viewBytesMin, type Reserve } from "./flat-codec.js";
+export { viewBytesMin, type Allocate, type Reserve } from "./flat-codec.js";
 import type { Message } from "./messages.js";
 
 /** Frames larger than this are refused before decoding. */
@@ -38,10 +38,12 @@ export function decodeValue(bytes: Uint8Array, maxBytes = maxFrameBytesDefault):
 
 /**
  * A message's bytes; with `reserve`, behind that many free bytes (the runtime writes its link
- * header there; a function chooses them from where the largest typed array lands, see `Reserve`). Flat messages take the fast path (flat-codec.ts), which writes msgpackr's bytes.
+ * header there; a function chooses them from where the largest typed array lands, see `Reserve`). Flat messages take the fast path (flat-codec.ts), which writes msgpackr's bytes,
+ * into memory from `allocate` (default: a fresh, zeroed Uint8Array; the reserved bytes are then
+ * the caller's to fill, see `Allocate`).
  */
-export function encodeMessage(msg: Message, reserve: Reserve = 0): Uint8Array {
-  const flat = encodeFlat(msg, reserve);
+export function encodeMessage(msg: Message, reserve: Reserve = 0, allocate?: Allocate): Uint8Array {
+  const flat = encodeFlat(msg, reserve, allocate);
   if (flat) return flat;
   const reserved = typeof reserve === "number" ? reserve : reserve(-1, 0);
   return reserved > 0 ? packr.pack(msg, RESERVE_START_SPACE | reserved) : packr.pack(msg);

@@ -163,10 +163,19 @@ function writeTyped(out: Uint8Array, view: DataView, at: number, typed: Typed): 
 export type Reserve = number | ((payloadOffset: number, payloadBytes: number) => number);
 
 /**
+ * Where encoded bytes are written: a Uint8Array of exactly `bytes` bytes, at offset 0 of its own
+ * buffer. The encoder writes every byte after the reserved ones, so memory that is not zeroed (a
+ * runtime's allocator) is as good as fresh; the reserved bytes are the caller's to fill.
+ */
+export type Allocate = (bytes: number) => Uint8Array;
+
+const zeroed: Allocate = (bytes) => new Uint8Array(bytes);
+
+/**
  * The msgpack bytes of a flat message behind `reserve` free bytes, or null when it is not flat.
  * Identical to msgpackr's `pack(msg, RESERVE_START_SPACE | reserve)` (test/core/flat-codec.test.ts).
  */
-export function encodeFlat(msg: object, reserve: Reserve = 0): Uint8Array | null {
+export function encodeFlat(msg: object, reserve: Reserve = 0, allocate: Allocate = zeroed): Uint8Array | null {
   if (Object.getPrototypeOf(msg) !== Object.prototype) return null;
   const record = msg as Record<string, unknown>;
   let size = 3;
@@ -192,8 +201,8 @@ export function encodeFlat(msg: object, reserve: Reserve = 0): Uint8Array | null
   }
   if (fields >= 0x10000) return null;
   const reserved = typeof reserve === "number" ? reserve : reserve(payloadOffset, payloadBytes);
-  const out = new Uint8Array(reserved + size);
-  const view = new DataView(out.buffer);
+  const out = allocate(reserved + size);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   let at = reserved;
   out[at] = 0xde;
   view.setUint16(at + 1, fields);

@@ -131,6 +131,13 @@ export class ShardRole implements Role {
     layout: Layout,
     readonly sync: ShardSync,
     initial: Float32Array,
+    /**
+     * Read replies of the whole range carry a view of the replica instead of a copy: valid until
+     * this shard's next step. For a driver that encodes every send effect before it steps the
+     * shard again (the runtime, whose encoding is the copy); the simulator holds messages in
+     * flight and keeps the default, a copy.
+     */
+    private readonly lendReplies = false,
   ) {
     this.info = layout.shard(id);
     this.cols = layout.spec.cols;
@@ -621,8 +628,8 @@ export class ShardRole implements Role {
         continue;
       }
       const rows = p.msg.rows ?? rangeRows(start, end);
-      // A read of the whole range is one copy; other reads copy row by row.
-      const values = p.msg.rows === null ? this.replica.slice(0, rows.length * this.cols) : new Float32Array(rows.length * this.cols);
+      // A read of the whole range is one copy (or a view, when lent); other reads copy row by row.
+      const values = p.msg.rows === null ? (this.lendReplies ? this.replica.subarray(0, rows.length * this.cols) : this.replica.slice(0, rows.length * this.cols)) : new Float32Array(rows.length * this.cols);
       if (p.msg.rows !== null) {
         for (let i = 0; i < rows.length; i++) {
           const offset = (rows[i]! - start) * this.cols;

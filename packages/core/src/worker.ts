@@ -25,7 +25,7 @@
 import { firstNonFinite } from "./codec.js";
 import { invariant, RemoteError } from "./errors.js";
 import type { Layout, NodeId, ShardInfo } from "./layout.js";
-import type { Message, ReadReply } from "./messages.js";
+import type { Message } from "./messages.js";
 import { rejectRemote, type Effect, type Input, type Role } from "./role.js";
 import { ShardCache } from "./worker-cache.js";
 
@@ -49,9 +49,20 @@ export class WorkerRole implements Role {
   private readonly shards: readonly ShardInfo[];
   /** Position of each of its shards in `shards`. */
   private readonly shardIndex = new Map<NodeId, number>();
-  /** This clock's reply from each shard (by position), and how many arrived. */
-  private readonly replies: (ReadReply | null)[];
+  /** Whether this clock's reply from each shard (by position) arrived, and how many did. */
+  private readonly replied: boolean[];
   private replyCount = 0;
+  /**
+   * Without the cache: this clock's rows and values, in shard order, each reply copied in as it
+   * arrives (so a reply's arrays are not kept past its step; a driver may reuse their memory).
+   */
+  private gathered: { readonly rows: Uint32Array; readonly values: Float32Array; readonly at: readonly number[] } | null = null;
+  /**
+   * The last clock's gathered values, written over by the next clock's replies: a program's values
+   * are its own only during its step (WorkerProgram.step), and a 10 MB table read every clock then
+   * costs no fresh memory.
+   */
+  private valuesMemory: Float32Array | null = null;
   /** Whether this clock's reads are out (from the read until the push); the rows asked of each shard. */
   private asking = false;
   private readonly requested: (Uint32Array | null)[];
@@ -80,7 +91,7 @@ export class WorkerRole implements Role {
     this.shards = layout.shardsOfWorker(id);
     this.cols = layout.spec.cols;
     this.shards.forEach((s, i) => this.shardIndex.set(s.id, i));
-    this.replies = this.shards.map(() => null);
+    this.replied = this.shards.map(() => false);
     this.requested = this.shards.map(() => null);
     const states = this.shards.map((s) => rejoin?.get(s.id) ?? { clock: 0, done: false });
     this.pushedBefore = states.map((s) => s.clock);
@@ -110,7 +121,7 @@ export class WorkerRole implements Role {
 
   /** What the worker waits for (for watchdogs): its phase and clock, and the shards yet to reply. */
   waitingOn(): { readonly phase: Phase; readonly clock: number; readonly shards: readonly NodeId[] } {
-    const shards = this.phase === "reading" ? this.shards.filter((_, k) => this.asked[k] && this.replies[k] === null).map((s) => s.id) : [];
+    const shards = this.phase === "reading" ? this.shards.filter((_, k) => this.asked[k] && !this.replied[k]).map((s) => s.id) : [];
     return { phase: this.phase, clock: this.clockNow, shards };
   }
 
@@ -192,8 +203,9 @@ export class WorkerRole implements Role {
   }
 
   private clearReplies(): void {
+    this.gathered = null;
     if (this.replyCount === 0) return;
-    this.replies.fill(null);
+    this.replied.fill(false);
     this.replyCount = 0;
   }
 
@@ -205,34 +217,45 @@ export class WorkerRole implements Role {
       throw new RemoteError("unknown-peer", `${from} is not a shard of ${this.id}`);
     }
     if (this.phase !== "reading" || msg.clock !== this.clockNow) return []; // stale reply
-    if (this.replies[k] !== null) throw new RemoteError("stale-clock", `second reply from ${from} for clock ${msg.clock}`);
+    if (this.replied[k]) throw new RemoteError("stale-clock", `second reply from ${from} for clock ${msg.clock}`);
     if (!this.asked[k]) throw new RemoteError("stale-clock", `reply from ${from} for clock ${msg.clock}, which was not asked`);
     if (msg.values.length !== msg.rows.length * this.cols) throw new RemoteError("bad-field", `reply from ${from} has ${msg.values.length} values for ${msg.rows.length} rows`);
     const asked = this.requested[k]!;
     const shard = this.shards[k]!;
     const expected = asked === null ? shard.range.end - shard.range.start : asked.length;
     if (msg.rows.length !== expected) throw new RemoteError("bad-field", `reply from ${from} has ${msg.rows.length} rows, asked ${expected}`);
-    this.replies[k] = msg;
-    this.replyCount++;
     if (this.caches !== null) {
       if (msg.localClock < msg.clock - this.staleness) throw new RemoteError("stale-clock", `${from} served clock ${msg.clock} at local clock ${msg.localClock}, below the staleness bound`);
       this.caches[k]!.store(msg.clock, msg.localClock, msg.rows, msg.values);
+    } else {
+      // Every shard is asked: the clock's rows are every shard's, in shard order.
+      const gathered = (this.gathered ??= this.gatherArrays());
+      const at = gathered.at[k]!;
+      gathered.rows.set(msg.rows, at);
+      gathered.values.set(msg.values, at * this.cols);
     }
+    this.replied[k] = true;
+    this.replyCount++;
     if (this.replyCount < this.awaiting) return [];
     if (this.caches !== null) return this.startCompute();
-    let total = 0;
-    for (const r of this.replies) total += r!.rows.length;
-    const rows = new Uint32Array(total);
-    const values = new Float32Array(total * this.cols);
-    let at = 0;
-    for (const r of this.replies) {
-      rows.set(r!.rows, at);
-      values.set(r!.values, at * this.cols);
-      at += r!.rows.length;
-    }
+    const { rows, values } = this.gathered!;
     this.clearReplies();
     this.phase = "computing";
     return [{ kind: "compute", clock: this.clockNow, rows, values }];
+  }
+
+  /** This clock's arrays for the replies of every shard, and where each shard's rows start. */
+  private gatherArrays(): { rows: Uint32Array; values: Float32Array; at: number[] } {
+    const at: number[] = [];
+    let total = 0;
+    for (let k = 0; k < this.shards.length; k++) {
+      at.push(total);
+      const asked = this.requested[k];
+      total += asked === null ? this.shards[k]!.range.end - this.shards[k]!.range.start : asked.length;
+    }
+    const size = total * this.cols;
+    if (this.valuesMemory === null || this.valuesMemory.length !== size) this.valuesMemory = new Float32Array(size);
+    return { rows: new Uint32Array(total), values: this.valuesMemory, at };
   }
 
   /** With the cache: every row wanted this clock is cached and fresh; hand them to the program. */

@@ -35,7 +35,7 @@
  * shapes below is a RemoteError, and the transport closes that connection and counts it.
  */
 import { Packr } from "msgpackr";
-import { encodeMessage, RemoteError, validateLinkFrame, viewBytesMin, type LinkFrame, type Message } from "@gaia/core";
+import { encodeMessage, RemoteError, validateLinkFrame, viewBytesMin, type Allocate, type LinkFrame, type Message } from "@gaia/core";
 
 export type ChannelName = "data" | "control";
 
@@ -92,16 +92,34 @@ const paddedHeaderBytes = 19;
 const payloadAlignBytes = 8;
 
 /**
+ * Memory for a body, not zeroed first (when large): the codec overwrites all of it but the header, which
+ * `encodeBody` clears (a zero-fill is one more pass over a 10 MB push). A plain Uint8Array at
+ * offset 0 of its own buffer (a Buffer would pack differently in a checkpoint, and the padded
+ * frame's alignment is counted from the buffer's start).
+ */
+export const allocateUnzeroed = (bytes: number): Uint8Array => (bytes < unzeroedBytesMin ? new Uint8Array(bytes) : new Uint8Array(Buffer.allocUnsafeSlow(bytes).buffer, 0, bytes));
+/** Below this, a zeroed Uint8Array is the cheaper allocation (Buffer's unsafe one costs more per call). */
+const unzeroedBytesMin = 16 * 1024;
+
+/**
  * A role message packed for the link: its codec bytes behind `dataHeaderBytes` free bytes. The
  * reliable link keeps this buffer (for resends and checkpoints); `encodeFrame` fills the header.
+ * `allocate` (for tests): where the bytes go, memory that need not be zeroed.
  */
-export function encodeBody(msg: Message): Uint8Array {
+export function encodeBody(msg: Message, allocate: Allocate = allocateUnzeroed): Uint8Array {
   let pad = -1;
-  const body = encodeMessage(msg, (offset, bytes) => {
-    if (offset < 0 || bytes < viewBytesMin) return dataHeaderBytes;
-    pad = (payloadAlignBytes - ((paddedHeaderBytes + offset) % payloadAlignBytes)) % payloadAlignBytes;
-    return paddedHeaderBytes + pad;
-  });
+  let reserved = 0;
+  const body = encodeMessage(
+    msg,
+    (offset, bytes) => {
+      if (offset < 0 || bytes < viewBytesMin) return (reserved = dataHeaderBytes);
+      pad = (payloadAlignBytes - ((paddedHeaderBytes + offset) % payloadAlignBytes)) % payloadAlignBytes;
+      return (reserved = paddedHeaderBytes + pad);
+    },
+    allocate,
+  );
+  // The codec wrote every byte after the reserved ones; these are ours (the pad is sent as zeros).
+  body.fill(0, 0, reserved);
   body[0] = linkMark;
   body[1] = pad < 0 ? kindData : kindPadded;
   if (pad >= 0) body[2] = pad;

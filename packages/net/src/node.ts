@@ -16,6 +16,7 @@ import { request as httpsRequest } from "node:https";
 import { performance } from "node:perf_hooks";
 import {
   createRole,
+  usesUp,
   dataCenterOf,
   HubRole,
   Rng,
@@ -193,7 +194,9 @@ export class NodeRuntime {
     const isWorker = layout.workers.includes(node);
     // A restarted worker rejoins from its shards' state: where each stands, asked over HTTP, signed.
     const rejoin = isWorker && this.options.restore ? await rejoinStates(cluster, layout.shardsOfWorker(node).map((s) => s.id), node, addresses) : undefined;
-    this.role = createRole(layout, node, { sync: this.plan.sync, initial: this.workload.initParams(), maxClock: this.plan.maxClock, programs, ...(rejoin ? { rejoin } : {}) });
+    // Every send is encoded before the next step (or copied, when held for a checkpoint), so the
+    // shard may lend its replica to read replies.
+    this.role = createRole(layout, node, { sync: this.plan.sync, initial: this.workload.initParams(), maxClock: this.plan.maxClock, programs, lendReplies: true, ...(rejoin ? { rejoin } : {}) });
     if (this.role instanceof ShardRole && this.plan.sync.asp !== null) {
       const info = layout.shard(node);
       const destinations = info.hub !== null ? [info.hub] : info.mirrors;
@@ -262,6 +265,7 @@ export class NodeRuntime {
       restartable: (peer) => layout.workers.includes(peer),
       random: ((rng) => () => rng.float())(new Rng(scenario.seed).child(`lossy:${node}`)),
       onMessage: (from, msg) => this.deliver({ kind: "message", from, msg }),
+      usesUp: (_from, msg) => usesUp(this.role, msg.kind),
       onPeer: (peer, up) => this.deliver({ kind: "peer", peer, up }),
       routes: { "/metrics": () => this.prometheus(), "/rejoin": (query) => this.rejoinAnswer(query) },
     });
@@ -366,7 +370,8 @@ export class NodeRuntime {
       switch (e.kind) {
         case "send":
           if (this.durable) {
-            this.held.push({ to: e.to, msg: e.msg, channel: e.channel });
+            // Held past this step, so a reply that borrows the shard's replica gets its own copy.
+            this.held.push({ to: e.to, msg: ownValues(e.msg), channel: e.channel });
             this.requestCheckpoint();
           } else {
             this.measureLink(e.to, e.msg);
@@ -717,3 +722,6 @@ function httpGet(cluster: ClusterConfig, address: PeerAddress, path: string): Pr
     request.end();
   });
 }
+
+/** A message whose read-reply values are its own (a shard lends its replica; see RoleOptions). */
+export const ownValues = (msg: Message): Message => (msg.kind === "read-reply" ? { ...msg, values: msg.values.slice() } : msg);

@@ -57,12 +57,12 @@ import type { us_listen_socket, WebSocket as UwsSocket } from "uWebSockets.js";
 import WebSocket from "ws";
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
-import { connect as netConnect, createServer as netServer, type Server as NetServer, type Socket as NetSocket } from "node:net";
+import { connect as netConnect, createServer as netServer, Socket as NetSocketClass, type Server as NetServer, type Socket as NetSocket } from "node:net";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { channelOf, dataCenterOf, decodeMessage, RemoteError, ReliableLink, type LinkFrame, type LinkSnapshot, type Message, type ReliableLinkOptions } from "@gaia/core";
+import { channelOf, dataCenterOf, decodeMessage, invariant, RemoteError, ReliableLink, type LinkFrame, type LinkSnapshot, type Message, type ReliableLinkOptions } from "@gaia/core";
 import { helloMac, newNonce, sameMac, welcomeMac } from "./auth.js";
-import { coalesce, decodeBatch, decodeFrame, encodeBody, encodeFrame, headerBytesOf, isBatch, maxPayloadBytes, type ChannelName, type WireFrame } from "./envelope.js";
+import { allocateUnzeroed, coalesce, decodeBatch, decodeFrame, encodeBody, encodeFrame, headerBytesOf, isBatch, maxPayloadBytes, type ChannelName, type WireFrame } from "./envelope.js";
 import { Metrics } from "./metrics.js";
 import { FrameReader, lengthPrefix } from "./stream-frames.js";
 import type { LinkShaper } from "./shaper.js";
@@ -88,6 +88,14 @@ export interface TransportOptions {
   readonly shaperFor?: (peer: string) => LinkShaper | null;
   readonly metrics: Metrics;
   readonly onMessage: (from: string, msg: Message, channel: ChannelName) => void;
+  /**
+   * Asked of each decoded message before `onMessage` gets it: true promises that the receiver keeps
+   * nothing of it past that call (its arrays are read during the call; core's `usesUp`). Such a
+   * message's arrays may be views of memory that is reused after the call: uWS's receive memory
+   * (no copy at all), or a unix frame's buffer, read into again (stream-frames.ts). Default: every
+   * message may be kept, and owns its memory.
+   */
+  readonly usesUp?: (from: string, msg: Message) => boolean;
   readonly onPeer: (peer: string, up: boolean) => void;
   /** Extra GET routes on the listener (e.g. /metrics). */
   readonly routes?: Readonly<Record<string, (query: string) => string | Promise<string>>>;
@@ -116,6 +124,8 @@ export interface TransportOptions {
    * and dials the listed peers there instead of over WebSocket. Both ends of a pair must have it.
    */
   readonly unix?: { readonly dir: string; readonly peers: ReadonlySet<string> } | undefined;
+  /** Checks `poolInvariants` after every send and every frame from a peer (tests). */
+  readonly checkInvariants?: boolean;
 }
 
 /** Where a node that listens on `port` takes unix-socket connections. */
@@ -164,6 +174,13 @@ interface PeerChannel {
   retryTimer: NodeJS.Timeout | null;
   retryDelayMs: number;
   readonly shaper: LinkShaper | null;
+  /**
+   * The large bodies (BodyPool's) among the link's unacknowledged messages, in send order, each with
+   * its position among all messages sent on the link (`sentCount` so far); the link acknowledges in
+   * order, so those below `sentCount - unackedCount` are acknowledged.
+   */
+  readonly sent: { readonly index: number; readonly body: Uint8Array }[];
+  sentCount: number;
   /** Counter keys of this peer and channel, built once (they are bumped per message). */
   readonly keys: { readonly messagesSent: string; readonly messageBytesSent: string; readonly bytesSent: string; readonly messagesReceived: string };
 }
@@ -203,10 +220,36 @@ interface ServerSocketData {
 const highWaterBytes = 8 * 1024 * 1024;
 /** Links of earlier epochs kept per peer and channel (see "Restarted peers"). */
 const retiredMax = 2;
-/** The unix-socket dialer's read buffer. */
+/** The unix-socket read buffers (the dialer's, and the one its accepted connections share). */
 const unixReadBytes = 256 * 1024;
 /** A burst of small frames leaves corked; once it holds this much it leaves at once. */
 const burstBytesMax = 64 * 1024;
+
+/**
+ * Frames of at least `poolBytesMin` bytes handed to a connection and not yet written out (counted
+ * per frame, from `send` until the socket has written it or uWS has copied it): a pooled body is
+ * given back only at a count of 0. A frame whose write never completes (its connection closed
+ * first) keeps its count, and so is never pooled: the safe way to be wrong.
+ */
+const writesPending = new WeakMap<Uint8Array, number>();
+/** What to do with a frame once its last pending write is done (give an acknowledged body back). */
+const afterWrites = new WeakMap<Uint8Array, () => void>();
+const tracked = (bytes: Uint8Array): boolean => bytes.byteLength >= poolBytesMin;
+const writeStarted = (bytes: Uint8Array): void => void writesPending.set(bytes, (writesPending.get(bytes) ?? 0) + 1);
+const writeDone = (bytes: Uint8Array): void => {
+  const n = (writesPending.get(bytes) ?? 1) - 1;
+  if (n > 0) {
+    writesPending.set(bytes, n);
+    return;
+  }
+  writesPending.delete(bytes);
+  const then = afterWrites.get(bytes);
+  if (then === undefined) return;
+  afterWrites.delete(bytes);
+  then();
+};
+/** Whether a write of `bytes` may still read it (see writesPending). */
+const beingWritten = (bytes: Uint8Array): boolean => writesPending.has(bytes);
 
 /**
  * The sends of one burst (one turn of the event loop, or burstBytesMax bytes, whichever comes
@@ -218,6 +261,7 @@ class Burst {
   private queued = false;
   constructor(private readonly flush: (frames: Uint8Array[]) => void) {}
   push(frame: Uint8Array): void {
+    if (tracked(frame)) writeStarted(frame);
     this.frames.push(frame);
     this.bytes += frame.byteLength;
     if (this.bytes >= burstBytesMax) this.take();
@@ -267,7 +311,11 @@ class UwsConn implements ListenerConn {
         if (this.queue.length > 0 || this.ws.getBufferedAmount() > highWaterBytes) {
           this.queue.push(bytes);
           this.queueBytes += bytes.byteLength;
-        } else this.ws.send(bytes, true, false);
+        } else {
+          // uWS copies what it cannot write at once: ours again on return.
+          this.ws.send(bytes, true, false);
+          if (tracked(bytes)) writeDone(bytes);
+        }
       }
     });
     if (this.queueBytes > this.queueBytesMax && !this.closed) {
@@ -281,6 +329,7 @@ class UwsConn implements ListenerConn {
       const bytes = this.queue.shift()!;
       this.queueBytes -= bytes.byteLength;
       this.ws.send(bytes, true, false);
+      if (tracked(bytes)) writeDone(bytes);
     }
   }
   close(): void {
@@ -304,7 +353,10 @@ class WsConn implements Conn {
     // ws keeps its net.Socket in `_socket` (not part of its typed API; without it, no corking).
     const socket = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
     socket?.cork();
-    for (const bytes of burst.length > 1 ? coalesce(burst) : burst) this.ws.send(bytes, { binary: true });
+    for (const bytes of burst.length > 1 ? coalesce(burst) : burst) {
+      if (tracked(bytes)) this.ws.send(bytes, { binary: true }, () => writeDone(bytes));
+      else this.ws.send(bytes, { binary: true });
+    }
     socket?.uncork();
   }
   close(): void {
@@ -341,7 +393,9 @@ class NetConn implements ListenerConn {
     this.socket.cork();
     for (const bytes of burst.length > 1 ? coalesce(burst) : burst) {
       this.socket.write(lengthPrefix(bytes.byteLength));
-      this.socket.write(bytes);
+      // Node keeps the very chunk until it is written; its callback says when.
+      if (tracked(bytes)) this.socket.write(bytes, () => writeDone(bytes));
+      else this.socket.write(bytes);
     }
     this.socket.uncork();
     if (this.socket.writableLength > this.queueBytesMax && !this.closed) this.onOverflow?.();
@@ -355,11 +409,66 @@ class NetConn implements ListenerConn {
 
 const zeroMask = (mask: Buffer): void => void mask.fill(0);
 
+/** `msg` with every typed array that is a view of `memory` replaced by a copy. */
+function ownArrays(msg: Message, memory: ArrayBufferLike): Message {
+  let out: Record<string, unknown> | null = null;
+  for (const [key, value] of Object.entries(msg)) {
+    if (!ArrayBuffer.isView(value) || value.buffer !== memory) continue;
+    out ??= { ...msg };
+    out[key] = (value as Uint8Array).slice();
+  }
+  return (out as Message | null) ?? msg;
+}
+
 const toBytes = (data: WebSocket.RawData): Uint8Array => {
   if (Array.isArray(data)) return Buffer.concat(data);
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   return data;
 };
+
+/** Bodies at least this large are taken from, and given back to, the transport's BodyPool. */
+export const poolBytesMin = 32 * 1024;
+/** The pool keeps at most this many bytes of free bodies. */
+const poolBytesMax = 64 * 1024 * 1024;
+
+/**
+ * Memory for large message bodies, given back once the peer acknowledged the message, so that a
+ * node that sends the same large messages every clock (pushes, read replies) does not allocate
+ * them afresh each time (fresh external memory is what drives V8's full collections at 10 MB
+ * rounds). A body is given back only when nothing can read it any more: the link has dropped it
+ * (acknowledged), the connection has written out everything it was handed, and no fault or WAN
+ * emulation holds frames on the side (held, cut, reordered or gated frames, checkpoint snapshots:
+ * the transport stops pooling for good once any of those was in use). Free bodies are found by
+ * exact size (a node's large messages repeat their sizes).
+ */
+class BodyPool {
+  private readonly free = new Map<number, Uint8Array[]>();
+  private bytes = 0;
+  /** Bodies handed out again (for tests and metrics). */
+  reused = 0;
+  take(bytes: number): Uint8Array | null {
+    const list = this.free.get(bytes);
+    const body = list?.pop();
+    if (body === undefined) return null;
+    this.bytes -= bytes;
+    this.reused++;
+    return body;
+  }
+  give(body: Uint8Array): void {
+    if (body.byteLength < poolBytesMin || this.bytes + body.byteLength > poolBytesMax) return;
+    let list = this.free.get(body.byteLength);
+    if (!list) this.free.set(body.byteLength, (list = []));
+    list.push(body);
+    this.bytes += body.byteLength;
+  }
+  clear(): void {
+    this.free.clear();
+    this.bytes = 0;
+  }
+  holds(body: Uint8Array): boolean {
+    return this.free.get(body.byteLength)?.includes(body) ?? false;
+  }
+}
 
 export class Transport {
   private readonly channels = new Map<string, PeerChannel>();
@@ -389,6 +498,12 @@ export class Transport {
   readonly epoch: string;
   /** Which link each snapshot was taken of, so a commit never reaches a link built after it. */
   private readonly snapshotOf = new WeakMap<LinkSnapshot<Uint8Array>, ReliableLink<Uint8Array>>();
+  private readonly pool = new BodyPool();
+  /** What accepted unix connections read into (see onUnixOpen), once this transport listens there. */
+  private unixReadBuffer: Buffer | null = null;
+  /** Whether acknowledged bodies go back to the pool (off for good once anything may hold frames aside). */
+  private pooling: boolean;
+  private readonly allocateBody = (bytes: number): Uint8Array => (bytes >= poolBytesMin ? this.pool.take(bytes) : null) ?? allocateUnzeroed(bytes);
 
   constructor(readonly options: TransportOptions) {
     // performance.now() is monotonic; timeOrigin ties it to the wall clock once per process.
@@ -405,9 +520,11 @@ export class Transport {
           bytesSent: Metrics.key("bytes_sent_total", { peer }),
           messagesReceived: Metrics.key("messages_received_total", { channel }),
         };
-        this.channels.set(key, { peer, channel, link, peerEpoch: options.restorePeerEpochs?.[key] ?? null, retired: new Map(), conn: null, dialing: null, retryTimer: null, retryDelayMs: 100, shaper: options.shaperFor?.(peer) ?? null, keys });
+        this.channels.set(key, { peer, channel, link, peerEpoch: options.restorePeerEpochs?.[key] ?? null, retired: new Map(), conn: null, dialing: null, retryTimer: null, retryDelayMs: 100, shaper: options.shaperFor?.(peer) ?? null, sent: [], sentCount: 0, keys });
       }
     }
+    // Restored links hold bodies of an earlier life; shaped links hold frames in their queues.
+    this.pooling = options.restore === undefined && [...this.channels.values()].every((pc) => pc.shaper === null);
   }
 
   nowMs(): number {
@@ -462,7 +579,7 @@ export class Transport {
       },
       // A view of uWS's memory, valid during this call only: the frame is decoded at once, and a
       // body the link must keep (an early frame) is copied (see onLinkFrame).
-      message: (ws, message) => this.onServerMessage(ws.getUserData().accepted, new Uint8Array(message), true),
+      message: (ws, message) => void this.onServerMessage(ws.getUserData().accepted, new Uint8Array(message), true),
       drain: (ws) => ws.getUserData().uws?.drain(),
       close: (ws) => this.onServerClose(ws.getUserData().accepted),
     });
@@ -488,16 +605,21 @@ export class Transport {
     const pc = this.channels.get(`${to}|${channel}`);
     if (!pc) throw new Error(`${this.options.self} has no link to ${to}`);
     // Packed once; the link keeps these bytes, and every (re)send writes its header in front.
-    const body = encodeBody(msg);
+    const body = this.pooling ? encodeBody(msg, this.allocateBody) : encodeBody(msg);
     const { metrics } = this.options;
     metrics.countKey(pc.keys.messagesSent);
     metrics.countKey(pc.keys.messageBytesSent, body.byteLength - headerBytesOf(body));
+    if (this.pooling && body.byteLength >= poolBytesMin) pc.sent.push({ index: pc.sentCount, body });
+    pc.sentCount++;
     this.write(pc, pc.link.step({ kind: "send", body }, this.nowMs()).frames);
+    if (this.options.checkInvariants) this.poolInvariants();
     this.armFor(pc);
   }
 
   /** Link state for a checkpoint, keyed `${peer}|${channel}`. */
   snapshotLinks(): Map<string, LinkSnapshot<Uint8Array>> {
+    // A snapshot keeps bodies for as long as its checkpoint is being written.
+    this.stopPooling();
     return new Map(
       [...this.channels].map(([key, pc]) => {
         const snapshot = pc.link.snapshot();
@@ -527,7 +649,56 @@ export class Transport {
 
   /** Holds every outgoing frame until `ungate` (a checkpoint covering them is being written). */
   gate(): void {
+    this.stopPooling();
     this.gated ??= [];
+  }
+
+  /** Bodies given back to the pool and handed out again so far (for tests). */
+  get pooledBodiesReused(): number {
+    return this.pool.reused;
+  }
+
+  /**
+   * Throws when the pool's bookkeeping is broken (for tests, after any step): a free body that a
+   * link still holds for a resend, or a list of sent bodies that is not the link's unacknowledged.
+   */
+  poolInvariants(): void {
+    for (const pc of this.channels.values()) {
+      const unacked = pc.link.snapshot().unacked;
+      for (const u of unacked) invariant(!this.pool.holds(u.body), () => `${this.options.self}: a body of seq ${u.seq} to ${pc.peer} is free in the pool but unacknowledged`);
+      if (!this.pooling) continue;
+      const acked = pc.sentCount - unacked.length;
+      for (const { index, body } of pc.sent) {
+        invariant(index < acked || unacked[index - acked]?.body === body, () => `${this.options.self}: sent body ${index} to ${pc.peer} is not the link's unacknowledged one there`);
+      }
+      const large = unacked.filter((u) => u.body.byteLength >= poolBytesMin).length;
+      invariant(pc.sent.filter((s) => s.index >= acked).length === large, () => `${this.options.self}: the link to ${pc.peer} holds large bodies the pool does not track`);
+    }
+  }
+
+  private stopPooling(): void {
+    if (!this.pooling) return;
+    this.pooling = false;
+    this.pool.clear();
+    for (const pc of this.channels.values()) pc.sent.length = 0;
+  }
+
+  /**
+   * After a frame from the peer (the only step that takes acks): the bodies the link no longer
+   * holds were acknowledged; each goes back to the pool, at once or, while a write may still read it
+   * (a burst of frames still leaving, a resend still queued: see writesPending), once that write is
+   * done. One whose write never completes is left to the collector.
+   */
+  private reclaim(pc: PeerChannel): void {
+    const sent = pc.sent;
+    const acked = pc.sentCount - pc.link.unackedCount;
+    if (sent[0]!.index >= acked) return;
+    while (sent.length > 0 && sent[0]!.index < acked) {
+      const { body } = sent.shift()!;
+      if (!this.pooling) continue;
+      if (!beingWritten(body)) this.pool.give(body);
+      else afterWrites.set(body, () => this.pooling && this.pool.give(body));
+    }
   }
 
   ungate(): void {
@@ -551,6 +722,7 @@ export class Transport {
   setWanCut(dataCenter: string, cut: boolean): void {
     if (cut === this.wanCut.has(dataCenter)) return;
     if (cut) {
+      this.stopPooling();
       this.wanCut.add(dataCenter);
       this.options.metrics.count("wan_cuts_total", 1, { target: dataCenter }, "WAN partitions that cut this node off a data center");
       return;
@@ -579,7 +751,11 @@ export class Transport {
   /** A lossy fault on the frames to every peer in `dataCenter` (null: it heals). */
   setLossy(dataCenter: string, spec: FrameLoss | null): void {
     if (spec === null || (spec.loss <= 0 && spec.duplicate <= 0 && spec.reorder <= 0)) this.lossy.delete(dataCenter);
-    else this.lossy.set(dataCenter, spec);
+    else {
+      // Doubled and reordered frames wait on the side, past their acknowledgement.
+      this.stopPooling();
+      this.lossy.set(dataCenter, spec);
+    }
   }
 
   /**
@@ -673,7 +849,7 @@ export class Transport {
     // authenticated by the handshake, and encrypted where TLS is on.
     const ws = new WebSocket(`${scheme}://${address.host}:${address.port}/`, { maxPayload: maxPayloadBytes, perMessageDeflate: false, rejectUnauthorized: false, generateMask: zeroMask });
     const dialer = this.dialer(pc, ws, new WsConn(ws), (bytes) => ws.send(bytes));
-    ws.on("message", (data) => dialer.onBytes(toBytes(data)));
+    ws.on("message", (data) => void dialer.onBytes(toBytes(data)));
     ws.on("close", dialer.retry);
     ws.on("error", () => ws.terminate());
   }
@@ -683,7 +859,7 @@ export class Transport {
    * `onBytes` takes each frame the connection delivers (bytes this process owns), `retry` is called
    * when the connection closes.
    */
-  private dialer(pc: PeerChannel, handle: { terminate(): void }, conn: Conn, sendRaw: (bytes: Uint8Array) => void): { onBytes: (bytes: Uint8Array) => void; retry: () => void } {
+  private dialer(pc: PeerChannel, handle: { terminate(): void }, conn: Conn, sendRaw: (bytes: Uint8Array) => void): { onBytes: (bytes: Uint8Array) => boolean; retry: () => void } {
     pc.dialing = handle;
     let state: "wait-challenge" | "wait-welcome" | "open" = "wait-challenge";
     let nonce: Uint8Array = new Uint8Array(0);
@@ -694,12 +870,13 @@ export class Transport {
       handle.terminate();
     }, this.hygiene.handshakeMs);
     deadline.unref();
-    const onBytes = (bytes: Uint8Array): void => {
-      if (this.closed) return;
+    /** True when nothing keeps any part of `bytes` (see TransportOptions.onMessage). */
+    const onBytes = (bytes: Uint8Array): boolean => {
+      if (this.closed) return false;
       try {
         if (state === "open" && isBatch(bytes)) {
           for (const frame of decodeBatch(bytes)) this.onLinkFrame(pc, conn, frame, false);
-          return;
+          return false;
         }
         const frame = decodeFrame(bytes);
         if (state === "wait-challenge") {
@@ -718,11 +895,12 @@ export class Transport {
           clearTimeout(deadline);
           pc.retryDelayMs = 100;
           this.attach(pc, conn, frame.epoch);
-        } else this.onLinkFrame(pc, conn, frame, false);
+        } else return this.onLinkFrame(pc, conn, frame, false);
       } catch (error) {
         this.onRemoteError(error, pc.peer);
         handle.terminate();
       }
+      return false;
     };
     const retry = (): void => {
       clearTimeout(deadline);
@@ -746,7 +924,8 @@ export class Transport {
   private async listenUnix(path: string): Promise<void> {
     // This node holds the port the path is named after, so a file there is a dead node's.
     rmSync(path, { force: true });
-    const server = netServer((socket) => this.onUnixOpen(socket));
+    // Paused, so that onUnixOpen can take the connection over before anything is read from it.
+    const server = netServer({ pauseOnConnect: true }, (socket) => this.onUnixOpen(socket));
     await new Promise<void>((resolve, reject) => {
       server.once("error", (error) => reject(new Error(`cannot listen on ${path}: ${error.message}`)));
       server.listen(path, () => resolve());
@@ -754,9 +933,25 @@ export class Transport {
     this.unixServer = server;
   }
 
-  private onUnixOpen(socket: NetSocket): void {
+  /**
+   * An accepted unix connection, read into one buffer that every accepted connection of this
+   * transport shares (each read is consumed, its frames copied out, before the next read into it),
+   * as the dialer reads into its own: no fresh 64 kB chunk per read. `net.Server` has no `onread`,
+   * so the accepted socket's handle is adopted by a socket built with it, the way the server builds
+   * its own; where the handle is not there to adopt, the connection is read through `data` events.
+   */
+  private onUnixOpen(accepted: NetSocket): void {
+    let reader: FrameReader | null = null;
+    const adopted = this.adoptForReading(
+      accepted,
+      (chunk) => {
+        if (data.state !== "closed") reader!.push(chunk);
+      },
+      (error) => fail(error),
+    );
+    const socket = adopted ?? accepted;
     let conn: NetConn | null = null;
-    const accepted: Accepted = {
+    const data: Accepted = {
       state: "challenged",
       nonce: newNonce(),
       pc: null,
@@ -771,22 +966,56 @@ export class Transport {
       end: () => socket.destroy(),
       open: () => (conn = new NetConn(socket)),
     };
-    const reader = new FrameReader((frame) => this.onServerMessage(accepted, frame, false));
-    socket.on("data", (chunk: Buffer) => {
-      if (accepted.state === "closed" || this.closed) return;
-      try {
-        reader.push(chunk);
-      } catch (error) {
-        this.onRemoteError(error, accepted.pc?.peer ?? "(unauthenticated)");
-        this.unpend(accepted);
-        accepted.state = "closed";
-        if (conn) conn.close();
-        else socket.destroy();
-      }
-    });
+    reader = new FrameReader((frame) => this.onServerMessage(data, frame, false), adopted !== null);
+    const fail = (error: unknown): void => {
+      this.onRemoteError(error, data.pc?.peer ?? "(unauthenticated)");
+      this.unpend(data);
+      data.state = "closed";
+      if (conn) conn.close();
+      else socket.destroy();
+    };
+    if (adopted === null) {
+      socket.on("data", (chunk: Buffer) => {
+        if (data.state === "closed" || this.closed) return;
+        try {
+          reader!.push(chunk);
+        } catch (error) {
+          fail(error);
+        }
+      });
+      socket.resume();
+    }
     socket.on("error", () => socket.destroy());
-    socket.on("close", () => this.onServerClose(accepted));
-    this.onServerOpen(accepted);
+    socket.on("close", () => this.onServerClose(data));
+    this.onServerOpen(data);
+  }
+
+  /** `socket`'s handle under a socket that reads into the shared buffer, or null (see onUnixOpen). */
+  private adoptForReading(socket: NetSocket, onChunk: (chunk: Uint8Array) => void, onError: (error: unknown) => void): NetSocket | null {
+    const internal = socket as unknown as { _handle?: object | null };
+    const handle = internal._handle;
+    if (handle === null || handle === undefined) return null;
+    internal._handle = null;
+    let adopted: NetSocket | null = null;
+    const closedNow = (): boolean => this.closed || adopted === null || adopted.destroyed;
+    adopted = new NetSocketClass({
+      handle,
+      readable: true,
+      writable: true,
+      onread: {
+        buffer: (this.unixReadBuffer ??= Buffer.allocUnsafe(unixReadBytes)),
+        callback: (n: number, buffer: Uint8Array): boolean => {
+          if (closedNow()) return true;
+          try {
+            onChunk(new Uint8Array(buffer.buffer, buffer.byteOffset, n));
+          } catch (error) {
+            onError(error);
+          }
+          return true;
+        },
+      },
+    } as ConstructorParameters<typeof NetSocketClass>[0]);
+    return adopted;
   }
 
   private onServerOpen(data: Accepted): void {
@@ -835,13 +1064,16 @@ export class Transport {
     this.options.metrics.count("connections_refused_total", 1, { reason }, "connections refused or closed by connection hygiene (caps, handshake deadline, slow readers)");
   }
 
-  /** `borrowed`: the bytes are valid during this call only (uWS); a unix socket's are owned. */
-  private onServerMessage(data: Accepted, bytes: Uint8Array, borrowed: boolean): void {
-    if (data.state === "closed" || this.closed) return;
+  /**
+   * `borrowed`: the bytes are valid during this call only (uWS); a unix socket's are owned. True
+   * when nothing keeps any part of them (see TransportOptions.onMessage).
+   */
+  private onServerMessage(data: Accepted, bytes: Uint8Array, borrowed: boolean): boolean {
+    if (data.state === "closed" || this.closed) return false;
     try {
       if (data.state === "open" && isBatch(bytes)) {
         for (const frame of decodeBatch(bytes)) this.onLinkFrame(data.pc!, data.conn!, frame, borrowed);
-        return;
+        return false;
       }
       const frame = decodeFrame(bytes);
       if (data.state === "challenged") {
@@ -864,7 +1096,7 @@ export class Transport {
           this.disconnect(pc, conn);
         };
         this.attach(pc, conn, frame.epoch);
-      } else this.onLinkFrame(data.pc!, data.conn!, frame, borrowed);
+      } else return this.onLinkFrame(data.pc!, data.conn!, frame, borrowed);
     } catch (error) {
       this.onRemoteError(error, data.pc?.peer ?? "(unauthenticated)");
       this.unpend(data);
@@ -872,6 +1104,7 @@ export class Transport {
       data.conn?.close();
       if (!data.conn) data.end(1008, "protocol error");
     }
+    return false;
   }
 
   private onServerClose(data: Accepted): void {
@@ -907,6 +1140,8 @@ export class Transport {
    */
   private startOver(pc: PeerChannel, epoch: string): void {
     if (!(this.options.restartable?.(pc.peer) ?? false)) throw new RemoteError("bad-field", `${pc.peer} came back with link epoch ${epoch.slice(0, 20)}, not ${pc.peerEpoch}; only workers may start over`);
+    // Links are swapped and their bodies moved between them: the send order is no longer ours.
+    this.stopPooling();
     pc.retired.set(pc.peerEpoch!, pc.link);
     while (pc.retired.size > retiredMax) pc.retired.delete(pc.retired.keys().next().value!);
     const kept = pc.retired.get(epoch);
@@ -931,31 +1166,45 @@ export class Transport {
    * `borrowed`: the frame's bytes are only valid during this call. A data frame delivered now is
    * decoded now (the decoder copies what the message keeps); one the link holds for later (it
    * arrived ahead of a gap) gets its own copy.
+   *
+   * Returns true when nothing keeps any part of the frame's bytes past this call: it was not held
+   * for later, and every message delivered now is one the receiver uses up (`usesUp`).
    */
-  private onLinkFrame(pc: PeerChannel, conn: Conn, frame: WireFrame, borrowed: boolean): void {
+  private onLinkFrame(pc: PeerChannel, conn: Conn, frame: WireFrame, borrowed: boolean): boolean {
     if (frame.t !== "data" && frame.t !== "ack" && frame.t !== "hb") throw new RemoteError("unknown-kind", `handshake frame ${frame.t} after the handshake`);
-    if (pc.conn !== conn) return;
-    if (borrowed && frame.t === "data" && frame.seq > pc.link.deliveredSeq + 1) frame = { ...frame, body: frame.body.slice() };
+    if (pc.conn !== conn) return true;
+    const early = frame.t === "data" && frame.seq > pc.link.deliveredSeq + 1;
+    if (borrowed && early && frame.t === "data") frame = { ...frame, body: frame.body.slice() };
+    let released = !early;
     const out = pc.link.step({ kind: "frame", frame }, this.nowMs());
+    if (pc.sent.length > 0) this.reclaim(pc);
+    if (this.options.checkInvariants) this.poolInvariants();
     this.write(pc, out.frames);
     if (out.peer !== null && pc.channel === "control") this.options.onPeer(pc.peer, out.peer);
+    const usesUp = this.options.usesUp;
     for (const body of out.delivered) {
       let msg: Message;
       try {
         // The decoder also checks every float payload (push deltas, read-reply values).
-        // A ws Buffer is this process's: the message's large arrays may be views of it. uWS's
-        // memory is valid during this call only, so those arrays are copies.
-        msg = decodeMessage(body, maxPayloadBytes, !borrowed);
+        // A ws Buffer or a unix frame is this process's: the message's large arrays may be views
+        // of it. uWS's memory is valid during this call only: views of it only for a message the
+        // receiver uses up during the call, copies for any other.
+        msg = decodeMessage(body, maxPayloadBytes, !borrowed || usesUp !== undefined);
         if (channelOf(msg) !== pc.channel) throw new RemoteError("wrong-channel", `${msg.kind} on the ${pc.channel} channel`);
       } catch (error) {
         // The link delivered it (and acknowledges it); the message itself is refused and counted.
         this.onRemoteError(error, pc.peer);
         continue;
       }
+      if (usesUp === undefined || !usesUp(pc.peer, msg)) {
+        released = false;
+        if (borrowed) msg = ownArrays(msg, body.buffer);
+      }
       this.options.metrics.countKey(pc.keys.messagesReceived);
       this.options.onMessage(pc.peer, msg, pc.channel);
     }
     this.armFor(pc);
+    return released;
   }
 
   private onRemoteError(error: unknown, peer: string): void {
