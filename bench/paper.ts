@@ -23,8 +23,7 @@
  * LAN's saved convergence gives the targets) and only the other modes run: for a change that can
  * only move some modes' rows, such as Gaia's codec. The seed must be the saved run's. Every case
  * the run asks for is checked before any runs: missing rows stop it at once, all of them listed
- * (name the saved topologies with --topology; the committed rows have LDA and MNIST on ec2-11
- * and singapore-sao-paulo only).
+ * (name the saved topologies with --topology when the saved set covers fewer cases).
  *
  * Non-IID: with --partition iid,skewed (the default for the main runs), each case runs again with
  * a skewed partition (skew 0.8: MF by user group, LDA by topic, MNIST by label).
