@@ -20,10 +20,10 @@ const TOP = 2 ** 24;
 const WRAP = 2 ** 32;
 
 /** Probabilities a model for `number` needs: unary lengths 1-33, then one bit per length. */
-export const NUMBER_MODEL = 67;
+const NUMBER_MODEL = 67;
 
-/** A fresh model of `size` probabilities, each one half. */
-export const newModel = (size: number): Uint16Array => new Uint16Array(size).fill(HALF);
+/** A fresh model for `number`: every probability one half. */
+export const numberModel = (): Uint16Array => new Uint16Array(NUMBER_MODEL).fill(HALF);
 
 export class RangeEncoder {
   private low = 0;
@@ -74,9 +74,8 @@ export class RangeEncoder {
   }
 
   /**
-   * A number below 2^32 as Elias gamma of `value + 1` through a model of `NUMBER_MODEL`
-   * probabilities: its bit length in unary (adaptive), the bit below the leading one (adaptive, by
-   * length), then the rest direct. Small numbers, the common case, cost a few adaptive bits.
+   * A number below 2^32 as Elias gamma of `value + 1` through a `numberModel()`: its bit length
+   * in unary (adaptive), the bit below the leading one (adaptive, by length), then the rest direct. Small numbers, the common case, cost a few adaptive bits.
    */
   number(model: Uint16Array, value: number): void {
     const v = value + 1;

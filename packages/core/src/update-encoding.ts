@@ -51,7 +51,7 @@
  * not fit, or a non-finite value is a RemoteError.
  */
 import { RemoteError } from "./errors.js";
-import { newModel, NUMBER_MODEL, RangeDecoder, RangeEncoder } from "./range-coder.js";
+import { numberModel, RangeDecoder, RangeEncoder } from "./range-coder.js";
 
 export type ValueEncoding = "f32" | "f16" | "int8";
 export const valueEncodings: readonly ValueEncoding[] = ["f32", "f16", "int8"];
@@ -274,9 +274,10 @@ function encodeCoded(offsets: Uint32Array, values: ArrayLike<number>, cols: numb
   for (let r = 0; r < rowCount; r++) {
     const first = rowStart[r]!;
     const end = rowStart[r + 1]!;
-    const base = Math.floor(offsets[first]! / cols) * cols;
-    rc.number(models.rows, base / cols - previousRow - 1);
-    previousRow = base / cols;
+    const row = Math.floor(offsets[first]! / cols);
+    const base = row * cols;
+    rc.number(models.rows, row - previousRow - 1);
+    previousRow = row;
     rc.number(models.counts, end - first - 1);
     let previousCol = -1;
     let context = 1;
@@ -306,7 +307,7 @@ function encodeCoded(offsets: Uint32Array, values: ArrayLike<number>, cols: numb
   return { body, applied };
 }
 
-const codedModels = (): { rows: Uint16Array; counts: Uint16Array; gaps: Uint16Array[] } => ({ rows: newModel(NUMBER_MODEL), counts: newModel(NUMBER_MODEL), gaps: [newModel(NUMBER_MODEL), newModel(NUMBER_MODEL), newModel(NUMBER_MODEL)] });
+const codedModels = (): { rows: Uint16Array; counts: Uint16Array; gaps: Uint16Array[] } => ({ rows: numberModel(), counts: numberModel(), gaps: [numberModel(), numberModel(), numberModel()] });
 
 /** Decodes a coded body (code 5) after its code byte; see `encodeCoded`. */
 function decodeCoded(r: BodyReader, view: DataView, size: number): SparseUpdate {
