@@ -11,3 +11,4 @@ export * from "./node.js";
 export * from "./plan.js";
 export * from "./run-node.js";
 export * from "./stream-frames.js";
+export * from "./ws-client.js";

@@ -26,14 +26,65 @@ export const reuseBytesMin = 32 * 1024;
 // Views are made with the plain Uint8Array constructor: a Node Buffer's `subarray` goes through
 // Buffer's own, slower one.
 
-/** A reader of length-prefixed frames; `push` each chunk in order, frames come out of `onFrame`. */
-export class FrameReader {
-  private readonly head = new Uint8Array(lengthBytes);
-  private headAt = 0;
+/**
+ * Gathers one frame at a time out of a stream's chunks into memory of its own: a buffer of the
+ * frame's size, or the memory of the last large frame its receiver released (see "Reuse" above).
+ * Shared by the length-prefixed reader below and the WebSocket dialer's reader (ws-client.ts).
+ */
+export class FrameGatherer {
   private frame: Uint8Array | null = null;
   private frameAt = 0;
   /** A released large frame's memory, free for the next large frame; null while in use. */
   private spare: ArrayBuffer | null = null;
+  constructor(private readonly reuseMin = reuseBytesMin) {}
+
+  get hasSpare(): boolean {
+    return this.spare !== null;
+  }
+  /** Whether a frame is being gathered. */
+  get busy(): boolean {
+    return this.frame !== null;
+  }
+  /** Bytes gathered of the current frame. */
+  get at(): number {
+    return this.frameAt;
+  }
+
+  /** Starts a frame of `length` bytes (not zeroed first: it is handed out once every byte is in). */
+  start(length: number): void {
+    // A spare at most twice the frame's size is taken (a decoded view then keeps at most that).
+    const spare = this.spare;
+    if (spare !== null && length >= this.reuseMin && spare.byteLength >= length && spare.byteLength <= 2 * length) {
+      this.spare = null;
+      this.frame = new Uint8Array(spare, 0, length);
+    } else this.frame = allocateUnzeroed(length);
+    this.frameAt = 0;
+  }
+
+  /**
+   * Copies what `chunk` holds of the current frame from `at` on; returns the new position, and
+   * hands the frame to `onFrame` once it is whole (its memory is kept for reuse when that returns
+   * exactly true).
+   */
+  fill(chunk: Uint8Array, at: number, onFrame: (frame: Uint8Array) => unknown): number {
+    const frame = this.frame!;
+    const take = Math.min(frame.byteLength - this.frameAt, chunk.byteLength - at);
+    frame.set(new Uint8Array(chunk.buffer, chunk.byteOffset + at, take), this.frameAt);
+    this.frameAt += take;
+    if (this.frameAt === frame.byteLength) {
+      this.frame = null;
+      const released = onFrame(frame) === true;
+      if (released && frame.byteLength >= this.reuseMin) this.spare = frame.buffer as ArrayBuffer;
+    }
+    return at + take;
+  }
+}
+
+/** A reader of length-prefixed frames; `push` each chunk in order, frames come out of `onFrame`. */
+export class FrameReader {
+  private readonly head = new Uint8Array(lengthBytes);
+  private headAt = 0;
+  private readonly gather: FrameGatherer;
   /**
    * `chunksReused`: the chunks are one buffer read into again and again (a socket's `onread`), so
    * every frame is copied out; otherwise a frame inside one chunk is a view of it.
@@ -43,24 +94,26 @@ export class FrameReader {
     private readonly onFrame: (frame: Uint8Array) => unknown,
     private readonly chunksReused = false,
     private readonly maxBytes = maxPayloadBytes,
-    private readonly reuseMin = reuseBytesMin,
-  ) {}
+    reuseMin = reuseBytesMin,
+  ) {
+    this.gather = new FrameGatherer(reuseMin);
+  }
 
   /** Whether the memory of the last large released frame is waiting for the next one (for tests). */
   get hasSpare(): boolean {
-    return this.spare !== null;
+    return this.gather.hasSpare;
   }
 
   /** Frames so far incomplete (bytes read of the current one), for tests. */
   get partialBytes(): number {
-    return this.frame === null ? this.headAt : lengthBytes + this.frameAt;
+    return this.gather.busy ? lengthBytes + this.gather.at : this.headAt;
   }
 
   push(chunk: Uint8Array): void {
     let at = 0;
     const n = chunk.byteLength;
     while (at < n) {
-      if (this.frame === null) {
+      if (!this.gather.busy) {
         let length: number;
         if (this.headAt === 0 && at + lengthBytes <= n) {
           length = chunk[at]! | (chunk[at + 1]! << 8) | (chunk[at + 2]! << 16) | (chunk[at + 3]! * 0x1000000);
@@ -82,25 +135,9 @@ export class FrameReader {
           this.onFrame(frame);
           continue;
         }
-        // Not zeroed first: the frame is handed out only once every byte has been read into it. A
-        // spare at most twice the frame's size is taken (a decoded view then keeps at most that).
-        const spare = this.spare;
-        if (spare !== null && length >= this.reuseMin && spare.byteLength >= length && spare.byteLength <= 2 * length) {
-          this.spare = null;
-          this.frame = new Uint8Array(spare, 0, length);
-        } else this.frame = allocateUnzeroed(length);
-        this.frameAt = 0;
+        this.gather.start(length);
       }
-      const frame = this.frame;
-      const take = Math.min(frame.byteLength - this.frameAt, n - at);
-      frame.set(new Uint8Array(chunk.buffer, chunk.byteOffset + at, take), this.frameAt);
-      this.frameAt += take;
-      at += take;
-      if (this.frameAt === frame.byteLength) {
-        this.frame = null;
-        const released = this.onFrame(frame) === true;
-        if (released && frame.byteLength >= this.reuseMin) this.spare = frame.buffer as ArrayBuffer;
-      }
+      at = this.gather.fill(chunk, at, this.onFrame);
     }
   }
 }

@@ -65,6 +65,7 @@ import { helloMac, newNonce, sameMac, welcomeMac } from "./auth.js";
 import { allocateUnzeroed, coalesce, decodeBatch, decodeFrame, encodeBody, encodeFrame, headerBytesOf, isBatch, maxPayloadBytes, type ChannelName, type WireFrame } from "./envelope.js";
 import { Metrics } from "./metrics.js";
 import { FrameReader, lengthPrefix } from "./stream-frames.js";
+import { binaryHeader, controlFrame, newUpgradeKey, ServerFrameReader, UpgradeReader, upgradeRequest } from "./ws-client.js";
 import type { LinkShaper } from "./shaper.js";
 
 export interface PeerAddress {
@@ -365,7 +366,8 @@ class WsConn implements Conn {
 }
 
 /**
- * A unix socket, either end: frames length-prefixed (stream-frames.ts); a burst leaves corked and
+ * A stream socket, either end of a unix socket (frames length-prefixed, stream-frames.ts) or the
+ * dialer's end of a WebSocket (`framing: binaryHeader`, ws-client.ts); a burst leaves corked and
  * coalesced, as on the other connections. Node queues what the socket cannot take yet; past
  * `queueBytesMax` the peer is a slow reader and is disconnected.
  */
@@ -375,7 +377,11 @@ class NetConn implements ListenerConn {
   closed = false;
   onOverflow: (() => void) | null = null;
   queueBytesMax = hygieneDefaults.queueBytesMax;
-  constructor(private readonly socket: NetSocket) {}
+  constructor(
+    private readonly socket: NetSocket,
+    /** What goes ahead of each frame's bytes. */
+    private readonly framing: (bytes: number) => Uint8Array = lengthPrefix,
+  ) {}
   send(bytes: Uint8Array): void {
     if (this.closed) return;
     this.burst.push(bytes);
@@ -384,7 +390,7 @@ class NetConn implements ListenerConn {
   sendRaw(bytes: Uint8Array): void {
     if (this.closed || this.socket.destroyed) return;
     this.socket.cork();
-    this.socket.write(lengthPrefix(bytes.byteLength));
+    this.socket.write(this.framing(bytes.byteLength));
     this.socket.write(bytes);
     this.socket.uncork();
   }
@@ -392,7 +398,7 @@ class NetConn implements ListenerConn {
     if (this.closed || this.socket.destroyed) return;
     this.socket.cork();
     for (const bytes of burst.length > 1 ? coalesce(burst) : burst) {
-      this.socket.write(lengthPrefix(bytes.byteLength));
+      this.socket.write(this.framing(bytes.byteLength));
       // Node keeps the very chunk until it is written; its callback says when.
       if (tracked(bytes)) this.socket.write(bytes, () => writeDone(bytes));
       else this.socket.write(bytes);
@@ -843,7 +849,11 @@ export class Transport {
       socket.on("error", () => socket.destroy());
       return;
     }
-    const scheme = this.options.tls ? "wss" : "ws";
+    if (!this.options.tls) {
+      this.dialWebSocket(pc, address);
+      return;
+    }
+    const scheme = "wss";
     // A zero masking key: ws then sends our bytes as they are, with no masked copy of every frame.
     // Masking protects HTTP proxies from a browser script's frames; these links are node to node,
     // authenticated by the handshake, and encrypted where TLS is on.
@@ -852,6 +862,51 @@ export class Transport {
     ws.on("message", (data) => void dialer.onBytes(toBytes(data)));
     ws.on("close", dialer.retry);
     ws.on("error", () => ws.terminate());
+  }
+
+  /**
+   * A WebSocket to `address` on a plain socket (ws-client.ts): reads land in one reused buffer and
+   * each message is gathered into memory of its own, as on the unix carrier; frames go out as they
+   * are, behind a masked header with a zero key.
+   */
+  private dialWebSocket(pc: PeerChannel, address: PeerAddress): void {
+    const key = newUpgradeKey();
+    let upgrade: UpgradeReader | null = new UpgradeReader(key);
+    let reader: ServerFrameReader | null = null;
+    const socket: NetSocket = netConnect({
+      host: address.host,
+      port: address.port,
+      noDelay: true,
+      onread: {
+        buffer: Buffer.allocUnsafe(unixReadBytes),
+        callback: (n: number, buffer: Uint8Array): boolean => {
+          if (this.closed || reader === null || socket.destroyed) return true;
+          try {
+            let chunk: Uint8Array | null = new Uint8Array(buffer.buffer, buffer.byteOffset, n);
+            if (upgrade !== null) {
+              chunk = upgrade.push(chunk);
+              if (chunk !== null) upgrade = null;
+            }
+            if (chunk !== null && chunk.byteLength > 0) reader.push(chunk);
+          } catch (error) {
+            this.onRemoteError(error, pc.peer);
+            socket.destroy();
+          }
+          return true;
+        },
+      },
+    });
+    const conn = new NetConn(socket, binaryHeader);
+    const handle = { terminate: () => socket.destroy() };
+    const dialer = this.dialer(pc, handle, conn, (bytes) => conn.sendRaw(bytes));
+    reader = new ServerFrameReader({
+      onMessage: (message) => dialer.onBytes(message),
+      onPing: (payload) => void (socket.destroyed || socket.write(controlFrame("pong", payload))),
+      onClose: () => socket.destroy(),
+    });
+    socket.once("connect", () => socket.write(upgradeRequest(address.host, address.port, key)));
+    socket.on("close", dialer.retry);
+    socket.on("error", () => socket.destroy());
   }
 
   /**
