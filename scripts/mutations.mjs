@@ -10,6 +10,14 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 const mutations = [
   {
+    name: "ws-dialer-reuses-kept",
+    what: "the WebSocket dialer's reader reads into a message's memory again even when its receiver kept it",
+    file: "packages/net/src/ws-client.ts",
+    find: "      return this.events.onMessage(payload);",
+    replace: "      this.events.onMessage(payload);\n      return true;",
+    tests: ["test/net/ws-client.test.ts", "test/net/frame-reuse.test.ts"],
+  },
+  {
     name: "dropped-barrier",
     what: "a shard drops every selective barrier it is delivered (and still reports receiving it)",
     file: "packages/core/src/shard.ts",
