@@ -5,7 +5,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { decodeMessage, encodeMessage, encodeUpdate, firstNonFinite, RemoteError, type Message } from "@gaia/core";
+import { decodeMessage, encodeMessage, encodeUpdate, firstNonFinite, RemoteError, simdBlockValues, simdOver, type Message } from "@gaia/core";
 import { batchBytesMax, coalesce, coalesceFrameBytesMax, dataHeaderBytes, decodeBatch, decodeFrame, encodeBody, encodeFrame, isBatch, messageOf } from "@gaia/net";
 import { params, seedTitle } from "../support/fc.js";
 
@@ -192,6 +192,31 @@ describe(seedTitle("wire envelope"), () => {
         assert.equal(firstNonFinite(wide.subarray(1, 1 + values.length), bound), slow(values, bound));
       }),
       params(1000),
+    );
+  });
+
+  test("the SIMD check (long payloads, in blocks) names the same first value as comparing magnitudes", () => {
+    assert.ok(simdOver !== null, "this Node has WebAssembly SIMD, so the SIMD path is the one under test");
+    const slow = (values: Float32Array, bound: number): number => values.findIndex((v) => !(Math.abs(v) <= Math.fround(bound)));
+    const special = fc.constantFrom(Number.NaN, Infinity, -Infinity, 1e30, -1e30, 1.0000001e30, 3.4e38, 1e36, 2e36, -0);
+    fc.assert(
+      fc.property(
+        // Lengths around the SIMD minimum (256), a block (16384) and its 16-value turns.
+        fc.constantFrom(255, 256, 271, 1000, simdBlockValues - 1, simdBlockValues, simdBlockValues + 15, 2 * simdBlockValues + 37),
+        fc.array(fc.record({ at: fc.nat(), value: special }), { maxLength: 3 }),
+        fc.constantFrom(1e30, 1e36, 1, 0, -1, Infinity),
+        fc.nat({ max: 3 }),
+        (length, bad, bound, offset) => {
+          const wide = new Float32Array(length + offset + 1);
+          for (let i = 0; i < wide.length; i++) wide[i] = ((i * 37) % 101) * 0.01 - 0.5;
+          wide[wide.length - 1] = Number.NaN;
+          if (offset > 0) wide[0] = Number.NaN;
+          const values = wide.subarray(offset, offset + length);
+          for (const b of bad) values[b.at % length] = b.value;
+          assert.equal(firstNonFinite(values, bound), slow(values, bound));
+        },
+      ),
+      params(300),
     );
   });
 });

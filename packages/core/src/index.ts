@@ -20,3 +20,4 @@ export * from "./ssp.js";
 export * from "./update-encoding.js";
 export * from "./worker.js";
 export * from "./worker-cache.js";
+export { simdBlockValues, simdOver, type SimdOver } from "./finite-simd.js";
