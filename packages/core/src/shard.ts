@@ -351,26 +351,31 @@ export class ShardRole implements Role {
     const { replica, filter, cols } = this;
     const { rows, deltas } = msg;
     let sum = 0;
-    for (let i = 0; i < rows.length; i++) {
-      const offset = (rows[i]! - base) * cols;
-      const from = i * cols;
+    // Runs of consecutive rows are one stretch of the replica: one loop over each (the order of the
+    // additions, and so the running sum, is the rows' order either way).
+    for (let i = 0; i < rows.length; ) {
+      let j = i + 1;
+      while (j < rows.length && rows[j] === rows[j - 1]! + 1) j++;
+      const offset = (rows[i]! - base) * cols - i * cols;
+      const end = j * cols;
       // Two loops, so the common case (no significance filter: BSP, SSP, LAN) is a plain add.
       if (filter === null) {
-        for (let k = 0; k < cols; k++) {
-          const d = deltas[from + k]!;
+        for (let k = i * cols; k < end; k++) {
+          const d = deltas[k]!;
           if (d === 0) continue;
           replica[offset + k]! += d;
           sum += d;
         }
       } else {
-        for (let k = 0; k < cols; k++) {
-          const d = deltas[from + k]!;
+        for (let k = i * cols; k < end; k++) {
+          const d = deltas[k]!;
           if (d === 0) continue;
           replica[offset + k]! += d;
           filter.add(offset + k, d);
           sum += d;
         }
       }
+      i = j;
     }
     this.clientClock.set(from, expected + 1);
     if (msg.last) this.clientDone.add(from);
