@@ -4,12 +4,12 @@
 // close against a real uWS server.
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { connect } from "node:net";
+import { connect, createServer, type Socket } from "node:net";
 import fc from "fast-check";
 import uWS from "uWebSockets.js";
 import type { us_listen_socket } from "uWebSockets.js";
 import { RemoteError } from "@gaia/core";
-import { acceptOf, binaryHeader, controlFrame, ServerFrameReader, UpgradeReader, upgradeRequest, newUpgradeKey } from "@gaia/net";
+import { acceptOf, binaryHeader, controlFrame, Metrics, ServerFrameReader, Transport, UpgradeReader, upgradeRequest, newUpgradeKey } from "@gaia/net";
 import { params, seedTitle } from "../support/fc.js";
 import { until } from "./support.js";
 
@@ -211,4 +211,39 @@ describe(seedTitle("the WebSocket dialer's wire"), () => {
     socket.destroy();
     if (listen !== null) uWS.us_listen_socket_close(listen);
   });
+
+  // A listener that is not a gaia node: the dialer refuses its answer, counts it, and dials again
+  // with backoff; it never crashes and never opens a link.
+  const hostile: [string, string, (socket: Socket, key: string) => void][] = [
+    ["a 404 to the upgrade", "unauthenticated", (socket) => socket.end("HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n")],
+    ["a 101 with a wrong accept", "unauthenticated", (socket) => socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptOf(newUpgradeKey())}\r\n\r\n`)],
+    ["a masked frame after a good 101", "malformed-frame", (socket, key) => socket.write(Buffer.concat([Buffer.from(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptOf(key)}\r\n\r\n`, "latin1"), Uint8Array.of(0x82, 0x81, 1, 2, 3, 4, 9)]))],
+    ["headers without an end", "malformed-frame", (socket) => socket.write(`HTTP/1.1 101 Switching Protocols\r\nX: ${"y".repeat(20_000)}`)],
+  ];
+  for (const [what, code, answer] of hostile) {
+    test(`a listener that answers with ${what}: refused as ${code}, counted, dialed again`, async () => {
+      const server = createServer((socket) => {
+        socket.on("error", () => undefined);
+        let request = "";
+        socket.on("data", (chunk: Buffer) => {
+          request += chunk.toString("latin1");
+          const key = /Sec-WebSocket-Key: (\S+)/i.exec(request)?.[1];
+          if (request.includes("\r\n\r\n") && key !== undefined) answer(socket, key);
+        });
+      });
+      const port = await new Promise<number>((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as { port: number }).port)));
+      const metrics = new Metrics("a");
+      let ups = 0;
+      const transport = new Transport({ self: "a", secret: "s", listenHost: "127.0.0.1", port: 0, peers: new Map([["b", { host: "127.0.0.1", port }]]), metrics, onMessage: () => undefined, onPeer: (_p, up) => void (up && ups++) });
+      try {
+        await transport.start();
+        // Both channels (data, control) dial; each refusal is counted, and each channel dials again.
+        await until(`${code} counted on a second attempt`, () => metrics.get("reconnects_total", { peer: "b" }) >= 2 && metrics.get("remote_errors_total", { code }) >= 3, 10_000);
+        assert.equal(ups, 0, "no link opens to a listener that is not a gaia node");
+      } finally {
+        transport.close();
+        server.close();
+      }
+    });
+  }
 });
