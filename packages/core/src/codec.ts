@@ -278,9 +278,10 @@ export function firstNonFinite(values: Float32Array, bound = valueMagnitudeMax):
   const bits = new Int32Array(values.buffer, values.byteOffset, values.length);
   const n = bits.length;
   let i = 0;
-  if (simdOver !== null && n >= simdValuesMin) {
+  const simd = n >= simdValuesMin ? simdOver() : null;
+  if (simd !== null) {
     // Blocks through the SIMD check (finite-simd.ts); a block that fails is searched below.
-    const { scratch, over } = simdOver;
+    const { scratch, over } = simd;
     while (i + 16 <= n) {
       const count = Math.min(simdBlockValues, (n - i) & ~15);
       scratch.set(bits.subarray(i, i + count));

@@ -4,7 +4,7 @@
  * the trick). JavaScript's loop over a typed array costs about 1.6 ns a value on this machine,
  * four values to a SIMD lane group cost a small fraction of that, so even with the block's copy
  * into the module's memory (a memcpy) the check is several times faster. The module is built here
- * from its bytes (no file, no fetch); where WebAssembly or its SIMD is missing, `simdOver` is null
+ * from its bytes on first use (no file, no fetch); where WebAssembly or its SIMD is missing, `simdOver()` is null
  * and the JavaScript loop does the work. Pure arithmetic: the answer is the JavaScript loop's.
  *
  * The function, in the text format:
@@ -103,5 +103,10 @@ function build(): SimdOver | null {
   }
 }
 
-/** The SIMD check, or null where this engine cannot run it. */
-export const simdOver: SimdOver | null = build();
+let built: SimdOver | null | undefined;
+
+/** The SIMD check, or null where this engine cannot run it (built on first use, not on import). */
+export function simdOver(): SimdOver | null {
+  if (built === undefined) built = build();
+  return built;
+}
