@@ -10,6 +10,14 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 const mutations = [
   {
+    name: "ws-dialer-trusts-accept",
+    what: "the WebSocket dialer takes any Sec-WebSocket-Accept in the listener's 101",
+    file: "packages/net/src/ws-client.ts",
+    find: 'if (headers.get("sec-websocket-accept") !== acceptOf(this.key)) throw',
+    replace: 'if (false && headers.get("sec-websocket-accept") !== acceptOf(this.key)) throw',
+    tests: ["test/net/ws-client.test.ts"],
+  },
+  {
     name: "simd-skips-lanes",
     what: "the SIMD finite check reads the first 48 of every 64 bytes twice over and never the last 16",
     file: "packages/core/src/finite-simd.ts",
