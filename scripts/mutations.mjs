@@ -10,6 +10,14 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 const mutations = [
   {
+    name: "small-allocations-alias",
+    what: "the shared-block allocator hands the same bytes out again (it never moves on)",
+    file: "packages/core/src/flat-codec.ts",
+    find: "  slabAt += (bytes + 7) & ~7;",
+    replace: "  slabAt += 0;",
+    tests: ["test/core/flat-codec.test.ts"],
+  },
+  {
     name: "ws-dialer-trusts-accept",
     what: "the WebSocket dialer takes any Sec-WebSocket-Accept in the listener's 101",
     file: "packages/net/src/ws-client.ts",

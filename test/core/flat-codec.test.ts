@@ -6,7 +6,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { Packr, RESERVE_START_SPACE } from "msgpackr";
-import { decodeFlat, encodeFlat, notFlat, viewBytesMin } from "../../packages/core/src/flat-codec.js";
+import { allocateSmall, decodeFlat, encodeFlat, notFlat, smallBytesMax, viewBytesMin } from "../../packages/core/src/flat-codec.js";
 import { decodeMessage, encodeMessage, type Message } from "@gaia/core";
 import { params, seedTitle } from "../support/fc.js";
 
@@ -121,5 +121,40 @@ describe(seedTitle("flat codec"), () => {
     if (decoded.kind !== "push") throw new Error("not a push");
     bytes.fill(0);
     assert.equal(decoded.deltas[0], 0.25);
+  });
+
+  test("small allocations from shared blocks never overlap, are 8-aligned, and refuse what is too large", () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: smallBytesMax }), { minLength: 1, maxLength: 200 }), (sizes) => {
+        const got = sizes.map((n, i) => {
+          const a = allocateSmall(n);
+          assert.equal(a.byteLength, n);
+          assert.equal(a.byteOffset % 8, 0, "8-aligned, so any typed array can view it");
+          a.fill(i & 0xff);
+          return a;
+        });
+        // Each still holds its own fill: no two share a byte.
+        got.forEach((a, i) => assert.ok(a.every((b) => b === (i & 0xff)), `allocation ${i} was overwritten by a later one`));
+      }),
+      params(200),
+    );
+    assert.throws(() => allocateSmall(smallBytesMax + 1), RangeError);
+  });
+
+  test("small decoded arrays are the message's own: later decodes and writes to the bytes leave them alone", () => {
+    const bytes = encodeMessage({ kind: "push", clock: 1, rows: Uint32Array.from({ length: 40 }, (_, i) => i), deltas: Float32Array.from({ length: 200 }, (_, i) => i / 8), last: false });
+    const decoded = Array.from({ length: 300 }, () => decodeMessage(bytes));
+    bytes.fill(0);
+    for (const [k, m] of decoded.entries()) {
+      if (m.kind !== "push") throw new Error("not a push");
+      assert.equal(m.deltas.length, 200);
+      assert.ok(m.deltas.every((v, i) => v === i / 8), `decode ${k}: deltas changed`);
+      assert.ok(m.rows.every((v, i) => v === i), `decode ${k}: rows changed`);
+      m.deltas.fill(-1);
+    }
+    // Writing to one message's arrays changes no other's.
+    const fresh = decodeMessage(encodeMessage({ kind: "push", clock: 1, rows: Uint32Array.of(1, 2), deltas: Float32Array.from({ length: 100 }, () => 0.5), last: false }));
+    if (fresh.kind !== "push") throw new Error("not a push");
+    assert.ok(fresh.deltas.every((v) => v === 0.5));
   });
 });

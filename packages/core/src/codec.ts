@@ -11,7 +11,7 @@ import { Packr, RESERVE_START_SPACE } from "msgpackr";
 import { RemoteError } from "./errors.js";
 import { decodeFlat, encodeFlat, notFlat, type Allocate, type Reserve } from "./flat-codec.js";
 
-export { viewBytesMin, type Allocate, type Reserve } from "./flat-codec.js";
+export { allocateSmall, smallBytesMax, viewBytesMin, type Allocate, type Reserve } from "./flat-codec.js";
 import type { Message } from "./messages.js";
 
 /** Frames larger than this are refused before decoding. */

@@ -35,7 +35,7 @@
  * shapes below is a RemoteError, and the transport closes that connection and counts it.
  */
 import { Packr } from "msgpackr";
-import { encodeMessage, RemoteError, validateLinkFrame, viewBytesMin, type Allocate, type LinkFrame, type Message } from "@gaia/core";
+import { allocateSmall, encodeMessage, RemoteError, smallBytesMax, validateLinkFrame, viewBytesMin, type Allocate, type LinkFrame, type Message } from "@gaia/core";
 
 export type ChannelName = "data" | "control";
 
@@ -92,12 +92,14 @@ const paddedHeaderBytes = 19;
 const payloadAlignBytes = 8;
 
 /**
- * Memory for a body, not zeroed first (when large): the codec overwrites all of it but the header, which
- * `encodeBody` clears (a zero-fill is one more pass over a 10 MB push). A plain Uint8Array at
- * offset 0 of its own buffer (a Buffer would pack differently in a checkpoint, and the padded
- * frame's alignment is counted from the buffer's start).
+ * Memory for a body or a gathered frame, not zeroed first (when large): the codec overwrites all
+ * of it but the header, which `encodeBody` clears (a zero-fill is one more pass over a 10 MB push).
+ * A plain Uint8Array, not a Buffer (a Buffer would pack differently in a checkpoint). Up to 4 kB it
+ * is carved out of a shared block (core's `allocateSmall`: a buffer of its own costs several times
+ * as much); above, it sits at offset 0 of its own buffer, since a padded frame's alignment is
+ * counted from the buffer's start (only arrays of 4 kB or more are padded, so only larger bodies).
  */
-export const allocateUnzeroed = (bytes: number): Uint8Array => (bytes < unzeroedBytesMin ? new Uint8Array(bytes) : new Uint8Array(Buffer.allocUnsafeSlow(bytes).buffer, 0, bytes));
+export const allocateUnzeroed = (bytes: number): Uint8Array => (bytes <= smallBytesMax ? allocateSmall(bytes) : bytes < unzeroedBytesMin ? new Uint8Array(bytes) : new Uint8Array(Buffer.allocUnsafeSlow(bytes).buffer, 0, bytes));
 /** Below this, a zeroed Uint8Array is the cheaper allocation (Buffer's unsafe one costs more per call). */
 const unzeroedBytesMin = 16 * 1024;
 
