@@ -10,6 +10,14 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 const mutations = [
   {
+    name: "window-skips-one",
+    what: "a link that starts one place past the first unsent message when the window opens, so it skips one",
+    file: "packages/core/src/reliable.ts",
+    find: "unacked[start - 1] !== undefined && unacked[start - 1]!.seq > this.sentThrough ? 0 : start;",
+    replace: "start + 1;",
+    tests: ["test/net/reliable.test.ts"],
+  },
+  {
     name: "small-allocations-alias",
     what: "the shared-block allocator hands the same bytes out again (it never moves on)",
     file: "packages/core/src/flat-codec.ts",

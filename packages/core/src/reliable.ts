@@ -120,6 +120,9 @@ export interface LinkSnapshot<B> {
 }
 
 /** Checks that an untrusted value is a link frame; the body is checked by `body`. */
+/** The earlier of a deadline so far (null: none) and another (null: none). */
+const earlier = (next: number | null, t: number | null): number | null => (t !== null && (next === null || t < next) ? t : next);
+
 export function validateLinkFrame<B>(value: unknown, body: (v: unknown) => B): LinkFrame<B> {
   if (typeof value !== "object" || value === null) throw new RemoteError("malformed-frame", "link frame is not a map");
   const v = value as { t?: unknown; seq?: unknown; ack?: unknown; body?: unknown };
@@ -236,16 +239,14 @@ export class ReliableLink<B> {
   }
 
   nextDeadlineMs(): number | null {
+    // Asked after every frame (the transport re-arms its timer), so no closure and no allocation.
     let next: number | null = null;
-    const at = (t: number | null): void => {
-      if (t !== null && (next === null || t < next)) next = t;
-    };
     if (this.connected) {
-      at(this.retransmitAt);
-      at(this.ackDueAt);
-      at(this.lastSentAt + this.options.heartbeatMs);
+      next = earlier(next, this.retransmitAt);
+      next = earlier(next, this.ackDueAt);
+      next = earlier(next, this.lastSentAt + this.options.heartbeatMs);
     }
-    if (this.peerUp) at(this.lastHeardAt + this.options.peerTimeoutMs);
+    if (this.peerUp) next = earlier(next, this.lastHeardAt + this.options.peerTimeoutMs);
     return next;
   }
 
@@ -350,7 +351,13 @@ export class ReliableLink<B> {
   /** Puts on the wire the waiting messages the window now admits. */
   private sendWindow(nowMs: number, out: LinkOutput<B>): void {
     const limit = this.peerAck + this.options.windowMessages;
-    for (const u of this.unacked) {
+    const unacked = this.unacked;
+    if (unacked.length === 0) return;
+    // Sequence numbers in `unacked` are consecutive, so the first one not yet sent sits at a known
+    // index: no walk over the window's sent messages on every ack (the loop checks it anyway).
+    const start = Math.min(unacked.length, Math.max(0, this.sentThrough + 1 - unacked[0]!.seq));
+    for (let i = unacked[start - 1] !== undefined && unacked[start - 1]!.seq > this.sentThrough ? 0 : start; i < unacked.length; i++) {
+      const u = unacked[i]!;
       if (u.seq <= this.sentThrough) continue;
       if (u.seq > limit) break;
       this.emit({ t: "data", seq: u.seq, ack: this.ackable }, u.body, nowMs, out);
