@@ -10,6 +10,14 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 const mutations = [
   {
+    name: "direct-read-miscounted",
+    what: "a read straight into a frame's rest is counted one byte short",
+    file: "packages/net/src/stream-frames.ts",
+    find: "    this.frameAt += n;\n    if (this.frameAt === frame.byteLength) {",
+    replace: "    this.frameAt += n - 1;\n    if (this.frameAt === frame.byteLength) {",
+    tests: ["test/net/frame-reuse.test.ts", "test/net/ws-client.test.ts"],
+  },
+  {
     name: "window-skips-one",
     what: "a link that starts one place past the first unsent message when the window opens, so it skips one",
     file: "packages/core/src/reliable.ts",

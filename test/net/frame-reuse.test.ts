@@ -68,6 +68,48 @@ describe(seedTitle("reused receive buffers"), () => {
     assert.ok(reusedSomewhere, "released memory should be reused for a later frame");
   });
 
+  test("reads straight into a large frame's rest (onread's buffer per read) give the same frames, and released memory is reused", () => {
+    let directSomewhere = false;
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ length: fc.integer({ min: 1, max: 70_000 }), fill: fc.nat({ max: 255 }), release: fc.boolean() }), { minLength: 1, maxLength: 8 }),
+        fc.array(fc.integer({ min: 1, max: 50_000 }), { maxLength: 40 }),
+        (specs, cuts) => {
+          const sent = specs.map((s, i) => Uint8Array.from({ length: s.length }, (_, k) => (s.fill + i * 7 + k) & 0xff));
+          const stream = Buffer.concat(sent.flatMap((f) => [lengthPrefix(f.byteLength), f]));
+          const kept: { frame: Uint8Array; bytes: Uint8Array }[] = [];
+          let n = 0;
+          const reader = new FrameReader(
+            (frame) => {
+              const i = n++;
+              assert.deepEqual(Buffer.from(frame), Buffer.from(sent[i]!), `frame ${i} arrived wrong`);
+              if (!specs[i]!.release) kept.push({ frame, bytes: frame.slice() });
+              return specs[i]!.release;
+            },
+            true,
+          );
+          // The socket: each read lands in the buffer the reader names, at most its length.
+          const scratch = new Uint8Array(4096);
+          let at = 0;
+          let c = 0;
+          while (at < stream.byteLength) {
+            const into = reader.readInto(scratch);
+            if (into !== scratch) directSomewhere = true;
+            const take = Math.min(into.byteLength, stream.byteLength - at, cuts.length > 0 ? cuts[c++ % cuts.length]! : Infinity);
+            into.set(stream.subarray(at, at + take));
+            at += take;
+            reader.readDone(take, scratch);
+            scratch.fill(0xee);
+            for (const k of kept) assert.deepEqual(Buffer.from(k.frame), Buffer.from(k.bytes), "a kept frame was overwritten");
+          }
+          assert.equal(n, sent.length);
+        },
+      ),
+      params(150),
+    );
+    assert.ok(directSomewhere, "some reads should go straight into a frame");
+  });
+
   for (const carrier of ["unix", "ws"] as const) {
     test(`${carrier}: kept messages and frames held ahead of a gap survive the reuse of memory under used-up ones`, async () => {
       const dir = mkdtempSync(join(tmpdir(), "gaia-reuse-test-"));

@@ -107,6 +107,45 @@ describe(seedTitle("the WebSocket dialer's wire"), () => {
     assert.ok(reusedSomewhere, "a released message's memory should be reused for a later one");
   });
 
+  test("reads straight into a large message's rest give the same messages, pings and fragments among them", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ length: fc.integer({ min: 1, max: 70_000 }), fill: fc.nat({ max: 255 }), pieces: fc.integer({ min: 1, max: 2 }) }), { minLength: 1, maxLength: 6 }),
+        fc.array(fc.integer({ min: 1, max: 50_000 }), { maxLength: 30 }),
+        (specs, cuts) => {
+          const sent = specs.map((s, i) => bytesOf(s.length, s.fill + i));
+          const parts: Uint8Array[] = [];
+          specs.forEach((s, i) => {
+            const m = sent[i]!;
+            if (s.pieces === 1) parts.push(serverFrame(0x2, m));
+            else {
+              const half = Math.ceil(m.byteLength / 2);
+              parts.push(serverFrame(0x2, m.subarray(0, half), false), serverFrame(0x9, bytesOf(4, i)), serverFrame(0x0, m.subarray(half)));
+            }
+          });
+          const stream = Buffer.concat(parts);
+          const got: Uint8Array[] = [];
+          let pings = 0;
+          const reader = new ServerFrameReader({ onMessage: (m) => void got.push(m.slice()), onPing: () => void pings++, onClose: () => assert.fail("no close was sent") });
+          const scratch = new Uint8Array(4096);
+          let at = 0;
+          let c = 0;
+          while (at < stream.byteLength) {
+            const into = reader.readInto(scratch);
+            const take = Math.min(into.byteLength, stream.byteLength - at, cuts.length > 0 ? cuts[c++ % cuts.length]! : Infinity);
+            into.set(stream.subarray(at, at + take));
+            at += take;
+            reader.readDone(take, scratch);
+            scratch.fill(0xee);
+          }
+          assert.deepEqual(got.map((m) => Buffer.from(m)), sent.map((m) => Buffer.from(m)));
+          assert.equal(pings, specs.filter((s) => s.pieces === 2).length);
+        },
+      ),
+      params(100),
+    );
+  });
+
   test("a close ends the stream; what follows it is not read", () => {
     const got: Uint8Array[] = [];
     let closes = 0;

@@ -62,6 +62,27 @@ export class FrameGatherer {
   }
 
   /**
+   * The rest of the frame being gathered, for a socket to read straight into, when at least `min`
+   * bytes of it remain; otherwise null.
+   */
+  rest(min: number): Uint8Array | null {
+    const frame = this.frame;
+    if (frame === null || frame.byteLength - this.frameAt < min) return null;
+    return new Uint8Array(frame.buffer, frame.byteOffset + this.frameAt, frame.byteLength - this.frameAt);
+  }
+
+  /** `n` bytes were read straight into what `rest` returned; hands the frame on once it is whole. */
+  filled(n: number, onFrame: (frame: Uint8Array) => unknown): void {
+    const frame = this.frame!;
+    this.frameAt += n;
+    if (this.frameAt === frame.byteLength) {
+      this.frame = null;
+      const released = onFrame(frame) === true;
+      if (released && frame.byteLength >= this.reuseMin) this.spare = frame.buffer as ArrayBuffer;
+    }
+  }
+
+  /**
    * Copies what `chunk` holds of the current frame from `at` on; returns the new position, and
    * hands the frame to `onFrame` once it is whole (its memory is kept for reuse when that returns
    * exactly true).
@@ -80,11 +101,43 @@ export class FrameGatherer {
   }
 }
 
+/** A read of at least this much of a frame's rest goes straight into the frame (no copy). */
+export const directReadMin = 16 * 1024;
+
+/**
+ * A reader fed by a socket's `onread`: `readInto(scratch)` says where the next read should land
+ * (the rest of a large frame being gathered, so the kernel writes the frame's bytes where they
+ * stay, or else the reused scratch buffer), and `readDone(n)` takes the read of `n` bytes there.
+ * Node asks for the next read's buffer after each read's callback, so the answer is always current.
+ */
+export abstract class StreamReader {
+  protected abstract readonly gather: FrameGatherer;
+  /** Whether the last `readInto` handed out the rest of a frame (not the scratch buffer). */
+  private direct = false;
+  abstract push(chunk: Uint8Array): void;
+  /** What the frame being gathered goes to once it is whole. */
+  protected abstract onGathered(frame: Uint8Array): unknown;
+
+  readInto(scratch: Uint8Array): Uint8Array {
+    const rest = this.gather.rest(directReadMin);
+    this.direct = rest !== null;
+    return rest ?? scratch;
+  }
+
+  /** A read of `n` bytes into what `readInto` returned, or into `scratch` if it was not asked. */
+  readDone(n: number, scratch: Uint8Array): void {
+    if (this.direct) {
+      this.direct = false;
+      this.gather.filled(n, (frame) => this.onGathered(frame));
+    } else this.push(new Uint8Array(scratch.buffer, scratch.byteOffset, n));
+  }
+}
+
 /** A reader of length-prefixed frames; `push` each chunk in order, frames come out of `onFrame`. */
-export class FrameReader {
+export class FrameReader extends StreamReader {
   private readonly head = new Uint8Array(lengthBytes);
   private headAt = 0;
-  private readonly gather: FrameGatherer;
+  protected readonly gather: FrameGatherer;
   /**
    * `chunksReused`: the chunks are one buffer read into again and again (a socket's `onread`), so
    * every frame is copied out; otherwise a frame inside one chunk is a view of it.
@@ -96,7 +149,12 @@ export class FrameReader {
     private readonly maxBytes = maxPayloadBytes,
     reuseMin = reuseBytesMin,
   ) {
+    super();
     this.gather = new FrameGatherer(reuseMin);
+  }
+
+  protected onGathered(frame: Uint8Array): unknown {
+    return this.onFrame(frame);
   }
 
   /** Whether the memory of the last large released frame is waiting for the next one (for tests). */

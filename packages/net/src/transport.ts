@@ -64,7 +64,7 @@ import { channelOf, dataCenterOf, decodeMessage, invariant, RemoteError, Reliabl
 import { helloMac, newNonce, sameMac, welcomeMac } from "./auth.js";
 import { allocateUnzeroed, coalesce, decodeBatch, decodeFrame, encodeBody, encodeFrame, headerBytesOf, isBatch, maxPayloadBytes, type ChannelName, type WireFrame } from "./envelope.js";
 import { Metrics } from "./metrics.js";
-import { FrameReader, lengthPrefix } from "./stream-frames.js";
+import { FrameReader, lengthPrefix, type StreamReader } from "./stream-frames.js";
 import { binaryHeader, controlFrame, newUpgradeKey, ServerFrameReader, UpgradeReader, upgradeRequest } from "./ws-client.js";
 import type { LinkShaper } from "./shaper.js";
 
@@ -825,14 +825,16 @@ export class Transport {
     if (this.options.unix?.peers.has(pc.peer)) {
       // Reads land in one buffer, reused (no allocation per read); the reader copies each frame out.
       let reader: FrameReader | null = null;
+      const scratch = Buffer.allocUnsafe(unixReadBytes);
       const socket: NetSocket = netConnect({
         path: unixPathOf(this.options.unix.dir, address.port),
         onread: {
-          buffer: Buffer.allocUnsafe(unixReadBytes),
-          callback: (n: number, buffer: Uint8Array): boolean => {
+          // Straight into a large frame being gathered, else into the scratch buffer (StreamReader).
+          buffer: () => (reader === null ? scratch : reader.readInto(scratch)),
+          callback: (n: number): boolean => {
             if (this.closed || reader === null) return true;
             try {
-              reader.push(buffer.subarray(0, n));
+              reader.readDone(n, scratch);
             } catch (error) {
               this.onRemoteError(error, pc.peer);
               socket.destroy();
@@ -873,21 +875,23 @@ export class Transport {
     const key = newUpgradeKey();
     let upgrade: UpgradeReader | null = new UpgradeReader(key);
     let reader: ServerFrameReader | null = null;
+    const scratch = Buffer.allocUnsafe(unixReadBytes);
     const socket: NetSocket = netConnect({
       host: address.host,
       port: address.port,
       noDelay: true,
       onread: {
-        buffer: Buffer.allocUnsafe(unixReadBytes),
-        callback: (n: number, buffer: Uint8Array): boolean => {
+        // Straight into a large message being gathered, else into the scratch buffer (StreamReader).
+        buffer: () => (upgrade !== null || reader === null ? scratch : reader.readInto(scratch)),
+        callback: (n: number): boolean => {
           if (this.closed || reader === null || socket.destroyed) return true;
           try {
-            let chunk: Uint8Array | null = new Uint8Array(buffer.buffer, buffer.byteOffset, n);
-            if (upgrade !== null) {
-              chunk = upgrade.push(chunk);
-              if (chunk !== null) upgrade = null;
+            if (upgrade === null) reader.readDone(n, scratch);
+            else {
+              const rest = upgrade.push(new Uint8Array(scratch.buffer, scratch.byteOffset, n));
+              if (rest !== null) upgrade = null;
+              if (rest !== null && rest.byteLength > 0) reader.push(rest);
             }
-            if (chunk !== null && chunk.byteLength > 0) reader.push(chunk);
           } catch (error) {
             this.onRemoteError(error, pc.peer);
             socket.destroy();
@@ -999,9 +1003,8 @@ export class Transport {
     let reader: FrameReader | null = null;
     const adopted = this.adoptForReading(
       accepted,
-      (chunk) => {
-        if (data.state !== "closed") reader!.push(chunk);
-      },
+      // Asked once as the socket is built, before `data` and the reader exist.
+      () => (reader === null || data.state === "closed" ? null : reader),
       (error) => fail(error),
     );
     const socket = adopted ?? accepted;
@@ -1046,23 +1049,25 @@ export class Transport {
   }
 
   /** `socket`'s handle under a socket that reads into the shared buffer, or null (see onUnixOpen). */
-  private adoptForReading(socket: NetSocket, onChunk: (chunk: Uint8Array) => void, onError: (error: unknown) => void): NetSocket | null {
+  private adoptForReading(socket: NetSocket, readerOf: () => StreamReader | null, onError: (error: unknown) => void): NetSocket | null {
     const internal = socket as unknown as { _handle?: object | null };
     const handle = internal._handle;
     if (handle === null || handle === undefined) return null;
     internal._handle = null;
     let adopted: NetSocket | null = null;
     const closedNow = (): boolean => this.closed || adopted === null || adopted.destroyed;
+    const scratch = (this.unixReadBuffer ??= Buffer.allocUnsafe(unixReadBytes));
     adopted = new NetSocketClass({
       handle,
       readable: true,
       writable: true,
       onread: {
-        buffer: (this.unixReadBuffer ??= Buffer.allocUnsafe(unixReadBytes)),
-        callback: (n: number, buffer: Uint8Array): boolean => {
+        // Straight into a large frame being gathered, else into the shared scratch buffer.
+        buffer: () => readerOf()?.readInto(scratch) ?? scratch,
+        callback: (n: number): boolean => {
           if (closedNow()) return true;
           try {
-            onChunk(new Uint8Array(buffer.buffer, buffer.byteOffset, n));
+            readerOf()?.readDone(n, scratch);
           } catch (error) {
             onError(error);
           }

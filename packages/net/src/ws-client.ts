@@ -19,7 +19,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { RemoteError } from "@gaia/core";
 import { maxPayloadBytes } from "./envelope.js";
-import { FrameGatherer, reuseBytesMin } from "./stream-frames.js";
+import { FrameGatherer, reuseBytesMin, StreamReader } from "./stream-frames.js";
 
 const acceptGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 /** The most bytes of HTTP response we read before the upgrade's end. */
@@ -114,11 +114,11 @@ export interface ServerFrameEvents {
  * byte kept is copied out). A message in one frame is gathered straight into its own memory; one
  * in fragments is joined when its last fragment is in.
  */
-export class ServerFrameReader {
+export class ServerFrameReader extends StreamReader {
   /** A frame header: at most 2 + 8 bytes (a server's frames are not masked). */
   private readonly head = new Uint8Array(10);
   private headAt = 0;
-  private readonly gather: FrameGatherer;
+  protected readonly gather: FrameGatherer;
   /** The current frame: its opcode and FIN bit, while its payload is read. */
   private op = 0;
   private fin = false;
@@ -135,7 +135,12 @@ export class ServerFrameReader {
     private readonly maxBytes = maxPayloadBytes,
     reuseMin = reuseBytesMin,
   ) {
+    super();
     this.gather = new FrameGatherer(reuseMin);
+  }
+
+  protected onGathered(frame: Uint8Array): unknown {
+    return this.onPayload(frame);
   }
 
   get hasSpare(): boolean {
@@ -147,7 +152,7 @@ export class ServerFrameReader {
     const n = chunk.byteLength;
     while (at < n && !this.closed) {
       if (this.gather.busy) {
-        at = this.gather.fill(chunk, at, (frame) => this.onPayload(frame));
+        at = this.gather.fill(chunk, at, (frame) => this.onGathered(frame));
         continue;
       }
       if (this.control !== null) {
