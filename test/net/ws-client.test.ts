@@ -146,6 +146,25 @@ describe(seedTitle("the WebSocket dialer's wire"), () => {
     );
   });
 
+  test("a kept message's memory is never read into again; a released one's is", () => {
+    const got: Uint8Array[] = [];
+    // Kept, released, then one more of the same size.
+    const keep = [true, false, false];
+    const reader = new ServerFrameReader({ onMessage: (m) => (got.push(m), !keep[got.length - 1]), onPing: () => {}, onClose: () => {} }, 1 << 20, 32);
+    const scratch = new Uint8Array(64);
+    for (const i of [0, 1, 2]) {
+      const frame = serverFrame(0x2, bytesOf(100, i * 50));
+      for (let at = 0; at < frame.byteLength; at += 64) {
+        const chunk = scratch.subarray(0, Math.min(64, frame.byteLength - at));
+        chunk.set(frame.subarray(at, at + chunk.byteLength));
+        reader.push(chunk);
+      }
+    }
+    assert.equal(got.length, 3);
+    assert.deepEqual(Buffer.from(got[0]!), Buffer.from(bytesOf(100, 0)), "the kept message was overwritten");
+    assert.equal(got[2]!.buffer, got[1]!.buffer, "the released message's memory should be reused");
+  });
+
   test("a close ends the stream; what follows it is not read", () => {
     const got: Uint8Array[] = [];
     let closes = 0;

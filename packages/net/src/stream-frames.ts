@@ -35,7 +35,7 @@ export class FrameGatherer {
   private frame: Uint8Array | null = null;
   private frameAt = 0;
   /** A released large frame's memory, free for the next large frame; null while in use. */
-  private spare: ArrayBuffer | null = null;
+  private spare: Uint8Array | null = null;
   constructor(private readonly reuseMin = reuseBytesMin) {}
 
   get hasSpare(): boolean {
@@ -56,7 +56,8 @@ export class FrameGatherer {
     const spare = this.spare;
     if (spare !== null && length >= this.reuseMin && spare.byteLength >= length && spare.byteLength <= 2 * length) {
       this.spare = null;
-      this.frame = new Uint8Array(spare, 0, length);
+      // Only the released frame's own bytes: its buffer may be a shared block (allocateSmall).
+      this.frame = new Uint8Array(spare.buffer, spare.byteOffset, length);
     } else this.frame = allocateUnzeroed(length);
     this.frameAt = 0;
   }
@@ -78,7 +79,7 @@ export class FrameGatherer {
     if (this.frameAt === frame.byteLength) {
       this.frame = null;
       const released = onFrame(frame) === true;
-      if (released && frame.byteLength >= this.reuseMin) this.spare = frame.buffer as ArrayBuffer;
+      if (released && frame.byteLength >= this.reuseMin) this.spare = frame;
     }
   }
 
@@ -95,7 +96,7 @@ export class FrameGatherer {
     if (this.frameAt === frame.byteLength) {
       this.frame = null;
       const released = onFrame(frame) === true;
-      if (released && frame.byteLength >= this.reuseMin) this.spare = frame.buffer as ArrayBuffer;
+      if (released && frame.byteLength >= this.reuseMin) this.spare = frame;
     }
     return at + take;
   }
