@@ -9,7 +9,7 @@ import fc from "fast-check";
 import uWS from "uWebSockets.js";
 import type { us_listen_socket } from "uWebSockets.js";
 import { RemoteError } from "@gaia/core";
-import { acceptOf, binaryHeader, controlFrame, Metrics, ServerFrameReader, Transport, UpgradeReader, upgradeRequest, newUpgradeKey } from "@gaia/net";
+import { acceptOf, binaryHeader, pongFrame, Metrics, ServerFrameReader, Transport, UpgradeReader, upgradeRequest, newUpgradeKey } from "@gaia/net";
 import { params, seedTitle } from "../support/fc.js";
 import { until } from "./support.js";
 
@@ -238,7 +238,7 @@ describe(seedTitle("the WebSocket dialer's wire"), () => {
     const socket = connect({ host: "127.0.0.1", port });
     const reader = new ServerFrameReader({
       onMessage: (m) => void got.push(m.slice()),
-      onPing: (p) => void socket.write(controlFrame("pong", p)),
+      onPing: (p) => void socket.write(pongFrame(p)),
       onClose: () => (closed = true),
     });
     socket.on("data", (chunk: Buffer) => {

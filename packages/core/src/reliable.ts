@@ -119,10 +119,10 @@ export interface LinkSnapshot<B> {
   readonly unacked: readonly { readonly seq: number; readonly body: B }[];
 }
 
-/** Checks that an untrusted value is a link frame; the body is checked by `body`. */
 /** The earlier of a deadline so far (null: none) and another (null: none). */
 const earlier = (next: number | null, t: number | null): number | null => (t !== null && (next === null || t < next) ? t : next);
 
+/** Checks that an untrusted value is a link frame; the body is checked by `body`. */
 export function validateLinkFrame<B>(value: unknown, body: (v: unknown) => B): LinkFrame<B> {
   if (typeof value !== "object" || value === null) throw new RemoteError("malformed-frame", "link frame is not a map");
   const v = value as { t?: unknown; seq?: unknown; ack?: unknown; body?: unknown };
@@ -354,9 +354,11 @@ export class ReliableLink<B> {
     const unacked = this.unacked;
     if (unacked.length === 0) return;
     // Sequence numbers in `unacked` are consecutive, so the first one not yet sent sits at a known
-    // index: no walk over the window's sent messages on every ack (the loop checks it anyway).
-    const start = Math.min(unacked.length, Math.max(0, this.sentThrough + 1 - unacked[0]!.seq));
-    for (let i = unacked[start - 1] !== undefined && unacked[start - 1]!.seq > this.sentThrough ? 0 : start; i < unacked.length; i++) {
+    // index: no walk over the window's sent messages on every ack. Should one before it be unsent
+    // after all, the walk starts from the beginning (the loop skips what was sent either way).
+    let i = Math.min(unacked.length, Math.max(0, this.sentThrough + 1 - unacked[0]!.seq));
+    if (i > 0 && unacked[i - 1]!.seq > this.sentThrough) i = 0;
+    for (; i < unacked.length; i++) {
       const u = unacked[i]!;
       if (u.seq <= this.sentThrough) continue;
       if (u.seq > limit) break;

@@ -72,7 +72,7 @@ export class FrameGatherer {
     return new Uint8Array(frame.buffer, frame.byteOffset + this.frameAt, frame.byteLength - this.frameAt);
   }
 
-  /** `n` bytes were read straight into what `rest` returned; hands the frame on once it is whole. */
+  /** `n` more bytes of the frame are in (read straight into `rest`, or copied by `fill`); hands it on once whole. */
   filled(n: number, onFrame: (frame: Uint8Array) => unknown): void {
     const frame = this.frame!;
     this.frameAt += n;
@@ -92,12 +92,7 @@ export class FrameGatherer {
     const frame = this.frame!;
     const take = Math.min(frame.byteLength - this.frameAt, chunk.byteLength - at);
     frame.set(new Uint8Array(chunk.buffer, chunk.byteOffset + at, take), this.frameAt);
-    this.frameAt += take;
-    if (this.frameAt === frame.byteLength) {
-      this.frame = null;
-      const released = onFrame(frame) === true;
-      if (released && frame.byteLength >= this.reuseMin) this.spare = frame;
-    }
+    this.filled(take, onFrame);
     return at + take;
   }
 }
@@ -112,12 +107,22 @@ export const directReadMin = 16 * 1024;
  * Node asks for the next read's buffer after each read's callback, so the answer is always current.
  */
 export abstract class StreamReader {
-  protected abstract readonly gather: FrameGatherer;
+  protected readonly gather: FrameGatherer;
+  /** `onGathered`, bound once (it is handed to the gatherer for every chunk and read). */
+  protected readonly gathered = (frame: Uint8Array): unknown => this.onGathered(frame);
   /** Whether the last `readInto` handed out the rest of a frame (not the scratch buffer). */
   private direct = false;
+  constructor(reuseMin: number) {
+    this.gather = new FrameGatherer(reuseMin);
+  }
   abstract push(chunk: Uint8Array): void;
   /** What the frame being gathered goes to once it is whole. */
   protected abstract onGathered(frame: Uint8Array): unknown;
+
+  /** Whether the memory of the last large released frame is waiting for the next one (for tests). */
+  get hasSpare(): boolean {
+    return this.gather.hasSpare;
+  }
 
   readInto(scratch: Uint8Array): Uint8Array {
     const rest = this.gather.rest(directReadMin);
@@ -129,7 +134,7 @@ export abstract class StreamReader {
   readDone(n: number, scratch: Uint8Array): void {
     if (this.direct) {
       this.direct = false;
-      this.gather.filled(n, (frame) => this.onGathered(frame));
+      this.gather.filled(n, this.gathered);
     } else this.push(new Uint8Array(scratch.buffer, scratch.byteOffset, n));
   }
 }
@@ -138,7 +143,6 @@ export abstract class StreamReader {
 export class FrameReader extends StreamReader {
   private readonly head = new Uint8Array(lengthBytes);
   private headAt = 0;
-  protected readonly gather: FrameGatherer;
   /**
    * `chunksReused`: the chunks are one buffer read into again and again (a socket's `onread`), so
    * every frame is copied out; otherwise a frame inside one chunk is a view of it.
@@ -150,17 +154,11 @@ export class FrameReader extends StreamReader {
     private readonly maxBytes = maxPayloadBytes,
     reuseMin = reuseBytesMin,
   ) {
-    super();
-    this.gather = new FrameGatherer(reuseMin);
+    super(reuseMin);
   }
 
   protected onGathered(frame: Uint8Array): unknown {
     return this.onFrame(frame);
-  }
-
-  /** Whether the memory of the last large released frame is waiting for the next one (for tests). */
-  get hasSpare(): boolean {
-    return this.gather.hasSpare;
   }
 
   /** Frames so far incomplete (bytes read of the current one), for tests. */
@@ -196,7 +194,7 @@ export class FrameReader extends StreamReader {
         }
         this.gather.start(length);
       }
-      at = this.gather.fill(chunk, at, this.onFrame);
+      at = this.gather.fill(chunk, at, this.gathered);
     }
   }
 }

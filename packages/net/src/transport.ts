@@ -64,8 +64,8 @@ import { channelOf, dataCenterOf, decodeMessage, invariant, RemoteError, Reliabl
 import { helloMac, newNonce, sameMac, welcomeMac } from "./auth.js";
 import { allocateUnzeroed, coalesce, decodeBatch, decodeFrame, encodeBody, encodeFrame, headerBytesOf, isBatch, maxPayloadBytes, type ChannelName, type WireFrame } from "./envelope.js";
 import { Metrics } from "./metrics.js";
-import { FrameReader, lengthPrefix, type StreamReader } from "./stream-frames.js";
-import { binaryHeader, controlFrame, newUpgradeKey, ServerFrameReader, UpgradeReader, upgradeRequest } from "./ws-client.js";
+import { FrameReader, lengthPrefix, reuseBytesMin, type StreamReader } from "./stream-frames.js";
+import { binaryHeader, newUpgradeKey, pongFrame, ServerFrameReader, UpgradeReader, upgradeRequest } from "./ws-client.js";
 import type { LinkShaper } from "./shaper.js";
 
 export interface PeerAddress {
@@ -823,32 +823,7 @@ export class Transport {
     if (this.closed || this.nowMs() < this.cutUntil) return;
     const address = this.options.peers.get(pc.peer)!;
     if (this.options.unix?.peers.has(pc.peer)) {
-      // Reads land in one buffer, reused (no allocation per read); the reader copies each frame out.
-      let reader: FrameReader | null = null;
-      const scratch = Buffer.allocUnsafe(unixReadBytes);
-      const socket: NetSocket = netConnect({
-        path: unixPathOf(this.options.unix.dir, address.port),
-        onread: {
-          // Straight into a large frame being gathered, else into the scratch buffer (StreamReader).
-          buffer: () => (reader === null ? scratch : reader.readInto(scratch)),
-          callback: (n: number): boolean => {
-            if (this.closed || reader === null) return true;
-            try {
-              reader.readDone(n, scratch);
-            } catch (error) {
-              this.onRemoteError(error, pc.peer);
-              socket.destroy();
-            }
-            return true;
-          },
-        },
-      });
-      const conn = new NetConn(socket);
-      const handle = { terminate: () => socket.destroy() };
-      const dialer = this.dialer(pc, handle, conn, (bytes) => conn.sendRaw(bytes));
-      reader = new FrameReader((frame) => dialer.onBytes(frame), true);
-      socket.on("close", dialer.retry);
-      socket.on("error", () => socket.destroy());
+      this.dialStream(pc, { path: unixPathOf(this.options.unix.dir, address.port) }, lengthPrefix, (onBytes) => new FrameReader(onBytes, true));
       return;
     }
     if (!this.options.tls) {
@@ -867,31 +842,47 @@ export class Transport {
   }
 
   /**
-   * A WebSocket to `address` on a plain socket (ws-client.ts): reads land in one reused buffer and
-   * each message is gathered into memory of its own, as on the unix carrier; frames go out as they
-   * are, behind a masked header with a zero key.
+   * A WebSocket to `address` on a plain socket (ws-client.ts): the upgrade, then messages gathered
+   * as on the unix carrier; frames go out as they are, behind a masked header with a zero key.
    */
   private dialWebSocket(pc: PeerChannel, address: PeerAddress): void {
     const key = newUpgradeKey();
-    let upgrade: UpgradeReader | null = new UpgradeReader(key);
-    let reader: ServerFrameReader | null = null;
+    this.dialStream(
+      pc,
+      { host: address.host, port: address.port, noDelay: true },
+      binaryHeader,
+      (onBytes, socket) =>
+        new ServerFrameReader(
+          {
+            onMessage: onBytes,
+            onPing: (payload) => void (socket.destroyed || socket.write(pongFrame(payload))),
+            onClose: () => socket.destroy(),
+          },
+          maxPayloadBytes,
+          reuseBytesMin,
+          new UpgradeReader(key),
+        ),
+      (socket) => socket.write(upgradeRequest(address.host, address.port, key)),
+    );
+  }
+
+  /**
+   * Dials a stream socket (a unix socket, or a WebSocket's TCP connection) for `pc`: reads land in
+   * one reused buffer, or straight into a large frame being gathered (StreamReader), and the
+   * reader's frames go to the dialer's side of the handshake and links; `framing` goes ahead of
+   * each frame sent; `onConnect` writes what must go first (the WebSocket upgrade).
+   */
+  private dialStream(pc: PeerChannel, where: { path: string } | { host: string; port: number; noDelay: boolean }, framing: (bytes: number) => Uint8Array, readerFor: (onBytes: (bytes: Uint8Array) => boolean, socket: NetSocket) => StreamReader, onConnect?: (socket: NetSocket) => void): void {
+    let reader: StreamReader | null = null;
     const scratch = Buffer.allocUnsafe(unixReadBytes);
     const socket: NetSocket = netConnect({
-      host: address.host,
-      port: address.port,
-      noDelay: true,
+      ...where,
       onread: {
-        // Straight into a large message being gathered, else into the scratch buffer (StreamReader).
-        buffer: () => (upgrade !== null || reader === null ? scratch : reader.readInto(scratch)),
+        buffer: () => (reader === null ? scratch : reader.readInto(scratch)),
         callback: (n: number): boolean => {
           if (this.closed || reader === null || socket.destroyed) return true;
           try {
-            if (upgrade === null) reader.readDone(n, scratch);
-            else {
-              const rest = upgrade.push(new Uint8Array(scratch.buffer, scratch.byteOffset, n));
-              if (rest !== null) upgrade = null;
-              if (rest !== null && rest.byteLength > 0) reader.push(rest);
-            }
+            reader.readDone(n, scratch);
           } catch (error) {
             this.onRemoteError(error, pc.peer);
             socket.destroy();
@@ -900,15 +891,11 @@ export class Transport {
         },
       },
     });
-    const conn = new NetConn(socket, binaryHeader);
+    const conn = new NetConn(socket, framing);
     const handle = { terminate: () => socket.destroy() };
     const dialer = this.dialer(pc, handle, conn, (bytes) => conn.sendRaw(bytes));
-    reader = new ServerFrameReader({
-      onMessage: (message) => dialer.onBytes(message),
-      onPing: (payload) => void (socket.destroyed || socket.write(controlFrame("pong", payload))),
-      onClose: () => socket.destroy(),
-    });
-    socket.once("connect", () => socket.write(upgradeRequest(address.host, address.port, key)));
+    reader = readerFor(dialer.onBytes, socket);
+    if (onConnect) socket.once("connect", () => onConnect(socket));
     socket.on("close", dialer.retry);
     socket.on("error", () => socket.destroy());
   }

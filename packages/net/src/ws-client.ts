@@ -19,7 +19,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { RemoteError } from "@gaia/core";
 import { maxPayloadBytes } from "./envelope.js";
-import { FrameGatherer, reuseBytesMin, StreamReader } from "./stream-frames.js";
+import { reuseBytesMin, StreamReader } from "./stream-frames.js";
 
 const acceptGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 /** The most bytes of HTTP response we read before the upgrade's end. */
@@ -93,9 +93,9 @@ function clientHeader(op: number, bytes: number): Uint8Array {
 /** The header of a binary client message of `bytes` bytes (its payload follows unchanged). */
 export const binaryHeader = (bytes: number): Uint8Array => clientHeader(opBinary, bytes);
 
-/** A whole client control frame (a pong, a close) with `payload` (at most 125 bytes). */
-export function controlFrame(op: "pong" | "close", payload: Uint8Array = new Uint8Array(0)): Uint8Array {
-  const header = clientHeader(op === "pong" ? opPong : opClose, payload.byteLength);
+/** A whole client pong carrying a ping's `payload` (at most 125 bytes). */
+export function pongFrame(payload: Uint8Array): Uint8Array {
+  const header = clientHeader(opPong, payload.byteLength);
   const out = new Uint8Array(header.byteLength + payload.byteLength);
   out.set(header);
   out.set(payload, header.byteLength);
@@ -118,7 +118,6 @@ export class ServerFrameReader extends StreamReader {
   /** A frame header: at most 2 + 8 bytes (a server's frames are not masked). */
   private readonly head = new Uint8Array(10);
   private headAt = 0;
-  protected readonly gather: FrameGatherer;
   /** The current frame: its opcode and FIN bit, while its payload is read. */
   private op = 0;
   private fin = false;
@@ -134,25 +133,28 @@ export class ServerFrameReader extends StreamReader {
     private readonly events: ServerFrameEvents,
     private readonly maxBytes = maxPayloadBytes,
     reuseMin = reuseBytesMin,
+    /** The upgrade's answer, read ahead of the first frame (the dialer's); null: frames from the start. */
+    private upgrade: UpgradeReader | null = null,
   ) {
-    super();
-    this.gather = new FrameGatherer(reuseMin);
+    super(reuseMin);
   }
 
   protected onGathered(frame: Uint8Array): unknown {
     return this.onPayload(frame);
   }
 
-  get hasSpare(): boolean {
-    return this.gather.hasSpare;
-  }
-
   push(chunk: Uint8Array): void {
+    if (this.upgrade !== null) {
+      const rest = this.upgrade.push(chunk);
+      if (rest === null) return;
+      this.upgrade = null;
+      chunk = rest;
+    }
     let at = 0;
     const n = chunk.byteLength;
     while (at < n && !this.closed) {
       if (this.gather.busy) {
-        at = this.gather.fill(chunk, at, (frame) => this.onGathered(frame));
+        at = this.gather.fill(chunk, at, this.gathered);
         continue;
       }
       if (this.control !== null) {
