@@ -4,6 +4,7 @@
  *   npm run bench:paper [-- --size quick|small|paper] [-- --regime cpu|accelerator|N]
  *                       [-- --only mf,lda] [-- --topology ec2-11] [-- --modes lan,bsp,asp]
  *                       [-- --partition iid,skewed] [-- --sweep 0.01,0.1,1,10,100,1000] [-- --sweep-modes lan,bsp,asp]
+ *                       [-- --ds-sweep 0,1,2,3]
  *                       [-- --lan-iterations N] [-- --no-main] [-- --reuse DIR --reuse-modes lan,bsp,ssp]
  *                       [-- --seed N] [-- --out-dir DIR] [-- --no-docs] [-- --quick]
  *
@@ -33,6 +34,11 @@
  * topology at each factor of the list, for every workload, and charts Gaia's speedup over BSP and
  * its ratio to LAN against the factor (the crossover chart).
  *
+ * Mirror-clock bound: --ds-sweep runs Gaia (asp, hubs auto) at each DS of the list, on every
+ * workload and topology of the run (IID, at the run's regime), against the same LAN target and
+ * BSP row as the main runs (reused with --reuse, or run), and writes paper-ds.json and the "ds"
+ * block of docs/results.md. The main runs use DS = 1; a saved asp row is reused only at that DS.
+ *
  * Writes <out-dir>/paper.json (rows), paper-table.json and paper-table.md, paper-*.svg, and the
  * generated blocks of docs/results.md.
  */
@@ -60,6 +66,7 @@ import {
   type CaseResult,
   type CaseSpec,
   type Convergence,
+  type GaiaKnobs,
   type Mode,
   type Row,
   type TopologyName,
@@ -100,6 +107,8 @@ interface Options {
   sweep: number[] | null;
   /** Modes the sweep runs (lan first; default lan, bsp, asp). */
   sweepModes: Mode[];
+  /** Mirror-clock bounds (DS) the DS sweep runs Gaia at (null: no DS sweep). */
+  dsSweep: number[] | null;
   /** Overrides the setups' LAN iteration cap. */
   lanIterations: number | null;
   /** Render from saved rows (paper.json, paper-sweep.json in this directory) instead of running. */
@@ -134,6 +143,7 @@ const flags = {
   partition: { type: "string" },
   sweep: { type: "string" },
   "sweep-modes": { type: "string" },
+  "ds-sweep": { type: "string" },
   "lan-iterations": { type: "string" },
   "render-from": { type: "string" },
   reuse: { type: "string" },
@@ -154,6 +164,7 @@ function parseArgs(argv: readonly string[]): Options {
     partitions: ["iid", "skewed"],
     sweep: null,
     sweepModes: ["lan", "bsp", "asp"],
+    dsSweep: null,
     lanIterations: null,
     renderFrom: null,
     reuse: null,
@@ -202,6 +213,11 @@ function parseArgs(argv: readonly string[]): Options {
     options.sweepModes = list("sweep-modes", v["sweep-modes"], modes);
     if (!options.sweepModes.includes("lan")) options.sweepModes.unshift("lan");
   }
+  if (v["ds-sweep"] !== undefined) {
+    const items = v["ds-sweep"].split(",").map((d) => d.trim());
+    if (items.some((d) => !/^\d+$/.test(d))) fail("--ds-sweep needs non-negative integers, comma-separated (e.g. 0,1,2,3)");
+    options.dsSweep = [...new Set(items.map(Number))].sort((a, b) => a - b);
+  }
   if (v["lan-iterations"] !== undefined) {
     const value = Number(v["lan-iterations"]);
     if (!(Number.isInteger(value) && value >= 10)) fail("--lan-iterations needs an integer >= 10");
@@ -244,6 +260,8 @@ export interface PaperRow extends Row {
   /** The per-sample cost charged: calibrated (or explicit) x factor. */
   readonly msPerSample: number;
   readonly size: Size;
+  /** Gaia's mirror-clock bound DS (rows saved before this field ran at DS = 1). */
+  readonly mirrorClockBound?: number;
   /** LAN's convergence (the same on every row of a case). */
   readonly lanConvergence: Convergence;
   /** Targets: LAN's converged objective, and 90% / 99% of the way to it. */
@@ -268,6 +286,7 @@ function paperRow(c: CaseSpec, r: CaseResult, lan: Convergence, partition: Parti
     computeFactor: regimeFactor(c.regime ?? "cpu"),
     msPerSample: r.msPerSample,
     size,
+    mirrorClockBound: c.knobs.mirrorClockBound,
     lanConvergence: lan,
     targets,
     timeTo: { converged: reach(targets.converged), p90: reach(targets.p90), p99: reach(targets.p99) },
@@ -453,7 +472,8 @@ function reusable(dir: string): PaperRow[] {
  */
 function savedCaseRow(options: Options, size: Size, workload: WorkloadName, topology: TopologyName, partition: Partition, regime: Regime, mode: Mode): PaperRow | string {
   const factor = regimeFactor(regime);
-  const row = reusable(options.reuse!).find((r) => r.workload === workload && r.topology === topology && r.partition === partition && r.size === size && r.computeFactor === factor && r.sync === mode);
+  const ds = defaultKnobs.mirrorClockBound;
+  const row = reusable(options.reuse!).find((r) => r.workload === workload && r.topology === topology && r.partition === partition && r.size === size && r.computeFactor === factor && r.sync === mode && (r.mirrorClockBound ?? ds) === ds);
   if (row === undefined) return `--reuse: no saved ${mode} row for ${workload} ${topology} ${partition} ${size} at ${factor}x in ${options.reuse}`;
   const lanIterations = options.lanIterations ?? setupsOf(size)[workload].lanIterations;
   if (mode === "lan" && row.iterations > lanIterations) return `--reuse: the saved LAN row of ${workload} ${topology} ran ${row.iterations} iterations, above this run's cap ${lanIterations}`;
@@ -476,6 +496,7 @@ function checkReuse(options: Options): void {
   };
   if (options.main) for (const w of options.workloads) for (const t of options.topologies) for (const p of options.partitions) check(w, t, p, options.regime, options.modes);
   if (options.sweep !== null) for (const w of options.workloads) for (const f of options.sweep) check(w, options.topologies[0]!, "iid", f, options.sweepModes);
+  if (options.dsSweep !== null) for (const w of options.workloads) for (const t of options.topologies) check(w, t, "iid", options.regime, ["bsp", "ssp", ...(options.dsSweep.includes(defaultKnobs.mirrorClockBound) ? (["asp"] as const) : [])]);
   if (problems.length === 0) return;
   const shown = problems.slice(0, 12).map((p) => `  ${p}`);
   if (problems.length > 12) shown.push(`  ... and ${problems.length - 12} more`);
@@ -483,13 +504,16 @@ function checkReuse(options: Options): void {
 }
 
 /** Runs LAN, finds its convergence, then every other mode of the list to its target. */
-async function runCaseSet(options: Options, size: Size, workload: WorkloadName, topology: TopologyName, partition: Partition, regime: Regime, caseModes: readonly Mode[], progress: (line: string) => void): Promise<CaseOutcome> {
+async function runCaseSet(options: Options, size: Size, workload: WorkloadName, topology: TopologyName, partition: Partition, regime: Regime, caseModes: readonly Mode[], progress: (line: string) => void, knobs: GaiaKnobs = defaultKnobs): Promise<CaseOutcome> {
   const setup = options.lanIterations === null ? setupsOf(size)[workload] : { ...setupsOf(size)[workload], lanIterations: options.lanIterations };
-  const base = { workload, topology, setup, knobs: defaultKnobs, seed: options.seed, regime, skew: partition === "skewed" ? skew : null } as const;
+  const base = { workload, topology, setup, knobs, seed: options.seed, regime, skew: partition === "skewed" ? skew : null } as const;
   const rows: PaperRow[] = [];
   const lanCase: CaseSpec = { ...base, mode: "lan", target: null, maxVirtualTimeS: null, maxIterations: setup.lanIterations };
+  // Gaia's saved rows ran at the default knobs; the other modes do not read them.
+  const gaiaMode = (mode: Mode): boolean => mode === "asp" || mode === "asp-nohubs";
   const savedRow = (mode: Mode): PaperRow | null => {
     if (!options.reuseModes.includes(mode)) return null;
+    if (gaiaMode(mode) && knobs.mirrorClockBound !== defaultKnobs.mirrorClockBound) return null;
     const found = savedCaseRow(options, size, workload, topology, partition, regime, mode);
     if (typeof found === "string") fail(found);
     return found;
@@ -622,6 +646,32 @@ async function main(): Promise<void> {
       }
     }
   }
+  const dsPoints: DsPoint[] = [];
+  const dsRows: PaperRow[] = [];
+  if (options.dsSweep !== null && options.renderFrom === null) {
+    const count = options.workloads.length * options.topologies.length * options.dsSweep.length;
+    let k = 0;
+    for (const workload of options.workloads) {
+      for (const topology of options.topologies) {
+        for (const ds of options.dsSweep) {
+          k++;
+          const outcome = await runCaseSet(options, options.size, workload, topology, "iid", options.regime, ["lan", "bsp", "ssp", "asp"], progress(`ds ${k}/${count}`), { ...defaultKnobs, mirrorClockBound: ds });
+          const find = (m: Mode): PaperRow | undefined => outcome.rows.find((r) => r.sync === m);
+          const asp = find("asp")!;
+          dsRows.push({ ...asp, mirrorClockBound: ds });
+          dsPoints.push({ workload, topology, ds, aspS: asp.timeTo.converged, iterations: asp.iterations, wanBytes: asp.wanBytes, blockedS: asp.blockedByReasonS, speedupOverBsp: ratio(find("bsp"), asp), speedupOverSsp: ratio(find("ssp"), asp), gaiaOverLan: asp.timeTo.converged !== null && find("lan")!.timeTo.converged !== null ? asp.timeTo.converged / find("lan")!.timeTo.converged! : null, finalObjective: asp.finalObjective, target: asp.targets.converged, stoppedBy: asp.stoppedBy, checksHeld: asp.checksHeld });
+          writeFileSync(join(options.outDir, "paper-ds.json"), JSON.stringify({ points: dsPoints, rows: dsRows }, null, 2) + "\n");
+        }
+      }
+    }
+  } else if (options.dsSweep !== null) {
+    const saved = readSaved(options.renderFrom!, "paper-ds.json");
+    if (saved !== null) {
+      const parsed = JSON.parse(saved) as { points: DsPoint[]; rows: PaperRow[] };
+      dsPoints.push(...parsed.points);
+      dsRows.push(...parsed.rows);
+    }
+  }
   clearInterval(sampler);
   sampleMemory();
 
@@ -637,7 +687,8 @@ async function main(): Promise<void> {
   const sweepCharts = sweep.length > 0 ? await writeSweepCharts(options.outDir, sweep) : [];
   const tables = options.main ? renderResults(rows, comparisons, options, wallS, charts) : "";
   const sweepText = sweep.length > 0 ? renderSweep(sweep, options, sweepCharts) : "";
-  writeFileSync(join(options.outDir, "paper-table.md"), [tables, sweepText].filter((t) => t !== "").join("\n\n") + "\n");
+  const dsText = dsPoints.length > 0 ? renderDs(dsPoints, options) : "";
+  writeFileSync(join(options.outDir, "paper-table.md"), [tables, sweepText, dsText].filter((t) => t !== "").join("\n\n") + "\n");
   if (options.docs) {
     const path = join(root, "docs/results.md");
     let doc = "";
@@ -648,6 +699,7 @@ async function main(): Promise<void> {
     }
     if (options.main) doc = replaceBlock(doc, "paper", tables);
     if (sweep.length > 0) doc = replaceBlock(doc, "crossover", sweepText);
+    if (dsPoints.length > 0) doc = replaceBlock(doc, "ds", dsText);
     writeFileSync(path, doc);
     console.log(`updated ${path}`);
   }
@@ -655,7 +707,7 @@ async function main(): Promise<void> {
   if (options.main) console.log(comparisonTable(comparisons));
   for (const v of verdicts(comparisons)) console.log(`${v.met ? "MET     " : "NOT MET "} ${v.text}`);
   console.log(`peak RSS ${(peakRssBytes / 2 ** 20).toFixed(0)} MB; wrote ${options.outDir} (${rows.length} rows, ${sweep.length} sweep points) in ${wallS.toFixed(0)} s`);
-  const violated = [...rows, ...sweepRows].filter((r) => !r.checksHeld);
+  const violated = [...rows, ...sweepRows, ...dsRows].filter((r) => !r.checksHeld);
   if (violated.length > 0) {
     for (const r of violated) console.error(`bench:paper: checker violated in ${r.workload} ${r.topology} ${r.partition} ${r.sync} (${r.computeFactor}x): ${JSON.stringify(Object.fromEntries(Object.entries(r.checks).filter(([, v]) => v !== null)))}`);
     process.exit(1);
@@ -761,6 +813,34 @@ async function writeSweepCharts(outDir: string, sweep: readonly SweepPoint[]): P
     }),
   );
   return ["paper-crossover.svg", "paper-crossover-lan.svg"];
+}
+
+/** One point of the mirror-clock sweep: Gaia at one DS against the case's LAN, BSP and SSP. */
+export interface DsPoint {
+  readonly workload: WorkloadName;
+  readonly topology: TopologyName;
+  readonly ds: number;
+  readonly aspS: number | null;
+  readonly iterations: number;
+  readonly wanBytes: number;
+  readonly blockedS: { readonly ssp: number; readonly mirrorClock: number; readonly barrier: number };
+  readonly speedupOverBsp: Ratio;
+  readonly speedupOverSsp: Ratio;
+  readonly gaiaOverLan: number | null;
+  readonly finalObjective: number;
+  readonly target: number;
+  readonly stoppedBy: string;
+  readonly checksHeld: boolean;
+}
+
+function renderDs(points: readonly DsPoint[], options: Options): string {
+  const lines: string[] = [];
+  lines.push(`_Generated by \`npm run bench:paper -- --ds-sweep ${[...new Set(points.map((p) => p.ds))].join(",")}\` (size ${options.size}, compute regime ${regimeName(options.regime)}, seed ${options.seed}, IID, Gaia with hubs auto; LAN's converged target and the BSP and SSP rows are the main runs'). Raw: [bench/results/paper-ds.json](../bench/results/paper-ds.json)._`);
+  lines.push("");
+  lines.push("| workload | topology | DS | Gaia to converged | iterations | stopped by | final objective (target) | WAN bytes | blocked: mirror clock / barrier (worker-s) | Gaia vs BSP | Gaia vs SSP (cache) | Gaia / LAN | checks |");
+  lines.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+  for (const p of points) lines.push(`| ${p.workload} | ${p.topology} | ${p.ds}${p.ds === defaultKnobs.mirrorClockBound ? " (main runs)" : ""} | ${fmtS(p.aspS)} | ${p.iterations} | ${p.stoppedBy} | ${p.finalObjective.toPrecision(4)} (${p.target.toPrecision(4)}) | ${(p.wanBytes / 1e6).toFixed(1)} MB | ${p.blockedS.mirrorClock.toFixed(0)} / ${p.blockedS.barrier.toFixed(0)} | ${x(p.speedupOverBsp)} | ${x(p.speedupOverSsp)} | ${xn(p.gaiaOverLan)} | ${p.checksHeld ? "held" : "**violated**"} |`);
+  return lines.join("\n");
 }
 
 function renderSweep(sweep: readonly SweepPoint[], options: Options, charts: readonly string[]): string {

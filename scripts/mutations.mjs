@@ -10,6 +10,14 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 const mutations = [
   {
+    name: "ds-sweep-ignores-ds",
+    what: "bench:paper's DS sweep runs every point at the main runs' mirror-clock bound",
+    file: "bench/paper.ts",
+    find: "  const base = { workload, topology, setup, knobs, seed: options.seed,",
+    replace: "  const base = { workload, topology, setup, knobs: defaultKnobs, seed: options.seed,",
+    tests: ["test/bench/paper-smoke.test.ts"],
+  },
+  {
     name: "direct-read-miscounted",
     what: "a read straight into a frame's rest is counted one byte short",
     file: "packages/net/src/stream-frames.ts",

@@ -68,6 +68,30 @@ describe("bench:paper --quick", () => {
     }
   });
 
+  test("--ds-sweep runs Gaia at each DS against the saved LAN, BSP and SSP rows, and reuses Gaia's row only at the main runs' DS", () => {
+    const dir = mkdtempSync(join(tmpdir(), "gaia-bench-ds-"));
+    try {
+      const main = runBench(["--quick", "--only", "mf", "--topology", "virginia-california", "--modes", "lan,bsp,ssp,asp", "--out-dir", dir]);
+      assert.equal(main.status, 0, `main run failed:\n${String(main.stderr)}`);
+      const out = join(dir, "ds");
+      const run = runBench(["--quick", "--no-main", "--only", "mf", "--topology", "virginia-california", "--ds-sweep", "2,0,1", "--reuse", dir, "--reuse-modes", "lan,bsp,ssp,asp", "--out-dir", out]);
+      assert.equal(run.status, 0, `ds sweep failed:\n${String(run.stdout)}\n${String(run.stderr)}`);
+      const saved = (JSON.parse(readFileSync(join(dir, "paper.json"), "utf8")) as Record<string, unknown>[]).find((r) => r["sync"] === "asp")!;
+      const { points, rows } = JSON.parse(readFileSync(join(out, "paper-ds.json"), "utf8")) as { points: Record<string, unknown>[]; rows: Record<string, unknown>[] };
+      assert.deepEqual(points.map((p) => p["ds"]), [0, 1, 2], "sorted, one point per DS");
+      assert.deepEqual(rows.map((r) => r["mirrorClockBound"]), [0, 1, 2]);
+      assert.ok(points.every((p) => p["checksHeld"] === true && typeof p["stoppedBy"] === "string"));
+      // DS 1 is the main runs' bound: its row is the saved one; the others ran at their own DS.
+      assert.equal(rows[1]!["wallS"], saved["wallS"]);
+      const blocked = points.map((p) => (p["blockedS"] as { mirrorClock: number }).mirrorClock);
+      assert.ok(blocked[0]! > blocked[2]!, `a tighter bound blocks more on the mirror clock: ${blocked.join(", ")}`);
+      assert.notEqual(rows[0]!["events"], rows[2]!["events"], "DS 0 and DS 2 are different runs");
+      assert.match(readFileSync(join(out, "paper-table.md"), "utf8"), /\| mf \| virginia-california \| 1 \(main runs\) \|/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("an unknown workload is a one-line error, not a stack trace", () => {
     const run = runBench(["--quick", "--only", "resnet"]);
     assert.equal(run.status, 2);
@@ -81,6 +105,7 @@ describe("bench:paper --quick", () => {
       [["--quick", "--seed"], /Option '--seed <value>' argument missing/],
       [["--quick", "--reuse", "bench/results"], /--reuse DIR and --reuse-modes MODES go together/],
       [["--quick", "--sweep", "0,1"], /--sweep needs positive numbers/],
+      [["--quick", "--ds-sweep", "1,-2"], /--ds-sweep needs non-negative integers/],
     ] as const) {
       const run = runBench([...args]);
       assert.equal(run.status, 2, args.join(" "));
