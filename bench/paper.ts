@@ -37,7 +37,8 @@
  * Mirror-clock bound: --ds-sweep runs Gaia (asp, hubs auto) at each DS of the list, on every
  * workload and topology of the run (IID, at the run's regime), against the same LAN target and
  * BSP row as the main runs (reused with --reuse, or run), and writes paper-ds.json and the "ds"
- * block of docs/results.md. The main runs use DS = 1; a saved asp row is reused only at that DS.
+ * block of docs/results.md (--modes without ssp leaves SSP out). The main runs use DS = 1; a saved
+ * asp row is reused only at that DS.
  *
  * Writes <out-dir>/paper.json (rows), paper-table.json and paper-table.md, paper-*.svg, and the
  * generated blocks of docs/results.md.
@@ -498,12 +499,15 @@ function checkReuse(options: Options): void {
   };
   if (options.main) for (const w of options.workloads) for (const t of options.topologies) for (const p of options.partitions) check(w, t, p, options.regime, options.modes);
   if (options.sweep !== null) for (const w of options.workloads) for (const f of options.sweep) check(w, options.topologies[0]!, "iid", f, options.sweepModes);
-  if (options.dsSweep !== null) for (const w of options.workloads) for (const t of options.topologies) check(w, t, "iid", options.regime, ["bsp", "ssp", ...(options.dsSweep.includes(defaultKnobs.mirrorClockBound) ? (["asp"] as const) : [])]);
+  if (options.dsSweep !== null) for (const w of options.workloads) for (const t of options.topologies) check(w, t, "iid", options.regime, dsModes(options).filter((m) => m !== "asp" || options.dsSweep!.includes(defaultKnobs.mirrorClockBound)));
   if (problems.length === 0) return;
   const shown = problems.slice(0, 12).map((p) => `  ${p}`);
   if (problems.length > 12) shown.push(`  ... and ${problems.length - 12} more`);
   fail(`--reuse: ${problems.length} of the rows this run would reuse are not saved (narrow it with --only, --topology or --partition):\n${shown.join("\n")}`);
 }
+
+/** The modes of each DS point: LAN (the target), BSP, and SSP unless --modes leaves it out, then Gaia. */
+const dsModes = (options: Options): Mode[] => ["lan", "bsp", ...(options.modes.includes("ssp") ? (["ssp"] as const) : []), "asp"];
 
 /** Runs LAN, finds its convergence, then every other mode of the list to its target. */
 async function runCaseSet(options: Options, size: Size, workload: WorkloadName, topology: TopologyName, partition: Partition, regime: Regime, caseModes: readonly Mode[], progress: (line: string) => void, knobs: GaiaKnobs = defaultKnobs): Promise<CaseOutcome> {
@@ -657,13 +661,13 @@ async function main(): Promise<void> {
       for (const topology of options.topologies) {
         for (const ds of options.dsSweep) {
           k++;
-          const outcome = await runCaseSet(options, options.size, workload, topology, "iid", options.regime, ["lan", "bsp", "ssp", "asp"], progress(`ds ${k}/${count}`), { ...defaultKnobs, mirrorClockBound: ds });
+          const outcome = await runCaseSet(options, options.size, workload, topology, "iid", options.regime, dsModes(options), progress(`ds ${k}/${count}`), { ...defaultKnobs, mirrorClockBound: ds });
           const find = (m: Mode): PaperRow | undefined => outcome.rows.find((r) => r.sync === m);
           const asp = find("asp")!;
           const knobs = { ...defaultKnobs, mirrorClockBound: ds };
           const pathMs = mirrorPathLatencyMs(buildScenario({ workload, topology, mode: "asp", setup: setupsOf(options.size)[workload], knobs, target: null, maxVirtualTimeS: null, maxIterations: 1, seed: options.seed, regime: options.regime }));
           dsRows.push({ ...asp, mirrorClockBound: ds });
-          dsPoints.push({ workload, topology, ds, aspS: asp.timeTo.converged, iterations: asp.iterations, wanBytes: asp.wanBytes, blockedS: asp.blockedByReasonS, speedupOverBsp: ratio(find("bsp"), asp), speedupOverSsp: ratio(find("ssp"), asp), gaiaOverLan: asp.timeTo.converged !== null && find("lan")!.timeTo.converged !== null ? asp.timeTo.converged / find("lan")!.timeTo.converged! : null, finalObjective: asp.finalObjective, target: asp.targets.converged, stoppedBy: asp.stoppedBy, clockMs: (1000 * asp.virtualTimeS) / asp.iterations, latencyModelClockMs: pathMs / (ds + 1), checksHeld: asp.checksHeld });
+          dsPoints.push({ workload, topology, ds, aspS: asp.timeTo.converged, iterations: asp.iterations, wanBytes: asp.wanBytes, blockedS: asp.blockedByReasonS, speedupOverBsp: ratio(find("bsp"), asp), speedupOverSsp: find("ssp") === undefined ? null : ratio(find("ssp"), asp), gaiaOverLan: asp.timeTo.converged !== null && find("lan")!.timeTo.converged !== null ? asp.timeTo.converged / find("lan")!.timeTo.converged! : null, finalObjective: asp.finalObjective, target: asp.targets.converged, stoppedBy: asp.stoppedBy, clockMs: (1000 * asp.virtualTimeS) / asp.iterations, latencyModelClockMs: pathMs / (ds + 1), checksHeld: asp.checksHeld });
           writeFileSync(join(options.outDir, "paper-ds.json"), JSON.stringify({ points: dsPoints, rows: dsRows }, null, 2) + "\n");
         }
       }
@@ -829,7 +833,8 @@ export interface DsPoint {
   readonly wanBytes: number;
   readonly blockedS: { readonly ssp: number; readonly mirrorClock: number; readonly barrier: number };
   readonly speedupOverBsp: Ratio;
-  readonly speedupOverSsp: Ratio;
+  /** null: the sweep had no SSP row (--modes without ssp). */
+  readonly speedupOverSsp: Ratio | null;
   readonly gaiaOverLan: number | null;
   readonly finalObjective: number;
   readonly target: number;
@@ -846,7 +851,7 @@ function renderDs(points: readonly DsPoint[], options: Options): string {
   lines.push("");
   lines.push("| workload | topology | DS | Gaia to converged | iterations | stopped by | final objective (target) | clock: measured / latency model | WAN bytes | blocked: mirror clock / barrier (worker-s) | Gaia vs BSP | Gaia vs SSP (cache) | Gaia / LAN | checks |");
   lines.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
-  for (const p of points) lines.push(`| ${p.workload} | ${p.topology} | ${p.ds}${p.ds === defaultKnobs.mirrorClockBound ? " (main runs)" : ""} | ${fmtS(p.aspS)} | ${p.iterations} | ${p.stoppedBy} | ${p.finalObjective.toPrecision(4)} (${p.target.toPrecision(4)}) | ${p.clockMs.toFixed(0)} / ${p.latencyModelClockMs.toFixed(0)} ms | ${(p.wanBytes / 1e6).toFixed(1)} MB | ${p.blockedS.mirrorClock.toFixed(0)} / ${p.blockedS.barrier.toFixed(0)} | ${x(p.speedupOverBsp)} | ${x(p.speedupOverSsp)} | ${xn(p.gaiaOverLan)} | ${p.checksHeld ? "held" : "**violated**"} |`);
+  for (const p of points) lines.push(`| ${p.workload} | ${p.topology} | ${p.ds}${p.ds === defaultKnobs.mirrorClockBound ? " (main runs)" : ""} | ${fmtS(p.aspS)} | ${p.iterations} | ${p.stoppedBy} | ${p.finalObjective.toPrecision(4)} (${p.target.toPrecision(4)}) | ${p.clockMs.toFixed(0)} / ${p.latencyModelClockMs.toFixed(0)} ms | ${(p.wanBytes / 1e6).toFixed(1)} MB | ${p.blockedS.mirrorClock.toFixed(0)} / ${p.blockedS.barrier.toFixed(0)} | ${x(p.speedupOverBsp)} | ${p.speedupOverSsp === null ? "-" : x(p.speedupOverSsp)} | ${xn(p.gaiaOverLan)} | ${p.checksHeld ? "held" : "**violated**"} |`);
   return lines.join("\n");
 }
 

@@ -87,6 +87,14 @@ describe("bench:paper --quick", () => {
       assert.ok(blocked[0]! > blocked[2]!, `a tighter bound blocks more on the mirror clock: ${blocked.join(", ")}`);
       assert.notEqual(rows[0]!["events"], rows[2]!["events"], "DS 0 and DS 2 are different runs");
       assert.match(readFileSync(join(out, "paper-table.md"), "utf8"), /\| mf \| virginia-california \| 1 \(main runs\) \|/);
+      assert.ok(points.every((p) => p["speedupOverSsp"] !== null), "SSP is in the sweep by default");
+      // --modes without ssp leaves SSP out of each point (DS 1 alone: every row is the saved one).
+      const noSsp = join(dir, "ds-no-ssp");
+      const narrowed = runBench(["--quick", "--no-main", "--only", "mf", "--topology", "virginia-california", "--ds-sweep", "1", "--modes", "lan,bsp,asp", "--reuse", dir, "--reuse-modes", "lan,bsp,asp", "--out-dir", noSsp]);
+      assert.equal(narrowed.status, 0, String(narrowed.stderr));
+      const [only] = (JSON.parse(readFileSync(join(noSsp, "paper-ds.json"), "utf8")) as { points: Record<string, unknown>[] }).points;
+      assert.equal(only!["speedupOverSsp"], null);
+      assert.deepEqual(only!["speedupOverBsp"], points[1]!["speedupOverBsp"]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
