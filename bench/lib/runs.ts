@@ -293,32 +293,6 @@ export function replaceBlock(document: string, name: string, content: string): s
   return `${document.trimEnd()}\n\n${block}\n`;
 }
 
-/**
- * The mirror clock's latency model: the one-way time for a clock's mirror update to reach every
- * data center over the slowest path of the scenario's mirror traffic. Direct, that is the slowest
- * link. Through hubs, a group's aggregate leaves when the last member's update has reached the hub,
- * so a path is the slowest member-to-hub link, then hub to hub, then hub to member. With DS = d a
- * data center may run d clocks past its slowest mirror, so d + 1 clocks overlap one such latency:
- * in a latency-bound run a clock takes about latency / (d + 1), whatever is sent.
- */
-export function mirrorPathLatencyMs(scenario: Scenario): number {
-  const { dataCenters, links } = scenario.topology;
-  const latency = new Map(links.map((l) => [`${l.source}>${l.target}`, l.latencyMs]));
-  const lat = (a: string, b: string): number => (a === b ? 0 : latency.get(`${a}>${b}`) ?? Infinity);
-  const groups = scenario.sync.hubGroups;
-  let worst = 0;
-  if (groups.length === 0) {
-    for (const a of dataCenters) for (const b of dataCenters) worst = Math.max(worst, lat(a, b));
-    return worst;
-  }
-  const hubOf = new Map(groups.flatMap((g) => g.members.map((m) => [m, g.hub] as const)));
-  for (const to of dataCenters) {
-    const hubTo = hubOf.get(to) ?? to;
-    for (const g of groups) {
-      let gathered = 0;
-      for (const m of g.members) if (m !== to) gathered = Math.max(gathered, lat(m, g.hub));
-      worst = Math.max(worst, gathered + (g.hub === hubTo ? 0 : lat(g.hub, hubTo)) + lat(hubTo, to));
-    }
-  }
-  return worst;
-}
+
+/** The mirror clock's latency model, as the summary reports it (packages/scenario/src/latency-model.ts). */
+export { mirrorPathLatencyMs } from "@gaia/sim";

@@ -3,8 +3,8 @@
 // hub to member), on a topology small enough to work out by hand, and on the presets.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { Scenario } from "@gaia/sim";
-import { buildScenario, defaultKnobs, fullSetups, mirrorPathLatencyMs, type Mode, type TopologyName } from "../../bench/lib/runs.js";
+import { summaryRows, type Scenario } from "@gaia/sim";
+import { buildScenario, defaultKnobs, fullSetups, mirrorPathLatencyMs, quickSetups, runCase, type Mode, type TopologyName } from "../../bench/lib/runs.js";
 
 const preset = (topology: TopologyName, mode: Mode): Scenario =>
   buildScenario({ workload: "lda", topology, mode, setup: fullSetups.lda, knobs: defaultKnobs, target: null, maxVirtualTimeS: null, maxIterations: 1, seed: 1 });
@@ -35,5 +35,21 @@ describe("mirror-clock latency model", () => {
     const hubs = preset("ec2-11", "asp");
     assert.equal(hubs.sync.hubGroups.length, 3);
     assert.ok(mirrorPathLatencyMs(hubs) > mirrorPathLatencyMs(preset("ec2-11", "asp-nohubs")));
+  });
+
+  test("an ASP run's summary carries the model beside its measured clock; a BSP run's does not", async () => {
+    const spec = { workload: "lda", topology: "virginia-california", setup: quickSetups.lda, knobs: { ...defaultKnobs, mirrorClockBound: 2 }, target: null, maxVirtualTimeS: null, maxIterations: 12, seed: 1 } as const;
+    const asp = await runCase({ ...spec, mode: "asp" });
+    const m = asp.result.summary.mirrorClock!;
+    assert.equal(m.pathLatencyMs, Math.max(...asp.scenario.topology.links.map((l) => l.latencyMs)));
+    assert.equal(m.throughHubs, false);
+    assert.equal(m.modelClockMs, m.pathLatencyMs / 3, "DS 2: three clocks share one latency");
+    assert.equal(m.clockMs, (1000 * asp.result.summary.virtualTimeS) / asp.result.summary.iterations);
+    assert.ok(m.clockMs! >= 0.9 * m.modelClockMs, `a latency-bound clock is not much under the model: ${m.clockMs} against ${m.modelClockMs}`);
+    const rows = new Map(summaryRows(asp.result.summary));
+    assert.match(rows.get("mirror clock: latency model")!, /a clock \(path \/ \(DS \+ 1\)\); measured /);
+    assert.equal([...rows.keys()].filter((k) => k.startsWith("mirrorClock")).length, 0, "not shown twice as a generic field");
+    const bsp = await runCase({ ...spec, mode: "bsp" });
+    assert.equal(bsp.result.summary.mirrorClock, undefined);
   });
 });

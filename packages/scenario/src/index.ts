@@ -9,6 +9,7 @@ export * from "./load.js";
 export * from "./cluster.js";
 export * from "./layout-plan.js";
 export * from "./pacing.js";
+export * from "./latency-model.js";
 export * from "./faults.js";
 export * from "./trace.js";
 export * from "./checkers.js";

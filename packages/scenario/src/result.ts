@@ -43,6 +43,12 @@ export interface RunSummary {
   readonly wanBytesByLink: Readonly<Record<string, number>>;
   /** The significance filter over the whole run (ASP runs). */
   readonly filter?: FilterStats;
+  /**
+   * The mirror clock's latency model (ASP runs over a WAN; latency-model.ts): the slowest mirror
+   * path's one-way latency, whether it goes through hubs, that over DS + 1 (about what a clock
+   * takes when the run is bound by WAN latency), and the run's measured time per clock.
+   */
+  readonly mirrorClock?: { readonly pathLatencyMs: number; readonly throughHubs: boolean; readonly modelClockMs: number; readonly clockMs: number | null };
   readonly events: number;
   /** Why the run stopped: target, max-iterations, max-virtual-time. */
   readonly stoppedBy: string;

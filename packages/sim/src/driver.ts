@@ -51,6 +51,7 @@ import {
   divergenceVerdict,
   firstNonFiniteRow,
   LossComposer,
+  mirrorClockSummary,
   planFaults,
   planLayout,
   SignificanceChecker,
@@ -562,6 +563,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
     traceHash: hash === null ? "" : hash.digest(),
     wanBytesByLink: Object.fromEntries(network.wanBytesByLink),
     ...(filterStats !== null ? { filter: filterStats.stats() } : {}),
+    ...mirrorClockOf(scenario, final.virtualTimeS, final.iteration),
     events: engine.events,
     stoppedBy,
     diverged: divergence === null ? null : divergenceVerdict(divergence, scenario, layout.workers.length),
@@ -580,4 +582,10 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
     workerDoneS: Object.fromEntries(layout.workers.map((w) => [w, workerDoneMs.has(w) ? workerDoneMs.get(w)! / 1000 : null])),
   };
   return { summary, series, trace, stats };
+}
+
+/** The summary's `mirrorClock` field, or nothing (not ASP, or one data center). */
+function mirrorClockOf(scenario: Scenario, virtualTimeS: number, iterations: number): Pick<RunSummary, "mirrorClock"> {
+  const figures = mirrorClockSummary(scenario, virtualTimeS, iterations);
+  return figures === null ? {} : { mirrorClock: figures };
 }

@@ -72,8 +72,19 @@ export function filterRows(summary: RunSummary): [string, string][] {
   ];
 }
 
+/** The mirror clock's latency model beside the run's clock (ASP runs over a WAN); none otherwise. */
+export function mirrorClockRows(summary: RunSummary): [string, string][] {
+  const m = summary.mirrorClock;
+  if (m === undefined) return [];
+  const ms = (v: number): string => `${v.toFixed(v < 10 ? 1 : 0)} ms`;
+  return [
+    ["mirror clock: slowest path", `${ms(m.pathLatencyMs)} one way${m.throughHubs ? ", through the hubs" : ""}`],
+    ["mirror clock: latency model", `${ms(m.modelClockMs)} a clock (path / (DS + 1))${m.clockMs !== null ? `; measured ${ms(m.clockMs)}` : ""}`],
+  ];
+}
+
 /** Summary fields that `summaryRows` shows by name; any other field is shown generically. */
-const shownFields = new Set(["name", "seed", "sync", "workload", "topology", "virtualTimeS", "clock", "iterations", "objective", "objectiveName", "targetObjective", "reachedTarget", "timeToTargetS", "wanBytes", "costUsd", "blockedS", "traceHash", "wanBytesByLink", "events", "stoppedBy", "checks", "wallTimeS", "faultWindows", "filter"]);
+const shownFields = new Set(["name", "seed", "sync", "workload", "topology", "virtualTimeS", "clock", "iterations", "objective", "objectiveName", "targetObjective", "reachedTarget", "timeToTargetS", "wanBytes", "costUsd", "blockedS", "traceHash", "wanBytesByLink", "events", "stoppedBy", "checks", "wallTimeS", "faultWindows", "filter", "mirrorClock"]);
 
 /** Rows for fields added to the summary later (e.g. an object of counters): `field: key  value`. */
 export function extraRows(summary: RunSummary): [string, string][] {
@@ -111,6 +122,7 @@ export function summaryRows(summary: RunSummary): [string, string][] {
     ...(blocked.outerStep !== undefined ? [["blocked: DiLoCo outer step (worker-s)", formatSeconds(blocked.outerStep)] as [string, string]] : []),
   );
   rows.push(...filterRows(summary));
+  rows.push(...mirrorClockRows(summary));
   rows.push(
     ["stopped by", summary.stoppedBy],
     ...(summary.diverged ? [["verdict", summary.diverged] as [string, string]] : []),
