@@ -47,7 +47,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs as parseFlags, type ParseArgsConfig } from "node:util";
-import { acceleratorFactor } from "@gaia/sim";
+import { acceleratorFactor, mirrorClockSummary } from "@gaia/sim";
 import { barChart, crossoverChart, logBarChart, objectiveChart } from "./lib/charts.js";
 import {
   buildScenario,
@@ -56,7 +56,6 @@ import {
   firstReaching,
   fullSetups,
   machinesPerDataCenter,
-  mirrorPathLatencyMs,
   modes,
   paperSetups,
   progressTarget,
@@ -263,7 +262,7 @@ export interface PaperRow extends Row {
   /** The per-sample cost charged: calibrated (or explicit) x factor. */
   readonly msPerSample: number;
   readonly size: Size;
-  /** Gaia's mirror-clock bound DS (rows saved before this field ran at DS = 1). */
+  /** Gaia's mirror-clock bound DS, on Gaia's rows (rows saved before this field ran at DS = 1). */
   readonly mirrorClockBound?: number;
   /** LAN's convergence (the same on every row of a case). */
   readonly lanConvergence: Convergence;
@@ -289,7 +288,7 @@ function paperRow(c: CaseSpec, r: CaseResult, lan: Convergence, partition: Parti
     computeFactor: regimeFactor(c.regime ?? "cpu"),
     msPerSample: r.msPerSample,
     size,
-    mirrorClockBound: c.knobs.mirrorClockBound,
+    ...(gaiaMode(c.mode) ? { mirrorClockBound: c.knobs.mirrorClockBound } : {}),
     lanConvergence: lan,
     targets,
     timeTo: { converged: reach(targets.converged), p90: reach(targets.p90), p99: reach(targets.p99) },
@@ -340,6 +339,9 @@ function ratio(slower: PaperRow | undefined, faster: PaperRow | undefined, targe
   return { value: s / f, lowerBound: false };
 }
 
+/** A run's time to LAN's converged objective over LAN's own, or null when either did not reach it. */
+const overLan = (row: PaperRow | undefined, lan: PaperRow): number | null => (row?.timeTo.converged != null && lan.timeTo.converged !== null ? row.timeTo.converged / lan.timeTo.converged : null);
+
 const gap = (row: PaperRow, objective: number, lan: number): number => ((row.direction === "minimize" ? 1 : -1) * (objective - lan)) / Math.abs(lan);
 
 export function compare(rows: readonly PaperRow[]): Comparison[] {
@@ -366,8 +368,8 @@ export function compare(rows: readonly PaperRow[]): Comparison[] {
           speedupNoHubsOverBsp: ratio(bsp, noHubs),
           speedupOverBspP90: ratio(bsp, gaia, "p90"),
           speedupOverBspP99: ratio(bsp, gaia, "p99"),
-          gaiaOverLan: gaia.timeTo.converged !== null && lanT !== null ? gaia.timeTo.converged / lanT : null,
-          gaiaNoHubsOverLan: noHubs?.timeTo.converged != null && lanT !== null ? noHubs.timeTo.converged / lanT : null,
+          gaiaOverLan: overLan(gaia, lan),
+          gaiaNoHubsOverLan: overLan(noHubs, lan),
           wanBytesReductionVsBsp: bsp && gaia.wanBytes > 0 ? bsp.wanBytes / gaia.wanBytes : null,
           costReductionVsBsp: bsp && gaia.costUsd > 0 ? bsp.costUsd / gaia.costUsd : null,
           objectiveGapFinal: gap(gaia, gaia.finalObjective, lan.targets.converged),
@@ -476,7 +478,8 @@ function reusable(dir: string): PaperRow[] {
 function savedCaseRow(options: Options, size: Size, workload: WorkloadName, topology: TopologyName, partition: Partition, regime: Regime, mode: Mode): PaperRow | string {
   const factor = regimeFactor(regime);
   const ds = defaultKnobs.mirrorClockBound;
-  const row = reusable(options.reuse!).find((r) => r.workload === workload && r.topology === topology && r.partition === partition && r.size === size && r.computeFactor === factor && r.sync === mode && (r.mirrorClockBound ?? ds) === ds);
+  const atDs = (r: PaperRow): boolean => !gaiaMode(mode) || (r.mirrorClockBound ?? ds) === ds;
+  const row = reusable(options.reuse!).find((r) => r.workload === workload && r.topology === topology && r.partition === partition && r.size === size && r.computeFactor === factor && r.sync === mode && atDs(r));
   if (row === undefined) return `--reuse: no saved ${mode} row for ${workload} ${topology} ${partition} ${size} at ${factor}x in ${options.reuse}`;
   const lanIterations = options.lanIterations ?? setupsOf(size)[workload].lanIterations;
   if (mode === "lan" && row.iterations > lanIterations) return `--reuse: the saved LAN row of ${workload} ${topology} ran ${row.iterations} iterations, above this run's cap ${lanIterations}`;
@@ -506,6 +509,9 @@ function checkReuse(options: Options): void {
   fail(`--reuse: ${problems.length} of the rows this run would reuse are not saved (narrow it with --only, --topology or --partition):\n${shown.join("\n")}`);
 }
 
+/** Gaia's modes: the ones whose rows depend on Gaia's knobs (DS). */
+const gaiaMode = (mode: Mode): boolean => mode === "asp" || mode === "asp-nohubs";
+
 /** The modes of each DS point: LAN (the target), BSP, and SSP unless --modes leaves it out, then Gaia. */
 const dsModes = (options: Options): Mode[] => ["lan", "bsp", ...(options.modes.includes("ssp") ? (["ssp"] as const) : []), "asp"];
 
@@ -516,7 +522,6 @@ async function runCaseSet(options: Options, size: Size, workload: WorkloadName, 
   const rows: PaperRow[] = [];
   const lanCase: CaseSpec = { ...base, mode: "lan", target: null, maxVirtualTimeS: null, maxIterations: setup.lanIterations };
   // Gaia's saved rows ran at the default knobs; the other modes do not read them.
-  const gaiaMode = (mode: Mode): boolean => mode === "asp" || mode === "asp-nohubs";
   const savedRow = (mode: Mode): PaperRow | null => {
     if (!options.reuseModes.includes(mode)) return null;
     if (gaiaMode(mode) && knobs.mirrorClockBound !== defaultKnobs.mirrorClockBound) return null;
@@ -645,7 +650,7 @@ async function main(): Promise<void> {
           bspS: bsp?.timeTo.converged ?? null,
           aspS: asp?.timeTo.converged ?? null,
           speedupOverBsp: ratio(bsp, asp),
-          gaiaOverLan: asp?.timeTo.converged != null && lan.timeTo.converged !== null ? asp.timeTo.converged / lan.timeTo.converged : null,
+          gaiaOverLan: overLan(asp, lan),
           checksHeld: outcome.rows.every((r) => r.checksHeld),
         });
         writeFileSync(join(options.outDir, "paper-sweep.json"), JSON.stringify({ points: sweep, rows: sweepRows }, null, 2) + "\n");
@@ -661,13 +666,33 @@ async function main(): Promise<void> {
       for (const topology of options.topologies) {
         for (const ds of options.dsSweep) {
           k++;
-          const outcome = await runCaseSet(options, options.size, workload, topology, "iid", options.regime, dsModes(options), progress(`ds ${k}/${count}`), { ...defaultKnobs, mirrorClockBound: ds });
+          const knobs: GaiaKnobs = { ...defaultKnobs, mirrorClockBound: ds };
+          const outcome = await runCaseSet(options, options.size, workload, topology, "iid", options.regime, dsModes(options), progress(`ds ${k}/${count}`), knobs);
           const find = (m: Mode): PaperRow | undefined => outcome.rows.find((r) => r.sync === m);
           const asp = find("asp")!;
-          const knobs = { ...defaultKnobs, mirrorClockBound: ds };
-          const pathMs = mirrorPathLatencyMs(buildScenario({ workload, topology, mode: "asp", setup: setupsOf(options.size)[workload], knobs, target: null, maxVirtualTimeS: null, maxIterations: 1, seed: options.seed, regime: options.regime }));
+          const ssp = find("ssp");
+          // The summary's own model, for saved rows too (they carry no summary): the scenario's path.
+          const scenario = buildScenario({ workload, topology, mode: "asp", setup: setupsOf(options.size)[workload], knobs, target: null, maxVirtualTimeS: null, maxIterations: 1, seed: options.seed, regime: options.regime });
+          const model = mirrorClockSummary(scenario, asp.virtualTimeS, asp.iterations)!;
           dsRows.push({ ...asp, mirrorClockBound: ds });
-          dsPoints.push({ workload, topology, ds, aspS: asp.timeTo.converged, iterations: asp.iterations, wanBytes: asp.wanBytes, blockedS: asp.blockedByReasonS, speedupOverBsp: ratio(find("bsp"), asp), speedupOverSsp: find("ssp") === undefined ? null : ratio(find("ssp"), asp), gaiaOverLan: asp.timeTo.converged !== null && find("lan")!.timeTo.converged !== null ? asp.timeTo.converged / find("lan")!.timeTo.converged! : null, finalObjective: asp.finalObjective, target: asp.targets.converged, stoppedBy: asp.stoppedBy, clockMs: (1000 * asp.virtualTimeS) / asp.iterations, latencyModelClockMs: pathMs / (ds + 1), checksHeld: asp.checksHeld });
+          dsPoints.push({
+            workload,
+            topology,
+            ds,
+            aspS: asp.timeTo.converged,
+            iterations: asp.iterations,
+            wanBytes: asp.wanBytes,
+            blockedS: asp.blockedByReasonS,
+            speedupOverBsp: ratio(find("bsp"), asp),
+            speedupOverSsp: ssp === undefined ? null : ratio(ssp, asp),
+            gaiaOverLan: overLan(asp, find("lan")!),
+            finalObjective: asp.finalObjective,
+            target: asp.targets.converged,
+            stoppedBy: asp.stoppedBy,
+            clockMs: model.clockMs!,
+            latencyModelClockMs: model.modelClockMs,
+            checksHeld: asp.checksHeld,
+          });
           writeFileSync(join(options.outDir, "paper-ds.json"), JSON.stringify({ points: dsPoints, rows: dsRows }, null, 2) + "\n");
         }
       }

@@ -292,7 +292,3 @@ export function replaceBlock(document: string, name: string, content: string): s
   if (i >= 0 && j > i) return document.slice(0, i) + block + document.slice(j + end.length);
   return `${document.trimEnd()}\n\n${block}\n`;
 }
-
-
-/** The mirror clock's latency model, as the summary reports it (packages/scenario/src/latency-model.ts). */
-export { mirrorPathLatencyMs } from "@gaia/sim";

@@ -3,8 +3,8 @@
 // hub to member), on a topology small enough to work out by hand, and on the presets.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { summaryRows, type Scenario } from "@gaia/sim";
-import { buildScenario, defaultKnobs, fullSetups, mirrorPathLatencyMs, quickSetups, runCase, type Mode, type TopologyName } from "../../bench/lib/runs.js";
+import { mirrorPathLatencyMs, summaryRows, type Scenario } from "@gaia/sim";
+import { buildScenario, defaultKnobs, fullSetups, quickSetups, runCase, type Mode, type TopologyName } from "../../bench/lib/runs.js";
 
 const preset = (topology: TopologyName, mode: Mode): Scenario =>
   buildScenario({ workload: "lda", topology, mode, setup: fullSetups.lda, knobs: defaultKnobs, target: null, maxVirtualTimeS: null, maxIterations: 1, seed: 1 });

@@ -543,6 +543,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   if (outerChecker !== null) checks[outerChecker.name] = outerChecker.verdict();
   checks["no-remote-errors"] = remoteErrors.length === 0 ? null : `${remoteErrors.length} remote error(s), first: ${remoteErrors[0]!.message}`;
 
+  const mirrorClock = mirrorClockSummary(scenario, final.virtualTimeS, final.iteration);
   const summary: RunSummary = {
     name: scenario.name,
     seed: scenario.seed,
@@ -563,7 +564,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
     traceHash: hash === null ? "" : hash.digest(),
     wanBytesByLink: Object.fromEntries(network.wanBytesByLink),
     ...(filterStats !== null ? { filter: filterStats.stats() } : {}),
-    ...mirrorClockOf(scenario, final.virtualTimeS, final.iteration),
+    ...(mirrorClock !== null ? { mirrorClock } : {}),
     events: engine.events,
     stoppedBy,
     diverged: divergence === null ? null : divergenceVerdict(divergence, scenario, layout.workers.length),
@@ -582,10 +583,4 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
     workerDoneS: Object.fromEntries(layout.workers.map((w) => [w, workerDoneMs.has(w) ? workerDoneMs.get(w)! / 1000 : null])),
   };
   return { summary, series, trace, stats };
-}
-
-/** The summary's `mirrorClock` field, or nothing (not ASP, or one data center). */
-function mirrorClockOf(scenario: Scenario, virtualTimeS: number, iterations: number): Pick<RunSummary, "mirrorClock"> {
-  const figures = mirrorClockSummary(scenario, virtualTimeS, iterations);
-  return figures === null ? {} : { mirrorClock: figures };
 }
