@@ -4,11 +4,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { launchCluster, loadCluster } from "@gaia/net";
+import { mirrorPathLatencyMs } from "@gaia/scenario";
 import { writeCluster } from "./support.js";
 
 test("ASP on 3 data centers reaches the target; checkers hold; replicas agree", { timeout: 110_000 }, async () => {
   const file = writeCluster({ name: "asp3", sync: "asp", dataCenters: ["virginia", "california", "oregon"], maxIterations: 200, target: 0.6 });
-  const launch = await launchCluster(loadCluster(file), { trace: true, onLog: (node, line) => process.stderr.write(`[${node}] ${line}\n`) });
+  const cluster = loadCluster(file);
+  const launch = await launchCluster(cluster, { trace: true, onLog: (node, line) => process.stderr.write(`[${node}] ${line}\n`) });
   const { summary, trace } = await launch.result;
   assert.equal(summary.stoppedBy, "target");
   assert.ok(summary.reachedTarget, `objective ${summary.objective}`);
@@ -18,4 +20,12 @@ test("ASP on 3 data centers reaches the target; checkers hold; replicas agree", 
   assert.ok(trace && trace.some((e) => e.type === "mirror-applied"), "mirror updates crossed the WAN");
   assert.ok(summary.wanBytes > 0);
   assert.equal(Object.keys(summary.wanBytesByLink).length, 6);
+  // The mirror clock's latency model, as the simulator's summary gives it: the emulated WAN's
+  // slowest one-way link over DS + 1, and a measured clock that cannot run much below it.
+  const m = summary.mirrorClock;
+  assert.ok(m, "an ASP run over the emulated WAN reports its mirror clock");
+  assert.equal(m.pathLatencyMs, mirrorPathLatencyMs(cluster.scenario));
+  assert.ok(m.pathLatencyMs > 0 && !m.throughHubs);
+  assert.equal(m.modelClockMs, m.pathLatencyMs / 2);
+  assert.ok(m.clockMs !== null && m.clockMs >= 0.8 * m.modelClockMs, `clock ${m.clockMs} ms against the model's ${m.modelClockMs} ms`);
 });

@@ -26,7 +26,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { dataCenterOf, mergeFilterStats, reaches, type FilterStats, type NodeId, type Workload } from "@gaia/core";
-import { createCheckers, OuterStepChecker, divergenceVerdict, firstNonFiniteRow, TraceHash, type Divergence, type FaultAction, type MetricsPoint, type Progress, type RunResult, type RunSummary, type SimTraceEvent } from "@gaia/scenario";
+import { createCheckers, OuterStepChecker, divergenceVerdict, firstNonFiniteRow, mirrorClockSummary, TraceHash, type Divergence, type FaultAction, type MetricsPoint, type Progress, type RunResult, type RunSummary, type SimTraceEvent } from "@gaia/scenario";
 import { createWorkload } from "@gaia/workloads";
 import { resolveAddresses, type ClusterConfig } from "./cluster.js";
 import { FaultState, planRuntimeFaults } from "./launch-faults.js";
@@ -446,6 +446,8 @@ export class Launch {
     const table = this.assemble(layout.replicaOf(this.plan.evalDataCenter).map((s) => finalValues.get(s.id)!));
     const evaluation = this.workload.evaluate(table);
     const iterations = Math.min(...layout.workers.map((w) => this.workerClocks.get(w) ?? 0));
+    // Measured on the evaluations made while training, before the final one below.
+    const mirrorClock = this.mirrorClock();
     if (this.series.length === 0 || this.series.at(-1)!.iteration !== iterations) this.series.push(this.point(iterations, evaluation.objective, evaluation.metrics));
     const target = this.cluster.scenario.stop.targetObjective;
     const reachedTarget = target !== null && reaches(this.workload.direction, evaluation.objective, target);
@@ -475,6 +477,7 @@ export class Launch {
       traceHash: this.trace ? this.hash.digest() : "",
       wanBytesByLink: byLink,
       ...this.filterSummary(),
+      ...(mirrorClock !== null ? { mirrorClock } : {}),
       events: this.trace?.length ?? 0,
       stoppedBy: this.divergence !== null ? "diverged" : (this.stopping ?? "max-iterations"),
       diverged: this.divergence === null ? null : divergenceVerdict(this.divergence, scenario, layout.workers.length),
@@ -482,6 +485,22 @@ export class Launch {
       wallTimeS: this.wallS,
     };
     return { summary, series: this.series, trace: this.trace, finalValues, replicaSpread: spread, counters: this.counters };
+  }
+
+  /**
+   * The mirror clock's latency model beside the measured clock (ASP runs with the WAN emulated:
+   * without it the links' latencies are loopback's, which the model does not describe). The clock
+   * is measured from the first evaluation past clock 0 to the last one made while training, so
+   * neither start-up (clock 0 is evaluated before every node is up) nor the final drain counts.
+   */
+  private mirrorClock(): NonNullable<RunSummary["mirrorClock"]> | null {
+    const wan = this.cluster.wanEmulation;
+    if (!wan.enabled) return null;
+    const training = this.series.filter((p) => p.iteration > 0);
+    const first = training[0];
+    const last = training.at(-1);
+    const clocks = first && last ? last.iteration - first.iteration : 0;
+    return mirrorClockSummary(this.cluster.scenario, clocks > 0 ? last!.virtualTimeS - first!.virtualTimeS : 0, clocks, wan.latencyScale);
   }
 
   /** The shards' significance-filter counts, merged (ASP runs). */

@@ -35,10 +35,14 @@ export function mirrorPathLatencyMs(scenario: Scenario): number {
   return worst;
 }
 
-/** The summary's mirror-clock figures of an ASP run over `iterations` clocks in `virtualTimeS`; null otherwise. */
-export function mirrorClockSummary(scenario: Scenario, virtualTimeS: number, iterations: number): NonNullable<RunSummary["mirrorClock"]> | null {
+/**
+ * The summary's mirror-clock figures of an ASP run over `iterations` clocks in `timeS` (virtual
+ * seconds in the simulator, wall seconds on the runtime); null otherwise. `latencyScale` scales
+ * every link's latency, as the runtime's WAN emulation does (`wanEmulation.latencyScale`).
+ */
+export function mirrorClockSummary(scenario: Scenario, timeS: number, iterations: number, latencyScale = 1): NonNullable<RunSummary["mirrorClock"]> | null {
   if (scenario.sync.model !== "asp" || scenario.topology.dataCenters.length < 2) return null;
-  const pathLatencyMs = mirrorPathLatencyMs(scenario);
+  const pathLatencyMs = mirrorPathLatencyMs(scenario) * latencyScale;
   const ds = scenario.sync.mirrorClockBound;
-  return { pathLatencyMs, throughHubs: scenario.sync.hubGroups.length > 0, modelClockMs: pathLatencyMs / (ds + 1), clockMs: iterations > 0 ? (1000 * virtualTimeS) / iterations : null };
+  return { pathLatencyMs, throughHubs: scenario.sync.hubGroups.length > 0, modelClockMs: pathLatencyMs / (ds + 1), clockMs: iterations > 0 ? (1000 * timeS) / iterations : null };
 }
