@@ -6,7 +6,7 @@
  *                       [-- --partition iid,skewed] [-- --sweep 0.01,0.1,1,10,100,1000] [-- --sweep-modes lan,bsp,asp]
  *                       [-- --ds-sweep 0,1,2,3]
  *                       [-- --lan-iterations N] [-- --no-main] [-- --reuse DIR --reuse-modes lan,bsp,ssp]
- *                       [-- --seed N] [-- --out-dir DIR] [-- --no-docs] [-- --quick]
+ *                       [-- --seed N] [-- --out-dir DIR] [-- --no-docs] [-- --quick] [-- --connection-order fifo]
  *
  * Targets at convergence. For every workload, topology and partition, LAN (all machines in one data
  * center) runs up to the setup's iteration cap; it has converged at the first evaluation where its
@@ -39,6 +39,10 @@
  * BSP row as the main runs (reused with --reuse, or run), and writes paper-ds.json and the "ds"
  * block of docs/results.md (--modes without ssp leaves SSP out). The main runs use DS = 1; a saved
  * asp row is reused only at that DS.
+ *
+ * Connections: --connection-order fifo runs every mode with network.connectionOrder fifo (a
+ * connection's messages transferred one after another, as on one TCP stream) instead of the
+ * default shared flows; its rows go to bench/results/fifo (or --out-dir), never into the docs.
  *
  * Writes <out-dir>/paper.json (rows), paper-table.json and paper-table.md, paper-*.svg, and the
  * generated blocks of docs/results.md.
@@ -122,6 +126,8 @@ interface Options {
   outDir: string;
   docs: boolean;
   seed: number;
+  /** network.connectionOrder of every run (shared: the scenario default, which the published rows use). */
+  connectionOrder: "shared" | "fifo";
 }
 
 function fail(message: string): never {
@@ -154,6 +160,7 @@ const flags = {
   "out-dir": { type: "string" },
   seed: { type: "string" },
   "no-docs": { type: "boolean" },
+  "connection-order": { type: "string" },
 } as const satisfies ParseArgsConfig["options"];
 
 function parseArgs(argv: readonly string[]): Options {
@@ -175,6 +182,7 @@ function parseArgs(argv: readonly string[]): Options {
     outDir: join(root, "bench/results"),
     docs: true,
     seed: 1,
+    connectionOrder: "shared",
   };
   // A bare --sweep (no list after it) sweeps the default factors.
   const args = argv.flatMap((arg, i) => (arg === "--sweep" && (argv[i + 1] === undefined || argv[i + 1]!.startsWith("--")) ? [`--sweep=${defaultSweep.join(",")}`] : [arg]));
@@ -237,6 +245,15 @@ function parseArgs(argv: readonly string[]): Options {
   }
   if (v["no-docs"] === true) options.docs = false;
   if ((options.reuse === null) !== (options.reuseModes.length === 0)) fail("--reuse DIR and --reuse-modes MODES go together");
+  if (v["connection-order"] !== undefined) options.connectionOrder = list("connection-order", v["connection-order"], ["shared", "fifo"] as const)[0]!;
+  // FIFO connections are a variant of the network model: its rows go beside the published ones
+  // (bench/results/fifo unless --out-dir says otherwise), never into them or into the docs.
+  if (options.connectionOrder === "fifo") {
+    if (options.reuse !== null) fail("--connection-order fifo cannot --reuse saved rows: they ran with shared connections");
+    if (options.renderFrom !== null) fail("--connection-order fifo runs; it does not render saved rows");
+    if (v["out-dir"] === undefined) options.outDir = join(root, "bench/results/fifo");
+    options.docs = false;
+  }
   // A quick run is a smoke test: IID only, and it never rewrites the published results unless asked to.
   if (options.size === "quick") {
     if (v["out-dir"] === undefined) options.outDir = join(root, "bench/results/quick");
@@ -264,6 +281,8 @@ export interface PaperRow extends Row {
   readonly size: Size;
   /** Gaia's mirror-clock bound DS, on Gaia's rows (rows saved before this field ran at DS = 1). */
   readonly mirrorClockBound?: number;
+  /** network.connectionOrder, on rows that ran with fifo connections only (all others: shared). */
+  readonly connectionOrder?: "fifo";
   /** LAN's convergence (the same on every row of a case). */
   readonly lanConvergence: Convergence;
   /** Targets: LAN's converged objective, and 90% / 99% of the way to it. */
@@ -289,6 +308,7 @@ function paperRow(c: CaseSpec, r: CaseResult, lan: Convergence, partition: Parti
     msPerSample: r.msPerSample,
     size,
     ...(gaiaMode(c.mode) ? { mirrorClockBound: c.knobs.mirrorClockBound } : {}),
+    ...(c.connectionOrder === "fifo" ? { connectionOrder: "fifo" as const } : {}),
     lanConvergence: lan,
     targets,
     timeTo: { converged: reach(targets.converged), p90: reach(targets.p90), p99: reach(targets.p99) },
@@ -518,7 +538,7 @@ const dsModes = (options: Options): Mode[] => ["lan", "bsp", ...(options.modes.i
 /** Runs LAN, finds its convergence, then every other mode of the list to its target. */
 async function runCaseSet(options: Options, size: Size, workload: WorkloadName, topology: TopologyName, partition: Partition, regime: Regime, caseModes: readonly Mode[], progress: (line: string) => void, knobs: GaiaKnobs = defaultKnobs): Promise<CaseOutcome> {
   const setup = options.lanIterations === null ? setupsOf(size)[workload] : { ...setupsOf(size)[workload], lanIterations: options.lanIterations };
-  const base = { workload, topology, setup, knobs, seed: options.seed, regime, skew: partition === "skewed" ? skew : null } as const;
+  const base = { workload, topology, setup, knobs, seed: options.seed, regime, skew: partition === "skewed" ? skew : null, ...(options.connectionOrder === "fifo" ? { connectionOrder: "fifo" as const } : {}) } as const;
   const rows: PaperRow[] = [];
   const lanCase: CaseSpec = { ...base, mode: "lan", target: null, maxVirtualTimeS: null, maxIterations: setup.lanIterations };
   // Gaia's saved rows ran at the default knobs; the other modes do not read them.

@@ -10,6 +10,14 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 const mutations = [
   {
+    name: "fifo-queue-jumps",
+    what: "with FIFO connections, a message sent while a delivery runs starts ahead of the one queued before it",
+    file: "packages/sim/src/network.ts",
+    find: "    if (conn.waiting.length > 0) this.startFlow(conn.waiting.shift()!);\n    this.transferred(conn.link, env);",
+    replace: "    const next = conn.waiting.shift();\n    this.transferred(conn.link, env);\n    if (next !== undefined) this.startFlow(next);",
+    tests: ["test/sim/network-sharing.test.ts"],
+  },
+  {
     name: "ds-sweep-ignores-ds",
     what: "bench:paper's DS sweep runs every point at the main runs' mirror-clock bound",
     file: "bench/paper.ts",

@@ -133,6 +133,8 @@ export interface CaseSpec {
   readonly skew?: number | null;
   /** Workers keep the SSP cache under SSP (default true). */
   readonly workerCache?: boolean;
+  /** network.connectionOrder (default: the scenario's default, shared). */
+  readonly connectionOrder?: "shared" | "fifo";
 }
 
 export function buildScenario(c: CaseSpec): Scenario {
@@ -149,6 +151,7 @@ export function buildScenario(c: CaseSpec): Scenario {
       selectiveBarrier: "auto",
       hubs: c.mode === "asp" ? "auto" : "none",
     },
+    ...(c.connectionOrder !== undefined ? { network: { connectionOrder: c.connectionOrder } } : {}),
     compute: { ...(c.setup.msPerSample !== null ? { msPerSample: c.setup.msPerSample } : {}), regime: c.regime ?? "cpu" },
     stop: {
       ...(c.target !== null ? { target: { objective: c.target } } : {}),

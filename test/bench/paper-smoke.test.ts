@@ -52,6 +52,20 @@ describe("bench:paper --quick", () => {
     }
   });
 
+  test("--connection-order fifo runs every mode with FIFO connections and marks its rows", () => {
+    const dir = mkdtempSync(join(tmpdir(), "gaia-bench-fifo-"));
+    try {
+      const run = runBench(["--quick", "--only", "mf", "--topology", "virginia-california", "--modes", "lan,bsp,asp", "--connection-order", "fifo", "--out-dir", dir]);
+      assert.equal(run.status, 0, `bench failed:\n${String(run.stdout)}\n${String(run.stderr)}`);
+      const rows = JSON.parse(readFileSync(join(dir, "paper.json"), "utf8")) as Record<string, unknown>[];
+      assert.deepEqual(rows.map((r) => r["sync"]), ["lan", "bsp", "asp"]);
+      for (const row of rows) assert.equal(row["connectionOrder"], "fifo");
+      assert.ok(rows.every((r) => r["checksHeld"] === true));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("--reuse checks every case it would reuse before running any, and lists what is missing", () => {
     const dir = mkdtempSync(join(tmpdir(), "gaia-bench-reuse-"));
     try {
@@ -114,6 +128,8 @@ describe("bench:paper --quick", () => {
       [["--quick", "--reuse", "bench/results"], /--reuse DIR and --reuse-modes MODES go together/],
       [["--quick", "--sweep", "0,1"], /--sweep needs positive numbers/],
       [["--quick", "--ds-sweep", "1,-2"], /--ds-sweep needs non-negative integers/],
+      [["--quick", "--connection-order", "lifo"], /--connection-order: unknown "lifo" \(known: shared, fifo\)/],
+      [["--quick", "--connection-order", "fifo", "--reuse", "bench/results", "--reuse-modes", "lan"], /cannot --reuse saved rows: they ran with shared connections/],
     ] as const) {
       const run = runBench([...args]);
       assert.equal(run.status, 2, args.join(" "));

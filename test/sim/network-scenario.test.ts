@@ -29,6 +29,19 @@ describe("scenario: network section", () => {
     assert.deepEqual(spec.dataCenterCaps, { oregon: { egressMbps: 50 } });
   });
 
+  test("connectionOrder: fifo reaches the network model; a bad value names its line and the choices", async () => {
+    const s = parseScenarioText(`${base}network:\n  connectionOrder: fifo\n`, "n.yaml");
+    assert.equal(s.network?.connectionOrder, "fifo");
+    assert.equal(networkSpecOf(s, ["virginia/s0"]).connectionOrder, "fifo");
+    assert.equal(networkSpecOf(parseScenarioText(base, "n.yaml"), ["virginia/s0"]).connectionOrder, undefined);
+    const run = await runSimulation(s, { recordTrace: false });
+    for (const [name, verdict] of Object.entries(run.summary.checks)) assert.equal(verdict, null, `${name}: ${verdict}`);
+    assert.throws(
+      () => parseScenarioText(`${base}network:\n  connectionOrder: lifo\n`, "n.yaml"),
+      (e: unknown) => e instanceof ScenarioError && /n\.yaml:5:\d+: network\.connectionOrder: .*(shared|fifo)/.test(e.message),
+    );
+  });
+
   test("LAN runs look NICs up by the node a LAN node stands for, and have no WAN caps", () => {
     const s = parseScenarioText(`${base}network:\n  nics: { tokyo: 2000 }\n  wanCaps: { oregon: { egressMbps: 50 } }\n`, "n.yaml", { sync: "lan" });
     const alias = (n: string): string => (n === "lan/w2" ? "tokyo/w0" : n);

@@ -181,3 +181,58 @@ describe("network: completion at any virtual time", () => {
     assert.equal(net.flows.activeFlows, 0);
   });
 });
+
+describe("connection order (network.connectionOrder)", () => {
+  // One connection a/s0 -> b/s0, WAN 1000 B/ms, latency 10 ms, NICs faster (80 Mbit/s).
+  const twoOnOneConnection = (connectionOrder: "shared" | "fifo" | undefined) => {
+    const { engine, net, at } = setup({ dataCenters: ["a", "b"], links: links(["a", "b"], 8), lanBandwidthMbps: 80, ...(connectionOrder ? { connectionOrder } : {}) });
+    net.send("a/s0", "b/s0", "data", "first", 100_000);
+    net.send("a/s0", "b/s0", "data", "second", 100_000);
+    // Another connection on the same WAN link, sent with them.
+    net.send("a/s1", "b/s1", "data", "other", 100_000);
+    engine.run();
+    return { first: at("first"), second: at("second"), other: at("other") };
+  };
+
+  test("shared (the default): messages on one connection are flows side by side", () => {
+    // Three flows share the link: 333 B/ms each, all three done at 300 ms.
+    for (const order of [undefined, "shared"] as const) {
+      const t = twoOnOneConnection(order);
+      close(t.first, 300 + 10, "first");
+      close(t.second, 300 + 10, "second");
+      close(t.other, 300 + 10, "other");
+    }
+  });
+
+  test("fifo: the second message starts when the first is transferred, as on one TCP stream", () => {
+    // first and other share the link (500 B/ms): both done at 200 ms. second then has it alone: 100 ms more.
+    const t = twoOnOneConnection("fifo");
+    close(t.first, 200 + 10, "first");
+    close(t.other, 200 + 10, "other");
+    close(t.second, 300 + 10, "second");
+  });
+
+  test("fifo: a message sent while its connection's queue waits goes behind the queue", () => {
+    // Inside one data center with no latency, a delivery happens at the last byte. m0 (10 kB at the
+    // NIC's 1000 B/ms) is delivered at 10 ms and its receiver answers with m2 on the same
+    // connection; m1, queued since 0 ms, goes first (10-20 ms), then m2 (20-30 ms).
+    const engine = new Engine();
+    const times = new Map<string, number>();
+    const spec: NetworkSpec = { dataCenters: ["a"], links: [], lanBandwidthMbps: 8, lanLatencyMs: 0, egressUsdPerGb: {}, connectionOrder: "fifo" };
+    const net: Network<string> = new Network<string>(engine, spec, new Rng(1), (env) => {
+      times.set(env.payload, engine.now);
+      if (env.payload === "m0") net.send("a/w0", "a/s0", "data", "m2", 10_000);
+    });
+    net.send("a/w0", "a/s0", "data", "m0", 10_000);
+    net.send("a/w0", "a/s0", "data", "m1", 10_000);
+    engine.run();
+    assert.deepEqual([...times.keys()], ["m0", "m1", "m2"]);
+    close(times.get("m0")!, 10, "m0");
+    close(times.get("m1")!, 20, "m1");
+    close(times.get("m2")!, 30, "m2");
+  });
+
+  test("an unknown order is refused", () => {
+    assert.throws(() => setup({ dataCenters: ["a", "b"], links: links(["a", "b"], 8), connectionOrder: "lifo" as "fifo" }), /unknown connection order "lifo"/);
+  });
+});

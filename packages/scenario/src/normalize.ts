@@ -128,7 +128,8 @@ function normalizeNetwork(raw: NonNullable<RawScenario["network"]>, topology: To
     checkDataCenter(["network", "wanCaps", dc], dc);
     wanCaps[dc] = { egressMbps: mbps(["network", "wanCaps", dc, "egressMbps"], cap.egressMbps), ingressMbps: mbps(["network", "wanCaps", dc, "ingressMbps"], cap.ingressMbps) };
   }
-  return { sharing: raw.sharing ?? "max-min", nicMbps: mbps(["network", "nicMbps"], raw.nicMbps) ?? topology.lanBandwidthMbps, nics, wanCaps };
+  // Left out when not given, so a scenario without it normalizes as before the option existed.
+  return { sharing: raw.sharing ?? "max-min", ...(raw.connectionOrder !== undefined ? { connectionOrder: raw.connectionOrder } : {}), nicMbps: mbps(["network", "nicMbps"], raw.nicMbps) ?? topology.lanBandwidthMbps, nics, wanCaps };
 }
 
 function defaultName(fileName: string): string {

@@ -119,6 +119,11 @@ export type Fault =
 export interface NetworkModelSpec {
   /** max-min: equal shares, latency after the transfer; cm02: shares weighted by 1 / route latency, latency first. */
   readonly sharing: "max-min" | "cm02";
+  /**
+   * shared (when absent): each message is a flow from the moment it is sent; fifo: a connection's
+   * messages are transferred one after another, as one TCP stream's bytes are.
+   */
+  readonly connectionOrder?: "shared" | "fifo";
   /** NIC bandwidth of every node, each direction, Mbit/s (default: topology.lanBandwidthMbps). */
   readonly nicMbps: number;
   /** NIC bandwidth by data center or node id, overriding nicMbps (a node id wins over its data center). */

@@ -408,6 +408,7 @@ const mbps = (description: string) => Type.Number({ description, exclusiveMinimu
 const Network = Type.Object(
   {
     sharing: Optional(Type.Unsafe<"max-min" | "cm02">({ description: "max-min: equal shares, the route latency paid after the transfer; cm02: SimGrid's CM02 (factors 1): shares weighted by 1 / route latency, the latency paid first.", enum: ["max-min", "cm02"], default: "max-min" })),
+    connectionOrder: Optional(Type.Unsafe<"shared" | "fifo">({ description: "shared: every message is a flow of its own from the moment it is sent, so messages on one connection share its route (as SimGrid's communications do); fifo: a connection's messages are transferred one after another, as the bytes of one TCP stream are.", enum: ["shared", "fifo"], default: "shared" })),
     nicMbps: Optional(mbps("NIC bandwidth of every node, each direction, in Mbit/s (default: topology.lanMbps).")),
     nics: Optional(mapOf(Type.Number({ exclusiveMinimum: 0 }), { description: "NIC bandwidth by data center or node id in Mbit/s, overriding nicMbps (a node id wins over its data center)." })),
     wanCaps: Optional(

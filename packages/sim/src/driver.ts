@@ -165,6 +165,7 @@ export function networkSpecOf(scenario: Scenario, nodes: readonly NodeId[], alia
     lanLatencyMs: topology.lanLatencyMs,
     egressUsdPerGb: lan ? {} : topology.egressUsdPerGb,
     sharing: network?.sharing ?? "max-min",
+    ...(network?.connectionOrder !== undefined ? { connectionOrder: network.connectionOrder } : {}),
     nicBandwidthMbps: network?.nicMbps ?? topology.lanBandwidthMbps,
     nicBandwidthMbpsByNode,
     dataCenterCaps,

@@ -72,6 +72,13 @@ export interface NetworkSpec {
    * "shared": they are flows like data, with the same weight (kept to measure the difference).
    */
   readonly controlChannel?: "dedicated" | "shared";
+  /**
+   * "fifo": a connection's messages are transferred one after another, as the bytes of one TCP
+   * stream are (a message's flow starts when the one ahead of it on its connection has been
+   * transferred); "shared" (default): each message is a flow of its own from the moment it is
+   * sent, so messages on one connection share its route's bandwidth, as SimGrid's communications do.
+   */
+  readonly connectionOrder?: "shared" | "fifo";
 }
 
 export interface Envelope<P> extends FlowState {
@@ -146,6 +153,10 @@ export interface Connection<P> {
   readonly route: readonly number[];
   /** Sharing weight of its flows. */
   readonly weight: number;
+  /** Flows of it being transferred (connectionOrder fifo: at most one). */
+  inFlight: number;
+  /** connectionOrder fifo: messages waiting for the one ahead of them to be transferred. */
+  readonly waiting: Envelope<P>[];
 }
 
 const PENALTY_OF_ZERO_LATENCY_S = 1;
@@ -154,6 +165,7 @@ export class Network<P> {
   readonly stats: NetworkStats = { messages: 0, wanBytes: 0, lanBytes: 0, costUsd: 0, retransmits: 0, retransmittedBytes: 0, duplicatesDropped: 0, reorderedHeld: 0, partitionHeld: 0, delivered: 0 };
   readonly sharing: SharingModel;
   private readonly controlDedicated: boolean;
+  private readonly fifo: boolean;
   /** The flow model under every data transfer (exposed for tests and benchmarks). */
   readonly flows: FlowModel<Envelope<P>>;
   /** WAN links in the order they were first charged. */
@@ -184,8 +196,10 @@ export class Network<P> {
   ) {
     this.sharing = spec.sharing ?? "max-min";
     this.controlDedicated = (spec.controlChannel ?? "dedicated") === "dedicated";
+    this.fifo = (spec.connectionOrder ?? "shared") === "fifo";
+    if (!["shared", "fifo"].includes(spec.connectionOrder ?? "shared")) throw new RangeError(`unknown connection order "${String(spec.connectionOrder)}" (shared or fifo)`);
     if (this.sharing !== "max-min" && this.sharing !== "cm02") throw new RangeError(`unknown sharing model "${String(this.sharing)}" (max-min or cm02)`);
-    this.flows = new FlowModel<Envelope<P>>(engine, (env) => this.transferred(env.connection.link, env));
+    this.flows = new FlowModel<Envelope<P>>(engine, (env) => this.flowDone(env));
     this.dataCenterSet = new Set(spec.dataCenters);
     const positive = (what: string, mbps: number): number => {
       if (!(mbps > 0) || !Number.isFinite(mbps)) throw new RangeError(`${what} needs a finite bandwidth > 0 Mbit/s, got ${mbps}`);
@@ -269,7 +283,7 @@ export class Network<P> {
       }
       route.push(this.nicOf(to)[1]);
       const penaltyS = link.latencyMs > 0 ? link.latencyMs / 1000 : PENALTY_OF_ZERO_LATENCY_S;
-      pair[i] = c = { nextSeq: 0, expected: 0, buffer: new Map(), link, route, weight: this.sharing === "cm02" ? 1 / penaltyS : 1 };
+      pair[i] = c = { nextSeq: 0, expected: 0, buffer: new Map(), link, route, weight: this.sharing === "cm02" ? 1 / penaltyS : 1, inFlight: 0, waiting: [] };
     }
     return c;
   }
@@ -333,7 +347,21 @@ export class Network<P> {
 
   private startFlow(env: Envelope<P>): void {
     const conn = env.connection;
+    if (this.fifo && conn.inFlight > 0) {
+      conn.waiting.push(env);
+      return;
+    }
+    conn.inFlight++;
     this.flows.start(env, conn.route, conn.weight, env.sizeBytes);
+  }
+
+  /** A flow's last byte is transferred: the next message on its connection may start (fifo). */
+  private flowDone(env: Envelope<P>): void {
+    const conn = env.connection;
+    conn.inFlight--;
+    // The next one starts first: delivering this one may send more on the same connection.
+    if (conn.waiting.length > 0) this.startFlow(conn.waiting.shift()!);
+    this.transferred(conn.link, env);
   }
 
   private charge(link: Link<P>, bytes: number): void {
