@@ -329,15 +329,11 @@ function typedAt(b: number, owned: boolean): Typed | typeof notFlat {
   pos = from + dataBytes;
   const count = dataBytes / type.BYTES_PER_ELEMENT;
   if (owned && dataBytes >= viewBytesMin && dataBytes * viewShareMin >= src.buffer.byteLength && absolute % type.BYTES_PER_ELEMENT === 0) return new type(src.buffer as ArrayBuffer, absolute, count);
-  // Up to 64 bytes V8 keeps the array on its heap, which costs least.
-  if (dataBytes <= 64) {
-    const out = new type(count);
-    const target = new Uint8Array(out.buffer, 0, dataBytes);
-    for (let i = 0; i < dataBytes; i++) target[i] = src[from + i]!;
-    return out;
-  }
   // A copy, made with the plain constructors (a Node Buffer's `slice` and `subarray` go through
-  // Buffer's own, slower one), into a shared block where it is small.
+  // Buffer's own, slower one), into a shared block where it is small. Even an array of a few bytes
+  // goes there: V8 would keep a fresh one of up to 64 bytes on its heap, but the first read of its
+  // `buffer` (writing its bytes, and every later encode of it) moves it off the heap into a
+  // backing store of its own, which costs several times the block's view.
   const target = dataBytes <= smallBytesMax ? allocateSmall(dataBytes) : new Uint8Array(dataBytes);
   target.set(new Uint8Array(src.buffer, absolute, dataBytes));
   return new type(target.buffer as ArrayBuffer, target.byteOffset, count);

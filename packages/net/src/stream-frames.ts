@@ -201,5 +201,11 @@ export class FrameReader extends StreamReader {
 
 /** The length prefix of a frame of `bytes` bytes. */
 export function lengthPrefix(bytes: number): Uint8Array {
-  return Uint8Array.of(bytes & 0xff, (bytes >>> 8) & 0xff, (bytes >>> 16) & 0xff, (bytes >>> 24) & 0xff);
+  // From a shared block, not a fresh on-heap array that the socket would move off the heap.
+  const out = allocateUnzeroed(lengthBytes);
+  out[0] = bytes & 0xff;
+  out[1] = (bytes >>> 8) & 0xff;
+  out[2] = (bytes >>> 16) & 0xff;
+  out[3] = (bytes >>> 24) & 0xff;
+  return out;
 }

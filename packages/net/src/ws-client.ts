@@ -17,7 +17,7 @@
  * TLS (wss) stays with the `ws` client.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { RemoteError } from "@gaia/core";
+import { allocateSmall, RemoteError } from "@gaia/core";
 import { maxPayloadBytes } from "./envelope.js";
 import { reuseBytesMin, StreamReader } from "./stream-frames.js";
 
@@ -77,10 +77,20 @@ export class UpgradeReader {
 
 /** The header of one client frame (FIN set) of `op` carrying `bytes` bytes, masked with a zero key. */
 function clientHeader(op: number, bytes: number): Uint8Array {
-  if (bytes < 126) return Uint8Array.of(0x80 | op, 0x80 | bytes, 0, 0, 0, 0);
-  if (bytes < 0x10000) return Uint8Array.of(0x80 | op, 0x80 | 126, bytes >>> 8, bytes & 0xff, 0, 0, 0, 0);
-  const h = new Uint8Array(14);
+  // From a shared block (allocateSmall), not a fresh on-heap array that the socket would move off
+  // the heap; zeroed here, as every byte not set below (the zero masking key) must be 0.
+  const h = allocateSmall(bytes < 126 ? 6 : bytes < 0x10000 ? 8 : 14).fill(0);
   h[0] = 0x80 | op;
+  if (bytes < 126) {
+    h[1] = 0x80 | bytes;
+    return h;
+  }
+  if (bytes < 0x10000) {
+    h[1] = 0x80 | 126;
+    h[2] = bytes >>> 8;
+    h[3] = bytes & 0xff;
+    return h;
+  }
   h[1] = 0x80 | 127;
   // Bytes above 2^32 never occur (frames are at most 64 MiB).
   h[6] = (bytes >>> 24) & 0xff;
