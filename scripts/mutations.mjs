@@ -10,6 +10,14 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 const mutations = [
   {
+    name: "fifo-ignored",
+    what: "network.connectionOrder fifo is ignored: a connection's messages are transferred side by side",
+    file: "packages/sim/src/network.ts",
+    find: "    if (this.fifo && conn.inFlight > 0) {",
+    replace: "    if (false && conn.inFlight > 0) {",
+    tests: ["test/sim/network-fifo.test.ts"],
+  },
+  {
     name: "fifo-queue-jumps",
     what: "with FIFO connections, a message sent while a delivery runs starts ahead of the one queued before it",
     file: "packages/sim/src/network.ts",
