@@ -308,7 +308,8 @@ function paperRow(c: CaseSpec, r: CaseResult, lan: Convergence, partition: Parti
     msPerSample: r.msPerSample,
     size,
     ...(gaiaMode(c.mode) ? { mirrorClockBound: c.knobs.mirrorClockBound } : {}),
-    ...(c.connectionOrder === "fifo" ? { connectionOrder: "fifo" as const } : {}),
+    // From the scenario the run was built from, so the mark says what the network model was given.
+    ...(r.scenario.network?.connectionOrder === "fifo" ? { connectionOrder: "fifo" as const } : {}),
     lanConvergence: lan,
     targets,
     timeTo: { converged: reach(targets.converged), p90: reach(targets.p90), p99: reach(targets.p99) },
