@@ -3,7 +3,9 @@
 // through the full stack (core codec, link envelope, reliable link with acks, HMAC-authenticated
 // uWS / ws connections), against the same encoded payload bytes echoed by a bare uWS server to a
 // ws client, alternating in the same process so both share the machine's load; each figure is the
-// best of `rounds` alternations.
+// best of `rounds` alternations. Every echo loop, gaia's and the bare ones, is timed warm: one
+// untimed window of echoes first (JIT, and the gaia side's body pool, as in a long-running node),
+// and a full collection before each measurement so none pays for the garbage of the one before.
 // Then the wall time of one BSP round on a real 2-data-center cluster (4 processes). The figures go
 // to bench/results/net.json (BENCH_WRITE=0: not written).
 //   npm run bench:net                  BENCH_ROUNDS=3 npm run bench:net
@@ -18,13 +20,22 @@ import type { us_listen_socket } from "uWebSockets.js";
 import WebSocket from "ws";
 import { encodeMessage, type Message } from "@gaia/core";
 import { FrameReader, launchCluster, lengthPrefix, loadCluster } from "@gaia/net";
-import { echoRun, transportPair, type Carrier } from "./lib/transport-pair.js";
+import { echoRun, pump, transportPair, warmUp, type Carrier } from "./lib/transport-pair.js";
 const rounds = Number(process.env["BENCH_ROUNDS"] ?? 2);
+/** A full collection before each measurement (npm's script runs node with --expose-gc), so that no
+ * measurement pays for the memory the one before it left: a window of 256 1.1 MB messages is
+ * 280 MB per direction. */
+const collect = (globalThis as { gc?: () => void }).gc;
+async function settled<T>(measure: () => Promise<T>): Promise<T> {
+  collect?.();
+  await new Promise((r) => setTimeout(r, 20));
+  return measure();
+}
 
 const sizes = [
   { name: "16 rows x 16", rows: 16, cols: 16, count: 20_000 },
   { name: "1k rows x 16", rows: 1000, cols: 16, count: 4_000 },
-  { name: "16k rows x 16", rows: 16_000, cols: 16, count: 300 },
+  { name: "16k rows x 16", rows: 16_000, cols: 16, count: 600 },
 ];
 const window = 256;
 
@@ -57,18 +68,10 @@ async function measureBareUws(payload: Uint8Array, count: number): Promise<numbe
   await new Promise((r) => ws.on("open", r));
   let echoed = 0;
   ws.on("message", () => echoed++);
-  ws.send(payload);
-  while (echoed < 1) await new Promise((r) => setTimeout(r, 5));
-  echoed = 0;
+  const send = (): void => ws.send(payload);
+  await warmUp(send, () => echoed, () => (echoed = 0), window);
   const start = performance.now();
-  let sent = 0;
-  while (echoed < count) {
-    while (sent < count && sent - echoed < window) {
-      ws.send(payload);
-      sent++;
-    }
-    await new Promise((r) => setImmediate(r));
-  }
+  await pump(send, () => echoed, count, window);
   const seconds = (performance.now() - start) / 1000;
   ws.terminate();
   if (listen) uWS.us_listen_socket_close(listen);
@@ -99,20 +102,15 @@ async function measureBareUnix(payload: Uint8Array, count: number): Promise<numb
   const client = connect(path);
   client.on("data", framer(() => echoed++));
   await new Promise((resolve) => client.on("connect", resolve));
-  send(client, payload);
-  while (echoed < 1) await new Promise((r) => setTimeout(r, 5));
-  echoed = 0;
-  const start = performance.now();
-  let sent = 0;
-  while (echoed < count) {
+  const one = (): void => send(client, payload);
+  const corked = (sends: () => void): void => {
     client.cork();
-    while (sent < count && sent - echoed < window) {
-      send(client, payload);
-      sent++;
-    }
+    sends();
     client.uncork();
-    await new Promise((r) => setImmediate(r));
-  }
+  };
+  await warmUp(one, () => echoed, () => (echoed = 0), window, corked);
+  const start = performance.now();
+  await pump(one, () => echoed, count, window, corked);
   const seconds = (performance.now() - start) / 1000;
   client.destroy();
   server.close();
@@ -153,10 +151,10 @@ for (const s of sizes) {
   const payload = encodeMessage(pushOf(s.rows, s.cols, 1));
   const best = { unix: Infinity, ws: Infinity, bare: Infinity, bareUnix: Infinity };
   for (let r = 0; r < rounds; r++) {
-    best.unix = Math.min(best.unix, await measureTransport(s.rows, s.cols, s.count, "unix"));
-    best.ws = Math.min(best.ws, await measureTransport(s.rows, s.cols, s.count, "ws"));
-    best.bare = Math.min(best.bare, await measureBareUws(payload, s.count));
-    best.bareUnix = Math.min(best.bareUnix, await measureBareUnix(payload, s.count));
+    best.unix = Math.min(best.unix, await settled(() => measureTransport(s.rows, s.cols, s.count, "unix")));
+    best.ws = Math.min(best.ws, await settled(() => measureTransport(s.rows, s.cols, s.count, "ws")));
+    best.bare = Math.min(best.bare, await settled(() => measureBareUws(payload, s.count)));
+    best.bareUnix = Math.min(best.bareUnix, await settled(() => measureBareUnix(payload, s.count)));
   }
   const rate = (seconds: number): string => (s.count / seconds).toFixed(0);
   const pct = (x: number): string => `${(100 * x).toFixed(0)}%`;

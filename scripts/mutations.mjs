@@ -10,6 +10,14 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 const mutations = [
   {
+    name: "pool-cap-fixed",
+    what: "the BodyPool keeps at most its base 64 MiB of free bodies, however large the window in flight was",
+    file: "packages/net/src/transport.ts",
+    find: "this.bytes + body.byteLength > this.limit) return;",
+    replace: "this.bytes + body.byteLength > poolBytesMax) return;",
+    tests: ["test/net/frame-reuse.test.ts"],
+  },
+  {
     name: "fifo-ignored",
     what: "network.connectionOrder fifo is ignored: a connection's messages are transferred side by side",
     file: "packages/sim/src/network.ts",

@@ -6,14 +6,15 @@
 // keeps every other large message and a lossy fault reorders frames, so some arrive ahead of a gap
 // and wait in the link (every kept message, and every delivered one, holds exactly what was sent). Send side (the transport's BodyPool): a large body goes back to the
 // pool only once acknowledged and written out, so messages sent while earlier ones are in flight,
-// and resends after a dropped connection, carry exactly their own bytes, over both carriers.
+// and resends after a dropped connection, carry exactly their own bytes, over both carriers; and a
+// window in flight larger than the pool's base size all comes back, so the next window reuses it.
 import { test, describe, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
-import { FrameReader, lengthPrefix, Metrics, Transport, type PeerAddress } from "@gaia/net";
+import { FrameReader, lengthPrefix, Metrics, poolBytesMax, Transport, type PeerAddress } from "@gaia/net";
 import type { Message } from "@gaia/core";
 import { params, seedTitle } from "../support/fc.js";
 import { until } from "./support.js";
@@ -218,4 +219,45 @@ describe(seedTitle("reused receive buffers"), () => {
       assert.ok(a.pooledBodiesReused > 0, "bodies should come from the pool");
     });
   }
+
+  test("a window of large messages beyond the pool's base size comes back whole, and the next window reuses all of it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gaia-pool-window-"));
+    const cols = 256 * 1024; // 1 MiB of values a message
+    const window = Math.ceil((poolBytesMax * 1.25) / (cols * 4)); // 80 MiB in flight at once
+    let seen = 0;
+    const make = (self: string, peer: string, onMessage: (from: string, msg: Message) => void): Transport => {
+      const transport = new Transport({
+        self,
+        secret: "s3cret-pool",
+        listenHost: "127.0.0.1",
+        port: 0,
+        peers: new Map<string, PeerAddress>([[peer, { host: "127.0.0.1", port: 0 }]]),
+        link: { heartbeatMs: 50, peerTimeoutMs: 5000, retransmitMs: 2000, ackDelayMs: 0 },
+        checkInvariants: true,
+        metrics: new Metrics(self),
+        unix: { dir, peers: new Set([peer]) },
+        onMessage,
+        usesUp: () => true,
+        onPeer: () => undefined,
+      });
+      live.push(transport);
+      return transport;
+    };
+    const b = make("lan/b", "lan/a", () => void seen++);
+    const port = await b.start();
+    const a = make("lan/a", "lan/b", () => undefined);
+    (a.options.peers as Map<string, PeerAddress>).set("lan/b", { host: "127.0.0.1", port });
+    await a.start();
+    const values = new Float32Array(cols).fill(1.5);
+    const burst = async (round: number): Promise<void> => {
+      for (let i = 0; i < window; i++) a.send("lan/b", { kind: "read-reply", clock: round * window + i, localClock: 0, rows: Uint32Array.of(0), values }, "data");
+      await until(`window ${round} delivered and acknowledged`, () => seen === (round + 1) * window && a.unacked === 0, 30_000);
+    };
+    await burst(0);
+    const first = a.pooledBodiesReused;
+    assert.ok(a.poolBytes.limit >= window * cols * 4, `the pool's limit (${a.poolBytes.limit} bytes) should have grown to the window in flight`);
+    await until("every acknowledged body back in the pool", () => a.poolBytes.free >= window * cols * 4, 5_000);
+    await burst(1);
+    assert.equal(a.pooledBodiesReused - first, window, "every body of the second window should come from the pool");
+  });
 });

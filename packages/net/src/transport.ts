@@ -434,8 +434,15 @@ const toBytes = (data: WebSocket.RawData): Uint8Array => {
 
 /** Bodies at least this large are taken from, and given back to, the transport's BodyPool. */
 export const poolBytesMin = 32 * 1024;
-/** The pool keeps at most this many bytes of free bodies. */
-const poolBytesMax = 64 * 1024 * 1024;
+/**
+ * The pool keeps at most this many bytes of free bodies, or as many as the transport has had
+ * unacknowledged at once, if that is more: a window of large messages in flight (a burst of 1.1 MB
+ * pushes, say) is given back in bursts of acks, and a pool smaller than the window dropped the
+ * excess, so that the next window wrote into fresh memory (first-touch page faults, and the
+ * external-memory collections the pool is there to avoid). Free plus in flight thus stays within
+ * twice the most the traffic itself has needed at once.
+ */
+export const poolBytesMax = 64 * 1024 * 1024;
 
 /**
  * Memory for large message bodies, given back once the peer acknowledged the message, so that a
@@ -450,6 +457,8 @@ const poolBytesMax = 64 * 1024 * 1024;
 class BodyPool {
   private readonly free = new Map<number, Uint8Array[]>();
   private bytes = 0;
+  /** Most bytes of free bodies kept (poolBytesMax, raised to the transport's peak in flight). */
+  limit = poolBytesMax;
   /** Bodies handed out again (for tests and metrics). */
   reused = 0;
   take(bytes: number): Uint8Array | null {
@@ -461,7 +470,7 @@ class BodyPool {
     return body;
   }
   give(body: Uint8Array): void {
-    if (body.byteLength < poolBytesMin || this.bytes + body.byteLength > poolBytesMax) return;
+    if (body.byteLength < poolBytesMin || this.bytes + body.byteLength > this.limit) return;
     let list = this.free.get(body.byteLength);
     if (!list) this.free.set(body.byteLength, (list = []));
     list.push(body);
@@ -473,6 +482,10 @@ class BodyPool {
   }
   holds(body: Uint8Array): boolean {
     return this.free.get(body.byteLength)?.includes(body) ?? false;
+  }
+  /** Bytes of free bodies held now. */
+  get freeBytes(): number {
+    return this.bytes;
   }
 }
 
@@ -505,6 +518,9 @@ export class Transport {
   /** Which link each snapshot was taken of, so a commit never reaches a link built after it. */
   private readonly snapshotOf = new WeakMap<LinkSnapshot<Uint8Array>, ReliableLink<Uint8Array>>();
   private readonly pool = new BodyPool();
+  /** Bytes of pooled-size bodies the links hold unacknowledged now (the `sent` lists), and the most at once. */
+  private unackedLargeBytes = 0;
+  private peakUnackedLargeBytes = 0;
   /** What accepted unix connections read into (see onUnixOpen), once this transport listens there. */
   private unixReadBuffer: Buffer | null = null;
   /** Whether acknowledged bodies go back to the pool (off for good once anything may hold frames aside). */
@@ -615,7 +631,14 @@ export class Transport {
     const { metrics } = this.options;
     metrics.countKey(pc.keys.messagesSent);
     metrics.countKey(pc.keys.messageBytesSent, body.byteLength - headerBytesOf(body));
-    if (this.pooling && body.byteLength >= poolBytesMin) pc.sent.push({ index: pc.sentCount, body });
+    if (this.pooling && body.byteLength >= poolBytesMin) {
+      pc.sent.push({ index: pc.sentCount, body });
+      this.unackedLargeBytes += body.byteLength;
+      if (this.unackedLargeBytes > this.peakUnackedLargeBytes) {
+        this.peakUnackedLargeBytes = this.unackedLargeBytes;
+        this.pool.limit = Math.max(poolBytesMax, this.peakUnackedLargeBytes);
+      }
+    }
     pc.sentCount++;
     this.write(pc, pc.link.step({ kind: "send", body }, this.nowMs()).frames);
     if (this.options.checkInvariants) this.poolInvariants();
@@ -664,6 +687,11 @@ export class Transport {
     return this.pool.reused;
   }
 
+  /** Bytes of free bodies the pool holds, and the most it may hold now (for tests). */
+  get poolBytes(): { readonly free: number; readonly limit: number } {
+    return { free: this.pool.freeBytes, limit: this.pool.limit };
+  }
+
   /**
    * Throws when the pool's bookkeeping is broken (for tests, after any step): a free body that a
    * link still holds for a resend, or a list of sent bodies that is not the link's unacknowledged.
@@ -680,6 +708,11 @@ export class Transport {
       const large = unacked.filter((u) => u.body.byteLength >= poolBytesMin).length;
       invariant(pc.sent.filter((s) => s.index >= acked).length === large, () => `${this.options.self}: the link to ${pc.peer} holds large bodies the pool does not track`);
     }
+    if (!this.pooling) return;
+    let listed = 0;
+    for (const pc of this.channels.values()) for (const { body } of pc.sent) listed += body.byteLength;
+    invariant(listed === this.unackedLargeBytes, () => `${this.options.self}: ${this.unackedLargeBytes} bytes of large bodies counted unacknowledged, ${listed} listed`);
+    invariant(this.pool.freeBytes <= this.pool.limit && this.pool.limit === Math.max(poolBytesMax, this.peakUnackedLargeBytes), () => `${this.options.self}: the pool holds ${this.pool.freeBytes} free bytes against a limit of ${this.pool.limit} (peak in flight ${this.peakUnackedLargeBytes})`);
   }
 
   private stopPooling(): void {
@@ -687,6 +720,7 @@ export class Transport {
     this.pooling = false;
     this.pool.clear();
     for (const pc of this.channels.values()) pc.sent.length = 0;
+    this.unackedLargeBytes = 0;
   }
 
   /**
@@ -701,6 +735,7 @@ export class Transport {
     if (sent[0]!.index >= acked) return;
     while (sent.length > 0 && sent[0]!.index < acked) {
       const { body } = sent.shift()!;
+      this.unackedLargeBytes -= body.byteLength;
       if (!this.pooling) continue;
       if (!beingWritten(body)) this.pool.give(body);
       else afterWrites.set(body, () => this.pooling && this.pool.give(body));
