@@ -5,19 +5,19 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { Rng } from "@gaia/core";
-import { createWorkload, partitionStats, LdaWorkload } from "@gaia/workloads";
+import { createWorkload, type DefinedWorkload, partitionStats, LdaWorkload } from "@gaia/workloads";
 import { placements, trainer } from "./support.js";
 
 const three = ["virginia", "tokyo", "frankfurt"];
 
-const lda = async (spec: Record<string, unknown>, seed = 3, dataCenters = three, workersPerDataCenter = 2): Promise<LdaWorkload> => {
+const lda = async (spec: Record<string, unknown>, seed = 3, dataCenters = three, workersPerDataCenter = 2): Promise<DefinedWorkload<LdaWorkload>> => {
   const workload = await createWorkload({ kind: "lda", ...spec }, { seed, dataCenters, workersPerDataCenter });
-  assert.ok(workload instanceof LdaWorkload);
-  return workload;
+  assert.ok(workload.job instanceof LdaWorkload);
+  return workload as DefinedWorkload<LdaWorkload>;
 };
 
-const tableSums = (workload: LdaWorkload, table: Float32Array): { words: number; totals: number; min: number } => {
-  const V = workload.spec.vocabulary;
+const tableSums = (workload: DefinedWorkload<LdaWorkload>, table: Float32Array): { words: number; totals: number; min: number } => {
+  const V = workload.job.spec.vocabulary;
   const K = workload.cols;
   let words = 0;
   let totals = 0;
@@ -49,7 +49,7 @@ describe("lda workload", () => {
 
   test("count deltas conserve tokens: the table always counts every token exactly once", async () => {
     const workload = await lda({ documents: 300 });
-    const tokens = workload.corpus.words.length;
+    const tokens = workload.job.corpus.words.length;
     const initial = tableSums(workload, workload.initParams());
     assert.deepEqual(initial, { words: tokens, totals: tokens, min: 0 });
     const run = trainer(workload, 3, 2);
@@ -61,7 +61,7 @@ describe("lda workload", () => {
     const workload = await lda({ batchSize: 5 });
     const worker = workload.createWorker(placements(3, 2)[4]!, new Rng(2));
     const rows = worker.rowsFor(3)!;
-    assert.equal(rows[rows.length - 1], workload.spec.vocabulary);
+    assert.equal(rows[rows.length - 1], workload.job.spec.vocabulary);
     for (let k = 1; k < rows.length; k++) assert.ok(rows[k - 1]! < rows[k]!);
   });
 
@@ -87,10 +87,10 @@ describe("lda workload", () => {
     const a = await lda({ documents: 200 }, 8);
     const b = await lda({ documents: 200 }, 8);
     const c = await lda({ documents: 200 }, 9);
-    assert.deepEqual(a.corpus.words, b.corpus.words);
-    assert.deepEqual(a.workerDocStart, b.workerDocStart);
+    assert.deepEqual(a.job.corpus.words, b.job.corpus.words);
+    assert.deepEqual(a.job.workerDocStart, b.job.workerDocStart);
     assert.deepEqual(a.initParams(), b.initParams());
-    assert.notDeepEqual(a.corpus.words, c.corpus.words);
+    assert.notDeepEqual(a.job.corpus.words, c.job.corpus.words);
   });
 
   test("skewed partition: the stated fraction of each data center's documents is dominated by its own topics", async () => {

@@ -3,16 +3,16 @@
 // the skewed split puts the stated fraction of each data center's ratings on its own users.
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { createWorkload, partitionStats, MfWorkload } from "@gaia/workloads";
+import { createWorkload, type DefinedWorkload, partitionStats, MfWorkload } from "@gaia/workloads";
 import { placements, trainer } from "./support.js";
 import { Rng } from "@gaia/core";
 
 const three = ["virginia", "tokyo", "frankfurt"];
 
-const mf = async (spec: Record<string, unknown>, seed = 11, dataCenters = three, workersPerDataCenter = 2): Promise<MfWorkload> => {
+const mf = async (spec: Record<string, unknown>, seed = 11, dataCenters = three, workersPerDataCenter = 2): Promise<DefinedWorkload<MfWorkload>> => {
   const workload = await createWorkload({ kind: "mf", ...spec }, { seed, dataCenters, workersPerDataCenter });
-  assert.ok(workload instanceof MfWorkload);
-  return workload;
+  assert.ok(workload.job instanceof MfWorkload);
+  return workload as DefinedWorkload<MfWorkload>;
 };
 
 describe("mf workload", () => {
@@ -74,12 +74,12 @@ describe("mf workload", () => {
     const a = await mf({ ratings: 5000 }, 5);
     const b = await mf({ ratings: 5000 }, 5);
     const c = await mf({ ratings: 5000 }, 6);
-    assert.deepEqual(a.ratingUser, b.ratingUser);
-    assert.deepEqual(a.ratingValue, b.ratingValue);
-    assert.deepEqual(a.workerStart, b.workerStart);
+    assert.deepEqual(a.job.ratingUser, b.job.ratingUser);
+    assert.deepEqual(a.job.ratingValue, b.job.ratingValue);
+    assert.deepEqual(a.job.workerStart, b.job.workerStart);
     assert.deepEqual(a.initParams(), b.initParams());
-    assert.notDeepEqual(a.ratingUser, c.ratingUser);
-    assert.notDeepEqual(a.workerStart, c.workerStart);
+    assert.notDeepEqual(a.job.ratingUser, c.job.ratingUser);
+    assert.notDeepEqual(a.job.workerStart, c.job.workerStart);
   });
 
   test("skewed partition: each data center holds the stated fraction of its own users' ratings", async () => {
@@ -96,7 +96,7 @@ describe("mf workload", () => {
   test("popularity is power-law: the busiest tenth of users gives far more than a tenth of the ratings", async () => {
     const workload = await mf({ ratings: 50_000, popularityExponent: 1 });
     const counts = new Array<number>(2000).fill(0);
-    for (const u of workload.ratingUser) counts[u]!++;
+    for (const u of workload.job.ratingUser) counts[u]!++;
     counts.sort((a, b) => b - a);
     const top = counts.slice(0, 200).reduce((a, b) => a + b, 0);
     assert.ok(top / 50_000 > 0.3, `top 10% of users hold ${top / 50_000}`);
@@ -109,12 +109,12 @@ describe("mf workload", () => {
     const noise = new Rng(5);
     for (let i = 0; i < table.length; i++) table[i] = table[i]! + 0.3 * noise.normal();
     let squares = 0;
-    for (let r = 0; r < full.ratingValue.length; r++) {
+    for (let r = 0; r < full.job.ratingValue.length; r++) {
       let dot = 0;
-      for (let f = 0; f < full.cols; f++) dot += table[full.ratingUser[r]! * full.cols + f]! * table[(2000 + full.ratingItem[r]!) * full.cols + f]!;
-      squares += (full.ratingValue[r]! - dot) ** 2;
+      for (let f = 0; f < full.cols; f++) dot += table[full.job.ratingUser[r]! * full.cols + f]! * table[(2000 + full.job.ratingItem[r]!) * full.cols + f]!;
+      squares += (full.job.ratingValue[r]! - dot) ** 2;
     }
-    const rmse = Math.sqrt(squares / full.ratingValue.length);
+    const rmse = Math.sqrt(squares / full.job.ratingValue.length);
     assert.ok(Math.abs(full.evaluate(table).objective - rmse) <= 1e-9 * rmse, "all ratings: the RMSE by hand");
     // The sample: 1000 ratings, an estimate of the full RMSE, the same sample in every instance built from the seed.
     const sampled = await mf({ ratings: 20_000, evalSamples: 1000 });

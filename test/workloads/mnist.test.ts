@@ -5,21 +5,21 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { Rng } from "@gaia/core";
-import { createWorkload, loadTf, partitionStats, sameConvolution, selectBackend, MnistWorkload, WorkloadError } from "@gaia/workloads";
+import { createWorkload, type DefinedWorkload, loadTf, partitionStats, sameConvolution, selectBackend, MnistWorkload, WorkloadError } from "@gaia/workloads";
 import { trainer } from "./support.js";
 
 const two = ["virginia", "tokyo"];
 
-const mnist = async (spec: Record<string, unknown>, seed = 4, dataCenters = two, workersPerDataCenter = 2): Promise<MnistWorkload> => {
+const mnist = async (spec: Record<string, unknown>, seed = 4, dataCenters = two, workersPerDataCenter = 2): Promise<DefinedWorkload<MnistWorkload>> => {
   const workload = await createWorkload({ kind: "mnist", ...spec }, { seed, dataCenters, workersPerDataCenter });
-  assert.ok(workload instanceof MnistWorkload);
-  return workload;
+  assert.ok(workload.job instanceof MnistWorkload);
+  return workload as DefinedWorkload<MnistWorkload>;
 };
 
 describe("mnist workload", () => {
   test("softmax regression on 2 data centers x 2 workers passes 80% held-out accuracy", async () => {
     const workload = await mnist({});
-    assert.equal(workload.parameterCount, 784 * 10 + 10);
+    assert.equal(workload.job.parameterCount, 784 * 10 + 10);
     assert.equal(workload.rows, Math.ceil(7850 / 256));
     assert.equal(workload.objectiveName, "loss");
     const start = workload.evaluate(workload.initParams());
@@ -27,22 +27,22 @@ describe("mnist workload", () => {
     const run = trainer(workload, 2, 2);
     run.run(60);
     const end = workload.evaluate(run.table);
-    assert.ok(end.metrics["accuracy"]! > 0.8, `accuracy ${end.metrics["accuracy"]} on ${workload.backend}`);
+    assert.ok(end.metrics["accuracy"]! > 0.8, `accuracy ${end.metrics["accuracy"]} on ${workload.job.backend}`);
     assert.ok(end.objective < start.objective / 2, `loss ${start.objective} -> ${end.objective}`);
     // The padding at the tail of the last row never moves.
-    for (let k = workload.parameterCount; k < run.table.length; k++) assert.equal(run.table[k], 0);
+    for (let k = workload.job.parameterCount; k < run.table.length; k++) assert.equal(run.table[k], 0);
   });
 
   test("the cpu backend trains the same model to the same accuracy", async () => {
     const [onCpu, onDefault] = [await createWorkload({ kind: "mnist", train: 400 }, { seed: 4, dataCenters: two, workersPerDataCenter: 1, backend: "cpu" }), await mnist({ train: 400 }, 4, two, 1)];
-    assert.equal((onCpu as MnistWorkload).backend, "cpu");
+    assert.equal((onCpu.job as MnistWorkload).backend, "cpu");
     const a = trainer(onCpu, 2, 1);
     const b = trainer(onDefault, 2, 1);
     a.run(10);
     b.run(10);
     const accuracyA = onCpu.evaluate(a.table).metrics["accuracy"]!;
     const accuracyB = onDefault.evaluate(b.table).metrics["accuracy"]!;
-    assert.ok(Math.abs(accuracyA - accuracyB) < 0.02, `cpu ${accuracyA} vs ${(onDefault as MnistWorkload).backend} ${accuracyB}`);
+    assert.ok(Math.abs(accuracyA - accuracyB) < 0.02, `cpu ${accuracyA} vs ${(onDefault.job as MnistWorkload).backend} ${accuracyB}`);
   });
 
   test("the MLP and the CNN learn", async () => {
@@ -52,7 +52,7 @@ describe("mnist workload", () => {
       const run = trainer(workload, 2, 1);
       run.run(clocks);
       const end = workload.evaluate(run.table).objective;
-      assert.ok(end < start * factor, `${model} on ${workload.backend}: loss ${start} -> ${end} after ${clocks} clocks`);
+      assert.ok(end < start * factor, `${model} on ${workload.job.backend}: loss ${start} -> ${end} after ${clocks} clocks`);
     }
   });
 
@@ -80,10 +80,10 @@ describe("mnist workload", () => {
     const a = await mnist({ train: 300, test: 100 }, 1);
     const b = await mnist({ train: 300, test: 100 }, 1);
     const c = await mnist({ train: 300, test: 100 }, 2);
-    assert.deepEqual(a.trainLabels, b.trainLabels);
-    assert.deepEqual(a.testLabels, b.testLabels);
+    assert.deepEqual(a.job.trainLabels, b.job.trainLabels);
+    assert.deepEqual(a.job.testLabels, b.job.testLabels);
     assert.deepEqual(a.initParams(), b.initParams());
-    assert.notDeepEqual(a.trainLabels, c.trainLabels);
+    assert.notDeepEqual(a.job.trainLabels, c.job.trainLabels);
   });
 
   test("skewed partition: 80% of each data center's digits carry its own labels", async () => {

@@ -15,9 +15,10 @@ const { Ajv } = createRequire(new URL("../../packages/scenario/package.json", im
 const paths = (spec: unknown): string[] => validateWorkloadSpec(spec).map((p) => p.path);
 
 describe(seedTitle("workload spec"), () => {
-  test("kinds are mf, lda and mnist, and their defaults are valid", () => {
-    assert.deepEqual([...workloadKinds], ["mf", "lda", "mnist"]);
-    for (const kind of workloadKinds) assert.deepEqual(validateWorkloadSpec({ kind }), []);
+  test("kinds are mf, lda, mnist and module, and the bundled ones' defaults are valid", () => {
+    assert.deepEqual([...workloadKinds], ["mf", "lda", "mnist", "module"]);
+    for (const kind of Object.keys(kindSpecs)) assert.deepEqual(validateWorkloadSpec({ kind }), []);
+    assert.deepEqual(paths({ kind: "module" }), ["/path"]);
   });
 
   test("bad fields are reported with their paths", () => {
@@ -67,7 +68,7 @@ describe(seedTitle("workload spec"), () => {
       fc.constantFrom("iid", "skewed", "softmax", "cnn", "constant", "inverse-sqrt", "auto", "wasm", "bogus"),
       fc.record({ kind: fc.constantFrom("step", "constant", "cosine"), every: fc.integer({ min: -1, max: 5 }), factor: fc.double({ min: -1, max: 2, noNaN: true }) }, { requiredKeys: ["kind"] }),
     );
-    const spec = fc.constantFrom(...workloadKinds).chain((kind) =>
+    const spec = fc.constantFrom(...Object.keys(kindSpecs)).chain((kind) =>
       fc.dictionary(fc.constantFrom(...Object.keys(kindSpecs[kind]!.fields), "extra"), value, { maxKeys: 4 }).map((fields): Record<string, unknown> & { kind: string } => ({ ...fields, kind })),
     );
     fc.assert(

@@ -12,7 +12,7 @@
  * heard nothing for `lingerMs` (a shard keeps serving its mirrors' final flushes until then).
  */
 import { createInterface } from "node:readline";
-import { loadCluster } from "./cluster.js";
+import { loadClusterAsync } from "./cluster.js";
 import { NodeRuntime, type NodeFaultState, type NodeReport } from "./node.js";
 
 export interface RunNodeOptions {
@@ -32,7 +32,7 @@ export interface RunNodeOptions {
 
 /** Resolves with the exit code. */
 export async function runNode(options: RunNodeOptions): Promise<number> {
-  const cluster = loadCluster(options.clusterFile);
+  const cluster = await loadClusterAsync(options.clusterFile);
   const write = options.write ?? ((line: string) => process.stdout.write(line + "\n"));
   let last: NodeReport | null = null;
   let quietSince = Date.now();

@@ -11,6 +11,7 @@
  */
 import { readFileSync } from "node:fs";
 import { LineCounter, parseDocument } from "yaml";
+import { loadWorkloadModule, takeWantedModules } from "@gaia/workloads";
 import { clusterConfigOf, type ClusterConfig } from "./cluster.js";
 import { ClusterError, firstAliasOffset, firstLine, formatPath, IssueList, numberText, ScenarioError, type PathSegment, type ScenarioIssue } from "./issues.js";
 import { normalize } from "./normalize.js";
@@ -67,6 +68,38 @@ export function parseClusterText(text: string, fileName: string): ClusterConfig 
 export function loadFile(path: string): { readonly kind: FileKind; readonly scenario: Scenario; readonly cluster: ClusterConfig | null } {
   const { scenario, cluster } = parseFile(readText(path, "scenario"), path, "scenario", {});
   return cluster === undefined ? { kind: "scenario", scenario, cluster: null } : { kind: "cluster", scenario, cluster: clusterConfigOf(cluster, scenario, path) };
+}
+
+/**
+ * Runs a loader; when the file names a workload module this process has not loaded yet, loads
+ * it (its failure is reported at `workload.path`, like any problem of the file) and runs the
+ * loader again, now able to check the module's options against its schema.
+ */
+async function withWorkloadModules<T>(load: () => T): Promise<T> {
+  takeWantedModules();
+  try {
+    return load();
+  } catch (error) {
+    const wanted = takeWantedModules();
+    if (!(error instanceof ScenarioError) || wanted.length === 0) throw error;
+    await Promise.all(wanted.map((path) => loadWorkloadModule(path)));
+    return load();
+  }
+}
+
+/** `loadScenario`, loading any workload module the file names first (what commands call). */
+export function loadScenarioAsync(path: string, overrides: ScenarioOverrides = {}): Promise<Scenario> {
+  return withWorkloadModules(() => loadScenario(path, overrides));
+}
+
+/** `loadCluster`, loading any workload module the file names first. */
+export function loadClusterAsync(path: string): Promise<ClusterConfig> {
+  return withWorkloadModules(() => loadCluster(path));
+}
+
+/** `loadFile`, loading any workload module the file names first. */
+export function loadFileAsync(path: string): ReturnType<typeof loadFile> extends infer R ? Promise<R> : never {
+  return withWorkloadModules(() => loadFile(path));
 }
 
 /** Validates a file and returns its problems (empty when it is valid). */

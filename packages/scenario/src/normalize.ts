@@ -90,7 +90,8 @@ export function normalize(raw: RawScenario, fileName: string, overrides: Normali
     : null;
   const stop = normalizeStop(raw.stop ?? {}, issues);
   const network = normalizeNetwork(raw.network ?? {}, topology, checkDataCenter, (path, name) => (name.includes("/") ? checkNode(path, name) : checkDataCenter(path, name)), issues);
-  const workloadFine = workloadIssues(raw.workload, issues);
+  const workloadContext = { baseDir: dirname(resolve(fileName)) };
+  const workloadFine = workloadIssues(raw.workload, workloadContext, issues);
   const calibrated = raw.compute?.calibration !== undefined && workloadFine ? calibratedCompute(raw.compute, raw.workload, fileName, issues) : null;
 
   return {
@@ -98,7 +99,7 @@ export function normalize(raw: RawScenario, fileName: string, overrides: Normali
     description: raw.description ?? "",
     seed: overrides.seed ?? raw.seed ?? 1,
     topology,
-    workload: workloadWithDefaults(raw.workload),
+    workload: workloadFine ? workloads.withDefaults(raw.workload, workloadContext) : raw.workload,
     sync,
     compute: calibrated === null ? compute : { ...compute, msPerSample: calibrated },
     faults,
@@ -383,11 +384,9 @@ function normalizeStop(raw: NonNullable<RawScenario["stop"]>, issues: IssueList)
   return { maxIterations, maxVirtualTimeS, targetObjective: raw.target?.objective ?? null, evalEvery: raw.evalEvery ?? 1 };
 }
 
-/** The workload package's own checks, when it provides them; true when the section is valid. */
-function workloadIssues(spec: RawScenario["workload"], issues: IssueList): boolean {
-  const check = (workloads as Record<string, unknown>)["validateWorkloadSpec"];
-  if (typeof check !== "function") return true;
-  const found = (check as (spec: unknown) => readonly { path: string; message: string }[])(spec);
+/** The workload package's checks of the section (a module's options against its own schema); true when it is valid. */
+function workloadIssues(spec: RawScenario["workload"], context: workloads.SectionContext, issues: IssueList): boolean {
+  const found = workloads.validateWorkloadSpec(spec, context);
   for (const issue of found) {
     const relative = issue.path.startsWith("/") ? pointerToPath(issue.path) : splitDottedPath(issue.path);
     const path = relative[0] === "workload" ? relative : ["workload", ...relative];
@@ -423,12 +422,6 @@ function calibratedCompute(raw: NonNullable<RawScenario["compute"]>, workload: R
     issues.add(path, `${file}: ${error.message}`);
     return null;
   }
-}
-
-/** The workload section with the workload package's defaults filled in, when it provides them. */
-function workloadWithDefaults(spec: RawScenario["workload"]): RawScenario["workload"] {
-  const fill = (workloads as Record<string, unknown>)["withDefaults"];
-  return typeof fill === "function" ? (fill as (spec: RawScenario["workload"]) => RawScenario["workload"])(spec) : spec;
 }
 
 function splitDottedPath(path: string): PathSegment[] {

@@ -20,7 +20,7 @@ import { WorkloadError } from "./errors.js";
 import { ldaCostMsPerSample } from "./lda.js";
 import { mfCostMsPerSample } from "./mf.js";
 import { mnistCostMsPerSample, type MnistModel } from "./mnist.js";
-import { withDefaults } from "./spec.js";
+import { withDefaults } from "./registry.js";
 import { selectBackend } from "./tf.js";
 
 export const calibrationFormat = "gaia-calibration/1";

@@ -7,4 +7,6 @@ export interface WorkloadContext {
   readonly workersPerDataCenter: number;
   /** TensorFlow.js backend for image workloads; overrides the spec's `backend` when given. */
   readonly backend?: Backend;
+  /** The folder relative paths of the workload section are read from (the scenario file's). */
+  readonly baseDir?: string;
 }

@@ -9,13 +9,37 @@ import type { PartitionStats } from "./partition.js";
 export type { Backend, WorkloadContext } from "./context.js";
 export { WorkloadError } from "./errors.js";
 export { learningRateAt, parseLearningRateSchedule, constantSchedule, scheduleFactor, type Schedule } from "./learning-rate.js";
-export { workloadKinds, workloadJsonSchema, validateWorkloadSpec, withDefaults, kindSpecs, type Problem, type FieldSpec, type KindSpec } from "./spec.js";
+export { kindSpecs, type FieldSpec, type KindSpec } from "./spec.js";
+export { workloadKinds, workloadJsonSchema, validateWorkloadSpec, withDefaults, definitionOf, modulePath, moduleKind, type SectionContext } from "./registry.js";
+export {
+  defineWorkload,
+  isWorkloadDefinition,
+  optionProblems,
+  withOptionDefaults,
+  instantiate,
+  DefinedWorkload,
+  Layout,
+  RowReader,
+  DeltaBuilder,
+  Type,
+  type Static,
+  type TObject,
+  type TSchema,
+  type Problem,
+  type Table,
+  type TableDeclaration,
+  type SetupContext,
+  type WorkloadJob,
+  type WorkloadDefinition,
+} from "./define.js";
+export { loadWorkloadModule, workloadModule, takeWantedModules, moduleExtensions } from "./modules.js";
+export { builtinDefinitions, mfDefinition, ldaDefinition, mnistDefinition } from "./builtin.js";
 export { ownsGroup, groupsOf, type PartitionMode, type PartitionStats, type DataCenterPartition } from "./partition.js";
 export { MfWorkload, mfCostMsPerSample, type MfSpec } from "./mf.js";
 export { LdaWorkload, ldaCostMsPerSample, type LdaSpec } from "./lda.js";
 export { MnistWorkload, mnistCostMsPerSample, loadDigits, sameConvolution, type MnistSpec, type MnistModel } from "./mnist.js";
 export { selectBackend, loadTf, type Tf } from "./tf.js";
-export { createWorkload, type GaiaWorkload } from "./create.js";
+export { createWorkload } from "./create.js";
 export {
   calibrate,
   calibrationCases,

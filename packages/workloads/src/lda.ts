@@ -19,8 +19,9 @@
  * with phi estimated from the word-topic table alone, alpha as pseudo-counts) and the odd-position
  * tokens are scored. The same measure under the true topics is reported as `true-log-likelihood`.
  */
-import { Rng, type Evaluation, type WorkerPlacement, type WorkerProgram, type Workload, type StepResult } from "@gaia/core";
+import { Rng, type Evaluation, type WorkerPlacement, type WorkerProgram, type StepResult } from "@gaia/core";
 import type { WorkloadContext } from "./context.js";
+import type { TableDeclaration, WorkloadJob } from "./define.js";
 import { checkPlacement, evenSplit, groupsOf, ownsGroup, sortedUnique, type PartitionMode, type PartitionStats, contiguousPartitionStats } from "./partition.js";
 import { searchCumulative } from "./sampling.js";
 
@@ -51,12 +52,12 @@ interface Corpus {
   readonly docStart: Uint32Array;
 }
 
-export class LdaWorkload implements Workload {
-  readonly kind = "lda";
+export class LdaWorkload implements WorkloadJob {
   readonly rows: number;
   readonly cols: number;
-  readonly direction = "maximize";
-  readonly objectiveName = "log-likelihood";
+  readonly objective = { name: "log-likelihood", direction: "maximize" } as const;
+  /** Word-topic counts (row w: word w), then one row of topic totals. */
+  readonly tables: Readonly<Record<string, TableDeclaration>>;
   readonly costMsPerSample: number;
   /** Training corpus, documents contiguous by global worker. */
   readonly corpus: Corpus;
@@ -79,6 +80,7 @@ export class LdaWorkload implements Workload {
     const K = spec.topics;
     this.rows = V + 1;
     this.cols = K;
+    this.tables = { words: { rows: V, cols: K }, totals: { rows: 1, cols: K } };
     this.costMsPerSample = ldaCostMsPerSample(K);
     const D = context.dataCenters.length;
     const wpd = context.workersPerDataCenter;
@@ -154,20 +156,18 @@ export class LdaWorkload implements Workload {
     this.heldOut = pack(Array.from({ length: spec.heldOutDocuments }, () => generate(heldRng, null).words));
   }
 
-  initParams(): Float32Array {
+  init(params: Float32Array): void {
     const K = this.cols;
     const totals = this.spec.vocabulary * K;
-    const params = new Float32Array(this.rows * K);
     const { words } = this.corpus;
     for (let t = 0; t < words.length; t++) {
       const z = this.initialTopic[t]!;
       params[words[t]! * K + z]!++;
       params[totals + z]!++;
     }
-    return params;
   }
 
-  createWorker(placement: WorkerPlacement, rng: Rng): WorkerProgram {
+  worker(placement: WorkerPlacement, rng: Rng): WorkerProgram {
     const w = checkPlacement(placement, this.dataCenterCount, this.context.workersPerDataCenter);
     return new LdaWorker(this, this.workerDocStart[w]!, this.workerDocStart[w + 1]!, rng.child("gibbs"));
   }
@@ -221,7 +221,7 @@ export class LdaWorkload implements Workload {
   partitionStats(): PartitionStats {
     const K = this.cols;
     return contiguousPartitionStats({
-      kind: this.kind,
+      kind: "lda",
       partition: this.spec.partition,
       skew: this.spec.skew,
       groupedBy: "dominant true topic of the document",

@@ -13,8 +13,9 @@
  * the clock), reads the sorted unique rows they touch, runs sequential SGD over them on a local copy
  * and returns the row deltas. Objective: RMSE over all ratings or a fixed seeded sample.
  */
-import { Rng, type Evaluation, type Schedule, type WorkerPlacement, type WorkerProgram, type Workload, type StepResult } from "@gaia/core";
+import { Rng, type Evaluation, type Schedule, type WorkerPlacement, type WorkerProgram, type StepResult } from "@gaia/core";
 import type { WorkloadContext } from "./context.js";
+import type { TableDeclaration, WorkloadJob } from "./define.js";
 import { checkPlacement, contiguousPartitionStats, type PartitionMode, type PartitionStats } from "./partition.js";
 import { learningRateAt } from "./learning-rate.js";
 import { aliasDraw, aliasTable, shuffledRange, zipfWeights } from "./sampling.js";
@@ -41,12 +42,12 @@ export interface MfSpec {
  */
 export const mfCostMsPerSample = (rank: number): number => 0.000027 * rank;
 
-export class MfWorkload implements Workload {
-  readonly kind = "mf";
+export class MfWorkload implements WorkloadJob {
   readonly rows: number;
   readonly cols: number;
-  readonly direction = "minimize";
-  readonly objectiveName = "rmse";
+  readonly objective = { name: "rmse", direction: "minimize" } as const;
+  /** Users' factors, then items': row u of the shared table is user u, row users + i item i. */
+  readonly tables: Readonly<Record<string, TableDeclaration>>;
   readonly costMsPerSample: number;
   readonly learningRate: Schedule;
   /** Ratings, contiguous by global worker: worker w holds [workerStart[w], workerStart[w + 1]). */
@@ -58,7 +59,6 @@ export class MfWorkload implements Workload {
   readonly userHome: Uint16Array;
   private readonly evalIndex: Uint32Array | null;
   private readonly dataCenterCount: number;
-  private initial: Float32Array | null = null;
 
   constructor(
     readonly spec: MfSpec,
@@ -67,6 +67,7 @@ export class MfWorkload implements Workload {
     const { users, items, ratings, rank } = spec;
     this.rows = users + items;
     this.cols = rank;
+    this.tables = { users: { rows: users, cols: rank }, items: { rows: items, cols: rank } };
     this.costMsPerSample = mfCostMsPerSample(rank);
     this.learningRate = spec.lrSchedule;
     const D = context.dataCenters.length;
@@ -158,18 +159,14 @@ export class MfWorkload implements Workload {
     }
   }
 
-  initParams(): Float32Array {
-    if (this.initial === null) {
-      // Uniform with the spread of N(0, 0.1^2 / sqrt(rank)): one draw per value, for big tables.
-      const rng = new Rng(this.context.seed).child("workload:mf").child("init");
-      this.initial = new Float32Array(this.rows * this.cols);
-      const limit = Math.sqrt(3) * 0.1 * Math.pow(this.cols, -0.25);
-      for (let k = 0; k < this.initial.length; k++) this.initial[k] = rng.uniform(-limit, limit);
-    }
-    return this.initial.slice();
+  init(params: Float32Array): void {
+    // Uniform with the spread of N(0, 0.1^2 / sqrt(rank)): one draw per value, for big tables.
+    const rng = new Rng(this.context.seed).child("workload:mf").child("init");
+    const limit = Math.sqrt(3) * 0.1 * Math.pow(this.cols, -0.25);
+    for (let k = 0; k < params.length; k++) params[k] = rng.uniform(-limit, limit);
   }
 
-  createWorker(placement: WorkerPlacement, _rng: Rng): WorkerProgram {
+  worker(placement: WorkerPlacement, _rng: Rng): WorkerProgram {
     const w = checkPlacement(placement, this.dataCenterCount, this.context.workersPerDataCenter);
     return new MfWorker(this, this.workerStart[w]!, this.workerStart[w + 1]!);
   }
@@ -194,7 +191,7 @@ export class MfWorkload implements Workload {
 
   partitionStats(): PartitionStats {
     return contiguousPartitionStats({
-      kind: this.kind,
+      kind: "mf",
       partition: this.spec.partition,
       skew: this.spec.skew,
       groupedBy: "user home data center",

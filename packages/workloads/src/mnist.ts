@@ -16,9 +16,10 @@
  * inside tf.tidy, so no tensor outlives a step. The wasm backend lacks Conv2DBackpropFilter, so on
  * wasm and cpu the CNN's convolution gradients are written with forward ops (see `sameConvolution`).
  */
-import { Rng, type Evaluation, type Schedule, type WorkerPlacement, type WorkerProgram, type Workload, type StepResult } from "@gaia/core";
+import { Rng, type Evaluation, type Schedule, type WorkerPlacement, type WorkerProgram, type StepResult } from "@gaia/core";
 import type * as TF from "@tensorflow/tfjs";
 import type { Backend, WorkloadContext } from "./context.js";
+import type { TableDeclaration, WorkloadJob } from "./define.js";
 import { WorkloadError } from "./errors.js";
 import { learningRateAt } from "./learning-rate.js";
 import { checkPlacement, evenSplit, groupsOf, ownsGroup, type PartitionMode, type PartitionStats, contiguousPartitionStats } from "./partition.js";
@@ -126,12 +127,12 @@ function modelBlocks(model: MnistModel, hidden: number): ParamBlock[] {
   });
 }
 
-export class MnistWorkload implements Workload {
-  readonly kind = "mnist";
+export class MnistWorkload implements WorkloadJob {
   readonly rows: number;
   readonly cols: number;
-  readonly direction = "minimize";
-  readonly objectiveName = "loss";
+  readonly objective = { name: "loss", direction: "minimize" } as const;
+  /** The weights of every layer in order, flattened into rows of `cols` (the tail is padding). */
+  readonly tables: Readonly<Record<string, TableDeclaration>>;
   readonly costMsPerSample: number;
   readonly learningRate: Schedule;
   /** Parameters before padding. */
@@ -162,6 +163,7 @@ export class MnistWorkload implements Workload {
     this.parameterCount = last.offset + last.size;
     this.cols = spec.cols;
     this.rows = Math.ceil(this.parameterCount / spec.cols);
+    this.tables = { weights: { rows: this.rows, cols: this.cols } };
     this.costMsPerSample = mnistCostMsPerSample(spec.model, spec.hidden);
     this.learningRate = spec.lrSchedule;
     const D = context.dataCenters.length;
@@ -220,18 +222,16 @@ export class MnistWorkload implements Workload {
     });
   }
 
-  initParams(): Float32Array {
+  init(params: Float32Array): void {
     const rng = new Rng(this.context.seed).child("workload:mnist").child(`init:${this.spec.model}`);
-    const params = new Float32Array(this.rows * this.cols);
     for (const block of this.blocks) {
       if (block.fans === 0) continue;
       const limit = Math.sqrt(6 / block.fans);
       for (let k = 0; k < block.size; k++) params[block.offset + k] = rng.uniform(-limit, limit);
     }
-    return params;
   }
 
-  createWorker(placement: WorkerPlacement, _rng: Rng): WorkerProgram {
+  worker(placement: WorkerPlacement, _rng: Rng): WorkerProgram {
     const w = checkPlacement(placement, this.dataCenterCount, this.context.workersPerDataCenter);
     return new MnistWorker(this, this.workerStart[w]!, this.workerStart[w + 1]!);
   }
@@ -313,7 +313,7 @@ export class MnistWorkload implements Workload {
 
   partitionStats(): PartitionStats {
     return contiguousPartitionStats({
-      kind: this.kind,
+      kind: "mnist",
       partition: this.spec.partition,
       skew: this.spec.skew,
       groupedBy: "label",

@@ -1,8 +1,12 @@
 /**
- * The scenario's `workload:` section: one table of fields per kind, from which both the JSON Schema
- * (for editors and ajv) and the validator are derived, so the two never disagree. Defaults are
- * small so that tests and first runs take seconds.
+ * The options of the bundled workloads (mf, lda, mnist): one table of fields per kind, from which
+ * both the definition's TypeBox schema (and so the JSON Schema editors and ajv see) and its
+ * validator (messages worded for people) are derived, so the two never disagree. Defaults are
+ * small so that tests and first runs take seconds. The definitions themselves are in builtin.ts;
+ * registry.ts checks a whole `workload:` section of any kind.
  */
+import { Type, type TObject } from "@sinclair/typebox";
+import type { Problem } from "./define.js";
 
 export type FieldSpec =
   | { readonly type: "integer"; readonly default: number; readonly minimum: number; readonly maximum?: number; readonly description: string }
@@ -88,8 +92,6 @@ export const kindSpecs: Readonly<Record<string, KindSpec>> = {
   },
 };
 
-export const workloadKinds: readonly string[] = Object.keys(kindSpecs);
-
 const fieldSchema = (field: FieldSpec): Record<string, unknown> => {
   switch (field.type) {
     case "integer":
@@ -132,30 +134,12 @@ const fieldSchema = (field: FieldSpec): Record<string, unknown> => {
   }
 };
 
-/** JSON Schema (draft-07) of a scenario's `workload:` section. */
-export const workloadJsonSchema: object = {
-  $schema: "http://json-schema.org/draft-07/schema#",
-  title: "workload",
-  description: "The ML program a scenario trains; `kind` picks it.",
-  type: "object",
-  required: ["kind"],
-  oneOf: Object.entries(kindSpecs).map(([kind, spec]) => ({
-    title: kind,
-    description: spec.description,
-    type: "object",
-    required: ["kind"],
-    additionalProperties: false,
-    properties: {
-      kind: { const: kind, description: spec.description },
-      ...Object.fromEntries(Object.entries(spec.fields).map(([name, field]) => [name, fieldSchema(field)])),
-    },
-  })),
-};
-
-export interface Problem {
-  readonly path: string;
-  readonly message: string;
+/** The TypeBox schema of a bundled kind's options: every field optional, with its default. */
+export function fieldsSchema(kind: string): TObject {
+  const spec = kindSpecs[kind]!;
+  return Type.Object(Object.fromEntries(Object.entries(spec.fields).map(([name, field]) => [name, Type.Optional(Type.Unsafe(fieldSchema(field)))])), { additionalProperties: false });
 }
+
 
 const show = (value: unknown): string => {
   try {
@@ -219,17 +203,12 @@ const crossChecks: Readonly<Record<string, (spec: Readonly<Record<string, unknow
   },
 };
 
-/** Problems of a workload section, each with a path such as "/rank"; empty when it is valid. */
-export function validateWorkloadSpec(spec: unknown): Problem[] {
-  if (typeof spec !== "object" || spec === null || Array.isArray(spec)) return [{ path: "", message: `must be a mapping with a kind (${workloadKinds.join(", ")}), got ${show(spec)}` }];
-  const record = spec as Record<string, unknown>;
-  const kind = record["kind"];
-  if (kind === undefined) return [{ path: "/kind", message: `is required: one of ${workloadKinds.join(", ")}` }];
-  if (typeof kind !== "string" || !Object.hasOwn(kindSpecs, kind)) return [{ path: "/kind", message: `must be one of ${workloadKinds.join(", ")}, got ${show(kind)}` }];
+/** Problems of a bundled kind's options (the section without `kind`), each with a path such as "/rank". */
+export function fieldProblems(kind: string, options: unknown): Problem[] {
   const kindSpec = kindSpecs[kind]!;
+  if (typeof options !== "object" || options === null || Array.isArray(options)) return [{ path: "", message: `must be a mapping, got ${show(options)}` }];
   const problems: Problem[] = [];
-  for (const [name, value] of Object.entries(record)) {
-    if (name === "kind") continue;
+  for (const [name, value] of Object.entries(options)) {
     const field = kindSpec.fields[name];
     if (field === undefined) {
       problems.push({ path: `/${name}`, message: `unknown field for kind ${kind} (known: ${Object.keys(kindSpec.fields).join(", ")})` });
@@ -237,15 +216,13 @@ export function validateWorkloadSpec(spec: unknown): Problem[] {
     }
     checkField(field, value, `/${name}`, problems);
   }
-  if (problems.length === 0) problems.push(...(crossChecks[kind]?.(withDefaults(record as { kind: string })) ?? []));
+  if (problems.length === 0) problems.push(...(crossChecks[kind]?.(fieldDefaults(kind, options as Record<string, unknown>)) ?? []));
   return problems;
 }
 
-/** The spec with every absent field set to its default (call after validation). */
-export function withDefaults(spec: { readonly kind: string } & Readonly<Record<string, unknown>>): Record<string, unknown> & { kind: string } {
-  const kindSpec = kindSpecs[spec.kind];
-  const out: Record<string, unknown> & { kind: string } = { kind: spec.kind };
-  if (kindSpec === undefined) return { ...spec };
-  for (const [name, field] of Object.entries(kindSpec.fields)) out[name] = spec[name] ?? field.default;
+/** A bundled kind's options with every absent field set to its default (call after validation). */
+export function fieldDefaults(kind: string, options: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, field] of Object.entries(kindSpecs[kind]!.fields)) out[name] = options[name] ?? field.default;
   return out;
 }

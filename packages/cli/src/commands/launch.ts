@@ -1,7 +1,7 @@
 import { Flags } from "@oclif/core";
 import { GaiaCommand } from "../base.js";
 import { join } from "node:path";
-import { ClusterError, launchCluster, loadCluster, resolveAddresses, type ClusterConfig, type Launch } from "@gaia/net";
+import { ClusterError, launchCluster, loadClusterAsync, resolveAddresses, type ClusterConfig, type Launch } from "@gaia/net";
 import { faultWindowsOf, formatObjective, formatSummaryTable, writeRunOutputs } from "@gaia/sim";
 import { InputError, outputDir } from "../inputs.js";
 import { createConsole } from "../progress.js";
@@ -40,7 +40,7 @@ export default class LaunchCommand extends GaiaCommand {
 async function launch(flags: { cluster: string; out: string | undefined; force: boolean; json: boolean; trace: boolean; verbose: boolean; watchdog: number }): Promise<number> {
   let cluster: ClusterConfig;
   try {
-    cluster = loadCluster(flags.cluster);
+    cluster = await loadClusterAsync(flags.cluster);
   } catch (error) {
     if (error instanceof ClusterError) {
       process.stderr.write(`Error: invalid cluster file\n${error.message}\n`);

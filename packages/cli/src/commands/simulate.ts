@@ -1,7 +1,7 @@
 import { Args, Flags } from "@oclif/core";
 import { GaiaCommand } from "../base.js";
 import { join } from "node:path";
-import { ScenarioError, faultWindowsOf, formatBytes, formatObjective, formatSeconds, formatSummaryTable, formatUsd, labelRuns, loadScenario, runSimulation, syncModels, writeComparison, writeRunOutputs, type RunResult, type RunSummary, type Scenario, type SyncModel } from "@gaia/sim";
+import { ScenarioError, faultWindowsOf, formatBytes, formatObjective, formatSeconds, formatSummaryTable, formatUsd, labelRuns, loadScenarioAsync, runSimulation, syncModels, writeComparison, writeRunOutputs, type RunResult, type RunSummary, type Scenario, type SyncModel } from "@gaia/sim";
 import { InputError, bundledScenarioNames, outputDir, parseSet, resolveScenario } from "../inputs.js";
 import { createConsole, type Console } from "../progress.js";
 
@@ -86,7 +86,7 @@ async function simulate(fileOrName: string, flags: SimulateFlags): Promise<numbe
   const scenarios: Scenario[] = [];
   for (const sync of models) {
     try {
-      scenarios.push(loadScenario(file, { ...(flags.seed !== undefined ? { seed: flags.seed } : {}), ...(sync !== undefined ? { sync } : {}), set }));
+      scenarios.push(await loadScenarioAsync(file, { ...(flags.seed !== undefined ? { seed: flags.seed } : {}), ...(sync !== undefined ? { sync } : {}), set }));
     } catch (error) {
       if (error instanceof ScenarioError) {
         const hint = !fileOrName.includes("/") && !fileOrName.endsWith(".yaml") && error.message.includes("no such file") ? `\n(bundled scenarios: ${bundledScenarioNames().join(", ")})` : "";

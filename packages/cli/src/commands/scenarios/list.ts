@@ -2,7 +2,7 @@ import { Flags } from "@oclif/core";
 import { GaiaCommand } from "../../base.js";
 import { readdirSync } from "node:fs";
 import { join, relative } from "node:path";
-import { ScenarioError, loadScenario } from "@gaia/sim";
+import { ScenarioError, loadScenarioAsync } from "@gaia/sim";
 import { bundledScenariosDir } from "../../paths.js";
 
 export default class ScenariosList extends GaiaCommand {
@@ -26,18 +26,19 @@ export default class ScenariosList extends GaiaCommand {
     const files = readdirSync(dir)
       .filter((name) => name.endsWith(".yaml") || name.endsWith(".yml"))
       .sort();
-    const rows = files.map((name) => {
+    const rows = [];
+    for (const name of files) {
       const path = join(dir, name);
       const shown = relative(process.cwd(), path) || path;
       const byName = name.replace(/\.ya?ml$/, "");
       try {
-        const scenario = loadScenario(path);
-        return { name: byName, file: shown, description: scenario.description, workload: scenario.workload.kind, sync: scenario.sync.model, dataCenters: scenario.topology.dataCenters.length, valid: true, problem: null };
+        const scenario = await loadScenarioAsync(path);
+        rows.push({ name: byName, file: shown, description: scenario.description, workload: scenario.workload.kind, sync: scenario.sync.model, dataCenters: scenario.topology.dataCenters.length, valid: true, problem: null });
       } catch (error) {
         if (!(error instanceof ScenarioError)) throw error;
-        return { name: byName, file: shown, description: "", workload: null, sync: null, dataCenters: null, valid: false, problem: error.issues[0]?.message ?? error.message };
+        rows.push({ name: byName, file: shown, description: "", workload: null, sync: null, dataCenters: null, valid: false, problem: error.issues[0]?.message ?? error.message });
       }
-    });
+    }
     if (flags.json) {
       process.stdout.write(`${JSON.stringify(rows)}\n`);
       return;

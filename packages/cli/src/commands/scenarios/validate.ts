@@ -1,6 +1,6 @@
 import { Args, Flags } from "@oclif/core";
 import { GaiaCommand } from "../../base.js";
-import { ScenarioError, loadFile } from "@gaia/scenario";
+import { ScenarioError, loadFileAsync } from "@gaia/scenario";
 import { InputError, resolveScenario } from "../../inputs.js";
 
 export default class ScenariosValidate extends GaiaCommand {
@@ -28,7 +28,7 @@ export default class ScenariosValidate extends GaiaCommand {
       let file = given;
       try {
         file = resolveScenario(given);
-        const { kind, scenario } = loadFile(file);
+        const { kind, scenario } = await loadFileAsync(file);
         results.push({ file, valid: true, kind, name: scenario.name, problems: [] });
         if (!flags.json) process.stdout.write(`ok  ${file} (${kind === "cluster" ? "cluster file, " : ""}${scenario.name}: ${scenario.topology.dataCenters.length} data center(s), ${scenario.workload.kind}, ${scenario.sync.model})\n`);
       } catch (error) {

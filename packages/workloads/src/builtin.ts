@@ -1,0 +1,38 @@
+/**
+ * The bundled workloads, each written on the workload API (define.ts) like a user's module: mf
+ * (matrix factorization), lda (topic modeling) and mnist (image classification). Their options
+ * come from the field tables of spec.ts, which word their own validation messages.
+ */
+import { defineWorkload, type WorkloadDefinition } from "./define.js";
+import { parseLearningRateSchedule } from "./learning-rate.js";
+import { LdaWorkload, type LdaSpec } from "./lda.js";
+import { MfWorkload, type MfSpec } from "./mf.js";
+import { createMnist, type MnistSpec } from "./mnist.js";
+import { fieldProblems, fieldsSchema, kindSpecs } from "./spec.js";
+
+const fromFields = (kind: string) => ({ description: kindSpecs[kind]!.description, options: fieldsSchema(kind), validate: (options: unknown) => fieldProblems(kind, options) });
+
+export const mfDefinition = defineWorkload({
+  name: "mf",
+  ...fromFields("mf"),
+  setup: (options, context) => new MfWorkload({ ...(options as unknown as MfSpec), lrSchedule: parseLearningRateSchedule((options as Record<string, unknown>)["lrSchedule"]) }, context),
+});
+
+export const ldaDefinition = defineWorkload({
+  name: "lda",
+  ...fromFields("lda"),
+  setup: (options, context) => new LdaWorkload(options as unknown as LdaSpec, context),
+});
+
+export const mnistDefinition = defineWorkload({
+  name: "mnist",
+  ...fromFields("mnist"),
+  setup: (options, context) => createMnist({ ...(options as unknown as MnistSpec), lrSchedule: parseLearningRateSchedule((options as Record<string, unknown>)["lrSchedule"]) }, context),
+});
+
+/** The bundled definitions by kind, in the order the docs list them. */
+export const builtinDefinitions: ReadonlyMap<string, WorkloadDefinition> = new Map<string, WorkloadDefinition>([
+  ["mf", mfDefinition],
+  ["lda", ldaDefinition],
+  ["mnist", mnistDefinition],
+]);
