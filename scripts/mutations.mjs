@@ -10,6 +10,22 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 const mutations = [
   {
+    name: "module-options-unchecked",
+    what: "a workload module's options are not checked against the schema it declares",
+    file: "packages/workloads/src/define.ts",
+    find: "  for (const error of Value.Errors(definition.options, filled)) {",
+    replace: "  for (const error of [...Value.Errors(definition.options, filled)].slice(0, 0)) {",
+    tests: ["test/workloads/module.test.ts"],
+  },
+  {
+    name: "module-error-without-role",
+    what: "an error a workload raises in a step is passed on without the workload's name, role and clock",
+    file: "packages/workloads/src/define.ts",
+    find: "          throw jobError(name, `${role}, clock ${clock}, step`, error);",
+    replace: "          throw error;",
+    tests: ["test/workloads/module.test.ts"],
+  },
+  {
     name: "pool-cap-fixed",
     what: "the BodyPool keeps at most its base 64 MiB of free bodies, however large the window in flight was",
     file: "packages/net/src/transport.ts",

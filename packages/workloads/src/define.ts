@@ -263,10 +263,10 @@ export class DeltaBuilder {
 const roleOf = (placement: WorkerPlacement, dataCenters: readonly string[]): string => `worker ${dataCenters[placement.dataCenterIndex] ?? `#${placement.dataCenterIndex}`}/w${placement.workerIndex}`;
 
 /** An error the job raised, with the workload's name, the role and the clock in front of it. */
-function jobError(workload: string, where: string, error: unknown): WorkloadError {
+function jobError(workload: string, where: string, error: unknown, during: "input" | "run" = "run"): WorkloadError {
   if (error instanceof WorkloadError && error.message.startsWith(`workload ${workload}:`)) return error;
   const message = error instanceof Error ? error.message : String(error);
-  return new WorkloadError(`workload ${workload}: ${where}: ${message}`);
+  return new WorkloadError(`workload ${workload}: ${where}: ${message}`, error instanceof WorkloadError ? error.problems : [], during);
 }
 
 /** A job behind core's `Workload` interface (what both drivers run). */
@@ -370,7 +370,8 @@ export async function instantiate(definition: WorkloadDefinition, options: Reado
   try {
     job = await definition.setup(full, { ...context, name: definition.name, rng });
   } catch (error) {
-    throw jobError(definition.name, "setup", error);
+    // What set-up refuses (options, data files) is the scenario's input; anything else a bug of the job's.
+    throw jobError(definition.name, "setup", error, error instanceof WorkloadError ? error.during : "run");
   }
   if (typeof job !== "object" || job === null || typeof job.worker !== "function" || typeof job.evaluate !== "function") {
     throw new WorkloadError(`workload ${definition.name}: setup must return a job with tables, objective, worker() and evaluate()`);

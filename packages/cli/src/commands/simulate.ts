@@ -2,6 +2,7 @@ import { Args, Flags } from "@oclif/core";
 import { GaiaCommand } from "../base.js";
 import { join } from "node:path";
 import { ScenarioError, faultWindowsOf, formatBytes, formatObjective, formatSeconds, formatSummaryTable, formatUsd, labelRuns, loadScenarioAsync, runSimulation, syncModels, writeComparison, writeRunOutputs, type RunResult, type RunSummary, type Scenario, type SyncModel } from "@gaia/sim";
+import { WorkloadError } from "@gaia/workloads";
 import { InputError, bundledScenarioNames, outputDir, parseSet, resolveScenario } from "../inputs.js";
 import { createConsole, type Console } from "../progress.js";
 
@@ -113,6 +114,7 @@ async function simulate(fileOrName: string, flags: SimulateFlags): Promise<numbe
     const label = comparing ? `${scenario.name} ${scenario.sync.model}` : scenario.name;
     const result = await runOne(scenario, label, console);
     if (result === null) return 1;
+    if (result === 2) return 2;
     const dir = comparing ? join(out.dir, scenario.sync.model) : out.dir;
     try {
       await writeRunOutputs(dir, result);
@@ -155,7 +157,7 @@ async function simulate(fileOrName: string, flags: SimulateFlags): Promise<numbe
   return code;
 }
 
-async function runOne(scenario: Scenario, label: string, console: Console): Promise<RunResult | null> {
+async function runOne(scenario: Scenario, label: string, console: Console): Promise<RunResult | 2 | null> {
   console.start(label, scenario.stop, "virtual", "objective");
   try {
     const result = await runSimulation(scenario, { onProgress: (p) => console.update({ timeS: p.virtualTimeS, iteration: p.iteration, objective: p.objective }) });
@@ -163,6 +165,10 @@ async function runOne(scenario: Scenario, label: string, console: Console): Prom
     return { series: result.series, summary: { ...result.summary, faultWindows: faultWindowsOf(scenario.faults) } };
   } catch (error) {
     console.stop();
+    if (error instanceof WorkloadError && error.during === "input") {
+      process.stderr.write(`Error: invalid workload\n${error.message}\n`);
+      return 2;
+    }
     process.stderr.write(`Error: the simulation failed: ${(error as Error).message ?? String(error)}\n`);
     if (process.env["DEBUG"]) process.stderr.write(`${(error as Error).stack ?? ""}\n`);
     return null;
