@@ -23,6 +23,8 @@ export interface ClusterShape {
   /** Extra lines of the sync section, indented by two spaces (e.g. `  hubs: auto`). */
   readonly syncExtra?: string;
   readonly wanCutMode?: "hold" | "drop";
+  /** The workload section's lines, indented by two spaces, in place of the small MF job. */
+  readonly workload?: string;
 }
 
 /** Writes a cluster file (MF, one worker and one shard per data center) and returns its path. */
@@ -48,12 +50,12 @@ topology:
   machinesPerDataCenter: 1
   shardsPerDataCenter: 1
 workload:
-  kind: mf
+${shape.workload ?? `  kind: mf
   users: 300
   items: 100
   ratings: ${shape.ratings ?? 8000}
   rank: 6
-  batchSize: 300
+  batchSize: 300`}
 sync:
   model: ${shape.sync}
   significance: { threshold: 0.01, schedule: inverse-sqrt }
