@@ -28,7 +28,7 @@ for (const sync of ["bsp", "asp"] as const) {
     const launch = await launchCluster(cluster, { trace: true, onLog: (node, line) => process.stderr.write(`[${node}] ${line}\n`) });
     const real = await launch.result;
     const simulated = await runSimulation(cluster.scenario, { recordTrace: false });
-    assert.equal(real.summary.workload, "module");
+    assert.equal(real.summary.workload, "logistic-regression");
     assert.equal(real.summary.objectiveName, "log-loss");
     assert.equal(real.summary.iterations, 40);
     // Replicas sum mirrors' updates in arrival order under ASP: equal up to float rounding.

@@ -461,7 +461,7 @@ export class Launch {
       name: scenario.name,
       seed: scenario.seed,
       sync: scenario.sync.model,
-      workload: scenario.workload.kind,
+      workload: this.workload.kind,
       topology: scenario.topology.preset ?? scenario.topology.dataCenters.join(","),
       virtualTimeS: this.wallS,
       clock: "wall",
