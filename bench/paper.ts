@@ -44,6 +44,17 @@
  * connection's messages transferred one after another, as on one TCP stream) instead of the
  * default shared flows; its rows go to bench/results/fifo (or --out-dir), never into the docs.
  *
+ * Long tables: every row is written to the rows file as soon as its run ends; --resume skips the
+ * rows already there (a LAN row brings its convergence, so the other modes need not rerun it).
+ * --shard i/n runs every n-th case (workload x topology x partition), starting at the i-th, into
+ * its own rows file paper-shard-i-of-n.json and nothing else, so shards can run as parallel
+ * processes or on other machines into one folder; --render-from DIR then merges paper.json and
+ * every paper-shard-*.json there into the table, charts and docs.
+ *
+ * Every row states how much compute a clock holds: the samples of one worker step, the share of a
+ * worker's data that is, the virtual compute per clock, the slowest mirror path's one-way latency
+ * (through the hubs, if any) and the ratio of the two.
+ *
  * Writes <out-dir>/paper.json (rows), paper-table.json and paper-table.md, paper-*.svg, and the
  * generated blocks of docs/results.md.
  */
@@ -51,7 +62,8 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs as parseFlags, type ParseArgsConfig } from "node:util";
-import { acceleratorFactor, mirrorClockSummary } from "@gaia/sim";
+import { readdirSync } from "node:fs";
+import { acceleratorFactor, mirrorClockSummary, mirrorPathLatencyMs } from "@gaia/sim";
 import { barChart, crossoverChart, logBarChart, objectiveChart } from "./lib/charts.js";
 import {
   buildScenario,
@@ -128,7 +140,14 @@ interface Options {
   seed: number;
   /** network.connectionOrder of every run (shared: the scenario default, which the published rows use). */
   connectionOrder: "shared" | "fifo";
+  /** Skip the runs whose rows the rows file already holds. */
+  resume: boolean;
+  /** Run only this slice of the cases (1-based index of count), into a rows file of its own. */
+  shard: { readonly index: number; readonly count: number } | null;
 }
+
+/** The file a run's main rows go to: paper.json, or the shard's own. */
+const rowsFileOf = (options: Options): string => (options.shard === null ? "paper.json" : `paper-shard-${options.shard.index}-of-${options.shard.count}.json`);
 
 function fail(message: string): never {
   console.error(`bench:paper: ${message}`);
@@ -161,6 +180,8 @@ const flags = {
   seed: { type: "string" },
   "no-docs": { type: "boolean" },
   "connection-order": { type: "string" },
+  resume: { type: "boolean" },
+  shard: { type: "string" },
 } as const satisfies ParseArgsConfig["options"];
 
 function parseArgs(argv: readonly string[]): Options {
@@ -183,6 +204,8 @@ function parseArgs(argv: readonly string[]): Options {
     docs: true,
     seed: 1,
     connectionOrder: "shared",
+    resume: false,
+    shard: null,
   };
   // A bare --sweep (no list after it) sweeps the default factors.
   const args = argv.flatMap((arg, i) => (arg === "--sweep" && (argv[i + 1] === undefined || argv[i + 1]!.startsWith("--")) ? [`--sweep=${defaultSweep.join(",")}`] : [arg]));
@@ -245,6 +268,14 @@ function parseArgs(argv: readonly string[]): Options {
   }
   if (v["no-docs"] === true) options.docs = false;
   if ((options.reuse === null) !== (options.reuseModes.length === 0)) fail("--reuse DIR and --reuse-modes MODES go together");
+  if (v.resume === true) options.resume = true;
+  if (v.shard !== undefined) {
+    const m = /^(\d+)\/(\d+)$/.exec(v.shard.trim());
+    const [index, count] = m === null ? [NaN, NaN] : [Number(m[1]), Number(m[2])];
+    if (!(index >= 1 && count >= 1 && index <= count)) fail(`--shard needs i/n with 1 <= i <= n (e.g. 2/4), got "${v.shard}"`);
+    options.shard = { index, count };
+  }
+  if (options.shard !== null && (v.sweep !== undefined || v["ds-sweep"] !== undefined || v["render-from"] !== undefined)) fail("--shard slices the main table only: leave out --sweep, --ds-sweep and --render-from");
   if (v["connection-order"] !== undefined) options.connectionOrder = list("connection-order", v["connection-order"], ["shared", "fifo"] as const)[0]!;
   // FIFO connections are a variant of the network model: its rows go beside the published ones
   // (bench/results/fifo unless --out-dir says otherwise), never into them or into the docs.
@@ -293,9 +324,38 @@ export interface PaperRow extends Row {
   readonly checksHeld: boolean;
   /** Objective against virtual time, for the charts (evaluation points). */
   readonly series: readonly { readonly t: number; readonly it: number; readonly obj: number }[];
+  /** What one clock holds (rows saved before these fields have none). */
+  readonly clock?: ClockFigures;
+}
+
+/** A clock's compute against the WAN's latency. */
+export interface ClockFigures {
+  /** Samples one worker step processes (ratings, tokens, digits). */
+  readonly samplesPerStep: number;
+  /** The share of a worker's training data that is. */
+  readonly dataShare: number;
+  /** Virtual compute milliseconds of one step (samples x the charged cost per sample). */
+  readonly computeMs: number;
+  /** One-way latency of the slowest mirror path (through the hubs, if any); 0 on a LAN. */
+  readonly slowestPathMs: number;
+  /** computeMs / slowestPathMs (null on a LAN). */
+  readonly computeOverLatency: number | null;
+}
+
+/** Samples a step processes and the samples of one worker's partition, from a setup's spec (22 workers). */
+function clockFigures(setup: WorkloadSetup, msPerSample: number, scenario: CaseResult["scenario"]): ClockFigures {
+  const spec = setup.spec as Record<string, number | string>;
+  const workers = scenario.topology.dataCenters.length * scenario.topology.workersPerDataCenter;
+  const num = (key: string): number => Number(spec[key]);
+  const [samplesPerStep, stepUnits, dataUnits] =
+    spec["kind"] === "mf" ? [num("batchSize"), num("batchSize"), num("ratings")] : spec["kind"] === "lda" ? [num("batchSize") * num("docLength"), num("batchSize"), num("documents")] : [num("batchSize"), num("batchSize"), num("train")];
+  const computeMs = samplesPerStep * msPerSample;
+  const slowestPathMs = scenario.sync.model === "lan" || scenario.topology.dataCenters.length < 2 ? 0 : mirrorPathLatencyMs(scenario);
+  return { samplesPerStep, dataShare: Math.min(1, stepUnits / (dataUnits / workers)), computeMs, slowestPathMs, computeOverLatency: slowestPathMs > 0 ? computeMs / slowestPathMs : null };
 }
 
 function paperRow(c: CaseSpec, r: CaseResult, lan: Convergence, partition: Partition, size: Size): PaperRow {
+  const setup = c.setup;
   const targets = { converged: lan.objective, p90: progressTarget(lan, looserFractions[0]), p99: progressTarget(lan, looserFractions[1]) };
   const base = toRow(c, r, targets.converged, lan.iteration);
   const reach = (t: number): number | null => firstReaching(r.result.series, r.direction, t)?.virtualTimeS ?? null;
@@ -316,6 +376,7 @@ function paperRow(c: CaseSpec, r: CaseResult, lan: Convergence, partition: Parti
     checks,
     checksHeld: Object.values(checks).every((v) => v === null),
     series: r.result.series.map((p) => ({ t: p.virtualTimeS, it: p.iteration, obj: p.objective })),
+    clock: clockFigures(setup, r.msPerSample, r.scenario),
   };
 }
 
@@ -428,15 +489,19 @@ export function comparisonTable(comparisons: readonly Comparison[]): string {
   return lines.join("\n");
 }
 
+/** "12 ms / 61 ms = 0.20 (10% of a worker's data)": a step's compute against the slowest mirror path. */
+const clockText = (c: ClockFigures | undefined): string =>
+  c === undefined ? "-" : `${c.computeMs.toPrecision(3)} ms / ${c.slowestPathMs === 0 ? "LAN" : `${c.slowestPathMs.toFixed(0)} ms = ${c.computeOverLatency!.toPrecision(2)}`} (${(100 * c.dataShare).toPrecision(2)}% of a worker's data)`;
+
 export function rowsTable(rows: readonly PaperRow[]): string {
   const lines = [
-    "| workload | topology | partition | sync | to converged | to 90% | to 99% | WAN bytes | cost (USD) | blocked (worker-s) | final objective | target | iterations | stopped by | checks |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    "| workload | topology | partition | sync | to converged | to 90% | to 99% | WAN bytes | cost (USD) | blocked (worker-s) | final objective | target | iterations | stopped by | compute / latency a clock | checks |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
   ];
   for (const r of rows) {
     const bad = Object.entries(r.checks).filter(([, v]) => v !== null).map(([k]) => k);
     lines.push(
-      `| ${r.workload} | ${r.topology} | ${r.partition} | ${r.sync} | ${fmtS(r.timeTo.converged)} | ${fmtS(r.timeTo.p90)} | ${fmtS(r.timeTo.p99)} | ${(r.wanBytes / 1e6).toFixed(1)} MB | ${r.costUsd.toFixed(4)} | ${r.blockedS.toFixed(1)} | ${r.finalObjective.toPrecision(5)} | ${r.targets.converged.toPrecision(5)} | ${r.iterations} | ${r.stoppedBy} | ${bad.length === 0 ? `${Object.keys(r.checks).length} held` : `**violated: ${bad.join(", ")}**`} |`,
+      `| ${r.workload} | ${r.topology} | ${r.partition} | ${r.sync} | ${fmtS(r.timeTo.converged)} | ${fmtS(r.timeTo.p90)} | ${fmtS(r.timeTo.p99)} | ${(r.wanBytes / 1e6).toFixed(1)} MB | ${r.costUsd.toFixed(4)} | ${r.blockedS.toFixed(1)} | ${r.finalObjective.toPrecision(5)} | ${r.targets.converged.toPrecision(5)} | ${r.iterations} | ${r.stoppedBy} | ${clockText(r.clock)} | ${bad.length === 0 ? `${Object.keys(r.checks).length} held` : `**violated: ${bad.join(", ")}**`} |`,
     );
   }
   return lines.join("\n");
@@ -476,6 +541,34 @@ function readSaved(dir: string, name: string): string | null {
   } catch {
     return null;
   }
+}
+
+/** The rows a rows file holds (none when it does not exist; a file that is not rows stops the run). */
+function savedRows(file: string): PaperRow[] {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    return [];
+  }
+  try {
+    const rows = JSON.parse(text) as unknown;
+    if (!Array.isArray(rows)) throw new Error("not a list of rows");
+    return rows as PaperRow[];
+  } catch (error) {
+    fail(`${file}: ${(error as Error).message} (move it away, or run without --resume)`);
+  }
+}
+
+/** The key a row is known by across rows files: its case, mode, DS and connections. */
+const rowKey = (r: PaperRow): string => [r.workload, r.topology, r.partition, r.size, r.computeFactor, r.sync, gaiaMode(r.sync) ? (r.mirrorClockBound ?? defaultKnobs.mirrorClockBound) : "-", r.connectionOrder ?? "shared"].join("|");
+
+/** paper.json and every shard's rows file in `dir`, each row once (a shard's row replaces paper.json's). */
+function mergedRows(dir: string): PaperRow[] {
+  const shards = readdirSync(dir).filter((name) => /^paper-shard-\d+-of-\d+\.json$/.test(name)).sort();
+  const byKey = new Map<string, PaperRow>();
+  for (const name of ["paper.json", ...shards]) for (const row of savedRows(join(dir, name))) byKey.set(rowKey(row), row);
+  return [...byKey.values()];
 }
 
 const reusableRows = new Map<string, PaperRow[]>();
@@ -537,11 +630,41 @@ const gaiaMode = (mode: Mode): boolean => mode === "asp" || mode === "asp-nohubs
 const dsModes = (options: Options): Mode[] => ["lan", "bsp", ...(options.modes.includes("ssp") ? (["ssp"] as const) : []), "asp"];
 
 /** Runs LAN, finds its convergence, then every other mode of the list to its target. */
-async function runCaseSet(options: Options, size: Size, workload: WorkloadName, topology: TopologyName, partition: Partition, regime: Regime, caseModes: readonly Mode[], progress: (line: string) => void, knobs: GaiaKnobs = defaultKnobs): Promise<CaseOutcome> {
+async function runCaseSet(
+  options: Options,
+  size: Size,
+  workload: WorkloadName,
+  topology: TopologyName,
+  partition: Partition,
+  regime: Regime,
+  caseModes: readonly Mode[],
+  progress: (line: string) => void,
+  knobs: GaiaKnobs = defaultKnobs,
+  persist: (row: PaperRow) => void = () => undefined,
+  resumed: readonly PaperRow[] = [],
+): Promise<CaseOutcome> {
   const setup = options.lanIterations === null ? setupsOf(size)[workload] : { ...setupsOf(size)[workload], lanIterations: options.lanIterations };
   const base = { workload, topology, setup, knobs, seed: options.seed, regime, skew: partition === "skewed" ? skew : null, ...(options.connectionOrder === "fifo" ? { connectionOrder: "fifo" as const } : {}) } as const;
   const rows: PaperRow[] = [];
+  const keep = (row: PaperRow): void => {
+    rows.push(row);
+    persist(row);
+  };
   const lanCase: CaseSpec = { ...base, mode: "lan", target: null, maxVirtualTimeS: null, maxIterations: setup.lanIterations };
+  // --resume: a row the rows file holds already (same case, mode, DS and connections) is not run again.
+  const factor = regimeFactor(regime);
+  const resumedRow = (mode: Mode): PaperRow | null =>
+    resumed.find(
+      (r) =>
+        r.workload === workload &&
+        r.topology === topology &&
+        r.partition === partition &&
+        r.size === size &&
+        r.computeFactor === factor &&
+        r.sync === mode &&
+        (!gaiaMode(mode) || (r.mirrorClockBound ?? defaultKnobs.mirrorClockBound) === knobs.mirrorClockBound) &&
+        (r.connectionOrder ?? "shared") === options.connectionOrder,
+    ) ?? null;
   // Gaia's saved rows ran at the default knobs; the other modes do not read them.
   const savedRow = (mode: Mode): PaperRow | null => {
     if (!options.reuseModes.includes(mode)) return null;
@@ -550,25 +673,37 @@ async function runCaseSet(options: Options, size: Size, workload: WorkloadName, 
     if (typeof found === "string") fail(found);
     return found;
   };
-  let lanRow = savedRow("lan");
+  let lanRow = resumedRow("lan");
   let convergence: Convergence;
   if (lanRow !== null) {
     convergence = lanRow.lanConvergence;
+    progress(describe(lanRow) + `  (resumed) converged at it ${convergence.iteration}`);
+  } else if ((lanRow = savedRow("lan")) !== null) {
+    convergence = lanRow.lanConvergence;
     progress(describe(lanRow) + `  (saved) converged at it ${convergence.iteration}`);
+    persist(lanRow);
   } else {
     const lan = await runCase(lanCase, sampleMemory);
     convergence = convergenceOf(lan.result.series, lan.direction);
     lanRow = paperRow(lanCase, lan, convergence, partition, size);
     progress(describe(lanRow) + `  converged at it ${convergence.iteration}${convergence.converged ? "" : " (NOT converged: cap)"}`);
+    persist(lanRow);
   }
   rows.push(lanRow);
   const capS = capFactor * Math.max(convergence.virtualTimeS, 1e-3);
   let hubsRow: PaperRow | null = null;
   for (const mode of caseModes) {
     if (mode === "lan") continue;
+    const done = resumedRow(mode);
+    if (done !== null) {
+      rows.push(done);
+      if (mode === "asp") hubsRow = done;
+      progress(describe(done) + "  (resumed)");
+      continue;
+    }
     const saved = savedRow(mode);
     if (saved !== null) {
-      rows.push(saved);
+      keep(saved);
       if (mode === "asp") hubsRow = saved;
       progress(describe(saved) + "  (saved)");
       continue;
@@ -576,14 +711,14 @@ async function runCaseSet(options: Options, size: Size, workload: WorkloadName, 
     // Hubs auto gives no hubs for two data centers: the no-hubs run would repeat the hubs run.
     if (mode === "asp-nohubs" && hubsRow !== null && topology !== "ec2-11") {
       const row: PaperRow = { ...hubsRow, sync: "asp-nohubs" };
-      rows.push(row);
+      keep(row);
       progress(describe(row) + "  (same run as asp: two regions have no hubs)");
       continue;
     }
     const c: CaseSpec = { ...base, mode, target: convergence.objective, maxVirtualTimeS: capS, maxIterations: iterationCapFactor * convergence.iteration };
     const result = await runCase(c, sampleMemory);
     const row = paperRow(c, result, convergence, partition, size);
-    rows.push(row);
+    keep(row);
     if (mode === "asp") hubsRow = row;
     progress(describe(row));
   }
@@ -628,8 +763,7 @@ async function main(): Promise<void> {
     // Saved results (e.g. a run cut short on a shared machine): render them as they are.
     const dir = options.renderFrom;
     const read = (name: string): string | null => readSaved(dir, name);
-    const saved = read("paper.json");
-    if (saved !== null && options.main) rows.push(...(JSON.parse(saved) as PaperRow[]));
+    if (options.main) rows.push(...mergedRows(dir));
     const savedSweep = read("paper-sweep.json");
     if (savedSweep !== null && options.sweep !== null) {
       const parsed = JSON.parse(savedSweep) as { points: SweepPoint[]; rows: PaperRow[] };
@@ -640,15 +774,35 @@ async function main(): Promise<void> {
     options.workloads = workloadNames.filter((w) => rows.some((r) => r.workload === w) || sweep.some((p) => p.workload === w));
     options.topologies = topologyNames.filter((t) => rows.some((r) => r.topology === t));
   } else if (options.main) {
+    const rowsFile = join(options.outDir, rowsFileOf(options));
+    const resumed = options.resume ? savedRows(rowsFile) : [];
+    if (options.resume) console.log(`--resume: ${resumed.length} row(s) in ${rowsFile}`);
+    // Every row goes to the rows file as soon as its run ends; rows of cases this run does not
+    // ask for (another --only, say) stay in it.
+    const written: PaperRow[] = [...resumed];
+    const persist = (row: PaperRow): void => {
+      if (!written.includes(row)) written.push(row);
+      writeFileSync(rowsFile, JSON.stringify(written, null, 2) + "\n");
+    };
+    let index = 0;
     for (const workload of options.workloads) {
       for (const topology of options.topologies) {
         for (const partition of options.partitions) {
+          const mine = options.shard === null || index % options.shard.count === options.shard.index - 1;
+          index++;
+          if (!mine) continue;
           done++;
-          const outcome = await runCaseSet(options, options.size, workload, topology, partition, options.regime, options.modes, progress(`case ${done}/${caseCount}`));
+          const label = options.shard === null ? `case ${done}/${caseCount}` : `shard ${options.shard.index}/${options.shard.count} case ${done}/${Math.ceil((caseCount - options.shard.index + 1) / options.shard.count)}`;
+          const outcome = await runCaseSet(options, options.size, workload, topology, partition, options.regime, options.modes, progress(label), defaultKnobs, persist, resumed);
           rows.push(...outcome.rows);
-          writeFileSync(join(options.outDir, "paper.json"), JSON.stringify(rows, null, 2) + "\n");
         }
       }
+    }
+    if (options.shard !== null) {
+      clearInterval(sampler);
+      const violatedRows = rows.filter((r) => !r.checksHeld).length;
+      console.log(`shard ${options.shard.index}/${options.shard.count}: ${rows.length} row(s) in ${rowsFile}${violatedRows > 0 ? `, ${violatedRows} with a violated checker` : ""}; when every shard has run: npm run bench:paper -- --render-from ${options.outDir} --size ${options.size}`);
+      process.exit(violatedRows > 0 ? 1 : 0);
     }
   }
   if (options.sweep !== null && options.renderFrom === null) {

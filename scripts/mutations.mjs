@@ -10,6 +10,14 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 const mutations = [
   {
+    name: "paper-resume-reruns",
+    what: "bench:paper --resume runs again the rows its rows file already holds",
+    file: "bench/paper.ts",
+    find: "    const resumed = options.resume ? savedRows(rowsFile) : [];",
+    replace: "    const resumed: PaperRow[] = [];",
+    tests: ["test/bench/paper-smoke.test.ts"],
+  },
+  {
     name: "module-options-unchecked",
     what: "a workload module's options are not checked against the schema it declares",
     file: "packages/workloads/src/define.ts",

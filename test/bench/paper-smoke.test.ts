@@ -114,6 +114,45 @@ describe("bench:paper --quick", () => {
     }
   });
 
+  test("--shard i/n slices the cases into rows files of their own, --resume skips rows already written, and --render-from merges the slices into the whole run's rows", () => {
+    const whole = mkdtempSync(join(tmpdir(), "gaia-bench-whole-"));
+    const sliced = mkdtempSync(join(tmpdir(), "gaia-bench-sliced-"));
+    const args = ["--quick", "--only", "mf", "--topology", "virginia-california,singapore-sao-paulo", "--modes", "lan,bsp,asp"];
+    // What a row is, without the run's own wall time.
+    const key = (r: Record<string, unknown>): string => JSON.stringify({ ...r, wallS: 0 });
+    const rowsOf = (file: string): Record<string, unknown>[] => JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>[];
+    try {
+      assert.equal(runBench([...args, "--out-dir", whole]).status, 0);
+      for (const shard of ["1/2", "2/2"]) {
+        const run = runBench([...args, "--out-dir", sliced, "--shard", shard]);
+        assert.equal(run.status, 0, String(run.stderr));
+        assert.match(String(run.stdout), new RegExp(`shard ${shard}: 3 row\\(s\\) in`));
+      }
+      assert.ok(!existsSync(join(sliced, "paper.json")), "a shard writes its own rows file only");
+      const first = rowsOf(join(sliced, "paper-shard-1-of-2.json"));
+      assert.deepEqual(first.map((r) => `${r["topology"]} ${r["sync"]}`), ["virginia-california lan", "virginia-california bsp", "virginia-california asp"]);
+      // Every row states a clock's compute against the slowest mirror path.
+      const clock = first[2]!["clock"] as { computeMs: number; slowestPathMs: number; computeOverLatency: number; dataShare: number };
+      assert.ok(clock.computeMs > 0 && clock.slowestPathMs > 0 && Math.abs(clock.computeOverLatency - clock.computeMs / clock.slowestPathMs) < 1e-9 && clock.dataShare > 0 && clock.dataShare <= 1, JSON.stringify(clock));
+      assert.equal((first[0]!["clock"] as { computeOverLatency: number | null }).computeOverLatency, null, "LAN has no mirror path");
+      // A resumed shard runs nothing: every row is already written.
+      const resumed = runBench([...args, "--out-dir", sliced, "--shard", "2/2", "--resume"]);
+      assert.equal(resumed.status, 0, String(resumed.stderr));
+      assert.equal(String(resumed.stdout).match(/\(resumed\)/g)?.length, 3, String(resumed.stdout));
+      assert.deepEqual(rowsOf(join(sliced, "paper-shard-2-of-2.json")).map(key), rowsOf(join(sliced, "paper-shard-2-of-2.json")).map(key));
+      const merged = runBench([...args, "--render-from", sliced, "--out-dir", sliced]);
+      assert.equal(merged.status, 0, String(merged.stderr));
+      assert.deepEqual(rowsOf(join(sliced, "paper.json")).map(key).sort(), rowsOf(join(whole, "paper.json")).map(key).sort());
+      assert.match(readFileSync(join(sliced, "paper-table.md"), "utf8"), /compute \/ latency a clock/);
+      const bad = runBench([...args, "--out-dir", sliced, "--shard", "3/2"]);
+      assert.equal(bad.status, 2);
+      assert.match(String(bad.stderr), /--shard needs i\/n with 1 <= i <= n/);
+    } finally {
+      rmSync(whole, { recursive: true, force: true });
+      rmSync(sliced, { recursive: true, force: true });
+    }
+  });
+
   test("an unknown workload is a one-line error, not a stack trace", () => {
     const run = runBench(["--quick", "--only", "resnet"]);
     assert.equal(run.status, 2);
