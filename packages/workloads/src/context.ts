@@ -7,4 +7,6 @@ export interface WorkloadContext {
   readonly workersPerDataCenter: number;
   /** TensorFlow.js backend for image workloads; overrides the spec's `backend` when given. */
   readonly backend?: Backend;
+  /** Folder that relative data paths (`workload.data.path`) are taken from: the scenario file's; default the working directory. */
+  readonly baseDir?: string;
 }

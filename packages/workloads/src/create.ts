@@ -10,6 +10,9 @@ import { LdaWorkload, type LdaSpec } from "./lda.js";
 import { MfWorkload, type MfSpec } from "./mf.js";
 import { createMnist, type MnistSpec } from "./mnist.js";
 import { validateWorkloadSpec, withDefaults } from "./spec.js";
+import { ldaFromData } from "./data/bag-of-words.js";
+import { mfFromData } from "./data/ratings.js";
+import type { BagOfWordsDataSpec, RatingsDataSpec } from "./data/spec.js";
 
 export type GaiaWorkload = MfWorkload | LdaWorkload | Awaited<ReturnType<typeof createMnist>>;
 
@@ -31,10 +34,12 @@ export async function createWorkload(spec: { readonly kind: string } & Readonly<
   if (ctx.backend !== undefined && !backends.includes(ctx.backend)) throw new WorkloadError(`backend must be one of ${backends.join(", ")}, got ${String(ctx.backend)}`);
   const full = withDefaults(spec);
   switch (full.kind) {
-    case "mf":
-      return new MfWorkload({ ...(full as unknown as MfSpec), lrSchedule: parseLearningRateSchedule(full["lrSchedule"]) }, ctx);
+    case "mf": {
+      const mf: MfSpec = { ...(full as unknown as MfSpec), lrSchedule: parseLearningRateSchedule(full["lrSchedule"]) };
+      return full["data"] === undefined ? new MfWorkload(mf, ctx) : mfFromData(mf, full["data"] as RatingsDataSpec, ctx);
+    }
     case "lda":
-      return new LdaWorkload(full as unknown as LdaSpec, ctx);
+      return full["data"] === undefined ? new LdaWorkload(full as unknown as LdaSpec, ctx) : ldaFromData(full as unknown as LdaSpec, full["data"] as BagOfWordsDataSpec, ctx);
     case "mnist":
       return createMnist({ ...(full as unknown as MnistSpec), lrSchedule: parseLearningRateSchedule(full["lrSchedule"]) }, ctx);
     default:

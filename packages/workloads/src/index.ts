@@ -10,7 +10,7 @@ export type { Backend, WorkloadContext } from "./context.js";
 export { WorkloadError } from "./errors.js";
 export { learningRateAt, parseLearningRateSchedule, constantSchedule, scheduleFactor, type Schedule } from "./learning-rate.js";
 export { workloadKinds, workloadJsonSchema, validateWorkloadSpec, withDefaults, kindSpecs, type Problem, type FieldSpec, type KindSpec } from "./spec.js";
-export { ownsGroup, groupsOf, type PartitionMode, type PartitionStats, type DataCenterPartition } from "./partition.js";
+export { ownsGroup, groupsOf, type PartitionMode, type PartitionKind, type PartitionStats, type DataCenterPartition } from "./partition.js";
 export { MfWorkload, mfCostMsPerSample, type MfSpec } from "./mf.js";
 export { LdaWorkload, ldaCostMsPerSample, type LdaSpec } from "./lda.js";
 export { MnistWorkload, mnistCostMsPerSample, loadDigits, sameConvolution, type MnistSpec, type MnistModel } from "./mnist.js";
@@ -41,3 +41,6 @@ export function partitionStats(workload: Workload): PartitionStats {
   if (typeof candidate.partitionStats !== "function") throw new WorkloadError(`workload ${workload.kind} does not report partition statistics`);
   return candidate.partitionStats();
 }
+export { loadRatings, scanRatings, mfFromData, type RatingsData } from "./data/ratings.js";
+export { loadBagOfWords, scanDocword, ldaFromData, type BagOfWordsData } from "./data/bag-of-words.js";
+export { ratingsFormats, type RatingsFormat, type RatingsDataSpec, type BagOfWordsDataSpec, type DataPartition } from "./data/spec.js";

@@ -112,7 +112,7 @@ async function simulate(fileOrName: string, flags: SimulateFlags): Promise<numbe
   for (const scenario of scenarios) {
     const label = comparing ? `${scenario.name} ${scenario.sync.model}` : scenario.name;
     const result = await runOne(scenario, label, console);
-    if (result === null) return 1;
+    if (typeof result === "number") return result;
     const dir = comparing ? join(out.dir, scenario.sync.model) : out.dir;
     try {
       await writeRunOutputs(dir, result);
@@ -155,7 +155,8 @@ async function simulate(fileOrName: string, flags: SimulateFlags): Promise<numbe
   return code;
 }
 
-async function runOne(scenario: Scenario, label: string, console: Console): Promise<RunResult | null> {
+/** The run's result, or the exit code when it failed: 2 for bad input (a bad data file, a WorkloadError), else 1. */
+async function runOne(scenario: Scenario, label: string, console: Console): Promise<RunResult | number> {
   console.start(label, scenario.stop, "virtual", "objective");
   try {
     const result = await runSimulation(scenario, { onProgress: (p) => console.update({ timeS: p.virtualTimeS, iteration: p.iteration, objective: p.objective }) });
@@ -163,9 +164,13 @@ async function runOne(scenario: Scenario, label: string, console: Console): Prom
     return { series: result.series, summary: { ...result.summary, faultWindows: faultWindowsOf(scenario.faults) } };
   } catch (error) {
     console.stop();
+    if ((error as Error).name === "WorkloadError") {
+      process.stderr.write(`Error: invalid workload\n${(error as Error).message}\n`);
+      return 2;
+    }
     process.stderr.write(`Error: the simulation failed: ${(error as Error).message ?? String(error)}\n`);
     if (process.env["DEBUG"]) process.stderr.write(`${(error as Error).stack ?? ""}\n`);
-    return null;
+    return 1;
   }
 }
 
