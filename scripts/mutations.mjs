@@ -10,6 +10,38 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 const mutations = [
   {
+    name: "data-by-column-ignored",
+    what: "ratings partitioned by a column are dealt to any worker, not to the data center the column names",
+    file: "packages/workloads/src/data/ratings.ts",
+    find: "const w = born !== null ? born.dataCenterOf(label!, file, line, \"value\") * wpd + assign.int(wpd) : skewed",
+    replace: "const w = born !== null ? (born.dataCenterOf(label!, file, line, \"value\"), assign.int(W)) : skewed",
+    tests: ["test/workloads/data-files.test.ts"],
+  },
+  {
+    name: "data-by-file-ignored",
+    what: "documents partitioned by a per-document file go to their docID range's data center instead",
+    file: "packages/workloads/src/data/bag-of-words.ts",
+    find: "for (const d of training) workerOfDoc[d] = bornDc[d]! * wpd + assign.int(wpd);",
+    replace: "for (const d of training) workerOfDoc[d] = Math.min(D - 1, Math.floor((d * D) / docCount)) * wpd + assign.int(wpd);",
+    tests: ["test/workloads/data-files.test.ts"],
+  },
+  {
+    name: "data-empty-number",
+    what: "an empty rating field is read as 0 instead of an error",
+    file: "packages/workloads/src/data/lines.ts",
+    find: "if (trimmed.length === 0 || !Number.isFinite(value)",
+    replace: "if (!Number.isFinite(value)",
+    tests: ["test/workloads/data-files.test.ts"],
+  },
+  {
+    name: "data-docid-unchecked",
+    what: "a docID above the header's D is not refused",
+    file: "packages/workloads/src/data/bag-of-words.ts",
+    find: "if (doc < 1 || doc > D) throw",
+    replace: "if (doc < 1) throw",
+    tests: ["test/workloads/data-files.test.ts"],
+  },
+  {
     name: "pool-cap-fixed",
     what: "the BodyPool keeps at most its base 64 MiB of free bodies, however large the window in flight was",
     file: "packages/net/src/transport.ts",
