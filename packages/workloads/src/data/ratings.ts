@@ -18,7 +18,7 @@ import { WorkloadError } from "../errors.js";
 import { dealHomes, MfWorkload, type MfSpec } from "../mf.js";
 import type { PartitionMode } from "../partition.js";
 import { BornIn } from "./born.js";
-import { forEachLine, GrowingUint32, parseId, parseNumber, resolveDataPath } from "./lines.js";
+import { DenseIds, fieldError, fieldText, forEachFieldLine, GrowingUint32, isBlank, parseNumberAt, parseUintAt, resolveDataPath, type FieldLine } from "./lines.js";
 import type { RatingsDataSpec, RatingsFormat } from "./spec.js";
 
 export interface RatingsData {
@@ -48,57 +48,72 @@ export async function scanRatings(file: string, format: RatingsFormat, by: strin
   let expected = -1;
   let firstLine = 0;
   let byIndex = typeof by === "number" ? by - 1 : -1;
-  const checkShape = (fields: readonly string[], line: number, minimum: number, layout: string): void => {
+  if (byIndex >= 64) throw new WorkloadError(`workload.data.partition.by: at most column 64, got ${by}`);
+  const checkShape = (fields: number, line: number, minimum: number, layout: string): void => {
     if (expected < 0) {
-      expected = fields.length;
+      expected = fields;
       firstLine = line;
-      if (expected < minimum) throw new WorkloadError(`${file}:${line}: expected at least ${minimum} fields (${layout}), got ${fields.length}`);
+      if (expected < minimum) throw new WorkloadError(`${file}:${line}: expected at least ${minimum} fields (${layout}), got ${fields}`);
       if (byIndex >= expected) throw new WorkloadError(`${file}:${line}: partition by column ${by}, but the lines have ${expected} fields`);
-    } else if (fields.length !== expected) {
-      throw new WorkloadError(`${file}:${line}: expected ${expected} fields (as on line ${firstLine}), got ${fields.length}`);
+    } else if (fields !== expected) {
+      throw new WorkloadError(`${file}:${line}: expected ${expected} fields (as on line ${firstLine}), got ${fields}`);
     }
   };
   const needsHeader = (line: number): never => {
     throw new WorkloadError(`${file}:${line}: partition by column ${JSON.stringify(by)} needs a header line naming the columns; give a 1-based column number instead`);
   };
+  const id = (f: FieldLine, k: number, line: number, name: string): number => {
+    const value = parseUintAt(f, k);
+    if (value < 0) throw fieldError(file, line, name, "a non-negative integer id", fieldText(f, k));
+    return value;
+  };
+  const number = (f: FieldLine, k: number, line: number, name: string): number => {
+    const value = parseNumberAt(f, k);
+    if (Number.isNaN(value)) throw fieldError(file, line, name, "a number", fieldText(f, k));
+    return value;
+  };
+  const label = (f: FieldLine): string | null => (byIndex >= 0 ? fieldText(f, byIndex).trim() : null);
   if (format === "netflix") {
     let movie = -1;
-    await forEachLine(file, "the ratings file", (text, line) => {
-      if (text.trim().length === 0) return;
-      if (text.trimEnd().endsWith(":")) {
-        movie = parseId(text.trimEnd().slice(0, -1), file, line, "movie");
+    await forEachFieldLine(file, "the ratings file", 44, (f, line) => {
+      if (isBlank(f)) return;
+      let last = f.lineEnd;
+      while (last > f.lineStart && (f.buf[last - 1] === 32 || f.buf[last - 1] === 9)) last--;
+      if (f.buf[last - 1] === 58) {
+        f.start[0] = f.lineStart;
+        f.end[0] = last - 1;
+        movie = id(f, 0, line, "movie");
         return;
       }
       if (typeof by === "string") needsHeader(line);
       if (movie < 0) throw new WorkloadError(`${file}:${line}: a rating line before the first "movie:" line`);
-      const fields = text.split(",");
-      checkShape(fields, line, 2, "user,rating[,date]");
-      emit(parseId(fields[0]!, file, line, "user"), movie, parseNumber(fields[1]!, file, line, "rating"), byIndex >= 0 ? fields[byIndex]!.trim() : null, line);
+      checkShape(f.count, line, 2, "user,rating[,date]");
+      emit(id(f, 0, line, "user"), movie, number(f, 1, line, "rating"), label(f), line);
       count++;
     });
     return count;
   }
-  const delimiter = format === "udata" ? "\t" : ",";
+  const udata = format === "udata";
   let first = true;
-  await forEachLine(file, "the ratings file", (text, line) => {
-    if (text.trim().length === 0) return;
-    const fields = text.split(delimiter);
+  await forEachFieldLine(file, "the ratings file", udata ? 9 : 44, (f, line) => {
+    if (isBlank(f)) return;
     if (first) {
       first = false;
-      if (format !== "udata" && !/^\s*\d+\s*$/.test(fields[0]!)) {
+      if (!udata && parseUintAt(f, 0) < 0) {
         // A header line: its names are the columns `partition: {by}` may name.
-        if (fields.length < 3) throw new WorkloadError(`${file}:${line}: expected at least 3 fields (user,item,rating[,...]), got ${fields.length}`);
+        const names = Array.from({ length: Math.min(f.count, 64) }, (_, k) => fieldText(f, k).trim());
+        if (f.count < 3) throw new WorkloadError(`${file}:${line}: expected at least 3 fields (user,item,rating[,...]), got ${f.count}`);
         if (typeof by === "string") {
-          byIndex = fields.findIndex((name) => name.trim() === by);
-          if (byIndex < 0) throw new WorkloadError(`${file}:${line}: partition by column ${JSON.stringify(by)}, but the header has ${fields.map((f) => f.trim()).join(", ")}`);
+          byIndex = names.indexOf(by);
+          if (byIndex < 0) throw new WorkloadError(`${file}:${line}: partition by column ${JSON.stringify(by)}, but the header has ${names.join(", ")}`);
         }
-        checkShape(fields, line, 3, "user,item,rating[,...]");
+        checkShape(f.count, line, 3, "user,item,rating[,...]");
         return;
       }
       if (typeof by === "string") needsHeader(line);
     }
-    checkShape(fields, line, 3, format === "udata" ? "user item rating timestamp" : "user,item,rating[,...]");
-    emit(parseId(fields[0]!, file, line, "user"), parseId(fields[1]!, file, line, "item"), parseNumber(fields[2]!, file, line, "rating"), byIndex >= 0 ? fields[byIndex]!.trim() : null, line);
+    checkShape(f.count, line, 3, udata ? "user item rating timestamp" : "user,item,rating[,...]");
+    emit(id(f, 0, line, "user"), id(f, 1, line, "item"), number(f, 2, line, "rating"), label(f), line);
     count++;
   });
   return count;
@@ -120,8 +135,8 @@ export async function loadRatings(spec: RatingsDataSpec, defaults: { readonly pa
   const root = new Rng(ctx.seed).child("workload:mf").child("data");
 
   // Pass 1: check, map ids, count per user and (unless skewed) per worker.
-  const userIds = new Map<number, number>();
-  const itemIds = new Map<number, number>();
+  const userIds = new DenseIds();
+  const itemIds = new DenseIds();
   const userCount = new GrowingUint32();
   const workerCount = new Float64Array(W);
   /** By column: ratings per (user, data center), to name each user's home. */
@@ -129,9 +144,8 @@ export async function loadRatings(spec: RatingsDataSpec, defaults: { readonly pa
   let assign = root.child("assign");
   let sum = 0;
   const count = await scanRatings(file, format, by, (rawUser, rawItem, rating, label, line) => {
-    let user = userIds.get(rawUser);
-    if (user === undefined) userIds.set(rawUser, (user = userIds.size));
-    if (!itemIds.has(rawItem)) itemIds.set(rawItem, itemIds.size);
+    const user = userIds.add(rawUser);
+    itemIds.add(rawItem);
     userCount.increment(user);
     sum += rating;
     if (born !== null) {
@@ -169,9 +183,9 @@ export async function loadRatings(spec: RatingsDataSpec, defaults: { readonly pa
     }
     return dc * wpd + assign.int(wpd);
   };
-  const lookup = (ids: Map<number, number>, raw: number): number => {
+  const lookup = (ids: DenseIds, raw: number): number => {
     const id = ids.get(raw);
-    if (id === undefined) throw new WorkloadError(`${file}: the file changed while it was read`);
+    if (id < 0) throw new WorkloadError(`${file}: the file changed while it was read`);
     return id;
   };
   if (skewed) {
