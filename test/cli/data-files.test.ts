@@ -53,7 +53,7 @@ before(async () => {
 });
 
 describe("gaia simulate on data files", () => {
-  test("a MovieLens ratings.csv partitioned by its region column trains to RMSE 0.5", () => {
+  test("a MovieLens ratings.csv partitioned by its region column trains to RMSE 0.5, with one trace hash per seed", () => {
     const file = scenario(
       "movielens",
       "{ kind: mf, rank: 8, batchSize: 200, data: { path: ratings.csv, format: movielens, partition: { by: region, map: { us-east: virginia, us-west: california } } } }",
@@ -61,9 +61,11 @@ describe("gaia simulate on data files", () => {
     );
     const run = gaia("simulate", file, "--json", "--out", join(work, "out-mf"), "--force");
     assert.equal(run.status, 0, run.stderr);
-    const summary = JSON.parse(run.stdout) as { reachedTarget: boolean; objective: number; iterations: number };
+    const summary = JSON.parse(run.stdout) as { reachedTarget: boolean; objective: number; iterations: number; traceHash: string };
     assert.ok(summary.reachedTarget, `RMSE ${summary.objective} after ${summary.iterations} iterations`);
     assert.ok(summary.objective < 0.5);
+    const again = gaia("simulate", file, "--json", "--out", join(work, "out-mf-again"), "--force");
+    assert.equal((JSON.parse(again.stdout) as { traceHash: string }).traceHash, summary.traceHash);
   });
 
   test("a UCI docword/vocab pair trains to a held-out log-likelihood of -3.75", () => {

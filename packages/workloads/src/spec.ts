@@ -3,6 +3,7 @@
  * (for editors and ajv) and the validator are derived, so the two never disagree. Defaults are
  * small so that tests and first runs take seconds.
  */
+import { checkDataSpec, dataJsonSchema, type DataKind } from "./data/spec.js";
 
 export type FieldSpec =
   | { readonly type: "integer"; readonly default: number; readonly minimum: number; readonly maximum?: number; readonly description: string }
@@ -10,8 +11,6 @@ export type FieldSpec =
   | { readonly type: "enum"; readonly values: readonly string[]; readonly default: string; readonly description: string }
   | { readonly type: "schedule"; readonly default: "constant"; readonly description: string }
   | { readonly type: "data"; readonly data: DataKind; readonly default?: undefined; readonly description: string };
-
-import { checkDataSpec, dataJsonSchema, type DataKind } from "./data/spec.js";
 
 export interface KindSpec {
   readonly description: string;
