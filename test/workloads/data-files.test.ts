@@ -298,7 +298,22 @@ describe(seedTitle("UCI bag-of-words"), () => {
   });
 });
 
-describe("the data field of the workload section", () => {
+describe(seedTitle("the data field of the workload section"), () => {
+  test("the JSON Schema accepts exactly the data fields the validator accepts", () => {
+    const validate = new Ajv({ allErrors: true, strict: false }).compile(workloadJsonSchema);
+    const text = fc.constantFrom("r.csv", "", "iid", "skewed", "region", "movielens", "netflix", "uci", "bogus");
+    const born = fc.record({ by: fc.oneof(text, fc.integer({ min: -1, max: 3 })), file: text, map: fc.oneof(fc.dictionary(fc.constantFrom("a", "b"), fc.oneof(text, fc.integer())), text), x: text }, { requiredKeys: [] });
+    const data = fc.record({ path: fc.oneof(text, fc.integer()), format: text, vocab: text, partition: fc.oneof(text, born), extra: text }, { requiredKeys: [] });
+    fc.assert(
+      fc.property(fc.constantFrom("mf", "lda"), fc.oneof(data, text), (kind, value) => {
+        const spec = { kind, data: value };
+        const ours = validateWorkloadSpec(spec).length === 0;
+        assert.equal(validate(spec), ours, `${JSON.stringify(spec)}: validator ${JSON.stringify(validateWorkloadSpec(spec))}`);
+      }),
+      params(500),
+    );
+  });
+
   test("bad data fields are reported with their paths; the JSON Schema agrees with the validator", () => {
     const validate = new Ajv({ allErrors: true, strict: false }).compile(workloadJsonSchema);
     const cases: [Record<string, unknown>, string[]][] = [
