@@ -68,6 +68,8 @@ describe(seedTitle("ratings files"), () => {
     assert.equal(withHeader.spec.ratings, 4);
     assert.ok(Math.abs((withHeader.data as RatingsData).mean - 13.5 / 4) < 1e-12);
     assert.deepEqual(triples(await mf({ path: file("10,7,4.0,1\r\n10,5,3.5,2\r\n30,7,5,3\r\n20,5,1,4"), format: "movielens" })), expected);
+    // A byte order mark before a first data line (no header) is not taken for a header.
+    assert.deepEqual(triples(await mf({ path: file("\uFEFF10,7,4.0,1\n10,5,3.5,2\n30,7,5,3\n20,5,1,4\n") })), expected);
     assert.deepEqual(triples(await mf({ path: file("user,item,rating\n10,7,4\n\n10,5,3.5\n30,7,5\n20,5,1\n"), format: "csv" })), expected);
     assert.deepEqual(triples(await mf({ path: file("10\t7\t4\t881250949\n10\t5\t3.5\t1\n30\t7\t5\t1\n20\t5\t1\t1\n"), format: "udata" })), expected);
     // Netflix: movie 7 first, then movie 5; users first seen 10, 30, 20.

@@ -1,7 +1,8 @@
 /**
  * Streams a text file line by line through a synchronous callback: the file is read in 1 MiB
  * chunks, so memory holds one chunk and one partial line, never the file's text. Lines end with
- * "\n" (a "\r" before it is dropped); the last line needs no newline. Line numbers start at 1.
+ * "\n" (a "\r" before it is dropped); the last line needs no newline; a leading byte order mark is
+ * dropped. Line numbers start at 1.
  */
 import { createReadStream, statSync } from "node:fs";
 import { resolve } from "node:path";
@@ -34,6 +35,7 @@ export async function forEachLine(file: string, what: string, onLine: (line: str
   let lineNumber = 0;
   const emit = (line: string): void => {
     lineNumber++;
+    if (lineNumber === 1 && line.startsWith("\uFEFF")) line = line.slice(1);
     onLine(line.endsWith("\r") ? line.slice(0, -1) : line, lineNumber);
   };
   try {
@@ -119,7 +121,7 @@ export interface FieldLine {
 /**
  * Streams `file` line by line, each split at `delimiter` (a byte), without making strings: the
  * callback reads fields as byte ranges (fieldText, parseUintAt, parseNumberAt). A "\r" before the
- * "\n" is dropped. Returns the number of lines.
+ * "\n" and a leading byte order mark are dropped. Returns the number of lines.
  */
 export async function forEachFieldLine(file: string, what: string, delimiter: number, onLine: (fields: FieldLine, lineNumber: number) => void): Promise<number> {
   checkReadable(file, what);
@@ -153,10 +155,16 @@ export async function forEachFieldLine(file: string, what: string, delimiter: nu
     onLine(fields, lineNumber);
   };
   let rest: Buffer | null = null;
+  let atStart = true;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       const buf: Buffer = rest === null ? chunk : Buffer.concat([rest, chunk]);
       let from = 0;
+      if (atStart && buf.length >= 3) {
+        // A UTF-8 byte order mark (as some editors write) is not part of the first field.
+        atStart = false;
+        if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) from = 3;
+      }
       for (let at = buf.indexOf(10, from); at >= 0; at = buf.indexOf(10, from)) {
         line(buf, from, at);
         from = at + 1;
