@@ -29,8 +29,8 @@ const mutations = [
     name: "data-empty-number",
     what: "an empty rating field is read as 0 instead of an error",
     file: "packages/workloads/src/data/lines.ts",
-    find: "if (trimmed.length === 0 || !Number.isFinite(value)",
-    replace: "if (!Number.isFinite(value)",
+    find: "  if (s === e) return NaN;",
+    replace: "  if (s === e) return 0;",
     tests: ["test/workloads/data-files.test.ts"],
   },
   {

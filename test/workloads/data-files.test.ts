@@ -213,6 +213,9 @@ describe(seedTitle("UCI bag-of-words"), () => {
     const held = Array.from(w.heldOut.words).sort();
     assert.deepEqual([...train, ...held].sort(), [0, 0, 1, 2, 4, 4, 4]);
     assert.equal(w.heldOut.docStart.length, 2);
+    // Runs of spaces and tabs separate fields as one space does.
+    const spaced = await lda({ path: file("3\n5 \n4\n1  1\t2\n 1 3 1\n2 5 3 \n\n3 2 1\n") }, {}, ctx(1, ["east"], 1));
+    assert.deepEqual(Array.from(spaced.corpus.words), Array.from(w.corpus.words));
     const llStart = w.evaluate(w.initParams());
     assert.deepEqual(Object.keys(llStart.metrics), ["log-likelihood"]);
   });

@@ -15,7 +15,7 @@ import { WorkloadError } from "../errors.js";
 import { LdaWorkload, type LdaSpec } from "../lda.js";
 import type { PartitionMode } from "../partition.js";
 import { BornIn } from "./born.js";
-import { fieldError, forEachLine, parseId, resolveDataPath } from "./lines.js";
+import { fieldError, fieldText, forEachFieldLine, forEachLine, parseUintAt, resolveDataPath, whitespace } from "./lines.js";
 import type { BagOfWordsDataSpec } from "./spec.js";
 
 export interface BagOfWordsData {
@@ -48,33 +48,37 @@ export async function scanDocword(file: string, emit: Emit, onHeader: (header: H
   const header: number[] = [];
   let entries = 0;
   const names = ["D", "W", "NNZ"];
-  const lines = await forEachLine(file, "the docword file", (text, line) => {
-    const trimmed = text.trim();
+  let D = 0;
+  let W = 0;
+  let NNZ = 0;
+  const lines = await forEachFieldLine(file, "the docword file", whitespace, (f, line) => {
     if (header.length < 3) {
       const name = names[header.length]!;
-      const value = parseId(trimmed, file, line, name, name === "NNZ" ? "a count of entries" : `the number of ${name === "D" ? "documents" : "words"}`);
-      if (name !== "NNZ" && value < 1) throw fieldError(file, line, name, "at least 1", text);
+      const expected = name === "NNZ" ? "a count of entries" : `the number of ${name === "D" ? "documents" : "words"}`;
+      const value = f.count === 1 ? parseUintAt(f, 0) : -1;
+      if (value < 0) throw fieldError(file, line, name, expected, f.buf.toString("utf8", f.lineStart, f.lineEnd));
+      if (name !== "NNZ" && value < 1) throw fieldError(file, line, name, "at least 1", fieldText(f, 0));
       header.push(value);
-      if (header.length === 3) onHeader({ documents: header[0]!, vocabulary: header[1]!, entries: header[2]! });
+      if (header.length === 3) {
+        [D, W, NNZ] = header as [number, number, number];
+        onHeader({ documents: D, vocabulary: W, entries: NNZ });
+      }
       return;
     }
-    if (trimmed.length === 0) return;
-    const fields = trimmed.split(/\s+/);
-    if (fields.length !== 3) throw new WorkloadError(`${file}:${line}: expected 3 fields (docID wordID count), got ${fields.length}`);
-    const [D, W, NNZ] = header as [number, number, number];
-    const doc = parseId(fields[0]!, file, line, "docID", `an id in 1..${D} (the header's D)`);
-    if (doc < 1 || doc > D) throw fieldError(file, line, "docID", `an id in 1..${D} (the header's D)`, fields[0]!);
-    const word = parseId(fields[1]!, file, line, "wordID", `an id in 1..${W} (the header's W)`);
-    if (word < 1 || word > W) throw fieldError(file, line, "wordID", `an id in 1..${W} (the header's W)`, fields[1]!);
-    const count = parseId(fields[2]!, file, line, "count", "a positive integer count");
-    if (count < 1) throw fieldError(file, line, "count", "a positive integer count", fields[2]!);
+    if (f.count === 0) return;
+    if (f.count !== 3) throw new WorkloadError(`${file}:${line}: expected 3 fields (docID wordID count), got ${f.count}`);
+    const doc = parseUintAt(f, 0);
+    if (doc < 1 || doc > D) throw fieldError(file, line, "docID", `an id in 1..${D} (the header's D)`, fieldText(f, 0));
+    const word = parseUintAt(f, 1);
+    if (word < 1 || word > W) throw fieldError(file, line, "wordID", `an id in 1..${W} (the header's W)`, fieldText(f, 1));
+    const count = parseUintAt(f, 2);
+    if (count < 1) throw fieldError(file, line, "count", "a positive integer count", fieldText(f, 2));
     if (++entries > NNZ) throw new WorkloadError(`${file}:${line}: more entries than the header's NNZ = ${NNZ}`);
     emit(doc - 1, word - 1, count, line);
   });
   if (header.length < 3) throw new WorkloadError(`${file}: expected three header lines (D, W, NNZ), the file has ${lines === 0 ? "none (it is empty)" : lines}`);
-  const [documents, vocabulary, NNZ] = header as [number, number, number];
   if (entries !== NNZ) throw new WorkloadError(`${file}: the header's NNZ is ${NNZ}, but the file has ${entries} entries`);
-  return { documents, vocabulary, entries };
+  return { documents: D, vocabulary: W, entries };
 }
 
 /** Loads a UCI bag-of-words corpus, holds out `heldOutDocuments` and partitions the rest over `ctx`'s workers. */

@@ -64,35 +64,10 @@ export function fieldError(file: string, line: number, field: string, expected: 
   return new WorkloadError(`${file}:${line}: field "${field}": expected ${expected}, got ${JSON.stringify(got)}`);
 }
 
-/** A finite number written in decimal (no empty text, no hex, no "Infinity"). */
-export function parseNumber(text: string, file: string, line: number, field: string): number {
-  const trimmed = text.trim();
-  const value = Number(trimmed);
-  if (trimmed.length === 0 || !Number.isFinite(value) || /^[+-]?0[xob]/i.test(trimmed)) throw fieldError(file, line, field, "a number", text);
-  return value;
-}
-
-/** A non-negative integer below 2^53 written in decimal. */
-export function parseId(text: string, file: string, line: number, field: string, expected = "a non-negative integer id"): number {
-  const trimmed = text.trim();
-  if (!/^\d+$/.test(trimmed)) throw fieldError(file, line, field, expected, text);
-  const value = Number(trimmed);
-  if (!Number.isSafeInteger(value)) throw fieldError(file, line, field, expected, text);
-  return value;
-}
-
-/** A Uint32Array-backed list that grows geometrically (x1.5). */
+/** Counts in a Uint32Array that grows geometrically (x1.5) to hold the largest index seen. */
 export class GrowingUint32 {
   array = new Uint32Array(1024);
   length = 0;
-  push(value: number): void {
-    if (this.length === this.array.length) {
-      const next = new Uint32Array(Math.ceil(this.array.length * 1.5));
-      next.set(this.array);
-      this.array = next;
-    }
-    this.array[this.length++] = value;
-  }
   /** Adds one at `index`, growing to hold it (new entries are zero). */
   increment(index: number): void {
     while (index >= this.array.length) {
@@ -108,6 +83,9 @@ export class GrowingUint32 {
   }
 }
 
+/** The `delimiter` of forEachFieldLine that splits at runs of spaces and tabs. */
+export const whitespace = -1;
+
 /** One line split into fields, as byte offsets into `buf` (fields past `start.length` are counted, not kept). */
 export interface FieldLine {
   buf: Buffer;
@@ -119,7 +97,7 @@ export interface FieldLine {
 }
 
 /**
- * Streams `file` line by line, each split at `delimiter` (a byte), without making strings: the
+ * Streams `file` line by line, each split at `delimiter` (a byte, or `whitespace`), without making strings: the
  * callback reads fields as byte ranges (fieldText, parseUintAt, parseNumberAt). A "\r" before the
  * "\n" and a leading byte order mark are dropped. Returns the number of lines.
  */
@@ -135,8 +113,26 @@ export async function forEachFieldLine(file: string, what: string, delimiter: nu
     fields.lineStart = from;
     fields.lineEnd = to;
     let count = 0;
-    let fieldStart = from;
     const max = fields.start.length;
+    if (delimiter === whitespace) {
+      // Fields are runs of non-blanks; blanks around them do not count.
+      let i = from;
+      while (i < to) {
+        while (i < to && (buf[i] === 32 || buf[i] === 9)) i++;
+        if (i === to) break;
+        const fieldStart = i;
+        while (i < to && buf[i] !== 32 && buf[i] !== 9) i++;
+        if (count < max) {
+          fields.start[count] = fieldStart;
+          fields.end[count] = i;
+        }
+        count++;
+      }
+      fields.count = count;
+      onLine(fields, lineNumber);
+      return;
+    }
+    let fieldStart = from;
     for (let i = from; i < to; i++) {
       if (buf[i] === delimiter) {
         if (count < max) {
