@@ -27,6 +27,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { dataCenterOf, mergeFilterStats, reaches, type FilterStats, type NodeId, type Workload } from "@gaia/core";
 import { createCheckers, OuterStepChecker, divergenceVerdict, firstNonFiniteRow, mirrorClockSummary, TraceHash, type Divergence, type FaultAction, type MetricsPoint, type Progress, type RunResult, type RunSummary, type SimTraceEvent } from "@gaia/scenario";
+import { dirname } from "node:path";
 import { createWorkload } from "@gaia/workloads";
 import { resolveAddresses, type ClusterConfig } from "./cluster.js";
 import { FaultState, planRuntimeFaults } from "./launch-faults.js";
@@ -523,6 +524,6 @@ export class Launch {
 /** Builds the workload (for evaluation) and starts every node. */
 export async function launchCluster(cluster: ClusterConfig, options: LaunchOptions = {}): Promise<Launch> {
   const { scenario } = cluster;
-  const workload = await createWorkload(scenario.workload, { seed: scenario.seed, dataCenters: scenario.topology.dataCenters, workersPerDataCenter: scenario.topology.workersPerDataCenter });
+  const workload = await createWorkload(scenario.workload, { seed: scenario.seed, dataCenters: scenario.topology.dataCenters, workersPerDataCenter: scenario.topology.workersPerDataCenter, baseDir: scenario.baseDir ?? dirname(cluster.file) });
   return new Launch(cluster, workload, options);
 }

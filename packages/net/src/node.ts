@@ -40,6 +40,7 @@ import {
   type WorkerProgram,
 } from "@gaia/core";
 import { stepMsPerSample } from "@gaia/scenario";
+import { dirname } from "node:path";
 import { createWorkload } from "@gaia/workloads";
 import { rejoinMac, sameMac } from "./auth.js";
 import { readCheckpoint, writeCheckpoint, type ShardCheckpoint } from "./checkpoint.js";
@@ -172,7 +173,7 @@ export class NodeRuntime {
   async start(): Promise<void> {
     const { cluster, node } = this.options;
     const scenario = cluster.scenario;
-    this.workload = await createWorkload(scenario.workload, { seed: scenario.seed, dataCenters: scenario.topology.dataCenters, workersPerDataCenter: scenario.topology.workersPerDataCenter });
+    this.workload = await createWorkload(scenario.workload, { seed: scenario.seed, dataCenters: scenario.topology.dataCenters, workersPerDataCenter: scenario.topology.workersPerDataCenter, baseDir: scenario.baseDir ?? dirname(cluster.file) });
     this.plan = planOf(scenario, this.workload, cluster.wanEmulation.enabled ? cluster.wanEmulation.bandwidthScale : 1);
     if (cluster.emulateCompute) {
       const original = this.plan.aliasOf.get(node) ?? node;

@@ -106,6 +106,7 @@ export function normalize(raw: RawScenario, fileName: string, overrides: Normali
     randomFaults,
     stop,
     network,
+    ...((raw.workload as Readonly<Record<string, unknown>> | undefined)?.["data"] !== undefined ? { baseDir: dirname(resolve(fileName)) } : {}),
   };
 }
 

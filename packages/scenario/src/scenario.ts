@@ -154,4 +154,6 @@ export interface Scenario {
   readonly stop: StopSpec;
   /** The network model (the loader always fills it; absent means every default). */
   readonly network?: NetworkModelSpec;
+  /** The scenario file's folder, which relative data paths (`workload.data`) are taken from; set only when the workload reads a data file. */
+  readonly baseDir?: string;
 }

@@ -126,14 +126,14 @@ export interface SimulationResult extends RunResult {
 }
 
 interface WorkloadsModule {
-  createWorkload?: (spec: Scenario["workload"], options: { seed: number; dataCenters: readonly string[]; workersPerDataCenter: number }) => Promise<Workload>;
+  createWorkload?: (spec: Scenario["workload"], options: { seed: number; dataCenters: readonly string[]; workersPerDataCenter: number; baseDir?: string }) => Promise<Workload>;
 }
 
 async function buildWorkload(scenario: Scenario): Promise<Workload> {
   const mod = (await import("@gaia/workloads")) as WorkloadsModule;
   if (typeof mod.createWorkload !== "function") throw new Error(`@gaia/workloads has no createWorkload yet: cannot build workload "${scenario.workload.kind}"`);
   const { dataCenters, workersPerDataCenter } = scenario.topology;
-  return mod.createWorkload(scenario.workload, { seed: scenario.seed, dataCenters, workersPerDataCenter });
+  return mod.createWorkload(scenario.workload, { seed: scenario.seed, dataCenters, workersPerDataCenter, ...(scenario.baseDir !== undefined ? { baseDir: scenario.baseDir } : {}) });
 }
 
 /**

@@ -9,19 +9,31 @@ import { LdaWorkload, type LdaSpec } from "./lda.js";
 import { MfWorkload, type MfSpec } from "./mf.js";
 import { createMnist, type MnistSpec } from "./mnist.js";
 import { fieldProblems, fieldsSchema, kindSpecs } from "./spec.js";
+import { ldaFromData } from "./data/bag-of-words.js";
+import { mfFromData } from "./data/ratings.js";
+import type { BagOfWordsDataSpec, RatingsDataSpec } from "./data/spec.js";
 
 const fromFields = (kind: string) => ({ description: kindSpecs[kind]!.description, options: fieldsSchema(kind), validate: (options: unknown) => fieldProblems(kind, options) });
 
 export const mfDefinition = defineWorkload({
   name: "mf",
   ...fromFields("mf"),
-  setup: (options, context) => new MfWorkload({ ...(options as unknown as MfSpec), lrSchedule: parseLearningRateSchedule((options as Record<string, unknown>)["lrSchedule"]) }, context),
+  // Seeded ratings, or a ratings file's (`data`, data/ratings.ts).
+  setup: (options, context) => {
+    const spec: MfSpec = { ...(options as unknown as MfSpec), lrSchedule: parseLearningRateSchedule((options as Record<string, unknown>)["lrSchedule"]) };
+    const data = (options as Record<string, unknown>)["data"] as RatingsDataSpec | undefined;
+    return data === undefined ? new MfWorkload(spec, context) : mfFromData(spec, data, context);
+  },
 });
 
 export const ldaDefinition = defineWorkload({
   name: "lda",
   ...fromFields("lda"),
-  setup: (options, context) => new LdaWorkload(options as unknown as LdaSpec, context),
+  // A generated corpus, or a UCI bag-of-words file's (`data`, data/bag-of-words.ts).
+  setup: (options, context) => {
+    const data = (options as Record<string, unknown>)["data"] as BagOfWordsDataSpec | undefined;
+    return data === undefined ? new LdaWorkload(options as unknown as LdaSpec, context) : ldaFromData(options as unknown as LdaSpec, data, context);
+  },
 });
 
 export const mnistDefinition = defineWorkload({

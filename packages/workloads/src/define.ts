@@ -280,7 +280,6 @@ export class DefinedWorkload<J extends WorkloadJob = WorkloadJob> implements Wor
   readonly learningRate?: Schedule;
   readonly notes: readonly string[];
   readonly layout: Layout;
-  private initial: Float32Array | null = null;
 
   constructor(
     readonly definition: WorkloadDefinition,
@@ -304,17 +303,15 @@ export class DefinedWorkload<J extends WorkloadJob = WorkloadJob> implements Wor
     this.notes = job.notes ?? [];
   }
 
+  /** A fresh initial table on every call (drawn again, not kept: a paper-size table is 40 MB). */
   initParams(): Float32Array {
-    if (this.initial === null) {
-      const params = new Float32Array(this.rows * this.cols);
-      try {
-        this.job.init?.(params, this.layout);
-      } catch (error) {
-        throw jobError(this.kind, "init", error);
-      }
-      this.initial = params;
+    const params = new Float32Array(this.rows * this.cols);
+    try {
+      this.job.init?.(params, this.layout);
+    } catch (error) {
+      throw jobError(this.kind, "init", error);
     }
-    return this.initial.slice();
+    return params;
   }
 
   createWorker(placement: WorkerPlacement, rng: Rng): WorkerProgram {

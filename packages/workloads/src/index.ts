@@ -34,7 +34,7 @@ export {
 } from "./define.js";
 export { loadWorkloadModule, workloadModule, takeWantedModules, moduleExtensions } from "./modules.js";
 export { builtinDefinitions, mfDefinition, ldaDefinition, mnistDefinition } from "./builtin.js";
-export { ownsGroup, groupsOf, type PartitionMode, type PartitionStats, type DataCenterPartition } from "./partition.js";
+export { ownsGroup, groupsOf, type PartitionMode, type PartitionKind, type PartitionStats, type DataCenterPartition } from "./partition.js";
 export { MfWorkload, mfCostMsPerSample, type MfSpec } from "./mf.js";
 export { LdaWorkload, ldaCostMsPerSample, type LdaSpec } from "./lda.js";
 export { MnistWorkload, mnistCostMsPerSample, loadDigits, sameConvolution, type MnistSpec, type MnistModel } from "./mnist.js";
@@ -65,3 +65,6 @@ export function partitionStats(workload: Workload): PartitionStats {
   if (typeof candidate.partitionStats !== "function") throw new WorkloadError(`workload ${workload.kind} does not report partition statistics`);
   return candidate.partitionStats();
 }
+export { loadRatings, scanRatings, mfFromData, type RatingsData } from "./data/ratings.js";
+export { loadBagOfWords, scanDocword, ldaFromData, type BagOfWordsData } from "./data/bag-of-words.js";
+export { ratingsFormats, type RatingsFormat, type RatingsDataSpec, type BagOfWordsDataSpec, type DataPartition } from "./data/spec.js";

@@ -24,6 +24,7 @@ import type { WorkloadContext } from "./context.js";
 import type { TableDeclaration, WorkloadJob } from "./define.js";
 import { checkPlacement, evenSplit, groupsOf, ownsGroup, sortedUnique, type PartitionMode, type PartitionStats, contiguousPartitionStats } from "./partition.js";
 import { searchCumulative } from "./sampling.js";
+import type { BagOfWordsData } from "./data/bag-of-words.js";
 
 export interface LdaSpec {
   readonly documents: number;
@@ -65,16 +66,18 @@ export class LdaWorkload implements WorkloadJob {
   readonly initialTopic: Uint16Array;
   /** Document range of worker w: [workerDocStart[w], workerDocStart[w + 1]). */
   readonly workerDocStart: Uint32Array;
-  /** The dominant true topic of every training document (its group). */
+  /** The dominant true topic of every training document (its group); for a corpus read from a file, its home data center. */
   readonly dominantTopic: Uint16Array;
   readonly heldOut: Corpus;
   private readonly truePhi: Float64Array;
   private trueLogLikelihood: number | null = null;
   private readonly dataCenterCount: number;
 
+  /** `data`: a corpus read from a file (data/bag-of-words.ts) instead of generated; spec.documents, vocabulary and heldOutDocuments must be its. */
   constructor(
     readonly spec: LdaSpec,
     private readonly context: WorkloadContext,
+    readonly data?: BagOfWordsData,
   ) {
     const V = spec.vocabulary;
     const K = spec.topics;
@@ -87,6 +90,16 @@ export class LdaWorkload implements WorkloadJob {
     const W = D * wpd;
     this.dataCenterCount = D;
     const root = new Rng(context.seed).child("workload:lda");
+    if (data !== undefined) {
+      // No true topics: the groups are the documents' home data centers, and there is no true log-likelihood.
+      this.corpus = { words: data.words, docStart: data.docStart };
+      this.workerDocStart = data.workerDocStart;
+      this.dominantTopic = data.docHome;
+      this.heldOut = data.heldOut;
+      this.truePhi = new Float64Array(0);
+      this.initialTopic = initialTopics(this.corpus.words.length, K, root);
+      return;
+    }
 
     const topicRng = root.child("topics");
     this.truePhi = new Float64Array(K * V);
@@ -148,9 +161,7 @@ export class LdaWorkload implements WorkloadJob {
     this.workerDocStart = new Uint32Array(W + 1);
     for (let w = 0; w < W; w++) this.workerDocStart[w + 1] = this.workerDocStart[w]! + perWorker[w]!.length;
 
-    const initRng = root.child("init");
-    this.initialTopic = new Uint16Array(this.corpus.words.length);
-    for (let t = 0; t < this.initialTopic.length; t++) this.initialTopic[t] = initRng.int(K);
+    this.initialTopic = initialTopics(this.corpus.words.length, K, root);
 
     const heldRng = root.child("held-out");
     this.heldOut = pack(Array.from({ length: spec.heldOutDocuments }, () => generate(heldRng, null).words));
@@ -179,6 +190,7 @@ export class LdaWorkload implements WorkloadJob {
     const totals = new Float64Array(K);
     for (let k = 0; k < K; k++) totals[k] = Math.max(0, params[V * K + k]!) + V * beta;
     const logLikelihood = this.heldOutLogLikelihood((w, k) => (Math.max(0, params[w * K + k]!) + beta) / totals[k]!);
+    if (this.data !== undefined) return { objective: logLikelihood, metrics: { "log-likelihood": logLikelihood } };
     if (this.trueLogLikelihood === null) this.trueLogLikelihood = this.heldOutLogLikelihood((w, k) => this.truePhi[k * V + w]! + 1e-12);
     return { objective: logLikelihood, metrics: { "log-likelihood": logLikelihood, "true-log-likelihood": this.trueLogLikelihood } };
   }
@@ -220,18 +232,27 @@ export class LdaWorkload implements WorkloadJob {
 
   partitionStats(): PartitionStats {
     const K = this.cols;
+    const data = this.data;
     return contiguousPartitionStats({
       kind: "lda",
-      partition: this.spec.partition,
+      partition: data?.partition ?? this.spec.partition,
       skew: this.spec.skew,
-      groupedBy: "dominant true topic of the document",
+      groupedBy: data === undefined ? "dominant true topic of the document" : data.bornFile !== null ? `data center named in ${data.bornFile}` : "docID range of the document",
       dataCenters: this.context.dataCenters,
       workersPerDataCenter: this.context.workersPerDataCenter,
       workerStart: this.workerDocStart,
-      owns: (dc, d) => ownsGroup(dc, this.dominantTopic[d]!, this.dataCenterCount, K),
+      owns: data === undefined ? (dc, d) => ownsGroup(dc, this.dominantTopic[d]!, this.dataCenterCount, K) : (dc, d) => this.dominantTopic[d] === dc,
     });
   }
 
+}
+
+/** A seeded random topic for every training token (the table's initial counts). */
+function initialTopics(tokens: number, topics: number, root: Rng): Uint16Array {
+  const initRng = root.child("init");
+  const topic = new Uint16Array(tokens);
+  for (let t = 0; t < tokens; t++) topic[t] = initRng.int(topics);
+  return topic;
 }
 
 function pack(documents: readonly (readonly number[])[]): Corpus {

@@ -19,6 +19,7 @@ import type { TableDeclaration, WorkloadJob } from "./define.js";
 import { checkPlacement, contiguousPartitionStats, type PartitionMode, type PartitionStats } from "./partition.js";
 import { learningRateAt } from "./learning-rate.js";
 import { aliasDraw, aliasTable, shuffledRange, zipfWeights } from "./sampling.js";
+import type { RatingsData } from "./data/ratings.js";
 
 export interface MfSpec {
   readonly users: number;
@@ -60,9 +61,11 @@ export class MfWorkload implements WorkloadJob {
   private readonly evalIndex: Uint32Array | null;
   private readonly dataCenterCount: number;
 
+  /** `data`: ratings read from a file (data/ratings.ts) instead of generated; spec.users, items and ratings must be the file's. */
   constructor(
     readonly spec: MfSpec,
     private readonly context: WorkloadContext,
+    readonly data?: RatingsData,
   ) {
     const { users, items, ratings, rank } = spec;
     this.rows = users + items;
@@ -74,6 +77,15 @@ export class MfWorkload implements WorkloadJob {
     const W = D * context.workersPerDataCenter;
     this.dataCenterCount = D;
     const root = new Rng(context.seed).child("workload:mf");
+    if (data !== undefined) {
+      this.ratingUser = data.user;
+      this.ratingItem = data.item;
+      this.ratingValue = data.value;
+      this.workerStart = data.workerStart;
+      this.userHome = data.userHome;
+      this.evalIndex = evalSample(ratings, spec.evalSamples, root);
+      return;
+    }
 
     const truthRng = root.child("truth");
     const scale = Math.pow(rank, -0.25);
@@ -149,14 +161,7 @@ export class MfWorkload implements WorkloadJob {
       dealHomes(userCount, D, this.userHome);
     }
 
-    if (ratings > spec.evalSamples) {
-      const evalRng = root.child("eval");
-      this.evalIndex = new Uint32Array(spec.evalSamples);
-      for (let k = 0; k < spec.evalSamples; k++) this.evalIndex[k] = evalRng.int(ratings);
-      this.evalIndex.sort();
-    } else {
-      this.evalIndex = null;
-    }
+    this.evalIndex = evalSample(ratings, spec.evalSamples, root);
   }
 
   init(params: Float32Array): void {
@@ -190,11 +195,12 @@ export class MfWorkload implements WorkloadJob {
   }
 
   partitionStats(): PartitionStats {
+    const data = this.data;
     return contiguousPartitionStats({
       kind: "mf",
-      partition: this.spec.partition,
+      partition: data?.partition ?? this.spec.partition,
       skew: this.spec.skew,
-      groupedBy: "user home data center",
+      groupedBy: data?.partition === "by-column" ? `column ${data.column} of ${data.file} (user home: where most of its ratings were born)` : "user home data center",
       dataCenters: this.context.dataCenters,
       workersPerDataCenter: this.context.workersPerDataCenter,
       workerStart: this.workerStart,
@@ -272,8 +278,17 @@ class MfWorker implements WorkerProgram {
   }
 }
 
+/** A fixed seeded sample of `evalSamples` rating positions when there are more ratings, else null (all). */
+function evalSample(ratings: number, evalSamples: number, root: Rng): Uint32Array | null {
+  if (ratings <= evalSamples) return null;
+  const evalRng = root.child("eval");
+  const index = new Uint32Array(evalSamples);
+  for (let k = 0; k < evalSamples; k++) index[k] = evalRng.int(ratings);
+  return index.sort();
+}
+
 /** Deals users to data centers, busiest first, each to the least loaded one (ties: lowest index). */
-function dealHomes(userCount: Uint32Array, dataCenters: number, home: Uint16Array): void {
+export function dealHomes(userCount: Uint32Array, dataCenters: number, home: Uint16Array): void {
   const order = Uint32Array.from({ length: userCount.length }, (_, u) => u).sort((a, b) => userCount[b]! - userCount[a]! || a - b);
   const load = new Float64Array(dataCenters);
   for (const u of order) {

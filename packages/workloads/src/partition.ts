@@ -12,6 +12,9 @@ import { WorkloadError } from "./errors.js";
 
 export type PartitionMode = "iid" | "skewed";
 
+/** How a run's samples were spread: a mode, or (for data read from files) where each was born. */
+export type PartitionKind = PartitionMode | "by-column" | "by-file";
+
 /**
  * Whether data center `dc` (of `dataCenters`) owns group `group` (of `groups`). With at least as
  * many data centers as groups each data center owns one group (dc mod groups); otherwise groups
@@ -46,7 +49,7 @@ export interface DataCenterPartition {
 
 export interface PartitionStats {
   readonly kind: string;
-  readonly partition: PartitionMode;
+  readonly partition: PartitionKind;
   readonly skew: number;
   /** What a group is for this workload ("user home", "dominant topic", "label"). */
   readonly groupedBy: string;
@@ -62,7 +65,7 @@ export interface PartitionStats {
  */
 export function contiguousPartitionStats(args: {
   readonly kind: string;
-  readonly partition: PartitionMode;
+  readonly partition: PartitionKind;
   readonly skew: number;
   readonly groupedBy: string;
   readonly dataCenters: readonly string[];

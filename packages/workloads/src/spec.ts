@@ -7,12 +7,14 @@
  */
 import { Type, type TObject } from "@sinclair/typebox";
 import type { Problem } from "./define.js";
+import { checkDataSpec, dataJsonSchema, type DataKind } from "./data/spec.js";
 
 export type FieldSpec =
   | { readonly type: "integer"; readonly default: number; readonly minimum: number; readonly maximum?: number; readonly description: string }
   | { readonly type: "number"; readonly default: number; readonly minimum?: number; readonly exclusiveMinimum?: number; readonly maximum?: number; readonly description: string }
   | { readonly type: "enum"; readonly values: readonly string[]; readonly default: string; readonly description: string }
-  | { readonly type: "schedule"; readonly default: "constant"; readonly description: string };
+  | { readonly type: "schedule"; readonly default: "constant"; readonly description: string }
+  | { readonly type: "data"; readonly data: DataKind; readonly default?: undefined; readonly description: string };
 
 export interface KindSpec {
   readonly description: string;
@@ -53,6 +55,7 @@ export const kindSpecs: Readonly<Record<string, KindSpec>> = {
       regularization: { type: "number", minimum: 0, default: 0.02, description: "L2 regularization of the factors." },
       batchSize: { type: "integer", minimum: 1, maximum: 10_000_000, default: 500, description: "Ratings per worker step." },
       evalSamples: { type: "integer", minimum: 1, maximum: 100_000_000, default: 100_000, description: "RMSE is computed over all ratings, or over a fixed seeded sample of this many when there are more." },
+      data: { type: "data", data: "ratings", description: "Train on a ratings file instead of generated ratings (users, items, ratings, noise and popularityExponent are then unused); see docs/data-formats.md." },
       ...partitionFields,
     },
   },
@@ -67,6 +70,7 @@ export const kindSpecs: Readonly<Record<string, KindSpec>> = {
       beta: { type: "number", exclusiveMinimum: 0, default: 0.01, description: "Dirichlet prior of topic-word distributions (generator and sampler)." },
       batchSize: { type: "integer", minimum: 1, maximum: 100_000_000, default: 50, description: "Documents resampled per worker step." },
       heldOutDocuments: { type: "integer", minimum: 1, maximum: 1_000_000, default: 100, description: "Seeded held-out documents the log-likelihood is computed on." },
+      data: { type: "data", data: "bag-of-words", description: "Train on a UCI bag-of-words corpus instead of a generated one (documents, vocabulary and docLength are then unused; held-out documents are taken from the file); see docs/data-formats.md." },
       ...partitionFields,
     },
   },
@@ -131,6 +135,8 @@ const fieldSchema = (field: FieldSpec): Record<string, unknown> => {
           },
         ],
       };
+    case "data":
+      return dataJsonSchema(field.data, field.description);
   }
 };
 
@@ -191,6 +197,9 @@ const checkField = (field: FieldSpec, value: unknown, path: string, problems: Pr
     case "schedule":
       checkSchedule(value, path, problems);
       return;
+    case "data":
+      checkDataSpec(field.data, value, path, problems);
+      return;
   }
 };
 
@@ -223,6 +232,10 @@ export function fieldProblems(kind: string, options: unknown): Problem[] {
 /** A bundled kind's options with every absent field set to its default (call after validation). */
 export function fieldDefaults(kind: string, options: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [name, field] of Object.entries(kindSpecs[kind]!.fields)) out[name] = options[name] ?? field.default;
+  for (const [name, field] of Object.entries(kindSpecs[kind]!.fields)) {
+    // A field without a default (mf's and lda's data) stays absent.
+    const value = options[name] ?? (field as { default?: unknown }).default;
+    if (value !== undefined) out[name] = value;
+  }
   return out;
 }

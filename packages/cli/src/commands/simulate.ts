@@ -113,8 +113,7 @@ async function simulate(fileOrName: string, flags: SimulateFlags): Promise<numbe
   for (const scenario of scenarios) {
     const label = comparing ? `${scenario.name} ${scenario.sync.model}` : scenario.name;
     const result = await runOne(scenario, label, console);
-    if (result === null) return 1;
-    if (result === 2) return 2;
+    if (typeof result === "number") return result;
     const dir = comparing ? join(out.dir, scenario.sync.model) : out.dir;
     try {
       await writeRunOutputs(dir, result);
@@ -157,7 +156,7 @@ async function simulate(fileOrName: string, flags: SimulateFlags): Promise<numbe
   return code;
 }
 
-async function runOne(scenario: Scenario, label: string, console: Console): Promise<RunResult | 2 | null> {
+async function runOne(scenario: Scenario, label: string, console: Console): Promise<RunResult | 1 | 2> {
   console.start(label, scenario.stop, "virtual", "objective");
   try {
     const result = await runSimulation(scenario, { onProgress: (p) => console.update({ timeS: p.virtualTimeS, iteration: p.iteration, objective: p.objective }) });
@@ -171,7 +170,7 @@ async function runOne(scenario: Scenario, label: string, console: Console): Prom
     }
     process.stderr.write(`Error: the simulation failed: ${(error as Error).message ?? String(error)}\n`);
     if (process.env["DEBUG"]) process.stderr.write(`${(error as Error).stack ?? ""}\n`);
-    return null;
+    return 1;
   }
 }
 
