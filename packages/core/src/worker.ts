@@ -106,6 +106,13 @@ export class WorkerRole implements Role {
     this.asked = this.shards.map(() => true);
   }
 
+  /** Bytes of its SSP caches and of the values buffer it reuses across clocks. */
+  stateBytes(): number {
+    let n = this.valuesMemory?.byteLength ?? 0;
+    for (const cache of this.caches ?? []) n += cache.stateBytes();
+    return n;
+  }
+
   /** Whether this worker keeps an SSP cache. */
   get caching(): boolean {
     return this.caches !== null;

@@ -27,7 +27,9 @@
  */
 import {
   createRoles,
+  estimateStateBytes,
   FilterCollector,
+  measureStateBytes,
   dataCenterOf,
   encodedSize,
   reaches,
@@ -68,6 +70,7 @@ import {
   type Scenario,
   type SimTraceEvent,
 } from "@gaia/scenario";
+import { tableShape } from "@gaia/workloads";
 import { ComputeModel } from "./compute.js";
 import { Engine } from "./engine.js";
 import { MetricsCollector } from "./metrics.js";
@@ -127,6 +130,16 @@ export interface SimulationResult extends RunResult {
 
 interface WorkloadsModule {
   createWorkload?: (spec: Scenario["workload"], options: { seed: number; dataCenters: readonly string[]; workersPerDataCenter: number }) => Promise<Workload>;
+}
+
+/** Rows a worker reads per step, from the workload section (null: every row, or a workload the section does not describe). */
+function rowsPerStepOf(scenario: Scenario, workload: Workload): number | null {
+  try {
+    const shape = tableShape(scenario.workload);
+    return shape.rows === workload.rows && shape.cols === workload.cols ? shape.rowsPerStep : null;
+  } catch {
+    return null;
+  }
 }
 
 async function buildWorkload(scenario: Scenario): Promise<Workload> {
@@ -545,6 +558,10 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   checks["no-remote-errors"] = remoteErrors.length === 0 ? null : `${remoteErrors.length} remote error(s), first: ${remoteErrors[0]!.message}`;
 
   const mirrorClock = mirrorClockSummary(scenario, final.virtualTimeS, final.iteration);
+  // Protocol state as the roles hold it now (it only grows), beside the estimate from the layout
+  // and the process's peak resident memory.
+  const estimatedState = estimateStateBytes(layout, sync, { rowsPerStep: rowsPerStepOf(scenario, workload), workerCache: options.workerCache ?? true });
+  const memory = { protocolStateBytes: measureStateBytes(roles.values()), estimatedStateBytes: estimatedState.total, peakRssBytes: process.resourceUsage().maxRSS * 1024 };
   const summary: RunSummary = {
     name: scenario.name,
     seed: scenario.seed,
@@ -571,6 +588,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
     diverged: divergence === null ? null : divergenceVerdict(divergence, scenario, layout.workers.length),
     checks,
     wallTimeS: (performance.now() - wallStart) / 1000,
+    memory,
   };
   const stats: SimulationStats = {
     ...network.stats,
