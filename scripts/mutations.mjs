@@ -10,6 +10,22 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 const mutations = [
   {
+    name: "state-estimate-no-accumulators",
+    what: "the memory estimate leaves out the significance filter's float64 accumulators beside every ASP replica",
+    file: "packages/core/src/state-bytes.ts",
+    find: "    if (sync.asp !== null && s.mirrors.length > 0) accumulators += size * (F64 + 1 + 4);",
+    replace: "    if (sync.asp !== null && s.mirrors.length > 0) accumulators += 0;",
+    tests: ["test/sim/memory.test.ts"],
+  },
+  {
+    name: "state-estimate-one-hub-stream",
+    what: "the memory estimate counts one residual stream per hub, not one more per member",
+    file: "packages/core/src/state-bytes.ts",
+    find: "      const streams = 1 + (hub.members.length > 1 ? hub.members.length : 0);",
+    replace: "      const streams = 1;",
+    tests: ["test/sim/memory.test.ts"],
+  },
+  {
     name: "pool-cap-fixed",
     what: "the BodyPool keeps at most its base 64 MiB of free bodies, however large the window in flight was",
     file: "packages/net/src/transport.ts",

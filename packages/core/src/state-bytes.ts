@@ -11,8 +11,9 @@
  *   to each member (when it has more than one), per shard index, and a float64 + byte summing
  *   scratch per shard size;
  * - worker: under SSP (staleness > 0, cache on, not DiLoCo) a cache of every shard it reads
- *   (float32 values and two int32 tags per row), and the values buffer it keeps across clocks
- *   (`rowsPerStep` rows, or every row for a dense program).
+ *   (float32 values and two int32 tags per row); without it, a dense program's worker (every row
+ *   every step) keeps the buffer its replies are gathered into (a sparse one's is bounded by its
+ *   batch and left out).
  *
  * Bookkeeping that does not grow with the table (clocks, maps of peers) is left out of both.
  */
@@ -35,7 +36,7 @@ export interface StateBytes {
 export interface StateEstimateOptions {
   /** Whether workers keep the SSP cache under staleness > 0 (default true). */
   readonly workerCache?: boolean;
-  /** Rows a worker reads per clock; null: every row (a dense program such as MNIST's). */
+  /** Rows a worker reads per clock at most; null: every row (a dense program such as MNIST's). */
   readonly rowsPerStep: number | null;
 }
 
@@ -77,8 +78,8 @@ export function estimateStateBytes(layout: Layout, sync: ShardSync, options: Sta
       rows += n;
       if (caching) caches += n * cols * F32 + n * 2 * 4;
     }
-    // Without the cache a worker keeps the buffer its replies are gathered into.
-    if (!caching) caches += Math.min(rows, options.rowsPerStep ?? rows) * cols * F32;
+    // Without the cache a dense program's worker keeps the buffer its replies are gathered into.
+    if (!caching && options.rowsPerStep === null) caches += rows * cols * F32;
   }
   return { replicas, accumulators, residuals, caches, total: replicas + accumulators + residuals + caches };
 }

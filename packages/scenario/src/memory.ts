@@ -106,12 +106,13 @@ export function memoryParts(scenario: Scenario, e: MemoryEstimate): { readonly l
   const dcs = scenario.topology.dataCenters.length;
   const field = shape.rowsFrom.slice(0, shape.rowsFrom.indexOf(":"));
   const parts = [
-    { label: `replicas: ${table}; the shards hold ${+e.replicaCount.toFixed(2)} of them (${scenario.sync.model === "bsp" || scenario.sync.model === "ssp" ? "one copy, sharded" : `one per data center, ${dcs}`})`, bytes: e.state.replicas, advice: `reduce ${field} or the data centers (topology), or train under sync.model bsp/ssp (one sharded copy)` },
+    { label: `replicas: ${table}; the shards hold ${+e.replicaCount.toFixed(2)} of them (${scenario.sync.model === "bsp" || scenario.sync.model === "ssp" ? "one copy, sharded" : `one per data center of ${dcs}`})`, bytes: e.state.replicas, advice: `reduce ${field} or the data centers (topology), or train under sync.model bsp/ssp (one sharded copy)` },
     { label: `accumulators: ${table}; ${scenario.sync.model === "diloco" ? "DiLoCo's outer state (global, momentum, float64 residuals)" : "the significance filter's float64 accumulators"} beside every replica`, bytes: e.state.accumulators, advice: `reduce ${field} or the data centers (topology)` },
     { label: `hub residuals: float64 per stream of every hub (lossy sync.encoding)`, bytes: e.state.residuals, advice: `reduce ${field}, use sync.encoding f32, or fewer hubs (sync.hubs)` },
     { label: `worker caches: ${scenario.topology.dataCenters.length * scenario.topology.workersPerDataCenter} workers, each caching every shard it reads (${table})`, bytes: e.state.caches, advice: `reduce ${field} or topology.machinesPerDataCenter, or use sync.staleness 0` },
     ...e.data.map((p) => ({ label: `workload data: ${p.label}`, bytes: p.bytes, advice: `reduce ${p.field}${p.label.includes("workers") ? " or topology.machinesPerDataCenter" : ""}` })),
     { label: "driver books: the initial table, the conservation sums (float64) and the evaluated replica", bytes: e.driverBytes, advice: `reduce ${field}` },
+    { label: `the runtime itself (Node, V8, modules${e.baseBytes > BASE_BYTES ? `, in each of ${Math.round(e.baseBytes / BASE_BYTES)} processes` : ""})`, bytes: e.baseBytes, advice: e.baseBytes > BASE_BYTES ? "run fewer nodes on this machine" : "raise the limit" },
   ];
   return parts.filter((p) => p.bytes > 0).sort((a, b) => b.bytes - a.bytes);
 }
@@ -135,4 +136,20 @@ export function memoryProblem(scenario: Scenario, e: MemoryEstimate, limit: { re
 export function formatEstimate(e: MemoryEstimate): string {
   const data = e.data.reduce((n, p) => n + p.bytes, 0);
   return `${gb(e.totalBytes)} (protocol state ${gb(e.state.total)}, data ${gb(data)}, driver ${gb(e.driverBytes + e.baseBytes)})`;
+}
+
+/**
+ * `gaia launch`: every node process (and the launcher) builds the workload and runs on this
+ * machine, so the total is the protocol state (spread over the nodes) plus, per process, the
+ * workload's data and the runtime's base. Per node, its share is the base, the data and its role's
+ * state; the total is what this machine must hold.
+ */
+export function estimateLaunchMemory(scenario: Scenario): MemoryEstimate & { readonly processes: number } {
+  const e = estimateMemory(scenario, { driver: "node" });
+  const shape = tableShape(scenario.workload);
+  const processes = planLayout(scenario, shape).layout.nodes.length + 1;
+  const data = e.data.map((p) => ({ ...p, label: `${p.label}, in each of ${processes} processes`, bytes: p.bytes * processes }));
+  const baseBytes = BASE_BYTES * processes;
+  const totalBytes = e.state.total + data.reduce((n, p) => n + p.bytes, 0) + baseBytes;
+  return { ...e, data, baseBytes, totalBytes, processes };
 }

@@ -58,7 +58,7 @@ export function tableShape(section: Spec): TableShape {
     }
     case "lda": {
       const rows = num(spec, "vocabulary") + 1;
-      const tokens = Math.ceil(1.5 * num(spec, "docLength")) * num(spec, "batchSize");
+      const tokens = num(spec, "docLength") * num(spec, "batchSize");
       return { rows, cols: num(spec, "topics"), rowsPerStep: Math.min(rows, tokens + 1), rowsFrom: `workload.vocabulary: ${num(spec, "vocabulary")}` };
     }
     case "mnist": {
