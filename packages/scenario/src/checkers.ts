@@ -317,8 +317,10 @@ export function checkConservation(
   replicas: readonly { readonly dataCenter: string; readonly values: Float32Array }[],
   initial: Float32Array,
   pushed: Float64Array,
-  magnitude: Float64Array,
+  magnitude: ArrayLike<number>,
   relativeTolerance = 1e-4,
+  /** Where the arrays start in the table (they may be one shard's range), for messages. */
+  offset = 0,
 ): string | null {
   const first = replicas[0];
   if (first === undefined) return "no replica";
@@ -328,10 +330,10 @@ export function checkConservation(
     for (const r of replicas) {
       const v = r.values[i]!;
       if (!(Math.abs(v - expected) <= allowance)) {
-        return `element ${i} of ${r.dataCenter}'s replica is ${v}, expected initial + pushed = ${expected} (allowance ${allowance.toExponential(2)})`;
+        return `element ${i + offset} of ${r.dataCenter}'s replica is ${v}, expected initial + pushed = ${expected} (allowance ${allowance.toExponential(2)})`;
       }
       if (r !== first && !(Math.abs(v - first.values[i]!) <= allowance)) {
-        return `replicas disagree at element ${i}: ${first.dataCenter} has ${first.values[i]}, ${r.dataCenter} has ${v}`;
+        return `replicas disagree at element ${i + offset}: ${first.dataCenter} has ${first.values[i]}, ${r.dataCenter} has ${v}`;
       }
     }
   }

@@ -58,7 +58,6 @@ export class MfWorkload implements Workload {
   readonly userHome: Uint16Array;
   private readonly evalIndex: Uint32Array | null;
   private readonly dataCenterCount: number;
-  private initial: Float32Array | null = null;
 
   constructor(
     readonly spec: MfSpec,
@@ -158,15 +157,14 @@ export class MfWorkload implements Workload {
     }
   }
 
+  /** A fresh table each call, drawn again from the seed (not kept: a 10M-parameter table is 40 MB the driver already holds). */
   initParams(): Float32Array {
-    if (this.initial === null) {
-      // Uniform with the spread of N(0, 0.1^2 / sqrt(rank)): one draw per value, for big tables.
-      const rng = new Rng(this.context.seed).child("workload:mf").child("init");
-      this.initial = new Float32Array(this.rows * this.cols);
-      const limit = Math.sqrt(3) * 0.1 * Math.pow(this.cols, -0.25);
-      for (let k = 0; k < this.initial.length; k++) this.initial[k] = rng.uniform(-limit, limit);
-    }
-    return this.initial.slice();
+    // Uniform with the spread of N(0, 0.1^2 / sqrt(rank)): one draw per value, for big tables.
+    const rng = new Rng(this.context.seed).child("workload:mf").child("init");
+    const initial = new Float32Array(this.rows * this.cols);
+    const limit = Math.sqrt(3) * 0.1 * Math.pow(this.cols, -0.25);
+    for (let k = 0; k < initial.length; k++) initial[k] = rng.uniform(-limit, limit);
+    return initial;
   }
 
   createWorker(placement: WorkerPlacement, _rng: Rng): WorkerProgram {

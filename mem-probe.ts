@@ -1,0 +1,15 @@
+import { buildScenario, defaultKnobs, paperSetups, type CaseSpec } from "./bench/lib/runs.js";
+import { runSimulation } from "@gaia/sim";
+const rss = (label: string) => { const m = process.memoryUsage(); console.log(label.padEnd(14), "rss", (m.rss/2**20).toFixed(0), "heap", (m.heapUsed/2**20).toFixed(0), "ext", (m.external/2**20).toFixed(0), "ab", (m.arrayBuffers/2**20).toFixed(0), "maxrss", (process.resourceUsage().maxRSS/1024).toFixed(0)); };
+const [wl, mode] = process.argv.slice(2) as ["lda", "lan"];
+rss("start");
+const c: CaseSpec = { workload: wl, topology: "ec2-11", mode, setup: paperSetups[wl], knobs: defaultKnobs, target: null, maxVirtualTimeS: null, maxIterations: 2, seed: 1, regime: "accelerator" };
+const scenario = buildScenario(c);
+const { createWorkload } = await import("@gaia/workloads");
+rss("imported");
+const workload = await createWorkload(scenario.workload, { seed: scenario.seed, dataCenters: scenario.topology.dataCenters, workersPerDataCenter: scenario.topology.workersPerDataCenter });
+rss("built");
+(globalThis as any).gc?.(); rss("built+gc");
+const r = await runSimulation(scenario, { workload, recordTrace: false, checkInvariants: false, onProgress: () => rss("progress") });
+rss("ran");
+console.log(r.summary.memory);
