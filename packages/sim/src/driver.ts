@@ -203,7 +203,8 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   const W = topology.workersPerDataCenter;
   // The compute regime scales the base cost (explicit, else the workload's calibrated one).
   const msPerSample = stepMsPerSample(scenario, workload);
-  const initial = workload.initParams();
+  let initial: Float32Array | null = workload.initParams();
+  const size = initial.length;
   const cols = workload.cols;
 
   const placementOf = (worker: NodeId): WorkerPlacement => {
@@ -243,10 +244,12 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   const network = new Network<Message>(engine, netSpec, root.child("network"), (env) => onDelivered(env));
   const compute = new ComputeModel(scenario.compute, msPerSample, root, dataCenterOf);
 
-  // Bookkeeping for conservation: the sum of every pushed delta (float64, exact enough to compare),
-  // and the magnitude the allowance scales with (float32: a scale, not a sum that must add up).
-  const pushed = new Float64Array(initial.length);
+  // Bookkeeping for conservation: the initial table plus every pushed delta (float64, exact enough
+  // to compare), and the magnitude the allowance scales with (float32: a scale, not a sum that must
+  // add up). The shards hold their own copies of the initial table, so the driver lets go of it.
+  const pushed = Float64Array.from(initial);
   const magnitude = Float32Array.from(initial, (v) => Math.abs(v));
+  initial = null;
 
   const crashed = new Map<NodeId, number>();
   const waiting = new Map<NodeId, Input[]>();
@@ -283,7 +286,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   };
 
   const replicaOf = (dc: string): Float32Array => {
-    const out = new Float32Array(initial.length);
+    const out = new Float32Array(size);
     for (const s of layout.replicaOf(dc)) out.set(shardRoles.get(s.id)!.values(), s.range.start * cols);
     return out;
   };
@@ -291,7 +294,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   // DiLoCo is evaluated on the global state of its last outer step, not on a data center's local
   // progress since (which is one region's model, trained on its own data alone).
   const modelOf = (dc: string): Float32Array => {
-    const out = new Float32Array(initial.length);
+    const out = new Float32Array(size);
     for (const s of layout.replicaOf(dc)) out.set(shardRoles.get(s.id)!.modelValues(), s.range.start * cols);
     return out;
   };
@@ -550,7 +553,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
     // otherwise the replicas must still end identical, bit for bit.
     const plainSum = diloco === null || (diloco.outerOptimizer === "sgd" && diloco.outerLearningRate === 1 && diloco.reduce === "sum");
     const check = (replicas: { dataCenter: string; values: Float32Array }[], lo: number, hi: number): string | null => {
-      const conserved = (): string | null => checkConservation(replicas, initial.subarray(lo, hi), pushed.subarray(lo, hi), magnitude.subarray(lo, hi), undefined, lo);
+      const conserved = (): string | null => checkConservation(replicas, null, pushed.subarray(lo, hi), magnitude.subarray(lo, hi), undefined, lo);
       return diloco !== null ? (checkReplicasIdentical(replicas, lo) ?? (plainSum ? conserved() : null)) : conserved();
     };
     // Shard by shard on the shards' own arrays (mirrored shards of one index share a range), not on
@@ -565,7 +568,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
         if (verdict !== null) break;
       }
       checks["conservation"] = verdict;
-    } else checks["conservation"] = check(replicaDcs.map((dc) => ({ dataCenter: dc, values: replicaOf(dc) })), 0, initial.length);
+    } else checks["conservation"] = check(replicaDcs.map((dc) => ({ dataCenter: dc, values: replicaOf(dc) })), 0, size);
   }
   if (liveness !== null) checks["liveness"] = liveness;
   const remoteErrors = [...roles.values()].flatMap((r) => r.remoteErrors);
