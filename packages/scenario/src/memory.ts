@@ -6,9 +6,8 @@
  *              layout `planLayout` gives) + the workload's data and programs (@gaia/workloads
  *              shape.ts) + the driver's own books + a fixed base for the runtime itself
  *
- * The simulator's books are three per-parameter arrays: the initial table (float32) and the
- * conservation check's pushed sum and magnitude (float64 each), and the replica it evaluates
- * (float32). The base (`BASE_BYTES`) is what Node, V8, TensorFlow.js and the loaded modules take
+ * The simulator's books are per-parameter arrays: the conservation check's initial + pushed sum
+ * (float64) and magnitude (float32), and the replica it evaluates (float32). The base (`BASE_BYTES`) is what Node, V8, TensorFlow.js and the loaded modules take
  * with an empty table.
  *
  * The limit is the machine's memory (os.totalmem()) unless the user sets one: `--max-memory` on
@@ -54,7 +53,7 @@ export function estimateMemory(scenario: Scenario, options: EstimateOptions = {}
   const state = estimateStateBytes(layout, sync, { rowsPerStep: shape.rowsPerStep, ...(options.workerCache !== undefined ? { workerCache: options.workerCache } : {}) });
   const tableBytes = shape.rows * shape.cols * 4;
   const data = dataParts(scenario.workload, layout.workers.length);
-  const driverBytes = options.driver === "node" ? 0 : shape.rows * shape.cols * (4 + 8 + 8 + 4);
+  const driverBytes = options.driver === "node" ? 0 : shape.rows * shape.cols * (8 + 4 + 4);
   const total = state.total + data.reduce((n, p) => n + p.bytes, 0) + driverBytes + BASE_BYTES;
   return { rows: shape.rows, cols: shape.cols, tableBytes, replicaCount: state.replicas / Math.max(1, tableBytes), state, data, driverBytes, baseBytes: BASE_BYTES, totalBytes: total };
 }
@@ -111,7 +110,7 @@ export function memoryParts(scenario: Scenario, e: MemoryEstimate): { readonly l
     { label: `hub residuals: float64 per stream of every hub (lossy sync.encoding)`, bytes: e.state.residuals, advice: `reduce ${field}, use sync.encoding f32, or fewer hubs (sync.hubs)` },
     { label: `worker caches: ${scenario.topology.dataCenters.length * scenario.topology.workersPerDataCenter} workers, each caching every shard it reads (${table})`, bytes: e.state.caches, advice: `reduce ${field} or topology.machinesPerDataCenter, or use sync.staleness 0` },
     ...e.data.map((p) => ({ label: `workload data: ${p.label}`, bytes: p.bytes, advice: `reduce ${p.field}${p.label.includes("workers") ? " or topology.machinesPerDataCenter" : ""}` })),
-    { label: "driver books: the initial table, the conservation sums (float64) and the evaluated replica", bytes: e.driverBytes, advice: `reduce ${field}` },
+    { label: "driver books: the conservation sums (float64) and scales, and the evaluated replica", bytes: e.driverBytes, advice: `reduce ${field}` },
     { label: `the runtime itself (Node, V8, modules${e.baseBytes > BASE_BYTES ? `, in each of ${Math.round(e.baseBytes / BASE_BYTES)} processes` : ""})`, bytes: e.baseBytes, advice: e.baseBytes > BASE_BYTES ? "run fewer nodes on this machine" : "raise the limit" },
   ];
   return parts.filter((p) => p.bytes > 0).sort((a, b) => b.bytes - a.bytes);
