@@ -4,7 +4,8 @@
  *
  *   estimate = protocol state (core state-bytes.ts: replicas, accumulators, residuals, caches of the
  *              layout `planLayout` gives) + the workload's data and programs (@gaia/workloads
- *              shape.ts) + the driver's own books + a fixed base for the runtime itself
+ *              shape.ts) + messages in flight (each worker's read replies and its push: twice the
+ *              rows it reads a step) + the driver's own books + a fixed base for the runtime itself
  *
  * The simulator's books are per-parameter arrays: the conservation check's initial + pushed sum
  * (float64) and magnitude (float32), and the replica it evaluates (float32). The base (`BASE_BYTES`) is what Node, V8, TensorFlow.js and the loaded modules take
@@ -35,6 +36,8 @@ export interface MemoryEstimate {
   readonly data: readonly DataPart[];
   /** The driver's per-parameter books. */
   readonly driverBytes: number;
+  /** Messages in flight at once: every worker's read replies and push of one step. */
+  readonly inFlightBytes: number;
   readonly baseBytes: number;
   readonly totalBytes: number;
 }
@@ -54,8 +57,9 @@ export function estimateMemory(scenario: Scenario, options: EstimateOptions = {}
   const tableBytes = shape.rows * shape.cols * 4;
   const data = dataParts(scenario.workload, layout.workers.length);
   const driverBytes = options.driver === "node" ? 0 : shape.rows * shape.cols * (8 + 4 + 4);
-  const total = state.total + data.reduce((n, p) => n + p.bytes, 0) + driverBytes + BASE_BYTES;
-  return { rows: shape.rows, cols: shape.cols, tableBytes, replicaCount: state.replicas / Math.max(1, tableBytes), state, data, driverBytes, baseBytes: BASE_BYTES, totalBytes: total };
+  const inFlightBytes = layout.workers.length * 2 * (shape.rowsPerStep ?? shape.rows) * shape.cols * 4;
+  const total = state.total + data.reduce((n, p) => n + p.bytes, 0) + driverBytes + inFlightBytes + BASE_BYTES;
+  return { rows: shape.rows, cols: shape.cols, tableBytes, replicaCount: state.replicas / Math.max(1, tableBytes), state, data, driverBytes, inFlightBytes, baseBytes: BASE_BYTES, totalBytes: total };
 }
 
 const units: Readonly<Record<string, number>> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40, k: 1e3, m: 1e6, g: 1e9, t: 1e12 };
@@ -111,6 +115,7 @@ export function memoryParts(scenario: Scenario, e: MemoryEstimate): { readonly l
     { label: `worker caches: ${scenario.topology.dataCenters.length * scenario.topology.workersPerDataCenter} workers, each caching every shard it reads (${table})`, bytes: e.state.caches, advice: `reduce ${field} or topology.machinesPerDataCenter, or use sync.staleness 0` },
     ...e.data.map((p) => ({ label: `workload data: ${p.label}`, bytes: p.bytes, advice: `reduce ${p.field}${p.label.includes("workers") ? " or topology.machinesPerDataCenter" : ""}` })),
     { label: "driver books: the conservation sums (float64) and scales, and the evaluated replica", bytes: e.driverBytes, advice: `reduce ${field}` },
+    { label: `messages in flight: every worker's read replies and push of one step`, bytes: e.inFlightBytes, advice: `reduce ${scenario.workload.kind === "mnist" ? field : "workload.batchSize"} or topology.machinesPerDataCenter` },
     { label: `the runtime itself (Node, V8, modules${e.baseBytes > BASE_BYTES ? `, in each of ${Math.round(e.baseBytes / BASE_BYTES)} processes` : ""})`, bytes: e.baseBytes, advice: e.baseBytes > BASE_BYTES ? "run fewer nodes on this machine" : "raise the limit" },
   ];
   return parts.filter((p) => p.bytes > 0).sort((a, b) => b.bytes - a.bytes);
@@ -134,7 +139,7 @@ export function memoryProblem(scenario: Scenario, e: MemoryEstimate, limit: { re
 /** One line for people: "1.87 GB (protocol state 1.23 GB, data 300 MB)". */
 export function formatEstimate(e: MemoryEstimate): string {
   const data = e.data.reduce((n, p) => n + p.bytes, 0);
-  return `${gb(e.totalBytes)} (protocol state ${gb(e.state.total)}, data ${gb(data)}, driver ${gb(e.driverBytes + e.baseBytes)})`;
+  return `${gb(e.totalBytes)} (protocol state ${gb(e.state.total)}, data ${gb(data)}, in flight ${gb(e.inFlightBytes)}, driver ${gb(e.driverBytes + e.baseBytes)})`;
 }
 
 /**
@@ -149,6 +154,6 @@ export function estimateLaunchMemory(scenario: Scenario): MemoryEstimate & { rea
   const processes = planLayout(scenario, shape).layout.nodes.length + 1;
   const data = e.data.map((p) => ({ ...p, label: `${p.label}, in each of ${processes} processes`, bytes: p.bytes * processes }));
   const baseBytes = BASE_BYTES * processes;
-  const totalBytes = e.state.total + data.reduce((n, p) => n + p.bytes, 0) + baseBytes;
+  const totalBytes = e.state.total + data.reduce((n, p) => n + p.bytes, 0) + e.inFlightBytes + baseBytes;
   return { ...e, data, baseBytes, totalBytes, processes };
 }
