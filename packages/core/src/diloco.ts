@@ -199,6 +199,11 @@ export class OuterSync {
     return this.applied;
   }
 
+  /** Bytes of its dense arrays; the global state counts only when it owns it (not a fragment's view). */
+  stateBytes(ownGlobal = true): number {
+    return (ownGlobal ? this.global.byteLength : 0) + (this.momentumBuffer?.byteLength ?? 0) + this.residual.byteLength + this.updateResidual.byteLength + this.scratch.byteLength + this.sentReplica.byteLength;
+  }
+
   /** Whether this data center sent its last round, applied every round anyone sent, and knows no one sends more. */
   get finished(): boolean {
     if (!this.lastRound.has(this.dataCenter) || this.inFlight || this.planned.length > 0) return false;
@@ -492,6 +497,12 @@ export class OuterFragments {
 
   get fragments(): number {
     return this.parts.length;
+  }
+
+  /** Bytes of the global state and every fragment's outer state. */
+  stateBytes(): number {
+    if (this.parts.length === 1) return this.parts[0]!.sync.stateBytes();
+    return this.global.byteLength + this.parts.reduce((n, p) => n + p.sync.stateBytes(false), 0);
   }
 
   get finished(): boolean {

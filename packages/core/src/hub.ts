@@ -74,6 +74,14 @@ export class HubRole implements Role {
     this.shardSizes = layout.replicaOf(dc0).map((s) => (s.range.end - s.range.start) * layout.spec.cols);
   }
 
+  /** Bytes of its per-stream residuals and its summing scratch (one per shard size). */
+  stateBytes(): number {
+    let n = 0;
+    for (const r of this.residuals.values()) n += r.byteLength;
+    for (const pad of this.scratch.values()) n += pad.sums.byteLength + pad.seen.byteLength;
+    return n;
+  }
+
   /**
    * The hub's mutable state as plain data (a deep copy), for the runtime's checkpoints: the
    * aggregates it holds, the barriers it holds back, the clocks it expects, the flushes it saw and

@@ -17,6 +17,7 @@ export * from "./roles.js";
 export * from "./shard.js";
 export * from "./significance.js";
 export * from "./ssp.js";
+export * from "./state-bytes.js";
 export * from "./update-encoding.js";
 export * from "./worker.js";
 export * from "./worker-cache.js";

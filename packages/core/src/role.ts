@@ -89,6 +89,11 @@ export interface Role {
   invariants(): void;
   /** Remote errors this role rejected, for metrics. */
   readonly remoteErrors: readonly RemoteError[];
+  /**
+   * Bytes of the protocol state this role holds now: replicas, accumulators, residuals, caches
+   * (the typed arrays that grow with the table, not bookkeeping maps); see state-bytes.ts.
+   */
+  stateBytes(): number;
 }
 
 /**

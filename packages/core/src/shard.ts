@@ -166,6 +166,11 @@ export class ShardRole implements Role {
     return this.info.range;
   }
 
+  /** Bytes of its replica, significance accumulators and DiLoCo outer state. */
+  stateBytes(): number {
+    return this.replica.byteLength + (this.filter?.stateBytes() ?? 0) + (this.outer?.stateBytes() ?? 0);
+  }
+
   /** This shard's replica of its row range (live view; do not modify). */
   values(): Float32Array {
     return this.replica;

@@ -89,6 +89,11 @@ export class SignificanceFilter {
     return this.accum[offset]!;
   }
 
+  /** Bytes of the accumulators and their touched list (see state-bytes.ts). */
+  stateBytes(): number {
+    return this.accum.byteLength + this.listed.byteLength + this.touched.byteLength;
+  }
+
   /**
    * The accumulators with |accum / value| > threshold against the replica `values`, at most
    * `maxEntries` of them, the most significant first. Nothing changes until `settle`.

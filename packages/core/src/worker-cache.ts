@@ -71,6 +71,11 @@ export class ShardCache {
     return rows;
   }
 
+  /** Bytes of its tags and (once allocated) its values. */
+  stateBytes(): number {
+    return this.tags.byteLength + this.readClocks.byteLength + (this.values?.byteLength ?? 0);
+  }
+
   /** Stores a reply: `rows` with their `values`, served at the shard's local clock `localClock`. */
   store(readClock: number, localClock: number, rows: Uint32Array, values: Float32Array): void {
     const cols = this.cols;

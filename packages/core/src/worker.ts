@@ -63,6 +63,8 @@ export class WorkerRole implements Role {
    * costs no fresh memory.
    */
   private valuesMemory: Float32Array | null = null;
+  /** Values of every row of its shards. */
+  private readonly tableValues: number;
   /** Whether this clock's reads are out (from the read until the push); the rows asked of each shard. */
   private asking = false;
   private readonly requested: (Uint32Array | null)[];
@@ -101,9 +103,20 @@ export class WorkerRole implements Role {
     // A worker some of whose shards saw its last push was stopping: the next push is its last.
     if (states.some((s) => s.done)) this.stopRequested = true;
     invariant(this.clockNow <= this.maxClock, () => `${id}: rejoins at clock ${this.clockNow}, past max ${this.maxClock}`);
+    this.tableValues = this.shards.reduce((n, s) => n + (s.range.end - s.range.start), 0) * this.cols;
     this.caches = cache && staleness > 0 ? this.shards.map((s) => new ShardCache(s.range.start, s.range.end, this.cols)) : null;
     this.wanted = this.shards.map(() => null);
     this.asked = this.shards.map(() => true);
+  }
+
+  /**
+   * Bytes of its SSP caches, and of the values buffer it reuses across clocks when that holds the
+   * whole table (a dense program); a sparse program's buffer is bounded by its batch, not the table.
+   */
+  stateBytes(): number {
+    let n = this.valuesMemory !== null && this.valuesMemory.length === this.tableValues ? this.valuesMemory.byteLength : 0;
+    for (const cache of this.caches ?? []) n += cache.stateBytes();
+    return n;
   }
 
   /** Whether this worker keeps an SSP cache. */

@@ -311,27 +311,30 @@ export function checkTrace(trace: readonly (SimTraceEvent | (DeliveryEvent & { r
 /**
  * Conservation after the final flush: every replica (full tables, rows * cols) agrees with the
  * first, and the first equals `initial + pushed`. `magnitude` (sum of |initial| and of every
- * |delta| per element) scales the float32 rounding allowance.
+ * |delta| per element) scales the float32 rounding allowance. `initial` null: `pushed` already
+ * holds initial + pushed (the simulator's books).
  */
 export function checkConservation(
   replicas: readonly { readonly dataCenter: string; readonly values: Float32Array }[],
-  initial: Float32Array,
+  initial: Float32Array | null,
   pushed: Float64Array,
-  magnitude: Float64Array,
+  magnitude: ArrayLike<number>,
   relativeTolerance = 1e-4,
+  /** Where the arrays start in the table (they may be one shard's range), for messages. */
+  offset = 0,
 ): string | null {
   const first = replicas[0];
   if (first === undefined) return "no replica";
-  for (let i = 0; i < initial.length; i++) {
-    const expected = initial[i]! + pushed[i]!;
+  for (let i = 0; i < pushed.length; i++) {
+    const expected = (initial === null ? 0 : initial[i]!) + pushed[i]!;
     const allowance = relativeTolerance * magnitude[i]! + 1e-6;
     for (const r of replicas) {
       const v = r.values[i]!;
       if (!(Math.abs(v - expected) <= allowance)) {
-        return `element ${i} of ${r.dataCenter}'s replica is ${v}, expected initial + pushed = ${expected} (allowance ${allowance.toExponential(2)})`;
+        return `element ${i + offset} of ${r.dataCenter}'s replica is ${v}, expected initial + pushed = ${expected} (allowance ${allowance.toExponential(2)})`;
       }
       if (r !== first && !(Math.abs(v - first.values[i]!) <= allowance)) {
-        return `replicas disagree at element ${i}: ${first.dataCenter} has ${first.values[i]}, ${r.dataCenter} has ${v}`;
+        return `replicas disagree at element ${i + offset}: ${first.dataCenter} has ${first.values[i]}, ${r.dataCenter} has ${v}`;
       }
     }
   }

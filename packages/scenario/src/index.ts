@@ -16,3 +16,4 @@ export * from "./checkers.js";
 export * from "./significance-checker.js";
 export * from "./divergence.js";
 export * from "./outer-step-checker.js";
+export * from "./memory.js";

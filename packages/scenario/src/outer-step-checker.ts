@@ -93,15 +93,18 @@ export class OuterStepChecker {
   }
 }
 
-/** Final replicas (full tables) that must be equal bit for bit: the first difference, or null. */
-export function checkReplicasIdentical(replicas: readonly { readonly dataCenter: string; readonly values: Float32Array }[]): string | null {
+/**
+ * Final replicas that must be equal bit for bit: the first difference, or null. The values may be
+ * one range of the table starting at element `offset` (messages name table elements).
+ */
+export function checkReplicasIdentical(replicas: readonly { readonly dataCenter: string; readonly values: Float32Array }[], offset = 0): string | null {
   const first = replicas[0];
   if (first === undefined) return "no replica";
   const a = new Uint32Array(first.values.buffer, first.values.byteOffset, first.values.length);
   for (const r of replicas) {
     const b = new Uint32Array(r.values.buffer, r.values.byteOffset, r.values.length);
     for (let i = 0; i < a.length; i++) {
-      if (a[i] !== b[i]) return `replicas differ at element ${i}: ${first.dataCenter} has ${first.values[i]}, ${r.dataCenter} has ${r.values[i]}`;
+      if (a[i] !== b[i]) return `replicas differ at element ${i + offset}: ${first.dataCenter} has ${first.values[i]}, ${r.dataCenter} has ${r.values[i]}`;
     }
   }
   return null;

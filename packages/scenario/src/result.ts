@@ -59,6 +59,15 @@ export interface RunSummary {
   readonly wallTimeS: number;
   /** The scripted faults' windows on the run's clock, for reports to shade (absent: none known). */
   readonly faultWindows?: readonly FaultWindow[];
+  /** Memory: the protocol state the roles hold at the end, its estimate from the layout, and the process's peak RSS. */
+  readonly memory?: RunMemory;
+}
+
+/** Bytes of a run's protocol state (replicas, accumulators, residuals, caches) beside its process's peak RSS. */
+export interface RunMemory {
+  readonly protocolStateBytes: number;
+  readonly estimatedStateBytes: number;
+  readonly peakRssBytes: number;
 }
 
 /** A fault's time window in seconds on the run's clock (`endS` null: it never heals). */

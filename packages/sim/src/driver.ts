@@ -27,7 +27,9 @@
  */
 import {
   createRoles,
+  estimateStateBytes,
   FilterCollector,
+  measureStateBytes,
   dataCenterOf,
   encodedSize,
   reaches,
@@ -68,6 +70,7 @@ import {
   type Scenario,
   type SimTraceEvent,
 } from "@gaia/scenario";
+import { tableShape } from "@gaia/workloads";
 import { ComputeModel } from "./compute.js";
 import { Engine } from "./engine.js";
 import { MetricsCollector } from "./metrics.js";
@@ -127,6 +130,16 @@ export interface SimulationResult extends RunResult {
 
 interface WorkloadsModule {
   createWorkload?: (spec: Scenario["workload"], options: { seed: number; dataCenters: readonly string[]; workersPerDataCenter: number; baseDir?: string }) => Promise<Workload>;
+}
+
+/** Rows a worker reads per step, from the workload section (null: every row, or a workload the section does not describe). */
+function rowsPerStepOf(scenario: Scenario, workload: Workload): number | null {
+  try {
+    const shape = tableShape(scenario.workload);
+    return shape.rows === workload.rows && shape.cols === workload.cols ? shape.rowsPerStep : null;
+  } catch {
+    return null;
+  }
 }
 
 async function buildWorkload(scenario: Scenario): Promise<Workload> {
@@ -190,7 +203,8 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   const W = topology.workersPerDataCenter;
   // The compute regime scales the base cost (explicit, else the workload's calibrated one).
   const msPerSample = stepMsPerSample(scenario, workload);
-  const initial = workload.initParams();
+  let initial: Float32Array | null = workload.initParams();
+  const size = initial.length;
   const cols = workload.cols;
 
   const placementOf = (worker: NodeId): WorkerPlacement => {
@@ -230,9 +244,12 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   const network = new Network<Message>(engine, netSpec, root.child("network"), (env) => onDelivered(env));
   const compute = new ComputeModel(scenario.compute, msPerSample, root, dataCenterOf);
 
-  // Bookkeeping for conservation: the sum of every pushed delta, and the magnitude it scales with.
-  const pushed = new Float64Array(initial.length);
-  const magnitude = Float64Array.from(initial, (v) => Math.abs(v));
+  // Bookkeeping for conservation: the initial table plus every pushed delta (float64, exact enough
+  // to compare), and the magnitude the allowance scales with (float32: a scale, not a sum that must
+  // add up). The shards hold their own copies of the initial table, so the driver lets go of it.
+  const pushed = Float64Array.from(initial);
+  const magnitude = Float32Array.from(initial, (v) => Math.abs(v));
+  initial = null;
 
   const crashed = new Map<NodeId, number>();
   const waiting = new Map<NodeId, Input[]>();
@@ -269,7 +286,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   };
 
   const replicaOf = (dc: string): Float32Array => {
-    const out = new Float32Array(initial.length);
+    const out = new Float32Array(size);
     for (const s of layout.replicaOf(dc)) out.set(shardRoles.get(s.id)!.values(), s.range.start * cols);
     return out;
   };
@@ -277,7 +294,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   // DiLoCo is evaluated on the global state of its last outer step, not on a data center's local
   // progress since (which is one region's model, trained on its own data alone).
   const modelOf = (dc: string): Float32Array => {
-    const out = new Float32Array(initial.length);
+    const out = new Float32Array(size);
     for (const s of layout.replicaOf(dc)) out.set(shardRoles.get(s.id)!.modelValues(), s.range.start * cols);
     return out;
   };
@@ -531,12 +548,27 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
     checks["conservation"] = `run did not drain: ${unfinishedShards.length} shard(s) unfinished${unfinishedShards.length > 0 ? ` (${unfinishedShards.slice(0, 3).join(", ")})` : ""}, ${inFlight} message(s) held, ${layout.workers.filter((w) => !done.has(w)).length} worker(s) running`;
   } else {
     const replicaDcs = layout.spec.placement === "global" ? [layout.spec.dataCenters[0]!] : layout.spec.dataCenters;
-    const replicas = replicaDcs.map((dc) => ({ dataCenter: dc, values: replicaOf(dc) }));
     const diloco = sync.diloco ?? null;
     // DiLoCo's outer step adds every update once only when it is a plain sum (sgd, rate 1, sum);
     // otherwise the replicas must still end identical, bit for bit.
     const plainSum = diloco === null || (diloco.outerOptimizer === "sgd" && diloco.outerLearningRate === 1 && diloco.reduce === "sum");
-    checks["conservation"] = diloco !== null ? (checkReplicasIdentical(replicas) ?? (plainSum ? checkConservation(replicas, initial, pushed, magnitude) : null)) : checkConservation(replicas, initial, pushed, magnitude);
+    const check = (replicas: { dataCenter: string; values: Float32Array }[], lo: number, hi: number): string | null => {
+      const conserved = (): string | null => checkConservation(replicas, null, pushed.subarray(lo, hi), magnitude.subarray(lo, hi), undefined, lo);
+      return diloco !== null ? (checkReplicasIdentical(replicas, lo) ?? (plainSum ? conserved() : null)) : conserved();
+    };
+    // Shard by shard on the shards' own arrays (mirrored shards of one index share a range), not on
+    // a copy of every data center's replica at once.
+    const byIndex = layout.replicaOf(replicaDcs[0]!).map((s0) => replicaDcs.map((dc) => layout.replicaOf(dc).find((s) => s.index === s0.index)));
+    const aligned = byIndex.every((group) => group.every((s) => s !== undefined && s.range.start === group[0]!.range.start && s.range.end === group[0]!.range.end));
+    if (aligned) {
+      let verdict: string | null = null;
+      for (const group of byIndex) {
+        const { start, end } = group[0]!.range;
+        verdict = check(group.map((s) => ({ dataCenter: s!.dataCenter, values: shardRoles.get(s!.id)!.values() })), start * cols, end * cols);
+        if (verdict !== null) break;
+      }
+      checks["conservation"] = verdict;
+    } else checks["conservation"] = check(replicaDcs.map((dc) => ({ dataCenter: dc, values: replicaOf(dc) })), 0, size);
   }
   if (liveness !== null) checks["liveness"] = liveness;
   const remoteErrors = [...roles.values()].flatMap((r) => r.remoteErrors);
@@ -545,6 +577,10 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   checks["no-remote-errors"] = remoteErrors.length === 0 ? null : `${remoteErrors.length} remote error(s), first: ${remoteErrors[0]!.message}`;
 
   const mirrorClock = mirrorClockSummary(scenario, final.virtualTimeS, final.iteration);
+  // Protocol state as the roles hold it now (it only grows), beside the estimate from the layout
+  // and the process's peak resident memory.
+  const estimatedState = estimateStateBytes(layout, sync, { rowsPerStep: rowsPerStepOf(scenario, workload), workerCache: options.workerCache ?? true });
+  const memory = { protocolStateBytes: measureStateBytes(roles.values()), estimatedStateBytes: estimatedState.total, peakRssBytes: process.resourceUsage().maxRSS * 1024 };
   const summary: RunSummary = {
     name: scenario.name,
     seed: scenario.seed,
@@ -571,6 +607,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
     diverged: divergence === null ? null : divergenceVerdict(divergence, scenario, layout.workers.length),
     checks,
     wallTimeS: (performance.now() - wallStart) / 1000,
+    memory,
   };
   const stats: SimulationStats = {
     ...network.stats,

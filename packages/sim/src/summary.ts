@@ -84,7 +84,7 @@ export function mirrorClockRows(summary: RunSummary): [string, string][] {
 }
 
 /** Summary fields that `summaryRows` shows by name; any other field is shown generically. */
-const shownFields = new Set(["name", "seed", "sync", "workload", "topology", "virtualTimeS", "clock", "iterations", "objective", "objectiveName", "targetObjective", "reachedTarget", "timeToTargetS", "wanBytes", "costUsd", "blockedS", "traceHash", "wanBytesByLink", "events", "stoppedBy", "checks", "wallTimeS", "faultWindows", "filter", "mirrorClock"]);
+const shownFields = new Set(["name", "seed", "sync", "workload", "topology", "virtualTimeS", "clock", "iterations", "objective", "objectiveName", "targetObjective", "reachedTarget", "timeToTargetS", "wanBytes", "costUsd", "blockedS", "traceHash", "wanBytesByLink", "events", "stoppedBy", "checks", "wallTimeS", "faultWindows", "filter", "mirrorClock", "memory"]);
 
 /** Rows for fields added to the summary later (e.g. an object of counters): `field: key  value`. */
 export function extraRows(summary: RunSummary): [string, string][] {
@@ -133,6 +133,10 @@ export function summaryRows(summary: RunSummary): [string, string][] {
   }
   // A real-runtime run has no deterministic trace: it reports an empty hash and no events.
   if (summary.traceHash !== "") rows.push(["trace hash", summary.traceHash], ["events", String(summary.events)]);
+  if (summary.memory !== undefined) {
+    const m = summary.memory;
+    rows.push(["protocol state", `${formatBytes(m.protocolStateBytes)} (estimated ${formatBytes(m.estimatedStateBytes)})`], ["peak RSS", `${formatBytes(m.peakRssBytes)} (${(m.peakRssBytes / Math.max(1, m.protocolStateBytes)).toFixed(1)}x the protocol state)`]);
+  }
   rows.push(...extraRows(summary));
   if (summary.clock !== "wall") rows.push(["wall time", formatSeconds(summary.wallTimeS)]);
   return rows;

@@ -40,6 +40,7 @@ export { LdaWorkload, ldaCostMsPerSample, type LdaSpec } from "./lda.js";
 export { MnistWorkload, mnistCostMsPerSample, loadDigits, sameConvolution, type MnistSpec, type MnistModel } from "./mnist.js";
 export { selectBackend, loadTf, type Tf } from "./tf.js";
 export { createWorkload } from "./create.js";
+export { tableShape, dataParts, dataBytes, type TableShape, type DataPart } from "./shape.js";
 export {
   calibrate,
   calibrationCases,

@@ -104,6 +104,19 @@ interface ParamBlock {
   readonly fans: number;
 }
 
+/** Parameters of a model (softmax, the MLP with `hidden` units, the CNN): what its table holds. */
+export function mnistParameterCount(model: MnistModel, hidden: number): number {
+  const blocks = modelBlocks(model, hidden);
+  const last = blocks[blocks.length - 1]!;
+  return last.offset + last.size;
+}
+
+/** The digits the mnist package holds (train + test are drawn from them). */
+export const mnistDigitCount = 10_000;
+
+/** Pixels of one digit. */
+export const mnistPixels = pixels;
+
 function modelBlocks(model: MnistModel, hidden: number): ParamBlock[] {
   const shapes: [string, number[], number][] =
     model === "softmax"

@@ -2,7 +2,7 @@ import { Flags } from "@oclif/core";
 import { GaiaCommand } from "../base.js";
 import { join } from "node:path";
 import { ClusterError, launchCluster, loadClusterAsync, resolveAddresses, type ClusterConfig, type Launch } from "@gaia/net";
-import { faultWindowsOf, formatObjective, formatSummaryTable, writeRunOutputs } from "@gaia/sim";
+import { estimateLaunchMemory, faultWindowsOf, formatObjective, formatSummaryTable, memoryLimit, estimable, memoryProblem, writeRunOutputs } from "@gaia/sim";
 import { InputError, outputDir } from "../inputs.js";
 import { createConsole } from "../progress.js";
 
@@ -12,7 +12,7 @@ export default class LaunchCommand extends GaiaCommand {
   static override description = [
     "Run every node of a cluster file as a local process over real sockets (uWebSockets.js).",
     "",
-    "Spawns one process per worker, shard and hub, shows progress, applies the scenario's faults at their times in wall seconds after every node is up (partitions and bandwidth changes on the emulated WAN, crash = SIGKILL and restart from the shard's checkpoint, slow nodes), stops the workers when the stop condition is met, and writes the same summary, metrics.jsonl, summary.json and report.html as `gaia simulate` (times are wall-clock seconds). Ctrl-C kills every node and exits 130. Exits 1 when the run fails or a check fails, 2 on a bad cluster file.",
+    "Spawns one process per worker, shard and hub, shows progress, applies the scenario's faults at their times in wall seconds after every node is up (partitions and bandwidth changes on the emulated WAN, crash = SIGKILL and restart from the shard's checkpoint, slow nodes), stops the workers when the stop condition is met, and writes the same summary, metrics.jsonl, summary.json and report.html as `gaia simulate` (times are wall-clock seconds). Ctrl-C kills every node and exits 130. Before any node starts, the memory of every process on this machine (each builds the workload; the protocol state is spread over them) is estimated from the scenario; a launch whose estimate exceeds the machine's memory, or --max-memory / GAIA_MAX_MEMORY, is refused with the estimate and what to change. Exits 1 when the run fails or a check fails, 2 on a bad cluster file or a launch that cannot fit.",
   ].join("\n");
 
   static override examples = [
@@ -27,6 +27,7 @@ export default class LaunchCommand extends GaiaCommand {
     json: Flags.boolean({ description: "print only the summary, as one JSON object, on stdout", default: false }),
     trace: Flags.boolean({ description: "collect every node's trace and run the simulator's checkers on it", default: false }),
     verbose: Flags.boolean({ char: "v", description: "print the nodes' logs on stderr", default: false }),
+    "max-memory": Flags.string({ description: "refuse a launch whose memory estimate (all node processes on this machine) exceeds this (bytes, or 512MB, 8GB) [default: GAIA_MAX_MEMORY, else the machine's memory]", helpValue: "SIZE" }),
     watchdog: Flags.integer({ description: "each node reports \"no progress for T: waiting on X\" after this many seconds without progress (0: off)", default: 30, min: 0 }),
   };
 
@@ -37,7 +38,7 @@ export default class LaunchCommand extends GaiaCommand {
   }
 }
 
-async function launch(flags: { cluster: string; out: string | undefined; force: boolean; json: boolean; trace: boolean; verbose: boolean; watchdog: number }): Promise<number> {
+async function launch(flags: { cluster: string; out: string | undefined; force: boolean; json: boolean; trace: boolean; verbose: boolean; watchdog: number; "max-memory"?: string | undefined }): Promise<number> {
   let cluster: ClusterConfig;
   try {
     cluster = await loadClusterAsync(flags.cluster);
@@ -49,6 +50,18 @@ async function launch(flags: { cluster: string; out: string | undefined; force: 
     throw error;
   }
   const { scenario } = cluster;
+  try {
+    const estimate = estimable(scenario) ? estimateLaunchMemory(scenario) : null;
+    const problem = estimate === null ? null : memoryProblem(scenario, estimate, memoryLimit(flags["max-memory"]), `the launch (${estimate.processes} processes on this machine)`);
+    if (problem !== null) {
+      process.stderr.write(`Error: ${flags.cluster}: ${problem}\n`);
+      return 2;
+    }
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    process.stderr.write(`Error: ${error.message}\n`);
+    return 2;
+  }
   let out;
   try {
     out = outputDir(flags.out, join("runs", `${scenario.name}-${scenario.seed}-launch`), flags.force);

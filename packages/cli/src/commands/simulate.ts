@@ -1,8 +1,8 @@
 import { Args, Flags } from "@oclif/core";
 import { GaiaCommand } from "../base.js";
 import { join } from "node:path";
-import { ScenarioError, faultWindowsOf, formatBytes, formatObjective, formatSeconds, formatSummaryTable, formatUsd, labelRuns, loadScenarioAsync, runSimulation, syncModels, writeComparison, writeRunOutputs, type RunResult, type RunSummary, type Scenario, type SyncModel } from "@gaia/sim";
 import { WorkloadError } from "@gaia/workloads";
+import { ScenarioError, estimateMemory, faultWindowsOf, memoryLimit, estimable, memoryProblem, formatBytes, formatObjective, formatSeconds, formatSummaryTable, formatUsd, labelRuns, loadScenarioAsync, runSimulation, syncModels, writeComparison, writeRunOutputs, type RunResult, type RunSummary, type Scenario, type SyncModel } from "@gaia/sim";
 import { InputError, bundledScenarioNames, outputDir, parseSet, resolveScenario } from "../inputs.js";
 import { createConsole, type Console } from "../progress.js";
 
@@ -15,6 +15,8 @@ export default class Simulate extends GaiaCommand {
     "Prints a summary (virtual time, iterations, objective, time to target, WAN traffic and cost, blocked time, checker verdicts, trace hash) and writes metrics.jsonl, summary.json and report.html into the output folder. The same scenario and seed give the same run, bit for bit.",
     "",
     "With several models, `--sync lan,bsp,asp` runs the scenario under each and writes one comparison report, compare.html, beside a folder per run: the objective of every run over time on one axis and over iterations, WAN traffic and cost, time blocked by reason, and the ratios to LAN and to BSP.",
+    "",
+    "Before it starts, a run's memory is estimated from the scenario (replicas x rows x columns, accumulators, caches, the workload's data); a run whose estimate exceeds the machine's memory, or --max-memory / GAIA_MAX_MEMORY, is refused with the estimate and what to change (exit 2). The summary reports the protocol state's bytes beside the peak RSS.",
     "",
     "An output folder that already holds a run is never replaced silently: the default folder is numbered (runs/NAME-SEED.2), an explicit --out is refused without --force. Exits 1 when a trace check fails, 2 on a bad scenario or flag.",
   ].join("\n");
@@ -39,6 +41,7 @@ export default class Simulate extends GaiaCommand {
     force: Flags.boolean({ description: "replace the run already in the output folder", default: false }),
     json: Flags.boolean({ description: "print only the summary, as one JSON object, on stdout", default: false }),
     quiet: Flags.boolean({ char: "q", description: "no progress bar and no table", default: false }),
+    "max-memory": Flags.string({ description: "refuse a run whose memory estimate exceeds this (bytes, or 512MB, 8GB, 1.5GiB) [default: GAIA_MAX_MEMORY, else the machine's memory]", helpValue: "SIZE" }),
   };
 
   async run(): Promise<void> {
@@ -56,6 +59,7 @@ interface SimulateFlags {
   readonly force: boolean;
   readonly json: boolean;
   readonly quiet: boolean;
+  readonly "max-memory"?: string | undefined;
 }
 
 /** The models of `--sync a,b,c`, checked. */
@@ -76,6 +80,12 @@ async function simulate(fileOrName: string, flags: SimulateFlags): Promise<numbe
   let models: (SyncModel | undefined)[];
   let file: string;
   let set;
+  let limit;
+  try {
+    limit = memoryLimit(flags["max-memory"]);
+  } catch (error) {
+    return fail((error as Error).message);
+  }
   try {
     models = flags.sync === undefined ? [undefined] : parseSyncList(flags.sync);
     file = resolveScenario(fileOrName);
@@ -95,6 +105,10 @@ async function simulate(fileOrName: string, flags: SimulateFlags): Promise<numbe
       }
       throw error;
     }
+  }
+  for (const scenario of scenarios) {
+    const problem = !estimable(scenario) ? null : memoryProblem(scenario, estimateMemory(scenario), limit, scenarios.length > 1 ? `the ${scenario.sync.model} run` : "the run");
+    if (problem !== null) return fail(`${file}: ${problem}`);
   }
   const first = scenarios[0]!;
   const comparing = scenarios.length > 1;

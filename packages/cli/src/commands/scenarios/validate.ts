@@ -1,13 +1,13 @@
 import { Args, Flags } from "@oclif/core";
 import { GaiaCommand } from "../../base.js";
-import { ScenarioError, loadFileAsync } from "@gaia/scenario";
+import { ScenarioError, estimateLaunchMemory, estimateMemory, loadFileAsync, memoryLimit, estimable, memoryProblem } from "@gaia/scenario";
 import { InputError, resolveScenario } from "../../inputs.js";
 
 export default class ScenariosValidate extends GaiaCommand {
   static override summary = "Check scenario and cluster files; print ok or each problem (every file is checked; exit 2 if any is invalid).";
 
   static override description =
-    "Checks each file against the schema and the topology, and what a run needs (a partition or an isolated data center must heal: `for:`). A cluster file (a scenario with a cluster section, for gaia launch) is checked the same way, its cluster section included. A problem prints as FILE:LINE:COLUMN: PATH: MESSAGE. A bundled scenario can be named instead of a file. With --json, one JSON array of {file, valid, kind, name, problems: [{path, line, column, message}]}.";
+    "Checks each file against the schema and the topology, and what a run needs (a partition or an isolated data center must heal: `for:`). A cluster file (a scenario with a cluster section, for gaia launch) is checked the same way, its cluster section included. A problem prints as FILE:LINE:COLUMN: PATH: MESSAGE. A run whose memory estimate (replicas x rows x columns, accumulators, caches, the workload's data; for a cluster file, every node process of a launch on one machine) exceeds the machine's memory, or --max-memory / GAIA_MAX_MEMORY, is an error, as `gaia simulate` and `gaia launch` would refuse it. A bundled scenario can be named instead of a file. With --json, one JSON array of {file, valid, kind, name, problems: [{path, line, column, message}]}.";
 
   static override examples = ["<%= config.bin %> scenarios validate scenarios/*.yaml clusters/*.yaml", "<%= config.bin %> scenarios validate quickstart my.yaml --json"];
 
@@ -19,16 +19,30 @@ export default class ScenariosValidate extends GaiaCommand {
 
   static override flags = {
     json: Flags.boolean({ description: "print one JSON array of results instead of lines", default: false }),
+    "max-memory": Flags.string({ description: "the memory a run may need (bytes, or 512MB, 8GB) [default: GAIA_MAX_MEMORY, else this machine's memory]", helpValue: "SIZE" }),
   };
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(ScenariosValidate);
+    let limit;
+    try {
+      limit = memoryLimit(flags["max-memory"]);
+    } catch (error) {
+      process.stderr.write(`Error: ${(error as Error).message}\n`);
+      this.exit(2);
+    }
     const results: { file: string; valid: boolean; kind: "scenario" | "cluster" | null; name: string | null; problems: { path: string; line: number | null; column: number | null; message: string }[] }[] = [];
     for (const given of argv as string[]) {
       let file = given;
       try {
         file = resolveScenario(given);
         const { kind, scenario } = await loadFileAsync(file);
+        const problem = !estimable(scenario) ? null : kind === "cluster" ? memoryProblem(scenario, estimateLaunchMemory(scenario), limit, "a launch of it on one machine") : memoryProblem(scenario, estimateMemory(scenario), limit, "a run of it");
+        if (problem !== null) {
+          results.push({ file, valid: false, kind, name: scenario.name, problems: [{ path: "/workload", line: null, column: null, message: problem }] });
+          if (!flags.json) process.stderr.write(`${file}: workload: ${problem}\n`);
+          continue;
+        }
         results.push({ file, valid: true, kind, name: scenario.name, problems: [] });
         if (!flags.json) process.stdout.write(`ok  ${file} (${kind === "cluster" ? "cluster file, " : ""}${scenario.name}: ${scenario.topology.dataCenters.length} data center(s), ${scenario.workload.kind}, ${scenario.sync.model})\n`);
       } catch (error) {
