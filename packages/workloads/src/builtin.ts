@@ -1,6 +1,7 @@
 /**
  * The bundled workloads, each written on the workload API (define.ts) like a user's module: mf
- * (matrix factorization), lda (topic modeling) and mnist (image classification). Their options
+ * (matrix factorization), lda (topic modeling), mnist (image classification) and tfjs (a
+ * TensorFlow.js Layers model on a data file, tfjs-workload.ts). The options of the first three
  * come from the field tables of spec.ts, which word their own validation messages.
  */
 import { defineWorkload, type WorkloadDefinition } from "./define.js";
@@ -9,6 +10,7 @@ import { LdaWorkload, type LdaSpec } from "./lda.js";
 import { MfWorkload, type MfSpec } from "./mf.js";
 import { createMnist, type MnistSpec } from "./mnist.js";
 import { fieldProblems, fieldsSchema, kindSpecs } from "./spec.js";
+import { tfjsDefinition } from "./tfjs-workload.js";
 
 const fromFields = (kind: string) => ({ description: kindSpecs[kind]!.description, options: fieldsSchema(kind), validate: (options: unknown) => fieldProblems(kind, options) });
 
@@ -35,4 +37,5 @@ export const builtinDefinitions: ReadonlyMap<string, WorkloadDefinition> = new M
   ["mf", mfDefinition],
   ["lda", ldaDefinition],
   ["mnist", mnistDefinition],
+  ["tfjs", tfjsDefinition as unknown as WorkloadDefinition],
 ]);

@@ -40,6 +40,7 @@ export { LdaWorkload, ldaCostMsPerSample, type LdaSpec } from "./lda.js";
 export { MnistWorkload, mnistCostMsPerSample, loadDigits, sameConvolution, type MnistSpec, type MnistModel } from "./mnist.js";
 export { selectBackend, loadTf, type Tf } from "./tf.js";
 export { createWorkload } from "./create.js";
+export { tfjsDefinition, parseCsv, parseIdx, idxSamples, type TfjsOptions, type Samples, type IdxArray, type CsvSpec } from "./tfjs-workload.js";
 export {
   calibrate,
   calibrationCases,

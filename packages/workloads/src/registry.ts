@@ -81,7 +81,8 @@ export function validateWorkloadSpec(spec: unknown, context: SectionContext = {}
 export function withDefaults(spec: { readonly kind: string } & Readonly<Record<string, unknown>>, context: SectionContext = {}): Record<string, unknown> & { kind: string } {
   const found = definitionOf(spec, context);
   if ("problems" in found) return { ...spec };
-  const options = withOptionDefaults(found.definition, found.options as Record<string, unknown>) as Record<string, unknown>;
+  const filled = withOptionDefaults(found.definition, found.options as Record<string, unknown>);
+  const options = (found.definition.withBaseDir !== undefined && context.baseDir !== undefined ? found.definition.withBaseDir(filled, context.baseDir) : filled) as Record<string, unknown>;
   if (found.optionsPath === "") return { kind: spec.kind, ...options };
   return { kind: moduleKind, path: modulePath(spec["path"] as string, context), options };
 }
