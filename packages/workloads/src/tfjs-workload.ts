@@ -23,7 +23,7 @@ import { gunzipSync } from "node:zlib";
 import type { Evaluation, WorkerProgram } from "@gaia/core";
 import type * as TF from "@tensorflow/tfjs";
 import type { Backend } from "./context.js";
-import { defineWorkload, optionProblems, Type, type Layout, type Problem, type Static, type WorkloadDefinition } from "./define.js";
+import { defineWorkload, optionProblems, withOptionDefaults, Type, type Layout, type Problem, type Static, type WorkloadDefinition } from "./define.js";
 import { WorkloadError } from "./errors.js";
 import { shuffledRange } from "./sampling.js";
 import { loadTf, selectBackend, useBackend, type Tf } from "./tf.js";
@@ -32,11 +32,8 @@ const activations = ["linear", "relu", "sigmoid", "tanh", "softmax", "elu", "sel
 const losses = ["categorical", "mse"] as const;
 const objectives = ["accuracy", "loss"] as const;
 const backends = ["auto", "gpu", "node", "wasm", "cpu"] as const;
-const literals = <T extends readonly string[]>(values: T, description: string, fallback?: T[number]) =>
-  Type.Union(
-    values.map((v) => Type.Literal(v)),
-    fallback === undefined ? { description } : { description, default: fallback },
-  );
+/** A string of a fixed set (JSON Schema `enum`; the membership is checked by `validate`, as TypeBox's Value does not read `enum`). */
+const literals = <T extends readonly string[]>(values: T, description: string, fallback?: T[number]) => Type.String({ enum: [...values], description, ...(fallback === undefined ? {} : { default: fallback }) });
 
 const layerSchema = Type.Object(
   {
@@ -91,19 +88,18 @@ const show = (value: unknown): string => {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 };
 
-/** The literal choices at each path of the options (for the messages of a bad choice). */
-function choicesAt(path: string): readonly string[] | null {
-  if (path === "/loss") return losses;
-  if (path === "/objective") return objectives;
-  if (path === "/backend") return backends;
-  if (/^\/layers\/\d+\/activation$/.test(path)) return activations;
-  return null;
-}
-
-function valueAt(options: unknown, path: string): unknown {
-  let at: unknown = options;
-  for (const key of path.split("/").slice(1)) at = typeof at === "object" && at !== null ? (at as Record<string, unknown>)[key] : undefined;
-  return at;
+function enumProblems(input: unknown): Problem[] {
+  if (typeof input !== "object" || input === null) return [];
+  const record = input as Record<string, unknown>;
+  const problems: Problem[] = [];
+  const check = (path: string, value: unknown, choices: readonly string[]): void => {
+    if (typeof value === "string" && !choices.includes(value)) problems.push({ path, message: `must be one of ${choices.join(", ")}, got ${show(value)}` });
+  };
+  check("/loss", record["loss"], losses);
+  check("/objective", record["objective"], objectives);
+  check("/backend", record["backend"], backends);
+  if (Array.isArray(record["layers"])) record["layers"].forEach((layer: unknown, k) => check(`/layers/${k}/activation`, (layer as Record<string, unknown> | null)?.["activation"], activations));
+  return problems;
 }
 
 function checkOptions(o: TfjsOptions): Problem[] {
@@ -119,15 +115,14 @@ function checkOptions(o: TfjsOptions): Problem[] {
   return problems;
 }
 
+/** The schema alone, for its generic check (the definition below words the enums and cross-field rules). */
 const plain = defineWorkload({ name: "tfjs", description: "", options, setup: () => Promise.reject(new Error("unreachable")) });
 
-/** The schema's problems, a bad choice worded with the choices, then the rules across options. */
+/** The schema's problems and the choices the schema's `enum`s name; then the rules across options. */
 function validate(input: unknown): Problem[] {
-  const problems = optionProblems(plain as unknown as WorkloadDefinition, input).map((p) => {
-    const choices = choicesAt(p.path);
-    return choices === null || valueAt(input, p.path) === undefined ? p : { path: p.path, message: `must be one of ${choices.join(", ")}, got ${show(valueAt(input, p.path))}` };
-  });
-  return problems;
+  const problems = [...optionProblems(plain as unknown as WorkloadDefinition, input), ...enumProblems(input)];
+  if (problems.length > 0) return problems;
+  return checkOptions(withOptionDefaults(plain, input as Record<string, unknown>));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -399,7 +394,6 @@ export const tfjsDefinition = defineWorkload({
   description: "A TensorFlow.js Layers model (a layers list or a model.json) trained by SGD on a CSV or IDX data file; no code needed. Objective: held-out accuracy (maximize) or loss (minimize).",
   options,
   validate,
-  check: checkOptions,
   withBaseDir: (o, baseDir) => {
     const abs = (p: string): string => pathFrom(baseDir, p);
     const data = { ...o.data, ...(o.data.csv !== undefined ? { csv: abs(o.data.csv) } : {}), ...(o.data.idx !== undefined ? { idx: { images: abs(o.data.idx.images), labels: abs(o.data.idx.labels) } } : {}) };

@@ -2,6 +2,7 @@ import { Args, Flags } from "@oclif/core";
 import { GaiaCommand } from "../base.js";
 import { join } from "node:path";
 import { ScenarioError, faultWindowsOf, formatBytes, formatObjective, formatSeconds, formatSummaryTable, formatUsd, labelRuns, loadScenarioAsync, runSimulation, syncModels, writeComparison, writeRunOutputs, type RunResult, type RunSummary, type Scenario, type SyncModel } from "@gaia/sim";
+import { WorkloadError } from "@gaia/workloads";
 import { InputError, bundledScenarioNames, outputDir, parseSet, resolveScenario } from "../inputs.js";
 import { createConsole, type Console } from "../progress.js";
 
@@ -112,7 +113,7 @@ async function simulate(fileOrName: string, flags: SimulateFlags): Promise<numbe
   for (const scenario of scenarios) {
     const label = comparing ? `${scenario.name} ${scenario.sync.model}` : scenario.name;
     const result = await runOne(scenario, label, console);
-    if (result === null) return 1;
+    if (typeof result === "number") return result;
     const dir = comparing ? join(out.dir, scenario.sync.model) : out.dir;
     try {
       await writeRunOutputs(dir, result);
@@ -155,7 +156,8 @@ async function simulate(fileOrName: string, flags: SimulateFlags): Promise<numbe
   return code;
 }
 
-async function runOne(scenario: Scenario, label: string, console: Console): Promise<RunResult | null> {
+/** The run's result, or the exit code of a run that failed (2: bad input, such as a workload's data file). */
+async function runOne(scenario: Scenario, label: string, console: Console): Promise<RunResult | number> {
   console.start(label, scenario.stop, "virtual", "objective");
   try {
     const result = await runSimulation(scenario, { onProgress: (p) => console.update({ timeS: p.virtualTimeS, iteration: p.iteration, objective: p.objective }) });
@@ -163,9 +165,14 @@ async function runOne(scenario: Scenario, label: string, console: Console): Prom
     return { series: result.series, summary: { ...result.summary, faultWindows: faultWindowsOf(scenario.faults) } };
   } catch (error) {
     console.stop();
+    if (error instanceof WorkloadError) {
+      // Bad input (a data file that is missing or malformed): its message says what and where.
+      process.stderr.write(`Error: ${error.message}\n`);
+      return 2;
+    }
     process.stderr.write(`Error: the simulation failed: ${(error as Error).message ?? String(error)}\n`);
     if (process.env["DEBUG"]) process.stderr.write(`${(error as Error).stack ?? ""}\n`);
-    return null;
+    return 1;
   }
 }
 
