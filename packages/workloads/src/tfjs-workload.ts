@@ -76,7 +76,7 @@ const options = Type.Object(
     learningRate: Type.Number({ exclusiveMinimum: 0, default: 0.1, description: "SGD step size: deltas = -learningRate * gradient." }),
     cols: Type.Integer({ minimum: 1, maximum: 1_048_576, default: 256, description: "Columns of every table (each trainable variable is laid out in rows of this many values)." }),
     costMsPerSample: Type.Optional(Type.Number({ minimum: 0, description: "Virtual compute milliseconds per sample on a node of speed 1 (default: 2e-6 per model parameter, at least 0.001)." })),
-    backend: literals(backends, "TensorFlow.js backend: auto prefers tfjs-node-gpu, tfjs-node, wasm, then cpu. A backend given by the command line wins.", "cpu"),
+    backend: literals(backends, "TensorFlow.js backend: auto prefers tfjs-node-gpu, tfjs-node, wasm, then cpu. A backend in the workload context (gaia calibrate --backend) wins.", "cpu"),
   },
   { additionalProperties: false },
 );
