@@ -46,7 +46,7 @@ const rejects = async (spec: Record<string, unknown>, pattern: RegExp): Promise<
 };
 
 describe("tfjs workload: the CSV example in the simulator", () => {
-  for (const sync of ["asp", "bsp"] as const) {
+  for (const sync of ["asp", "bsp", "ssp", "diloco"] as const) {
     test(`examples/tfjs-csv trains to held-out accuracy 0.9 under ${sync}`, async () => {
       const scenario = await loadScenarioAsync(example, { sync });
       assert.equal(scenario.stop.targetObjective, 0.9);
@@ -61,7 +61,7 @@ describe("tfjs workload: the CSV example in the simulator", () => {
       assert.ok(summary.wanBytes > 0, "the two data centers exchanged updates");
       assert.equal(summary.objectiveName, "accuracy");
       assert.ok(result.summary.objective >= 0.85, `final accuracy ${result.summary.objective} after the drain`);
-      assert.ok(result.summary.iterations <= 100, `${result.summary.iterations} iterations`);
+      assert.ok(result.summary.iterations <= 150, `${result.summary.iterations} iterations`);
     });
   }
 
