@@ -15,7 +15,8 @@
  * Tables: each trainable variable is one table, `cols` wide (rows = ceil(size / cols), the tail
  * padded with zeros), so every sync model trains it unchanged. A worker step reads all rows,
  * writes them into the model's variables, takes the gradient of the mean loss on its next
- * `batchSize` samples (cyclically) and returns deltas = -learningRate * gradient.
+ * `batchSize` samples (cyclically) and returns deltas = -learningRate * gradient. The model is
+ * applied in inference mode (dropout layers inactive: tfjs does not seed their masks).
  */
 import { readFileSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
@@ -509,8 +510,12 @@ export const tfjsDefinition = defineWorkload({
       return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.log(tf.clipByValue(output, 1e-7, 1))), 1))) as TF.Scalar;
     };
 
+    // The model is applied in inference mode: tfjs draws dropout masks from an unseeded source,
+    // so a dropout layer would make a run depend on more than its seed.
+    const dropouts = model.layers.filter((layer) => /dropout/i.test(layer.getClassName())).map((layer) => layer.name);
     const objective = o.objective ?? (categorical ? "accuracy" : "loss");
     const notes = [`tfjs: ${variables.length} variables, ${parameters} parameters (${variables.map((v) => `${v.table} [${v.shape.join("x")}]`).join(", ")}); ${trainCount} training and ${testCount === 0 ? "no held-out samples (evaluated on the training samples)" : `${testCount} held-out samples`}; backend ${backend}`];
+    if (dropouts.length > 0) notes.push(`tfjs: dropout layers ${dropouts.join(", ")} are inactive (tfjs's dropout masks are not seeded, and a run is a function of its seed)`);
     return {
       tables,
       objective: { name: objective, direction: objective === "accuracy" ? ("maximize" as const) : ("minimize" as const) },
@@ -558,7 +563,7 @@ export const tfjsDefinition = defineWorkload({
             tf.tidy(() => {
               writeWeights(values, layout);
               const x = tf.tensor(xs, [batch, ...shapeX.slice(1)]);
-              const { grads } = tf.variableGrads(() => lossOf(model.apply(x, { training: true }) as TF.Tensor, ys), vars);
+              const { grads } = tf.variableGrads(() => lossOf(model.apply(x, { training: false }) as TF.Tensor, ys), vars);
               variables.forEach((v, k) => {
                 const gradient = grads[vars[k]!.name]!.dataSync();
                 const at = layout.table(v.table).offset * cols;
