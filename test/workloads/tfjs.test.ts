@@ -135,6 +135,21 @@ describe("tfjs workload: training", () => {
     assert.notDeepEqual((await tfjs(spec, { seed: 4 })).initParams(), params);
   });
 
+  test("partition skewed gives each data center the stated fraction of its own labels; iid about 1/3", async () => {
+    const spec = { layers: [{ dense: 3 }], data: { csv: join(root, "examples/tfjs-csv/train.csv"), label: "class" } };
+    const ctx = { dataCenters: ["a", "b", "c"], workersPerDataCenter: 2 };
+    const skewed = (await tfjs({ ...spec, partition: "skewed", skew: 0.8 }, ctx)).partitionStats();
+    const iid = (await tfjs(spec, ctx)).partitionStats();
+    // 0.8 while a data center's own label lasts: each label has about 80 training samples, each
+    // data center wants 64 of its own, so a label the held-out split took more of may run short.
+    for (const [stats, lo, hi] of [[skewed, 0.72, 0.8], [iid, 0.2, 0.47]] as const) {
+      assert.equal(stats.dataCenters.reduce((a, d) => a + d.samples, 0), 240);
+      assert.deepEqual(stats.workerSamples, [40, 40, 40, 40, 40, 40]);
+      for (const d of stats.dataCenters) assert.ok(d.ownFraction >= lo && d.ownFraction <= hi, `${stats.partition}: ${d.dataCenter} own fraction ${d.ownFraction}`);
+    }
+    assert.match(validateWorkloadSpec({ kind: "tfjs", ...spec, loss: "mse", partition: "skewed" }).map((p) => `${p.path}: ${p.message}`).join("\n"), /^\/partition: skewed groups the samples by their class label/m);
+  });
+
   test("an IDX pair (images gzipped) of real digits loads and trains", async () => {
     const digits = await loadDigits();
     // 300 digits, spread over the label-major set.

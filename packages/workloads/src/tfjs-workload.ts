@@ -10,7 +10,8 @@
  * Data: `data: {csv: ./train.csv, label: COLUMN, features: [...], header: true}` or `data: {idx:
  * {images: ./x-idx3-ubyte, labels: ./y-idx1-ubyte}}` (the MNIST IDX format, gzipped or not).
  * Paths are relative to the scenario file. A seeded shuffle holds out a fraction `test` for the
- * evaluation; the rest is dealt round-robin to the workers.
+ * evaluation; the rest is dealt round-robin to the workers (`partition: iid`), or with a fraction
+ * `skew` of each data center's samples from the labels it owns (`partition: skewed`, as mnist).
  *
  * Tables: each trainable variable is one table, `cols` wide (rows = ceil(size / cols), the tail
  * padded with zeros), so every sync model trains it unchanged. A worker step reads all rows,
@@ -26,6 +27,7 @@ import type * as TF from "@tensorflow/tfjs";
 import type { Backend } from "./context.js";
 import { defineWorkload, optionProblems, withOptionDefaults, Type, type Layout, type Problem, type Static, type WorkloadDefinition } from "./define.js";
 import { WorkloadError } from "./errors.js";
+import { contiguousPartitionStats, evenSplit, groupsOf, ownsGroup, type PartitionMode } from "./partition.js";
 import { shuffledRange } from "./sampling.js";
 import { loadTf, selectBackend, useBackend, type Tf } from "./tf.js";
 
@@ -33,6 +35,7 @@ const activations = ["linear", "relu", "sigmoid", "tanh", "softmax", "elu", "sel
 const losses = ["categorical", "mse"] as const;
 const objectives = ["accuracy", "loss"] as const;
 const backends = ["auto", "gpu", "node", "wasm", "cpu"] as const;
+const partitions = ["iid", "skewed"] as const;
 /** A string of a fixed set (JSON Schema `enum`; the membership is checked by `validate`, as TypeBox's Value does not read `enum`). */
 const literals = <T extends readonly string[]>(values: T, description: string, fallback?: T[number]) => Type.String({ enum: [...values], description, ...(fallback === undefined ? {} : { default: fallback }) });
 
@@ -73,6 +76,8 @@ const options = Type.Object(
     test: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.2, description: "Fraction of the samples held out for the evaluation (seeded); 0 evaluates on the training samples." }),
     loss: literals(losses, "categorical: softmax cross-entropy on integer class labels 0..K-1; mse: mean squared error on a numeric label.", "categorical"),
     objective: Type.Optional(literals(objectives, "The objective: accuracy (maximized; categorical loss only) or loss (minimized). Default: accuracy for categorical, loss for mse.")),
+    partition: literals(partitions, "How training samples are spread over data centers: iid (uniformly) or skewed (a fraction skew of each data center's samples carry the labels it owns; categorical loss only).", "iid"),
+    skew: Type.Number({ minimum: 0, maximum: 1, default: 0.8, description: "Under partition skewed: the fraction of a data center's samples whose label it owns." }),
     batchSize: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 32, description: "Samples per worker step." }),
     learningRate: Type.Number({ exclusiveMinimum: 0, default: 0.1, description: "SGD step size: deltas = -learningRate * gradient." }),
     cols: Type.Integer({ minimum: 1, maximum: 1_048_576, default: 256, description: "Columns of every table (each trainable variable is laid out in rows of this many values)." }),
@@ -99,6 +104,7 @@ function enumProblems(input: unknown): Problem[] {
   check("/loss", record["loss"], losses);
   check("/objective", record["objective"], objectives);
   check("/backend", record["backend"], backends);
+  check("/partition", record["partition"], partitions);
   if (Array.isArray(record["layers"])) record["layers"].forEach((layer: unknown, k) => check(`/layers/${k}/activation`, (layer as Record<string, unknown> | null)?.["activation"], activations));
   return problems;
 }
@@ -112,6 +118,7 @@ function checkOptions(o: TfjsOptions): Problem[] {
   if (d.idx !== undefined) {
     for (const key of ["label", "features", "header", "standardize"] as const) if (d[key] !== undefined) problems.push({ path: `/data/${key}`, message: "is a csv option (idx data has images and labels only)" });
   }
+  if (o.partition === "skewed" && o.loss === "mse") problems.push({ path: "/partition", message: "skewed groups the samples by their class label, which needs loss categorical" });
   if (o.objective === "accuracy" && o.loss === "mse") problems.push({ path: "/objective", message: "accuracy needs loss categorical (mse is a regression loss; use objective loss)" });
   return problems;
 }
@@ -430,8 +437,36 @@ export const tfjsDefinition = defineWorkload({
     const order = shuffledRange(count, ctx.rng.child("split"));
     const W = ctx.dataCenters.length * ctx.workersPerDataCenter;
     const trainCount = count - testCount;
+    const D = ctx.dataCenters.length;
+    const wpd = ctx.workersPerDataCenter;
     const perWorker: number[][] = Array.from({ length: W }, () => []);
-    for (let j = 0; j < trainCount; j++) perWorker[j % W]!.push(order[testCount + j]!);
+    const remaining = order.subarray(testCount);
+    if (o.partition === "skewed") {
+      // As mnist's skewed split: each data center draws a fraction skew of its samples from the
+      // labels it owns (while they last), from per-label pools in the shuffled order.
+      const pools: number[][] = Array.from({ length: classes }, () => []);
+      for (const index of remaining) pools[samples.y[index]!]!.push(index);
+      const next = new Uint32Array(classes);
+      const pickRng = ctx.rng.child("labels");
+      const take = (labels: readonly number[]): number | null => {
+        const available = labels.filter((l) => next[l]! < pools[l]!.length);
+        if (available.length === 0) return null;
+        const l = pickRng.pick(available);
+        return pools[l]![next[l]!++]!;
+      };
+      const perDataCenter = evenSplit(trainCount, D);
+      for (let d = 0; d < D; d++) {
+        const n = perDataCenter[d]!;
+        const { own, other } = groupsOf(d, D, classes);
+        const ownCount = other.length === 0 ? n : Math.round(o.skew * n);
+        for (let j = 0; j < n; j++) {
+          const isOwn = Math.floor(((j + 1) * ownCount) / n) > Math.floor((j * ownCount) / n);
+          perWorker[d * wpd + (j % wpd)]!.push((isOwn ? take(own) ?? take(other) : take(other) ?? take(own))!);
+        }
+      }
+    } else {
+      for (let j = 0; j < trainCount; j++) perWorker[j % W]!.push(remaining[j]!);
+    }
     const trainOrder = perWorker.flat();
     const workerStart = new Uint32Array(W + 1);
     perWorker.forEach((list, w) => (workerStart[w + 1] = workerStart[w]! + list.length));
@@ -574,6 +609,18 @@ export const tfjsDefinition = defineWorkload({
           },
         };
       },
+
+      partitionStats: () =>
+        contiguousPartitionStats({
+          kind: "tfjs",
+          partition: o.partition as PartitionMode,
+          skew: o.skew,
+          groupedBy: "label",
+          dataCenters: ctx.dataCenters,
+          workersPerDataCenter: wpd,
+          workerStart,
+          owns: (dc, k) => categorical && ownsGroup(dc, train.y[k]!, D, classes),
+        }),
 
       evaluate(params, layout): Evaluation {
         useBackend(tf, backend);
