@@ -197,6 +197,34 @@ describe("tfjs workload: training", () => {
       assert.ok(workload.evaluate(run.table).metrics["loss"]! < before, "the loss falls");
     }
   });
+
+  test("a Keras-exported model.json (model_config, an InputLayer, a Softmax output) loads and trains", async () => {
+    const dense = (name: string, units: number, activation: string) => ({
+      class_name: "Dense",
+      config: { name, trainable: true, dtype: "float32", units, activation, use_bias: true, kernel_initializer: { class_name: "GlorotUniform", config: { seed: null } }, bias_initializer: { class_name: "Zeros", config: {} }, kernel_regularizer: null, bias_regularizer: null, activity_regularizer: null, kernel_constraint: null, bias_constraint: null },
+    });
+    const keras = {
+      format: "layers-model",
+      generatedBy: "keras v2.15.0",
+      convertedBy: "TensorFlow.js Converter v4.17.0",
+      modelTopology: {
+        keras_version: "2.15.0",
+        backend: "tensorflow",
+        model_config: {
+          class_name: "Sequential",
+          config: { name: "sequential", layers: [{ class_name: "InputLayer", config: { batch_input_shape: [null, 3], dtype: "float32", sparse: false, ragged: false, name: "input_1" } }, dense("dense", 8, "tanh"), dense("dense_1", 3, "softmax")] },
+        },
+      },
+    };
+    write("keras.json", JSON.stringify(keras));
+    const workload = await tfjs({ model: "keras.json", data: { csv: join(root, "examples/tfjs-csv/train.csv"), label: "class" }, learningRate: 0.5 }, { workersPerDataCenter: 2 });
+    assert.deepEqual(workload.layout.tables.map((t) => t.name), ["dense/kernel", "dense/bias", "dense_1/kernel", "dense_1/bias"]);
+    const run = trainer(workload, 1, 2);
+    const before = workload.evaluate(run.table).metrics["loss"]!;
+    run.run(30);
+    const after = workload.evaluate(run.table).metrics["loss"]!;
+    assert.ok(after < before * 0.9, `loss ${before} -> ${after} (the cross-entropy of the softmax's probabilities)`);
+  });
 });
 
 describe("tfjs workload: bad input", () => {

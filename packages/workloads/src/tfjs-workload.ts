@@ -27,7 +27,7 @@ import type * as TF from "@tensorflow/tfjs";
 import type { Backend } from "./context.js";
 import { defineWorkload, optionProblems, withOptionDefaults, Type, type Layout, type Problem, type Static, type WorkloadDefinition } from "./define.js";
 import { WorkloadError } from "./errors.js";
-import { contiguousPartitionStats, evenSplit, groupsOf, ownsGroup, type PartitionMode } from "./partition.js";
+import { checkPlacement, contiguousPartitionStats, evenSplit, groupsOf, ownsGroup, type PartitionMode } from "./partition.js";
 import { shuffledRange } from "./sampling.js";
 import { loadTf, selectBackend, useBackend, type Tf } from "./tf.js";
 
@@ -575,7 +575,7 @@ export const tfjsDefinition = defineWorkload({
       },
 
       worker(placement, _rng, layout): WorkerProgram {
-        const w = placement.globalWorkerIndex;
+        const w = checkPlacement(placement, D, wpd);
         const from = workerStart[w]!;
         const count = workerStart[w + 1]! - from;
         const batch = Math.min(o.batchSize, count);
