@@ -117,6 +117,18 @@ describe("tfjs workload: training", () => {
     }
   });
 
+  test("CSV class labels may be names (sorted: class k is the k-th name); quoted fields and no header", async () => {
+    write("named.csv", 'a,b,species\n1,2,"virginica"\n2,1,setosa\n0,0,versicolor\n1,1,setosa\n');
+    const named = await tfjs({ layers: [{ dense: 3 }], data: { csv: "named.csv", label: "species" }, test: 0 });
+    assert.ok(named.notes.some((n) => n.includes("class names 0 = setosa, 1 = versicolor, 2 = virginica")), named.notes.join("\n"));
+    write("plain.csv", "1,2,1\n2,1,0\n");
+    const plain = await tfjs({ layers: [{ dense: 2 }], data: { csv: "plain.csv", label: 2, header: false }, test: 0 });
+    assert.equal(plain.layout.table("dense0/kernel").rows, 1);
+    await rejects({ layers: [{ dense: 2 }], data: { csv: "plain.csv", label: 3, header: false } }, /label column 3 is out of range: the file has 3 columns/);
+    write("mixed.csv", "a,y\n1,0\n2,cat\n");
+    await rejects({ layers: [{ dense: 2 }], data: { csv: "mixed.csv", label: "y" } }, /mixed\.csv:3: field "y": expected a number, got "cat"/);
+  });
+
   test("tables: one per trainable variable, rows = ceil(size / cols); init is Glorot from the seed, biases zero", async () => {
     const spec = { layers: [{ dense: 16, activation: "relu" }, { dense: 3 }], data: { csv: join(root, "examples/tfjs-csv/train.csv"), label: "class" }, cols: 10 };
     const workload = await tfjs(spec);
@@ -234,7 +246,7 @@ describe("tfjs workload: bad input", () => {
     write("short.csv", "a,b,label\n1,2,0\n3,1\n");
     await rejects({ layers: [{ dense: 2 }], data: { csv: "short.csv", label: "label" } }, /short\.csv:3: expected 3 fields \(as in the header\), got 2/);
     write("float-label.csv", "a,label\n1,0\n2,1.5\n");
-    await rejects({ layers: [{ dense: 2 }], data: { csv: "float-label.csv", label: "label" } }, /float-label\.csv:3: field "label": expected a class label \(an integer 0\.\.65535\), got "1\.5"/);
+    await rejects({ layers: [{ dense: 2 }], data: { csv: "float-label.csv", label: "label" } }, /float-label\.csv:3: field "label": expected a class label \(an integer 0\.\.65535, or a name on every line\), got "1\.5"/);
     await rejects({ layers: [{ dense: 2 }], data: { csv: "bad.csv", label: "class" } }, /bad\.csv: label column "class" is not in the header \(columns: a, b, label\)/);
     await rejects({ layers: [{ dense: 2 }], data: { csv: "bad.csv", label: "label", features: ["a", "c"] } }, /feature column "c" is not in the header/);
   });

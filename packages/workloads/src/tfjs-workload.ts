@@ -145,6 +145,8 @@ export interface Samples {
   readonly features: number;
   /** The shape of one sample (IDX: e.g. [28, 28]; CSV: [features]). */
   readonly sampleShape: readonly number[];
+  /** A CSV's class names, when its labels are names (class k is the k-th in sorted order). */
+  readonly classNames?: readonly string[];
 }
 
 const readData = (file: string, what: string): Buffer => {
@@ -251,16 +253,28 @@ export function parseCsv(text: string, file: string, spec: CsvSpec): Samples {
     if (!Number.isFinite(value)) throw new WorkloadError(`${file}:${line}: field ${JSON.stringify(names![column])}: expected a number, got ${JSON.stringify(text)}`);
     return value;
   };
+  // Class labels are integers 0..K-1, or names (when no label is a number): sorted, name k is class k.
+  let classNames: string[] | undefined;
+  if (spec.categorical && data.every(({ fields }) => fields.length !== width || !Number.isFinite(Number(fields[labelColumn]!)) || fields[labelColumn] === "")) {
+    classNames = [...new Set(data.map(({ fields }) => fields[labelColumn] ?? ""))].sort();
+    if (classNames.includes("")) classNames = undefined;
+  }
+  const classIndex = new Map(classNames?.map((name, k) => [name, k]));
   data.forEach(({ fields, line }, s) => {
     if (fields.length !== width) throw new WorkloadError(`${file}:${line}: expected ${width} fields${header ? " (as in the header)" : " (as on the first line)"}, got ${fields.length}`);
     featureColumns.forEach((c, f) => (x[s * F + f] = number(fields[c]!, line, c)));
+    if (classNames !== undefined) {
+      y[s] = classIndex.get(fields[labelColumn]!)!;
+      return;
+    }
     const label = number(fields[labelColumn]!, line, labelColumn);
     if (spec.categorical && !(Number.isInteger(label) && label >= 0 && label < 65_536)) {
-      throw new WorkloadError(`${file}:${line}: field ${JSON.stringify(names![labelColumn])}: expected a class label (an integer 0..65535), got ${JSON.stringify(fields[labelColumn])}`);
+      throw new WorkloadError(`${file}:${line}: field ${JSON.stringify(names![labelColumn])}: expected a class label (an integer 0..65535, or a name on every line), got ${JSON.stringify(fields[labelColumn])}`);
     }
     y[s] = label;
   });
-  return { x, y, count, features: F, sampleShape: [F] };
+  if (classNames !== undefined && classNames.length > 65_536) throw new WorkloadError(`${file}: ${classNames.length} class names in column ${JSON.stringify(names[labelColumn])}: at most 65536`);
+  return { x, y, count, features: F, sampleShape: [F], ...(classNames !== undefined ? { classNames } : {}) };
 }
 
 const idxTypes: Record<number, { name: string; size: number; read: (view: DataView, at: number) => number }> = {
@@ -550,6 +564,7 @@ export const tfjsDefinition = defineWorkload({
     const dropouts = model.layers.filter((layer) => /dropout/i.test(layer.getClassName())).map((layer) => layer.name);
     const objective = o.objective ?? (categorical ? "accuracy" : "loss");
     const notes = [`tfjs: ${variables.length} variables, ${parameters} parameters (${variables.map((v) => `${v.table} [${v.shape.join("x")}]`).join(", ")}); ${trainCount} training and ${testCount === 0 ? "no held-out samples (evaluated on the training samples)" : `${testCount} held-out samples`}; backend ${backend}`];
+    if (samples.classNames !== undefined) notes.push(`tfjs: class names ${samples.classNames.map((name, k) => `${k} = ${name}`).join(", ")}`);
     if (dropouts.length > 0) notes.push(`tfjs: dropout layers ${dropouts.join(", ")} are inactive (tfjs's dropout masks are not seeded, and a run is a function of its seed)`);
     return {
       tables,
