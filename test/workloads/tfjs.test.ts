@@ -5,7 +5,7 @@
 // files and bad options fail with the file, line, field or option path.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -127,6 +127,33 @@ describe("tfjs workload: training", () => {
     await rejects({ layers: [{ dense: 2 }], data: { csv: "plain.csv", label: 3, header: false } }, /label column 3 is out of range: the file has 3 columns/);
     write("mixed.csv", "a,y\n1,0\n2,cat\n");
     await rejects({ layers: [{ dense: 2 }], data: { csv: "mixed.csv", label: "y" } }, /mixed\.csv:3: field "y": expected a number, got "cat"/);
+  });
+
+  test("loss mse: a regression trains, objective loss (minimized)", async () => {
+    const lines = ["a,b,y"];
+    for (let k = 0; k < 200; k++) {
+      const a = Math.sin(k * 1.3) * 3;
+      const b = Math.cos(k * 0.7) * 2;
+      lines.push(`${a.toFixed(3)},${b.toFixed(3)},${(2 * a - b + 1 + 0.05 * Math.sin(k * 11)).toFixed(3)}`);
+    }
+    write("regression.csv", `${lines.join("\n")}\n`);
+    const workload = await tfjs({ layers: [{ dense: 1 }], data: { csv: "regression.csv", label: "y" }, loss: "mse", learningRate: 0.05 }, { workersPerDataCenter: 2 });
+    assert.equal(workload.objectiveName, "loss");
+    assert.equal(workload.direction, "minimize");
+    const run = trainer(workload, 1, 2);
+    const before = workload.evaluate(run.table);
+    assert.equal(before.metrics["accuracy"], undefined);
+    run.run(60);
+    const after = workload.evaluate(run.table).objective;
+    assert.ok(after < before.objective / 20 && after < 0.05, `mse ${before.objective} -> ${after}`);
+  });
+
+  test("docs/workloads-tfjs.md lists every option", async () => {
+    const { tfjsDefinition } = await import("@gaia/workloads");
+    const doc = readFileSync(join(root, "docs/workloads-tfjs.md"), "utf8");
+    const properties = tfjsDefinition.options.properties as Record<string, { properties?: Record<string, unknown> }>;
+    const names = Object.keys(properties).flatMap((key) => (key === "data" ? Object.keys(properties[key]!.properties!).map((d) => `data.${d}`) : [key]));
+    for (const name of names) assert.ok(doc.includes(`| \`${name}\` |`), `docs/workloads-tfjs.md has a row for ${name}`);
   });
 
   test("tables: one per trainable variable, rows = ceil(size / cols); init is Glorot from the seed, biases zero", async () => {
