@@ -1,7 +1,8 @@
 // `gaia simulate` on kind: tfjs: the CSV example trains to its target from any working directory
 // (the data path is relative to the scenario file); a malformed or missing data file and a bad
-// option exit 2 with the file, line and field, never a stack trace. Runs the built CLI
-// (packages/cli/bin/run.js) after `tsc -b packages/cli`, as test/cli/cli.test.ts does.
+// option exit 2 with the file, line and field, never a stack trace; so do `gaia launch` and
+// `gaia run` on a missing data file. Runs the built CLI (packages/cli/bin/run.js) after
+// `tsc -b packages/cli`, as test/cli/cli.test.ts does.
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -75,6 +76,17 @@ describe("gaia simulate, kind: tfjs", () => {
     assert.equal(run.status, 2, run.stderr);
     assert.match(run.stderr, new RegExp(`the labels file ${join(work, "data/y-idx1-ubyte").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} does not exist`));
     assertNoStackTrace(run);
+  });
+
+  test("gaia launch and gaia run exit 2 on a missing data file", () => {
+    const cluster = ["cluster: { secret: tfjs-cli-change-me, host: 127.0.0.1, basePort: 47970 }", scenario("  data: { csv: ./absent.csv, label: y }")].join("\n");
+    writeFileSync(join(work, "cluster.yaml"), cluster);
+    for (const args of [["launch", "--cluster", join(work, "cluster.yaml"), "--out", join(work, "launch")], ["run", "--cluster", join(work, "cluster.yaml"), "--node", "virginia/w0"]]) {
+      const run = gaiaIn(root, ...args);
+      assert.equal(run.status, 2, `${args[0]}: ${run.stderr}`);
+      assert.ok(run.stderr.includes(`the data file ${join(work, "absent.csv")} does not exist`), run.stderr);
+      assertNoStackTrace(run);
+    }
   });
 
   test("a bad option exits 2 at its file:line:col", () => {
