@@ -1,7 +1,7 @@
 // `gaia simulate` on kind: tfjs: the CSV example trains to its target from any working directory
 // (the data path is relative to the scenario file); a malformed or missing data file and a bad
 // option exit 2 with the file, line and field, never a stack trace; so do `gaia launch` and
-// `gaia run` on a missing data file. Runs the built CLI (packages/cli/bin/run.js) after
+// `gaia run`. A missing file is found when the scenario is loaded (also by `scenarios validate`). Runs the built CLI (packages/cli/bin/run.js) after
 // `tsc -b packages/cli`, as test/cli/cli.test.ts does.
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -70,22 +70,28 @@ describe("gaia simulate, kind: tfjs", () => {
     assertNoStackTrace(run);
   });
 
-  test("a missing data file exits 2 and names its absolute path", () => {
+  test("a missing data file exits 2 at its file:line:col and names its absolute path", () => {
     writeFileSync(join(work, "missing.yaml"), scenario("  data: { idx: { images: ./data/x-idx3-ubyte, labels: ./data/y-idx1-ubyte } }"));
     const run = gaiaIn(root, "simulate", join(work, "missing.yaml"), "--out", join(work, "missing"));
     assert.equal(run.status, 2, run.stderr);
-    assert.match(run.stderr, new RegExp(`the labels file ${join(work, "data/y-idx1-ubyte").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} does not exist`));
+    assert.ok(run.stderr.includes(`missing.yaml:7:26: workload.data.idx.images: no such file: ${join(work, "data/x-idx3-ubyte")} (a relative path is read from the scenario file's folder)`), run.stderr);
+    assert.ok(run.stderr.includes(`workload.data.idx.labels: no such file: ${join(work, "data/y-idx1-ubyte")}`), run.stderr);
     assertNoStackTrace(run);
+    const validate = gaiaIn(root, "scenarios", "validate", join(work, "missing.yaml"));
+    assert.equal(validate.status, 2, validate.stderr);
+    assert.ok(validate.stderr.includes("workload.data.idx.images: no such file"), validate.stderr);
   });
 
-  test("gaia launch and gaia run exit 2 on a missing data file", () => {
-    const cluster = ["cluster: { secret: tfjs-cli-change-me, host: 127.0.0.1, basePort: 47970 }", scenario("  data: { csv: ./absent.csv, label: y }")].join("\n");
-    writeFileSync(join(work, "cluster.yaml"), cluster);
-    for (const args of [["launch", "--cluster", join(work, "cluster.yaml"), "--out", join(work, "launch")], ["run", "--cluster", join(work, "cluster.yaml"), "--node", "virginia/w0"]]) {
-      const run = gaiaIn(root, ...args);
-      assert.equal(run.status, 2, `${args[0]}: ${run.stderr}`);
-      assert.ok(run.stderr.includes(`the data file ${join(work, "absent.csv")} does not exist`), run.stderr);
-      assertNoStackTrace(run);
+  test("gaia launch and gaia run exit 2 on a missing or malformed data file", () => {
+    writeFileSync(join(work, "bad.csv"), "a,b,y\n1,2,0\n3,abc,1\n");
+    for (const [file, expected] of [["./absent.csv", `cluster.yaml:8:16: workload.data.csv: no such file: ${join(work, "absent.csv")}`], ["./bad.csv", `${join(work, "bad.csv")}:3: field "b": expected a number, got "abc"`]] as const) {
+      writeFileSync(join(work, "cluster.yaml"), ["cluster: { secret: tfjs-cli-change-me, host: 127.0.0.1, basePort: 47970 }", scenario(`  data: { csv: ${file}, label: y }`)].join("\n"));
+      for (const args of [["launch", "--cluster", join(work, "cluster.yaml"), "--out", join(work, "launch"), "--force"], ["run", "--cluster", join(work, "cluster.yaml"), "--node", "virginia/w0"]]) {
+        const run = gaiaIn(root, ...args);
+        assert.equal(run.status, 2, `${args[0]} ${file}: ${run.stderr}`);
+        assert.ok(run.stderr.includes(expected), `${args[0]} ${file}: ${run.stderr}`);
+        assertNoStackTrace(run);
+      }
     }
   });
 

@@ -5,14 +5,14 @@
 // files and bad options fail with the file, line, field or option path.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { Rng } from "@gaia/core";
 import { loadScenarioAsync, parseScenarioText, runSimulation, ScenarioError } from "@gaia/sim";
-import { createWorkload, loadDigits, loadTf, selectBackend, validateWorkloadSpec, WorkloadError, type DefinedWorkload } from "@gaia/workloads";
+import { createWorkload, instantiate, loadDigits, loadTf, selectBackend, tfjsDefinition, validateWorkloadSpec, withOptionDefaults, WorkloadError, type DefinedWorkload } from "@gaia/workloads";
 import { trainer } from "./support.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -21,6 +21,8 @@ const work = mkdtempSync(join(tmpdir(), "gaia-tfjs-"));
 const one = { seed: 3, dataCenters: ["virginia"], workersPerDataCenter: 1 };
 
 const tfjs = (spec: Record<string, unknown>, ctx: Partial<typeof one> = {}): Promise<DefinedWorkload> => createWorkload({ kind: "tfjs", backend: "cpu", ...spec }, { ...one, ...ctx, baseDir: work });
+
+const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 const write = (name: string, text: string | Uint8Array): string => {
   const path = join(work, name);
@@ -149,7 +151,6 @@ describe("tfjs workload: training", () => {
   });
 
   test("docs/workloads-tfjs.md lists every option", async () => {
-    const { tfjsDefinition } = await import("@gaia/workloads");
     const doc = readFileSync(join(root, "docs/workloads-tfjs.md"), "utf8");
     const properties = tfjsDefinition.options.properties as Record<string, { properties?: Record<string, unknown> }>;
     const names = Object.keys(properties).flatMap((key) => (key === "data" ? Object.keys(properties[key]!.properties!).map((d) => `data.${d}`) : [key]));
@@ -269,7 +270,7 @@ describe("tfjs workload: training", () => {
 describe("tfjs workload: bad input", () => {
   test("a malformed CSV names the file, the line and the field", async () => {
     const file = write("bad.csv", "a,b,label\n1,2,0\n\n3,abc,1\n");
-    await rejects({ layers: [{ dense: 2 }], data: { csv: "bad.csv", label: "label" } }, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:4: field "b": expected a number, got "abc"`));
+    await rejects({ layers: [{ dense: 2 }], data: { csv: "bad.csv", label: "label" } }, new RegExp(`${escape(file)}:4: field "b": expected a number, got "abc"`));
     write("short.csv", "a,b,label\n1,2,0\n3,1\n");
     await rejects({ layers: [{ dense: 2 }], data: { csv: "short.csv", label: "label" } }, /short\.csv:3: expected 3 fields \(as in the header\), got 2/);
     write("float-label.csv", "a,label\n1,0\n2,1.5\n");
@@ -279,8 +280,13 @@ describe("tfjs workload: bad input", () => {
   });
 
   test("a missing file names its absolute path; the model must fit the data", async () => {
-    await rejects({ layers: [{ dense: 2 }], data: { csv: "nowhere/train.csv", label: "y" } }, new RegExp(`the data file ${join(work, "nowhere/train.csv").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} does not exist`));
-    await rejects({ model: "no-model.json", data: { csv: join(root, "examples/tfjs-csv/train.csv"), label: "class" } }, /the model file .*no-model\.json does not exist/);
+    await rejects({ layers: [{ dense: 2 }], data: { csv: "nowhere/train.csv", label: "y" } }, new RegExp(`workload/data/csv: no such file: ${escape(join(work, "nowhere/train.csv"))}`));
+    await rejects({ model: "no-model.json", data: { csv: join(root, "examples/tfjs-csv/train.csv"), label: "class" } }, /workload\/model: no such file: .*no-model\.json/);
+    // A file that goes away between the check and the set-up is still reported by its path.
+    const vanishing = write("vanishing.csv", "a,y\n1,0\n");
+    const options = withOptionDefaults(tfjsDefinition, { layers: [{ dense: 1 }], data: { csv: vanishing, label: "y" } });
+    rmSync(vanishing);
+    await assert.rejects(instantiate(tfjsDefinition, options, { ...one, baseDir: work }), new RegExp(`workload tfjs: setup: the data file ${escape(vanishing)} does not exist`));
     await rejects({ layers: [{ dense: 2 }], data: { csv: join(root, "examples/tfjs-csv/train.csv"), label: "class" } }, /the model's last layer has 2 units, the data has 3 classes/);
     await rejects({ layers: [{ dense: 3 }], loss: "mse", data: { csv: join(root, "examples/tfjs-csv/train.csv"), label: "class" } }, /loss mse needs a last layer of 1 unit/);
   });
@@ -302,8 +308,12 @@ describe("tfjs workload: bad input", () => {
 
   test("bad options are reported with their paths", () => {
     const problems = (spec: Record<string, unknown>): string[] => validateWorkloadSpec({ kind: "tfjs", ...spec }).map((p) => `${p.path}: ${p.message}`);
-    const csv = { csv: "x.csv", label: "y" };
+    const csv = { csv: join(root, "examples/tfjs-csv/train.csv"), label: "y" };
     assert.deepEqual(problems({ layers: [{ dense: 4 }], data: csv }), []);
+    // The files valid options name must be there: relative paths are read from the scenario file's folder.
+    const absent = validateWorkloadSpec({ kind: "tfjs", layers: [{ dense: 4 }], data: { idx: { images: "x-idx3", labels: join(work, "y-idx1") } } }, { baseDir: work }).map((p) => `${p.path}: ${p.message}`);
+    assert.deepEqual(absent, [`/data/idx/images: no such file: ${join(work, "x-idx3")} (a relative path is read from the scenario file's folder)`, `/data/idx/labels: no such file: ${join(work, "y-idx1")}`]);
+    assert.deepEqual(problems({ model: join(root, "examples"), data: csv }), [`/model: ${join(root, "examples")} is not a file`]);
     assert.match(problems({ layers: [{ dense: 0 }], data: csv }).join("\n"), /^\/layers\/0\/dense: must be integer to be greater or equal to 1, got 0$/m);
     assert.match(problems({ layers: [{ dense: 4, activation: "relux" }], data: csv }).join("\n"), /^\/layers\/0\/activation: must be one of linear, relu, sigmoid, tanh, softmax, .*got "relux"$/m);
     assert.match(problems({ layers: [{ dense: 4, units: 3 }], data: csv }).join("\n"), /^\/layers\/0\/units: /m);

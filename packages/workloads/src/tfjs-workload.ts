@@ -416,6 +416,11 @@ export const tfjsDefinition = defineWorkload({
   description: "A TensorFlow.js Layers model (a layers list or a model.json) trained by SGD on a CSV or IDX data file; no code needed. Objective: held-out accuracy (maximize) or loss (minimize).",
   options,
   validate,
+  files: (o) => [
+    ...(o.model !== undefined ? [{ path: "/model", file: o.model }] : []),
+    ...(o.data.csv !== undefined ? [{ path: "/data/csv", file: o.data.csv }] : []),
+    ...(o.data.idx !== undefined ? [{ path: "/data/idx/images", file: o.data.idx.images }, { path: "/data/idx/labels", file: o.data.idx.labels }] : []),
+  ],
   withBaseDir: (o, baseDir) => {
     const abs = (p: string): string => pathFrom(baseDir, p);
     const data = { ...o.data, ...(o.data.csv !== undefined ? { csv: abs(o.data.csv) } : {}), ...(o.data.idx !== undefined ? { idx: { images: abs(o.data.idx.images), labels: abs(o.data.idx.labels) } } : {}) };
