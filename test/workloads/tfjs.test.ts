@@ -215,6 +215,8 @@ describe("tfjs workload: training", () => {
     const tf = await loadTf();
     await selectBackend("cpu");
     const model = tf.sequential({ layers: [tf.layers.dense({ units: 5, activation: "relu", inputShape: [3], name: "hidden" }), tf.layers.dense({ units: 3, activation: "softmax", name: "out" })] });
+    // Fixed weights (tfjs's initializers draw from Math.random): a kernel of small varied values, biases 0.1.
+    model.setWeights(model.getWeights().map((w) => tf.tensor(Float32Array.from({ length: w.size }, (_, k) => (w.shape.length > 1 ? 0.5 * Math.sin(1 + 2.7 * k) : 0.1)), w.shape)));
     let artifacts: { modelTopology?: unknown; weightSpecs?: unknown; weightData?: ArrayBuffer | ArrayBuffer[] } = {};
     await model.save(tf.io.withSaveHandler(async (a) => ((artifacts = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } })));
     const weights = Buffer.from(artifacts.weightData as ArrayBuffer);
