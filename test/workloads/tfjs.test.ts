@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { Rng } from "@gaia/core";
 import { loadScenarioAsync, parseScenarioText, runSimulation, ScenarioError } from "@gaia/sim";
-import { createWorkload, instantiate, loadDigits, loadTf, selectBackend, tfjsDefinition, validateWorkloadSpec, withOptionDefaults, WorkloadError, type DefinedWorkload } from "@gaia/workloads";
+import { createWorkload, instantiate, loadDigits, loadTf, selectBackend, tfjsDefinition, validateWorkloadSpec, withOptionDefaults, WorkloadError, type DefinedWorkload, type WorkloadDefinition } from "@gaia/workloads";
 import { trainer } from "./support.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -288,7 +288,7 @@ describe("tfjs workload: bad input", () => {
     const vanishing = write("vanishing.csv", "a,y\n1,0\n");
     const options = withOptionDefaults(tfjsDefinition, { layers: [{ dense: 1 }], data: { csv: vanishing, label: "y" } });
     rmSync(vanishing);
-    await assert.rejects(instantiate(tfjsDefinition, options, { ...one, baseDir: work }), new RegExp(`workload tfjs: setup: the data file ${escape(vanishing)} does not exist`));
+    await assert.rejects(instantiate(tfjsDefinition as unknown as WorkloadDefinition, options, { ...one, baseDir: work }), new RegExp(`workload tfjs: setup: the data file ${escape(vanishing)} does not exist`));
     await rejects({ layers: [{ dense: 2 }], data: { csv: join(root, "examples/tfjs-csv/train.csv"), label: "class" } }, /the model's last layer has 2 units, the data has 3 classes/);
     await rejects({ layers: [{ dense: 3 }], loss: "mse", data: { csv: join(root, "examples/tfjs-csv/train.csv"), label: "class" } }, /loss mse needs a last layer of 1 unit/);
   });
