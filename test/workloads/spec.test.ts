@@ -15,8 +15,8 @@ const { Ajv } = createRequire(new URL("../../packages/scenario/package.json", im
 const paths = (spec: unknown): string[] => validateWorkloadSpec(spec).map((p) => p.path);
 
 describe(seedTitle("workload spec"), () => {
-  test("kinds are mf, lda, mnist and module, and the bundled ones' defaults are valid", () => {
-    assert.deepEqual([...workloadKinds], ["mf", "lda", "mnist", "module"]);
+  test("kinds are mf, lda, mnist, tfjs and module, and the bundled ones' defaults are valid", () => {
+    assert.deepEqual([...workloadKinds], ["mf", "lda", "mnist", "tfjs", "module"]);
     for (const kind of Object.keys(kindSpecs)) assert.deepEqual(validateWorkloadSpec({ kind }), []);
     assert.deepEqual(paths({ kind: "module" }), ["/path"]);
   });

@@ -1,6 +1,7 @@
 /**
  * The bundled workloads, each written on the workload API (define.ts) like a user's module: mf
- * (matrix factorization), lda (topic modeling) and mnist (image classification). Their options
+ * (matrix factorization), lda (topic modeling), mnist (image classification) and tfjs (a
+ * TensorFlow.js Layers model on a data file, tfjs-workload.ts). The options of the first three
  * come from the field tables of spec.ts, which word their own validation messages.
  */
 import { defineWorkload, type WorkloadDefinition } from "./define.js";
@@ -12,6 +13,7 @@ import { fieldProblems, fieldsSchema, kindSpecs } from "./spec.js";
 import { ldaFromData } from "./data/bag-of-words.js";
 import { mfFromData } from "./data/ratings.js";
 import type { BagOfWordsDataSpec, RatingsDataSpec } from "./data/spec.js";
+import { tfjsDefinition } from "./tfjs-workload.js";
 
 const fromFields = (kind: string) => ({ description: kindSpecs[kind]!.description, options: fieldsSchema(kind), validate: (options: unknown) => fieldProblems(kind, options) });
 
@@ -47,4 +49,5 @@ export const builtinDefinitions: ReadonlyMap<string, WorkloadDefinition> = new M
   ["mf", mfDefinition],
   ["lda", ldaDefinition],
   ["mnist", mnistDefinition],
+  ["tfjs", tfjsDefinition as unknown as WorkloadDefinition],
 ]);

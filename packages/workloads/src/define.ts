@@ -90,6 +90,16 @@ export interface WorkloadDefinition<S extends TObject = TObject> {
   readonly validate?: (options: unknown) => readonly Problem[];
   /** Rules across options that the schema cannot state. */
   readonly check?: (options: Static<S>) => readonly Problem[];
+  /**
+   * The options with their relative file paths made absolute against `baseDir` (the scenario
+   * file's folder), called when a scenario is normalized, so that any process can read the files.
+   */
+  readonly withBaseDir?: (options: Static<S>, baseDir: string) => Static<S>;
+  /**
+   * The files valid options name (`path`: the option's path, like "/data/csv"; `file`: as
+   * written, relative to the scenario file's folder), which loading a scenario checks exist.
+   */
+  readonly files?: (options: Static<S>) => readonly { readonly path: string; readonly file: string }[];
   /** Sets up the job for a run from valid options (defaults filled in). */
   readonly setup: (options: Static<S>, context: SetupContext) => WorkloadJob | Promise<WorkloadJob>;
 }

@@ -41,6 +41,7 @@ export { MnistWorkload, mnistCostMsPerSample, loadDigits, sameConvolution, type 
 export { selectBackend, loadTf, type Tf } from "./tf.js";
 export { createWorkload } from "./create.js";
 export { tableShape, dataParts, dataBytes, type TableShape, type DataPart } from "./shape.js";
+export { tfjsDefinition, parseCsv, parseIdx, idxSamples, type TfjsOptions, type Samples, type IdxArray, type CsvSpec } from "./tfjs-workload.js";
 export {
   calibrate,
   calibrationCases,

@@ -5,6 +5,7 @@
  * options schema, with paths inside the section (`/rank`, `/options/features`), and both are built
  * by the same code (create.ts): there is no second way in.
  */
+import { statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { optionProblems, withOptionDefaults, type Problem, type WorkloadDefinition } from "./define.js";
 import { builtinDefinitions } from "./builtin.js";
@@ -71,7 +72,26 @@ export function definitionOf(spec: unknown, context: SectionContext = {}): { def
 export function validateWorkloadSpec(spec: unknown, context: SectionContext = {}): Problem[] {
   const found = definitionOf(spec, context);
   if ("problems" in found) return found.problems;
-  return optionProblems(found.definition, found.options).map((p) => ({ path: `${found.optionsPath}${p.path}`, message: p.message }));
+  const problems = optionProblems(found.definition, found.options);
+  if (problems.length === 0 && found.definition.files !== undefined) problems.push(...fileProblems(found.definition, found.options as Record<string, unknown>, context));
+  return problems.map((p) => ({ path: `${found.optionsPath}${p.path}`, message: p.message }));
+}
+
+/** The files a definition's valid options name that are not there (read from `baseDir` when relative). */
+function fileProblems(definition: WorkloadDefinition, options: Readonly<Record<string, unknown>>, context: SectionContext): Problem[] {
+  const problems: Problem[] = [];
+  for (const { path, file } of definition.files!(withOptionDefaults(definition, options))) {
+    const absolute = modulePath(file, context);
+    let stat;
+    try {
+      stat = statSync(absolute);
+    } catch {
+      problems.push({ path, message: `no such file: ${absolute}${isAbsolute(file) ? "" : " (a relative path is read from the scenario file's folder)"}` });
+      continue;
+    }
+    if (!stat.isFile()) problems.push({ path, message: `${absolute} is not a file` });
+  }
+  return problems;
 }
 
 /**
@@ -81,7 +101,8 @@ export function validateWorkloadSpec(spec: unknown, context: SectionContext = {}
 export function withDefaults(spec: { readonly kind: string } & Readonly<Record<string, unknown>>, context: SectionContext = {}): Record<string, unknown> & { kind: string } {
   const found = definitionOf(spec, context);
   if ("problems" in found) return { ...spec };
-  const options = withOptionDefaults(found.definition, found.options as Record<string, unknown>) as Record<string, unknown>;
+  const filled = withOptionDefaults(found.definition, found.options as Record<string, unknown>);
+  const options = (found.definition.withBaseDir !== undefined && context.baseDir !== undefined ? found.definition.withBaseDir(filled, context.baseDir) : filled) as Record<string, unknown>;
   if (found.optionsPath === "") return { kind: spec.kind, ...options };
   return { kind: moduleKind, path: modulePath(spec["path"] as string, context), options };
 }

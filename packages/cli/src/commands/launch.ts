@@ -3,6 +3,7 @@ import { GaiaCommand } from "../base.js";
 import { join } from "node:path";
 import { ClusterError, launchCluster, loadClusterAsync, resolveAddresses, type ClusterConfig, type Launch } from "@gaia/net";
 import { estimateLaunchMemory, faultWindowsOf, formatObjective, formatSummaryTable, memoryLimit, estimable, memoryProblem, writeRunOutputs } from "@gaia/sim";
+import { WorkloadError } from "@gaia/workloads";
 import { InputError, outputDir } from "../inputs.js";
 import { createConsole } from "../progress.js";
 
@@ -139,6 +140,11 @@ async function launch(flags: { cluster: string; out: string | undefined; force: 
     console.stop();
     if (error instanceof ClusterError) {
       process.stderr.write(`Error: invalid cluster file\n${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof WorkloadError && error.during === "input") {
+      // Bad input (a workload's data file that is missing or malformed): its message says what and where.
+      process.stderr.write(`Error: ${error.message}\n`);
       return 2;
     }
     const message = (error as Error).message ?? String(error);

@@ -1,6 +1,7 @@
 import { Flags } from "@oclif/core";
 import { GaiaCommand } from "../base.js";
 import { ClusterError, runNode } from "@gaia/net";
+import { WorkloadError } from "@gaia/workloads";
 
 export default class RunCommand extends GaiaCommand {
   static override summary = "Run one node (worker, shard or hub) of a cluster file in this process.";
@@ -36,7 +37,7 @@ export default class RunCommand extends GaiaCommand {
       }
       const message = (error as Error).message ?? String(error);
       process.stderr.write(`Error: node ${flags.node}: ${message}\n`);
-      this.exit(message.includes("is not in the layout") || message.startsWith("--restore") ? 2 : 1);
+      this.exit((error instanceof WorkloadError && error.during === "input") || message.includes("is not in the layout") || message.startsWith("--restore") ? 2 : 1);
     }
     if (code !== 0) this.exit(code);
   }
