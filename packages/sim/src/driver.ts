@@ -112,6 +112,12 @@ export interface ThreadsUsed {
   readonly requested: number;
   readonly used: number;
   readonly note: string | null;
+  /**
+   * Wall seconds the main thread spent on worker steps and evaluations: running them (in-process)
+   * or waiting for their results (on threads). The rest of the run's wall time is the simulator's
+   * own work (roles, network, checkers), which threads do not spread.
+   */
+  readonly computeWallS: number;
 }
 
 export interface SimulationStats extends NetworkStats {
@@ -303,6 +309,7 @@ async function simulate(scenario: Scenario, options: RunOptions, threads: Thread
   let lastSize = 0;
   let crashes = 0;
   let lastStepMs = 0;
+  let computeWallMs = 0;
   let nextEvalAt = stop.evalEvery;
   let stopping = false;
   let halted = false;
@@ -345,6 +352,7 @@ async function simulate(scenario: Scenario, options: RunOptions, threads: Thread
     const evaluated = layout.spec.dataCenters[0]!;
     const replica = modelOf(evaluated);
     let evaluation;
+    const started = performance.now();
     if (pool === null) evaluation = workload.evaluate(replica);
     else {
       // The replica is moved to the thread; the run waits for the objective here, where it is reported.
@@ -352,6 +360,7 @@ async function simulate(scenario: Scenario, options: RunOptions, threads: Thread
       if (result.kind !== "evaluation") throw new Error(`compute threads: an evaluation came back as ${result.kind}`);
       evaluation = result.evaluation;
     }
+    computeWallMs += performance.now() - started;
     const { objective, metrics: extra } = evaluation;
     if (!Number.isFinite(objective)) {
       const bad = firstNonFiniteRow(pool === null ? replica : modelOf(evaluated), cols);
@@ -437,7 +446,9 @@ async function simulate(scenario: Scenario, options: RunOptions, threads: Thread
           const program = programs.get(node)!;
           const clock = e.clock;
           if (pool === null) {
+            const started = performance.now();
             const result = program.step(e.clock, e.rows, e.values);
+            computeWallMs += performance.now() - started;
             engine.after(compute.durationMs(node, result.samples, alias(node)), () =>
               input(node, { kind: "computed", clock, rows: result.rows, deltas: result.deltas, samples: result.samples }),
             );
@@ -448,7 +459,9 @@ async function simulate(scenario: Scenario, options: RunOptions, threads: Thread
           const samples = program.samplesFor!(clock);
           const job = pool.step(threadOf.get(node)!, node, clock, e.rows, e.values);
           engine.after(compute.durationMs(node, samples, alias(node)), () => {
+            const started = performance.now();
             const taken = pool.take(job);
+            computeWallMs += performance.now() - started;
             if (taken.kind !== "step") throw new Error(`compute threads: ${node}'s step at clock ${clock} came back as ${taken.kind}`);
             const { result } = taken;
             if (result.samples !== samples) throw new Error(`${node}'s step at clock ${clock} processed ${result.samples} samples, but its program's samplesFor(${clock}) said ${samples}`);
@@ -665,5 +678,5 @@ async function simulate(scenario: Scenario, options: RunOptions, threads: Thread
     workerClocks: Object.fromEntries(layout.workers.map((w) => [w, metrics.clockOf(w)])),
     workerDoneS: Object.fromEntries(layout.workers.map((w) => [w, workerDoneMs.has(w) ? workerDoneMs.get(w)! / 1000 : null])),
   };
-  return { summary, series, trace, stats, threads: { requested: threads.requested, used: pool === null ? 1 : pool.count, note: threads.note } };
+  return { summary, series, trace, stats, threads: { requested: threads.requested, used: pool === null ? 1 : pool.count, note: threads.note, computeWallS: computeWallMs / 1000 } };
 }

@@ -1,6 +1,7 @@
 import { Args, Flags } from "@oclif/core";
 import { GaiaCommand } from "../base.js";
 import { join } from "node:path";
+import { availableParallelism } from "node:os";
 import { ScenarioError, faultWindowsOf, formatBytes, formatObjective, formatSeconds, formatSummaryTable, formatUsd, labelRuns, loadScenario, runSimulation, syncModels, writeComparison, writeRunOutputs, type RunResult, type RunSummary, type Scenario, type SyncModel } from "@gaia/sim";
 import { InputError, bundledScenarioNames, outputDir, parseSet, resolveScenario } from "../inputs.js";
 import { createConsole, type Console } from "../progress.js";
@@ -15,6 +16,8 @@ export default class Simulate extends GaiaCommand {
     "",
     "With several models, `--sync lan,bsp,asp` runs the scenario under each and writes one comparison report, compare.html, beside a folder per run: the objective of every run over time on one axis and over iterations, WAN traffic and cost, time blocked by reason, and the ratios to LAN and to BSP.",
     "",
+    "Worker steps and evaluations run on `--threads N` compute threads (default: the machine's cores; 1 runs them in-process). Results are consumed at their virtual completion times, so the run and its trace hash are the same at any thread count.",
+    "",
     "An output folder that already holds a run is never replaced silently: the default folder is numbered (runs/NAME-SEED.2), an explicit --out is refused without --force. Exits 1 when a trace check fails, 2 on a bad scenario or flag.",
   ].join("\n");
 
@@ -24,6 +27,7 @@ export default class Simulate extends GaiaCommand {
     "<%= config.bin %> simulate scenarios/mf-ec2-11.yaml --sync bsp --seed 7",
     "<%= config.bin %> simulate quickstart --set stop.maxIterations=50 --set sync.mirrorClockBound=2",
     "<%= config.bin %> simulate quickstart --json > summary.json",
+    "<%= config.bin %> simulate scenarios/mnist-3dc.yaml --threads 2",
   ];
 
   static override args = {
@@ -38,6 +42,7 @@ export default class Simulate extends GaiaCommand {
     force: Flags.boolean({ description: "replace the run already in the output folder", default: false }),
     json: Flags.boolean({ description: "print only the summary, as one JSON object, on stdout", default: false }),
     quiet: Flags.boolean({ char: "q", description: "no progress bar and no table", default: false }),
+    threads: Flags.string({ description: "compute threads for worker steps and evaluations (1: in-process) [default: the machine's cores]", helpValue: "N" }),
   };
 
   async run(): Promise<void> {
@@ -55,6 +60,15 @@ interface SimulateFlags {
   readonly force: boolean;
   readonly json: boolean;
   readonly quiet: boolean;
+  readonly threads: string | undefined;
+}
+
+/** `--threads N`: a whole number from 1 to 1024 (default: the machine's cores). */
+function parseThreads(text: string | undefined): number {
+  if (text === undefined) return availableParallelism();
+  const n = /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;
+  if (!(Number.isInteger(n) && n >= 1 && n <= 1024)) throw new InputError(`--threads ${text}: expected a whole number of threads from 1 to 1024`);
+  return n;
 }
 
 /** The models of `--sync a,b,c`, checked. */
@@ -75,7 +89,9 @@ async function simulate(fileOrName: string, flags: SimulateFlags): Promise<numbe
   let models: (SyncModel | undefined)[];
   let file: string;
   let set;
+  let threads: number;
   try {
+    threads = parseThreads(flags.threads);
     models = flags.sync === undefined ? [undefined] : parseSyncList(flags.sync);
     file = resolveScenario(fileOrName);
     set = (flags.set ?? []).map(parseSet);
@@ -111,7 +127,7 @@ async function simulate(fileOrName: string, flags: SimulateFlags): Promise<numbe
   const runs: { source: string; result: RunResult; dir: string }[] = [];
   for (const scenario of scenarios) {
     const label = comparing ? `${scenario.name} ${scenario.sync.model}` : scenario.name;
-    const result = await runOne(scenario, label, console);
+    const result = await runOne(scenario, label, console, threads);
     if (result === null) return 1;
     const dir = comparing ? join(out.dir, scenario.sync.model) : out.dir;
     try {
@@ -155,11 +171,12 @@ async function simulate(fileOrName: string, flags: SimulateFlags): Promise<numbe
   return code;
 }
 
-async function runOne(scenario: Scenario, label: string, console: Console): Promise<RunResult | null> {
+async function runOne(scenario: Scenario, label: string, console: Console, threads: number): Promise<RunResult | null> {
   console.start(label, scenario.stop, "virtual", "objective");
   try {
-    const result = await runSimulation(scenario, { onProgress: (p) => console.update({ timeS: p.virtualTimeS, iteration: p.iteration, objective: p.objective }) });
+    const result = await runSimulation(scenario, { threads, onProgress: (p) => console.update({ timeS: p.virtualTimeS, iteration: p.iteration, objective: p.objective }) });
     console.stop();
+    if (result.threads.note !== null) console.log(`note: ${result.threads.note}`);
     return { series: result.series, summary: { ...result.summary, faultWindows: faultWindowsOf(scenario.faults) } };
   } catch (error) {
     console.stop();
