@@ -10,6 +10,14 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 const mutations = [
   {
+    name: "threads-consume-early",
+    what: "a step run on a compute thread is consumed as soon as its thread hands it back, not at its virtual completion time",
+    file: "packages/sim/src/driver.ts",
+    find: "          engine.after(compute.durationMs(node, samples, alias(node)), () => {\n            const started = performance.now();\n            const taken = pool.take(job);",
+    replace: "          compute.durationMs(node, samples, alias(node));\n          engine.after(0, () => {\n            const started = performance.now();\n            const taken = pool.take(job);",
+    tests: ["test/sim/threads.test.ts"],
+  },
+  {
     name: "pool-cap-fixed",
     what: "the BodyPool keeps at most its base 64 MiB of free bodies, however large the window in flight was",
     file: "packages/net/src/transport.ts",
