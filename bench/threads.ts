@@ -8,8 +8,9 @@
  * Per (workload, mode) it prints the wall time at each count, the ratio, whether the trace hashes
  * are identical (they must be), and the Amdahl bound: the fraction of the 1-thread run's wall time
  * spent in worker steps and evaluations (the rest is the simulator's own work on the main thread,
- * which threads do not spread), and 1 / (serial + compute / threads). The load average is printed
- * with the figures: the machine's cores are shared with other jobs. Exits 1 when a hash differs.
+ * which threads do not spread), and 1 / (serial + compute / threads). The load average and the
+ * CPU seconds each run got (process-wide, every thread) are printed with the figures: on shared
+ * cores, the cores a run actually used (CPU / wall) bound its ratio. Exits 1 when a hash differs.
  */
 import { availableParallelism, loadavg } from "node:os";
 import { runSimulation } from "@gaia/sim";
@@ -51,10 +52,13 @@ for (const workload of workloads) {
       const runs = [];
       for (const count of [1, threads]) {
         const started = performance.now();
+        const cpu = process.cpuUsage();
         const result = await runSimulation(buildScenario(c), { threads: count, recordTrace: false, checkInvariants: false });
         const wallS = (performance.now() - started) / 1000;
+        const used = process.cpuUsage(cpu);
+        const cpuS = (used.user + used.system) / 1e6;
         if (result.threads.used !== count) fail(`${workload} ${mode}: ${count} threads asked for, ${result.threads.used} used: ${result.threads.note}`);
-        runs.push({ count, wallS, hash: result.summary.traceHash, computeWallS: result.threads.computeWallS, iterations: result.summary.iterations });
+        runs.push({ count, wallS, cpuS, hash: result.summary.traceHash, computeWallS: result.threads.computeWallS, iterations: result.summary.iterations });
       }
       const [one, many] = runs as [(typeof runs)[0], (typeof runs)[0]];
       const same = one.hash === many.hash;
@@ -64,7 +68,8 @@ for (const workload of workloads) {
       console.log(
         `${workload} ${mode} (${one.iterations} it): 1 thread ${one.wallS.toFixed(2)} s, ${threads} threads ${many.wallS.toFixed(2)} s, ${(one.wallS / many.wallS).toFixed(2)}x; ` +
           `hashes ${same ? `identical (${one.hash})` : `DIFFER (${one.hash} against ${many.hash})`}; ` +
-          `steps + evaluations ${(100 * computeFraction).toFixed(0)}% of the 1-thread wall (Amdahl bound ${bound.toFixed(2)}x), main thread waiting ${many.computeWallS.toFixed(2)} s at ${threads}; load average ${load()}`,
+          `steps + evaluations ${(100 * computeFraction).toFixed(0)}% of the 1-thread wall (Amdahl bound ${bound.toFixed(2)}x), main thread waiting ${many.computeWallS.toFixed(2)} s at ${threads}; ` +
+          `CPU ${one.cpuS.toFixed(1)} s / ${many.cpuS.toFixed(1)} s (cores used ${(one.cpuS / one.wallS).toFixed(2)} / ${(many.cpuS / many.wallS).toFixed(2)}); load average ${load()}`,
       );
     }
   }
