@@ -32,6 +32,8 @@ const mutations = [
     find: "          throw jobError(name, `${role}, clock ${clock}, step`, error);",
     replace: "          throw error;",
     tests: ["test/workloads/module.test.ts"],
+  },
+  {
     name: "data-by-column-ignored",
     what: "ratings partitioned by a column are dealt to any worker, not to the data center the column names",
     file: "packages/workloads/src/data/ratings.ts",
@@ -62,6 +64,8 @@ const mutations = [
     find: "if (doc < 1 || doc > D) throw",
     replace: "if (doc < 1) throw",
     tests: ["test/workloads/data-files.test.ts"],
+  },
+  {
     name: "state-estimate-no-accumulators",
     what: "the memory estimate leaves out the significance filter's float64 accumulators beside every ASP replica",
     file: "packages/core/src/state-bytes.ts",
@@ -76,6 +80,14 @@ const mutations = [
     find: "      const streams = 1 + (hub.members.length > 1 ? hub.members.length : 0);",
     replace: "      const streams = 1;",
     tests: ["test/sim/memory.test.ts"],
+  },
+  {
+    name: "threads-consume-early",
+    what: "a step run on a compute thread is consumed as soon as its thread hands it back, not at its virtual completion time",
+    file: "packages/sim/src/driver.ts",
+    find: "          engine.after(compute.durationMs(node, samples, alias(node)), () => {\n            const started = performance.now();\n            const taken = pool.take(job);",
+    replace: "          compute.durationMs(node, samples, alias(node));\n          engine.after(0, () => {\n            const started = performance.now();\n            const taken = pool.take(job);",
+    tests: ["test/sim/threads.test.ts"],
   },
   {
     name: "pool-cap-fixed",

@@ -78,6 +78,8 @@ export default defineWorkload({
         const sampleAt = (clock: number, b: number): number => from + ((clock * batch + b) % count);
         const biasRow = layout.row("bias", 0);
         return {
+          // What a step will process, told ahead (the simulator's compute threads schedule by it).
+          samplesFor: () => batch,
           rowsFor(clock) {
             const rows = new Set<number>([biasRow]);
             for (let b = 0; b < batch; b++) for (let a = 0; a < k; a++) rows.add(layout.row("weights", featureIds[sampleAt(clock, b) * k + a]!));

@@ -120,6 +120,27 @@ describe("gaia simulate: bad input", () => {
   });
 });
 
+describe("gaia simulate --threads", () => {
+  test("a bad count: one clear message, exit 2, no stack trace", () => {
+    for (const value of ["0", "-1", "two", "1.5", "5000"]) {
+      const run = gaia("simulate", "scenarios/quickstart.yaml", "--threads", value);
+      assert.equal(run.status, 2, `--threads ${value}: ${run.stderr}`);
+      assert.match(run.stderr, new RegExp(`--threads ${value.replace(".", "\\.")}: expected a whole number of threads from 1 to 1024`));
+      assertNoStackTrace(run);
+    }
+  });
+
+  test("1 and 2 threads: the same trace hash, from the built CLI (its thread entry is in the build)", () => {
+    const hashes = ["1", "2"].map((threads) => {
+      const run = gaia("simulate", "scenarios/quickstart.yaml", "--set", "stop.maxIterations=20", "--threads", threads, "--json", "--out", join(work, `threads-${threads}`));
+      assert.equal(run.status, 0, run.stderr);
+      return (JSON.parse(run.stdout) as { traceHash: string }).traceHash;
+    });
+    assert.ok(hashes[0]!.length > 0);
+    assert.equal(hashes[1], hashes[0]);
+  });
+});
+
 describe("gaia simulate scenarios/quickstart.yaml", () => {
   test("--json prints one summary object and nothing else; the files are written; the same seed repeats", () => {
     const out = join(work, "quickstart");

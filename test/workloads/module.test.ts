@@ -104,6 +104,14 @@ describe("workload modules in the simulator", () => {
     });
   }
 
+  test("on 2 compute threads (each loading the module itself) the run and its trace hash are the in-process run's", async () => {
+    const scenario = await loadScenarioAsync(example, { set: [set("stop.maxIterations", 30)] });
+    const [inProcess, threaded] = [await runSimulation(scenario), await runSimulation(scenario, { threads: 2 })];
+    assert.equal(threaded.threads.used, 2, threaded.threads.note ?? "");
+    assert.equal(threaded.summary.traceHash, inProcess.summary.traceHash);
+    assert.equal(threaded.summary.objective, inProcess.summary.objective);
+  });
+
   test("the same scenario and seed give the same trace hash; another seed another", async () => {
     const run = async (seed: number): Promise<string> => (await runSimulation(await loadScenarioAsync(example, { seed, set: [set("stop.maxIterations", 30)] }))).summary.traceHash;
     const [a, b, c] = [await run(5), await run(5), await run(6)];

@@ -24,7 +24,9 @@ export interface WorkerPlacement {
 
 /**
  * What a step returns belongs to the worker from then on: the program must not change these arrays
- * afterwards (a push carries views of them, which the simulator delivers later).
+ * afterwards (a push carries views of them, which the simulator delivers later). `deltas` must be
+ * fresh memory the program keeps no reference to: the simulator's compute threads move it to the
+ * main thread (rows the program hands back again, such as a fixed all-rows array, are copied).
  */
 export interface StepResult {
   /** Sorted row ids the deltas belong to. */
@@ -48,6 +50,14 @@ export interface WorkerProgram {
    * next clock's values into the same memory (copy what must outlive the step).
    */
   step(clock: number, rows: Uint32Array, values: Float32Array): StepResult;
+  /**
+   * How many samples `step(clock, ...)` will process, known before the step: a function of the
+   * clock and the program's placement only, never of earlier steps. Optional; with it, the
+   * simulator can schedule a step's completion when it hands the step to a compute thread, and
+   * run several workers' steps at once (`gaia simulate --threads`). A step whose `samples` differ
+   * from it is an error there.
+   */
+  samplesFor?(clock: number): number;
 }
 
 export interface Evaluation {

@@ -75,6 +75,7 @@ import { ComputeModel } from "./compute.js";
 import { Engine } from "./engine.js";
 import { MetricsCollector } from "./metrics.js";
 import { Network, type DataCenterCaps, type Envelope, type NetworkSpec, type NetworkStats } from "./network.js";
+import { ComputeThreads } from "./threads.js";
 
 export interface RunOptions {
   /** Called at each evaluation. */
@@ -100,6 +101,26 @@ export interface RunOptions {
   readonly network?: Partial<NetworkSpec>;
   /** Workers keep the SSP cache under staleness > 0 (default true; false for comparison runs). */
   readonly workerCache?: boolean;
+  /**
+   * Compute threads for worker steps and evaluations (default 1: in-process, no thread). The run,
+   * and so its trace hash, is the same at any count. Needs a workload built from the scenario (not
+   * `workload`) whose programs tell their samples ahead (`samplesFor`); otherwise the run stays
+   * in-process and `threads.note` says why.
+   */
+  readonly threads?: number;
+}
+
+/** The compute threads a run used: their count (1: in-process), and why it is fewer than asked for. */
+export interface ThreadsUsed {
+  readonly requested: number;
+  readonly used: number;
+  readonly note: string | null;
+  /**
+   * Wall seconds the main thread spent on worker steps and evaluations: running them (in-process)
+   * or waiting for their results (on threads). The rest of the run's wall time is the simulator's
+   * own work (roles, network, checkers), which threads do not spread.
+   */
+  readonly computeWallS: number;
 }
 
 export interface SimulationStats extends NetworkStats {
@@ -126,6 +147,7 @@ export interface SimulationStats extends NetworkStats {
 export interface SimulationResult extends RunResult {
   readonly trace: readonly SimTraceEvent[] | null;
   readonly stats: SimulationStats;
+  readonly threads: ThreadsUsed;
 }
 
 interface WorkloadsModule {
@@ -189,6 +211,29 @@ const DEFAULT_DRAIN_CAP_S = 600;
 const SLICE_EVENTS = 100_000;
 
 export async function runSimulation(scenario: Scenario, options: RunOptions = {}): Promise<SimulationResult> {
+  const requested = options.threads ?? 1;
+  if (!(Number.isInteger(requested) && requested >= 1)) throw new RangeError(`threads must be an integer >= 1, got ${requested}`);
+  const threads: ThreadsHolder = { pool: null, requested, note: null };
+  if (requested > 1 && options.workload !== undefined) threads.note = `${requested} threads asked for, running in-process: a workload passed in (RunOptions.workload) cannot be rebuilt in a thread`;
+  // The threads build their workload while the main thread builds its own.
+  else if (requested > 1) {
+    const { dataCenters, workersPerDataCenter } = scenario.topology;
+    threads.pool = new ComputeThreads(requested, { workload: scenario.workload, seed: scenario.seed, dataCenters, workersPerDataCenter, ...(scenario.baseDir !== undefined ? { baseDir: scenario.baseDir } : {}) });
+  }
+  try {
+    return await simulate(scenario, options, threads);
+  } finally {
+    await threads.pool?.close();
+  }
+}
+
+interface ThreadsHolder {
+  pool: ComputeThreads | null;
+  readonly requested: number;
+  note: string | null;
+}
+
+async function simulate(scenario: Scenario, options: RunOptions, threads: ThreadsHolder): Promise<SimulationResult> {
   const wallStart = performance.now();
   const { stop, topology } = scenario;
   if (stop.maxIterations === null && stop.maxVirtualTimeS === null) throw new RangeError(`scenario "${scenario.name}": stop needs maxIterations or maxVirtualTimeS, or the run might never end`);
@@ -215,6 +260,26 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   };
   const programs = new Map<NodeId, WorkerProgram>();
   for (const w of layout.workers) programs.set(w, workload.createWorker(placementOf(w), root.child(`program:${alias(w)}`)));
+
+  // Compute threads: worker w (in layout order) runs on thread w mod N, with the same program the
+  // main thread holds (which only plans rows and samples then).
+  if (threads.pool !== null && [...programs.values()].some((p) => p.samplesFor === undefined)) {
+    threads.note = `${threads.requested} threads asked for, running in-process: workload ${workload.kind}'s programs do not tell their samples ahead (samplesFor)`;
+    const pool = threads.pool;
+    threads.pool = null;
+    await pool.close();
+  }
+  const pool = threads.pool;
+  const threadOf = new Map<NodeId, number>();
+  if (pool !== null) {
+    const assigned: { node: NodeId; placement: WorkerPlacement; rng: string }[][] = Array.from({ length: pool.count }, () => []);
+    layout.workers.forEach((w, k) => {
+      threadOf.set(w, k % pool.count);
+      assigned[k % pool.count]!.push({ node: w, placement: placementOf(w), rng: `program:${alias(w)}` });
+    });
+    assigned.forEach((list, k) => pool.assign(k, list));
+    await pool.ready();
+  }
 
   const sync = withPacing(scenario, workload, layout, layoutSync, { placementOf });
 
@@ -261,6 +326,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   let lastSize = 0;
   let crashes = 0;
   let lastStepMs = 0;
+  let computeWallMs = 0;
   let nextEvalAt = stop.evalEvery;
   let stopping = false;
   let halted = false;
@@ -300,10 +366,21 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
   };
 
   const evaluate = (): MetricsPoint => {
-    const replica = modelOf(layout.spec.dataCenters[0]!);
-    const { objective, metrics: extra } = workload.evaluate(replica);
+    const evaluated = layout.spec.dataCenters[0]!;
+    const replica = modelOf(evaluated);
+    let evaluation;
+    const started = performance.now();
+    if (pool === null) evaluation = workload.evaluate(replica);
+    else {
+      // The replica is moved to the thread; the run waits for the objective here, where it is reported.
+      const result = pool.take(pool.evaluate(replica));
+      if (result.kind !== "evaluation") throw new Error(`compute threads: an evaluation came back as ${result.kind}`);
+      evaluation = result.evaluation;
+    }
+    computeWallMs += performance.now() - started;
+    const { objective, metrics: extra } = evaluation;
     if (!Number.isFinite(objective)) {
-      const bad = firstNonFiniteRow(replica, cols);
+      const bad = firstNonFiniteRow(pool === null ? replica : modelOf(evaluated), cols);
       if (bad !== null) diverge({ clock: metrics.slowest(), row: bad.row, value: bad.value, worker: null });
     }
     const point: MetricsPoint = {
@@ -384,11 +461,29 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
         }
         case "compute": {
           const program = programs.get(node)!;
-          const result = program.step(e.clock, e.rows, e.values);
           const clock = e.clock;
-          engine.after(compute.durationMs(node, result.samples, alias(node)), () =>
-            input(node, { kind: "computed", clock, rows: result.rows, deltas: result.deltas, samples: result.samples }),
-          );
+          if (pool === null) {
+            const started = performance.now();
+            const result = program.step(e.clock, e.rows, e.values);
+            computeWallMs += performance.now() - started;
+            engine.after(compute.durationMs(node, result.samples, alias(node)), () =>
+              input(node, { kind: "computed", clock, rows: result.rows, deltas: result.deltas, samples: result.samples }),
+            );
+            break;
+          }
+          // On a thread: handed over now, consumed at its virtual completion time, so that the
+          // steps of workers whose compute overlaps in virtual time run at once.
+          const samples = program.samplesFor!(clock);
+          const job = pool.step(threadOf.get(node)!, node, clock, e.rows, e.values);
+          engine.after(compute.durationMs(node, samples, alias(node)), () => {
+            const started = performance.now();
+            const taken = pool.take(job);
+            computeWallMs += performance.now() - started;
+            if (taken.kind !== "step") throw new Error(`compute threads: ${node}'s step at clock ${clock} came back as ${taken.kind}`);
+            const { result } = taken;
+            if (result.samples !== samples) throw new Error(`${node}'s step at clock ${clock} processed ${result.samples} samples, but its program's samplesFor(${clock}) said ${samples}`);
+            input(node, { kind: "computed", clock, rows: result.rows, deltas: result.deltas, samples });
+          });
           break;
         }
         case "trace":
@@ -620,5 +715,5 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
     workerClocks: Object.fromEntries(layout.workers.map((w) => [w, metrics.clockOf(w)])),
     workerDoneS: Object.fromEntries(layout.workers.map((w) => [w, workerDoneMs.has(w) ? workerDoneMs.get(w)! / 1000 : null])),
   };
-  return { summary, series, trace, stats };
+  return { summary, series, trace, stats, threads: { requested: threads.requested, used: pool === null ? 1 : pool.count, note: threads.note, computeWallS: computeWallMs / 1000 } };
 }

@@ -10,3 +10,4 @@ export * from "./compute.js";
 export * from "./driver.js";
 export * from "./metrics.js";
 export * from "./toy-workload.js";
+export * from "./threads.js";

@@ -333,7 +333,19 @@ export class DefinedWorkload<J extends WorkloadJob = WorkloadJob> implements Wor
       throw jobError(this.kind, `${role}, setting up`, error);
     }
     const name = this.kind;
+    const samplesFor = program.samplesFor?.bind(program);
     return {
+      ...(samplesFor !== undefined
+        ? {
+            samplesFor(clock: number): number {
+              try {
+                return samplesFor(clock);
+              } catch (error) {
+                throw jobError(name, `${role}, clock ${clock}, samplesFor`, error);
+              }
+            },
+          }
+        : {}),
       rowsFor(clock: number): Uint32Array | null {
         try {
           return program.rowsFor(clock);

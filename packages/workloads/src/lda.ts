@@ -295,6 +295,17 @@ class LdaWorker implements WorkerProgram {
     return this.docFirst + ((clock * this.batch + k) % (this.docEnd - this.docFirst));
   }
 
+  /** The tokens of the clock's documents: what `step` resamples. */
+  samplesFor(clock: number): number {
+    const { docStart } = this.workload.corpus;
+    let tokens = 0;
+    for (let k = 0; k < this.batch; k++) {
+      const d = this.docAt(clock, k);
+      tokens += docStart[d + 1]! - docStart[d]!;
+    }
+    return tokens;
+  }
+
   rowsFor(clock: number): Uint32Array {
     const { words, docStart } = this.workload.corpus;
     let count = 0;

@@ -232,6 +232,10 @@ class MfWorker implements WorkerProgram {
     return this.start + ((clock * this.batch + k) % count);
   }
 
+  samplesFor(_clock: number): number {
+    return this.batch;
+  }
+
   rowsFor(clock: number): Uint32Array {
     const { ratingUser, ratingItem, spec } = this.workload;
     for (let k = 0; k < this.batch; k++) {

@@ -389,6 +389,10 @@ class MnistWorker implements WorkerProgram {
     return null;
   }
 
+  samplesFor(_clock: number): number {
+    return this.batch;
+  }
+
   step(clock: number, rows: Uint32Array, values: Float32Array): StepResult {
     const { workload } = this;
     const size = workload.rows * workload.cols;

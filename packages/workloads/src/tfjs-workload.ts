@@ -605,6 +605,7 @@ export const tfjsDefinition = defineWorkload({
         const ys = new Float32Array(batch);
         return {
           rowsFor: () => null,
+          samplesFor: () => batch,
           step(clock, rows, values) {
             const size = layout.rows * cols;
             if (rows.length !== layout.rows || values.length !== size) throw new RangeError(`needs all ${layout.rows} rows (${size} values), got ${rows.length} rows and ${values.length} values`);

@@ -1,6 +1,7 @@
 import { Args, Flags } from "@oclif/core";
 import { GaiaCommand } from "../base.js";
 import { join } from "node:path";
+import { availableParallelism } from "node:os";
 import { WorkloadError } from "@gaia/workloads";
 import { ScenarioError, estimateMemory, faultWindowsOf, memoryLimit, estimable, memoryProblem, formatBytes, formatObjective, formatSeconds, formatSummaryTable, formatUsd, labelRuns, loadScenarioAsync, runSimulation, syncModels, writeComparison, writeRunOutputs, type RunResult, type RunSummary, type Scenario, type SyncModel } from "@gaia/sim";
 import { InputError, bundledScenarioNames, outputDir, parseSet, resolveScenario } from "../inputs.js";
@@ -17,6 +18,7 @@ export default class Simulate extends GaiaCommand {
     "With several models, `--sync lan,bsp,asp` runs the scenario under each and writes one comparison report, compare.html, beside a folder per run: the objective of every run over time on one axis and over iterations, WAN traffic and cost, time blocked by reason, and the ratios to LAN and to BSP.",
     "",
     "Before it starts, a run's memory is estimated from the scenario (replicas x rows x columns, accumulators, caches, the workload's data); a run whose estimate exceeds the machine's memory, or --max-memory / GAIA_MAX_MEMORY, is refused with the estimate and what to change (exit 2). The summary reports the protocol state's bytes beside the peak RSS.",
+    "Worker steps and evaluations run on `--threads N` compute threads (`auto`: the machine's cores; default 1, in-process: each thread builds the workload itself, which small runs do not repay). Results are consumed at their virtual completion times, so the run and its trace hash are the same at any thread count.",
     "",
     "An output folder that already holds a run is never replaced silently: the default folder is numbered (runs/NAME-SEED.2), an explicit --out is refused without --force. Exits 1 when a trace check fails, 2 on a bad scenario or flag.",
   ].join("\n");
@@ -27,6 +29,7 @@ export default class Simulate extends GaiaCommand {
     "<%= config.bin %> simulate scenarios/mf-ec2-11.yaml --sync bsp --seed 7",
     "<%= config.bin %> simulate quickstart --set stop.maxIterations=50 --set sync.mirrorClockBound=2",
     "<%= config.bin %> simulate quickstart --json > summary.json",
+    "<%= config.bin %> simulate scenarios/mnist-3dc.yaml --threads 2",
   ];
 
   static override args = {
@@ -42,6 +45,7 @@ export default class Simulate extends GaiaCommand {
     json: Flags.boolean({ description: "print only the summary, as one JSON object, on stdout", default: false }),
     quiet: Flags.boolean({ char: "q", description: "no progress bar and no table", default: false }),
     "max-memory": Flags.string({ description: "refuse a run whose memory estimate exceeds this (bytes, or 512MB, 8GB, 1.5GiB) [default: GAIA_MAX_MEMORY, else the machine's memory]", helpValue: "SIZE" }),
+    threads: Flags.string({ description: "compute threads for worker steps and evaluations (1: in-process; auto: the machine's cores) [default: 1]", helpValue: "N|auto" }),
   };
 
   async run(): Promise<void> {
@@ -60,6 +64,16 @@ interface SimulateFlags {
   readonly json: boolean;
   readonly quiet: boolean;
   readonly "max-memory"?: string | undefined;
+  readonly threads: string | undefined;
+}
+
+/** `--threads N`: a whole number from 1 to 1024, or auto (the machine's cores); default 1. */
+function parseThreads(text: string | undefined): number {
+  if (text === undefined) return 1;
+  if (text.trim() === "auto") return availableParallelism();
+  const n = /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;
+  if (!(Number.isInteger(n) && n >= 1 && n <= 1024)) throw new InputError(`--threads ${text}: expected a whole number of threads from 1 to 1024, or auto`);
+  return n;
 }
 
 /** The models of `--sync a,b,c`, checked. */
@@ -86,7 +100,9 @@ async function simulate(fileOrName: string, flags: SimulateFlags): Promise<numbe
   } catch (error) {
     return fail((error as Error).message);
   }
+  let threads: number;
   try {
+    threads = parseThreads(flags.threads);
     models = flags.sync === undefined ? [undefined] : parseSyncList(flags.sync);
     file = resolveScenario(fileOrName);
     set = (flags.set ?? []).map(parseSet);
@@ -126,7 +142,7 @@ async function simulate(fileOrName: string, flags: SimulateFlags): Promise<numbe
   const runs: { source: string; result: RunResult; dir: string }[] = [];
   for (const scenario of scenarios) {
     const label = comparing ? `${scenario.name} ${scenario.sync.model}` : scenario.name;
-    const result = await runOne(scenario, label, console);
+    const result = await runOne(scenario, label, console, threads);
     if (typeof result === "number") return result;
     const dir = comparing ? join(out.dir, scenario.sync.model) : out.dir;
     try {
@@ -170,11 +186,12 @@ async function simulate(fileOrName: string, flags: SimulateFlags): Promise<numbe
   return code;
 }
 
-async function runOne(scenario: Scenario, label: string, console: Console): Promise<RunResult | 1 | 2> {
+async function runOne(scenario: Scenario, label: string, console: Console, threads: number): Promise<RunResult | 1 | 2> {
   console.start(label, scenario.stop, "virtual", "objective");
   try {
-    const result = await runSimulation(scenario, { onProgress: (p) => console.update({ timeS: p.virtualTimeS, iteration: p.iteration, objective: p.objective }) });
+    const result = await runSimulation(scenario, { threads, onProgress: (p) => console.update({ timeS: p.virtualTimeS, iteration: p.iteration, objective: p.objective }) });
     console.stop();
+    if (result.threads.note !== null) console.log(`note: ${result.threads.note}`);
     return { series: result.series, summary: { ...result.summary, faultWindows: faultWindowsOf(scenario.faults) } };
   } catch (error) {
     console.stop();
