@@ -53,12 +53,11 @@ export class HubRole implements Role {
   private readonly cols: number;
   /** Per shard index: the members whose shard of that index sent its final flush. */
   private readonly finishedMembers = new Map<number, Set<string>>();
-  private readonly scratch: Scratch = new Map();
   private readonly memberSet: ReadonlySet<string>;
   private readonly hubSet: ReadonlySet<NodeId>;
 
   /** Per stream ("<shard>:*" to the other hubs, "<shard>:<member>" to a member): what its encoding left. */
-  private readonly residuals = new Map<string, Float64Array>();
+  private readonly residuals = new Map<string, Residual>();
   private residualsFlushed = false;
 
   constructor(
@@ -244,7 +243,9 @@ export class HubRole implements Role {
     const members = this.info.members.filter((m) => updates.has(m));
     const effects: Effect[] = [];
     const size = this.shardSizes[shard]!;
-    const all = sumSparse(this.scratch, members.map((m) => updates.get(m)!.update), size);
+    // One merge of the members' sorted entries; every stream's sum comes from it, in order.
+    const merged = mergeSparse(members.map((m) => updates.get(m)!.update), size);
+    const all = sumMerged(merged, -1);
     const total: MirrorUpdate = { kind: "mirror-update", shard, clock, sources: members, body: this.encodeStream(`${shard}:*`, size, all) };
     let barriers = noBarriers;
     if (this.heldBarriers.size > 0) {
@@ -260,7 +261,7 @@ export class HubRole implements Role {
       const others = members.filter((o) => o !== m);
       if (others.length === 0) continue;
       for (const [source, b] of barriers) if (source !== m) effects.push({ kind: "send", to: this.memberShard(m, shard), channel: "control", msg: b });
-      const sum = sumSparse(this.scratch, others.map((o) => updates.get(o)!.update), size);
+      const sum = sumMerged(merged, members.indexOf(m));
       effects.push({ kind: "send", to: this.memberShard(m, shard), channel: "data", msg: { kind: "mirror-update", shard, clock, sources: others, body: this.encodeStream(`${shard}:${m}`, size, sum) } });
     }
     effects.push({ kind: "trace", event: { type: "hub-forwarded", hub: this.id, shard, clock, sources: members, entries: all.indices.length } });
@@ -271,11 +272,24 @@ export class HubRole implements Role {
   private encodeStream(stream: string, size: number, update: SparseUpdate): Uint8Array {
     if (this.encoding === "f32") return encodeUpdate(update.indices, update.deltas, this.cols, "f32").body;
     let residual = this.residuals.get(stream);
-    if (residual === undefined) this.residuals.set(stream, (residual = new Float64Array(size)));
+    if (residual === undefined) this.residuals.set(stream, (residual = { values: new Float64Array(size), listed: new Uint8Array(size), touched: new Uint32Array(1024), count: 0 }));
+    const r = residual.values;
     const values = new Float64Array(update.indices.length);
-    for (let i = 0; i < values.length; i++) values[i] = update.deltas[i]! + residual[update.indices[i]!]!;
+    for (let i = 0; i < values.length; i++) values[i] = update.deltas[i]! + r[update.indices[i]!]!;
     const { body, applied } = encodeUpdate(update.indices, values, this.cols, this.encoding);
-    for (let i = 0; i < values.length; i++) residual[update.indices[i]!] = values[i]! - applied[i]!;
+    for (let i = 0; i < values.length; i++) {
+      const k = update.indices[i]!;
+      r[k] = values[i]! - applied[i]!;
+      if (residual.listed[k] === 0) {
+        residual.listed[k] = 1;
+        if (residual.count === residual.touched.length) {
+          const grown = new Uint32Array(Math.min(size, residual.touched.length * 2));
+          grown.set(residual.touched);
+          residual.touched = grown;
+        }
+        residual.touched[residual.count++] = k;
+      }
+    }
     return body;
   }
 
@@ -293,11 +307,12 @@ export class HubRole implements Role {
       const colon = stream.indexOf(":");
       const shard = Number(stream.slice(0, colon));
       const target = stream.slice(colon + 1);
+      // Only elements the stream ever carried can hold a remainder: no scan of the shard.
       const offsets: number[] = [];
-      for (let i = 0; i < residual.length; i++) if (Math.fround(residual[i]!) !== 0) offsets.push(i);
+      for (const i of residual.touched.subarray(0, residual.count).sort()) if (Math.fround(residual.values[i]!) !== 0) offsets.push(i);
       if (offsets.length === 0) continue;
       const indices = Uint32Array.from(offsets);
-      const body = encodeUpdate(indices, Array.from(offsets, (i) => residual[i]!), this.cols, "f32").body;
+      const body = encodeUpdate(indices, Array.from(offsets, (i) => residual.values[i]!), this.cols, "f32").body;
       const sources = target === "*" ? [...this.info.members] : this.info.members.filter((m) => m !== target);
       const msg: MirrorFlush = { kind: "mirror-flush", shard, sources, body };
       const to = target === "*" ? this.info.otherHubs : [this.memberShard(target, shard)];
@@ -310,45 +325,80 @@ export class HubRole implements Role {
 
 const noBarriers: ReadonlyMap<string, Barrier> = new Map();
 
-/**
- * Element-wise sum of sparse updates, in float64 then rounded once; zero sums are left out.
- * A dense scratch per shard size (reused across calls) keeps this linear in the entries.
- */
-type Scratch = Map<number, { sums: Float64Array; seen: Uint8Array }>;
+/** One stream's error-feedback remainder: dense values, and the elements it ever carried (each once). */
+interface Residual {
+  readonly values: Float64Array;
+  readonly listed: Uint8Array;
+  touched: Uint32Array;
+  count: number;
+}
 
-function sumSparse(scratch: Scratch, updates: readonly SparseUpdate[], size: number): { indices: Uint32Array; deltas: Float32Array } {
-  let pad = scratch.get(size);
-  if (!pad) scratch.set(size, (pad = { sums: new Float64Array(size), seen: new Uint8Array(size) }));
-  const { sums, seen } = pad;
+/** The union of K sorted sparse updates: its offsets ascending, and each update's value there (0 where absent), row-major. */
+interface Merged {
+  readonly indices: Uint32Array;
+  readonly values: Float64Array;
+  readonly count: number;
+  readonly k: number;
+}
+
+/** Merges sorted, unique sparse updates (entries at or past `size` are left out). */
+function mergeSparse(updates: readonly SparseUpdate[], size: number): Merged {
+  const k = updates.length;
   let total = 0;
   for (const u of updates) total += u.indices.length;
-  const touched = new Uint32Array(total);
+  const indices = new Uint32Array(total);
+  const values = new Float64Array(total * k);
+  const at = new Uint32Array(k);
   let count = 0;
-  for (const u of updates) {
-    for (let i = 0; i < u.indices.length; i++) {
-      const k = u.indices[i]!;
-      if (k >= size) continue;
-      if (seen[k] === 0) {
-        seen[k] = 1;
-        touched[count++] = k;
+  for (;;) {
+    let next = size;
+    for (let j = 0; j < k; j++) {
+      const u = updates[j]!;
+      if (at[j]! < u.indices.length) {
+        const x = u.indices[at[j]!]!;
+        if (x < next) next = x;
       }
-      sums[k]! += u.deltas[i]!;
     }
+    if (next >= size) break;
+    const row = count * k;
+    for (let j = 0; j < k; j++) {
+      const u = updates[j]!;
+      const p = at[j]!;
+      if (p < u.indices.length && u.indices[p] === next) {
+        values[row + j] = u.deltas[p]!;
+        at[j] = p + 1;
+      }
+    }
+    indices[count++] = next;
   }
-  const keys = touched.subarray(0, count).sort();
+  return { indices, values, count, k };
+}
+
+/**
+ * Element-wise sum of the merged updates except update `skip` (-1: all), in float64 in update
+ * order, then rounded once; zero sums are left out. An absent value adds 0, which changes no sum,
+ * so this is exactly the sum over the updates holding each element.
+ */
+function sumMerged(m: Merged, skip: number): { indices: Uint32Array; deltas: Float32Array } {
+  const { k, values, count } = m;
+  const sums = new Float64Array(count);
   let kept = 0;
-  for (let i = 0; i < keys.length; i++) if (sums[keys[i]!] !== 0) kept++;
+  for (let i = 0; i < count; i++) {
+    let s = 0;
+    const row = i * k;
+    for (let j = 0; j < k; j++) if (j !== skip) s += values[row + j]!;
+    sums[i] = s;
+    if (s !== 0) kept++;
+  }
   const indices = new Uint32Array(kept);
   const deltas = new Float32Array(kept);
   let at = 0;
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i]!;
-    if (sums[k] !== 0) {
-      indices[at] = k;
-      deltas[at++] = sums[k]!;
+  for (let i = 0; i < count; i++) {
+    const s = sums[i]!;
+    if (s !== 0) {
+      indices[at] = m.indices[i]!;
+      deltas[at++] = s;
     }
-    sums[k] = 0;
-    seen[k] = 0;
   }
   return { indices, deltas };
 }
