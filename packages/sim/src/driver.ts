@@ -97,6 +97,8 @@ export interface RunOptions {
   readonly network?: Partial<NetworkSpec>;
   /** Workers keep the SSP cache under staleness > 0 (default true; false for comparison runs). */
   readonly workerCache?: boolean;
+  /** A tap on every delivered message, before its receiver steps (bench:sim-cost replays the bodies shards receive). */
+  readonly onDelivered?: (to: NodeId, msg: Message, role: Role) => void;
 }
 
 export interface SimulationStats extends NetworkStats {
@@ -437,6 +439,7 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
         }
       }
     }
+    options.onDelivered?.(env.to, msg, roles.get(env.to)!);
     input(env.to, { kind: "message", from: env.from, msg });
   }
 
