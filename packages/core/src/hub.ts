@@ -272,23 +272,17 @@ export class HubRole implements Role {
   private encodeStream(stream: string, size: number, update: SparseUpdate): Uint8Array {
     if (this.encoding === "f32") return encodeUpdate(update.indices, update.deltas, this.cols, "f32").body;
     let residual = this.residuals.get(stream);
-    if (residual === undefined) this.residuals.set(stream, (residual = { values: new Float64Array(size), listed: new Uint8Array(size), touched: new Uint32Array(1024), count: 0 }));
-    const r = residual.values;
-    const values = new Float64Array(update.indices.length);
-    for (let i = 0; i < values.length; i++) values[i] = update.deltas[i]! + r[update.indices[i]!]!;
-    const { body, applied } = encodeUpdate(update.indices, values, this.cols, this.encoding);
-    for (let i = 0; i < values.length; i++) {
-      const k = update.indices[i]!;
+    if (residual === undefined) this.residuals.set(stream, (residual = { values: new Float64Array(size), blocks: new Uint8Array(Math.ceil(size / residualBlock)) }));
+    const { values: r, blocks } = residual;
+    const { indices, deltas } = update;
+    const n = indices.length;
+    const values = scratchF64(2, n).subarray(0, n);
+    for (let i = 0; i < n; i++) values[i] = deltas[i]! + r[indices[i]!]!;
+    const { body, applied } = encodeUpdate(indices, values, this.cols, this.encoding);
+    for (let i = 0; i < n; i++) {
+      const k = indices[i]!;
       r[k] = values[i]! - applied[i]!;
-      if (residual.listed[k] === 0) {
-        residual.listed[k] = 1;
-        if (residual.count === residual.touched.length) {
-          const grown = new Uint32Array(Math.min(size, residual.touched.length * 2));
-          grown.set(residual.touched);
-          residual.touched = grown;
-        }
-        residual.touched[residual.count++] = k;
-      }
+      blocks[k >>> residualShift] = 1;
     }
     return body;
   }
@@ -307,12 +301,26 @@ export class HubRole implements Role {
       const colon = stream.indexOf(":");
       const shard = Number(stream.slice(0, colon));
       const target = stream.slice(colon + 1);
-      // Only elements the stream ever carried can hold a remainder: no scan of the shard.
-      const offsets: number[] = [];
-      for (const i of residual.touched.subarray(0, residual.count).sort()) if (Math.fround(residual.values[i]!) !== 0) offsets.push(i);
-      if (offsets.length === 0) continue;
-      const indices = Uint32Array.from(offsets);
-      const body = encodeUpdate(indices, Array.from(offsets, (i) => residual.values[i]!), this.cols, "f32").body;
+      // Only blocks the stream ever carried can hold a remainder: no scan of the whole shard.
+      const { values, blocks } = residual;
+      let count = 0;
+      for (let b = 0; b < blocks.length; b++) {
+        if (blocks[b] === 0) continue;
+        for (let i = b << residualShift, end = Math.min(values.length, i + residualBlock); i < end; i++) if (Math.fround(values[i]!) !== 0) count++;
+      }
+      if (count === 0) continue;
+      const indices = new Uint32Array(count);
+      const remainder = new Float64Array(count);
+      let at = 0;
+      for (let b = 0; b < blocks.length; b++) {
+        if (blocks[b] === 0) continue;
+        for (let i = b << residualShift, end = Math.min(values.length, i + residualBlock); i < end; i++) {
+          if (Math.fround(values[i]!) === 0) continue;
+          indices[at] = i;
+          remainder[at++] = values[i]!;
+        }
+      }
+      const body = encodeUpdate(indices, remainder, this.cols, "f32").body;
       const sources = target === "*" ? [...this.info.members] : this.info.members.filter((m) => m !== target);
       const msg: MirrorFlush = { kind: "mirror-flush", shard, sources, body };
       const to = target === "*" ? this.info.otherHubs : [this.memberShard(target, shard)];
@@ -325,13 +333,26 @@ export class HubRole implements Role {
 
 const noBarriers: ReadonlyMap<string, Barrier> = new Map();
 
-/** One stream's error-feedback remainder: dense values, and the elements it ever carried (each once). */
+/** One stream's error-feedback remainder: dense values, and a flag per block of elements it ever carried. */
 interface Residual {
   readonly values: Float64Array;
-  readonly listed: Uint8Array;
-  touched: Uint32Array;
-  count: number;
+  readonly blocks: Uint8Array;
 }
+const residualShift = 10;
+const residualBlock = 1 << residualShift;
+
+/**
+ * Reused buffers for one aggregation's transient tables (the core is single-threaded; each use
+ * ends before the next begins): 0 the merged values, 1 the sums, 2 a stream's values with its
+ * residual.
+ */
+const f64Scratch: Float64Array[] = [new Float64Array(0), new Float64Array(0), new Float64Array(0)];
+function scratchF64(slot: number, n: number): Float64Array {
+  let buffer = f64Scratch[slot]!;
+  if (buffer.length < n) f64Scratch[slot] = buffer = new Float64Array(Math.max(n, buffer.length * 2));
+  return buffer;
+}
+let u32Scratch = new Uint32Array(0);
 
 /** The union of K sorted sparse updates: its offsets ascending, and each update's value there (0 where absent), row-major. */
 interface Merged {
@@ -341,13 +362,15 @@ interface Merged {
   readonly k: number;
 }
 
-/** Merges sorted, unique sparse updates (entries at or past `size` are left out). */
+/** Merges sorted, unique sparse updates (entries at or past `size` are left out). Valid until the next merge. */
 function mergeSparse(updates: readonly SparseUpdate[], size: number): Merged {
   const k = updates.length;
   let total = 0;
   for (const u of updates) total += u.indices.length;
-  const indices = new Uint32Array(total);
-  const values = new Float64Array(total * k);
+  if (u32Scratch.length < total) u32Scratch = new Uint32Array(Math.max(total, u32Scratch.length * 2));
+  const indices = u32Scratch;
+  const values = scratchF64(0, total * k);
+  values.fill(0, 0, total * k);
   const at = new Uint32Array(k);
   let count = 0;
   for (;;) {
@@ -381,7 +404,7 @@ function mergeSparse(updates: readonly SparseUpdate[], size: number): Merged {
  */
 function sumMerged(m: Merged, skip: number): { indices: Uint32Array; deltas: Float32Array } {
   const { k, values, count } = m;
-  const sums = new Float64Array(count);
+  const sums = scratchF64(1, count);
   let kept = 0;
   for (let i = 0; i < count; i++) {
     let s = 0;
