@@ -234,7 +234,8 @@ export async function runSimulation(scenario: Scenario, options: RunOptions = {}
 
   // Bookkeeping for conservation: the sum of every pushed delta, and the magnitude it scales with.
   const pushed = new Float64Array(initial.length);
-  const magnitude = Float64Array.from(initial, (v) => Math.abs(v));
+  const magnitude = new Float64Array(initial.length);
+  for (let i = 0; i < initial.length; i++) magnitude[i] = Math.abs(initial[i]!);
 
   const crashed = new Map<NodeId, number>();
   const waiting = new Map<NodeId, Input[]>();
