@@ -137,6 +137,7 @@ export class SignificanceFilter {
    * entries, if quiet, are rescanned at the next selection.
    */
   valuesChanged(offsets: ArrayLike<number>): void {
+    if (this.listedCount === this.activeCount) return; // nothing quiet
     const state = this.state;
     for (let i = 0; i < offsets.length; i++) {
       const offset = offsets[i]!;
