@@ -58,14 +58,21 @@ const ACTIVE = 1;
 /** Listed, not significant at the last selection, and unchanged since: its score is as it was. */
 const QUIET = 2;
 
-/** Buckets of quiet entries by score: the float64 exponent and the top 3 mantissa bits (8 per octave). */
-const bucketCount = 1 << 14;
+/**
+ * Buckets of quiet entries by score: the float64 exponent and the top 3 mantissa bits (8 per
+ * octave), for scores 2^-64 to 2^64; smaller and larger scores share the end buckets (a bucket's
+ * highest score is tracked, so sharing costs rescans, never correctness).
+ */
+const octaves = 128;
+const bucketCount = octaves * 8;
 const scoreBits = new Float64Array(1);
 const scoreWords = new Uint32Array(scoreBits.buffer);
 const highWord = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
 const bucketOfScore = (score: number): number => {
   scoreBits[0] = score;
-  return (scoreWords[highWord]! >>> 17) & (bucketCount - 1);
+  const high = scoreWords[highWord]!;
+  const octave = ((high >>> 20) & 0x7ff) - 1023 + octaves / 2;
+  return octave < 0 ? 0 : octave >= octaves ? bucketCount - 1 : octave * 8 + ((high >>> 17) & 7);
 };
 
 /**
