@@ -7,8 +7,8 @@
  * under each mode, one process runs the job for a few iterations and measures, side by side:
  *
  *   run wall    the simulation's wall time (runSimulation, without the replay below)
- *   limit wall  what no simulator of this run can avoid: the workers' steps (timed as they run,
- *               through a wrapped workload) plus every replica's decode and apply of exactly the
+ *   limit wall  what no simulator of this run can avoid: the workers' programs (rowsFor and step,
+ *               timed as they run, through a wrapped workload) plus every replica's decode and apply of exactly the
  *               bodies it received: each push a shard receives (rows x cols additions) and each
  *               mirror update or flush (decodeUpdate, then the additions), replayed alone, as it is
  *               delivered, into a scratch table of the shard's size (a tap on the driver's
@@ -55,14 +55,19 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-/** The workload with every worker's step timed into `clock.stepMs`. */
+/** The workload with every worker's program calls (rowsFor, step) timed into `clock.stepMs`. */
 function timedWorkload(w: Workload, clock: { stepMs: number }): Workload {
   const wrapped = Object.create(w) as Workload;
   return Object.assign(wrapped, {
     createWorker: (placement: Parameters<Workload["createWorker"]>[0], rng: Parameters<Workload["createWorker"]>[1]): WorkerProgram => {
       const program = w.createWorker(placement, rng);
       return {
-        rowsFor: (c: number) => program.rowsFor(c),
+        rowsFor: (c: number) => {
+          const started = performance.now();
+          const rows = program.rowsFor(c);
+          clock.stepMs += performance.now() - started;
+          return rows;
+        },
         step: (c: number, rows: Uint32Array, values: Float32Array) => {
           const started = performance.now();
           const result = program.step(c, rows, values);
