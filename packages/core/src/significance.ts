@@ -98,6 +98,8 @@ export class SignificanceFilter {
   /** Entries to rescan, each once. */
   private active: Uint32Array;
   private activeCount = 0;
+  /** The first `sortedCount` entries of `active` are ascending (the last selection kept them in order). */
+  private sortedCount = 0;
   /** Quiet entries per bucket; a bucket's list may hold stale copies (left, or moved), dropped on compaction. */
   private readonly bucketOf: Uint16Array;
   private readonly buckets: (Uint32Array | undefined)[] = [];
@@ -171,7 +173,7 @@ export class SignificanceFilter {
     } else this.promote(threshold);
     const { accum, state } = this;
     // Ascending offsets: the scan reads the tables in order and the selection comes out sorted.
-    const active = sortOffsets(this.active, this.activeCount);
+    const active = sortOffsets(this.active, this.activeCount, this.sortedCount);
     this.active = active;
     const n = this.activeCount;
     const sig = scratch(n);
@@ -198,6 +200,7 @@ export class SignificanceFilter {
       } else this.quiet(offset, score);
     }
     this.activeCount = keep;
+    this.sortedCount = keep;
     const significant = keep;
     const candidates = significant - mandatory;
     let thresholdInForce = threshold;
@@ -283,6 +286,7 @@ export class SignificanceFilter {
       this.state[offset] = UNLISTED;
     }
     this.activeCount = 0;
+    this.sortedCount = 0;
     this.listedCount = 0;
   }
 
@@ -391,15 +395,19 @@ export class SignificanceFilter {
   /** Drops entries whose accumulator is zero from the rescan list. */
   private compact(): void {
     let keep = 0;
+    let sorted = 0;
     for (let i = 0; i < this.activeCount; i++) {
       const offset = this.active[i]!;
-      if (this.accum[offset] !== 0) this.active[keep++] = offset;
-      else {
+      if (this.accum[offset] !== 0) {
+        this.active[keep++] = offset;
+        if (i < this.sortedCount) sorted = keep;
+      } else {
         this.state[offset] = UNLISTED;
         this.listedCount--;
       }
     }
     this.activeCount = keep;
+    this.sortedCount = sorted;
   }
 
   /** Listing order, renumbered from 0 keeping its order (before the counter would overflow). */
@@ -422,32 +430,50 @@ function scratch(n: number): typeof shared {
 }
 
 let radixBuffer = new Uint32Array(0);
+const radixCounts = new Uint32Array(65536);
+
 /**
- * Sorts the first `n` offsets ascending in place (a radix sort in two 16-bit passes for long
- * lists; the built-in sort for short ones). Returns the array holding them (`list`).
+ * Sorts the first `n` offsets ascending in place, given that the first `sorted` already are: the
+ * rest is sorted (a radix sort in two 16-bit passes when long, else the built-in sort) and merged
+ * with them. Returns `list`.
  */
-function sortOffsets(list: Uint32Array, n: number): Uint32Array {
-  if (n < 2048) {
-    list.subarray(0, n).sort();
-    return list;
-  }
+function sortOffsets(list: Uint32Array, n: number, sorted: number): Uint32Array {
+  if (sorted >= n) return list;
+  const tailLength = n - sorted;
   if (radixBuffer.length < n) radixBuffer = new Uint32Array(Math.max(n, radixBuffer.length * 2));
   const tmp = radixBuffer;
-  const counts = new Uint32Array(65536);
-  for (let i = 0; i < n; i++) counts[list[i]! & 0xffff]!++;
+  if (tailLength < 1 << 17) list.subarray(sorted, n).sort();
+  else radixSort(list, sorted, n, tmp);
+  if (sorted === 0 || list[sorted - 1]! < list[sorted]!) return list;
+  // Merge from the front: the head is copied out, and the write position never passes the tail's read position.
+  tmp.set(list.subarray(0, sorted));
+  let i = 0;
+  let j = sorted;
+  let w = 0;
+  while (i < sorted && j < n) list[w++] = tmp[i]! <= list[j]! ? tmp[i++]! : list[j++]!;
+  while (i < sorted) list[w++] = tmp[i++]!;
+  return list;
+}
+
+/** Sorts list[from, to) ascending: LSD radix, two 16-bit passes through `tmp`. */
+function radixSort(list: Uint32Array, from: number, to: number, tmp: Uint32Array): void {
+  const counts = radixCounts;
+  counts.fill(0);
+  for (let i = from; i < to; i++) counts[list[i]! & 0xffff]!++;
   let sum = 0;
   for (let b = 0; b < 65536; b++) {
     const c = counts[b]!;
     counts[b] = sum;
     sum += c;
   }
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < to; i++) {
     const x = list[i]!;
     tmp[counts[x & 0xffff]!++] = x;
   }
   counts.fill(0);
+  const n = to - from;
   for (let i = 0; i < n; i++) counts[tmp[i]! >>> 16]!++;
-  sum = 0;
+  sum = from;
   for (let b = 0; b < 65536; b++) {
     const c = counts[b]!;
     counts[b] = sum;
@@ -457,7 +483,6 @@ function sortOffsets(list: Uint32Array, n: number): Uint32Array {
     const x = tmp[i]!;
     list[counts[x >>> 16]!++] = x;
   }
-  return list;
 }
 
 /** The k-th largest of `scores` (1-based), by quickselect; reorders `scores`. */
