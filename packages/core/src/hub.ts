@@ -53,12 +53,11 @@ export class HubRole implements Role {
   private readonly cols: number;
   /** Per shard index: the members whose shard of that index sent its final flush. */
   private readonly finishedMembers = new Map<number, Set<string>>();
-  private readonly scratch: Scratch = new Map();
   private readonly memberSet: ReadonlySet<string>;
   private readonly hubSet: ReadonlySet<NodeId>;
 
   /** Per stream ("<shard>:*" to the other hubs, "<shard>:<member>" to a member): what its encoding left. */
-  private readonly residuals = new Map<string, Float64Array>();
+  private readonly residuals = new Map<string, Residual>();
   private residualsFlushed = false;
 
   constructor(
@@ -74,11 +73,10 @@ export class HubRole implements Role {
     this.shardSizes = layout.replicaOf(dc0).map((s) => (s.range.end - s.range.start) * layout.spec.cols);
   }
 
-  /** Bytes of its per-stream residuals and its summing scratch (one per shard size). */
+  /** Bytes of its per-stream residuals (values and carried-block flags); the summing scratch is shared by every hub of the process and not counted. */
   stateBytes(): number {
     let n = 0;
-    for (const r of this.residuals.values()) n += r.byteLength;
-    for (const pad of this.scratch.values()) n += pad.sums.byteLength + pad.seen.byteLength;
+    for (const r of this.residuals.values()) n += r.values.byteLength + r.blocks.byteLength;
     return n;
   }
 
@@ -252,7 +250,9 @@ export class HubRole implements Role {
     const members = this.info.members.filter((m) => updates.has(m));
     const effects: Effect[] = [];
     const size = this.shardSizes[shard]!;
-    const all = sumSparse(this.scratch, members.map((m) => updates.get(m)!.update), size);
+    // One merge of the members' sorted entries; every stream's sum comes from it, in order.
+    const merged = mergeSparse(members.map((m) => updates.get(m)!.update), size);
+    const all = sumMerged(merged, -1);
     const total: MirrorUpdate = { kind: "mirror-update", shard, clock, sources: members, body: this.encodeStream(`${shard}:*`, size, all) };
     let barriers = noBarriers;
     if (this.heldBarriers.size > 0) {
@@ -268,7 +268,7 @@ export class HubRole implements Role {
       const others = members.filter((o) => o !== m);
       if (others.length === 0) continue;
       for (const [source, b] of barriers) if (source !== m) effects.push({ kind: "send", to: this.memberShard(m, shard), channel: "control", msg: b });
-      const sum = sumSparse(this.scratch, others.map((o) => updates.get(o)!.update), size);
+      const sum = sumMerged(merged, members.indexOf(m));
       effects.push({ kind: "send", to: this.memberShard(m, shard), channel: "data", msg: { kind: "mirror-update", shard, clock, sources: others, body: this.encodeStream(`${shard}:${m}`, size, sum) } });
     }
     effects.push({ kind: "trace", event: { type: "hub-forwarded", hub: this.id, shard, clock, sources: members, entries: all.indices.length } });
@@ -279,11 +279,18 @@ export class HubRole implements Role {
   private encodeStream(stream: string, size: number, update: SparseUpdate): Uint8Array {
     if (this.encoding === "f32") return encodeUpdate(update.indices, update.deltas, this.cols, "f32").body;
     let residual = this.residuals.get(stream);
-    if (residual === undefined) this.residuals.set(stream, (residual = new Float64Array(size)));
-    const values = new Float64Array(update.indices.length);
-    for (let i = 0; i < values.length; i++) values[i] = update.deltas[i]! + residual[update.indices[i]!]!;
-    const { body, applied } = encodeUpdate(update.indices, values, this.cols, this.encoding);
-    for (let i = 0; i < values.length; i++) residual[update.indices[i]!] = values[i]! - applied[i]!;
+    if (residual === undefined) this.residuals.set(stream, (residual = { values: new Float64Array(size), blocks: new Uint8Array(Math.ceil(size / residualBlock)) }));
+    const { values: r, blocks } = residual;
+    const { indices, deltas } = update;
+    const n = indices.length;
+    const values = scratchF64(2, n).subarray(0, n);
+    for (let i = 0; i < n; i++) values[i] = deltas[i]! + r[indices[i]!]!;
+    const { body, applied } = encodeUpdate(indices, values, this.cols, this.encoding);
+    for (let i = 0; i < n; i++) {
+      const k = indices[i]!;
+      r[k] = values[i]! - applied[i]!;
+      blocks[k >>> residualShift] = 1;
+    }
     return body;
   }
 
@@ -301,11 +308,26 @@ export class HubRole implements Role {
       const colon = stream.indexOf(":");
       const shard = Number(stream.slice(0, colon));
       const target = stream.slice(colon + 1);
-      const offsets: number[] = [];
-      for (let i = 0; i < residual.length; i++) if (Math.fround(residual[i]!) !== 0) offsets.push(i);
-      if (offsets.length === 0) continue;
-      const indices = Uint32Array.from(offsets);
-      const body = encodeUpdate(indices, Array.from(offsets, (i) => residual[i]!), this.cols, "f32").body;
+      // Only blocks the stream ever carried can hold a remainder: no scan of the whole shard.
+      const { values, blocks } = residual;
+      let count = 0;
+      for (let b = 0; b < blocks.length; b++) {
+        if (blocks[b] === 0) continue;
+        for (let i = b << residualShift, end = Math.min(values.length, i + residualBlock); i < end; i++) if (Math.fround(values[i]!) !== 0) count++;
+      }
+      if (count === 0) continue;
+      const indices = new Uint32Array(count);
+      const remainder = new Float64Array(count);
+      let at = 0;
+      for (let b = 0; b < blocks.length; b++) {
+        if (blocks[b] === 0) continue;
+        for (let i = b << residualShift, end = Math.min(values.length, i + residualBlock); i < end; i++) {
+          if (Math.fround(values[i]!) === 0) continue;
+          indices[at] = i;
+          remainder[at++] = values[i]!;
+        }
+      }
+      const body = encodeUpdate(indices, remainder, this.cols, "f32").body;
       const sources = target === "*" ? [...this.info.members] : this.info.members.filter((m) => m !== target);
       const msg: MirrorFlush = { kind: "mirror-flush", shard, sources, body };
       const to = target === "*" ? this.info.otherHubs : [this.memberShard(target, shard)];
@@ -318,45 +340,95 @@ export class HubRole implements Role {
 
 const noBarriers: ReadonlyMap<string, Barrier> = new Map();
 
-/**
- * Element-wise sum of sparse updates, in float64 then rounded once; zero sums are left out.
- * A dense scratch per shard size (reused across calls) keeps this linear in the entries.
- */
-type Scratch = Map<number, { sums: Float64Array; seen: Uint8Array }>;
+/** One stream's error-feedback remainder: dense values, and a flag per block of elements it ever carried. */
+interface Residual {
+  readonly values: Float64Array;
+  readonly blocks: Uint8Array;
+}
+const residualShift = 10;
+const residualBlock = 1 << residualShift;
 
-function sumSparse(scratch: Scratch, updates: readonly SparseUpdate[], size: number): { indices: Uint32Array; deltas: Float32Array } {
-  let pad = scratch.get(size);
-  if (!pad) scratch.set(size, (pad = { sums: new Float64Array(size), seen: new Uint8Array(size) }));
-  const { sums, seen } = pad;
+/**
+ * Reused buffers for one aggregation's transient tables (the core is single-threaded; each use
+ * ends before the next begins): 0 the merged values, 1 the sums, 2 a stream's values with its
+ * residual.
+ */
+const f64Scratch: Float64Array[] = [new Float64Array(0), new Float64Array(0), new Float64Array(0)];
+function scratchF64(slot: number, n: number): Float64Array {
+  let buffer = f64Scratch[slot]!;
+  if (buffer.length < n) f64Scratch[slot] = buffer = new Float64Array(Math.max(n, buffer.length * 2));
+  return buffer;
+}
+let u32Scratch = new Uint32Array(0);
+
+/** The union of K sorted sparse updates: its offsets ascending, and each update's value there (0 where absent), row-major. */
+interface Merged {
+  readonly indices: Uint32Array;
+  readonly values: Float64Array;
+  readonly count: number;
+  readonly k: number;
+}
+
+/** Merges sorted, unique sparse updates (entries at or past `size` are left out). Valid until the next merge. */
+function mergeSparse(updates: readonly SparseUpdate[], size: number): Merged {
+  const k = updates.length;
   let total = 0;
   for (const u of updates) total += u.indices.length;
-  const touched = new Uint32Array(total);
+  if (u32Scratch.length < total) u32Scratch = new Uint32Array(Math.max(total, u32Scratch.length * 2));
+  const indices = u32Scratch;
+  const values = scratchF64(0, total * k);
+  values.fill(0, 0, total * k);
+  const at = new Uint32Array(k);
   let count = 0;
-  for (const u of updates) {
-    for (let i = 0; i < u.indices.length; i++) {
-      const k = u.indices[i]!;
-      if (k >= size) continue;
-      if (seen[k] === 0) {
-        seen[k] = 1;
-        touched[count++] = k;
+  for (;;) {
+    let next = size;
+    for (let j = 0; j < k; j++) {
+      const u = updates[j]!;
+      if (at[j]! < u.indices.length) {
+        const x = u.indices[at[j]!]!;
+        if (x < next) next = x;
       }
-      sums[k]! += u.deltas[i]!;
     }
+    if (next >= size) break;
+    const row = count * k;
+    for (let j = 0; j < k; j++) {
+      const u = updates[j]!;
+      const p = at[j]!;
+      if (p < u.indices.length && u.indices[p] === next) {
+        values[row + j] = u.deltas[p]!;
+        at[j] = p + 1;
+      }
+    }
+    indices[count++] = next;
   }
-  const keys = touched.subarray(0, count).sort();
+  return { indices, values, count, k };
+}
+
+/**
+ * Element-wise sum of the merged updates except update `skip` (-1: all), in float64 in update
+ * order, then rounded once; zero sums are left out. An absent value adds 0, which changes no sum,
+ * so this is exactly the sum over the updates holding each element.
+ */
+function sumMerged(m: Merged, skip: number): { indices: Uint32Array; deltas: Float32Array } {
+  const { k, values, count } = m;
+  const sums = scratchF64(1, count);
   let kept = 0;
-  for (let i = 0; i < keys.length; i++) if (sums[keys[i]!] !== 0) kept++;
+  for (let i = 0; i < count; i++) {
+    let s = 0;
+    const row = i * k;
+    for (let j = 0; j < k; j++) if (j !== skip) s += values[row + j]!;
+    sums[i] = s;
+    if (s !== 0) kept++;
+  }
   const indices = new Uint32Array(kept);
   const deltas = new Float32Array(kept);
   let at = 0;
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i]!;
-    if (sums[k] !== 0) {
-      indices[at] = k;
-      deltas[at++] = sums[k]!;
+  for (let i = 0; i < count; i++) {
+    const s = sums[i]!;
+    if (s !== 0) {
+      indices[at] = m.indices[i]!;
+      deltas[at++] = s;
     }
-    sums[k] = 0;
-    seen[k] = 0;
   }
   return { indices, deltas };
 }

@@ -566,6 +566,8 @@ export class ShardRole implements Role {
       this.replica[indices[i]!]! += deltas[i]!;
       sum += deltas[i]!;
     }
+    // Their entries' significance may have changed: the filter rescans them (and only them).
+    this.filter?.valuesChanged(indices);
     return sum;
   }
 

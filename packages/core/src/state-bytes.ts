@@ -4,12 +4,14 @@
  * can refuse a run that cannot fit. The estimate follows the roles' own allocations:
  *
  * - shard: its replica of its range (float32); under ASP with mirrors, the significance filter's
- *   float64 accumulators, a byte of "listed" flags and the touched list (uint32, grown by doubling
- *   up to the range: counted at the range); under DiLoCo the outer state (global float32, the
+ *   float64 accumulators, a state byte, a uint32 listing number and a uint16 bucket id per
+ *   element, then its rescan list and the buckets' lists of quiet entries (uint32 each, grown by
+ *   doubling, with stale copies: 4-8 bytes an element in measured runs, from LDA's words that
+ *   never occur to MF's dense rows; counted as 5); under DiLoCo the outer state (global float32, the
  *   Nesterov momentum float32, three float64 residual/scratch arrays and the float32 sent replica);
  * - hub (ASP with a lossy encoding): a float64 residual per stream, one to the other hubs and one
- *   to each member (when it has more than one), per shard index, and a float64 + byte summing
- *   scratch per shard size;
+ *   to each member (when it has more than one), per shard index, with a byte per 1024 elements
+ *   (the blocks the stream carried);
  * - worker: under SSP (staleness > 0, cache on, not DiLoCo) a cache of every shard it reads
  *   (float32 values and two int32 tags per row); without it, a dense program's worker (every row
  *   every step) keeps the buffer its replies are gathered into (a sparse one's is bounded by its
@@ -54,7 +56,7 @@ export function estimateStateBytes(layout: Layout, sync: ShardSync, options: Sta
   for (const s of layout.shards) {
     const size = (s.range.end - s.range.start) * cols;
     replicas += size * F32;
-    if (sync.asp !== null && s.mirrors.length > 0) accumulators += size * (F64 + 1 + 4);
+    if (sync.asp !== null && s.mirrors.length > 0) accumulators += size * (F64 + 1 + 4 + 2 + 5);
     if (diloco !== null) {
       const nesterov = diloco.outerOptimizer === "nesterov";
       accumulators += size * (F32 + (nesterov ? F32 : 0) + 3 * F64 + F32);
@@ -63,11 +65,9 @@ export function estimateStateBytes(layout: Layout, sync: ShardSync, options: Sta
   if (sync.asp !== null && sync.asp.encoding !== "f32") {
     const dc0 = layout.spec.dataCenters[0]!;
     const sizes = layout.replicaOf(dc0).map((s) => (s.range.end - s.range.start) * cols);
-    const distinct = [...new Set(sizes)];
     for (const hub of layout.hubs) {
       const streams = 1 + (hub.members.length > 1 ? hub.members.length : 0);
-      for (const size of sizes) residuals += streams * size * F64;
-      for (const size of distinct) residuals += size * (F64 + 1);
+      for (const size of sizes) residuals += streams * (size * F64 + Math.ceil(size / 1024));
     }
   }
   const caching = (options.workerCache ?? true) && sync.staleness > 0 && diloco === null;
