@@ -10,6 +10,14 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 const mutations = [
   {
+    name: "workload-significance-ignored",
+    what: "the shard's significance filter ignores the workload's own significance function",
+    file: "packages/core/src/shard.ts",
+    find: "    this.filter = aspOn ? new SignificanceFilter(size, sync.asp!.significance) : null;",
+    replace: "    this.filter = aspOn ? new SignificanceFilter(size) : null;",
+    tests: ["test/workloads/module.test.ts"],
+  },
+  {
     name: "paper-resume-reruns",
     what: "bench:paper --resume runs again the rows its rows file already holds",
     file: "bench/paper.ts",

@@ -135,6 +135,21 @@ describe("workload modules in the simulator", () => {
     );
   });
 
+  test("a module's own significance function decides what Gaia's filter sends, and the significance checker holds the run to it", async () => {
+    // The tiny job adds 1 to every value each clock. The paper's relative score, 1 / value, falls
+    // below 0.3 once a value passes 3; an absolute score, |accumulated|, stays at 1 or more.
+    writeModule("relative.ts", tinyModule(""));
+    writeModule("absolute.ts", tinyModule("").replace("objective: {", "significance: (accumulated: number) => Math.abs(accumulated),\n      objective: {"));
+    const run = async (module: string) => {
+      const scenario = await loadScenarioAsync(writeScenario(`score-${module}`, `  kind: module\n  path: ./${module}.ts`), { set: [set("sync.significance", { threshold: 0.3 }), set("stop.maxIterations", 12)] });
+      return (await runSimulation(scenario)).summary;
+    };
+    const [relative, absolute] = [await run("relative"), await run("absolute")];
+    for (const summary of [relative, absolute]) for (const [name, verdict] of Object.entries(summary.checks)) assert.equal(verdict, null, `${name}: ${verdict}`);
+    assert.equal(absolute.filter!.sent, absolute.filter!.accumulated, "every accumulated update scores 1 or more: all are sent");
+    assert.ok(relative.filter!.sent < relative.filter!.accumulated / 2, `relative: ${relative.filter!.sent} of ${relative.filter!.accumulated} sent`);
+  });
+
   test("a .js module works as a .ts one does, and createWorkload loads a module by itself", async () => {
     const js = writeModule("tiny.mjs", tinyModule(""));
     const workload = await createWorkload({ kind: "module", path: js, options: { rows: 3 } }, { seed: 1, dataCenters: ["a", "b"], workersPerDataCenter: 1 });

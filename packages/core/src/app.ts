@@ -87,6 +87,11 @@ export interface Workload {
    * so that the significance threshold can follow it ("learning-rate" threshold schedule).
    */
   readonly learningRate?: Schedule;
+  /**
+   * The program's own measure of how significant an accumulated update is against its value
+   * (default the paper's |accumulated / value|); the significance filter and its checker use it.
+   */
+  readonly significance?: (accumulated: number, value: number) => number;
 }
 
 /** Whether objective `a` is at least as good as target `b` for the given direction. */

@@ -29,7 +29,7 @@ import type { Barrier, Message, MirrorFlush, MirrorUpdate, OuterDelta, OuterUpda
 import { MirrorClock } from "./mirror-clock.js";
 import { rejectRemote, type BlockReason, type Effect, type Input, type Role } from "./role.js";
 import type { Schedule } from "./schedule.js";
-import { SignificanceFilter, thresholdAt, type ThresholdSchedule } from "./significance.js";
+import { SignificanceFilter, thresholdAt, type SignificanceScore, type ThresholdSchedule } from "./significance.js";
 import { decodeUpdate, encodeUpdate, type ValueEncoding } from "./update-encoding.js";
 
 export interface AspConfig {
@@ -60,6 +60,8 @@ export interface AspConfig {
   readonly linkBytesPerMs: Readonly<Record<string, number>>;
   /** Expected clock duration, in ms, before one is measured (about one compute step). */
   readonly clockMsHint: number;
+  /** The workload's own measure of significance (default |accumulated / value|, the paper's). */
+  readonly significance?: SignificanceScore;
 }
 
 /** The pacing fields of an AspConfig for a plain, unbudgeted filter: what tests and tools build on. */
@@ -147,7 +149,7 @@ export class ShardRole implements Role {
     this.dataCenter = this.info.dataCenter;
     for (const w of this.info.clients) this.clientClock.set(w, 0);
     const aspOn = sync.asp !== null && this.info.mirrors.length > 0;
-    this.filter = aspOn ? new SignificanceFilter(size) : null;
+    this.filter = aspOn ? new SignificanceFilter(size, sync.asp!.significance) : null;
     this.mirrorClock = aspOn ? new MirrorClock(this.info.mirrors.map(dataCenterOf)) : null;
     this.destinations = !aspOn ? [] : this.info.hub !== null ? [this.info.hub] : this.info.mirrors;
     this.upstream = new Set(this.destinations);

@@ -29,6 +29,15 @@ import { scheduleFactor, type Schedule } from "./schedule.js";
 
 export type ThresholdSchedule = Schedule | "learning-rate";
 
+/**
+ * How significant an accumulated update is against its parameter's current value: the filter
+ * sends it when the score exceeds the threshold. It must be a pure function of the two numbers.
+ */
+export type SignificanceScore = (accumulated: number, value: number) => number;
+
+/** The paper's: |accumulated / value| (a zero value with a non-zero accumulator: Infinity). */
+export const relativeSignificance: SignificanceScore = (accumulated, value) => (value === 0 ? Infinity : Math.abs(accumulated / value));
+
 /** The threshold in force at `clock`: v, v/sqrt(t+1), or v scaled as the learning rate is. */
 export function thresholdAt(base: number, schedule: ThresholdSchedule, clock: number, learningRate: Schedule | undefined): number {
   if (schedule === "learning-rate") return base * (learningRate ? scheduleFactor(learningRate, clock) : 1);
@@ -117,7 +126,11 @@ export class SignificanceFilter {
   accumulatedTotal = 0;
   roundedAwayTotal = 0;
 
-  constructor(readonly size: number) {
+  constructor(
+    readonly size: number,
+    /** The workload's own measure of significance (default the paper's relative one). */
+    private readonly score: SignificanceScore = relativeSignificance,
+  ) {
     this.accum = new Float64Array(size);
     this.state = new Uint8Array(size);
     this.seq = new Uint32Array(size);
@@ -197,7 +210,7 @@ export class SignificanceFilter {
       }
       accumulated++;
       const v = values[offset]!;
-      const score = v === 0 ? Infinity : Math.abs(a / v);
+      const score = this.score(a, v);
       if (score > threshold) {
         sig.offsets[keep] = offset;
         sig.values[keep] = a;

@@ -80,5 +80,5 @@ export function withPacing(scenario: Scenario, workload: Workload, layout: Layou
   const values = new Float32Array(rows.length * cols);
   rows.forEach((r, i) => values.set(initial.subarray(r * cols, (r + 1) * cols), i * cols));
   const clockMsHint = probe.step(0, rows, values).samples * stepMsPerSample(scenario, workload);
-  return { ...sync, asp: { ...sync.asp, linkBytesPerMs, clockMsHint, ...(workload.learningRate !== undefined ? { learningRate: workload.learningRate } : {}) } };
+  return { ...sync, asp: { ...sync.asp, linkBytesPerMs, clockMsHint, ...(workload.learningRate !== undefined ? { learningRate: workload.learningRate } : {}), ...(workload.significance !== undefined ? { significance: workload.significance } : {}) } };
 }

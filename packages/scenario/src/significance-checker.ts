@@ -7,7 +7,7 @@
  * the shard's replica (the values significance is measured against) and checks, with its own floor
  * `thresholdAt(v, schedule, clock)` from the scenario:
  *
- * - every entry sent had |accum / value| above the floor;
+ * - every entry sent scored above the floor (|accum / value|, or the workload's own `significance`);
  * - fixed threshold: nothing left above the floor;
  * - threshold auto: nothing left above the ceiling, and nothing left more significant than an
  *   entry that was sent (the budget sends the most significant first), unless it is at or below
@@ -18,7 +18,7 @@
  * insignificant entries, or drops the most significant ones. Memory: one float64 per element of
  * every ASP replica; runs beyond `maxElements` skip it and say so.
  */
-import { decodeUpdate, thresholdAt, type AspConfig, type Layout, type MirrorUpdate, type NodeId, type Push, type TraceEvent } from "@gaia/core";
+import { decodeUpdate, relativeSignificance, thresholdAt, type AspConfig, type SignificanceScore, type Layout, type MirrorUpdate, type NodeId, type Push, type TraceEvent } from "@gaia/core";
 
 export const significanceCheckerName = "significance";
 
@@ -35,6 +35,8 @@ interface ShardBook {
 export class SignificanceChecker {
   readonly name = significanceCheckerName;
   private readonly books = new Map<NodeId, ShardBook>();
+  /** The run's measure of significance (the workload's own, or |accum / value|). */
+  private readonly score: SignificanceScore;
   private violation: string | null = null;
   private readonly skipped: string | null;
 
@@ -43,6 +45,7 @@ export class SignificanceChecker {
     private readonly asp: AspConfig,
     maxElements = 50_000_000,
   ) {
+    this.score = asp.significance ?? relativeSignificance;
     const elements = layout.spec.rows * layout.spec.cols * layout.spec.dataCenters.length;
     this.skipped = elements > maxElements ? `skipped: ${elements} replica elements exceed ${maxElements}` : null;
     if (this.skipped !== null) return;
@@ -74,7 +77,7 @@ export class SignificanceChecker {
     const floor = this.floorAt(msg.clock);
     for (let i = 0; i < indices.length; i++) {
       const offset = indices[i]!;
-      const score = scoreOf(book.accum[offset]!, values[offset]!);
+      const score = this.score(book.accum[offset]!, values[offset]!);
       if (!(score > floor) && this.violation === null) this.violation = `${shard} clock ${msg.clock}: sent element ${offset} at significance ${score.toPrecision(4)}, not above the floor ${floor.toPrecision(4)}`;
       if (score < book.minSentScore) {
         book.minSentScore = score;
@@ -96,7 +99,7 @@ export class SignificanceChecker {
       for (let offset = 0; offset < book.accum.length; offset++) {
         const a = book.accum[offset]!;
         if (a === 0 || book.sent.has(offset)) continue;
-        const score = scoreOf(a, values[offset]!);
+        const score = this.score(a, values[offset]!);
         if (score <= floor) continue;
         if (score > ceiling) {
           this.violation = `${e.shard} clock ${e.clock}: left element ${offset} at significance ${score.toPrecision(4)}, above the ${budgeted ? "ceiling" : "threshold"} ${ceiling.toPrecision(4)}`;
@@ -127,4 +130,4 @@ export class SignificanceChecker {
   }
 }
 
-const scoreOf = (accum: number, value: number): number => (value === 0 ? Infinity : Math.abs(accum / value));
+

@@ -64,6 +64,12 @@ export interface WorkloadJob {
   readonly costMsPerSample?: number;
   /** The learning-rate schedule, when the program has one (the significance threshold may follow it). */
   readonly learningRate?: Schedule;
+  /**
+   * Its own measure of how significant an accumulated update is against the parameter's value
+   * (a pure function; default the paper's |accumulated / value|). Gaia's filter sends an update
+   * when it scores above the threshold, and the significance checker holds runs to the same one.
+   */
+  readonly significance?: (accumulated: number, value: number) => number;
   /** Notes a run prints (a backend fallback, say). */
   readonly notes?: readonly string[];
   /** Fills `params` (the whole shared table, zeros on entry) with the initial values; default zeros. */
@@ -288,6 +294,7 @@ export class DefinedWorkload<J extends WorkloadJob = WorkloadJob> implements Wor
   readonly objectiveName: string;
   readonly costMsPerSample: number;
   readonly learningRate?: Schedule;
+  readonly significance?: (accumulated: number, value: number) => number;
   readonly notes: readonly string[];
   readonly layout: Layout;
 
@@ -310,6 +317,17 @@ export class DefinedWorkload<J extends WorkloadJob = WorkloadJob> implements Wor
     if (!(Number.isFinite(cost) && cost >= 0)) throw new WorkloadError(`workload ${name}: costMsPerSample must be a finite number >= 0, got ${show(cost)}`);
     this.costMsPerSample = cost;
     if (job.learningRate !== undefined) this.learningRate = job.learningRate;
+    if (job.significance !== undefined) {
+      if (typeof job.significance !== "function") throw new WorkloadError(`workload ${name}: significance must be a function (accumulated, value) => number, got ${show(job.significance)}`);
+      const score = job.significance;
+      const workload = name;
+      // A score that is not a number would make every comparison false: say so where it happens.
+      this.significance = (accumulated, value) => {
+        const s = score(accumulated, value);
+        if (typeof s !== "number" || Number.isNaN(s)) throw new WorkloadError(`workload ${workload}: significance(${accumulated}, ${value}) returned ${show(s)}, not a number`, [], "run");
+        return s;
+      };
+    }
     this.notes = job.notes ?? [];
   }
 
