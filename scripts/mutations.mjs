@@ -10,6 +10,14 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 const mutations = [
   {
+    name: "filter-snapshot-carries-score",
+    what: "a shard's checkpoint of its significance filter carries the score function (a checkpoint cannot be written)",
+    file: "packages/core/src/significance.ts",
+    find: "    return state;\n",
+    replace: "    return { ...this };\n",
+    tests: ["test/core/significance-incremental.test.ts"],
+  },
+  {
     name: "workload-significance-ignored",
     what: "the shard's significance filter ignores the workload's own significance function",
     file: "packages/core/src/shard.ts",

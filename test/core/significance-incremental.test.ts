@@ -4,6 +4,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { deserialize, serialize } from "node:v8";
 import { SignificanceFilter, type Selection } from "@gaia/core";
 import { params, seedTitle } from "../support/fc.js";
 
@@ -128,6 +129,39 @@ describe(seedTitle("incremental significance filter"), () => {
         for (let i = 0; i < size; i++) assert.equal(fast.accumulated(i), scan["accum"][i]);
       }),
       params(300),
+    );
+  });
+
+  test("a checkpoint (snapshot, v8 serialize, restore into a new filter) continues exactly; the score function stays the filter's own", () => {
+    // A workload's own measure (absolute size, not relative): the checkpoint carries data, never this code.
+    const absolute = (a: number): number => Math.abs(a);
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 10, maxLength: 200, size: "max" }), fc.nat(200), fc.array(fc.integer({ min: -8, max: 8 }), { minLength: size, maxLength: size }), (ops, cutAt, init) => {
+        const values = Float32Array.from(init);
+        const live = new SignificanceFilter(size, absolute);
+        let copy: SignificanceFilter | null = null;
+        ops.forEach((o, i) => {
+          if (i === cutAt % ops.length) {
+            copy = new SignificanceFilter(size, absolute);
+            copy.restore(deserialize(serialize(live.snapshot())) as object);
+          }
+          for (const f of copy === null ? [live] : [live, copy]) {
+            if (o.kind === "add") f.add(o.at, o.d);
+            else if (o.kind === "mirror") f.valuesChanged(Uint32Array.from(o.at));
+          }
+          if (o.kind === "add") values[o.at]! += o.d;
+          else if (o.kind === "mirror") for (const at of o.at) values[at]! += o.d;
+          else {
+            const a = live.select(values, o.threshold ?? 0.1, o.budget, o.ceiling);
+            if (copy !== null) assert.deepEqual((copy as SignificanceFilter).select(values, o.threshold ?? 0.1, o.budget, o.ceiling), a);
+            const applied = o.lossy ? Float64Array.from(a.values, (v) => Math.round(v * 4) / 4) : a.values;
+            live.settle(a.offsets, applied);
+            if (copy !== null) (copy as SignificanceFilter).settle(a.offsets, applied);
+          }
+        });
+        if (copy !== null) assert.equal((copy as SignificanceFilter).pending, live.pending);
+      }),
+      params(200),
     );
   });
 });

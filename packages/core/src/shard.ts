@@ -225,7 +225,7 @@ export class ShardRole implements Role {
       clientDone: this.clientDone,
       localClock: this.localClockNow,
       pending: this.pending,
-      filter: this.filter ? { ...this.filter } : null,
+      filter: this.filter?.snapshot() ?? null,
       mirrorClock: this.mirrorClock ? { ...this.mirrorClock } : null,
       barriers: { ...this.barriers },
       flushed: this.flushed,
@@ -244,7 +244,7 @@ export class ShardRole implements Role {
     for (const w of s.clientDone) this.clientDone.add(w);
     this.localClockNow = s.localClock;
     this.pending = s.pending as PendingRead[];
-    if (this.filter && s.filter) Object.assign(this.filter, s.filter);
+    if (this.filter && s.filter) this.filter.restore(s.filter);
     if (this.mirrorClock && s.mirrorClock) Object.assign(this.mirrorClock, s.mirrorClock);
     Object.assign(this.barriers, s.barriers);
     this.flushed = s.flushed;

@@ -138,6 +138,21 @@ export class SignificanceFilter {
     this.active = new Uint32Array(Math.min(size, 1024));
   }
 
+  /**
+   * The filter's state as plain data (typed arrays and numbers), for a checkpoint. The score
+   * function is code, not state: a restored filter keeps the one it was built with.
+   */
+  snapshot(): object {
+    const { score: _score, ...state } = this as unknown as Record<string, unknown>;
+    return state;
+  }
+
+  /** Takes back a snapshot() of a filter of the same size. */
+  restore(state: object): void {
+    const { score: _score, ...rest } = state as Record<string, unknown>;
+    Object.assign(this, rest);
+  }
+
   add(offset: number, delta: number): void {
     if (delta === 0) return;
     this.accum[offset] += delta;
