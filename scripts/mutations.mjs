@@ -10,6 +10,14 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 const mutations = [
   {
+    name: "bytes-after-target",
+    what: "the ratio table's WAN bytes are the run's end (with the drain after the target), not the bytes to target",
+    file: "packages/sim/src/report.ts",
+    find: "        wanBytes: m.wanBytes,\n",
+    replace: "        wanBytes: runs[i]!.result.summary.wanBytes,\n",
+    tests: ["test/sim/at-target.test.ts"],
+  },
+  {
     name: "filter-snapshot-carries-score",
     what: "a shard's checkpoint of its significance filter carries the score function (a checkpoint cannot be written)",
     file: "packages/core/src/significance.ts",

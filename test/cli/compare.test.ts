@@ -33,7 +33,7 @@ const timeCharts = ["objective-time", "objective-iterations", "wan-time"];
 
 describe("gaia simulate --sync lan,bsp,asp", () => {
   const out = join(work, "cmp");
-  let json: { comparison: string; runs: { sync: string; outDir: string; iterations: number; wanBytes: number }[] };
+  let json: { comparison: string; moment: string; rows: { label: string; wanBytes: number }[]; runs: { sync: string; outDir: string; iterations: number; wanBytes: number }[] };
 
   before(() => {
     // The bundled quickstart, by name, cut short with --set so the test stays fast.
@@ -51,6 +51,9 @@ describe("gaia simulate --sync lan,bsp,asp", () => {
       assert.ok(r.iterations <= 40, "--set stop.maxIterations=40 applied");
     }
     assert.equal(json.runs.find((r) => r.sync === "lan")!.wanBytes, 0, "LAN has no WAN");
+    // The comparison's rows, as `gaia compare --json` gives them, not only the report's path.
+    assert.deepEqual(json.rows.map((r) => r.label), models);
+    assert.equal(json.moment, "at end", "no run reached the target in 40 iterations: the figures are the end's");
   });
 
   test("the comparison report's charts draw all three runs' series", () => {

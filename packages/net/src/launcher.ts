@@ -26,7 +26,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { dataCenterOf, mergeFilterStats, reaches, type FilterStats, type NodeId, type Workload } from "@gaia/core";
-import { createCheckers, OuterStepChecker, divergenceVerdict, firstNonFiniteRow, mirrorClockSummary, TraceHash, type Divergence, type FaultAction, type MetricsPoint, type Progress, type RunResult, type RunSummary, type SimTraceEvent } from "@gaia/scenario";
+import { createCheckers, OuterStepChecker, divergenceVerdict, firstNonFiniteRow, mirrorClockSummary, momentOf, TraceHash, type Divergence, type FaultAction, type MetricsPoint, type Progress, type RunMoment, type RunResult, type RunSummary, type SimTraceEvent } from "@gaia/scenario";
 import { dirname } from "node:path";
 import { createWorkload } from "@gaia/workloads";
 import { resolveAddresses, type ClusterConfig } from "./cluster.js";
@@ -105,6 +105,7 @@ export class Launch {
   /** The last watchdog report of each node that has not progressed since. */
   private readonly stalls = new Map<NodeId, { readonly text: string; readonly atMs: number }>();
   private timeToTargetS: number | null = null;
+  private atTarget: RunMoment | null = null;
   private lastEvaluated = -1;
   private settleTimer: NodeJS.Timeout | null = null;
   private finished = false;
@@ -369,6 +370,7 @@ export class Launch {
     const target = this.cluster.scenario.stop.targetObjective;
     if (target !== null && this.timeToTargetS === null && reaches(this.workload.direction, evaluation.objective, target)) {
       this.timeToTargetS = point.virtualTimeS;
+      this.atTarget = momentOf(point);
       this.stopWorkers("target");
     }
   }
@@ -452,8 +454,12 @@ export class Launch {
     if (this.series.length === 0 || this.series.at(-1)!.iteration !== iterations) this.series.push(this.point(iterations, evaluation.objective, evaluation.metrics));
     const target = this.cluster.scenario.stop.targetObjective;
     const reachedTarget = target !== null && reaches(this.workload.direction, evaluation.objective, target);
-    if (reachedTarget && this.timeToTargetS === null) this.timeToTargetS = this.wallS;
     const { wanBytes, costUsd, blockedS, byLink } = this.totals();
+    const atEnd: RunMoment = { iteration: iterations, timeS: this.wallS, objective: evaluation.objective, wanBytes, costUsd, blockedS };
+    if (reachedTarget && this.timeToTargetS === null) {
+      this.timeToTargetS = this.wallS;
+      this.atTarget = atEnd;
+    }
     const checks: Record<string, string | null> = this.trace ? { ...this.checkers.verdicts() } : {};
     if (this.trace && this.outerChecker !== null) checks[this.outerChecker.name] = this.outerChecker.verdict();
     checks["replicas-agree"] = spread <= tolerance ? null : `data-center replicas differ by up to ${spread.toExponential(2)} (tolerance ${tolerance})`;
@@ -472,6 +478,9 @@ export class Launch {
       targetObjective: target,
       reachedTarget,
       timeToTargetS: this.timeToTargetS,
+      atTarget: this.atTarget,
+      atEnd,
+      wallClockTimeS: this.wallS,
       wanBytes,
       costUsd,
       blockedS,

@@ -20,6 +20,42 @@ export interface MetricsPoint {
   readonly filter?: FilterStats;
 }
 
+/**
+ * A run's figures at one moment: when it reached its target, or when it ended. Time to target and
+ * WAN bytes to target are read at the same evaluation, so traffic sent after the target (while the
+ * workers stop and the network drains) does not count against the target.
+ */
+export interface RunMoment {
+  readonly iteration: number;
+  /** Seconds on the run's clock (virtual, or wall on a real run). */
+  readonly timeS: number;
+  readonly objective: number;
+  readonly wanBytes: number;
+  readonly costUsd: number;
+  readonly blockedS: MetricsPoint["blockedS"];
+}
+
+/** The moment of a metrics point. */
+export function momentOf(point: MetricsPoint): RunMoment {
+  return { iteration: point.iteration, timeS: point.virtualTimeS, objective: point.objective, wanBytes: point.wanBytes, costUsd: point.costUsd, blockedS: point.blockedS };
+}
+
+/**
+ * A summary's figures at its target: `atTarget`, or for a summary written before it existed, the
+ * series point at `timeToTargetS`; null when the target was not reached (or is not known).
+ */
+export function atTargetOf(summary: RunSummary, series: readonly MetricsPoint[] = []): RunMoment | null {
+  if (summary.atTarget !== undefined) return summary.atTarget;
+  if (!summary.reachedTarget || summary.timeToTargetS === null) return null;
+  const point = series.find((p) => p.virtualTimeS === summary.timeToTargetS);
+  return point === undefined ? null : momentOf(point);
+}
+
+/** A summary's figures at the end of the run (its top-level fields). */
+export function atEndOf(summary: RunSummary): RunMoment {
+  return summary.atEnd ?? { iteration: summary.iterations, timeS: summary.virtualTimeS, objective: summary.objective, wanBytes: summary.wanBytes, costUsd: summary.costUsd, blockedS: summary.blockedS };
+}
+
 export interface RunSummary {
   readonly name: string;
   readonly seed: number;
@@ -35,6 +71,13 @@ export interface RunSummary {
   readonly targetObjective: number | null;
   readonly reachedTarget: boolean;
   readonly timeToTargetS: number | null;
+  /** The figures at the evaluation that reached the target; null when it was not reached (absent in older summaries). */
+  readonly atTarget?: RunMoment | null;
+  /** The figures at the end of the run, after the workers stopped and the network drained: the same as the top-level virtualTimeS, iterations, objective, wanBytes, costUsd and blockedS. */
+  readonly atEnd?: RunMoment;
+  /** A real run's wall-clock length (`gaia launch`; the same as virtualTimeS there). */
+  readonly wallClockTimeS?: number;
+  /** WAN bytes at the end of the run (atEnd.wanBytes); the bytes to target are atTarget.wanBytes. */
   readonly wanBytes: number;
   readonly costUsd: number;
   readonly blockedS: { readonly ssp: number; readonly mirrorClock: number; readonly barrier: number; readonly outerStep?: number };

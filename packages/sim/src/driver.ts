@@ -54,6 +54,7 @@ import {
   firstNonFiniteRow,
   LossComposer,
   mirrorClockSummary,
+  momentOf,
   planFaults,
   planLayout,
   SignificanceChecker,
@@ -65,6 +66,7 @@ import {
   type DriverEvent,
   type MetricsPoint,
   type Progress,
+  type RunMoment,
   type RunResult,
   type RunSummary,
   type Scenario,
@@ -337,6 +339,7 @@ async function simulate(scenario: Scenario, options: RunOptions, threads: Thread
   let stoppedBy: string | null = null;
   let reachedTarget = false;
   let timeToTargetS: number | null = null;
+  let atTarget: RunMoment | null = null;
   let maxClockSpread = 0;
   let slowestSeen = 0;
   let wanBytesAtClock = 0;
@@ -404,6 +407,7 @@ async function simulate(scenario: Scenario, options: RunOptions, threads: Thread
     if (stop.targetObjective !== null && !reachedTarget && reaches(workload.direction, objective, stop.targetObjective)) {
       reachedTarget = true;
       timeToTargetS = point.virtualTimeS;
+      atTarget = momentOf(point);
       engine.at(engine.now, () => stopAll("target"));
     }
     return point;
@@ -695,6 +699,8 @@ async function simulate(scenario: Scenario, options: RunOptions, threads: Thread
     targetObjective: stop.targetObjective,
     reachedTarget,
     timeToTargetS,
+    atTarget,
+    atEnd: momentOf(final),
     wanBytes: network.stats.wanBytes,
     costUsd: network.stats.costUsd,
     blockedS: metrics.blockedS(),

@@ -11,7 +11,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { FaultWindow, MetricsPoint, RunResult, RunSummary } from "@gaia/scenario";
+import { atEndOf, atTargetOf, type FaultWindow, type MetricsPoint, type RunMoment, type RunResult, type RunSummary } from "@gaia/scenario";
 import type { Fault } from "@gaia/scenario";
 import type { TopLevelSpec } from "vega-lite";
 import { blockedSpec, linkMatrixSpec, objectiveOverIterationsSpec, objectiveOverTimeSpec, renderSvg, runBarsSpec, wanOverTimeSpec, type ChartRun } from "./charts.js";
@@ -199,40 +199,53 @@ export function labelRuns(runs: readonly { readonly result: RunResult; readonly 
   });
 }
 
-/** One row of the ratio table. */
+/** One row of the ratio table: a run's figures at the table's moment. */
 export interface RatioRow {
   readonly label: string;
   /** Time to target when every run reached it, else the run's length. */
   readonly timeS: number;
+  readonly iteration: number;
+  readonly objective: number;
+  /** WAN bytes to the target when every run reached it, else over the whole run. */
   readonly wanBytes: number;
   readonly costUsd: number;
   /** timeS / LAN's timeS (1 = as fast as LAN), null without a LAN run. */
   readonly vsLan: number | null;
   /** BSP's timeS / timeS (the speedup over the Baseline), null without a BSP run. */
   readonly speedupVsBsp: number | null;
-  /** wanBytes / BSP's wanBytes. */
+  /** wanBytes / BSP's wanBytes, at the same moment. */
   readonly wanVsBsp: number | null;
 }
 
-/** Ratios to LAN and to the Baseline (BSP), on time to target (when every run reached it) or run time. */
-export function ratioTable(runs: readonly ComparedRun[]): { readonly measure: "time to target" | "run time"; readonly rows: RatioRow[] } {
-  const allReached = runs.length > 0 && runs.every((r) => r.result.summary.reachedTarget && r.result.summary.timeToTargetS !== null);
+/**
+ * Ratios to LAN and to the Baseline (BSP), every figure taken at one moment: at the target when
+ * every run reached it (time to target and bytes to target), else at the end of each run.
+ */
+export function ratioTable(runs: readonly ComparedRun[]): { readonly measure: "time to target" | "run time"; readonly moment: "at target" | "at end"; readonly rows: RatioRow[] } {
+  const targets = runs.map((r) => atTargetOf(r.result.summary, r.result.series));
+  const allReached = runs.length > 0 && runs.every((r, i) => r.result.summary.reachedTarget && r.result.summary.timeToTargetS !== null && targets[i] !== null);
   const measure = allReached ? ("time to target" as const) : ("run time" as const);
-  const timeOf = (s: RunSummary): number => (allReached ? s.timeToTargetS! : s.virtualTimeS);
-  const lan = runs.find((r) => r.result.summary.sync === "lan")?.result.summary;
-  const bsp = runs.find((r) => r.result.summary.sync === "bsp")?.result.summary;
+  const moments = runs.map((r, i): RunMoment => (allReached ? targets[i]! : atEndOf(r.result.summary)));
+  const lan = moments[runs.findIndex((r) => r.result.summary.sync === "lan")];
+  const bsp = moments[runs.findIndex((r) => r.result.summary.sync === "bsp")];
   const ratio = (a: number, b: number): number | null => (b > 0 && Number.isFinite(a / b) ? a / b : null);
   return {
     measure,
-    rows: runs.map(({ label, result: { summary } }) => ({
-      label,
-      timeS: timeOf(summary),
-      wanBytes: summary.wanBytes,
-      costUsd: summary.costUsd,
-      vsLan: lan === undefined ? null : ratio(timeOf(summary), timeOf(lan)),
-      speedupVsBsp: bsp === undefined ? null : ratio(timeOf(bsp), timeOf(summary)),
-      wanVsBsp: bsp === undefined ? null : ratio(summary.wanBytes, bsp.wanBytes),
-    })),
+    moment: allReached ? "at target" : "at end",
+    rows: runs.map(({ label }, i) => {
+      const m = moments[i]!;
+      return {
+        label,
+        timeS: m.timeS,
+        iteration: m.iteration,
+        objective: m.objective,
+        wanBytes: m.wanBytes,
+        costUsd: m.costUsd,
+        vsLan: lan === undefined ? null : ratio(m.timeS, lan.timeS),
+        speedupVsBsp: bsp === undefined ? null : ratio(bsp.timeS, m.timeS),
+        wanVsBsp: bsp === undefined ? null : ratio(m.wanBytes, bsp.wanBytes),
+      };
+    }),
   };
 }
 
@@ -247,19 +260,20 @@ export async function renderComparisonHtml(runs: readonly ComparedRun[], options
   const timeName = timeNameOf(summaries);
   const names = [...new Set(summaries.map((s) => s.name))];
   const title = options.title ?? `${names.join(", ")}: ${labels.join(" vs ")}`;
-  const { measure, rows } = ratioTable(runs);
+  const { measure, moment, rows } = ratioTable(runs);
+  const at = moment === "at target" ? "to target" : "(end of run)";
   const hasLan = rows.some((r) => r.vsLan !== null);
   const hasBsp = rows.some((r) => r.speedupVsBsp !== null);
   const table = `<table class="ratios">
-<tr><th>run</th><th>${measure}</th><th>iterations</th><th>${escapeHtml(summaries[0]?.objectiveName ?? "objective")}</th>${hasLan ? "<th>time / LAN</th>" : ""}${hasBsp ? "<th>speedup over BSP</th><th>WAN bytes / BSP</th>" : ""}<th>WAN traffic</th><th>WAN cost</th><th>stopped by</th></tr>
+<tr><th>run</th><th>${measure}</th><th>iterations ${at}</th><th>${escapeHtml(summaries[0]?.objectiveName ?? "objective")} ${at}</th>${hasLan ? "<th>time / LAN</th>" : ""}${hasBsp ? `<th>speedup over BSP</th><th>WAN bytes / BSP ${at}</th>` : ""}<th>WAN traffic ${at}</th><th>WAN cost ${at}</th><th>stopped by</th></tr>
 ${rows
   .map((row, i) => {
     const s = summaries[i]!;
-    return `<tr><td>${escapeHtml(row.label)}</td><td class="num">${escapeHtml(formatSeconds(row.timeS))}</td><td class="num">${s.iterations}</td><td class="num">${escapeHtml(formatObjective(s.objective))}</td>${hasLan ? `<td class="num">${times(row.vsLan)}</td>` : ""}${hasBsp ? `<td class="num">${times(row.speedupVsBsp)}</td><td class="num">${times(row.wanVsBsp)}</td>` : ""}<td class="num">${escapeHtml(formatBytes(row.wanBytes))}</td><td class="num">${escapeHtml(formatUsd(row.costUsd))}</td><td>${escapeHtml(s.stoppedBy)}</td></tr>`;
+    return `<tr><td>${escapeHtml(row.label)}</td><td class="num">${escapeHtml(formatSeconds(row.timeS))}</td><td class="num">${row.iteration}</td><td class="num">${escapeHtml(formatObjective(row.objective))}</td>${hasLan ? `<td class="num">${times(row.vsLan)}</td>` : ""}${hasBsp ? `<td class="num">${times(row.speedupVsBsp)}</td><td class="num">${times(row.wanVsBsp)}</td>` : ""}<td class="num">${escapeHtml(formatBytes(row.wanBytes))}</td><td class="num">${escapeHtml(formatUsd(row.costUsd))}</td><td>${escapeHtml(s.stoppedBy)}</td></tr>`;
   })
   .join("\n")}
 </table>
-<p class="note">${measure === "time to target" ? `Every run reached its target ${summaries[0]?.targetObjective ?? ""}; times are ${timeName} seconds to it.` : "Not every run reached a target, so ratios compare run lengths, not convergence."}${hasLan ? " time / LAN: 1.00x is as fast as LAN." : ""}${hasBsp ? " Speedup over BSP: the Baseline's time over this run's." : ""}</p>`;
+<p class="note">${measure === "time to target" ? `Every run reached its target ${summaries[0]?.targetObjective ?? ""}; times, iterations, objectives, WAN bytes and cost are all taken at the evaluation that reached it (${timeName} seconds); traffic sent after it, while the run stops, is not counted.` : "Not every run reached a target, so every figure is taken at the end of each run and ratios compare run lengths, not convergence."}${hasLan ? " time / LAN: 1.00x is as fast as LAN." : ""}${hasBsp ? " Speedup over BSP: the Baseline's time over this run's." : ""}</p>`;
   const charts = [
     await seriesFigure("objective-time", chartRuns, () => objectiveOverTimeSpec(chartRuns, { faults, timeName })),
     await seriesFigure("objective-iterations", chartRuns, () => objectiveOverIterationsSpec(chartRuns)),

@@ -2,7 +2,7 @@
  * A run's summary for people: human units and the table `gaia simulate` prints. Shared by the
  * simulator's CLI and by `gaia launch`, so both report the same figures the same way.
  */
-import type { RunSummary } from "@gaia/scenario";
+import { atTargetOf, type RunSummary } from "@gaia/scenario";
 
 /** Bytes in decimal units: 999 B, 12.3 kB, 4.56 MB, 1.23 GB. */
 export function formatBytes(bytes: number): string {
@@ -84,7 +84,7 @@ export function mirrorClockRows(summary: RunSummary): [string, string][] {
 }
 
 /** Summary fields that `summaryRows` shows by name; any other field is shown generically. */
-const shownFields = new Set(["name", "seed", "sync", "workload", "topology", "virtualTimeS", "clock", "iterations", "objective", "objectiveName", "targetObjective", "reachedTarget", "timeToTargetS", "wanBytes", "costUsd", "blockedS", "traceHash", "wanBytesByLink", "events", "stoppedBy", "checks", "wallTimeS", "faultWindows", "filter", "mirrorClock", "memory"]);
+const shownFields = new Set(["name", "seed", "sync", "workload", "topology", "virtualTimeS", "clock", "iterations", "objective", "objectiveName", "targetObjective", "reachedTarget", "timeToTargetS", "atTarget", "atEnd", "wallClockTimeS", "diverged", "wanBytes", "costUsd", "blockedS", "traceHash", "wanBytesByLink", "events", "stoppedBy", "checks", "wallTimeS", "faultWindows", "filter", "mirrorClock", "memory"]);
 
 /** Rows for fields added to the summary later (e.g. an object of counters): `field: key  value`. */
 export function extraRows(summary: RunSummary): [string, string][] {
@@ -113,11 +113,14 @@ export function summaryRows(summary: RunSummary): [string, string][] {
   ];
   if (summary.targetObjective !== null) {
     rows.push(["target", formatObjective(summary.targetObjective)]);
-    rows.push(["time to target", summary.reachedTarget && summary.timeToTargetS !== null ? formatSeconds(summary.timeToTargetS) : "not reached"]);
+    const at = atTargetOf(summary);
+    rows.push(["time to target", summary.reachedTarget && summary.timeToTargetS !== null ? `${formatSeconds(summary.timeToTargetS)}${at !== null ? ` (iteration ${at.iteration})` : ""}` : "not reached"]);
+    if (at !== null) rows.push(["WAN traffic to target", formatBytes(at.wanBytes)], ["WAN cost to target", formatUsd(at.costUsd)]);
   }
+  // The figures below are the run's end: after the target the workers stop and the network drains.
   rows.push(
-    ["WAN traffic", formatBytes(summary.wanBytes)],
-    ["WAN cost", formatUsd(summary.costUsd)],
+    ["WAN traffic (end of run)", formatBytes(summary.wanBytes)],
+    ["WAN cost (end of run)", formatUsd(summary.costUsd)],
     ...blockedReasons.map((reason): [string, string] => [`blocked: ${reason.label(summary.sync)} (worker-s)`, formatSeconds(blocked[reason.key])]),
     ...(blocked.outerStep !== undefined ? [["blocked: DiLoCo outer step (worker-s)", formatSeconds(blocked.outerStep)] as [string, string]] : []),
   );

@@ -124,7 +124,7 @@ async function launch(flags: { cluster: string; out: string | undefined; force: 
     const offsetS = running.readyS ?? 0;
     const result = { ...launched, summary: { ...launched.summary, faultWindows: faultWindowsOf(scenario.faults, cluster.faultTimeScale, offsetS) } };
     const paths = await writeRunOutputs(out.dir, result);
-    if (flags.json) process.stdout.write(`${JSON.stringify({ ...result.summary, wallClockTimeS: result.summary.virtualTimeS, outDir: out.dir })}\n`);
+    if (flags.json) process.stdout.write(`${JSON.stringify({ ...result.summary, outDir: out.dir })}\n`);
     else process.stdout.write(`${formatSummaryTable(result.summary)}\n\nwrote ${paths.metrics}, ${paths.summary}, ${paths.report}\n`);
     if (result.summary.diverged) {
       process.stderr.write(`Error: ${result.summary.diverged}\n`);

@@ -3,7 +3,7 @@ import { GaiaCommand } from "../base.js";
 import { join } from "node:path";
 import { availableParallelism } from "node:os";
 import { WorkloadError } from "@gaia/workloads";
-import { ScenarioError, estimateMemory, faultWindowsOf, memoryLimit, estimable, memoryProblem, formatBytes, formatObjective, formatSeconds, formatSummaryTable, formatUsd, labelRuns, loadScenarioAsync, runSimulation, syncModels, writeComparison, writeRunOutputs, type RunResult, type RunSummary, type Scenario, type SyncModel } from "@gaia/sim";
+import { ScenarioError, estimateMemory, faultWindowsOf, memoryLimit, estimable, memoryProblem, formatBytes, formatObjective, formatSeconds, formatSummaryTable, formatUsd, labelRuns, loadScenarioAsync, ratioTable, runSimulation, syncModels, writeComparison, writeRunOutputs, type ComparedRun, type RunResult, type RunSummary, type Scenario, type SyncModel } from "@gaia/sim";
 import { InputError, bundledScenarioNames, outputDir, parseSet, resolveScenario } from "../inputs.js";
 import { createConsole, type Console } from "../progress.js";
 
@@ -155,9 +155,10 @@ async function simulate(fileOrName: string, flags: SimulateFlags): Promise<numbe
   }
 
   let comparison: string | null = null;
+  const compared = labelRuns(runs);
   if (comparing) {
     try {
-      comparison = await writeComparison(out.dir, labelRuns(runs), { title: `${first.name}: ${runs.map((r) => r.source).join(" vs ")}` });
+      comparison = await writeComparison(out.dir, compared, { title: `${first.name}: ${runs.map((r) => r.source).join(" vs ")}` });
     } catch (error) {
       return fail(`cannot write the comparison to ${out.dir}: ${(error as Error).message}`, 1);
     }
@@ -165,9 +166,9 @@ async function simulate(fileOrName: string, flags: SimulateFlags): Promise<numbe
 
   if (flags.json) {
     const summaries = runs.map((r) => ({ ...r.result.summary, outDir: r.dir }));
-    process.stdout.write(`${JSON.stringify(comparing ? { comparison, runs: summaries } : summaries[0])}\n`);
+    process.stdout.write(`${JSON.stringify(comparing ? { comparison, ...ratioTable(compared), runs: summaries } : summaries[0])}\n`);
   } else if (!flags.quiet) {
-    if (comparing) process.stdout.write(`${comparisonTable(runs.map((r) => r.result.summary))}\n\nwrote ${comparison} (and a folder per run: ${runs.map((r) => r.dir).join(", ")})\n`);
+    if (comparing) process.stdout.write(`${comparisonTable(compared)}\n\nwrote ${comparison} (and a folder per run: ${runs.map((r) => r.dir).join(", ")})\n`);
     else process.stdout.write(`${formatSummaryTable(runs[0]!.result.summary)}\n\nwrote ${join(out.dir, "metrics.jsonl")}, ${join(out.dir, "summary.json")}, ${join(out.dir, "report.html")}\n`);
   }
   let code = 0;
@@ -206,24 +207,16 @@ async function runOne(scenario: Scenario, label: string, console: Console, threa
 }
 
 const oneLine = (s: RunSummary): string =>
-  `${s.reachedTarget && s.timeToTargetS !== null ? `target in ${formatSeconds(s.timeToTargetS)}` : `${s.stoppedBy} at ${formatSeconds(s.virtualTimeS)}`}, ${s.objectiveName} ${formatObjective(s.objective)}, WAN ${formatBytes(s.wanBytes)}`;
+  `${s.reachedTarget && s.timeToTargetS !== null ? `target in ${formatSeconds(s.timeToTargetS)}${s.atTarget ? ` and ${formatBytes(s.atTarget.wanBytes)} of WAN traffic` : ""}; at the end` : `${s.stoppedBy} at ${formatSeconds(s.virtualTimeS)}`}: ${s.objectiveName} ${formatObjective(s.objective)}, WAN ${formatBytes(s.wanBytes)}`;
 
-/** The comparison's ratio table as text. */
-function comparisonTable(summaries: readonly RunSummary[]): string {
-  const allReached = summaries.every((s) => s.reachedTarget && s.timeToTargetS !== null);
-  const timeOf = (s: RunSummary): number => (allReached ? s.timeToTargetS! : s.virtualTimeS);
-  const lan = summaries.find((s) => s.sync === "lan");
-  const bsp = summaries.find((s) => s.sync === "bsp");
-  const header = ["sync", allReached ? "time to target" : "run time", "time/LAN", "speedup/BSP", "WAN bytes", "cost", "objective"];
-  const rows = summaries.map((s) => [
-    s.sync,
-    formatSeconds(timeOf(s)),
-    lan && timeOf(lan) > 0 ? `${(timeOf(s) / timeOf(lan)).toFixed(2)}x` : "-",
-    bsp && timeOf(s) > 0 ? `${(timeOf(bsp) / timeOf(s)).toFixed(2)}x` : "-",
-    formatBytes(s.wanBytes),
-    formatUsd(s.costUsd),
-    formatObjective(s.objective),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  return [header, ...rows].map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ")).join("\n");
+/** The comparison's ratio table as text: every figure at one moment, the target when every run reached it, else the end. */
+function comparisonTable(runs: readonly ComparedRun[]): string {
+  const { measure, moment, rows } = ratioTable(runs);
+  const at = moment === "at target" ? "to target" : "(end)";
+  const times = (value: number | null): string => (value === null ? "-" : `${value.toFixed(2)}x`);
+  const header = ["sync", measure, "time/LAN", "speedup/BSP", `WAN bytes ${at}`, "bytes/BSP", `cost ${at}`, `objective ${at}`];
+  const cells = rows.map((r) => [r.label, formatSeconds(r.timeS), times(r.vsLan), times(r.speedupVsBsp), formatBytes(r.wanBytes), times(r.wanVsBsp), formatUsd(r.costUsd), formatObjective(r.objective)]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
+  const note = moment === "at target" ? "every figure is taken at the evaluation that reached the target" : "not every run reached the target: every figure is taken at the end of the run";
+  return [...[header, ...cells].map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ")), `(${note})`].join("\n");
 }
