@@ -45,4 +45,8 @@ test("gaia launch: node addresses and metrics ports, wall-clock labels, numbered
   assert.equal(summary.wallClockTimeS, summary.virtualTimeS);
   assert.equal(summary.outDir, "runs/cli-launch-11-launch.2", "the second run is numbered");
   assert.ok(existsSync(join(cwd, summary.outDir, "summary.json")));
+  // summary.json is the same object as --json: the wall-clock length is in it, not only on stdout.
+  const written = JSON.parse(readFileSync(join(cwd, summary.outDir, "summary.json"), "utf8")) as { wallClockTimeS: number; atEnd: { timeS: number } };
+  assert.equal(written.wallClockTimeS, summary.wallClockTimeS);
+  assert.equal(written.atEnd.timeS, summary.wallClockTimeS);
 });
