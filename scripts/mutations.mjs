@@ -10,6 +10,22 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 const mutations = [
   {
+    name: "set-error-at-file-line",
+    what: "a bad value given by --set is reported at a line of the file, which does not hold it",
+    file: "packages/scenario/src/issues.ts",
+    find: "    if (set !== undefined) {\n",
+    replace: "    if (set !== undefined && false) {\n",
+    tests: ["test/cli/compare.test.ts"],
+  },
+  {
+    name: "not-found-no-suggestion",
+    what: "a mistyped command gets no did-you-mean",
+    file: "packages/cli/src/hooks/not-found.ts",
+    find: "  const suggestion = closest(typed, ids.map(shown));\n",
+    replace: "  const suggestion = null as string | null;\n",
+    tests: ["test/cli/conventions.test.ts"],
+  },
+  {
     name: "bytes-after-target",
     what: "the ratio table's WAN bytes are the run's end (with the drain after the target), not the bytes to target",
     file: "packages/sim/src/report.ts",
