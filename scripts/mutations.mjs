@@ -10,6 +10,30 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 const mutations = [
   {
+    name: "sweep-slices-overlap",
+    what: "gaia sweep --index I --count N slices overlap (a run is in two slices)",
+    file: "packages/cli/src/sweep/plan.ts",
+    find: "  return points.filter((p) => p.index % count === index);\n",
+    replace: "  return points.filter((p) => p.index % count <= index);\n",
+    tests: ["test/cli/sweep.test.ts"],
+  },
+  {
+    name: "sweep-resume-reruns",
+    what: "gaia sweep --resume runs again the runs whose rows were written",
+    file: "packages/cli/src/sweep/run.ts",
+    find: "options.resume && !options.force ? finishedRow(",
+    replace: "false ? finishedRow(",
+    tests: ["test/cli/sweep.test.ts"],
+  },
+  {
+    name: "sweep-csv-completion-order",
+    what: "results.csv lists runs in the order they ended, so merged slices differ from one whole run",
+    file: "packages/cli/src/sweep/run.ts",
+    find: "  const rows = [...record.rows].sort((a, b) => a.index - b.index);\n",
+    replace: "  const rows = [...record.rows];\n",
+    tests: ["test/cli/sweep.test.ts"],
+  },
+  {
     name: "set-error-at-file-line",
     what: "a bad value given by --set is reported at a line of the file, which does not hold it",
     file: "packages/scenario/src/issues.ts",

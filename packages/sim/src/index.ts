@@ -11,3 +11,4 @@ export * from "./driver.js";
 export * from "./metrics.js";
 export * from "./toy-workload.js";
 export * from "./threads.js";
+export * from "./sweep-report.js";
