@@ -10,6 +10,14 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 const mutations = [
   {
+    name: "compare-prints-no-table",
+    what: "gaia compare prints only the report's path, not the ratio table",
+    file: "packages/cli/src/commands/compare.ts",
+    find: "process.stdout.write(`${comparisonTable(labelled)}\\n\\nwrote ${path}",
+    replace: "process.stdout.write(`wrote ${path}",
+    tests: ["test/cli/compare.test.ts"],
+  },
+  {
     name: "sweep-slices-overlap",
     what: "gaia sweep --index I --count N slices overlap (a run is in two slices)",
     file: "packages/cli/src/sweep/plan.ts",

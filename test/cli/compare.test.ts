@@ -99,6 +99,11 @@ describe("gaia simulate --sync lan,bsp,asp", () => {
     assert.equal(result.rows[0]!.vsLan, 1);
     const charts = chartsOf(readFileSync(result.comparison, "utf8"));
     for (const name of timeCharts) assert.deepEqual([...charts.get(name)!.lines.keys()].sort(), [...models].sort(), name);
+    // Without --json: the ratio table on stdout, as simulate --sync prints it.
+    const table = gaia(root, "compare", ...models.map((m) => join(out, m)), "--out", join(work, "again-table"));
+    assert.equal(table.status, 0, table.stderr);
+    assert.match(table.stdout, /^sync\s+(time to target|run time)\s+time\/LAN\s+speedup\/BSP/m);
+    for (const model of models) assert.match(table.stdout, new RegExp(`^${model}\\s+\\S+`, "m"), model);
   });
 
   test("gaia compare: a folder that is not a run is one clear error, exit 2", () => {
