@@ -10,6 +10,14 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 const mutations = [
   {
+    name: "engines-too-wide",
+    what: "the project declares Node.js versions some of its packages do not run on (npm ci warns EBADENGINE)",
+    file: "package.json",
+    find: '"node": "^20.19.0 || ^22.13.0 || >=24"',
+    replace: '"node": ">=20"',
+    tests: ["test/cli/conventions.test.ts"],
+  },
+  {
     name: "compare-prints-no-table",
     what: "gaia compare prints only the report's path, not the ratio table",
     file: "packages/cli/src/commands/compare.ts",

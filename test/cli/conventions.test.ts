@@ -6,7 +6,8 @@ import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { stripVTControlCharacters } from "node:util";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import semver from "semver";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -100,5 +101,18 @@ describe("scenarios list and validate", () => {
     assert.deepEqual(results.map((r) => r.valid), [true, false]);
     assert.deepEqual(results[1]!.problems.map((p) => [p.path, p.line]), [["faults[0].partition", 5], ["faults[1].isolate", 6]]);
     assert.match(results[1]!.problems[0]!.message, /needs "for: DURATION"/);
+  });
+});
+
+describe("the Node.js versions the project declares", () => {
+  test("every installed package admits every Node.js version of the project's engines (npm ci warns EBADENGINE otherwise)", () => {
+    const engines = (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { engines: { node: string } }).engines.node;
+    assert.ok(semver.satisfies(process.versions.node, engines), `this Node.js ${process.versions.node} is one of ${engines}`);
+    const lock = JSON.parse(readFileSync(join(root, "package-lock.json"), "utf8")) as { packages: Record<string, { engines?: { node?: string } | string[] }> };
+    const narrower = Object.entries(lock.packages)
+      .map(([path, entry]) => [path, Array.isArray(entry.engines) ? undefined : entry.engines?.node] as const)
+      .filter(([, range]) => range !== undefined && !semver.subset(engines, range))
+      .map(([path, range]) => `${path} wants node ${range}`);
+    assert.deepEqual(narrower, [], `the project declares node ${engines}`);
   });
 });
