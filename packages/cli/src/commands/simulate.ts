@@ -3,7 +3,7 @@ import { GaiaCommand } from "../base.js";
 import { join } from "node:path";
 import { availableParallelism } from "node:os";
 import { WorkloadError } from "@gaia/workloads";
-import { ScenarioError, estimateMemory, faultWindowsOf, memoryLimit, estimable, memoryProblem, formatBytes, formatObjective, formatSeconds, formatSummaryTable, formatUsd, labelRuns, loadScenarioAsync, ratioTable, runSimulation, syncModels, writeComparison, writeRunOutputs, type ComparedRun, type RunResult, type RunSummary, type Scenario, type SyncModel } from "@gaia/sim";
+import { ScenarioError, estimateMemory, faultWindowsOf, memoryLimit, estimable, memoryProblem, formatBytes, formatObjective, formatSeconds, formatSummaryTable, formatUsd, labelRuns, runTimeOf, loadScenarioAsync, ratioTable, runSimulation, syncModels, writeComparison, writeRunOutputs, type ComparedRun, type RunResult, type RunSummary, type Scenario, type SyncModel } from "@gaia/sim";
 import { InputError, bundledScenarioNames, outputDir, parseSet, resolveScenario } from "../inputs.js";
 import { createConsole, type Console } from "../progress.js";
 
@@ -207,7 +207,7 @@ async function runOne(scenario: Scenario, label: string, console: Console, threa
 }
 
 const oneLine = (s: RunSummary): string =>
-  `${s.reachedTarget && s.timeToTargetS !== null ? `target in ${formatSeconds(s.timeToTargetS)}${s.atTarget ? ` and ${formatBytes(s.atTarget.wanBytes)} of WAN traffic` : ""}; at the end` : `${s.stoppedBy} at ${formatSeconds(s.virtualTimeS)}`}: ${s.objectiveName} ${formatObjective(s.objective)}, WAN ${formatBytes(s.wanBytes)}`;
+  `${s.reachedTarget && s.timeToTargetS !== null ? `target in ${formatSeconds(s.timeToTargetS)}${s.atTarget ? ` and ${formatBytes(s.atTarget.wanBytes)} of WAN traffic` : ""}; at the end` : `${s.stoppedBy} at ${formatSeconds(runTimeOf(s))}`}: ${s.objectiveName} ${formatObjective(s.objective)}, WAN ${formatBytes(s.wanBytes)}`;
 
 /** The comparison's ratio table as text: every figure at one moment, the target when every run reached it, else the end. */
 function comparisonTable(runs: readonly ComparedRun[]): string {
