@@ -111,7 +111,8 @@ export class Launch {
   private settled = false;
   private workload!: Workload;
   private readonly series: MetricsPoint[] = [];
-  private readonly pendingEval = new Map<number, Map<NodeId, Float32Array>>();
+  /** The evaluation replica's parts by clock, each with the wall ms (node clock) its shard took it at. */
+  private readonly pendingEval = new Map<number, Map<NodeId, { readonly values: Float32Array; readonly atMs: number }>>();
   private readonly workerClocks = new Map<NodeId, number>();
   private readonly wanByNode = new Map<NodeId, Record<string, number>>();
   private readonly blockedByNode = new Map<NodeId, BlockedMs>();
@@ -196,7 +197,12 @@ export class Launch {
 
   /** Wall seconds since training started (0 before): the run's clock, as virtual time is the simulator's. */
   get trainingS(): number {
-    return this.trainingStartMs === null ? 0 : Math.max(0, Date.now() - this.trainingStartMs) / 1000;
+    return this.trainingSAt(Date.now());
+  }
+
+  /** Wall ms `atMs` on the training clock (0 for any moment before training started). */
+  private trainingSAt(atMs: number): number {
+    return this.trainingStartMs === null ? 0 : Math.max(0, atMs - this.trainingStartMs) / 1000;
   }
 
   /** Wall seconds from the launch until training started (until now, while starting). */
@@ -205,9 +211,9 @@ export class Launch {
   }
 
   /** Training starts: every node is up, or a worker finished a clock before the last node was. */
-  private startTraining(): void {
+  private startTraining(atMs = Date.now()): void {
     if (this.trainingStartMs !== null) return;
-    this.trainingStartMs = Date.now();
+    this.trainingStartMs = Math.min(atMs, Date.now());
     // maxVirtualTime is training time, as in the simulator: start-up does not use it up.
     const limitS = this.cluster.scenario.stop.maxVirtualTimeS;
     if (limitS !== null) this.wallLimit = setTimeout(() => this.stopWorkers("max-virtual-time"), limitS * 1000);
@@ -296,8 +302,9 @@ export class Launch {
 
   /**
    * Ctrl-C: the run stops here and keeps what it has. Every node is told to exit (its final report
-   * first); after `interruptGraceMs` the ones still running are killed. The result resolves,
-   * marked interrupted with `reason`. A second call kills every node at once.
+   * first); after `interruptGraceMs` the ones still running are killed. Once every node has exited
+   * (so none still writes a checkpoint), the result resolves, marked interrupted with `reason`. A
+   * second call kills every node at once.
    */
   interrupt(reason: string): void {
     if (this.settled) return;
@@ -308,7 +315,7 @@ export class Launch {
         c.expectedExit = true;
         if (!c.exited) c.process.kill("SIGKILL");
       }
-      this.finishInterrupted();
+      this.maybeDone();
       return;
     }
     this.interruption = reason;
@@ -321,7 +328,6 @@ export class Launch {
     }
     this.interruptTimer = setTimeout(() => {
       for (const c of this.children.values()) if (!c.exited) c.process.kill("SIGKILL");
-      this.finishInterrupted();
     }, this.options.interruptGraceMs ?? 5000);
     this.maybeDone();
   }
@@ -411,7 +417,7 @@ export class Launch {
         break;
       }
       case "clock":
-        this.startTraining();
+        this.startTraining(this.startedMs + r.atMs);
         this.stalls.delete(r.node);
         // worker-clock names the clock just pushed; completed clocks are one more.
         this.workerClocks.set(r.node, Math.max(this.workerClocks.get(r.node) ?? 0, r.clock + 1));
@@ -420,7 +426,7 @@ export class Launch {
         this.diverge({ clock: r.clock, row: r.row, value: Number(r.value), worker: r.node });
         break;
       case "values":
-        this.onValues(r.node, r.clock, decodeFloats(r.values));
+        this.onValues(r.node, r.clock, decodeFloats(r.values), r.atMs);
         break;
       case "metrics":
         this.wanByNode.set(r.node, r.wanBytesByLink);
@@ -449,23 +455,30 @@ export class Launch {
     }
   }
 
-  /** A shard of the evaluation replica reached `clock`: evaluate once all its shards have. */
-  private onValues(node: NodeId, clock: number, values: Float32Array): void {
+  /**
+   * A shard of the evaluation replica reached `clock`: evaluate once all its shards have. The
+   * evaluation is dated when its last shard took its values (the report's `atMs`, on the clock the
+   * nodes share with this launcher), not when this process got to it: on a loaded machine reports
+   * wait in pipes, and the state they carry is older than their arrival. The initial model (clock
+   * 0, taken as each shard starts) is at time 0.
+   */
+  private onValues(node: NodeId, clock: number, values: Float32Array, atMs: number): void {
     if (clock <= this.lastEvaluated) return;
     let parts = this.pendingEval.get(clock);
     if (!parts) this.pendingEval.set(clock, (parts = new Map()));
-    parts.set(node, values);
+    parts.set(node, { values, atMs });
     const replica = this.plan.layout.replicaOf(this.plan.evalDataCenter);
     if (parts.size < replica.length) return;
     for (const c of [...this.pendingEval.keys()]) if (c <= clock) this.pendingEval.delete(c);
     this.lastEvaluated = clock;
-    const table = this.assemble(replica.map((s) => parts.get(s.id)!));
+    const takenMs = this.startedMs + Math.max(...[...parts.values()].map((p) => p.atMs));
+    const table = this.assemble(replica.map((s) => parts.get(s.id)!.values));
     const evaluation = this.workload.evaluate(table);
     if (!Number.isFinite(evaluation.objective)) {
       const bad = firstNonFiniteRow(table, this.workload.cols);
       if (bad !== null) this.diverge({ clock, row: bad.row, value: bad.value, worker: null });
     }
-    const point = this.point(clock, evaluation.objective, evaluation.metrics);
+    const point = this.point(clock, evaluation.objective, evaluation.metrics, takenMs);
     this.series.push(point);
     this.options.onProgress?.({ virtualTimeS: point.virtualTimeS, iteration: clock, maxIterations: this.cluster.scenario.stop.maxIterations, objective: evaluation.objective, wallS: this.wallS });
     const target = this.cluster.scenario.stop.targetObjective;
@@ -484,9 +497,10 @@ export class Launch {
     return wanTotals(this.wanByNode, this.blockedByNode, this.cluster.scenario.topology.egressUsdPerGb);
   }
 
-  private point(iteration: number, objective: number, metrics: Readonly<Record<string, number>>): MetricsPoint {
+  /** A metrics row of the state at wall ms `atMs` (default: now), on the training clock. */
+  private point(iteration: number, objective: number, metrics: Readonly<Record<string, number>>, atMs = Date.now()): MetricsPoint {
     const { wanBytes, costUsd, blockedS } = this.totals();
-    return { virtualTimeS: this.trainingS, iteration, objective, metrics, wanBytes, costUsd, blockedS };
+    return { virtualTimeS: this.trainingSAt(atMs), iteration, objective, metrics, wanBytes, costUsd, blockedS };
   }
 
   /** The model went non-finite: stop the workers; the run ends with the verdict (divergence.ts). */
@@ -532,11 +546,11 @@ export class Launch {
   private maybeDone(): void {
     if (!this.finished || this.settled) return;
     const children = [...this.children.values()];
-    if (!children.every((c) => c.final !== null || c.exited)) return;
     if (this.interruption !== null) {
-      this.finishInterrupted();
+      if (children.every((c) => c.exited)) this.finishInterrupted();
       return;
     }
+    if (!children.every((c) => c.final !== null || c.exited)) return;
     const missing = children.filter((c) => c.final === null && this.plan.layout.hasShard(c.id));
     if (missing.length > 0) {
       this.fail(new Error(`shards ${missing.map((c) => c.id).join(", ")} exited without their final replica`));
