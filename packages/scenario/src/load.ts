@@ -12,7 +12,7 @@
 import { readFileSync } from "node:fs";
 import { LineCounter, parseDocument } from "yaml";
 import { loadWorkloadModule, takeWantedModules } from "@gaia/workloads";
-import { clusterConfigOf, type ClusterConfig } from "./cluster.js";
+import { clusterConfigOf, type ClusterConfig, type ClusterOverrides } from "./cluster.js";
 import { ClusterError, firstAliasOffset, firstLine, formatPath, IssueList, numberText, ScenarioError, type PathSegment, type ScenarioIssue } from "./issues.js";
 import { normalize } from "./normalize.js";
 import { clusterJsonSchema, scenarioJsonSchema, type ScenarioFile } from "./schema.js";
@@ -51,14 +51,14 @@ export function parseScenarioText(text: string, fileName: string, overrides: Sce
 }
 
 /** Reads, validates and normalizes a cluster file. Throws `ClusterError` on any problem. */
-export function loadCluster(path: string): ClusterConfig {
-  return parseClusterText(readText(path, "cluster"), path);
+export function loadCluster(path: string, overrides: ClusterOverrides = {}): ClusterConfig {
+  return parseClusterText(readText(path, "cluster"), path, overrides);
 }
 
 /** Parses cluster-file text; relative paths in it (tls, checkpoint.dir) are relative to `fileName`. */
-export function parseClusterText(text: string, fileName: string): ClusterConfig {
-  const { scenario, cluster } = parseFile(text, fileName, "cluster", {});
-  return clusterConfigOf(cluster!, scenario, fileName);
+export function parseClusterText(text: string, fileName: string, overrides: ClusterOverrides = {}): ClusterConfig {
+  const { scenario, cluster } = parseFile(text, fileName, "cluster", overrides.set ? { set: overrides.set } : {});
+  return clusterConfigOf(cluster!, scenario, fileName, overrides);
 }
 
 /**
@@ -93,8 +93,8 @@ export function loadScenarioAsync(path: string, overrides: ScenarioOverrides = {
 }
 
 /** `loadCluster`, loading any workload module the file names first. */
-export function loadClusterAsync(path: string): Promise<ClusterConfig> {
-  return withWorkloadModules(() => loadCluster(path));
+export function loadClusterAsync(path: string, overrides: ClusterOverrides = {}): Promise<ClusterConfig> {
+  return withWorkloadModules(() => loadCluster(path, overrides));
 }
 
 /** `loadFile`, loading any workload module the file names first. */

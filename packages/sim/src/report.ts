@@ -11,7 +11,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { atEndOf, atTargetOf, type FaultWindow, type MetricsPoint, type RunMoment, type RunResult, type RunSummary } from "@gaia/scenario";
+import { atEndOf, atTargetOf, runTimeOf, type FaultWindow, type MetricsPoint, type RunMoment, type RunResult, type RunSummary } from "@gaia/scenario";
 import type { Fault } from "@gaia/scenario";
 import type { TopLevelSpec } from "vega-lite";
 import { blockedSpec, linkMatrixSpec, objectiveOverIterationsSpec, objectiveOverTimeSpec, renderSvg, runBarsSpec, wanOverTimeSpec, type ChartRun } from "./charts.js";
@@ -55,8 +55,8 @@ export function readRunDir(dir: string): RunResult {
   } catch (error) {
     throw new RunDirError(`${summaryPath}: not JSON: ${(error as Error).message}`);
   }
-  for (const field of ["name", "sync", "virtualTimeS", "objective", "blockedS", "wanBytes"] as const) {
-    if (summary === null || typeof summary !== "object" || !(field in summary)) throw new RunDirError(`${summaryPath}: not a run summary (no "${field}")`);
+  for (const field of ["name", "sync", "virtualTimeS|trainingTimeS", "objective", "blockedS", "wanBytes"] as const) {
+    if (summary === null || typeof summary !== "object" || !field.split("|").some((f) => f in summary)) throw new RunDirError(`${summaryPath}: not a run summary (no "${field.replace("|", '" or "')}")`);
   }
   const series: MetricsPoint[] = [];
   if (existsSync(metricsPath)) {
@@ -164,7 +164,7 @@ export async function renderReportHtml(result: RunResult): Promise<string> {
   return page(
     `${summary.name}: Gaia run report`,
     `<h1>${escapeHtml(summary.name)}</h1>
-<p class="sub">seed ${summary.seed}, ${escapeHtml(summary.sync)}, ${escapeHtml(summary.workload)} on ${escapeHtml(summary.topology)}; ${timeName} time ${escapeHtml(formatSeconds(summary.virtualTimeS))}; ${result.series.length} metrics points (metrics.jsonl)</p>
+<p class="sub">seed ${summary.seed}, ${escapeHtml(summary.sync)}, ${escapeHtml(summary.workload)} on ${escapeHtml(summary.topology)}; ${timeName} time ${escapeHtml(formatSeconds(runTimeOf(summary)))}; ${result.series.length} metrics points (metrics.jsonl)</p>
 <table class="summary">
 ${rows}
 </table>

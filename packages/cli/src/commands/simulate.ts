@@ -3,7 +3,7 @@ import { GaiaCommand } from "../base.js";
 import { join } from "node:path";
 import { availableParallelism } from "node:os";
 import { WorkloadError } from "@gaia/workloads";
-import { ScenarioError, estimateMemory, faultWindowsOf, memoryLimit, estimable, memoryProblem, formatBytes, formatObjective, formatSeconds, formatSummaryTable, labelRuns, loadScenarioAsync, ratioTable, runSimulation, syncModels, writeComparison, writeRunOutputs, type RunResult, type RunSummary, type Scenario, type SyncModel } from "@gaia/sim";
+import { ScenarioError, estimateMemory, faultWindowsOf, memoryLimit, estimable, memoryProblem, formatBytes, formatObjective, formatSeconds, formatSummaryTable, labelRuns, runTimeOf, loadScenarioAsync, ratioTable, runSimulation, syncModels, writeComparison, writeRunOutputs, type RunResult, type RunSummary, type Scenario, type SyncModel } from "@gaia/sim";
 import { InputError, bundledScenarioNames, outputDir, parseSet, resolveScenario } from "../inputs.js";
 import { createConsole, type Console } from "../progress.js";
 import { comparisonTable } from "../tables.js";
@@ -208,4 +208,4 @@ async function runOne(scenario: Scenario, label: string, console: Console, threa
 }
 
 const oneLine = (s: RunSummary): string =>
-  `${s.reachedTarget && s.timeToTargetS !== null ? `target in ${formatSeconds(s.timeToTargetS)}${s.atTarget ? ` and ${formatBytes(s.atTarget.wanBytes)} of WAN traffic` : ""}; at the end` : `${s.stoppedBy} at ${formatSeconds(s.virtualTimeS)}`}: ${s.objectiveName} ${formatObjective(s.objective)}, WAN ${formatBytes(s.wanBytes)}`;
+  `${s.reachedTarget && s.timeToTargetS !== null ? `target in ${formatSeconds(s.timeToTargetS)}${s.atTarget ? ` and ${formatBytes(s.atTarget.wanBytes)} of WAN traffic` : ""}; at the end` : `${s.stoppedBy} at ${formatSeconds(runTimeOf(s))}`}: ${s.objectiveName} ${formatObjective(s.objective)}, WAN ${formatBytes(s.wanBytes)}`;
