@@ -10,6 +10,14 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 const mutations = [
   {
+    name: "diloco-default-h-50",
+    what: "DiLoCo's default H is 50 again, and quickstart and lda-3dc under --sync diloco stop short of their targets",
+    file: "packages/scenario/src/normalize.ts",
+    find: "const dilocoDefaults = { localClocks: 20,",
+    replace: "const dilocoDefaults = { localClocks: 50,",
+    tests: ["test/sim/diloco.test.ts"],
+  },
+  {
     name: "engines-too-wide",
     what: "the project declares Node.js versions some of its packages do not run on (npm ci warns EBADENGINE)",
     file: "package.json",
