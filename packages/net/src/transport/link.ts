@@ -1,13 +1,15 @@
 /**
- * The transport of one node: it listens with uWebSockets.js, dials peers with `ws`, authenticates
- * every connection (auth.ts) before it accepts a single frame, and runs one reliable link (core's
- * reliable.ts) per peer and channel over whatever connection is current, so role messages reach
- * the peer exactly once and in order across disconnects.
+ * The transport of one node, and its link layer: it listens with uWebSockets.js (uws-listener.ts),
+ * dials peers over WebSocket (ws-dialer.ts), authenticates every connection (handshake.ts, auth.ts)
+ * before it accepts a single frame, and runs one reliable link (core's reliable.ts) per peer and
+ * channel over whatever connection is current, so role messages reach the peer exactly once and in
+ * order across disconnects. This file is that one link layer, whatever the carrier.
  *
  * Carriers. Peers listed in `unix` (nodes of the same data center on the same host, when the
- * cluster file says `lanCarrier: unix`) are dialed over a unix-domain socket instead, with the same
- * frames length-prefixed (stream-frames.ts); the handshake, hygiene, links and faults above are the
- * same code for both. Every other peer, and every WAN link, is reached over WebSocket.
+ * cluster file says `lanCarrier: unix`) are dialed over a unix-domain socket instead (unix.ts),
+ * with the same frames length-prefixed (stream-frames.ts); the handshake, hygiene, links and faults
+ * are the same code for both. Every other peer, and every WAN link, is reached over WebSocket.
+ * Every connection sends a burst of frames corked and coalesced (batching.ts).
  *
  * Two connections per peer pair, "data" and "control", so a selective barrier never queues behind
  * a large update. The node with the smaller id dials; the other listens. Peer up/down comes from
@@ -41,28 +43,21 @@
  * and the queue above a socket's backpressure, at most `queueBytesMax` (default 256 MiB): a peer
  * that reads slower than that is disconnected and counted, and the link resends once it is back.
  *
- * Lossy faults (`setLossy`) act below the reliable links, on the frames to every peer of a data
- * center, as the simulator's lossy links act on messages: a frame is lost, sent twice, or held back
- * past later ones (by up to `reorderMs`), from a seeded stream. The links repair it: duplicates are
- * dropped, gaps are refilled by fast retransmit (reliable.ts) or the retransmit deadline.
- *
- * WAN faults (a partition of the emulated WAN, see `setWanCut`) act on the frames to every peer of
- * a data center: with "hold" they wait, as the simulator's partitioned link holds its arrivals,
- * and leave when the cut heals (frames not yet shaped pay the link's bandwidth then; frames that
- * were in flight arrive at once); with "drop" they are lost, and the reliable links resend
- * everything unacknowledged when the cut heals.
+ * Between a link and its connection, frames pass the WAN emulation (wan.ts): the shaper, WAN cuts
+ * (`setWanCut`) and lossy faults (`setLossy`), which act below the reliable links; the links
+ * repair what they do to frames. Large bodies are reused once acknowledged (pool.ts).
  */
 import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { channelOf, dataCenterOf, decodeMessage, invariant, RemoteError, ReliableLink, type LinkFrame, type LinkSnapshot, type Message } from "@gaia/core";
-import { allocateUnzeroed, encodeBody, encodeFrame, headerBytesOf, maxPayloadBytes, type ChannelName, type WireFrame } from "../envelope.js";
+import { channelOf, dataCenterOf, decodeMessage, RemoteError, ReliableLink, type LinkFrame, type LinkSnapshot, type Message } from "@gaia/core";
+import { encodeFrame, headerBytesOf, maxPayloadBytes, type ChannelName, type WireFrame } from "../envelope.js";
 import { Metrics } from "../metrics.js";
-import { afterWritten, beingWritten } from "./batching.js";
 import { Admission } from "./handshake.js";
-import { BodyPool, poolBytesMax, poolBytesMin } from "./pool.js";
+import { BodyReuse } from "./pool.js";
 import { NetConn } from "./stream-conn.js";
 import { dialUnix, UnixListener, unixPathOf } from "./unix.js";
 import { listenUws, type UwsListener } from "./uws-listener.js";
+import { WanEmulation } from "./wan.js";
 import { dialWebSocket } from "./ws-dialer.js";
 import { hygieneDefaults, type Conn, type FrameLoss, type Hygiene, type LinkHost, type PeerChannel, type RefusedReason, type TransportOptions } from "./types.js";
 
@@ -90,30 +85,19 @@ export class Transport {
   private readonly host: LinkHost;
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
-  /** Frames held by WAN emulation, in release order per channel. */
-  private readonly held: { at: number; pc: PeerChannel; conn: Conn; bytes: Uint8Array }[] = [];
+  /** The shaper's held frames, WAN cuts and lossy faults, between the links and the connections. */
+  private readonly wan: WanEmulation;
   private closed = false;
   private cutUntil = -Infinity;
   /** Output commit: while set, frames wait here instead of going out. */
   private gated: { pc: PeerChannel; frames: readonly LinkFrame<Uint8Array>[] }[] | null = null;
   private readonly origin: number;
-  /** Lossy faults in force, by the peer's data center. */
-  private readonly lossy = new Map<string, FrameLoss>();
-  /** Data centers whose peers are cut off (WAN partition faults). */
-  private readonly wanCut = new Set<string>();
-  /** Frames held by a WAN cut, by the peer's data center; `shaped` ones already paid the bandwidth. */
-  private readonly cutHeld = new Map<string, { pc: PeerChannel; conn: Conn; bytes: Uint8Array; shaped: boolean }[]>();
   readonly hygiene: Hygiene;
   readonly epoch: string;
   /** Which link each snapshot was taken of, so a commit never reaches a link built after it. */
   private readonly snapshotOf = new WeakMap<LinkSnapshot<Uint8Array>, ReliableLink<Uint8Array>>();
-  private readonly pool = new BodyPool();
-  /** Bytes of pooled-size bodies the links hold unacknowledged now (the `sent` lists), and the most at once. */
-  private unackedLargeBytes = 0;
-  private peakUnackedLargeBytes = 0;
-  /** Whether acknowledged bodies go back to the pool (off for good once anything may hold frames aside). */
-  private pooling: boolean;
-  private readonly allocateBody = (bytes: number): Uint8Array => (bytes >= poolBytesMin ? this.pool.take(bytes) : null) ?? allocateUnzeroed(bytes);
+  /** Large bodies, reused once acknowledged (pool.ts). */
+  private readonly bodies: BodyReuse;
 
   constructor(readonly options: TransportOptions) {
     // performance.now() is monotonic; timeOrigin ties it to the wall clock once per process.
@@ -134,7 +118,7 @@ export class Transport {
       }
     }
     // Restored links hold bodies of an earlier life; shaped links hold frames in their queues.
-    this.pooling = options.restore === undefined && [...this.channels.values()].every((pc) => pc.shaper === null);
+    this.bodies = new BodyReuse(this.channels, options.restore === undefined && [...this.channels.values()].every((pc) => pc.shaper === null));
     const closed = (): boolean => this.closed;
     const cut = (): boolean => this.nowMs() < this.cutUntil;
     this.host = {
@@ -157,6 +141,7 @@ export class Transport {
       dial: (pc) => this.dial(pc),
     };
     this.admission = new Admission(this.host);
+    this.wan = new WanEmulation(options, () => this.arm());
   }
 
   nowMs(): number {
@@ -178,19 +163,10 @@ export class Transport {
     const pc = this.channels.get(`${to}|${channel}`);
     if (!pc) throw new Error(`${this.options.self} has no link to ${to}`);
     // Packed once; the link keeps these bytes, and every (re)send writes its header in front.
-    const body = this.pooling ? encodeBody(msg, this.allocateBody) : encodeBody(msg);
+    const body = this.bodies.encode(pc, msg);
     const { metrics } = this.options;
     metrics.countKey(pc.keys.messagesSent);
     metrics.countKey(pc.keys.messageBytesSent, body.byteLength - headerBytesOf(body));
-    if (this.pooling && body.byteLength >= poolBytesMin) {
-      pc.sent.push({ index: pc.sentCount, body });
-      this.unackedLargeBytes += body.byteLength;
-      if (this.unackedLargeBytes > this.peakUnackedLargeBytes) {
-        this.peakUnackedLargeBytes = this.unackedLargeBytes;
-        this.pool.limit = Math.max(poolBytesMax, this.peakUnackedLargeBytes);
-      }
-    }
-    pc.sentCount++;
     this.write(pc, pc.link.step({ kind: "send", body }, this.nowMs()).frames);
     if (this.options.checkInvariants) this.poolInvariants();
     this.armFor(pc);
@@ -235,12 +211,12 @@ export class Transport {
 
   /** Bodies given back to the pool and handed out again so far (for tests). */
   get pooledBodiesReused(): number {
-    return this.pool.reused;
+    return this.bodies.reused;
   }
 
   /** Bytes of free bodies the pool holds, and the most it may hold now (for tests). */
   get poolBytes(): { readonly free: number; readonly limit: number } {
-    return { free: this.pool.freeBytes, limit: this.pool.limit };
+    return this.bodies.bytes;
   }
 
   /**
@@ -248,49 +224,11 @@ export class Transport {
    * link still holds for a resend, or a list of sent bodies that is not the link's unacknowledged.
    */
   poolInvariants(): void {
-    for (const pc of this.channels.values()) {
-      const unacked = pc.link.snapshot().unacked;
-      for (const u of unacked) invariant(!this.pool.holds(u.body), () => `${this.options.self}: a body of seq ${u.seq} to ${pc.peer} is free in the pool but unacknowledged`);
-      if (!this.pooling) continue;
-      const acked = pc.sentCount - unacked.length;
-      for (const { index, body } of pc.sent) {
-        invariant(index < acked || unacked[index - acked]?.body === body, () => `${this.options.self}: sent body ${index} to ${pc.peer} is not the link's unacknowledged one there`);
-      }
-      const large = unacked.filter((u) => u.body.byteLength >= poolBytesMin).length;
-      invariant(pc.sent.filter((s) => s.index >= acked).length === large, () => `${this.options.self}: the link to ${pc.peer} holds large bodies the pool does not track`);
-    }
-    if (!this.pooling) return;
-    let listed = 0;
-    for (const pc of this.channels.values()) for (const { body } of pc.sent) listed += body.byteLength;
-    invariant(listed === this.unackedLargeBytes, () => `${this.options.self}: ${this.unackedLargeBytes} bytes of large bodies counted unacknowledged, ${listed} listed`);
-    invariant(this.pool.freeBytes <= this.pool.limit && this.pool.limit === Math.max(poolBytesMax, this.peakUnackedLargeBytes), () => `${this.options.self}: the pool holds ${this.pool.freeBytes} free bytes against a limit of ${this.pool.limit} (peak in flight ${this.peakUnackedLargeBytes})`);
+    this.bodies.invariants(this.options.self);
   }
 
   private stopPooling(): void {
-    if (!this.pooling) return;
-    this.pooling = false;
-    this.pool.clear();
-    for (const pc of this.channels.values()) pc.sent.length = 0;
-    this.unackedLargeBytes = 0;
-  }
-
-  /**
-   * After a frame from the peer (the only step that takes acks): the bodies the link no longer
-   * holds were acknowledged; each goes back to the pool, at once or, while a write may still read it
-   * (a burst of frames still leaving, a resend still queued: see writesPending), once that write is
-   * done. One whose write never completes is left to the collector.
-   */
-  private reclaim(pc: PeerChannel): void {
-    const sent = pc.sent;
-    const acked = pc.sentCount - pc.link.unackedCount;
-    if (sent[0]!.index >= acked) return;
-    while (sent.length > 0 && sent[0]!.index < acked) {
-      const { body } = sent.shift()!;
-      this.unackedLargeBytes -= body.byteLength;
-      if (!this.pooling) continue;
-      if (!beingWritten(body)) this.pool.give(body);
-      else afterWritten(body, () => this.pooling && this.pool.give(body));
-    }
+    this.bodies.stop();
   }
 
   ungate(): void {
@@ -312,29 +250,19 @@ export class Transport {
    * dropped (`wanCutMode`) while the cut lasts. Connections stay up, as the simulator's links do.
    */
   setWanCut(dataCenter: string, cut: boolean): void {
-    if (cut === this.wanCut.has(dataCenter)) return;
+    if (cut === this.wan.isCut(dataCenter)) return;
     if (cut) {
       this.stopPooling();
-      this.wanCut.add(dataCenter);
-      this.options.metrics.count("wan_cuts_total", 1, { target: dataCenter }, "WAN partitions that cut this node off a data center");
+      this.wan.cut(dataCenter);
       return;
     }
-    this.wanCut.delete(dataCenter);
-    const held = this.cutHeld.get(dataCenter) ?? [];
-    this.cutHeld.delete(dataCenter);
     const now = this.nowMs();
-    if ((this.options.wanCutMode ?? "hold") === "drop") {
+    if (this.wan.heal(dataCenter, now) === "drop") {
       // Everything sent into the cut is gone: resend what is unacknowledged, and acknowledge again.
       for (const pc of this.channels.values()) {
         if (!pc.conn || dataCenterOf(pc.peer) !== dataCenter) continue;
         pc.link.step({ kind: "disconnected" }, now);
         this.write(pc, pc.link.step({ kind: "connected" }, now).frames);
-      }
-    } else {
-      for (const h of held) {
-        if (h.pc.conn !== h.conn) continue; // a reconnect resent it on the new connection
-        if (h.shaped || !h.pc.shaper) h.conn.send(h.bytes);
-        else this.hold(h.pc, h.conn, h.bytes, now);
       }
     }
     this.arm();
@@ -342,12 +270,8 @@ export class Transport {
 
   /** A lossy fault on the frames to every peer in `dataCenter` (null: it heals). */
   setLossy(dataCenter: string, spec: FrameLoss | null): void {
-    if (spec === null || (spec.loss <= 0 && spec.duplicate <= 0 && spec.reorder <= 0)) this.lossy.delete(dataCenter);
-    else {
-      // Doubled and reordered frames wait on the side, past their acknowledgement.
-      this.stopPooling();
-      this.lossy.set(dataCenter, spec);
-    }
+    // Doubled and reordered frames wait on the side, past their acknowledgement.
+    if (this.wan.setLossy(dataCenter, spec)) this.stopPooling();
   }
 
   /**
@@ -476,7 +400,7 @@ export class Transport {
     if (borrowed && early && frame.t === "data") frame = { ...frame, body: frame.body.slice() };
     let released = !early;
     const out = pc.link.step({ kind: "frame", frame }, this.nowMs());
-    if (pc.sent.length > 0) this.reclaim(pc);
+    if (pc.sent.length > 0) this.bodies.reclaim(pc);
     if (this.options.checkInvariants) this.poolInvariants();
     this.write(pc, out.frames);
     if (out.peer !== null && pc.channel === "control") this.options.onPeer(pc.peer, out.peer);
@@ -520,73 +444,12 @@ export class Transport {
     const conn = pc.conn;
     if (!conn || frames.length === 0) return;
     const now = this.nowMs();
-    const lossy = this.lossy.size > 0 ? this.lossy.get(dataCenterOf(pc.peer)) : undefined;
+    const lossy = this.wan.lossyFor(pc.peer);
     for (const frame of frames) {
       const bytes = encodeFrame(frame);
       this.options.metrics.countKey(pc.keys.bytesSent, bytes.byteLength);
-      if (this.wanCut.size > 0 && this.intoCut(pc, conn, bytes, false)) continue;
-      if (lossy !== undefined && this.injectLoss(pc, conn, bytes, lossy, now)) continue;
-      if (pc.shaper) this.hold(pc, conn, bytes, now);
-      else conn.send(bytes);
+      this.wan.send(pc, conn, bytes, lossy, now);
     }
-  }
-
-  /** A lossy fault's effect on one frame; true when it took the frame (lost, doubled or delayed). */
-  private injectLoss(pc: PeerChannel, conn: Conn, bytes: Uint8Array, spec: FrameLoss, now: number): boolean {
-    const random = this.options.random ?? Math.random;
-    const { metrics } = this.options;
-    if (spec.loss > 0 && random() < spec.loss) {
-      metrics.count("lossy_frames_total", 1, { effect: "lost" }, "frames a lossy fault lost, doubled or reordered");
-      return true;
-    }
-    const copies = spec.duplicate > 0 && random() < spec.duplicate ? 2 : 1;
-    if (copies === 2) metrics.count("lossy_frames_total", 1, { effect: "duplicated" });
-    const delay = spec.reorder > 0 && random() < spec.reorder ? random() * (this.options.reorderMs ?? 50) : 0;
-    if (delay === 0 && copies === 1) return false;
-    if (delay > 0) metrics.count("lossy_frames_total", 1, { effect: "reordered" });
-    for (let i = 0; i < copies; i++) {
-      const at = (pc.shaper ? pc.shaper.releaseAt(bytes.byteLength, now, pc.channel) : now) + delay;
-      let k = this.held.length;
-      while (k > 0 && this.held[k - 1]!.at > at) k--;
-      this.held.splice(k, 0, { at, pc, conn, bytes });
-    }
-    this.arm();
-    return true;
-  }
-
-  /** Queues a frame behind the link's shaper. */
-  private hold(pc: PeerChannel, conn: Conn, bytes: Uint8Array, now: number): void {
-    const at = pc.shaper!.releaseAt(bytes.byteLength, now, pc.channel);
-    let i = this.held.length;
-    while (i > 0 && this.held[i - 1]!.at > at) i--;
-    this.held.splice(i, 0, { at, pc, conn, bytes });
-  }
-
-  /** A frame to a cut-off data center is held or dropped (true); false when the link is not cut. */
-  private intoCut(pc: PeerChannel, conn: Conn, bytes: Uint8Array, shaped: boolean): boolean {
-    const dataCenter = dataCenterOf(pc.peer);
-    if (!this.wanCut.has(dataCenter)) return false;
-    if ((this.options.wanCutMode ?? "hold") === "drop") {
-      this.options.metrics.count("wan_cut_frames_dropped_total", 1, { peer: pc.peer });
-      return true;
-    }
-    let list = this.cutHeld.get(dataCenter);
-    if (!list) this.cutHeld.set(dataCenter, (list = []));
-    list.push({ pc, conn, bytes, shaped });
-    this.options.metrics.count("wan_cut_frames_held_total", 1, { peer: pc.peer });
-    return true;
-  }
-
-  private release(now: number): void {
-    let n = 0;
-    while (n < this.held.length && this.held[n]!.at <= now) {
-      const h = this.held[n++]!;
-      if (h.pc.conn !== h.conn) continue;
-      // In flight when the WAN was cut: it waits at the far end until the cut heals.
-      if (this.wanCut.size > 0 && this.intoCut(h.pc, h.conn, h.bytes, true)) continue;
-      h.conn.send(h.bytes);
-    }
-    if (n > 0) this.held.splice(0, n);
   }
 
   private onTimer(): void {
@@ -594,7 +457,7 @@ export class Transport {
     this.timerAt = Infinity;
     if (this.closed) return;
     const now = this.nowMs();
-    this.release(now);
+    this.wan.release(now);
     for (const pc of this.channels.values()) {
       const deadline = pc.link.nextDeadlineMs();
       if (deadline === null || deadline > now) continue;
@@ -613,7 +476,7 @@ export class Transport {
     if (this.closed) return;
     if (this.timer) {
       const d = pc.link.nextDeadlineMs();
-      const h = this.held.length > 0 ? this.held[0]!.at : Infinity;
+      const h = this.wan.nextAt;
       if ((d === null || d >= this.timerAt - 0.5) && h >= this.timerAt - 0.5) return;
     }
     this.arm();
@@ -622,7 +485,7 @@ export class Transport {
   /** Arms one timer for the earliest link deadline or held frame. */
   private arm(): void {
     if (this.closed) return;
-    let next = this.held.length > 0 ? this.held[0]!.at : Infinity;
+    let next = this.wan.nextAt;
     for (const pc of this.channels.values()) {
       const d = pc.link.nextDeadlineMs();
       if (d !== null && d < next) next = d;

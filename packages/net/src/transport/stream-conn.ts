@@ -7,7 +7,8 @@
 import { connect as netConnect, type Socket as NetSocket } from "node:net";
 import { coalesce } from "../envelope.js";
 import { lengthPrefix, type StreamReader } from "../stream-frames.js";
-import { Burst, tracked, writeDone } from "./batching.js";
+import { Burst } from "./batching.js";
+import { tracked, writeDone } from "./pool.js";
 import { dialHandshake } from "./handshake.js";
 import { hygieneDefaults, nextConnId, type LinkHost, type ListenerConn, type PeerChannel } from "./types.js";
 

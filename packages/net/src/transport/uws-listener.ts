@@ -7,7 +7,8 @@ import uWS from "uWebSockets.js";
 import type { us_listen_socket, WebSocket as UwsSocket } from "uWebSockets.js";
 import { coalesce, maxPayloadBytes } from "../envelope.js";
 import { newNonce } from "../auth.js";
-import { Burst, tracked, writeDone } from "./batching.js";
+import { Burst } from "./batching.js";
+import { tracked, writeDone } from "./pool.js";
 import { hygieneDefaults, nextConnId, type AcceptSink, type Accepted, type ListenerConn, type TransportOptions } from "./types.js";
 
 interface ServerSocketData {
