@@ -500,7 +500,7 @@ export class NodeRuntime {
     const m = this.metrics;
     const own = dataCenterOf(this.options.node);
     for (const channel of ["data", "control"]) for (const name of ["messages_sent_total", "messages_received_total"]) m.declare(name, { channel });
-    for (const peer of peers) for (const name of ["bytes_sent_total", "message_bytes_sent_total", "reconnects_total"]) m.declare(name, { peer });
+    for (const peer of peers) for (const name of ["bytes_sent_total", "message_bytes_sent_total", "reconnects_total", "dial_retries_total"]) m.declare(name, { peer });
     for (const target of new Set(peers.map(dataCenterOf))) if (target !== own) m.declare("wan_bytes_sent_total", { link: `${own}->${target}` });
     for (const reason of ["ssp", "mirror-clock", "barrier"]) {
       m.declare("read_blocked_seconds_total", { reason });

@@ -12,11 +12,13 @@
  * heard nothing for `lingerMs` (a shard keeps serving its mirrors' final flushes until then).
  */
 import { createInterface } from "node:readline";
-import { loadClusterAsync } from "./cluster.js";
+import { loadClusterAsync, type ClusterOverrides } from "./cluster.js";
 import { NodeRuntime, type NodeFaultState, type NodeReport } from "./node.js";
 
 export interface RunNodeOptions {
   readonly clusterFile: string;
+  /** What the launcher's command line changed in the cluster file (`--set`, the checkpoint folder). */
+  readonly overrides?: ClusterOverrides;
   readonly node: string;
   readonly launcher: boolean;
   readonly restore: boolean;
@@ -32,7 +34,7 @@ export interface RunNodeOptions {
 
 /** Resolves with the exit code. */
 export async function runNode(options: RunNodeOptions): Promise<number> {
-  const cluster = await loadClusterAsync(options.clusterFile);
+  const cluster = await loadClusterAsync(options.clusterFile, options.overrides);
   const write = options.write ?? ((line: string) => process.stdout.write(line + "\n"));
   let last: NodeReport | null = null;
   let quietSince = Date.now();
@@ -57,6 +59,9 @@ export async function runNode(options: RunNodeOptions): Promise<number> {
       void runtime.finish().then(() => resolve(code));
     };
     if (options.launcher) {
+      // Ctrl-C at a terminal reaches every process of the group, the nodes too: the launcher
+      // decides what happens (it asks each node for its final report, then writes the run).
+      process.on("SIGINT", () => undefined);
       const lines = createInterface({ input: process.stdin });
       lines.on("line", (line) => {
         const command = line.trim();
