@@ -180,7 +180,7 @@ const mutations = [
   {
     name: "pool-cap-fixed",
     what: "the BodyPool keeps at most its base 64 MiB of free bodies, however large the window in flight was",
-    file: "packages/net/src/transport.ts",
+    file: "packages/net/src/transport/pool.ts",
     find: "this.bytes + body.byteLength > this.limit) return;",
     replace: "this.bytes + body.byteLength > poolBytesMax) return;",
     tests: ["test/net/frame-reuse.test.ts"],

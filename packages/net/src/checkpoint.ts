@@ -19,7 +19,7 @@ export interface ShardCheckpoint {
   readonly links: Readonly<Record<string, LinkSnapshot<Uint8Array>>>;
   /** The run's clock epoch (wall ms that is 0 on the node clock), so a restore keeps the clock. */
   readonly epochMs?: number;
-  /** The transport's link epoch, and each link's peer epoch (see transport.ts, restarted peers). */
+  /** The transport's link epoch, and each link's peer epoch (see transport/link.ts, restarted peers). */
   readonly linkEpoch?: string;
   readonly peerEpochs?: Readonly<Record<string, string>>;
 }
