@@ -19,7 +19,6 @@ import {
   Rng,
   encodedSize,
   FilterCollector,
-  type FilterStats,
   ShardRole,
   WorkerRole,
   type DeliveryEvent,
@@ -45,32 +44,10 @@ import { Metrics } from "./metrics.js";
 import { rejoinStates } from "./rejoin.js";
 import { peersOf, placementOf, planOf, wanSenders, workerRng, type RunPlan } from "./plan.js";
 import { bytesPerMsOf, LinkShaper } from "./shaper.js";
+import { encodeFloats, type BlockedMs, type NodeFaultState, type NodeReport } from "./reports.js";
 import { Transport, type FrameLoss, type PeerAddress } from "./transport.js";
 
-/** What a node tells its launcher, one JSON object per line. */
-export type NodeReport =
-  | { readonly ev: "ready"; readonly node: NodeId; readonly port: number; readonly restored: boolean }
-  | { readonly ev: "clock"; readonly node: NodeId; readonly clock: number; readonly atMs: number }
-  | { readonly ev: "values"; readonly node: NodeId; readonly clock: number; readonly values: string; readonly atMs: number }
-  | { readonly ev: "metrics"; readonly node: NodeId; readonly wanBytesByLink: Record<string, number>; readonly blockedMs: BlockedMs; readonly counters: Record<string, number> }
-  | { readonly ev: "trace"; readonly node: NodeId; readonly event: TraceEvent & { readonly atMs: number } }
-  /** A barrier or mirror message delivered to a shard (with `trace`; for the checkers). */
-  | { readonly ev: "delivered"; readonly node: NodeId; readonly event: DeliveryEvent & { readonly atMs: number } }
-  | { readonly ev: "state"; readonly node: NodeId; readonly done: boolean; readonly unacked: number; readonly clock: number | null }
-  | { readonly ev: "final"; readonly node: NodeId; readonly values: string | null; readonly clock: number | null; readonly filter?: FilterStats }
-  | { readonly ev: "error"; readonly node: NodeId; readonly message: string }
-  /** Watchdog: no progress for `forMs`; `waitingOn` says on what. */
-  | { readonly ev: "stalled"; readonly node: NodeId; readonly forMs: number; readonly waitingOn: string }
-  /** The worker's program produced a non-finite update (the core's `diverged` trace event). */
-  | { readonly ev: "diverged"; readonly node: NodeId; readonly clock: number; readonly row: number; readonly value: string };
-
-export interface BlockedMs {
-  ssp: number;
-  mirrorClock: number;
-  barrier: number;
-  /** DiLoCo: reads past a round boundary waiting for the outer step. */
-  outerStep: number;
-}
+export { decodeFloats, encodeFloats, type BlockedMs, type NodeFaultState, type NodeReport } from "./reports.js";
 
 export interface NodeOptions {
   readonly cluster: ClusterConfig;
@@ -90,27 +67,6 @@ export interface NodeOptions {
   /** Watchdog: report `stalled` after this long without progress (default 30 s; 0: off). */
   readonly watchdogMs?: number;
 }
-
-/**
- * The scripted faults that act inside a node (the launcher composes overlapping ones): data
- * centers its emulated WAN is cut from, bandwidth factors of its WAN links, and how many times
- * slower its compute runs.
- */
-export interface NodeFaultState {
-  readonly cutDataCenters: readonly string[];
-  readonly bandwidthFactors: Readonly<Record<string, number>>;
-  readonly slowFactor: number;
-  /** Lossy faults on the frames to each data center. */
-  readonly lossy?: Readonly<Record<string, FrameLoss>>;
-}
-
-export const encodeFloats = (values: Float32Array): string => Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString("base64");
-export const decodeFloats = (text: string): Float32Array => {
-  const bytes = Buffer.from(text, "base64");
-  const copy = new Uint8Array(bytes.byteLength);
-  copy.set(bytes);
-  return new Float32Array(copy.buffer);
-};
 
 export class NodeRuntime {
   readonly metrics: Metrics;
