@@ -40,6 +40,7 @@ import { createWorkload } from "@gaia/workloads";
 import { rejoinMac } from "./auth.js";
 import { readCheckpoint, writeCheckpoint, type ShardCheckpoint } from "./checkpoint.js";
 import { resolveAddresses, type ClusterConfig } from "./cluster.js";
+import { healthRoutes, Readiness } from "./health.js";
 import { Metrics } from "./metrics.js";
 import { rejoinStates } from "./rejoin.js";
 import { peersOf, placementOf, planOf, wanSenders, workerRng, type RunPlan } from "./plan.js";
@@ -70,6 +71,8 @@ export interface NodeOptions {
 
 export class NodeRuntime {
   readonly metrics: Metrics;
+  /** What GET /readyz answers (health.ts). */
+  readiness = new Readiness([]);
   private plan!: RunPlan;
   private workload!: Workload;
   private role!: Role;
@@ -117,6 +120,20 @@ export class NodeRuntime {
 
   private atMs(): number {
     return Date.now() - this.epochMs;
+  }
+
+  get isWorker(): boolean {
+    return this.role instanceof WorkerRole;
+  }
+
+  /** A worker's clock (iterations completed), or null. */
+  get clock(): number | null {
+    return this.role instanceof WorkerRole ? this.role.clock : null;
+  }
+
+  /** A shard or hub that keeps checkpoints. */
+  get keepsCheckpoints(): boolean {
+    return this.durable;
   }
 
   get isShard(): boolean {
@@ -196,6 +213,7 @@ export class NodeRuntime {
       return s;
     };
 
+    this.readiness = new Readiness([...peers.keys()]);
     this.declareMetrics([...peers.keys()]);
     const address = addresses.get(node)!;
     // Peers of this data center on this host take the unix-socket carrier (see transport.ts).
@@ -220,8 +238,11 @@ export class NodeRuntime {
       random: ((rng) => () => rng.float())(new Rng(scenario.seed).child(`lossy:${node}`)),
       onMessage: (from, msg) => this.deliver({ kind: "message", from, msg }),
       usesUp: (_from, msg) => usesUp(this.role, msg.kind),
-      onPeer: (peer, up) => this.deliver({ kind: "peer", peer, up }),
-      routes: { "/metrics": () => this.prometheus(), "/rejoin": (query) => this.rejoinAnswer(query) },
+      onPeer: (peer, up) => {
+        this.readiness.peer(peer, up);
+        this.deliver({ kind: "peer", peer, up });
+      },
+      routes: { "/metrics": () => this.prometheus(), "/rejoin": (query) => this.rejoinAnswer(query), ...healthRoutes(this.readiness) },
     });
     const faults = this.options.faults;
     if (faults) {
@@ -244,12 +265,32 @@ export class NodeRuntime {
       this.watchdogTimer = setInterval(() => this.watch(watchdogMs), Math.min(1000, watchdogMs / 4));
       this.watchdogTimer.unref();
     }
+    this.readiness.started();
     this.deliver({ kind: "start" });
   }
 
   /** A worker finishes after its current clock (the launcher's stop condition was met). */
   stop(): void {
     if (this.role instanceof WorkerRole) this.deliver({ kind: "stop" });
+  }
+
+  /**
+   * SIGTERM: a worker finishes its current step, pushes it and is done; a shard or hub with
+   * checkpoints on writes one more checkpoint. Resolves, with whether a checkpoint was written,
+   * once that is done and (a worker) its pushes are acknowledged, or after `graceMs`.
+   */
+  async terminate(graceMs: number): Promise<boolean> {
+    this.readiness.terminate();
+    const deadline = Date.now() + graceMs;
+    const written = this.metrics.get("checkpoints_total");
+    this.stop();
+    if (this.durable) {
+      this.requestCheckpoint();
+      while ((this.checkpointing || this.checkpointWanted) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    }
+    const worker = this.role instanceof WorkerRole;
+    while (worker && !(this.done && this.transport.unacked === 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    return this.metrics.get("checkpoints_total") > written;
   }
 
   /** Cuts every connection; the links resend once peers reconnect. */
@@ -340,6 +381,7 @@ export class NodeRuntime {
           break;
         case "done":
           this.done = true;
+          this.readiness.done();
           break;
       }
     }
