@@ -321,6 +321,46 @@ const mutations = [
     replace: "if (false && found.definition.files !== undefined)",
     tests: ["test/workloads/tfjs.test.ts"],
   },
+  {
+    name: "readyz-always-ready",
+    what: "GET /readyz answers 200 from the start, before the node has joined its peers",
+    file: "packages/net/src/health.ts",
+    find: 'return reason === null ? "ready\\n" : Promise.reject(new Error(`not ready: ${reason}`));',
+    replace: 'return reason === null || reason !== "" ? "ready\\n" : Promise.reject(new Error(`not ready: ${reason}`));',
+    tests: ["test/cli/run-orchestrator.test.ts"],
+  },
+  {
+    name: "sigterm-interrupts",
+    what: "SIGTERM stops a standalone node at once, as SIGINT does (exit 130, no checkpoint, no final step)",
+    file: "packages/net/src/run-node.ts",
+    find: 'process.once("SIGTERM", terminate);',
+    replace: 'process.once("SIGTERM", Math.random() < 2 ? interrupt : terminate);',
+    tests: ["test/cli/run-orchestrator.test.ts"],
+  },
+  {
+    name: "sigterm-skips-checkpoint",
+    what: "a shard on SIGTERM exits without writing a checkpoint",
+    file: "packages/net/src/node.ts",
+    find: "    if (this.durable) {\n      this.requestCheckpoint();\n",
+    replace: "    if (this.durable) {\n",
+    tests: ["test/cli/run-orchestrator.test.ts"],
+  },
+  {
+    name: "gaia-node-env-ignored",
+    what: "gaia run ignores GAIA_NODE (the node id must be a flag)",
+    file: "packages/cli/src/commands/run.ts",
+    find: ', required: true, env: "GAIA_NODE" }),',
+    replace: ", required: true }),",
+    tests: ["test/cli/run-env.test.ts"],
+  },
+  {
+    name: "secret-file-ignored",
+    what: "gaia run reads the secret file but keeps the cluster file's secret",
+    file: "packages/cli/src/commands/run.ts",
+    find: 'const secret = this.secret(flags["secret-file"]);',
+    replace: 'const secret = (this.secret(flags["secret-file"]), undefined);',
+    tests: ["test/cli/run-orchestrator.test.ts"],
+  },
 ];
 
 const only = process.argv.slice(2);

@@ -2,7 +2,7 @@
 // one by one (as Kubernetes would) and configured only through GAIA_* variables and a secret file:
 // /healthz answers while the process is up; /readyz refuses, with the reason, until the node has
 // joined its peers, and a node with the wrong secret never gets there; on SIGTERM a worker finishes
-// its step and a shard writes a checkpoint, and both exit 0.
+// its step and a shard writes a checkpoint, busy or idle, and both exit 0.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -105,16 +105,33 @@ test("gaia run from GAIA_* variables: probes, a wrong secret never ready, SIGTER
   assert.match(worker.stderr, /^virginia\/w0: SIGTERM: finished clock \d+; exiting$/m);
   assert.match(worker.stdout, /"ev":"final","node":"virginia\/w0"/);
 
-  const remote = nodes[2]!;
+  // A shard in training checkpoints before every send leaves (output commit); this one still
+  // writes one for the SIGTERM.
   const checkpointDir = join(dirname(file), "checkpoints");
-  const before = readCheckpoint(checkpointDir, "california/s0");
-  assert.ok(before !== null, "the initial checkpoint is on disk");
-  const sentAt = Date.now();
-  remote.child.kill("SIGTERM");
-  assert.equal(await remote.exit, 0, remote.stderr);
-  assert.match(remote.stderr, /^california\/s0: SIGTERM: checkpoint written to .*; exiting$/m);
-  // Checkpoints come every 10 minutes here: this one was written for the SIGTERM.
-  assert.ok(statSync(join(checkpointDir, "california_s0.ckpt")).mtimeMs >= sentAt - 50, "the checkpoint was written after SIGTERM");
+  const terminated = async (node: Node, file: string): Promise<void> => {
+    const sentAt = Date.now();
+    node.child.kill("SIGTERM");
+    assert.equal(await node.exit, 0, node.stderr);
+    assert.match(node.stderr, new RegExp(`^${node.id}: SIGTERM: checkpoint written to .*; exiting$`, "m"));
+    assert.ok(statSync(join(checkpointDir, file)).mtimeMs >= sentAt - 50, `${node.id}: the checkpoint was written after SIGTERM`);
+  };
+  const remote = nodes[2]!;
+  const first = readCheckpoint(checkpointDir, "california/s0");
+  assert.ok(first !== null, "the initial checkpoint is on disk");
+  await terminated(remote, "california_s0.ckpt");
   const written = readCheckpoint(checkpointDir, "california/s0")!;
-  assert.ok((written.shard as { localClock: number }).localClock > (before.shard as { localClock: number }).localClock, "it holds the shard's progress since the first one");
+  assert.ok((written.shard as { localClock: number }).localClock > (first.shard as { localClock: number }).localClock, "it holds the shard's progress");
+
+  // virginia/s0 has lost its worker and its mirror: idle, it writes no checkpoint of its own
+  // (they come every 10 minutes here), so the one after SIGTERM is the SIGTERM's.
+  const checkpoints = async (): Promise<string> => /^gaia_checkpoints_total\{[^}]*\} (\d+)/m.exec((await fetch(shard.port!, "/metrics")).body)?.[1] ?? "";
+  let count = await checkpoints();
+  await until("virginia/s0 to be idle", async () => {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = await checkpoints();
+    const quiet = now === count;
+    count = now;
+    return quiet;
+  });
+  await terminated(shard, "virginia_s0.ckpt");
 });
