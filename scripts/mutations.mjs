@@ -361,6 +361,30 @@ const mutations = [
     replace: 'const secret = (this.secret(flags["secret-file"]), undefined);',
     tests: ["test/cli/run-orchestrator.test.ts"],
   },
+  {
+    name: "readiness-probe-path",
+    what: "gaia deploy k8s points the readiness probe at a path no node serves",
+    file: "packages/cli/src/deploy/k8s.ts",
+    find: 'readinessProbe: probe("/readyz", 2, 1),',
+    replace: 'readinessProbe: probe("/ready", 2, 1),',
+    tests: ["test/cli/deploy-k8s.test.ts"],
+  },
+  {
+    name: "manifest-port-string",
+    what: "gaia deploy k8s writes the container port as a string, which the Kubernetes schemas refuse",
+    file: "packages/cli/src/deploy/k8s.ts",
+    find: 'ports: [{ name: "gaia", containerPort: options.port, protocol: "TCP" }],',
+    replace: 'ports: [{ name: "gaia", containerPort: String(options.port), protocol: "TCP" }],',
+    tests: ["test/cli/deploy-k8s.test.ts"],
+  },
+  {
+    name: "remote-nodes-in-cluster-names",
+    what: "gaia deploy k8s names the nodes of other data centers by in-cluster names, not clusterset.local",
+    file: "packages/cli/src/deploy/k8s.ts",
+    find: "(n.dataCenter === dc ? `${n.pod}",
+    replace: "(n.dataCenter !== \"\" ? `${n.pod}",
+    tests: ["test/cli/deploy-k8s.test.ts"],
+  },
 ];
 
 const only = process.argv.slice(2);

@@ -180,6 +180,8 @@ function dataCenterObjects(cluster: ClusterConfig, dc: string, name: string, nod
     ...(cluster.tls ? [{ name: "tls", secret: { secretName: options.tlsSecretName } }] : []),
   ];
   const terminationGracePeriodSeconds = options.graceSeconds + 10;
+  // The image runs as user node (uid and gid 1000): its checkpoint volume must be writable by it.
+  const securityContext = { runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 };
   const nodeLabel = (n: NodeNames): Record<string, string> => ({ ...labels, "gaia/node": n.local });
 
   const objects: Manifest[] = [configMap];
@@ -205,7 +207,7 @@ function dataCenterObjects(cluster: ClusterConfig, dc: string, name: string, nod
               backoffLimit: 0,
               template: {
                 metadata: { labels: nodeLabel(n) },
-                spec: { restartPolicy: "Never", terminationGracePeriodSeconds, containers: [container([{ name: "GAIA_NODE", value: n.id }])], volumes: volumes(true) },
+                spec: { restartPolicy: "Never", terminationGracePeriodSeconds, securityContext, containers: [container([{ name: "GAIA_NODE", value: n.id }])], volumes: volumes(true) },
               },
             },
           },
@@ -234,7 +236,7 @@ function dataCenterObjects(cluster: ClusterConfig, dc: string, name: string, nod
         selector: { matchLabels: labels },
         template: {
           metadata: { labels },
-          spec: { terminationGracePeriodSeconds, containers: [container([], ["/bin/sh", "-c", script])], volumes: volumes(false) },
+          spec: { terminationGracePeriodSeconds, securityContext, containers: [container([], ["/bin/sh", "-c", script])], volumes: volumes(false) },
         },
         volumeClaimTemplates: [{ metadata: { name: "checkpoints" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: options.storage } } } }],
       },
