@@ -35,7 +35,14 @@ function deploy(form: string): Map<string, Obj[]> {
   const run = gaia("--cluster", source, "--out", out, "--form", form, "--image", "registry.example.com/gaia:1");
   assert.equal(run.status, 0, run.stderr);
   assert.deepEqual(readdirSync(out).sort(), dataCenters.map((dc) => `${dc}.yaml`).sort());
-  return new Map(dataCenters.map((dc) => [dc, parseAllDocuments(readFileSync(join(out, `${dc}.yaml`), "utf8")).map((d) => d.toJS() as Obj)]));
+  return new Map(
+    dataCenters.map((dc) => {
+      const text = readFileSync(join(out, `${dc}.yaml`), "utf8");
+      // Plain YAML, no anchors or aliases for a tool to trip on.
+      assert.doesNotMatch(text, /: [&*]a\d+\b/, dc);
+      return [dc, parseAllDocuments(text).map((d) => d.toJS() as Obj)];
+    }),
+  );
 }
 
 const jobSetSchema = JSON.parse(readFileSync(join(root, "packages/cli/src/deploy/jobset-v1alpha2.schema.json"), "utf8")) as object;

@@ -74,7 +74,7 @@ export default class DeployK8sCommand extends GaiaCommand {
     mkdirSync(flags.out, { recursive: true });
     for (const { path, manifests: m } of files) {
       const header = `# gaia deploy k8s: data center ${m.dataCenter} of ${flags.cluster} (${options.form}); apply in ${m.dataCenter}'s cluster:\n#   kubectl create namespace ${namespace}; kubectl -n ${namespace} create secret generic ${options.secretName} --from-literal=secret=...\n#   kubectl apply -f ${path}\n`;
-      writeFileSync(path, header + m.objects.map((o) => `---\n${stringify(o, { lineWidth: 0 })}`).join(""));
+      writeFileSync(path, header + m.objects.map((o) => `---\n${stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })}`).join(""));
       process.stdout.write(`wrote ${path}: ${m.objects.map((o) => `${o.kind}/${o.metadata.name}`).join(", ")}\n`);
     }
   }
