@@ -52,17 +52,29 @@ describe("oclif conventions", () => {
     assert.doesNotMatch(missing.stderr, /USAGE|allows multiple values/);
   });
 
-  test("a mistyped command names the commands", () => {
-    const run = gaia("simulte");
-    assert.notEqual(run.status, 0);
-    // The not-found plugin colours the name when it thinks a terminal is attached: strip the codes.
-    assert.match(stripVTControlCharacters(run.stderr), /simulte is not a gaia command/);
+  test("a mistyped command: did you mean, without a prompt, exit 127", () => {
+    const run = gaia("simulat");
+    assert.equal(run.status, 127);
+    const text = stripVTControlCharacters(run.stderr).replace(/\s*›\s*/g, " ");
+    assert.match(text, /"simulat" is not a gaia command\. Did you mean "(?:npx )?gaia simulate"\?/);
+    const topic = gaia("scenarios", "lsit");
+    assert.equal(topic.status, 127);
+    assert.match(stripVTControlCharacters(topic.stderr).replace(/\s*›\s*/g, " "), /Did you mean "(?:npx )?gaia scenarios list"\?/);
+    const far = gaia("zzzzzz");
+    assert.equal(far.status, 127);
+    assert.doesNotMatch(far.stderr, /Did you mean/);
+    assert.match(stripVTControlCharacters(far.stderr).replace(/\s*›\s*/g, " "), /Run "(?:npx )?gaia help" for the list of commands/);
   });
 
-  test("autocomplete is installed", () => {
+  test("autocomplete is installed, and under npx says how to put gaia on PATH", () => {
     const run = gaia("autocomplete", "--help");
     assert.equal(run.status, 0);
     assert.match(run.stdout, /autocomplete/);
+    const npx = spawnSync(process.execPath, [bin, "autocomplete", "bash"], { cwd: root, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "", npm_command: "exec" }, timeout: 120_000 });
+    assert.equal(npx.status, 0, npx.stderr);
+    assert.match(npx.stderr, /export PATH="\$PWD\/node_modules\/\.bin:\$PATH"/);
+    const direct = spawnSync(process.execPath, [bin, "autocomplete", "bash"], { cwd: root, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "", npm_command: "" }, timeout: 120_000 });
+    assert.doesNotMatch(direct.stderr, /npx puts on PATH/);
   });
 });
 

@@ -139,11 +139,17 @@ function parseFile(text: string, fileName: string, kind: FileKind, overrides: Sc
       doc.errors.map((error) => ({ path: "", message: `YAML syntax error: ${firstLine(error.message)}`, ...position(error.pos[0]) })),
     );
   }
+  // Where each --set's value begins: the shortest part of its path the file does not hold. A problem
+  // at or under it is the --set's, and is reported there rather than at a line of the file.
+  const setRoots: { root: PathSegment[]; label: string }[] = [];
   for (const { path, value } of overrides.set ?? []) {
+    let depth = 1;
+    while (depth < path.length && doc.hasIn(path.slice(0, depth))) depth++;
+    setRoots.push({ root: path.slice(0, depth), label: `--set ${formatPath(path)}` });
     try {
       doc.setIn(path, doc.createNode(value));
     } catch {
-      throw new Failure(fileName, [{ path: formatPath(path), message: `--set: cannot set ${formatPath(path)}: a value on its way is not a map or list`, line: null, column: null }]);
+      throw new Failure(fileName, [{ path: formatPath(path), message: "a value on its way is not a map or list", line: null, column: null, source: `--set ${formatPath(path)}` }]);
     }
   }
   let data: unknown;
@@ -156,7 +162,7 @@ function parseFile(text: string, fileName: string, kind: FileKind, overrides: Sc
   if (data === null || data === undefined) {
     throw new Failure(fileName, [{ path: "", message: `the file is empty: ${needs}`, line: 1, column: 1 }]);
   }
-  const issues = new IssueList(doc, position);
+  const issues = new IssueList(doc, position, setRoots);
   nonFiniteIssues(data, [], issues);
   if (issues.list.length > 0) throw new Failure(fileName, issues.sorted());
   schemaIssues(schema, data, issues);

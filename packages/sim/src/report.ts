@@ -96,7 +96,7 @@ export function faultWindowsOf(faults: readonly Fault[], scale = 1, offsetS = 0)
   });
 }
 
-const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+export const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
 const style = `
 body { font: 14px/1.45 system-ui, -apple-system, Segoe UI, Roboto, sans-serif; margin: 24px auto; color: #1f2328; max-width: 960px; padding: 0 16px; }
@@ -109,7 +109,7 @@ figure { margin: 12px 0 20px; } figure svg { max-width: 100%; height: auto; disp
 .note { color: #59636e; font-size: 12px; }
 `;
 
-const page = (title: string, body: string): string => `<!doctype html>
+export const page = (title: string, body: string): string => `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -124,7 +124,7 @@ ${body}
 `;
 
 /** An inline chart; `data-chart` names it and `data-series` lists the runs it draws, for checks. */
-const figure = (name: string, svg: string, series: readonly string[]): string => `<figure data-chart="${name}" data-series="${escapeHtml(JSON.stringify(series))}">${localIds(svg, name)}</figure>`;
+export const figure = (name: string, svg: string, series: readonly string[]): string => `<figure data-chart="${name}" data-series="${escapeHtml(JSON.stringify(series))}">${localIds(svg, name)}</figure>`;
 
 /**
  * vega numbers clip paths and gradients with process-wide counters; renumbered per chart, the ids
