@@ -100,11 +100,6 @@ test("gaia run from GAIA_* variables: probes, a wrong secret never ready, SIGTER
   const worker = nodes[1]!;
   await until("the worker to train", () => /"ev":"clock","node":"virginia\/w0","clock":3,/.test(worker.stdout));
 
-  worker.child.kill("SIGTERM");
-  assert.equal(await worker.exit, 0, worker.stderr);
-  assert.match(worker.stderr, /^virginia\/w0: SIGTERM: finished clock \d+; exiting$/m);
-  assert.match(worker.stdout, /"ev":"final","node":"virginia\/w0"/);
-
   // A shard in training checkpoints before every send leaves (output commit); this one still
   // writes one for the SIGTERM.
   const checkpointDir = join(dirname(file), "checkpoints");
@@ -122,8 +117,14 @@ test("gaia run from GAIA_* variables: probes, a wrong secret never ready, SIGTER
   const written = readCheckpoint(checkpointDir, "california/s0")!;
   assert.ok((written.shard as { localClock: number }).localClock > (first.shard as { localClock: number }).localClock, "it holds the shard's progress");
 
-  // virginia/s0 has lost its worker and its mirror: idle, it writes no checkpoint of its own
-  // (they come every 10 minutes here), so the one after SIGTERM is the SIGTERM's.
+  worker.child.kill("SIGTERM");
+  assert.equal(await worker.exit, 0, worker.stderr);
+  assert.match(worker.stderr, /^virginia\/w0: SIGTERM: finished clock \d+; exiting$/m);
+  assert.match(worker.stdout, /"ev":"final","node":"virginia\/w0"/);
+
+  // virginia/s0 has lost its worker and its mirror: done, idle, and up (its final flush to the
+  // mirror stays unacknowledged), it writes no checkpoint of its own (they come every 10 minutes
+  // here), so the one after SIGTERM is the SIGTERM's.
   const checkpoints = async (): Promise<string> => /^gaia_checkpoints_total\{[^}]*\} (\d+)/m.exec((await fetch(shard.port!, "/metrics")).body)?.[1] ?? "";
   let count = await checkpoints();
   await until("virginia/s0 to be idle", async () => {
