@@ -26,13 +26,13 @@ before(() => {
   spawnSync(process.execPath, [tsc, "-b", "packages/cli"], { cwd: root, encoding: "utf8" });
 });
 
-const commands = ["simulate", "compare", "launch", "run", "calibrate", "scenarios list", "scenarios validate", "scenarios schema"];
+const commands = ["simulate", "compare", "launch", "run", "calibrate", "deploy k8s", "scenarios list", "scenarios validate", "scenarios schema"];
 
 describe("oclif conventions", () => {
   test("every command has a summary in the command list, and help of its own", () => {
     const list = gaia("--help");
     assert.equal(list.status, 0);
-    for (const name of ["simulate", "compare", "launch", "run", "calibrate", "autocomplete"]) assert.match(list.stdout, new RegExp(`^  ${name} +\\S`, "m"), name);
+    for (const name of ["simulate", "compare", "launch", "run", "calibrate", "deploy", "autocomplete"]) assert.match(list.stdout, new RegExp(`^  ${name} +\\S`, "m"), name);
     for (const command of commands) {
       const help = gaia("help", ...command.split(" "));
       assert.equal(help.status, 0, `gaia help ${command}: ${help.stderr}`);
