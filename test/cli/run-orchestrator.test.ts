@@ -80,7 +80,7 @@ test("gaia run from GAIA_* variables: probes, a wrong secret never ready, SIGTER
   assert.equal(health.status, 200);
   assert.equal(health.body, "ok\n");
   const early = await fetch(shard.port!, "/readyz");
-  assert.notEqual(early.status, 200, "not ready before its peers are up");
+  assert.equal(early.status, 503, "not ready before its peers are up: 503 Service Unavailable");
   assert.match(early.body, /^not ready: waiting for peers: .*virginia\/w0.* \(0 of 2 joined\)$/m);
 
   // A worker with the cluster file's secret (no secret file) is refused, and never ready.
@@ -115,7 +115,8 @@ test("gaia run from GAIA_* variables: probes, a wrong secret never ready, SIGTER
   assert.ok(first !== null, "the initial checkpoint is on disk");
   await terminated(remote, "california_s0.ckpt");
   const written = readCheckpoint(checkpointDir, "california/s0")!;
-  assert.ok((written.shard as { localClock: number }).localClock > (first.shard as { localClock: number }).localClock, "it holds the shard's progress");
+  // At least as far as the checkpoint read before (the shard may not have advanced since: racing it is timing).
+  assert.ok((written.shard as { localClock: number }).localClock >= (first.shard as { localClock: number }).localClock, "it holds the shard's progress");
 
   worker.child.kill("SIGTERM");
   assert.equal(await worker.exit, 0, worker.stderr);

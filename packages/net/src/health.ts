@@ -3,7 +3,7 @@
  * - GET /healthz answers 200 while the process is up and its event loop turns (a liveness probe);
  * - GET /readyz answers 200 once the node has joined its peers (every peer it exchanges messages
  *   with has been up at least once) and is training, or once it has finished; before that, and
- *   while it shuts down on SIGTERM, a status of 500 with the reason ("not ready: ...").
+ *   while it shuts down on SIGTERM, 503 Service Unavailable with the reason ("not ready: ...").
  *
  * Readiness is latched once reached: a peer lost later is the reliable links' business (they
  * resend once it is back), and taking this node out of its Service would only cut it off more.
@@ -55,14 +55,14 @@ export class Readiness {
   }
 }
 
-/** The routes of /healthz and /readyz; a rejected answer is served as a 500 with its message. */
+/** The routes of /healthz and /readyz; a rejected answer is served with its status (503 here) and its message. */
 export function healthRoutes(readiness: Readiness): Record<string, () => string | Promise<string>> {
   return {
     "/healthz": () => "ok\n",
     "/readyz": () => {
       const reason = readiness.reason();
-      // Rejected, not thrown: the listener serves a rejection as a 500 with its message.
-      return reason === null ? "ready\n" : Promise.reject(new Error(`not ready: ${reason}`));
+      // Rejected, not thrown: the listener serves a rejection with its status and message.
+      return reason === null ? "ready\n" : Promise.reject(Object.assign(new Error(`not ready: ${reason}`), { status: "503 Service Unavailable" }));
     },
   };
 }

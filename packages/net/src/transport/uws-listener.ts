@@ -90,7 +90,8 @@ export async function listenUws(options: TransportOptions, nowMs: () => number, 
       res.onAborted(() => (aborted = true));
       void Promise.resolve(render(query)).then(
         (body) => !aborted && res.cork(() => res.writeHeader("content-type", "text/plain; version=0.0.4; charset=utf-8").end(body)),
-        (error: Error) => !aborted && res.cork(() => res.writeStatus("500 Internal Server Error").end(`${error.message}\n`)),
+        // A route rejects with an Error that may carry its HTTP status ("503 Service Unavailable"); else 500.
+        (error: Error & { status?: string }) => !aborted && res.cork(() => res.writeStatus(error.status ?? "500 Internal Server Error").end(`${error.message}\n`)),
       );
     });
   }
