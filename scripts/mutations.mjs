@@ -10,6 +10,14 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 const mutations = [
   {
+    name: "readyz-500",
+    what: "/readyz answers 500 (a server error) rather than 503 Service Unavailable while the node is not ready",
+    file: "packages/net/src/health.ts",
+    find: '{ status: "503 Service Unavailable" }',
+    replace: "{}",
+    tests: ["test/cli/run-orchestrator.test.ts"],
+  },
+  {
     name: "diloco-default-h-50",
     what: "DiLoCo's default H is 50 again, and quickstart and lda-3dc under --sync diloco stop short of their targets",
     file: "packages/scenario/src/normalize.ts",

@@ -8,6 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
+import { Job } from "kubernetes-models/batch/v1";
+import { PersistentVolumeClaim } from "kubernetes-models/v1";
+import { parseAllDocuments } from "yaml";
 import { params, seedTitle } from "../support/fc.js";
 import { chartsOf } from "../support/report-check.js";
 import { parseSeeds, parseVary, planHash, planPoints, slicePoints, type SweepSpec } from "@gaia/cli";
@@ -191,5 +194,37 @@ describe("a sweep file", () => {
     const refused = gaia("sweep", bad);
     assert.equal(refused.status, 2);
     assert.match(refused.stderr, /bad-sweep\.yaml:3:1: unknown field "varies" of a sweep file/);
+  });
+});
+
+describe("the sweep's Kubernetes manifests (docs/sweep.md)", () => {
+  const objects = (file: string): Record<string, unknown>[] => parseAllDocuments(readFileSync(join(root, "examples/sweep", file), "utf8")).map((d) => d.toJS() as Record<string, unknown>);
+  const check = (object: Record<string, unknown>): void => {
+    if (object["kind"] === "Job") new Job(object as never).validate();
+    else if (object["kind"] === "PersistentVolumeClaim") new PersistentVolumeClaim(object as never).validate();
+    else assert.fail(`unexpected kind ${String(object["kind"])}`);
+  };
+
+  test("the Indexed Job and the merge Job validate against the Kubernetes API schemas, and run slices of the sweep file", () => {
+    const slices = objects("indexed-job.yaml");
+    const merge = objects("merge-job.yaml");
+    for (const object of [...slices, ...merge]) check(object);
+    const job = slices.find((o) => o["kind"] === "Job") as { spec: { completionMode: string; completions: number; template: { spec: { containers: { args: string[] }[] } } } };
+    assert.equal(job.spec.completionMode, "Indexed");
+    const command = job.spec.template.spec.containers[0]!.args.join(" ");
+    assert.match(command, new RegExp(`--index "\\$JOB_COMPLETION_INDEX" --count ${job.spec.completions}\\b`));
+    assert.ok(existsSync(join(root, command.match(/sweep (\S+\.yaml)/)![1]!)), "the sweep file it runs exists");
+    // A wrong field fails: the check is not a formality.
+    const broken = structuredClone(job) as unknown as { spec: { completions: unknown } };
+    broken.spec.completions = "four";
+    assert.throws(() => check(broken as unknown as Record<string, unknown>));
+  });
+
+  test("the sbatch script runs one slice per array task and merges after the array", () => {
+    const script = readFileSync(join(root, "examples/sweep/sweep.sbatch"), "utf8");
+    assert.match(script, /#SBATCH --array=0-3/);
+    assert.match(script, /--index "\$SLURM_ARRAY_TASK_ID" --count "\$SLURM_ARRAY_TASK_COUNT"/);
+    assert.match(script, /--dependency="afterok:\$SLURM_ARRAY_JOB_ID"/);
+    assert.equal(spawnSync("bash", ["-n", join(root, "examples/sweep/sweep.sbatch")]).status, 0, "bash parses it");
   });
 });
