@@ -13,7 +13,7 @@ export default class Simulate extends GaiaCommand {
   static override description = [
     "FILE is a scenario file, or the name of a bundled scenario (`gaia scenarios list`).",
     "",
-    "Prints a summary (virtual time, iterations, objective, time to target, WAN traffic and cost, blocked time, checker verdicts, trace hash) and writes metrics.jsonl, summary.json and report.html into the output folder. The same scenario and seed give the same run, bit for bit.",
+    "Prints a summary (virtual time, iterations, objective, time to target, WAN traffic and cost, blocked time, checker verdicts, trace hash) and writes metrics.jsonl (and the same rows as metrics.csv), summary.json and report.html into the output folder. The same scenario and seed give the same run, bit for bit.",
     "",
     "With several models, `--sync lan,bsp,asp` runs the scenario under each and writes one comparison report, compare.html, beside a folder per run: the objective of every run over time on one axis and over iterations, WAN traffic and cost, time blocked by reason, and the ratios to LAN and to BSP.",
     "",
@@ -169,7 +169,7 @@ async function simulate(fileOrName: string, flags: SimulateFlags): Promise<numbe
     process.stdout.write(`${JSON.stringify(comparing ? { comparison, ...ratioTable(compared), runs: summaries } : summaries[0])}\n`);
   } else if (!flags.quiet) {
     if (comparing) process.stdout.write(`${comparisonTable(compared)}\n\nwrote ${comparison} (and a folder per run: ${runs.map((r) => r.dir).join(", ")})\n`);
-    else process.stdout.write(`${formatSummaryTable(runs[0]!.result.summary)}\n\nwrote ${join(out.dir, "metrics.jsonl")}, ${join(out.dir, "summary.json")}, ${join(out.dir, "report.html")}\n`);
+    else process.stdout.write(`${formatSummaryTable(runs[0]!.result.summary)}\n\nwrote ${join(out.dir, "metrics.jsonl")}, ${join(out.dir, "metrics.csv")}, ${join(out.dir, "summary.json")}, ${join(out.dir, "report.html")}\n`);
   }
   let code = 0;
   for (const { result, source } of runs) {
