@@ -409,6 +409,46 @@ const mutations = [
     replace: "text: `${t.total.toPrecision(3)} s` }",
     tests: ["test/scenarios/report-readability.test.ts"],
   },
+  {
+    name: "progress-plateau",
+    what: "the progress bar's ETA trusts the objective's rate over the whole window, so on a plateau it is stale",
+    file: "packages/cli/src/progress.ts",
+    find: "const rate = Math.min(rateOver(oldest, key, fraction), rateOver(middle, key, fraction));",
+    replace: "const rate = rateOver(oldest, key, fraction);",
+    tests: ["test/cli/progress.test.ts"],
+  },
+  {
+    name: "progress-eta-from-start",
+    what: "the ETA is the largest fraction's, from the start of the command (start-up counted)",
+    file: "packages/cli/src/progress.ts",
+    find: "return { fraction: this.shown, etaS: this.eta(nowS, firstS), ...this.fields(point) };",
+    replace: "return { fraction: this.shown, etaS: etaS(this.shown, nowS), ...this.fields(point) };",
+    tests: ["test/cli/progress.test.ts"],
+  },
+  {
+    name: "progress-basis-switch",
+    what: "the bar's fraction switches from the iterations to the objective once there is one",
+    file: "packages/cli/src/progress.ts",
+    find: "this.shown = Math.max(this.shown, ...fractions.values());",
+    replace: "this.shown = fractions.get(\"objective\") ?? fractions.get(\"iterations\") ?? 0;",
+    tests: ["test/cli/progress.test.ts"],
+  },
+  {
+    name: "progress-line-overflows",
+    what: "the progress line ignores the terminal's width (cut before the ETA at 80 columns)",
+    file: "packages/cli/src/progress.ts",
+    find: "const max = Math.max(20, columns - 1);",
+    replace: "const max = 1000;",
+    tests: ["test/cli/progress.test.ts"],
+  },
+  {
+    name: "summary-unwrapped",
+    what: "the summary's long values are not wrapped, so the terminal breaks them mid-word",
+    file: "packages/sim/src/summary.ts",
+    find: "const lines = room >= 20 && value.length > room ? wrapWords(value, room) : [value];",
+    replace: "const lines = [value];",
+    tests: ["test/cli/progress.test.ts"],
+  },
 ];
 
 const only = process.argv.slice(2);

@@ -192,6 +192,9 @@ function linearTimeAxis(runs: readonly ChartRun[], timeName: string): TimeAxis {
   return { title: `${timeName} time (s)`, log: false, maxS: Math.max(0, ...ends) };
 }
 
+/** Twelve distinct, saturated colours (vega's tableau10 and two more) for the lines of links. */
+const linkPalette = ["#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b", "#b8a02e", "#b279a2", "#ff9da6", "#9d755d", "#79706e", "#1b1b1b", "#17becf"];
+
 /** Links drawn one line each up to this many; past it, one line per sender (its links summed). */
 export const linkLinesMax = 12;
 
@@ -225,7 +228,7 @@ export function linkBytesOverTimeSpec(run: ChartRun, options: { readonly faults:
         encoding: {
           x: { field: "timeS", type: "quantitative", title: axis.title, scale: { domain: [0, axis.maxS || 1], nice: false }, axis: { format: numberFormat } },
           y: { field: "bytes", type: "quantitative", title: "WAN bytes", axis: bytesAxis },
-          color: { field: "key", type: "nominal", title: bySender ? "sender" : "link", sort: keys, scale: { domain: keys, scheme: keys.length <= 10 ? "tableau10" : "tableau20" }, legend: { orient: "right", columns: 1 } },
+          color: { field: "key", type: "nominal", title: bySender ? "sender" : "link", sort: keys, scale: { domain: keys, range: keys.map((_, i) => linkPalette[i % linkPalette.length]) }, legend: { orient: "right", columns: 1 } },
         },
       },
     ],

@@ -150,9 +150,38 @@ export function summaryRows(summary: RunSummary): [string, string][] {
   return rows;
 }
 
-/** The summary as an aligned two-column text table. */
-export function formatSummaryTable(summary: RunSummary): string {
+/**
+ * Words of `text` in lines of at most `width` columns, broken at spaces (a word longer than the
+ * width stands alone on its line).
+ */
+export function wrapWords(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let current = "";
+  for (const word of text.split(/ +/)) {
+    if (current === "") current = word;
+    else if (current.length + 1 + word.length <= width) current += ` ${word}`;
+    else {
+      lines.push(current);
+      current = word;
+    }
+  }
+  lines.push(current);
+  return lines;
+}
+
+/**
+ * The summary as an aligned two-column text table. With `columns` (a terminal's width), a value
+ * too long for its line is wrapped at spaces, its further lines indented under the value column,
+ * so the terminal never breaks a word.
+ */
+export function formatSummaryTable(summary: RunSummary, columns?: number): string {
   const rows = summaryRows(summary);
   const width = Math.max(...rows.map(([label]) => label.length));
-  return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join("\n");
+  const room = columns === undefined ? Infinity : columns - 1 - width - 2;
+  return rows
+    .map(([label, value]) => {
+      const lines = room >= 20 && value.length > room ? wrapWords(value, room) : [value];
+      return lines.map((line, i) => `${(i === 0 ? label : "").padEnd(width)}  ${line}`).join("\n");
+    })
+    .join("\n");
 }

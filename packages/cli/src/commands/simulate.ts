@@ -3,7 +3,7 @@ import { GaiaCommand } from "../base.js";
 import { join } from "node:path";
 import { availableParallelism } from "node:os";
 import { WorkloadError } from "@gaia/workloads";
-import { ScenarioError, estimateMemory, faultWindowsOf, memoryLimit, estimable, memoryProblem, formatBytes, formatObjective, formatSeconds, formatSummaryTable, formatUsd, labelRuns, loadScenarioAsync, ratioTable, runSimulation, syncModels, writeComparison, writeRunOutputs, type ComparedRun, type RunResult, type RunSummary, type Scenario, type SyncModel } from "@gaia/sim";
+import { ScenarioError, estimateMemory, faultWindowsOf, memoryLimit, estimable, memoryProblem, formatBytes, formatObjective, formatSeconds, formatSummaryTable, formatUsd, labelRuns, wrapWords, loadScenarioAsync, ratioTable, runSimulation, syncModels, writeComparison, writeRunOutputs, type ComparedRun, type RunResult, type RunSummary, type Scenario, type SyncModel } from "@gaia/sim";
 import { InputError, bundledScenarioNames, outputDir, parseSet, resolveScenario } from "../inputs.js";
 import { createConsole, type Console } from "../progress.js";
 
@@ -168,8 +168,11 @@ async function simulate(fileOrName: string, flags: SimulateFlags): Promise<numbe
     const summaries = runs.map((r) => ({ ...r.result.summary, outDir: r.dir }));
     process.stdout.write(`${JSON.stringify(comparing ? { comparison, ...ratioTable(compared), runs: summaries } : summaries[0])}\n`);
   } else if (!flags.quiet) {
-    if (comparing) process.stdout.write(`${comparisonTable(compared)}\n\nwrote ${comparison} (and a folder per run: ${runs.map((r) => r.dir).join(", ")})\n`);
-    else process.stdout.write(`${formatSummaryTable(runs[0]!.result.summary)}\n\nwrote ${join(out.dir, "metrics.jsonl")}, ${join(out.dir, "metrics.csv")}, ${join(out.dir, "summary.json")}, ${join(out.dir, "report.html")}\n`);
+    // On a terminal, text is wrapped at spaces to its width, so no word is broken.
+    const columns = process.stdout.isTTY ? process.stdout.columns : undefined;
+    const wrap = (text: string): string => (columns === undefined ? text : wrapWords(text, columns - 1).join("\n"));
+    if (comparing) process.stdout.write(`${comparisonTable(compared)}\n\n${wrap(`wrote ${comparison} (and a folder per run: ${runs.map((r) => r.dir).join(", ")})`)}\n`);
+    else process.stdout.write(`${formatSummaryTable(runs[0]!.result.summary, columns)}\n\n${wrap(`wrote ${join(out.dir, "metrics.jsonl")}, ${join(out.dir, "metrics.csv")}, ${join(out.dir, "summary.json")}, ${join(out.dir, "report.html")}`)}\n`);
   }
   let code = 0;
   for (const { result, source } of runs) {
@@ -188,7 +191,8 @@ async function simulate(fileOrName: string, flags: SimulateFlags): Promise<numbe
 }
 
 async function runOne(scenario: Scenario, label: string, console: Console, threads: number): Promise<RunResult | 1 | 2> {
-  console.start(label, scenario.stop, "virtual", "objective");
+  const dataCenters = scenario.topology.dataCenters.length;
+  console.start(label, scenario.stop, "virtual", "objective", `starting: ${scenario.workload.kind}, ${dataCenters} data center${dataCenters === 1 ? "" : "s"}, ${scenario.sync.model}: setting up, then training to iteration ${scenario.stop.evalEvery}`);
   try {
     const result = await runSimulation(scenario, { threads, onProgress: (p) => console.update({ timeS: p.virtualTimeS, iteration: p.iteration, objective: p.objective }) });
     console.stop();
