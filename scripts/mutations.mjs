@@ -449,6 +449,14 @@ const mutations = [
     replace: "const lines = [value];",
     tests: ["test/cli/progress.test.ts"],
   },
+  {
+    name: "objective-gauge-unset",
+    what: "a shard told the objective does not set gaia_objective",
+    file: "packages/net/src/node.ts",
+    find: "    this.metrics.gauge(\"objective\", objective, labels);\n",
+    replace: "",
+    tests: ["test/net/objective-gauge.test.ts"],
+  },
 ];
 
 const only = process.argv.slice(2);
