@@ -295,7 +295,9 @@ export function ratioTable(runs: readonly ComparedRun[]): { readonly measure: "t
   };
 }
 
-const times = (value: number | null): string => (value === null ? "-" : `${value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2)}x`);
+/** A ratio for people, the same in compare.html and the CLI's table: 0.52x, 31.8x, 125x; "-" for none. */
+export const formatRatio = (value: number | null): string => (value === null ? "-" : `${value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2)}x`);
+const times = formatRatio;
 
 /** The comparison report: every run overlaid on shared axes, and a table of ratios. */
 export async function renderComparisonHtml(runs: readonly ComparedRun[], options: { readonly title?: string; readonly faults?: readonly FaultWindow[] } = {}): Promise<string> {

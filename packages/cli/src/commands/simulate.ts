@@ -3,7 +3,7 @@ import { GaiaCommand } from "../base.js";
 import { join } from "node:path";
 import { availableParallelism } from "node:os";
 import { WorkloadError } from "@gaia/workloads";
-import { ScenarioError, estimateMemory, faultWindowsOf, memoryLimit, estimable, memoryProblem, formatBytes, formatObjective, formatSeconds, formatSummaryTable, formatUsd, labelRuns, wrapWords, loadScenarioAsync, ratioTable, runSimulation, syncModels, writeComparison, writeRunOutputs, type ComparedRun, type RunResult, type RunSummary, type Scenario, type SyncModel } from "@gaia/sim";
+import { ScenarioError, estimateMemory, faultWindowsOf, memoryLimit, estimable, memoryProblem, formatBytes, formatObjective, formatSeconds, formatRatio, formatSummaryTable, formatUsd, labelRuns, wrapWords, loadScenarioAsync, ratioTable, runSimulation, syncModels, writeComparison, writeRunOutputs, type ComparedRun, type RunResult, type RunSummary, type Scenario, type SyncModel } from "@gaia/sim";
 import { InputError, bundledScenarioNames, outputDir, parseSet, resolveScenario } from "../inputs.js";
 import { createConsole, type Console } from "../progress.js";
 
@@ -217,7 +217,7 @@ const oneLine = (s: RunSummary): string =>
 function comparisonTable(runs: readonly ComparedRun[]): string {
   const { measure, moment, rows } = ratioTable(runs);
   const at = moment === "at target" ? "to target" : "(end)";
-  const times = (value: number | null): string => (value === null ? "-" : `${value.toFixed(2)}x`);
+  const times = formatRatio;
   const header = ["sync", measure, "time/LAN", "speedup/BSP", `WAN bytes ${at}`, "bytes/BSP", `cost ${at}`, `objective ${at}`];
   const cells = rows.map((r) => [r.label, formatSeconds(r.timeS), times(r.vsLan), times(r.speedupVsBsp), formatBytes(r.wanBytes), times(r.wanVsBsp), formatUsd(r.costUsd), formatObjective(r.objective)]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
