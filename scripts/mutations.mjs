@@ -362,6 +362,14 @@ const mutations = [
     tests: ["test/scenarios/report-readability.test.ts"],
   },
   {
+    name: "reason-colour-by-position",
+    what: "a reason for blocked time takes its colour from its position, so BSP lockstep changes colour between reports",
+    file: "packages/sim/src/charts.ts",
+    find: "range: labels.map((l, i) => reasonColors[l] ?? spareColors[i % spareColors.length]!)",
+    replace: "range: labels.map((_, i) => [\"#d1242f\", \"#8250df\", \"#bf8700\", \"#0a7f8f\", \"#6e7781\"][i]!)",
+    tests: ["test/scenarios/report-readability.test.ts"],
+  },
+  {
     name: "target-in-run-colour",
     what: "the target line takes BSP's red",
     file: "packages/sim/src/charts.ts",

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "csv-parse/sync";
-import { csvField, formatCount, linkBytesOverTimeSpec, linkMatrixSpec, luminance, metricsCsv, objectiveOverTimeSpec, renderComparisonHtml, renderReportHtml, renderSvg, runColors, summaryRows, syncColors, targetColor, wanOverTimeSpec, writeRunOutputs, type ChartRun, type MetricsPoint, type RunResult, type RunSummary } from "@gaia/sim";
+import { blockedSpec, csvField, formatCount, linkBytesOverTimeSpec, linkMatrixSpec, luminance, metricsCsv, objectiveOverTimeSpec, renderComparisonHtml, renderReportHtml, renderSvg, runColors, summaryRows, syncColors, targetColor, wanOverTimeSpec, writeRunOutputs, type ChartRun, type MetricsPoint, type RunResult, type RunSummary } from "@gaia/sim";
 import { chartsOf } from "../support/report-check.js";
 
 const point = (i: number, links: Record<string, number> | undefined): MetricsPoint => ({
@@ -132,6 +132,18 @@ describe("run colours, the target and LAN", () => {
     // Two runs of one model still get two colours.
     const twice = runColors([run("asp", "asp (a)"), run("asp", "asp (b)")]);
     assert.notEqual(twice[0], twice[1]);
+  });
+
+  test("a reason for blocked time has one colour in every report", () => {
+    const colours = (runs: ChartRun[]): Map<string, string> => {
+      const spec = blockedSpec(runs) as unknown as { layer: { encoding: { color?: { scale: { domain: string[]; range: string[] } } } }[] };
+      const scale = spec.layer[0]!.encoding.color!.scale;
+      return new Map(scale.domain.map((d, i) => [d, scale.range[i]!]));
+    };
+    const two = colours([run("bsp"), run("asp")]);
+    const three = colours([run("lan"), run("bsp"), run("asp")]);
+    for (const [reason, colour] of two) if (three.has(reason)) assert.equal(three.get(reason), colour, reason);
+    assert.ok(two.has("BSP lockstep") && three.has("BSP lockstep"));
   });
 
   test("the target line is a neutral dashed rule, no run's colour", async () => {

@@ -261,6 +261,9 @@ export function runBarsSpec(runs: readonly ChartRun[], options: { readonly title
   } as TopLevelSpec;
 }
 
+/** Each reason's colour, the same in every report whichever runs it holds. */
+const reasonColors: Readonly<Record<string, string>> = { "selective barrier": "#e16f24", "mirror clock": "#cf4ec6", "BSP lockstep": "#0a7f8f", "SSP bound": "#bf8700", "BSP/SSP in data center": "#6e7781" };
+
 /** Time blocked by reason: one stacked bar per run, in worker-seconds. */
 export function blockedSpec(runs: readonly ChartRun[]): TopLevelSpec {
   const reasons = blockedReasons;
@@ -279,7 +282,7 @@ export function blockedSpec(runs: readonly ChartRun[]): TopLevelSpec {
         encoding: {
           y: { field: "run", type: "nominal", title: null, sort: runs.map((r) => r.label), axis: { labelLimit: 240 } },
           x: { field: "seconds", type: "quantitative", stack: "zero", title: "worker-seconds blocked", scale: { domain: [0, max > 0 ? max * 1.3 : 1] }, axis: { format: numberFormat, tickCount: 6 } },
-          color: { field: "reason", type: "nominal", title: null, scale: { domain: labels, range: ["#d1242f", "#8250df", "#bf8700", "#0a7f8f", "#6e7781"].slice(0, labels.length) } },
+          color: { field: "reason", type: "nominal", title: null, scale: { domain: labels, range: labels.map((l, i) => reasonColors[l] ?? spareColors[i % spareColors.length]!) } },
           order: { field: "key" },
         },
       },
