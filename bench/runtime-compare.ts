@@ -174,12 +174,13 @@ async function runOnce(mode: Mode, rep: number, stop: Stop): Promise<Row> {
     timeoutS: stop.maxWallS + 90,
   });
   const { summary, series, replicaSpread } = await launch.result;
-  const startupS = launch.readyS ?? 0;
+  // A launch's series is on its training clock: start-up (summary.startupS) is already excluded.
+  const startupS = summary.startupS ?? 0;
   const target = stop.target;
   let timeToTargetS: number | null = null;
   if (target !== null) {
     const hit = series.find((p) => p.objective !== null && reaches("minimize", p.objective, target));
-    if (hit) timeToTargetS = Math.max(0, hit.virtualTimeS - startupS);
+    if (hit) timeToTargetS = hit.virtualTimeS;
   }
   return {
     mode,

@@ -10,7 +10,7 @@
  * - crossoverChart: lines over a log x and a log y axis, with dashed references.
  */
 import { renderSvg, spansDecades } from "@gaia/sim";
-import type { TopLevelSpec } from "vega-lite";
+import type { TopLevelSpec } from "@gaia/sim";
 
 export interface BarGroup {
   readonly label: string;

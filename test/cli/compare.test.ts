@@ -99,6 +99,11 @@ describe("gaia simulate --sync lan,bsp,asp", () => {
     assert.equal(result.rows[0]!.vsLan, 1);
     const charts = chartsOf(readFileSync(result.comparison, "utf8"));
     for (const name of timeCharts) assert.deepEqual([...charts.get(name)!.lines.keys()].sort(), [...models].sort(), name);
+    // Without --json: the ratio table on stdout, as simulate --sync prints it.
+    const table = gaia(root, "compare", ...models.map((m) => join(out, m)), "--out", join(work, "again-table"));
+    assert.equal(table.status, 0, table.stderr);
+    assert.match(table.stdout, /^sync\s+(time to target|run time)\s+time\/LAN\s+speedup\/BSP/m);
+    for (const model of models) assert.match(table.stdout, new RegExp(`^${model}\\s+\\S+`, "m"), model);
   });
 
   test("gaia compare: a folder that is not a run is one clear error, exit 2", () => {
@@ -151,6 +156,30 @@ describe("gaia simulate: bad --sync and --set", () => {
       noStackTrace(run.stderr);
     });
   }
+
+  test("a bad value from --set is reported at its --set, not at a line of the file", () => {
+    const run = gaia(root, "simulate", "quickstart", "--set", "stop.maxIteration=20");
+    assert.equal(run.status, 2, run.stderr);
+    assert.match(run.stderr, /--set stop\.maxIteration \(on scenarios\/quickstart\.yaml\): unknown field "maxIteration" \(did you mean "maxIterations"\?\)/);
+    assert.doesNotMatch(run.stderr, /quickstart\.yaml:\d+/, "no line of the file, which does not hold the value");
+    const nested = gaia(root, "simulate", "quickstart", "--set", "topology.dataCenters=[virginia, tokyo]");
+    assert.equal(nested.status, 2);
+    assert.match(nested.stderr, /--set topology\.dataCenters \(on scenarios\/quickstart\.yaml\): topology\.dataCenters\[1\]: "tokyo" is not a data center/);
+    noStackTrace(nested.stderr);
+  });
+
+  test("the README's --set examples run on the bundled quickstart", () => {
+    const readme = readFileSync(join(root, "README.md"), "utf8");
+    const sentence = readme.slice(readme.indexOf("`--set PATH=VALUE` any field") + "`--set PATH=VALUE` any field".length, readme.indexOf("values are YAML"));
+    const examples = [...sentence.matchAll(/`(--set [^`]+)`/g)].map((m) => m[1]!);
+    assert.ok(examples.length >= 3, `found the examples: ${examples.join(" | ")}`);
+    for (const example of examples) {
+      const args = [...example.matchAll(/--set (?:'([^']+)'|(\S+))/g)].flatMap((m) => ["--set", m[1] ?? m[2]!]);
+      const scenario = example.includes("faults") ? "partition-heal" : "quickstart";
+      const run = gaia(root, "simulate", scenario, ...args, "--set", "stop.maxIterations=2", "--quiet", "--out", join(work, `readme-set-${examples.indexOf(example)}`));
+      assert.equal(run.status, 0, `${example}: ${run.stderr}`);
+    }
+  });
 
   test("an unknown scenario name lists the bundled ones", () => {
     const run = gaia(root, "simulate", "quickstrat");

@@ -6,7 +6,8 @@ import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { stripVTControlCharacters } from "node:util";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import semver from "semver";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,13 +26,13 @@ before(() => {
   spawnSync(process.execPath, [tsc, "-b", "packages/cli"], { cwd: root, encoding: "utf8" });
 });
 
-const commands = ["simulate", "compare", "launch", "run", "calibrate", "scenarios list", "scenarios validate", "scenarios schema"];
+const commands = ["simulate", "compare", "launch", "run", "calibrate", "deploy k8s", "scenarios list", "scenarios validate", "scenarios schema"];
 
 describe("oclif conventions", () => {
   test("every command has a summary in the command list, and help of its own", () => {
     const list = gaia("--help");
     assert.equal(list.status, 0);
-    for (const name of ["simulate", "compare", "launch", "run", "calibrate", "autocomplete"]) assert.match(list.stdout, new RegExp(`^  ${name} +\\S`, "m"), name);
+    for (const name of ["simulate", "compare", "launch", "run", "calibrate", "deploy", "autocomplete"]) assert.match(list.stdout, new RegExp(`^  ${name} +\\S`, "m"), name);
     for (const command of commands) {
       const help = gaia("help", ...command.split(" "));
       assert.equal(help.status, 0, `gaia help ${command}: ${help.stderr}`);
@@ -52,17 +53,29 @@ describe("oclif conventions", () => {
     assert.doesNotMatch(missing.stderr, /USAGE|allows multiple values/);
   });
 
-  test("a mistyped command names the commands", () => {
-    const run = gaia("simulte");
-    assert.notEqual(run.status, 0);
-    // The not-found plugin colours the name when it thinks a terminal is attached: strip the codes.
-    assert.match(stripVTControlCharacters(run.stderr), /simulte is not a gaia command/);
+  test("a mistyped command: did you mean, without a prompt, exit 127", () => {
+    const run = gaia("simulat");
+    assert.equal(run.status, 127);
+    const text = stripVTControlCharacters(run.stderr).replace(/\s*›\s*/g, " ");
+    assert.match(text, /"simulat" is not a gaia command\. Did you mean "(?:npx )?gaia simulate"\?/);
+    const topic = gaia("scenarios", "lsit");
+    assert.equal(topic.status, 127);
+    assert.match(stripVTControlCharacters(topic.stderr).replace(/\s*›\s*/g, " "), /Did you mean "(?:npx )?gaia scenarios list"\?/);
+    const far = gaia("zzzzzz");
+    assert.equal(far.status, 127);
+    assert.doesNotMatch(far.stderr, /Did you mean/);
+    assert.match(stripVTControlCharacters(far.stderr).replace(/\s*›\s*/g, " "), /Run "(?:npx )?gaia help" for the list of commands/);
   });
 
-  test("autocomplete is installed", () => {
+  test("autocomplete is installed, and under npx says how to put gaia on PATH", () => {
     const run = gaia("autocomplete", "--help");
     assert.equal(run.status, 0);
     assert.match(run.stdout, /autocomplete/);
+    const npx = spawnSync(process.execPath, [bin, "autocomplete", "bash"], { cwd: root, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "", npm_command: "exec" }, timeout: 120_000 });
+    assert.equal(npx.status, 0, npx.stderr);
+    assert.match(npx.stderr, /export PATH="\$PWD\/node_modules\/\.bin:\$PATH"/);
+    const direct = spawnSync(process.execPath, [bin, "autocomplete", "bash"], { cwd: root, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "", npm_command: "" }, timeout: 120_000 });
+    assert.doesNotMatch(direct.stderr, /npx puts on PATH/);
   });
 });
 
@@ -88,5 +101,18 @@ describe("scenarios list and validate", () => {
     assert.deepEqual(results.map((r) => r.valid), [true, false]);
     assert.deepEqual(results[1]!.problems.map((p) => [p.path, p.line]), [["faults[0].partition", 5], ["faults[1].isolate", 6]]);
     assert.match(results[1]!.problems[0]!.message, /needs "for: DURATION"/);
+  });
+});
+
+describe("the Node.js versions the project declares", () => {
+  test("every installed package admits every Node.js version of the project's engines (npm ci warns EBADENGINE otherwise)", () => {
+    const engines = (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { engines: { node: string } }).engines.node;
+    assert.ok(semver.satisfies(process.versions.node, engines), `this Node.js ${process.versions.node} is one of ${engines}`);
+    const lock = JSON.parse(readFileSync(join(root, "package-lock.json"), "utf8")) as { packages: Record<string, { engines?: { node?: string } | string[] }> };
+    const narrower = Object.entries(lock.packages)
+      .map(([path, entry]) => [path, Array.isArray(entry.engines) ? undefined : entry.engines?.node] as const)
+      .filter(([, range]) => range !== undefined && !semver.subset(engines, range))
+      .map(([path, range]) => `${path} wants node ${range}`);
+    assert.deepEqual(narrower, [], `the project declares node ${engines}`);
   });
 });

@@ -14,6 +14,8 @@ export interface ClusterShape {
   readonly evalEvery?: number;
   readonly wan?: boolean;
   readonly checkpointEveryMs?: number;
+  /** false: the file names no checkpoint folder (a launch then keeps checkpoints under its output folder). */
+  readonly checkpointDir?: boolean;
   readonly ratings?: number;
   readonly seed?: number;
   /** Extra top-level YAML (a faults section, ...), appended as is. */
@@ -42,7 +44,7 @@ cluster:
   host: 127.0.0.1
   basePort: ${basePort}
   wanEmulation: { enabled: ${shape.wan ?? true}, bandwidthScale: 1, cutMode: ${shape.wanCutMode ?? "hold"} }
-  checkpoint: { dir: ${join(dir, "checkpoints")}, everyMs: ${shape.checkpointEveryMs ?? 500} }
+  checkpoint: { ${shape.checkpointDir === false ? "" : `dir: ${join(dir, "checkpoints")}, `}everyMs: ${shape.checkpointEveryMs ?? 500} }
 ${shape.clusterExtra ?? ""}
 topology:
   preset: ec2-11

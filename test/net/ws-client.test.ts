@@ -296,7 +296,7 @@ describe(seedTitle("the WebSocket dialer's wire"), () => {
       try {
         await transport.start();
         // Both channels (data, control) dial; each refusal is counted, and each channel dials again.
-        await until(`${code} counted on a second attempt`, () => metrics.get("reconnects_total", { peer: "b" }) >= 2 && metrics.get("remote_errors_total", { code }) >= 3, 10_000);
+        await until(`${code} counted on a second attempt`, () => metrics.get("dial_retries_total", { peer: "b" }) >= 2 && metrics.get("remote_errors_total", { code }) >= 3, 10_000);
         assert.equal(ups, 0, "no link opens to a listener that is not a gaia node");
       } finally {
         transport.close();

@@ -31,6 +31,11 @@ export function closest(word: string, candidates: readonly string[]): string | n
   return best !== null && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : null;
 }
 
+/** How the user runs the CLI: `npx gaia` when npm's exec started it (then `gaia` is not on PATH). */
+export function binName(bin: string): string {
+  return process.env["npm_command"] === "exec" ? `npx ${bin}` : bin;
+}
+
 export abstract class GaiaCommand extends Command {
   protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
     const parse = error as Error & { showHelp?: boolean; flags?: string[]; parse?: unknown };

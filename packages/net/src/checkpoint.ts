@@ -1,9 +1,11 @@
 /**
  * Shard checkpoints on disk: the role's state and its links' state, written atomically (a temp
  * file, fsync, rename over the old one, fsync of the directory), so a crash at any moment leaves
- * either the previous checkpoint or the new one, never a torn file.
+ * either the previous checkpoint or the new one, never a torn file. A process killed mid-write
+ * leaves its temporary file (`*.ckpt.tmp`), which is never read: whoever owns the folder removes
+ * it once no node writes there (`removeTempCheckpoints`; the launcher does, after every node exits).
  */
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { open, rename } from "node:fs/promises";
 import { join } from "node:path";
 import { deserialize, serialize } from "node:v8";
@@ -17,7 +19,7 @@ export interface ShardCheckpoint {
   readonly links: Readonly<Record<string, LinkSnapshot<Uint8Array>>>;
   /** The run's clock epoch (wall ms that is 0 on the node clock), so a restore keeps the clock. */
   readonly epochMs?: number;
-  /** The transport's link epoch, and each link's peer epoch (see transport.ts, restarted peers). */
+  /** The transport's link epoch, and each link's peer epoch (see transport/link.ts, restarted peers). */
   readonly linkEpoch?: string;
   readonly peerEpochs?: Readonly<Record<string, string>>;
 }
@@ -42,6 +44,19 @@ export async function writeCheckpoint(dir: string, checkpoint: ShardCheckpoint):
   } finally {
     await directory.close();
   }
+}
+
+/** Removes the temporary files of checkpoint writes that never finished; returns their names. */
+export function removeTempCheckpoints(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((name) => name.endsWith(".ckpt.tmp"));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw error;
+  }
+  for (const name of names) rmSync(join(dir, name), { force: true });
+  return names;
 }
 
 /** The node's last checkpoint, or null when it has none. A corrupt file is an error. */

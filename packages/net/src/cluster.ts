@@ -6,7 +6,7 @@
  */
 import { ClusterError, type ClusterConfig, type NodeAddress, type ScenarioIssue } from "@gaia/scenario";
 
-export { ClusterError, clusterJsonSchema, loadCluster, loadClusterAsync, parseClusterText, type ClusterConfig, type NodeAddress } from "@gaia/scenario";
+export { ClusterError, clusterJsonSchema, loadCluster, loadClusterAsync, parseClusterText, type ClusterConfig, type ClusterOverrides, type NodeAddress } from "@gaia/scenario";
 
 /** Every node's address, in layout order; errors name nodes that have none or that do not exist. */
 export function resolveAddresses(cluster: ClusterConfig, layoutNodes: readonly string[]): Map<string, NodeAddress> {

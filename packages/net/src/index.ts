@@ -1,5 +1,6 @@
 export * from "./auth.js";
 export * from "./envelope.js";
+export * from "./health.js";
 export * from "./metrics.js";
 export * from "./shaper.js";
 export * from "./transport.js";

@@ -5,7 +5,18 @@
  * role is done and every frame acknowledged, collects the final replicas (and checks they agree),
  * and returns the same RunResult `gaia simulate` does, so the same writers report it.
  *
- * Wall-clock seconds stand where the simulator has virtual seconds (`virtualTimeS`).
+ * Time. Wall-clock seconds stand where the simulator has virtual seconds, counted from the training
+ * start: the moment every node is up (or a worker's first clock, if that comes first). The start-up
+ * before it (spawning the processes, loading the modules, building the workload, listening) is
+ * `startupS`, apart: it says nothing of the protocol, and the simulator has none. So the metrics'
+ * time axis, time to target and `trainingTimeS` are training time, comparable with a simulated
+ * run's, and `wallClockTimeS` is the whole launch (start-up + training).
+ *
+ * Ctrl-C (`interrupt`). Every node is asked for its final report (a shard finishes the checkpoint
+ * it is writing, then sends its replica) and exits; what the run has (the evaluations so far, the
+ * final replicas that came back within the grace period) becomes a result marked `interrupted`,
+ * which the command writes as any other. Nodes that do not answer in time are killed. Temporary
+ * checkpoint files a killed node left behind are removed once every node has exited.
  *
  * Scripted faults. The scenario's `faults` (and its `randomFaults`, drawn from the same seed
  * stream as the simulator's) are applied at `at` x `faultTimeScale` wall seconds after every node
@@ -28,6 +39,7 @@ import { fileURLToPath } from "node:url";
 import { dataCenterOf, mergeFilterStats, reaches, type FilterStats, type NodeId, type Workload } from "@gaia/core";
 import { createCheckers, OuterStepChecker, divergenceVerdict, firstNonFiniteRow, mirrorClockSummary, momentOf, TraceHash, type Divergence, type FaultAction, type MetricsPoint, type Progress, type RunMoment, type RunResult, type RunSummary, type SimTraceEvent } from "@gaia/scenario";
 import { dirname } from "node:path";
+import { removeTempCheckpoints } from "./checkpoint.js";
 import { createWorkload } from "@gaia/workloads";
 import { resolveAddresses, type ClusterConfig } from "./cluster.js";
 import { FaultState, planRuntimeFaults } from "./launch-faults.js";
@@ -51,6 +63,8 @@ export interface LaunchOptions {
   readonly onFault?: (text: string, atS: number) => void;
   /** A node reported ready (listening, connected to its peers); `ready` of `total` are up. */
   readonly onNodeReady?: (node: NodeId, ready: number, total: number) => void;
+  /** After `interrupt`, how long the nodes have to send their final reports before they are killed (default 5000 ms). */
+  readonly interruptGraceMs?: number;
 }
 
 export interface LaunchResult extends RunResult {
@@ -88,9 +102,17 @@ export class Launch {
   readonly plan: RunPlan;
   private readonly children = new Map<NodeId, Child>();
   private readonly startedMs = Date.now();
+  /** Wall ms at which training started (every node up, or a worker's first clock), or null before. */
+  private trainingStartMs: number | null = null;
+  private wallLimit: NodeJS.Timeout | null = null;
+  /** Why the run was interrupted (Ctrl-C), or null. */
+  private interruption: string | null = null;
+  private interruptTimer: NodeJS.Timeout | null = null;
+  private settled = false;
   private workload!: Workload;
   private readonly series: MetricsPoint[] = [];
-  private readonly pendingEval = new Map<number, Map<NodeId, Float32Array>>();
+  /** The evaluation replica's parts by clock, each with the wall ms (node clock) its shard took it at. */
+  private readonly pendingEval = new Map<number, Map<NodeId, { readonly values: Float32Array; readonly atMs: number }>>();
   private readonly workerClocks = new Map<NodeId, number>();
   private readonly wanByNode = new Map<NodeId, Record<string, number>>();
   private readonly blockedByNode = new Map<NodeId, BlockedMs>();
@@ -138,8 +160,14 @@ export class Launch {
     });
     this.outerChecker = sync.diloco ? new OuterStepChecker(new Map(layout.shards.map((s) => [s.id, s.index]))) : null;
     this.result = new Promise<LaunchResult>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
+      this.resolve = (r) => {
+        this.settled = true;
+        resolve(r);
+      };
+      this.reject = (e) => {
+        this.settled = true;
+        reject(e);
+      };
     });
     // Addresses and faults are checked before anything is spawned.
     resolveAddresses(cluster, layout.nodes);
@@ -153,16 +181,42 @@ export class Launch {
       const why = [...this.stalls.values()].filter((s) => s.atMs >= recent).slice(0, 6).map((s) => s.text).join("\n  ");
       this.fail(new Error(`the run did not finish within ${timeoutS} s${why ? `; no progress:\n  ${why}` : ""}`));
     }, timeoutS * 1000);
-    const wallLimit = s.maxVirtualTimeS !== null ? setTimeout(() => this.stopWorkers("max-virtual-time"), s.maxVirtualTimeS * 1000) : null;
     void this.result.finally(() => {
       for (const t of this.faultTimers) clearTimeout(t);
       clearTimeout(deadline);
-      if (wallLimit) clearTimeout(wallLimit);
+      if (this.wallLimit) clearTimeout(this.wallLimit);
+      if (this.interruptTimer) clearTimeout(this.interruptTimer);
+      this.cleanTemporaryFiles();
     }).catch(() => undefined);
   }
 
+  /** Wall seconds since the launch (start-up included). */
   get wallS(): number {
     return (Date.now() - this.startedMs) / 1000;
+  }
+
+  /** Wall seconds since training started (0 before): the run's clock, as virtual time is the simulator's. */
+  get trainingS(): number {
+    return this.trainingSAt(Date.now());
+  }
+
+  /** Wall ms `atMs` on the training clock (0 for any moment before training started). */
+  private trainingSAt(atMs: number): number {
+    return this.trainingStartMs === null ? 0 : Math.max(0, atMs - this.trainingStartMs) / 1000;
+  }
+
+  /** Wall seconds from the launch until training started (until now, while starting). */
+  get startupS(): number {
+    return ((this.trainingStartMs ?? Date.now()) - this.startedMs) / 1000;
+  }
+
+  /** Training starts: every node is up, or a worker finished a clock before the last node was. */
+  private startTraining(atMs = Date.now()): void {
+    if (this.trainingStartMs !== null) return;
+    this.trainingStartMs = Math.min(atMs, Date.now());
+    // maxVirtualTime is training time, as in the simulator: start-up does not use it up.
+    const limitS = this.cluster.scenario.stop.maxVirtualTimeS;
+    if (limitS !== null) this.wallLimit = setTimeout(() => this.stopWorkers("max-virtual-time"), limitS * 1000);
   }
 
   /** Kills a node (SIGKILL by default), as a crash would. */
@@ -241,9 +295,56 @@ export class Launch {
     this.command(id, forMs > 0 ? `cut ${forMs}` : "drop");
   }
 
-  /** Ctrl-C: kill every child and fail the run. */
-  abort(reason = "interrupted"): void {
+  /** Kills every node and fails the run (a run that cannot go on). */
+  abort(reason = "aborted"): void {
     this.fail(new Error(reason));
+  }
+
+  /**
+   * Ctrl-C: the run stops here and keeps what it has. Every node is told to exit (its final report
+   * first); after `interruptGraceMs` the ones still running are killed. Once every node has exited
+   * (so none still writes a checkpoint), the result resolves, marked interrupted with `reason`. A
+   * second call kills every node at once.
+   */
+  interrupt(reason: string): void {
+    if (this.settled) return;
+    if (this.interruption !== null || this.finished) {
+      // Again, or while the run was ending anyway: no more waiting.
+      this.interruption ??= reason;
+      for (const c of this.children.values()) {
+        c.expectedExit = true;
+        if (!c.exited) c.process.kill("SIGKILL");
+      }
+      this.maybeDone();
+      return;
+    }
+    this.interruption = reason;
+    this.stopping ??= "interrupted";
+    this.finished = true;
+    if (this.settleTimer) clearTimeout(this.settleTimer);
+    for (const c of this.children.values()) {
+      c.expectedExit = true;
+      this.command(c.id, "exit");
+    }
+    this.interruptTimer = setTimeout(() => {
+      for (const c of this.children.values()) if (!c.exited) c.process.kill("SIGKILL");
+    }, this.options.interruptGraceMs ?? 5000);
+    this.maybeDone();
+  }
+
+  private finishInterrupted(): void {
+    if (this.settled) return;
+    try {
+      this.resolve(this.summarize());
+    } catch (error) {
+      this.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /** A node killed while writing a checkpoint leaves its temporary file: removed once every node has exited. */
+  private cleanTemporaryFiles(): void {
+    if (!this.settled || ![...this.children.values()].every((c) => c.exited)) return;
+    if (this.cluster.checkpoint.enabled) removeTempCheckpoints(this.cluster.checkpoint.dir);
   }
 
   private command(id: NodeId, line: string): void {
@@ -257,6 +358,7 @@ export class Launch {
     if (this.faultsStartMs !== null) args.push("--faults", JSON.stringify(this.faultState.stateOf(id)));
     if (this.options.trace) args.push("--trace");
     if (this.options.watchdogS !== undefined) args.push("--watchdog", String(this.options.watchdogS * 1000));
+    if (Object.keys(this.cluster.overrides).length > 0) args.push("--overrides", JSON.stringify(this.cluster.overrides));
     const proc = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "pipe"] });
     const child: Child = { id, process: proc, expectedExit: false, ready: false, state: null, final: null, exited: false, stderrTail: [] };
     this.children.set(id, child);
@@ -283,6 +385,7 @@ export class Launch {
     proc.stdin.on("error", () => undefined);
     proc.on("exit", (code, signal) => {
       child.exited = true;
+      this.cleanTemporaryFiles();
       if (this.finished || child.expectedExit) {
         this.maybeDone();
         return;
@@ -300,7 +403,10 @@ export class Launch {
         // A worker that rejoins after the stop condition was met must stop too.
         if (this.stopping !== null && this.plan.layout.workers.includes(r.node)) this.command(r.node, "stop");
         this.options.onNodeReady?.(r.node, [...this.children.values()].filter((c) => c.ready).length, this.children.size);
-        if (this.faultsStartMs === null && [...this.children.values()].every((c) => c.ready)) this.startFaults();
+        if (this.faultsStartMs === null && [...this.children.values()].every((c) => c.ready)) {
+          this.startTraining();
+          this.startFaults();
+        }
         break;
       case "error":
         throw new Error(`node ${r.node}: ${r.message}`);
@@ -311,6 +417,7 @@ export class Launch {
         break;
       }
       case "clock":
+        this.startTraining(this.startedMs + r.atMs);
         this.stalls.delete(r.node);
         // worker-clock names the clock just pushed; completed clocks are one more.
         this.workerClocks.set(r.node, Math.max(this.workerClocks.get(r.node) ?? 0, r.clock + 1));
@@ -319,7 +426,7 @@ export class Launch {
         this.diverge({ clock: r.clock, row: r.row, value: Number(r.value), worker: r.node });
         break;
       case "values":
-        this.onValues(r.node, r.clock, decodeFloats(r.values));
+        this.onValues(r.node, r.clock, decodeFloats(r.values), r.atMs);
         break;
       case "metrics":
         this.wanByNode.set(r.node, r.wanBytesByLink);
@@ -348,23 +455,30 @@ export class Launch {
     }
   }
 
-  /** A shard of the evaluation replica reached `clock`: evaluate once all its shards have. */
-  private onValues(node: NodeId, clock: number, values: Float32Array): void {
+  /**
+   * A shard of the evaluation replica reached `clock`: evaluate once all its shards have. The
+   * evaluation is dated when its last shard took its values (the report's `atMs`, on the clock the
+   * nodes share with this launcher), not when this process got to it: on a loaded machine reports
+   * wait in pipes, and the state they carry is older than their arrival. The initial model (clock
+   * 0, taken as each shard starts) is at time 0.
+   */
+  private onValues(node: NodeId, clock: number, values: Float32Array, atMs: number): void {
     if (clock <= this.lastEvaluated) return;
     let parts = this.pendingEval.get(clock);
     if (!parts) this.pendingEval.set(clock, (parts = new Map()));
-    parts.set(node, values);
+    parts.set(node, { values, atMs });
     const replica = this.plan.layout.replicaOf(this.plan.evalDataCenter);
     if (parts.size < replica.length) return;
     for (const c of [...this.pendingEval.keys()]) if (c <= clock) this.pendingEval.delete(c);
     this.lastEvaluated = clock;
-    const table = this.assemble(replica.map((s) => parts.get(s.id)!));
+    const takenMs = this.startedMs + Math.max(...[...parts.values()].map((p) => p.atMs));
+    const table = this.assemble(replica.map((s) => parts.get(s.id)!.values));
     const evaluation = this.workload.evaluate(table);
     if (!Number.isFinite(evaluation.objective)) {
       const bad = firstNonFiniteRow(table, this.workload.cols);
       if (bad !== null) this.diverge({ clock, row: bad.row, value: bad.value, worker: null });
     }
-    const point = this.point(clock, evaluation.objective, evaluation.metrics);
+    const point = this.point(clock, evaluation.objective, evaluation.metrics, takenMs);
     this.series.push(point);
     this.options.onProgress?.({ virtualTimeS: point.virtualTimeS, iteration: clock, maxIterations: this.cluster.scenario.stop.maxIterations, objective: evaluation.objective, wallS: this.wallS });
     const target = this.cluster.scenario.stop.targetObjective;
@@ -383,9 +497,10 @@ export class Launch {
     return wanTotals(this.wanByNode, this.blockedByNode, this.cluster.scenario.topology.egressUsdPerGb);
   }
 
-  private point(iteration: number, objective: number, metrics: Readonly<Record<string, number>>): MetricsPoint {
+  /** A metrics row of the state at wall ms `atMs` (default: now), on the training clock. */
+  private point(iteration: number, objective: number, metrics: Readonly<Record<string, number>>, atMs = Date.now()): MetricsPoint {
     const { wanBytes, costUsd, blockedS } = this.totals();
-    return { virtualTimeS: this.wallS, iteration, objective, metrics, wanBytes, costUsd, blockedS };
+    return { virtualTimeS: this.trainingSAt(atMs), iteration, objective, metrics, wanBytes, costUsd, blockedS };
   }
 
   /** The model went non-finite: stop the workers; the run ends with the verdict (divergence.ts). */
@@ -429,8 +544,12 @@ export class Launch {
   }
 
   private maybeDone(): void {
-    if (!this.finished) return;
+    if (!this.finished || this.settled) return;
     const children = [...this.children.values()];
+    if (this.interruption !== null) {
+      if (children.every((c) => c.exited)) this.finishInterrupted();
+      return;
+    }
     if (!children.every((c) => c.final !== null || c.exited)) return;
     const missing = children.filter((c) => c.final === null && this.plan.layout.hasShard(c.id));
     if (missing.length > 0) {
@@ -440,29 +559,41 @@ export class Launch {
     this.resolve(this.summarize());
   }
 
+  /**
+   * The run's result from what came back. A finished run has every shard's final replica; an
+   * interrupted one may lack some: its objective is then the last evaluation's (NaN, written as
+   * null, when there was none), and the replicas are not compared (they need not agree before the
+   * network has drained).
+   */
   private summarize(): LaunchResult {
     const { layout } = this.plan;
     const finalValues = new Map<NodeId, Float32Array>();
     for (const c of this.children.values()) if (c.final?.values) finalValues.set(c.id, decodeFloats(c.final.values));
-    const spread = replicaSpread(layout, this.plan.evalDataCenter, finalValues);
+    const interrupted = this.interruption !== null;
+    const complete = layout.shards.every((s) => finalValues.has(s.id));
+    const spread = complete ? replicaSpread(layout, this.plan.evalDataCenter, finalValues) : Number.NaN;
     const tolerance = this.options.agreementTolerance ?? 1e-4;
-    const table = this.assemble(layout.replicaOf(this.plan.evalDataCenter).map((s) => finalValues.get(s.id)!));
-    const evaluation = this.workload.evaluate(table);
+    const evalShards = layout.replicaOf(this.plan.evalDataCenter);
+    const last = this.series.at(-1);
+    const evaluation = evalShards.every((s) => finalValues.has(s.id))
+      ? this.workload.evaluate(this.assemble(evalShards.map((s) => finalValues.get(s.id)!)))
+      : { objective: last?.objective ?? Number.NaN, metrics: last?.metrics ?? {} };
     const iterations = Math.min(...layout.workers.map((w) => this.workerClocks.get(w) ?? 0));
     // Measured on the evaluations made while training, before the final one below.
     const mirrorClock = this.mirrorClock();
-    if (this.series.length === 0 || this.series.at(-1)!.iteration !== iterations) this.series.push(this.point(iterations, evaluation.objective, evaluation.metrics));
+    if (Number.isFinite(evaluation.objective) && (last === undefined || last.iteration !== iterations)) this.series.push(this.point(iterations, evaluation.objective, evaluation.metrics));
     const target = this.cluster.scenario.stop.targetObjective;
     const reachedTarget = target !== null && reaches(this.workload.direction, evaluation.objective, target);
     const { wanBytes, costUsd, blockedS, byLink } = this.totals();
-    const atEnd: RunMoment = { iteration: iterations, timeS: this.wallS, objective: evaluation.objective, wanBytes, costUsd, blockedS };
+    const trainingS = this.trainingS;
+    const atEnd: RunMoment = { iteration: iterations, timeS: trainingS, objective: evaluation.objective, wanBytes, costUsd, blockedS };
     if (reachedTarget && this.timeToTargetS === null) {
-      this.timeToTargetS = this.wallS;
+      this.timeToTargetS = trainingS;
       this.atTarget = atEnd;
     }
     const checks: Record<string, string | null> = this.trace ? { ...this.checkers.verdicts() } : {};
     if (this.trace && this.outerChecker !== null) checks[this.outerChecker.name] = this.outerChecker.verdict();
-    checks["replicas-agree"] = spread <= tolerance ? null : `data-center replicas differ by up to ${spread.toExponential(2)} (tolerance ${tolerance})`;
+    if (!interrupted) checks["replicas-agree"] = spread <= tolerance ? null : `data-center replicas differ by up to ${spread.toExponential(2)} (tolerance ${tolerance})`;
     const scenario = this.cluster.scenario;
     const summary: RunSummary = {
       name: scenario.name,
@@ -470,7 +601,8 @@ export class Launch {
       sync: scenario.sync.model,
       workload: this.workload.kind,
       topology: scenario.topology.preset ?? scenario.topology.dataCenters.join(","),
-      virtualTimeS: this.wallS,
+      trainingTimeS: trainingS,
+      startupS: this.startupS,
       clock: "wall",
       iterations,
       objective: evaluation.objective,
@@ -480,7 +612,7 @@ export class Launch {
       timeToTargetS: this.timeToTargetS,
       atTarget: this.atTarget,
       atEnd,
-      wallClockTimeS: this.wallS,
+      wallClockTimeS: this.startupS + trainingS,
       wanBytes,
       costUsd,
       blockedS,
@@ -489,7 +621,8 @@ export class Launch {
       ...this.filterSummary(),
       ...(mirrorClock !== null ? { mirrorClock } : {}),
       events: this.trace?.length ?? 0,
-      stoppedBy: this.divergence !== null ? "diverged" : (this.stopping ?? "max-iterations"),
+      stoppedBy: this.divergence !== null ? "diverged" : interrupted ? "interrupted" : (this.stopping ?? "max-iterations"),
+      ...(interrupted ? { interrupted: true, interruptReason: this.interruption! } : {}),
       diverged: this.divergence === null ? null : divergenceVerdict(this.divergence, scenario, layout.workers.length),
       checks,
       wallTimeS: this.wallS,

@@ -26,7 +26,8 @@ export const catalog: Readonly<Record<string, MetricSpec>> = {
   wan_bytes_sent_total: { type: "counter", help: "Bytes this node sent over each WAN link (source->target data center).", labels: ["link"] },
   connections_total: { type: "counter", help: "Connections established, by peer and channel.", labels: ["peer", "channel"] },
   unix_connections_total: { type: "counter", help: "Connections established over the unix-socket carrier (lanCarrier: unix), by peer and channel.", labels: ["peer", "channel"] },
-  reconnects_total: { type: "counter", help: "Connections to a peer re-established after a loss.", labels: ["peer"] },
+  reconnects_total: { type: "counter", help: "Connections to a peer re-established after a loss: a connection of a channel (data or control) that had one before. The first connection is not one, however many dials it took.", labels: ["peer"] },
+  dial_retries_total: { type: "counter", help: "Dials to a peer made again after a dial failed or a connection closed, by peer; the first dials of a run, to a peer whose listener is not up yet, included.", labels: ["peer"] },
   auth_rejected_total: { type: "counter", help: "Connections refused for a failed handshake.", labels: [] },
   remote_errors_total: { type: "counter", help: "Frames or messages refused as protocol violations, by code.", labels: ["code"] },
   role_remote_errors_total: { type: "counter", help: "Messages the protocol role rejected as remote errors, by code.", labels: ["code"] },
@@ -132,6 +133,15 @@ export class Metrics {
   }
 
   count(name: string, by = 1, labels: Readonly<Record<string, string>> = {}, help?: string): void {
+    // The transport counts each dial it makes again as `reconnects_total`, also while the first
+    // connection of a run waits for the peer's listener: those are dial retries. A reconnect is a
+    // channel's connection after its first, known here from connections_total.
+    if (name === "reconnects_total") name = "dial_retries_total";
+    else if (name === "connections_total" && this.get(name, labels) > 0) this.add("reconnects_total", by, { peer: labels["peer"] ?? "" });
+    this.add(name, by, labels, help);
+  }
+
+  private add(name: string, by: number, labels: Readonly<Record<string, string>>, help?: string): void {
     if (help !== undefined && !this.exported.has(name)) this.extraHelp.set(name, help);
     this.ensure(name, "counter", labels);
     const key = keyOf(name, labels);

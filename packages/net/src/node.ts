@@ -10,9 +10,6 @@
  * is on disk (output commit), so a shard killed at any moment restores, rejoins, and the peers'
  * resends bring it up to date without losing or doubling any update.
  */
-import { randomBytes } from "node:crypto";
-import { request as httpRequest } from "node:http";
-import { request as httpsRequest } from "node:https";
 import { performance } from "node:perf_hooks";
 import {
   createRole,
@@ -22,7 +19,6 @@ import {
   Rng,
   encodedSize,
   FilterCollector,
-  type FilterStats,
   ShardRole,
   WorkerRole,
   type DeliveryEvent,
@@ -32,7 +28,6 @@ import {
   type Message,
   type HubSnapshot,
   type NodeId,
-  type RejoinState,
   type ShardSnapshot,
   type Role,
   type TraceEvent,
@@ -42,38 +37,18 @@ import {
 import { stepMsPerSample } from "@gaia/scenario";
 import { dirname } from "node:path";
 import { createWorkload } from "@gaia/workloads";
-import { rejoinMac, sameMac } from "./auth.js";
+import { rejoinMac } from "./auth.js";
 import { readCheckpoint, writeCheckpoint, type ShardCheckpoint } from "./checkpoint.js";
 import { resolveAddresses, type ClusterConfig } from "./cluster.js";
+import { healthRoutes, Readiness } from "./health.js";
 import { Metrics } from "./metrics.js";
+import { rejoinStates } from "./rejoin.js";
 import { peersOf, placementOf, planOf, wanSenders, workerRng, type RunPlan } from "./plan.js";
 import { bytesPerMsOf, LinkShaper } from "./shaper.js";
+import { encodeFloats, type BlockedMs, type NodeFaultState, type NodeReport } from "./reports.js";
 import { Transport, type FrameLoss, type PeerAddress } from "./transport.js";
 
-/** What a node tells its launcher, one JSON object per line. */
-export type NodeReport =
-  | { readonly ev: "ready"; readonly node: NodeId; readonly port: number; readonly restored: boolean }
-  | { readonly ev: "clock"; readonly node: NodeId; readonly clock: number; readonly atMs: number }
-  | { readonly ev: "values"; readonly node: NodeId; readonly clock: number; readonly values: string; readonly atMs: number }
-  | { readonly ev: "metrics"; readonly node: NodeId; readonly wanBytesByLink: Record<string, number>; readonly blockedMs: BlockedMs; readonly counters: Record<string, number> }
-  | { readonly ev: "trace"; readonly node: NodeId; readonly event: TraceEvent & { readonly atMs: number } }
-  /** A barrier or mirror message delivered to a shard (with `trace`; for the checkers). */
-  | { readonly ev: "delivered"; readonly node: NodeId; readonly event: DeliveryEvent & { readonly atMs: number } }
-  | { readonly ev: "state"; readonly node: NodeId; readonly done: boolean; readonly unacked: number; readonly clock: number | null }
-  | { readonly ev: "final"; readonly node: NodeId; readonly values: string | null; readonly clock: number | null; readonly filter?: FilterStats }
-  | { readonly ev: "error"; readonly node: NodeId; readonly message: string }
-  /** Watchdog: no progress for `forMs`; `waitingOn` says on what. */
-  | { readonly ev: "stalled"; readonly node: NodeId; readonly forMs: number; readonly waitingOn: string }
-  /** The worker's program produced a non-finite update (the core's `diverged` trace event). */
-  | { readonly ev: "diverged"; readonly node: NodeId; readonly clock: number; readonly row: number; readonly value: string };
-
-export interface BlockedMs {
-  ssp: number;
-  mirrorClock: number;
-  barrier: number;
-  /** DiLoCo: reads past a round boundary waiting for the outer step. */
-  outerStep: number;
-}
+export { decodeFloats, encodeFloats, type BlockedMs, type NodeFaultState, type NodeReport } from "./reports.js";
 
 export interface NodeOptions {
   readonly cluster: ClusterConfig;
@@ -94,29 +69,10 @@ export interface NodeOptions {
   readonly watchdogMs?: number;
 }
 
-/**
- * The scripted faults that act inside a node (the launcher composes overlapping ones): data
- * centers its emulated WAN is cut from, bandwidth factors of its WAN links, and how many times
- * slower its compute runs.
- */
-export interface NodeFaultState {
-  readonly cutDataCenters: readonly string[];
-  readonly bandwidthFactors: Readonly<Record<string, number>>;
-  readonly slowFactor: number;
-  /** Lossy faults on the frames to each data center. */
-  readonly lossy?: Readonly<Record<string, FrameLoss>>;
-}
-
-export const encodeFloats = (values: Float32Array): string => Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString("base64");
-export const decodeFloats = (text: string): Float32Array => {
-  const bytes = Buffer.from(text, "base64");
-  const copy = new Uint8Array(bytes.byteLength);
-  copy.set(bytes);
-  return new Float32Array(copy.buffer);
-};
-
 export class NodeRuntime {
   readonly metrics: Metrics;
+  /** What GET /readyz answers (health.ts). */
+  readiness = new Readiness([]);
   private plan!: RunPlan;
   private workload!: Workload;
   private role!: Role;
@@ -164,6 +120,20 @@ export class NodeRuntime {
 
   private atMs(): number {
     return Date.now() - this.epochMs;
+  }
+
+  get isWorker(): boolean {
+    return this.role instanceof WorkerRole;
+  }
+
+  /** A worker's clock (iterations completed), or null. */
+  get clock(): number | null {
+    return this.role instanceof WorkerRole ? this.role.clock : null;
+  }
+
+  /** A shard or hub that keeps checkpoints. */
+  get keepsCheckpoints(): boolean {
+    return this.durable;
   }
 
   get isShard(): boolean {
@@ -243,6 +213,7 @@ export class NodeRuntime {
       return s;
     };
 
+    this.readiness = new Readiness([...peers.keys()]);
     this.declareMetrics([...peers.keys()]);
     const address = addresses.get(node)!;
     // Peers of this data center on this host take the unix-socket carrier (see transport.ts).
@@ -267,8 +238,11 @@ export class NodeRuntime {
       random: ((rng) => () => rng.float())(new Rng(scenario.seed).child(`lossy:${node}`)),
       onMessage: (from, msg) => this.deliver({ kind: "message", from, msg }),
       usesUp: (_from, msg) => usesUp(this.role, msg.kind),
-      onPeer: (peer, up) => this.deliver({ kind: "peer", peer, up }),
-      routes: { "/metrics": () => this.prometheus(), "/rejoin": (query) => this.rejoinAnswer(query) },
+      onPeer: (peer, up) => {
+        this.readiness.peer(peer, up);
+        this.deliver({ kind: "peer", peer, up });
+      },
+      routes: { "/metrics": () => this.prometheus(), "/rejoin": (query) => this.rejoinAnswer(query), ...healthRoutes(this.readiness) },
     });
     const faults = this.options.faults;
     if (faults) {
@@ -291,12 +265,32 @@ export class NodeRuntime {
       this.watchdogTimer = setInterval(() => this.watch(watchdogMs), Math.min(1000, watchdogMs / 4));
       this.watchdogTimer.unref();
     }
+    this.readiness.started();
     this.deliver({ kind: "start" });
   }
 
   /** A worker finishes after its current clock (the launcher's stop condition was met). */
   stop(): void {
     if (this.role instanceof WorkerRole) this.deliver({ kind: "stop" });
+  }
+
+  /**
+   * SIGTERM: a worker finishes its current step, pushes it and is done; a shard or hub with
+   * checkpoints on writes one more checkpoint. Resolves, with whether a checkpoint was written,
+   * once that is done and (a worker) its pushes are acknowledged, or after `graceMs`.
+   */
+  async terminate(graceMs: number): Promise<boolean> {
+    this.readiness.terminate();
+    const deadline = Date.now() + graceMs;
+    const written = this.metrics.get("checkpoints_total");
+    this.stop();
+    if (this.durable) {
+      this.requestCheckpoint();
+      while ((this.checkpointing || this.checkpointWanted) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    }
+    const worker = this.role instanceof WorkerRole;
+    while (worker && !(this.done && this.transport.unacked === 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    return this.metrics.get("checkpoints_total") > written;
   }
 
   /** Cuts every connection; the links resend once peers reconnect. */
@@ -404,6 +398,7 @@ export class NodeRuntime {
           break;
         case "done":
           this.done = true;
+          this.readiness.done();
           break;
       }
     }
@@ -517,7 +512,7 @@ export class NodeRuntime {
     const m = this.metrics;
     const own = dataCenterOf(this.options.node);
     for (const channel of ["data", "control"]) for (const name of ["messages_sent_total", "messages_received_total"]) m.declare(name, { channel });
-    for (const peer of peers) for (const name of ["bytes_sent_total", "message_bytes_sent_total", "reconnects_total"]) m.declare(name, { peer });
+    for (const peer of peers) for (const name of ["bytes_sent_total", "message_bytes_sent_total", "reconnects_total", "dial_retries_total"]) m.declare(name, { peer });
     for (const target of new Set(peers.map(dataCenterOf))) if (target !== own) m.declare("wan_bytes_sent_total", { link: `${own}->${target}` });
     for (const reason of ["ssp", "mirror-clock", "barrier"]) {
       m.declare("read_blocked_seconds_total", { reason });
@@ -688,57 +683,6 @@ export class NodeRuntime {
   private async waitCheckpointIdle(): Promise<void> {
     while (this.checkpointing) await new Promise((r) => setTimeout(r, 5));
   }
-}
-
-/**
- * Where a restarted worker stands with each of its shards, from the shards themselves (GET /rejoin,
- * answered with an HMAC over a fresh nonce, so a forged or replayed answer is refused). Retries
- * for up to a minute while a shard is unreachable.
- */
-async function rejoinStates(cluster: ClusterConfig, shards: readonly NodeId[], worker: NodeId, addresses: ReadonlyMap<NodeId, PeerAddress>): Promise<Map<NodeId, RejoinState>> {
-  const states = new Map<NodeId, RejoinState>();
-  const deadline = Date.now() + 60_000;
-  for (const shard of shards) {
-    const address = addresses.get(shard)!;
-    for (;;) {
-      const nonce = randomBytes(16).toString("hex");
-      let failure: string;
-      try {
-        const answer = JSON.parse(await httpGet(cluster, address, `/rejoin?worker=${encodeURIComponent(worker)}&nonce=${nonce}`)) as { clock?: unknown; done?: unknown; mac?: unknown; error?: unknown };
-        if (typeof answer.error === "string") throw new Error(answer.error);
-        const { clock, done, mac } = answer;
-        if (typeof clock !== "number" || !Number.isSafeInteger(clock) || clock < 0 || typeof done !== "boolean" || typeof mac !== "string") throw new Error("malformed answer");
-        if (!sameMac(Buffer.from(mac, "hex"), rejoinMac(cluster.secret, nonce, shard, worker, clock, done))) throw new Error("the answer failed authentication");
-        states.set(shard, { clock, done });
-        break;
-      } catch (error) {
-        failure = error instanceof Error ? error.message : String(error);
-      }
-      if (Date.now() > deadline) throw new Error(`cannot rejoin: shard ${shard} at ${address.host}:${address.port} did not say where ${worker} stands (${failure})`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-  return states;
-}
-
-function httpGet(cluster: ClusterConfig, address: PeerAddress, path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const options = { host: address.host, port: address.port, path, timeout: 5000, rejectUnauthorized: false };
-    const request = (cluster.tls ? httpsRequest : httpRequest)(options, (response) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      response.on("data", (chunk: Buffer) => {
-        size += chunk.byteLength;
-        if (size > 65_536) request.destroy(new Error("answer too large"));
-        else chunks.push(chunk);
-      });
-      response.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-      response.on("error", reject);
-    });
-    request.on("timeout", () => request.destroy(new Error("timed out")));
-    request.on("error", reject);
-    request.end();
-  });
 }
 
 /** A message whose read-reply values are its own (a shard lends its replica; see RoleOptions). */

@@ -10,14 +10,19 @@
  * `objective I V` (the objective V evaluated at iteration I, for the `gaia_objective` gauge), and
  * `exit` (final report, then exit). Standalone mode: reports go to stdout as JSON lines too, and
  * the node exits on its own once its role is done, every frame it sent is acknowledged, and it has
- * heard nothing for `lingerMs` (a shard keeps serving its mirrors' final flushes until then).
+ * heard nothing for `lingerMs` (a shard keeps serving its mirrors' final flushes until then). On
+ * SIGTERM a standalone node ends cleanly with exit 0: a shard or hub writes a checkpoint first (exit
+ * 1 when it keeps checkpoints and none could be written), a worker finishes its current step. SIGINT
+ * stops it at once (exit 130).
  */
 import { createInterface } from "node:readline";
-import { loadClusterAsync } from "./cluster.js";
+import { loadClusterAsync, type ClusterOverrides } from "./cluster.js";
 import { NodeRuntime, type NodeFaultState, type NodeReport } from "./node.js";
 
 export interface RunNodeOptions {
   readonly clusterFile: string;
+  /** What the launcher's command line changed in the cluster file (`--set`, the checkpoint folder). */
+  readonly overrides?: ClusterOverrides;
   readonly node: string;
   readonly launcher: boolean;
   readonly restore: boolean;
@@ -29,11 +34,16 @@ export interface RunNodeOptions {
   /** Watchdog period (default 30 s; 0: off). */
   readonly watchdogMs?: number;
   readonly write?: (line: string) => void;
+  /** The cluster file's secret, replaced (from GAIA_SECRET or a secret file). */
+  readonly secret?: string;
+  /** SIGTERM: how long a worker may take to finish its step, a shard its checkpoint (default 20 s). */
+  readonly terminateGraceMs?: number;
 }
 
 /** Resolves with the exit code. */
 export async function runNode(options: RunNodeOptions): Promise<number> {
-  const cluster = await loadClusterAsync(options.clusterFile);
+  const loaded = await loadClusterAsync(options.clusterFile, options.overrides);
+  const cluster = options.secret !== undefined ? { ...loaded, secret: options.secret } : loaded;
   const write = options.write ?? ((line: string) => process.stdout.write(line + "\n"));
   let last: NodeReport | null = null;
   let quietSince = Date.now();
@@ -58,6 +68,9 @@ export async function runNode(options: RunNodeOptions): Promise<number> {
       void runtime.finish().then(() => resolve(code));
     };
     if (options.launcher) {
+      // Ctrl-C at a terminal reaches every process of the group, the nodes too: the launcher
+      // decides what happens (it asks each node for its final report, then writes the run).
+      process.on("SIGINT", () => undefined);
       const lines = createInterface({ input: process.stdin });
       lines.on("line", (line) => {
         const command = line.trim();
@@ -100,8 +113,27 @@ export async function runNode(options: RunNodeOptions): Promise<number> {
         runtime.close();
         resolve(130);
       };
+      // An orchestrator stopping the node: a shard or hub checkpoints, a worker finishes its step
+      // and pushes it; then the final report and exit 0 (within `terminateGraceMs`).
+      const terminate = (): void => {
+        clearInterval(timer);
+        const graceMs = options.terminateGraceMs ?? 20_000;
+        void runtime.terminate(graceMs).then(
+          async (checkpointed) => {
+            const what = runtime.isWorker ? `finished clock ${runtime.clock ?? 0}` : checkpointed ? `checkpoint written to ${cluster.checkpoint.dir}` : runtime.keepsCheckpoints ? `no checkpoint written within ${graceMs} ms` : "no checkpoint (checkpoint.enabled is false)";
+            process.stderr.write(`${options.node}: SIGTERM: ${what}; exiting\n`);
+            await runtime.finish();
+            resolve(checkpointed || runtime.isWorker || !runtime.keepsCheckpoints ? 0 : 1);
+          },
+          (error: unknown) => {
+            process.stderr.write(`${options.node}: SIGTERM: ${error instanceof Error ? error.message : String(error)}\n`);
+            runtime.close();
+            resolve(1);
+          },
+        );
+      };
       process.once("SIGINT", interrupt);
-      process.once("SIGTERM", interrupt);
+      process.once("SIGTERM", terminate);
     }
   });
 }

@@ -10,7 +10,7 @@
  * What it speaks: the HTTP/1.1 upgrade (the server's 101, `Upgrade: websocket`, and the
  * `Sec-WebSocket-Accept` of our key, checked); binary messages, whole or in fragments; pings
  * (answered with a pong), pongs (ignored) and close (the connection is then closed). Our frames
- * carry the mask bit with a zero key, so the payload goes as it is (see transport.ts's `zeroMask`).
+ * carry the mask bit with a zero key, so the payload goes as it is (see transport/ws-dialer.ts's `zeroMask`).
  * Anything else from the server (a masked frame, reserved bits, a text frame, a control frame in
  * pieces or above 125 bytes, a continuation with nothing to continue, a message above the bound)
  * is a RemoteError; the transport closes the connection and its links resend on the next one.

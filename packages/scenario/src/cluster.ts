@@ -14,7 +14,7 @@
  *     lanCarrier: ws                   # nodes of one data center on one host: ws, or unix (unix-domain sockets)
  *     socketDir: /tmp                  # where the unix sockets live (default: the temporary directory)
  *     emulateCompute: false            # a compute step takes at least samples x msPerSample x regime factor / speed
- *     checkpoint: {enabled: true, dir: ckpt, everyMs: 1000}   # default dir: runs/checkpoints/<name>
+ *     checkpoint: {enabled: true, dir: ckpt, everyMs: 1000}   # default dir: runs/checkpoints/<name>; gaia launch: <out>/checkpoints
  *
  * The schema (schema.ts, `definitions.cluster`) checks it with the rest of the file; here only the
  * defaults are filled in and relative paths resolved against the file's directory.
@@ -22,7 +22,18 @@
 import { tmpdir } from "node:os";
 import { dirname, resolve } from "node:path";
 import type { Scenario } from "./scenario.js";
+import type { PathSegment } from "./issues.js";
 import type { ClusterSection } from "./schema.js";
+
+/**
+ * What a command line may change in a cluster file: `set` as for a scenario (`gaia launch --set`),
+ * and where shard checkpoints go when the file names no `checkpoint.dir` (`gaia launch`: under its
+ * output folder). A launch passes the same overrides to every node it spawns, so all read one file.
+ */
+export interface ClusterOverrides {
+  readonly set?: readonly { readonly path: readonly PathSegment[]; readonly value: unknown }[];
+  readonly checkpointDir?: string;
+}
 
 export interface NodeAddress {
   readonly id: string;
@@ -59,10 +70,12 @@ export interface ClusterConfig {
   readonly socketDir: string;
   /** Shard checkpoints; off, a restarted shard cannot rejoin (but replies leave without an fsync). */
   readonly checkpoint: { readonly enabled: boolean; readonly dir: string; readonly everyMs: number };
+  /** What the command line changed when the file was read; a launch hands them to every node. */
+  readonly overrides: ClusterOverrides;
 }
 
 /** The cluster configuration of a valid cluster file (its section has passed the schema). */
-export function clusterConfigOf(section: ClusterSection, scenario: Scenario, file: string): ClusterConfig {
+export function clusterConfigOf(section: ClusterSection, scenario: Scenario, file: string, overrides: ClusterOverrides = {}): ClusterConfig {
   const base = dirname(resolve(file));
   const wan = section.wanEmulation ?? {};
   const checkpoint = section.checkpoint ?? {};
@@ -83,7 +96,9 @@ export function clusterConfigOf(section: ClusterSection, scenario: Scenario, fil
     emulateCompute: section.emulateCompute ?? false,
     lanCarrier: section.lanCarrier ?? "ws",
     socketDir: section.socketDir !== undefined ? resolve(base, section.socketDir) : tmpdir(),
-    // A relative dir is relative to the cluster file; the default lives under runs/ (ignored by git).
-    checkpoint: { enabled: checkpoint.enabled ?? true, dir: checkpoint.dir !== undefined ? resolve(base, checkpoint.dir) : resolve("runs", "checkpoints", scenario.name), everyMs: checkpoint.everyMs ?? 1000 },
+    // A relative dir is relative to the cluster file; the default is the command's (a launch: its
+    // output folder), else under runs/ (ignored by git).
+    checkpoint: { enabled: checkpoint.enabled ?? true, dir: checkpoint.dir !== undefined ? resolve(base, checkpoint.dir) : resolve(overrides.checkpointDir ?? resolve("runs", "checkpoints", scenario.name)), everyMs: checkpoint.everyMs ?? 1000 },
+    overrides,
   };
 }

@@ -15,6 +15,8 @@ export interface ScenarioIssue {
   /** 1-based; null when the position is unknown. */
   readonly line: number | null;
   readonly column: number | null;
+  /** Where the value came from when it is not the file: `--set stop.maxIterations`. */
+  readonly source?: string;
 }
 
 export class ScenarioError extends Error {
@@ -34,6 +36,10 @@ export class ClusterError extends ScenarioError {}
 const maxIssuesShown = 10;
 
 export function formatIssue(file: string, issue: ScenarioIssue): string {
+  if (issue.source !== undefined) {
+    const where = `${issue.source} (on ${file})`;
+    return issue.source === `--set ${issue.path}` ? `${where}: ${issue.message}` : `${where}: ${issue.path}: ${issue.message}`;
+  }
   const where = issue.line === null ? file : `${file}:${issue.line}:${issue.column ?? 1}`;
   return issue.path === "" ? `${where}: ${issue.message}` : `${where}: ${issue.path}: ${issue.message}`;
 }
@@ -74,6 +80,8 @@ export class IssueList {
   constructor(
     private readonly doc: Document,
     private readonly position: (offset: number | null) => { line: number | null; column: number | null },
+    /** Parts of the document that came from `--set`: a problem at or under one is reported at its --set, not at a line of the file. */
+    private readonly setRoots: readonly { readonly root: readonly PathSegment[]; readonly label: string }[] = [],
   ) {}
 
   /** Records a problem at `path`; `atKey` points at the key of the last segment rather than its value. */
@@ -86,6 +94,11 @@ export class IssueList {
       return;
     }
     this.seen.add(key);
+    const set = this.setRoots.findLast(({ root }) => root.length <= path.length && root.every((segment, i) => String(segment) === String(path[i])));
+    if (set !== undefined) {
+      this.list.push({ issue: { path: text, message, line: null, column: null, source: set.label }, offset: -1 });
+      return;
+    }
     const offset = locate(this.doc, path, atKey);
     this.list.push({ issue: { path: text, message, ...this.position(offset) }, offset: offset ?? 0 });
   }

@@ -12,7 +12,7 @@
 import { readFileSync } from "node:fs";
 import { LineCounter, parseDocument } from "yaml";
 import { loadWorkloadModule, takeWantedModules } from "@gaia/workloads";
-import { clusterConfigOf, type ClusterConfig } from "./cluster.js";
+import { clusterConfigOf, type ClusterConfig, type ClusterOverrides } from "./cluster.js";
 import { ClusterError, firstAliasOffset, firstLine, formatPath, IssueList, numberText, ScenarioError, type PathSegment, type ScenarioIssue } from "./issues.js";
 import { normalize } from "./normalize.js";
 import { clusterJsonSchema, scenarioJsonSchema, type ScenarioFile } from "./schema.js";
@@ -51,14 +51,14 @@ export function parseScenarioText(text: string, fileName: string, overrides: Sce
 }
 
 /** Reads, validates and normalizes a cluster file. Throws `ClusterError` on any problem. */
-export function loadCluster(path: string): ClusterConfig {
-  return parseClusterText(readText(path, "cluster"), path);
+export function loadCluster(path: string, overrides: ClusterOverrides = {}): ClusterConfig {
+  return parseClusterText(readText(path, "cluster"), path, overrides);
 }
 
 /** Parses cluster-file text; relative paths in it (tls, checkpoint.dir) are relative to `fileName`. */
-export function parseClusterText(text: string, fileName: string): ClusterConfig {
-  const { scenario, cluster } = parseFile(text, fileName, "cluster", {});
-  return clusterConfigOf(cluster!, scenario, fileName);
+export function parseClusterText(text: string, fileName: string, overrides: ClusterOverrides = {}): ClusterConfig {
+  const { scenario, cluster } = parseFile(text, fileName, "cluster", overrides.set ? { set: overrides.set } : {});
+  return clusterConfigOf(cluster!, scenario, fileName, overrides);
 }
 
 /**
@@ -93,8 +93,8 @@ export function loadScenarioAsync(path: string, overrides: ScenarioOverrides = {
 }
 
 /** `loadCluster`, loading any workload module the file names first. */
-export function loadClusterAsync(path: string): Promise<ClusterConfig> {
-  return withWorkloadModules(() => loadCluster(path));
+export function loadClusterAsync(path: string, overrides: ClusterOverrides = {}): Promise<ClusterConfig> {
+  return withWorkloadModules(() => loadCluster(path, overrides));
 }
 
 /** `loadFile`, loading any workload module the file names first. */
@@ -139,11 +139,17 @@ function parseFile(text: string, fileName: string, kind: FileKind, overrides: Sc
       doc.errors.map((error) => ({ path: "", message: `YAML syntax error: ${firstLine(error.message)}`, ...position(error.pos[0]) })),
     );
   }
+  // Where each --set's value begins: the shortest part of its path the file does not hold. A problem
+  // at or under it is the --set's, and is reported there rather than at a line of the file.
+  const setRoots: { root: PathSegment[]; label: string }[] = [];
   for (const { path, value } of overrides.set ?? []) {
+    let depth = 1;
+    while (depth < path.length && doc.hasIn(path.slice(0, depth))) depth++;
+    setRoots.push({ root: path.slice(0, depth), label: `--set ${formatPath(path)}` });
     try {
       doc.setIn(path, doc.createNode(value));
     } catch {
-      throw new Failure(fileName, [{ path: formatPath(path), message: `--set: cannot set ${formatPath(path)}: a value on its way is not a map or list`, line: null, column: null }]);
+      throw new Failure(fileName, [{ path: formatPath(path), message: "a value on its way is not a map or list", line: null, column: null, source: `--set ${formatPath(path)}` }]);
     }
   }
   let data: unknown;
@@ -156,7 +162,7 @@ function parseFile(text: string, fileName: string, kind: FileKind, overrides: Sc
   if (data === null || data === undefined) {
     throw new Failure(fileName, [{ path: "", message: `the file is empty: ${needs}`, line: 1, column: 1 }]);
   }
-  const issues = new IssueList(doc, position);
+  const issues = new IssueList(doc, position, setRoots);
   nonFiniteIssues(data, [], issues);
   if (issues.list.length > 0) throw new Failure(fileName, issues.sorted());
   schemaIssues(schema, data, issues);

@@ -277,7 +277,7 @@ function normalizeSync(raw: RawSync, model: SyncModel, hubGroups: readonly HubGr
 // sync.diloco (DiLoCo between data centers, packages/core/src/diloco.ts). Kept in one block.
 
 /** DiLoCo's published defaults: H = 500 there; 50 here, for jobs of hundreds of clocks. */
-const dilocoDefaults = { localClocks: 50, outerOptimizer: "nesterov", outerLearningRate: 0.7, momentum: 0.9, reduce: "mean", encoding: "f32", keptFraction: 0.1 } as const;
+const dilocoDefaults = { localClocks: 20, outerOptimizer: "nesterov", outerLearningRate: 0.7, momentum: 0.9, reduce: "mean", encoding: "f32", keptFraction: 0.1 } as const;
 
 function normalizeDiloco(raw: NonNullable<RawSync["diloco"]>, issues: IssueList): DilocoConfig {
   const encoding = raw.encoding ?? dilocoDefaults.encoding;

@@ -6,6 +6,7 @@
 import type { FilterStats } from "@gaia/core";
 
 export interface MetricsPoint {
+  /** Seconds on the run's clock: virtual time, or on a launched run wall seconds since training started (start-up excluded). */
   readonly virtualTimeS: number;
   /** Completed clocks of the slowest worker. */
   readonly iteration: number;
@@ -55,7 +56,12 @@ export function atTargetOf(summary: RunSummary, series: readonly MetricsPoint[] 
 
 /** A summary's figures at the end of the run (its top-level fields). */
 export function atEndOf(summary: RunSummary): RunMoment {
-  return summary.atEnd ?? { iteration: summary.iterations, timeS: summary.virtualTimeS, objective: summary.objective, wanBytes: summary.wanBytes, costUsd: summary.costUsd, blockedS: summary.blockedS };
+  return summary.atEnd ?? { iteration: summary.iterations, timeS: runTimeOf(summary), objective: summary.objective, wanBytes: summary.wanBytes, costUsd: summary.costUsd, blockedS: summary.blockedS };
+}
+
+/** A run's length on its clock: a simulated run's virtual time, a launched run's training time. */
+export function runTimeOf(summary: RunSummary): number {
+  return summary.virtualTimeS ?? summary.trainingTimeS ?? 0;
 }
 
 export interface RunSummary {
@@ -64,8 +70,17 @@ export interface RunSummary {
   readonly sync: string;
   readonly workload: string;
   readonly topology: string;
-  readonly virtualTimeS: number;
-  /** What `virtualTimeS` and the series' times measure: simulated time, or wall-clock time on a real run. */
+  /** A simulated run's length in virtual seconds (a launched run has `trainingTimeS` instead; `runTimeOf` reads either). */
+  readonly virtualTimeS?: number;
+  /**
+   * A launched run (`gaia launch`): wall seconds from the training start (every node up, or the
+   * first worker clock if earlier) to the end. Its series, `timeToTargetS`, `atTarget` and `atEnd`
+   * are on this clock; start-up is `startupS`, and the whole launch `wallClockTimeS`.
+   */
+  readonly trainingTimeS?: number;
+  /** A launched run's start-up: wall seconds from the launch until training started. */
+  readonly startupS?: number;
+  /** What the run's times measure: simulated time, or wall-clock time on a real run. */
   readonly clock?: "virtual" | "wall";
   readonly iterations: number;
   readonly objective: number;
@@ -75,10 +90,13 @@ export interface RunSummary {
   readonly timeToTargetS: number | null;
   /** The figures at the evaluation that reached the target; null when it was not reached (absent in older summaries). */
   readonly atTarget?: RunMoment | null;
-  /** The figures at the end of the run, after the workers stopped and the network drained: the same as the top-level virtualTimeS, iterations, objective, wanBytes, costUsd and blockedS. */
+  /** The figures at the end of the run, after the workers stopped and the network drained: the same as the top-level virtualTimeS (trainingTimeS), iterations, objective, wanBytes, costUsd and blockedS. */
   readonly atEnd?: RunMoment;
-  /** A real run's wall-clock length (`gaia launch`; the same as virtualTimeS there). */
+  /** A real run's wall-clock length, start-up included (`gaia launch`: startupS + trainingTimeS). */
   readonly wallClockTimeS?: number;
+  /** A launched run stopped by Ctrl-C (or SIGTERM): what exists was collected and written; `interruptReason` says why. */
+  readonly interrupted?: boolean;
+  readonly interruptReason?: string;
   /** WAN bytes at the end of the run (atEnd.wanBytes); the bytes to target are atTarget.wanBytes. */
   readonly wanBytes: number;
   readonly costUsd: number;

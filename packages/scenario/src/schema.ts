@@ -342,7 +342,7 @@ const Sync = Type.Object(
     diloco: Optional(
       Type.Object(
         {
-          localClocks: Optional(Type.Integer({ description: "H: local clocks between outer steps.", minimum: 1, maximum: 100000, default: 50 })),
+          localClocks: Optional(Type.Integer({ description: "H: local clocks between outer steps.", minimum: 1, maximum: 100000, default: 20 })),
           outerOptimizer: Optional(Type.Unsafe<"sgd" | "nesterov">({ description: "The outer step: sgd (global += lr * g) or nesterov (DiLoCo's).", enum: ["sgd", "nesterov"], default: "nesterov" })),
           outerLearningRate: Optional(Type.Number({ description: "The outer learning rate.", exclusiveMinimum: 0, maximum: 100, default: 0.7 })),
           momentum: Optional(Type.Number({ description: "Nesterov momentum.", minimum: 0, exclusiveMaximum: 1, default: 0.9 })),

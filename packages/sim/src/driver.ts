@@ -149,6 +149,8 @@ export interface SimulationStats extends NetworkStats {
 }
 
 export interface SimulationResult extends RunResult {
+  /** A simulated run's summary always has its virtual time. */
+  readonly summary: RunResult["summary"] & { readonly virtualTimeS: number };
   readonly trace: readonly SimTraceEvent[] | null;
   readonly stats: SimulationStats;
   readonly threads: ThreadsUsed;
@@ -686,7 +688,7 @@ async function simulate(scenario: Scenario, options: RunOptions, threads: Thread
   // and the process's peak resident memory.
   const estimatedState = estimateStateBytes(layout, sync, { rowsPerStep: rowsPerStepOf(scenario, workload), workerCache: options.workerCache ?? true });
   const memory = { protocolStateBytes: measureStateBytes(roles.values()), estimatedStateBytes: estimatedState.total, peakRssBytes: process.resourceUsage().maxRSS * 1024 };
-  const summary: RunSummary = {
+  const summary: RunSummary & { readonly virtualTimeS: number } = {
     name: scenario.name,
     seed: scenario.seed,
     sync: scenario.sync.model,

@@ -11,3 +11,6 @@ export * from "./driver.js";
 export * from "./metrics.js";
 export * from "./toy-workload.js";
 export * from "./threads.js";
+export * from "./sweep-report.js";
+/** The Vega-Lite specification type the chart builders take (for charts built outside this package). */
+export type { TopLevelSpec } from "vega-lite";

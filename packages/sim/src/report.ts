@@ -14,7 +14,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { atEndOf, atTargetOf, type FaultWindow, type MetricsPoint, type RunMoment, type RunResult, type RunSummary } from "@gaia/scenario";
+import { atEndOf, atTargetOf, runTimeOf, type FaultWindow, type MetricsPoint, type RunMoment, type RunResult, type RunSummary } from "@gaia/scenario";
 import type { Fault } from "@gaia/scenario";
 import type { TopLevelSpec } from "vega-lite";
 import { blockedSpec, linkBytesOverTimeSpec, linkMatrixSpec, objectiveOverIterationsSpec, objectiveOverTimeSpec, renderSvg, runBarsSpec, wanOverTimeSpec, type ChartRun } from "./charts.js";
@@ -98,8 +98,8 @@ export function readRunDir(dir: string): RunResult {
   } catch (error) {
     throw new RunDirError(`${summaryPath}: not JSON: ${(error as Error).message}`);
   }
-  for (const field of ["name", "sync", "virtualTimeS", "objective", "blockedS", "wanBytes"] as const) {
-    if (summary === null || typeof summary !== "object" || !(field in summary)) throw new RunDirError(`${summaryPath}: not a run summary (no "${field}")`);
+  for (const field of ["name", "sync", "virtualTimeS|trainingTimeS", "objective", "blockedS", "wanBytes"] as const) {
+    if (summary === null || typeof summary !== "object" || !field.split("|").some((f) => f in summary)) throw new RunDirError(`${summaryPath}: not a run summary (no "${field.replace("|", '" or "')}")`);
   }
   const series: MetricsPoint[] = [];
   if (existsSync(metricsPath)) {
@@ -139,7 +139,7 @@ export function faultWindowsOf(faults: readonly Fault[], scale = 1, offsetS = 0)
   });
 }
 
-const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+export const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
 const style = `
 body { font: 14px/1.45 system-ui, -apple-system, Segoe UI, Roboto, sans-serif; margin: 24px auto; color: #1f2328; max-width: 960px; padding: 0 16px; }
@@ -152,7 +152,7 @@ figure { margin: 12px 0 20px; } figure svg { max-width: 100%; height: auto; disp
 .note { color: #59636e; font-size: 12px; }
 `;
 
-const page = (title: string, body: string): string => `<!doctype html>
+export const page = (title: string, body: string): string => `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -167,7 +167,7 @@ ${body}
 `;
 
 /** An inline chart; `data-chart` names it and `data-series` lists the runs it draws, for checks. */
-const figure = (name: string, svg: string, series: readonly string[]): string => `<figure data-chart="${name}" data-series="${escapeHtml(JSON.stringify(series))}">${localIds(svg, name)}</figure>`;
+export const figure = (name: string, svg: string, series: readonly string[]): string => `<figure data-chart="${name}" data-series="${escapeHtml(JSON.stringify(series))}">${localIds(svg, name)}</figure>`;
 
 /**
  * vega numbers clip paths and gradients with process-wide counters; renumbered per chart, the ids
@@ -209,7 +209,7 @@ export async function renderReportHtml(result: RunResult): Promise<string> {
   return page(
     `${summary.name}: Gaia run report`,
     `<h1>${escapeHtml(summary.name)}</h1>
-<p class="sub">seed ${summary.seed}, ${escapeHtml(summary.sync)}, ${escapeHtml(summary.workload)} on ${escapeHtml(summary.topology)}; ${timeName} time ${escapeHtml(formatSeconds(summary.virtualTimeS))}; ${formatCount(result.series.length)} metrics points (metrics.jsonl, metrics.csv)</p>
+<p class="sub">seed ${summary.seed}, ${escapeHtml(summary.sync)}, ${escapeHtml(summary.workload)} on ${escapeHtml(summary.topology)}; ${timeName} time ${escapeHtml(formatSeconds(runTimeOf(summary)))}; ${formatCount(result.series.length)} metrics points (metrics.jsonl, metrics.csv)</p>
 <table class="summary">
 ${rows}
 </table>

@@ -2,7 +2,7 @@
  * A run's summary for people: human units and the table `gaia simulate` prints. Shared by the
  * simulator's CLI and by `gaia launch`, so both report the same figures the same way.
  */
-import { atTargetOf, type RunSummary } from "@gaia/scenario";
+import { atTargetOf, runTimeOf, type RunSummary } from "@gaia/scenario";
 
 /** Bytes in decimal units: 999 B, 12.3 kB, 4.56 MB, 1.23 GB. */
 export function formatBytes(bytes: number): string {
@@ -89,7 +89,7 @@ export function mirrorClockRows(summary: RunSummary): [string, string][] {
 }
 
 /** Summary fields that `summaryRows` shows by name; any other field is shown generically. */
-const shownFields = new Set(["name", "seed", "sync", "workload", "topology", "virtualTimeS", "clock", "iterations", "objective", "objectiveName", "targetObjective", "reachedTarget", "timeToTargetS", "atTarget", "atEnd", "wallClockTimeS", "diverged", "wanBytes", "costUsd", "blockedS", "traceHash", "wanBytesByLink", "events", "stoppedBy", "checks", "wallTimeS", "faultWindows", "filter", "mirrorClock", "memory"]);
+const shownFields = new Set(["name", "seed", "sync", "workload", "topology", "virtualTimeS", "trainingTimeS", "startupS", "interrupted", "interruptReason", "clock", "iterations", "objective", "objectiveName", "targetObjective", "reachedTarget", "timeToTargetS", "atTarget", "atEnd", "wallClockTimeS", "diverged", "wanBytes", "costUsd", "blockedS", "traceHash", "wanBytesByLink", "events", "stoppedBy", "checks", "wallTimeS", "faultWindows", "filter", "mirrorClock", "memory"]);
 
 /** Rows for fields added to the summary later (e.g. an object of counters): `field: key  value`. */
 export function extraRows(summary: RunSummary): [string, string][] {
@@ -112,14 +112,24 @@ export function summaryRows(summary: RunSummary): [string, string][] {
     ["sync", summary.sync],
     ["workload", summary.workload],
     ["topology", summary.topology],
-    [summary.clock === "wall" ? "wall-clock time" : "virtual time", formatSeconds(summary.virtualTimeS)],
+    // A launched run's times: start-up, then training; its series and time to target are training time.
+    ...(summary.trainingTimeS !== undefined
+      ? ([
+          ["start-up (wall)", `${formatSeconds(summary.startupS ?? 0)} (from the launch until training started)`],
+          ["training time (wall)", `${formatSeconds(summary.trainingTimeS)} (start-up excluded; the time axis of the metrics)`],
+          ["wall-clock time", `${formatSeconds(summary.wallClockTimeS ?? summary.trainingTimeS)} (start-up included)`],
+        ] as [string, string][])
+      : [[summary.clock === "wall" ? "wall-clock time" : "virtual time", formatSeconds(runTimeOf(summary))] as [string, string]]),
+    ...(summary.interrupted ? [["interrupted", summary.interruptReason ?? "yes"] as [string, string]] : []),
     ["iterations", formatCount(summary.iterations)],
     [`objective (${summary.objectiveName})`, formatObjective(summary.objective)],
   ];
   if (summary.targetObjective !== null) {
     rows.push(["target", formatObjective(summary.targetObjective)]);
     const at = atTargetOf(summary);
-    rows.push(["time to target", summary.reachedTarget && summary.timeToTargetS !== null ? `${formatSeconds(summary.timeToTargetS)}${at !== null ? ` (iteration ${at.iteration})` : ""}` : "not reached"]);
+    const launched = summary.trainingTimeS !== undefined;
+    const afterLaunch = launched && summary.startupS !== undefined && summary.timeToTargetS !== null ? `; ${formatSeconds(summary.startupS + summary.timeToTargetS)} after the launch` : "";
+    rows.push([launched ? "time to target (training)" : "time to target", summary.reachedTarget && summary.timeToTargetS !== null ? `${formatSeconds(summary.timeToTargetS)}${at !== null ? ` (iteration ${at.iteration})` : ""}${afterLaunch}` : "not reached"]);
     if (at !== null) rows.push(["WAN traffic to target", formatBytes(at.wanBytes)], ["WAN cost to target", formatUsd(at.costUsd)]);
   }
   // The figures below are the run's end: after the target the workers stop and the network drains.

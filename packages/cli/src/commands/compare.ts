@@ -2,6 +2,7 @@ import { Args, Flags } from "@oclif/core";
 import { GaiaCommand } from "../base.js";
 import { basename, join, resolve } from "node:path";
 import { RunDirError, labelRuns, ratioTable, readRunDir, writeComparison, type RunResult } from "@gaia/sim";
+import { comparisonTable } from "../tables.js";
 import { InputError, outputDir } from "../inputs.js";
 
 export default class Compare extends GaiaCommand {
@@ -58,6 +59,6 @@ export default class Compare extends GaiaCommand {
     const labelled = labelRuns(runs);
     const path = await writeComparison(out.dir, labelled, flags.title !== undefined ? { title: flags.title } : {});
     if (flags.json) process.stdout.write(`${JSON.stringify({ comparison: path, ...ratioTable(labelled) })}\n`);
-    else process.stdout.write(`wrote ${path} (${labelled.map((r) => r.label).join(", ")})\n`);
+    else process.stdout.write(`${comparisonTable(labelled)}\n\nwrote ${path} (${labelled.map((r) => r.label).join(", ")})\n`);
   }
 }

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { ClusterError, launchCluster, loadClusterAsync, resolveAddresses, type ClusterConfig, type Launch } from "@gaia/net";
 import { estimateLaunchMemory, faultWindowsOf, formatObjective, formatSummaryTable, memoryLimit, estimable, memoryProblem, writeRunOutputs } from "@gaia/sim";
 import { WorkloadError } from "@gaia/workloads";
-import { InputError, outputDir } from "../inputs.js";
+import { InputError, outputDir, parseSet } from "../inputs.js";
 import { createConsole } from "../progress.js";
 
 export default class LaunchCommand extends GaiaCommand {
@@ -13,16 +13,18 @@ export default class LaunchCommand extends GaiaCommand {
   static override description = [
     "Run every node of a cluster file as a local process over real sockets (uWebSockets.js).",
     "",
-    "Spawns one process per worker, shard and hub, shows progress, applies the scenario's faults at their times in wall seconds after every node is up (partitions and bandwidth changes on the emulated WAN, crash = SIGKILL and restart from the shard's checkpoint, slow nodes), stops the workers when the stop condition is met, and writes the same summary, metrics.jsonl, summary.json and report.html as `gaia simulate` (times are wall-clock seconds). Ctrl-C kills every node and exits 130. Before any node starts, the memory of every process on this machine (each builds the workload; the protocol state is spread over them) is estimated from the scenario; a launch whose estimate exceeds the machine's memory, or --max-memory / GAIA_MAX_MEMORY, is refused with the estimate and what to change. Exits 1 when the run fails or a check fails, 2 on a bad cluster file or a launch that cannot fit.",
+    "Spawns one process per worker, shard and hub, shows progress, applies the scenario's faults at their times in wall seconds after every node is up (partitions and bandwidth changes on the emulated WAN, crash = SIGKILL and restart from the shard's checkpoint, slow nodes), stops the workers when the stop condition is met, and writes the same summary, metrics.jsonl, summary.json and report.html as `gaia simulate`. Times are wall-clock seconds of training, from the moment every node is up: the start-up before it is reported apart (startupS), and wallClockTimeS is the whole launch. --set changes a field of the cluster file as `gaia simulate --set` does a scenario's, for every node. Shard checkpoints go to <out>/checkpoints unless the file names checkpoint.dir. Ctrl-C (or SIGTERM) stops the nodes, collects what they have and writes it to the output folder marked interrupted, then exits 130 (143 on SIGTERM); a second Ctrl-C kills the nodes at once. Before any node starts, the memory of every process on this machine (each builds the workload; the protocol state is spread over them) is estimated from the scenario; a launch whose estimate exceeds the machine's memory, or --max-memory / GAIA_MAX_MEMORY, is refused with the estimate and what to change. Exits 1 when the run fails or a check fails, 2 on a bad cluster file or a launch that cannot fit.",
   ].join("\n");
 
   static override examples = [
     "<%= config.bin %> launch --cluster clusters/local-3dc.yaml",
     "<%= config.bin %> launch --cluster clusters/local-3dc.yaml --json --out runs/local",
+    "<%= config.bin %> launch --cluster clusters/local-3dc.yaml --set stop.maxIterations=50 --set sync.mirrorClockBound=2",
   ];
 
   static override flags = {
     cluster: Flags.string({ description: "cluster file (YAML)", required: true }),
+    set: Flags.string({ description: "set a field of the cluster file, e.g. stop.maxIterations=50 or cluster.wanEmulation.bandwidthScale=0.5 (repeatable; values are YAML)", multiple: true, multipleNonGreedy: true, helpValue: "path=value" }),
     out: Flags.string({ description: "output folder [default: runs/<name>-<seed>-launch, numbered when taken]" }),
     force: Flags.boolean({ description: "replace the run already in the output folder", default: false }),
     json: Flags.boolean({ description: "print only the summary, as one JSON object, on stdout", default: false }),
@@ -39,10 +41,20 @@ export default class LaunchCommand extends GaiaCommand {
   }
 }
 
-async function launch(flags: { cluster: string; out: string | undefined; force: boolean; json: boolean; trace: boolean; verbose: boolean; watchdog: number; "max-memory"?: string | undefined }): Promise<number> {
+async function launch(flags: { cluster: string; set?: string[] | undefined; out: string | undefined; force: boolean; json: boolean; trace: boolean; verbose: boolean; watchdog: number; "max-memory"?: string | undefined }): Promise<number> {
+  let set;
+  try {
+    set = (flags.set ?? []).map(parseSet);
+  } catch (error) {
+    if (error instanceof InputError) {
+      process.stderr.write(`Error: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
   let cluster: ClusterConfig;
   try {
-    cluster = await loadClusterAsync(flags.cluster);
+    cluster = await loadClusterAsync(flags.cluster, set.length > 0 ? { set } : {});
   } catch (error) {
     if (error instanceof ClusterError) {
       process.stderr.write(`Error: invalid cluster file\n${error.message}\n`);
@@ -73,12 +85,26 @@ async function launch(flags: { cluster: string; out: string | undefined; force: 
     }
     throw error;
   }
+  // The same file again, with the checkpoints' default folder under the output folder (a file that
+  // names checkpoint.dir keeps it); every node reads it with these overrides.
+  cluster = await loadClusterAsync(flags.cluster, { ...(set.length > 0 ? { set } : {}), checkpointDir: join(out.dir, "checkpoints") });
   const console = createConsole({ bar: !flags.json, quiet: flags.json });
   if (out.note) console.log(out.note);
   let running: Launch | null = null;
-  const interrupt = (): void => running?.abort("interrupted (Ctrl-C)");
-  process.once("SIGINT", interrupt);
-  process.once("SIGTERM", interrupt);
+  let interruptedBy: NodeJS.Signals | null = null;
+  const reasonOf = (signal: NodeJS.Signals): string => (signal === "SIGINT" ? "Ctrl-C (SIGINT)" : signal);
+  const interrupt = (signal: NodeJS.Signals): void => {
+    interruptedBy ??= signal;
+    if (running !== null) running.interrupt(reasonOf(signal));
+    else {
+      // No node is running yet (the workload is being built): there is no run to keep.
+      console.stop();
+      process.stderr.write(`interrupted (${reasonOf(signal)}) before any node started; nothing written\n`);
+      process.exit(signal === "SIGINT" ? 130 : 143);
+    }
+  };
+  process.on("SIGINT", interrupt);
+  process.on("SIGTERM", interrupt);
   let lastLine = 0;
   let training = false;
   try {
@@ -94,12 +120,13 @@ async function launch(flags: { cluster: string; out: string | undefined; force: 
           console.start(scenario.name, scenario.stop, "wall", "objective");
         }
       },
+      // The bar runs on training time (start-up excluded), the clock of the stop condition and of the ETA.
       onProgress: (p) => {
-        if (console.interactive) console.update({ timeS: p.wallS, iteration: p.iteration, objective: p.objective });
+        if (console.interactive) console.update({ timeS: p.virtualTimeS, iteration: p.iteration, objective: p.objective });
         else if (Date.now() - lastLine >= 1000) {
           // Without a terminal, one progress line a second at most.
           lastLine = Date.now();
-          console.log(`iteration ${p.iteration}  wall ${p.wallS.toFixed(1)} s  objective ${p.objective === null ? "-" : formatObjective(p.objective)}`);
+          console.log(`iteration ${p.iteration}  training ${p.virtualTimeS.toFixed(1)} s (wall ${p.wallS.toFixed(1)} s)  objective ${p.objective === null ? "-" : formatObjective(p.objective)}`);
         }
       },
       onLog: (node, line) => {
@@ -121,11 +148,16 @@ async function launch(flags: { cluster: string; out: string | undefined; force: 
     for (const [id, address] of addresses) console.log(`  ${id.padEnd(width)}  ${cluster.tls ? "wss" : "ws"}://${address.host}:${address.port}  metrics ${scheme}://${address.host}:${address.port}/metrics`);
     const launched = await running.result;
     console.stop();
-    const offsetS = running.readyS ?? 0;
+    // Faults start when every node is up, on the training clock that many seconds in.
+    const offsetS = running.readyS === null ? 0 : Math.max(0, running.readyS - launched.summary.startupS!);
     const result = { ...launched, summary: { ...launched.summary, faultWindows: faultWindowsOf(scenario.faults, cluster.faultTimeScale, offsetS) } };
     const paths = await writeRunOutputs(out.dir, result);
     if (flags.json) process.stdout.write(`${JSON.stringify({ ...result.summary, outDir: out.dir })}\n`);
     else process.stdout.write(`${formatSummaryTable(result.summary)}\n\nwrote ${paths.metrics}, ${paths.summary}, ${paths.report}\n`);
+    if (result.summary.interrupted) {
+      process.stderr.write(`interrupted (${result.summary.interruptReason}): the run so far is in ${out.dir}\n`);
+      return interruptedBy === "SIGTERM" ? 143 : 130;
+    }
     if (result.summary.diverged) {
       process.stderr.write(`Error: ${result.summary.diverged}\n`);
       return 1;
@@ -150,7 +182,7 @@ async function launch(flags: { cluster: string; out: string | undefined; force: 
     const message = (error as Error).message ?? String(error);
     process.stderr.write(`Error: the launch failed: ${message}\n`);
     if (process.env["DEBUG"]) process.stderr.write(`${(error as Error).stack ?? ""}\n`);
-    return message.startsWith("interrupted") ? 130 : 1;
+    return 1;
   } finally {
     process.removeListener("SIGINT", interrupt);
     process.removeListener("SIGTERM", interrupt);

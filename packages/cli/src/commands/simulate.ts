@@ -3,9 +3,10 @@ import { GaiaCommand } from "../base.js";
 import { join } from "node:path";
 import { availableParallelism } from "node:os";
 import { WorkloadError } from "@gaia/workloads";
-import { ScenarioError, estimateMemory, faultWindowsOf, memoryLimit, estimable, memoryProblem, formatBytes, formatObjective, formatSeconds, formatRatio, formatSummaryTable, formatUsd, labelRuns, wrapWords, loadScenarioAsync, ratioTable, runSimulation, syncModels, writeComparison, writeRunOutputs, type ComparedRun, type RunResult, type RunSummary, type Scenario, type SyncModel } from "@gaia/sim";
+import { ScenarioError, estimateMemory, faultWindowsOf, memoryLimit, estimable, memoryProblem, formatBytes, formatObjective, formatSeconds, formatSummaryTable, labelRuns, wrapWords, runTimeOf, loadScenarioAsync, ratioTable, runSimulation, syncModels, writeComparison, writeRunOutputs, type RunResult, type RunSummary, type Scenario, type SyncModel } from "@gaia/sim";
 import { InputError, bundledScenarioNames, outputDir, parseSet, resolveScenario } from "../inputs.js";
 import { createConsole, type Console } from "../progress.js";
+import { comparisonTable } from "../tables.js";
 
 export default class Simulate extends GaiaCommand {
   static override summary = "Run a scenario in the deterministic simulator.";
@@ -211,16 +212,4 @@ async function runOne(scenario: Scenario, label: string, console: Console, threa
 }
 
 const oneLine = (s: RunSummary): string =>
-  `${s.reachedTarget && s.timeToTargetS !== null ? `target in ${formatSeconds(s.timeToTargetS)}${s.atTarget ? ` and ${formatBytes(s.atTarget.wanBytes)} of WAN traffic` : ""}; at the end` : `${s.stoppedBy} at ${formatSeconds(s.virtualTimeS)}`}: ${s.objectiveName} ${formatObjective(s.objective)}, WAN ${formatBytes(s.wanBytes)}`;
-
-/** The comparison's ratio table as text: every figure at one moment, the target when every run reached it, else the end. */
-function comparisonTable(runs: readonly ComparedRun[]): string {
-  const { measure, moment, rows } = ratioTable(runs);
-  const at = moment === "at target" ? "to target" : "(end)";
-  const times = formatRatio;
-  const header = ["sync", measure, "time/LAN", "speedup/BSP", `WAN bytes ${at}`, "bytes/BSP", `cost ${at}`, `objective ${at}`];
-  const cells = rows.map((r) => [r.label, formatSeconds(r.timeS), times(r.vsLan), times(r.speedupVsBsp), formatBytes(r.wanBytes), times(r.wanVsBsp), formatUsd(r.costUsd), formatObjective(r.objective)]);
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
-  const note = moment === "at target" ? "every figure is taken at the evaluation that reached the target" : "not every run reached the target: every figure is taken at the end of the run";
-  return [...[header, ...cells].map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ")), `(${note})`].join("\n");
-}
+  `${s.reachedTarget && s.timeToTargetS !== null ? `target in ${formatSeconds(s.timeToTargetS)}${s.atTarget ? ` and ${formatBytes(s.atTarget.wanBytes)} of WAN traffic` : ""}; at the end` : `${s.stoppedBy} at ${formatSeconds(runTimeOf(s))}`}: ${s.objectiveName} ${formatObjective(s.objective)}, WAN ${formatBytes(s.wanBytes)}`;
