@@ -159,12 +159,14 @@ describe("gaia simulate scenarios/quickstart.yaml", () => {
     assert.equal(typeof summary["reachedTarget"], "boolean");
     assert.ok(summary["timeToTargetS"] === null || typeof summary["timeToTargetS"] === "number");
     assert.match(summary["traceHash"] as string, /^[0-9a-f]+$/);
-    for (const file of ["metrics.jsonl", "summary.json", "report.html"]) assert.ok(existsSync(join(out, file)), file);
+    for (const file of ["metrics.jsonl", "metrics.csv", "summary.json", "report.html"]) assert.ok(existsSync(join(out, file)), file);
     const written = JSON.parse(readFileSync(join(out, "summary.json"), "utf8")) as Record<string, unknown>;
     assert.equal(written["traceHash"], summary["traceHash"]);
     const lines = readFileSync(join(out, "metrics.jsonl"), "utf8").trim().split("\n");
     assert.ok(lines.length > 0);
     for (const line of lines) JSON.parse(line);
+    // metrics.csv: a header, then the same rows.
+    assert.equal(readFileSync(join(out, "metrics.csv"), "utf8").trim().split("\r\n").length, lines.length + 1);
 
     const again = gaia("simulate", "scenarios/quickstart.yaml", "--json", "--out", join(work, "again"));
     const repeat = JSON.parse(again.stdout) as Record<string, unknown>;

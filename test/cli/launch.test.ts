@@ -50,6 +50,9 @@ test("gaia launch: node addresses and metrics ports, wall-clock labels, numbered
   assert.ok(Math.abs(summary.wallClockTimeS - summary.startupS - summary.trainingTimeS) < 1e-6, "the wall clock is start-up + training");
   assert.equal(summary.outDir, "runs/cli-launch-11-launch.2", "the second run is numbered");
   assert.ok(existsSync(join(cwd, summary.outDir, "summary.json")));
+  // launch writes metrics.csv beside metrics.jsonl, one line more (its header).
+  const jsonl = readFileSync(join(cwd, summary.outDir, "metrics.jsonl"), "utf8").trim().split("\n");
+  assert.equal(readFileSync(join(cwd, summary.outDir, "metrics.csv"), "utf8").trim().split("\r\n").length, jsonl.length + 1);
   // summary.json is the same object as --json: the wall-clock length is in it, not only on stdout.
   const written = JSON.parse(readFileSync(join(cwd, summary.outDir, "summary.json"), "utf8")) as { wallClockTimeS: number; atEnd: { timeS: number } };
   assert.equal(written.wallClockTimeS, summary.wallClockTimeS);

@@ -1,8 +1,13 @@
 // Proves that the progress bar measures the nearest stop condition (iterations, time or the
-// objective's way to its target), names it with its target, and that the ETA follows the rate.
+// objective's way to its target), names it with its target, and that the ETA follows the rate;
+// that on a plateau of the objective the ETA is the iterations' and counts down; that the fraction
+// is the largest of the conditions' from first to last and never goes back; that the first ETA
+// leaves start-up out; that the objective is shown once; that at 80 columns the line fits with its
+// ETA whole; and that the summary wraps at spaces.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { etaS, parseFieldPath, stopProgress } from "@gaia/cli";
+import { etaS, parseFieldPath, progressLine, ProgressTracker, stopFractions, stopProgress } from "@gaia/cli";
+import { formatSummaryTable, type RunSummary } from "@gaia/sim";
 
 const stop = { maxIterations: 300, maxVirtualTimeS: 7200, targetObjective: 0.3, evalEvery: 5 };
 
@@ -36,4 +41,96 @@ test("--set paths", () => {
   assert.deepEqual(parseFieldPath("faults[0].for"), ["faults", 0, "for"]);
   assert.deepEqual(parseFieldPath("stop.maxIterations"), ["stop", "maxIterations"]);
   for (const bad of ["", "a.", ".a", "a..b", "[0]", "a b"]) assert.throws(() => parseFieldPath(bad), /not a field path/, bad);
+});
+
+test("on a plateau the ETA is the iterations', counting down, not the objective's stale one", () => {
+  const tracker = new ProgressTracker(stop, "virtual", "rmse");
+  // 10 iterations a second; the objective covers 93% of its way in 100 iterations, then stays.
+  let last = null as ReturnType<ProgressTracker["update"]> | null;
+  const etas: number[] = [];
+  for (let k = 1; k <= 250; k++) {
+    const iteration = k;
+    const objective = k <= 100 ? 1.0 - (0.7 * 0.93 * k) / 100 : 1.0 - 0.7 * 0.93;
+    last = tracker.update({ timeS: k, iteration, objective }, k / 10);
+    if (k > 150 && last.etaS !== null) etas.push(last.etaS);
+    if (k === 200) {
+      const truth = (300 - 200) / 10;
+      assert.ok(last.etaS !== null && Math.abs(last.etaS - truth) / truth < 0.1, `ETA ${last.etaS} s, truly ${truth} s`);
+    }
+  }
+  assert.ok(etas.length > 50);
+  for (let i = 1; i < etas.length; i++) assert.ok(etas[i]! <= etas[i - 1]! + 1e-9, "the ETA counts down on the plateau");
+  // The bar is the larger fraction: the objective's 93% until the iterations pass it.
+  const firstObjective = 1.0 - (0.7 * 0.93) / 100;
+  assert.ok(Math.abs(last!.fraction - (firstObjective - (1.0 - 0.7 * 0.93)) / (firstObjective - 0.3)) < 1e-9);
+  assert.ok(Math.abs(tracker.update({ timeS: 290, iteration: 290, objective: 0.349 }, 29).fraction - 290 / 300) < 1e-9);
+});
+
+test("the fraction is the largest condition's from first update to last, and never goes back", () => {
+  const tracker = new ProgressTracker(stop, "virtual", "rmse");
+  let previous = 0;
+  for (let k = 0; k <= 60; k++) {
+    // The objective lags the iterations, then overtakes them, then steps back once.
+    const objective = k === 45 ? 0.8 : 1.0 - 0.7 * Math.pow(k / 60, 0.7);
+    const point = { timeS: k, iteration: k * 5, objective };
+    const expected = Math.max(...stopFractions(stop, point, 1.0).values());
+    const state = tracker.update(point, k);
+    assert.ok(state.fraction >= previous, `step ${k}: ${state.fraction} after ${previous}`);
+    assert.ok(Math.abs(state.fraction - Math.max(previous, expected)) < 1e-12, `step ${k}: the largest fraction`);
+    previous = state.fraction;
+  }
+});
+
+test("the first ETA leaves start-up out, and waits for a few updates", () => {
+  const tracker = new ProgressTracker({ ...stop, targetObjective: null }, "virtual", "rmse");
+  // 10 s of start-up before the first update, then 5 iterations a second to 300.
+  const etas: (number | null)[] = [];
+  for (let k = 0; k < 50; k++) etas.push(tracker.update({ timeS: k, iteration: 5 * (k + 1), objective: 1 }, 10 + k).etaS);
+  assert.equal(etas[0], null);
+  assert.equal(etas[1], null);
+  const first = etas.findIndex((e) => e !== null);
+  assert.ok(first >= 2);
+  const truth = (300 - 5 * (first + 1)) / 5;
+  assert.ok(Math.abs(etas[first]! - truth) / truth < 0.15, `first ETA ${etas[first]} s, truly ${truth} s`);
+});
+
+test("the line names the objective once, with its target, and fits 80 columns with its ETA whole", () => {
+  const tracker = new ProgressTracker(stop, "virtual", "rmse");
+  for (let k = 1; k <= 5; k++) tracker.update({ timeS: k, iteration: 10 * k, objective: 1 - k / 20 }, k);
+  const state = tracker.update({ timeS: 1234.5, iteration: 120, objective: 0.41 }, 6);
+  const wide = progressLine({ label: "mf-ec2-11 asp", ...state }, 200);
+  assert.equal(wide.match(/0\.4100/g)?.length, 1, wide);
+  assert.equal(wide.match(/rmse/g)?.length, 1, wide);
+  assert.match(wide, /rmse 0\.4100 -> 0\.3000/);
+  assert.match(wide, /iteration 120\/300/);
+  for (const columns of [80, 60, 40, 30]) {
+    const line = progressLine({ label: "mf-streaming-diloco-ec2-11 diloco", ...state }, columns);
+    assert.ok(line.length <= columns - 1, `${columns} columns: ${line.length}: ${line}`);
+    assert.match(line, /ETA \d[^|]*$/, `${columns} columns: the ETA is whole: ${line}`);
+    assert.match(line, /\d+%/);
+  }
+  // At 80 columns the objective stays; the label goes first.
+  const at80 = progressLine({ label: "mf-streaming-diloco-ec2-11 diloco", ...state }, 80);
+  assert.match(at80, /rmse 0\.4100 -> 0\.3000/);
+  // Before the first update it says what it does, and still ends with the ETA.
+  const starting = progressLine({ label: "mf-ec2-11", fraction: 0, iteration: null, time: null, objective: null, etaS: null, status: "starting: mf, 11 data centers, asp: setting up, then training to iteration 5 of a long run" }, 80);
+  assert.ok(starting.length <= 79);
+  assert.match(starting, /starting: mf, 11 data centers/);
+  assert.match(starting, /ETA -$/);
+});
+
+test("the summary wraps at spaces to the terminal's width", () => {
+  const summary = {
+    name: "mf-ec2-11", seed: 42, sync: "asp", workload: "mf", topology: "ec2-11", virtualTimeS: 14.7, iterations: 111, objective: 0.7397, objectiveName: "rmse", targetObjective: 0.75, reachedTarget: true, timeToTargetS: 13.9, wanBytes: 193e6, costUsd: 0.009, blockedS: { ssp: 0.01, mirrorClock: 297, barrier: 4.48 }, traceHash: "288a2cab3f2fcc5b", wanBytesByLink: {}, events: 63147, stoppedBy: "target",
+    checks: { "bsp-lockstep": null, "mirror-clock-bound": null, "selective-barrier": null, conservation: null, significance: null, "no-remote-errors": null }, wallTimeS: 55.7,
+  } as RunSummary;
+  const plain = formatSummaryTable(summary);
+  const wrapped = formatSummaryTable(summary, 80);
+  const lines = wrapped.split("\n");
+  for (const line of lines) assert.ok(line.length <= 79, `${line.length}: ${line}`);
+  assert.ok(lines.length > plain.split("\n").length, "a long value took more than one line");
+  // No word is broken: the words of every row are the same, in the same order.
+  assert.deepEqual(wrapped.split(/\s+/), plain.split(/\s+/));
+  const checks = lines.findIndex((l) => l.startsWith("checks"));
+  assert.match(lines[checks + 1]!, /^ {20,}\S/, "a continuation is indented under the value");
 });

@@ -2,13 +2,13 @@
  * Tables the commands print: a comparison's ratio table, the same for `gaia simulate --sync a,b`
  * and `gaia compare`.
  */
-import { formatBytes, formatObjective, formatSeconds, formatUsd, ratioTable, type ComparedRun } from "@gaia/sim";
+import { formatBytes, formatObjective, formatRatio, formatSeconds, formatUsd, ratioTable, type ComparedRun } from "@gaia/sim";
 
 /** The comparison's ratio table as text: every figure at one moment, the target when every run reached it, else the end. */
 export function comparisonTable(runs: readonly ComparedRun[]): string {
   const { measure, moment, rows } = ratioTable(runs);
   const at = moment === "at target" ? "to target" : "(end)";
-  const times = (value: number | null): string => (value === null ? "-" : `${value.toFixed(2)}x`);
+  const times = formatRatio;
   const header = ["sync", measure, "time/LAN", "speedup/BSP", `WAN bytes ${at}`, "bytes/BSP", `cost ${at}`, `objective ${at}`];
   const cells = rows.map((r) => [r.label, formatSeconds(r.timeS), times(r.vsLan), times(r.speedupVsBsp), formatBytes(r.wanBytes), times(r.wanVsBsp), formatUsd(r.costUsd), formatObjective(r.objective)]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));

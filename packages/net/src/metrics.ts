@@ -56,6 +56,8 @@ export const catalog: Readonly<Record<string, MetricSpec>> = {
   local_clock: { type: "gauge", help: "The shard's local clock (every local worker has pushed it).", labels: [] },
   worker_clock: { type: "gauge", help: "The worker's clock (iterations completed).", labels: [] },
   unacked_frames: { type: "gauge", help: "Frames sent and not yet acknowledged by their peer.", labels: [] },
+  objective: { type: "gauge", help: "The objective (e.g. RMSE) last evaluated on the replica of this shard's data center; set on the evaluation data center's shards at each evaluation, absent before the first.", labels: ["data_center"] },
+  objective_iteration: { type: "gauge", help: "The iteration (clock) at which gaia_objective was evaluated.", labels: ["data_center"] },
 };
 
 /** Histograms, observed directly (one observation per step or read). */

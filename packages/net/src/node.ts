@@ -329,6 +329,23 @@ export class NodeRuntime {
     this.slowFactor = factor > 0 ? factor : 1;
   }
 
+  /**
+   * The objective evaluated on this data center's replica at `iteration` (the launcher evaluates
+   * it from the shards' values and tells them): exported as `gaia_objective` and
+   * `gaia_objective_iteration` (a diverged run's objective, +Inf, is exported as it is). A malformed
+   * command (no whole iteration, no number) is counted under `remote_errors_total` and ignored.
+   */
+  setObjective(iteration: number, objective: number): boolean {
+    if (!Number.isInteger(iteration) || iteration < 0 || Number.isNaN(objective)) {
+      this.metrics.count("remote_errors_total", 1, { code: "bad-objective" });
+      return false;
+    }
+    const labels = { data_center: dataCenterOf(this.options.node) };
+    this.metrics.gauge("objective", objective, labels);
+    this.metrics.gauge("objective_iteration", iteration, labels);
+    return true;
+  }
+
   /** The final report, then close everything. */
   async finish(): Promise<void> {
     if (this.durable) await this.waitCheckpointIdle();

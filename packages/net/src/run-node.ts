@@ -7,7 +7,8 @@
  * faults `wan-cut DC 1|0` (cut or heal the emulated WAN to data center DC), `wan-bandwidth DC F`
  * (the emulated link to DC runs at F times its rate), `lossy DC L D R` (frames to DC are lost,
  * doubled, reordered with these probabilities; 0 0 0 heals), `slow F` (compute takes F times as long),
- * and `exit` (final report, then exit). Standalone mode: reports go to stdout as JSON lines too, and
+ * `objective I V` (the objective V evaluated at iteration I, for the `gaia_objective` gauge), and
+ * `exit` (final report, then exit). Standalone mode: reports go to stdout as JSON lines too, and
  * the node exits on its own once its role is done, every frame it sent is acknowledged, and it has
  * heard nothing for `lingerMs` (a shard keeps serving its mirrors' final flushes until then). On
  * SIGTERM a standalone node ends cleanly with exit 0: a shard or hub writes a checkpoint first (exit
@@ -87,6 +88,10 @@ export async function runNode(options: RunNodeOptions): Promise<number> {
           const spec = { loss: Number(loss) || 0, duplicate: Number(duplicate) || 0, reorder: Number(reorder) || 0 };
           if (dc) runtime.setLossy(dc, spec.loss > 0 || spec.duplicate > 0 || spec.reorder > 0 ? spec : null);
         } else if (command.startsWith("slow ")) runtime.setSlowFactor(Number(command.slice(5)));
+        else if (command.startsWith("objective ")) {
+          const [, iteration, value] = command.split(" ");
+          runtime.setObjective(Number(iteration), Number(value));
+        }
         else if (command === "exit") {
           lines.close();
           finish(0);

@@ -14,6 +14,8 @@ export interface MetricsPoint {
   readonly metrics: Readonly<Record<string, number>>;
   /** Cumulative WAN bytes so far. */
   readonly wanBytes: number;
+  /** Cumulative WAN bytes so far on each directed link ("source->target"); the simulator's runs. */
+  readonly wanBytesByLink?: Readonly<Record<string, number>>;
   readonly costUsd: number;
   /** Cumulative worker-seconds clocks spent blocked on reads, by reason (each worker's clock waits as long as its slowest read). */
   readonly blockedS: { readonly ssp: number; readonly mirrorClock: number; readonly barrier: number; readonly outerStep?: number };

@@ -398,6 +398,7 @@ async function simulate(scenario: Scenario, options: RunOptions, threads: Thread
       objective,
       metrics: extra,
       wanBytes: network.stats.wanBytes,
+      wanBytesByLink: Object.fromEntries(network.wanBytesByLink),
       costUsd: network.stats.costUsd,
       blockedS: metrics.blockedS(),
       ...(filterStats !== null ? { filter: filterStats.stats() } : {}),

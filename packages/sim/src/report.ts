@@ -2,6 +2,9 @@
  * Output files of a run, shared by `gaia simulate` and `gaia launch`, and the comparison report of
  * `gaia compare` and `gaia simulate --sync a,b,c`:
  * - metrics.jsonl: one `MetricsPoint` per line, in time order;
+ * - metrics.csv: the same rows as a table for spreadsheets and plotting scripts: a header line and
+ *   one flat column per field (nested fields joined with dots: `blockedS.ssp`, `metrics.rmse`,
+ *   `wanBytesByLink.virginia->tokyo`), an empty cell where a row lacks a column;
  * - summary.json: the `RunSummary`;
  * - report.html: one self-contained page (inline SVG from charts.ts, no script, no external asset)
  *   with the summary, the objective over time and iterations, WAN traffic, blocked time and the
@@ -14,21 +17,23 @@ import { join } from "node:path";
 import { atEndOf, atTargetOf, runTimeOf, type FaultWindow, type MetricsPoint, type RunMoment, type RunResult, type RunSummary } from "@gaia/scenario";
 import type { Fault } from "@gaia/scenario";
 import type { TopLevelSpec } from "vega-lite";
-import { blockedSpec, linkMatrixSpec, objectiveOverIterationsSpec, objectiveOverTimeSpec, renderSvg, runBarsSpec, wanOverTimeSpec, type ChartRun } from "./charts.js";
-import { blockedReasons, extraRows, filterRows, formatBytes, formatChecks, formatObjective, formatSeconds, formatUsd, summaryRows } from "./summary.js";
+import { blockedSpec, linkBytesOverTimeSpec, linkMatrixSpec, objectiveOverIterationsSpec, objectiveOverTimeSpec, renderSvg, runBarsSpec, wanOverTimeSpec, type ChartRun } from "./charts.js";
+import { blockedReasons, extraRows, filterRows, formatBytes, formatChecks, formatCount, formatObjective, formatSeconds, formatUsd, summaryRows } from "./summary.js";
 
 export interface RunOutputPaths {
   readonly metrics: string;
+  readonly metricsCsv: string;
   readonly summary: string;
   readonly report: string;
 }
 
-/** Writes metrics.jsonl, summary.json and report.html into `dir` (created if needed). */
+/** Writes metrics.jsonl, metrics.csv, summary.json and report.html into `dir` (created if needed). */
 export async function writeRunOutputs(dir: string, result: RunResult): Promise<RunOutputPaths> {
   const html = await renderReportHtml(result);
   mkdirSync(dir, { recursive: true });
-  const paths = { metrics: join(dir, "metrics.jsonl"), summary: join(dir, "summary.json"), report: join(dir, "report.html") };
+  const paths = { metrics: join(dir, "metrics.jsonl"), metricsCsv: join(dir, "metrics.csv"), summary: join(dir, "summary.json"), report: join(dir, "report.html") };
   writeFileSync(paths.metrics, metricsJsonl(result.series));
+  writeFileSync(paths.metricsCsv, metricsCsv(result.series));
   writeFileSync(paths.summary, `${JSON.stringify(result.summary, null, 2)}\n`);
   writeFileSync(paths.report, html);
   return paths;
@@ -36,6 +41,44 @@ export async function writeRunOutputs(dir: string, result: RunResult): Promise<R
 
 export function metricsJsonl(series: readonly MetricsPoint[]): string {
   return series.map((point) => JSON.stringify(point)).join("\n") + (series.length > 0 ? "\n" : "");
+}
+
+/** A row's fields as flat `path -> value` pairs (objects joined with dots, in their order). */
+function flatten(value: unknown, prefix: string, into: Map<string, string | number | boolean | null>): void {
+  if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+    for (const [key, inner] of Object.entries(value as Record<string, unknown>)) flatten(inner, prefix === "" ? key : `${prefix}.${key}`, into);
+  } else if (value !== undefined) into.set(prefix, Array.isArray(value) ? JSON.stringify(value) : (value as string | number | boolean | null));
+}
+
+/** One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break. */
+export function csvField(value: string | number | boolean | null | undefined): string {
+  if (value === null || value === undefined) return "";
+  const text = String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/**
+ * The metrics points as CSV: a header of every flat column any row has (in first-seen order), then
+ * one line per point, in the order of metrics.jsonl; a missing field is an empty cell.
+ */
+export function metricsCsv(series: readonly MetricsPoint[]): string {
+  const rows = series.map((point) => {
+    const flat = new Map<string, string | number | boolean | null>();
+    flatten(point, "", flat);
+    return flat;
+  });
+  const columns: string[] = [];
+  const seen = new Set<string>();
+  for (const row of rows) {
+    for (const column of row.keys()) {
+      if (seen.has(column)) continue;
+      seen.add(column);
+      columns.push(column);
+    }
+  }
+  if (columns.length === 0) columns.push("virtualTimeS", "iteration", "objective", "wanBytes", "costUsd");
+  const lines = [columns.map(csvField).join(","), ...rows.map((row) => columns.map((c) => csvField(row.get(c))).join(","))];
+  return `${lines.join("\r\n")}\r\n`;
 }
 
 /** A run folder could not be read as a run (the message names the file and what is wrong). */
@@ -154,17 +197,19 @@ export async function renderReportHtml(result: RunResult): Promise<string> {
     .map(([label, value]) => `<tr><td>${escapeHtml(label)}</td><td>${label === "trace hash" ? `<code>${escapeHtml(value)}</code>` : escapeHtml(value)}</td></tr>`)
     .join("\n");
   const links = linkMatrixSpec(summary);
+  const linksOverTime = linkBytesOverTimeSpec(runs[0]!, { faults, timeName });
   const charts = [
     await seriesFigure("objective-time", runs, () => objectiveOverTimeSpec(runs, { faults, timeName })),
     await seriesFigure("objective-iterations", runs, () => objectiveOverIterationsSpec(runs)),
     await seriesFigure("wan-time", runs, () => wanOverTimeSpec(runs, { faults, timeName })),
     figure("blocked", await renderSvg(blockedSpec(runs)), [summary.sync]),
     links === null ? `<p class="note">No WAN traffic: this run has no links between data centers.</p>` : figure("links", await renderSvg(links), []),
+    linksOverTime === null ? (links === null ? "" : `<p class="note">No per-link series: this run's metrics points do not carry WAN bytes by link.</p>`) : figure("links-time", await renderSvg(linksOverTime), []),
   ];
   return page(
     `${summary.name}: Gaia run report`,
     `<h1>${escapeHtml(summary.name)}</h1>
-<p class="sub">seed ${summary.seed}, ${escapeHtml(summary.sync)}, ${escapeHtml(summary.workload)} on ${escapeHtml(summary.topology)}; ${timeName} time ${escapeHtml(formatSeconds(runTimeOf(summary)))}; ${result.series.length} metrics points (metrics.jsonl)</p>
+<p class="sub">seed ${summary.seed}, ${escapeHtml(summary.sync)}, ${escapeHtml(summary.workload)} on ${escapeHtml(summary.topology)}; ${timeName} time ${escapeHtml(formatSeconds(runTimeOf(summary)))}; ${formatCount(result.series.length)} metrics points (metrics.jsonl, metrics.csv)</p>
 <table class="summary">
 ${rows}
 </table>
@@ -173,6 +218,7 @@ ${charts[0]}
 ${charts[1]}
 <h2>WAN traffic</h2>
 ${charts[2]}
+${charts[5]}
 ${charts[4]}
 <h2>Time blocked</h2>
 ${charts[3]}
@@ -249,7 +295,9 @@ export function ratioTable(runs: readonly ComparedRun[]): { readonly measure: "t
   };
 }
 
-const times = (value: number | null): string => (value === null ? "-" : `${value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2)}x`);
+/** A ratio for people, the same in compare.html and the CLI's table: 0.52x, 31.8x, 125x; "-" for none. */
+export const formatRatio = (value: number | null): string => (value === null ? "-" : `${value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2)}x`);
+const times = formatRatio;
 
 /** The comparison report: every run overlaid on shared axes, and a table of ratios. */
 export async function renderComparisonHtml(runs: readonly ComparedRun[], options: { readonly title?: string; readonly faults?: readonly FaultWindow[] } = {}): Promise<string> {
@@ -269,7 +317,7 @@ export async function renderComparisonHtml(runs: readonly ComparedRun[], options
 ${rows
   .map((row, i) => {
     const s = summaries[i]!;
-    return `<tr><td>${escapeHtml(row.label)}</td><td class="num">${escapeHtml(formatSeconds(row.timeS))}</td><td class="num">${row.iteration}</td><td class="num">${escapeHtml(formatObjective(row.objective))}</td>${hasLan ? `<td class="num">${times(row.vsLan)}</td>` : ""}${hasBsp ? `<td class="num">${times(row.speedupVsBsp)}</td><td class="num">${times(row.wanVsBsp)}</td>` : ""}<td class="num">${escapeHtml(formatBytes(row.wanBytes))}</td><td class="num">${escapeHtml(formatUsd(row.costUsd))}</td><td>${escapeHtml(s.stoppedBy)}</td></tr>`;
+    return `<tr><td>${escapeHtml(row.label)}</td><td class="num">${escapeHtml(formatSeconds(row.timeS))}</td><td class="num">${formatCount(row.iteration)}</td><td class="num">${escapeHtml(formatObjective(row.objective))}</td>${hasLan ? `<td class="num">${times(row.vsLan)}</td>` : ""}${hasBsp ? `<td class="num">${times(row.speedupVsBsp)}</td><td class="num">${times(row.wanVsBsp)}</td>` : ""}<td class="num">${escapeHtml(formatBytes(row.wanBytes))}</td><td class="num">${escapeHtml(formatUsd(row.costUsd))}</td><td>${escapeHtml(s.stoppedBy)}</td></tr>`;
   })
   .join("\n")}
 </table>

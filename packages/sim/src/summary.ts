@@ -17,6 +17,11 @@ export function formatBytes(bytes: number): string {
   return `${value.toPrecision(3)} ${units[unit]}`;
 }
 
+/** A count with thousands separators: 1,223,907 (the same on every machine, whatever its locale). */
+export function formatCount(count: number): string {
+  return Number.isInteger(count) ? count.toLocaleString("en-US") : String(count);
+}
+
 /** Seconds for people: 850 ms, 12.3 s, 5m 03s, 1h 02m 03s. */
 export function formatSeconds(seconds: number): string {
   if (!Number.isFinite(seconds)) return String(seconds);
@@ -65,10 +70,10 @@ export function filterRows(summary: RunSummary): [string, string][] {
   if (f === undefined) return [];
   const percent = (part: number, whole: number): string => (whole > 0 ? `${((100 * part) / whole).toFixed(1)}%` : "-");
   return [
-    ["filter: significant", `${percent(f.significant, f.accumulated)} of ${f.accumulated} accumulated entries`],
-    ["filter: sent", `${f.sent} entries (${percent(f.sent, f.accumulated)}), ${f.bytesPerValue.toFixed(2)} bytes each`],
-    ["filter: held back by budget", `${f.heldBack} entries`],
-    ["filter: barriers", `${f.barriers} sent, ${f.readsBlockedByBarrier} reads blocked`],
+    ["filter: significant", `${percent(f.significant, f.accumulated)} of ${formatCount(f.accumulated)} accumulated entries`],
+    ["filter: sent", `${formatCount(f.sent)} entries (${percent(f.sent, f.accumulated)}), ${f.bytesPerValue.toFixed(2)} bytes each`],
+    ["filter: held back by budget", `${formatCount(f.heldBack)} entries`],
+    ["filter: barriers", `${formatCount(f.barriers)} sent, ${formatCount(f.readsBlockedByBarrier)} reads blocked`],
   ];
 }
 
@@ -89,7 +94,7 @@ const shownFields = new Set(["name", "seed", "sync", "workload", "topology", "vi
 /** Rows for fields added to the summary later (e.g. an object of counters): `field: key  value`. */
 export function extraRows(summary: RunSummary): [string, string][] {
   const rows: [string, string][] = [];
-  const show = (value: unknown): string => (typeof value === "number" ? (Number.isInteger(value) ? String(value) : value.toPrecision(4)) : typeof value === "string" ? value : JSON.stringify(value));
+  const show = (value: unknown): string => (typeof value === "number" ? (Number.isInteger(value) ? formatCount(value) : value.toPrecision(4)) : typeof value === "string" ? value : JSON.stringify(value));
   for (const [field, value] of Object.entries(summary)) {
     if (shownFields.has(field) || value === undefined) continue;
     if (value !== null && typeof value === "object" && !Array.isArray(value)) {
@@ -116,7 +121,7 @@ export function summaryRows(summary: RunSummary): [string, string][] {
         ] as [string, string][])
       : [[summary.clock === "wall" ? "wall-clock time" : "virtual time", formatSeconds(runTimeOf(summary))] as [string, string]]),
     ...(summary.interrupted ? [["interrupted", summary.interruptReason ?? "yes"] as [string, string]] : []),
-    ["iterations", String(summary.iterations)],
+    ["iterations", formatCount(summary.iterations)],
     [`objective (${summary.objectiveName})`, formatObjective(summary.objective)],
   ];
   if (summary.targetObjective !== null) {
@@ -145,7 +150,7 @@ export function summaryRows(summary: RunSummary): [string, string][] {
     if (verdict !== null) rows.push([`  ${name}`, verdict]);
   }
   // A real-runtime run has no deterministic trace: it reports an empty hash and no events.
-  if (summary.traceHash !== "") rows.push(["trace hash", summary.traceHash], ["events", String(summary.events)]);
+  if (summary.traceHash !== "") rows.push(["trace hash", summary.traceHash], ["events", formatCount(summary.events)]);
   if (summary.memory !== undefined) {
     const m = summary.memory;
     rows.push(["protocol state", `${formatBytes(m.protocolStateBytes)} (estimated ${formatBytes(m.estimatedStateBytes)})`], ["peak RSS", `${formatBytes(m.peakRssBytes)} (${(m.peakRssBytes / Math.max(1, m.protocolStateBytes)).toFixed(1)}x the protocol state)`]);
@@ -155,9 +160,38 @@ export function summaryRows(summary: RunSummary): [string, string][] {
   return rows;
 }
 
-/** The summary as an aligned two-column text table. */
-export function formatSummaryTable(summary: RunSummary): string {
+/**
+ * Words of `text` in lines of at most `width` columns, broken at spaces (a word longer than the
+ * width stands alone on its line).
+ */
+export function wrapWords(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let current = "";
+  for (const word of text.split(/ +/)) {
+    if (current === "") current = word;
+    else if (current.length + 1 + word.length <= width) current += ` ${word}`;
+    else {
+      lines.push(current);
+      current = word;
+    }
+  }
+  lines.push(current);
+  return lines;
+}
+
+/**
+ * The summary as an aligned two-column text table. With `columns` (a terminal's width), a value
+ * too long for its line is wrapped at spaces, its further lines indented under the value column,
+ * so the terminal never breaks a word.
+ */
+export function formatSummaryTable(summary: RunSummary, columns?: number): string {
   const rows = summaryRows(summary);
   const width = Math.max(...rows.map(([label]) => label.length));
-  return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join("\n");
+  const room = columns === undefined ? Infinity : columns - 1 - width - 2;
+  return rows
+    .map(([label, value]) => {
+      const lines = room >= 20 && value.length > room ? wrapWords(value, room) : [value];
+      return lines.map((line, i) => `${(i === 0 ? label : "").padEnd(width)}  ${line}`).join("\n");
+    })
+    .join("\n");
 }

@@ -3,7 +3,7 @@ import { GaiaCommand } from "../base.js";
 import { join } from "node:path";
 import { availableParallelism } from "node:os";
 import { WorkloadError } from "@gaia/workloads";
-import { ScenarioError, estimateMemory, faultWindowsOf, memoryLimit, estimable, memoryProblem, formatBytes, formatObjective, formatSeconds, formatSummaryTable, labelRuns, runTimeOf, loadScenarioAsync, ratioTable, runSimulation, syncModels, writeComparison, writeRunOutputs, type RunResult, type RunSummary, type Scenario, type SyncModel } from "@gaia/sim";
+import { ScenarioError, estimateMemory, faultWindowsOf, memoryLimit, estimable, memoryProblem, formatBytes, formatObjective, formatSeconds, formatSummaryTable, labelRuns, wrapWords, runTimeOf, loadScenarioAsync, ratioTable, runSimulation, syncModels, writeComparison, writeRunOutputs, type RunResult, type RunSummary, type Scenario, type SyncModel } from "@gaia/sim";
 import { InputError, bundledScenarioNames, outputDir, parseSet, resolveScenario } from "../inputs.js";
 import { createConsole, type Console } from "../progress.js";
 import { comparisonTable } from "../tables.js";
@@ -14,7 +14,7 @@ export default class Simulate extends GaiaCommand {
   static override description = [
     "FILE is a scenario file, or the name of a bundled scenario (`gaia scenarios list`).",
     "",
-    "Prints a summary (virtual time, iterations, objective, time to target, WAN traffic and cost, blocked time, checker verdicts, trace hash) and writes metrics.jsonl, summary.json and report.html into the output folder. The same scenario and seed give the same run, bit for bit.",
+    "Prints a summary (virtual time, iterations, objective, time to target, WAN traffic and cost, blocked time, checker verdicts, trace hash) and writes metrics.jsonl (and the same rows as metrics.csv), summary.json and report.html into the output folder. The same scenario and seed give the same run, bit for bit.",
     "",
     "With several models, `--sync lan,bsp,asp` runs the scenario under each and writes one comparison report, compare.html, beside a folder per run: the objective of every run over time on one axis and over iterations, WAN traffic and cost, time blocked by reason, and the ratios to LAN and to BSP.",
     "",
@@ -169,8 +169,11 @@ async function simulate(fileOrName: string, flags: SimulateFlags): Promise<numbe
     const summaries = runs.map((r) => ({ ...r.result.summary, outDir: r.dir }));
     process.stdout.write(`${JSON.stringify(comparing ? { comparison, ...ratioTable(compared), runs: summaries } : summaries[0])}\n`);
   } else if (!flags.quiet) {
-    if (comparing) process.stdout.write(`${comparisonTable(compared)}\n\nwrote ${comparison} (and a folder per run: ${runs.map((r) => r.dir).join(", ")})\n`);
-    else process.stdout.write(`${formatSummaryTable(runs[0]!.result.summary)}\n\nwrote ${join(out.dir, "metrics.jsonl")}, ${join(out.dir, "summary.json")}, ${join(out.dir, "report.html")}\n`);
+    // On a terminal, text is wrapped at spaces to its width, so no word is broken.
+    const columns = process.stdout.isTTY ? process.stdout.columns : undefined;
+    const wrap = (text: string): string => (columns === undefined ? text : wrapWords(text, columns - 1).join("\n"));
+    if (comparing) process.stdout.write(`${comparisonTable(compared)}\n\n${wrap(`wrote ${comparison} (and a folder per run: ${runs.map((r) => r.dir).join(", ")})`)}\n`);
+    else process.stdout.write(`${formatSummaryTable(runs[0]!.result.summary, columns)}\n\n${wrap(`wrote ${join(out.dir, "metrics.jsonl")}, ${join(out.dir, "metrics.csv")}, ${join(out.dir, "summary.json")}, ${join(out.dir, "report.html")}`)}\n`);
   }
   let code = 0;
   for (const { result, source } of runs) {
@@ -189,7 +192,8 @@ async function simulate(fileOrName: string, flags: SimulateFlags): Promise<numbe
 }
 
 async function runOne(scenario: Scenario, label: string, console: Console, threads: number): Promise<RunResult | 1 | 2> {
-  console.start(label, scenario.stop, "virtual", "objective");
+  const dataCenters = scenario.topology.dataCenters.length;
+  console.start(label, scenario.stop, "virtual", "objective", `starting: ${scenario.workload.kind}, ${dataCenters} data center${dataCenters === 1 ? "" : "s"}, ${scenario.sync.model}: setting up, then training to iteration ${scenario.stop.evalEvery}`);
   try {
     const result = await runSimulation(scenario, { threads, onProgress: (p) => console.update({ timeS: p.virtualTimeS, iteration: p.iteration, objective: p.objective }) });
     console.stop();
