@@ -5,7 +5,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parse as parseYaml } from "yaml";
-import type { PathSegment } from "@gaia/sim";
+import { syncModels, type PathSegment, type SyncModel } from "@gaia/sim";
 import { bundledScenariosDir } from "./paths.js";
 
 /** A problem with the user's input (exit 2), printed as one line. */
@@ -95,4 +95,14 @@ export function outputDir(explicit: string | undefined, fallback: string, force:
     const dir = `${fallback}.${n}`;
     if (!holdsRun(dir)) return { dir, note: `${fallback} holds an earlier run; writing ${dir} (--force replaces it instead)` };
   }
+}
+
+/** The models of `--sync a,b`, checked. */
+export function parseSyncs(text: string, where = "--sync"): SyncModel[] {
+  const models = text.split(",").map((m) => m.trim());
+  for (const m of models) {
+    if (!(syncModels as readonly string[]).includes(m)) throw new InputError(`${where}: unknown model "${m}" (known: ${syncModels.join(", ")})`);
+  }
+  if (new Set(models).size !== models.length) throw new InputError(`${where} ${text}: a model is listed twice`);
+  return models as SyncModel[];
 }

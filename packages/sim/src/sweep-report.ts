@@ -141,7 +141,8 @@ export function sweepGroups(rows: readonly SweepRow[]): SweepGroup[] {
   });
 }
 
-const valueText = (value: unknown): string => (typeof value === "string" ? value : typeof value === "object" && value !== null ? JSON.stringify(value).replace(/"/g, "") : String(value));
+/** A varied value as it reads in a point's name, a folder name and a CSV cell: `0`, `0.05`, `true`, `[a,b]`. */
+export const valueText = (value: unknown): string => (typeof value === "string" ? value : typeof value === "object" && value !== null ? JSON.stringify(value).replace(/"/g, "") : String(value));
 const pointText = (values: Readonly<Record<string, unknown>>): string => Object.entries(values).map(([path, v]) => `${path.split(".").at(-1)}=${valueText(v)}`).join(" ") || "(the scenario)";
 
 /** A figure of one measure over the points: the mean over seeds, with a bar from min to max and one dot per run. */

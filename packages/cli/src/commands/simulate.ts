@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { availableParallelism } from "node:os";
 import { WorkloadError } from "@gaia/workloads";
 import { ScenarioError, estimateMemory, faultWindowsOf, memoryLimit, estimable, memoryProblem, formatBytes, formatObjective, formatSeconds, formatSummaryTable, labelRuns, wrapWords, runTimeOf, loadScenarioAsync, ratioTable, runSimulation, syncModels, writeComparison, writeRunOutputs, type RunResult, type RunSummary, type Scenario, type SyncModel } from "@gaia/sim";
-import { InputError, bundledScenarioNames, outputDir, parseSet, resolveScenario } from "../inputs.js";
+import { InputError, bundledScenarioNames, outputDir, parseSet, parseSyncs, resolveScenario } from "../inputs.js";
 import { createConsole, type Console } from "../progress.js";
 import { comparisonTable } from "../tables.js";
 
@@ -77,16 +77,6 @@ function parseThreads(text: string | undefined): number {
   return n;
 }
 
-/** The models of `--sync a,b,c`, checked. */
-function parseSyncList(text: string): SyncModel[] {
-  const models = text.split(",").map((m) => m.trim());
-  for (const m of models) {
-    if (!(syncModels as readonly string[]).includes(m)) throw new InputError(`--sync: unknown model "${m}" (known: ${syncModels.join(", ")})`);
-  }
-  if (new Set(models).size !== models.length) throw new InputError(`--sync ${text}: a model is listed twice`);
-  return models as SyncModel[];
-}
-
 async function simulate(fileOrName: string, flags: SimulateFlags): Promise<number> {
   const fail = (message: string, code = 2): number => {
     process.stderr.write(`Error: ${message}\n`);
@@ -104,7 +94,7 @@ async function simulate(fileOrName: string, flags: SimulateFlags): Promise<numbe
   let threads: number;
   try {
     threads = parseThreads(flags.threads);
-    models = flags.sync === undefined ? [undefined] : parseSyncList(flags.sync);
+    models = flags.sync === undefined ? [undefined] : parseSyncs(flags.sync);
     file = resolveScenario(fileOrName);
     set = (flags.set ?? []).map(parseSet);
   } catch (error) {

@@ -9,8 +9,8 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, join } from "node:path";
 import { LineCounter, parseDocument, isMap, isScalar } from "yaml";
-import { syncModels, type PathSegment, type SyncModel } from "@gaia/sim";
-import { InputError, parseFieldPath, parseSet, resolveScenario } from "../inputs.js";
+import { valueText, type PathSegment, type SyncModel } from "@gaia/sim";
+import { InputError, parseFieldPath, parseSet, parseSyncs, resolveScenario } from "../inputs.js";
 
 /** One field the sweep varies, and its values (YAML values, as `--set` takes them). */
 export interface Axis {
@@ -104,23 +104,6 @@ function axis(path: string, segments: readonly PathSegment[], values: readonly u
   const texts = values.map((v) => JSON.stringify(v));
   if (new Set(texts).size !== texts.length) throw new InputError(`${where}: a value is listed twice`);
   return { path, segments, values };
-}
-
-/** The models of `--sync a,b`, checked. */
-export function parseSyncs(text: string, where = "--sync"): SyncModel[] {
-  const models = text.split(",").map((m) => m.trim());
-  for (const m of models) {
-    if (!(syncModels as readonly string[]).includes(m)) throw new InputError(`${where}: unknown model "${m}" (known: ${syncModels.join(", ")})`);
-  }
-  if (new Set(models).size !== models.length) throw new InputError(`${where} ${text}: a model is listed twice`);
-  return models as SyncModel[];
-}
-
-/** A value as it reads in a folder name and a CSV cell: `0`, `0.05`, `true`, `[a,b]`. */
-export function valueText(value: unknown): string {
-  if (typeof value === "string") return value;
-  if (typeof value === "number" || typeof value === "boolean" || value === null) return String(value);
-  return JSON.stringify(value).replace(/"/g, "");
 }
 
 const folderSafe = (text: string): string => text.replace(/[^\w.=+-]+/g, "_");

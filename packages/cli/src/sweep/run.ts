@@ -8,9 +8,9 @@ import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ScenarioError, loadScenarioAsync, renderSweepHtml, sweepCsv, sweepRow, type RunSummary, type SweepRow } from "@gaia/sim";
+import { ScenarioError, loadScenarioAsync, renderSweepHtml, valueText, sweepCsv, sweepRow, type RunSummary, type SweepRow } from "@gaia/sim";
 import { InputError, parseSet } from "../inputs.js";
-import { planHash, planPoints, slicePoints, valueText, type Point, type SweepSpec } from "./plan.js";
+import { planHash, planPoints, slicePoints, type Point, type SweepSpec } from "./plan.js";
 
 const gaiaBin = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "bin", "run.js");
 
