@@ -10,6 +10,30 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 const mutations = [
   {
+    name: "launch-objective-gauge-unset",
+    what: "the launcher never tells the evaluated replica's shards the objective, so gaia_objective stays absent in a launch",
+    file: "packages/net/src/launcher.ts",
+    find: "for (const s of replica) this.command(s.id, `objective ${clock} ${evaluation.objective}`);",
+    replace: "",
+    tests: ["test/net/metrics.test.ts"],
+  },
+  {
+    name: "completion-sync-free",
+    what: "shell completion offers nothing for --sync (the models are not completed)",
+    file: "packages/cli/src/completion.ts",
+    find: 'if (name === "sync") return { kind: "list", words: syncModels };',
+    replace: "",
+    tests: ["test/cli/completion.test.ts"],
+  },
+  {
+    name: "completion-lists-repeat",
+    what: "completing a --sync list offers a model already in it again",
+    file: "packages/cli/src/completion.ts",
+    find: `'    [[ ",$done" == *",$w,"* ]] || COMPREPLY+=("$done$w")',`,
+    replace: `'    COMPREPLY+=("$done$w")',`,
+    tests: ["test/cli/completion.test.ts"],
+  },
+  {
     name: "readyz-500",
     what: "/readyz answers 500 (a server error) rather than 503 Service Unavailable while the node is not ready",
     file: "packages/net/src/health.ts",
@@ -657,6 +681,15 @@ if (unknown.length > 0) {
 }
 const chosen = only.length === 0 ? mutations : mutations.filter((m) => only.includes(m.name));
 
+// Every chosen mutation's text must occur exactly once, checked before anything runs: a text that
+// went stale when its file changed stops the check at once, naming each such mutation.
+const occurrences = (m) => readFileSync(m.file, "utf8").split(m.find).length - 1;
+const stale = chosen.map((m) => ({ m, n: occurrences(m) })).filter(({ n }) => n !== 1);
+if (stale.length > 0) {
+  for (const { m, n } of stale) console.error(`mutation ${m.name}: the text to change occurs ${n === 0 ? "nowhere" : `${n} times`} in ${m.file}; update scripts/mutations.mjs`);
+  process.exit(2);
+}
+
 let restore = null;
 process.on("SIGINT", () => {
   restore?.();
@@ -690,6 +723,9 @@ for (const m of chosen) {
     restore();
     restore = null;
   }
+  // The CLI's tests run it from packages/cli/dist, built by the tests from the mutated source: build
+  // it again from the restored one, so no later test meets the mutant.
+  if (m.file.startsWith("packages/cli/src/")) spawnSync(process.execPath, ["node_modules/typescript/bin/tsc", "-b", "packages/cli"], { encoding: "utf8" });
   const out = `${result.stdout}\n${result.stderr}`;
   const failed = Number(/^# fail (\d+)/m.exec(out)?.[1] ?? "0");
   const caught = result.status !== 0 && failed > 0;

@@ -478,6 +478,8 @@ export class Launch {
       const bad = firstNonFiniteRow(table, this.workload.cols);
       if (bad !== null) this.diverge({ clock, row: bad.row, value: bad.value, worker: null });
     }
+    // Each shard of the evaluated replica exports it as gaia_objective, so a dashboard follows training.
+    for (const s of replica) this.command(s.id, `objective ${clock} ${evaluation.objective}`);
     const point = this.point(clock, evaluation.objective, evaluation.metrics, takenMs);
     this.series.push(point);
     this.options.onProgress?.({ virtualTimeS: point.virtualTimeS, iteration: clock, maxIterations: this.cluster.scenario.stop.maxIterations, objective: evaluation.objective, wallS: this.wallS });

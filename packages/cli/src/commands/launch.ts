@@ -2,10 +2,11 @@ import { Flags } from "@oclif/core";
 import { GaiaCommand } from "../base.js";
 import { join } from "node:path";
 import { ClusterError, launchCluster, loadClusterAsync, resolveAddresses, type ClusterConfig, type Launch } from "@gaia/net";
-import { estimateLaunchMemory, faultWindowsOf, formatObjective, formatSummaryTable, memoryLimit, estimable, memoryProblem, writeRunOutputs } from "@gaia/sim";
+import { estimateLaunchMemory, faultWindowsOf, formatObjective, memoryLimit, estimable, memoryProblem, writeRunOutputs } from "@gaia/sim";
 import { WorkloadError } from "@gaia/workloads";
 import { InputError, outputDir, parseSet } from "../inputs.js";
 import { createConsole } from "../progress.js";
+import { summaryText } from "../tables.js";
 
 export default class LaunchCommand extends GaiaCommand {
   static override summary = "Run every node of a cluster file as local processes over real sockets.";
@@ -153,7 +154,7 @@ async function launch(flags: { cluster: string; set?: string[] | undefined; out:
     const result = { ...launched, summary: { ...launched.summary, faultWindows: faultWindowsOf(scenario.faults, cluster.faultTimeScale, offsetS) } };
     const paths = await writeRunOutputs(out.dir, result);
     if (flags.json) process.stdout.write(`${JSON.stringify({ ...result.summary, outDir: out.dir })}\n`);
-    else process.stdout.write(`${formatSummaryTable(result.summary)}\n\nwrote ${paths.metrics}, ${paths.summary}, ${paths.report}\n`);
+    else process.stdout.write(summaryText(result.summary, [paths.metrics, paths.metricsCsv, paths.summary, paths.report]));
     if (result.summary.interrupted) {
       process.stderr.write(`interrupted (${result.summary.interruptReason}): the run so far is in ${out.dir}\n`);
       return interruptedBy === "SIGTERM" ? 143 : 130;
