@@ -34,6 +34,14 @@ const mutations = [
     tests: ["test/cli/completion.test.ts"],
   },
   {
+    name: "launch-points-without-links",
+    what: "a launched run's metrics rows carry no per-link WAN bytes, so its report has no per-link chart",
+    file: "packages/net/src/launcher.ts",
+    find: "wanBytes, wanBytesByLink: byLink, costUsd, blockedS };",
+    replace: "wanBytes, costUsd, blockedS };",
+    tests: ["test/cli/launch.test.ts"],
+  },
+  {
     name: "readyz-500",
     what: "/readyz answers 500 (a server error) rather than 503 Service Unavailable while the node is not ready",
     file: "packages/net/src/health.ts",
@@ -723,9 +731,9 @@ for (const m of chosen) {
     restore();
     restore = null;
   }
-  // The CLI's tests run it from packages/cli/dist, built by the tests from the mutated source: build
+  // The CLI's tests run it from packages/*/dist, built by the tests from the mutated source: build
   // it again from the restored one, so no later test meets the mutant.
-  if (m.file.startsWith("packages/cli/src/")) spawnSync(process.execPath, ["node_modules/typescript/bin/tsc", "-b", "packages/cli"], { encoding: "utf8" });
+  if (m.file.startsWith("packages/") && m.tests.some((t) => t.startsWith("test/cli/"))) spawnSync(process.execPath, ["node_modules/typescript/bin/tsc", "-b", "packages/cli"], { encoding: "utf8" });
   const out = `${result.stdout}\n${result.stderr}`;
   const failed = Number(/^# fail (\d+)/m.exec(out)?.[1] ?? "0");
   const caught = result.status !== 0 && failed > 0;

@@ -501,8 +501,8 @@ export class Launch {
 
   /** A metrics row of the state at wall ms `atMs` (default: now), on the training clock. */
   private point(iteration: number, objective: number, metrics: Readonly<Record<string, number>>, atMs = Date.now()): MetricsPoint {
-    const { wanBytes, costUsd, blockedS } = this.totals();
-    return { virtualTimeS: this.trainingSAt(atMs), iteration, objective, metrics, wanBytes, costUsd, blockedS };
+    const { wanBytes, costUsd, blockedS, byLink } = this.totals();
+    return { virtualTimeS: this.trainingSAt(atMs), iteration, objective, metrics, wanBytes, wanBytesByLink: byLink, costUsd, blockedS };
   }
 
   /** The model went non-finite: stop the workers; the run ends with the verdict (divergence.ts). */
