@@ -265,12 +265,13 @@ function remove(marker: Marker): string[] {
       }
     }
     const r = run(["ip", "netns", "delete", ns]);
-    if (!r.ok) failed.push(`${ns}: ${r.stderr}`);
+    // Another start removing the same leftover at the same moment is no failure.
+    if (!r.ok && parseNetnsList(spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout ?? "").includes(ns)) failed.push(`${ns}: ${r.stderr}`);
   }
   // Deleting a namespace deletes its veth ends; the bridge is in the root namespace.
   if (run(["ip", "link", "show", marker.bridge]).ok) {
     const r = run(["ip", "link", "delete", marker.bridge]);
-    if (!r.ok) failed.push(`${marker.bridge}: ${r.stderr}`);
+    if (!r.ok && run(["ip", "link", "show", marker.bridge]).ok) failed.push(`${marker.bridge}: ${r.stderr}`);
   }
   if (failed.length === 0) rmSync(join(markerDir, `${marker.pid}.json`), { force: true });
   return failed;
