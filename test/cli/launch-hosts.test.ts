@@ -26,8 +26,9 @@ test("gaia launch --hosts: an unknown value is refused, exit 2", () => {
 });
 
 const asRoot = process.getuid?.() === 0;
-const runuser = asRoot && spawnSync("runuser", ["-u", "nobody", "--", "true"]).status === 0;
-const skip = !asRoot || runuser ? false : "running as root without runuser: no way to run the launch as another user";
+// As root, the launch runs as nobody, who must be able to read the checkout (not so under /root).
+const runuser = asRoot && spawnSync("runuser", ["-u", "nobody", "--", process.execPath, "-e", `require("fs").accessSync(${JSON.stringify(bin)}, require("fs").constants.R_OK)`], { cwd: root }).status === 0;
+const skip = !asRoot || runuser ? false : "running as root, and nobody cannot run this checkout (no runuser, or the checkout is not readable by others): no way to launch as another user";
 
 test("gaia launch --hosts netns without root: says it needs root, exit 2, nothing written", { skip }, () => {
   const argv = [process.execPath, bin, "launch", "--cluster", cluster, "--hosts", "netns", "--out", out];
