@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run test:hosts`: test/hosts/netns.hosts.ts, `gaia launch --hosts netns` on real network
-// namespaces. It needs Linux, root, a working `ip netns`, tc and openssl (for the TLS certificate);
+// namespaces. It needs Linux, root, a working `ip netns` (a namespace, a veth pair and an htb qdisc
+// can be made), and openssl (for the TLS certificate);
 // where one is missing it prints why it is skipped and exits 0, so CI runs it wherever it can.
 import { spawnSync } from "node:child_process";
 
@@ -12,9 +13,27 @@ const why =
   process.platform !== "linux" ? `network namespaces are Linux only (this is ${process.platform})`
   : process.getuid() !== 0 ? "not root (it makes network namespaces, veth pairs and a bridge)"
   : works("ip", ["netns", "list"]) !== null ? `\`ip netns list\` does not work here: ${works("ip", ["netns", "list"])}`
-  : works("tc", ["qdisc", "show", "dev", "lo"]) !== null ? `tc does not work here: ${works("tc", ["qdisc", "show", "dev", "lo"])}`
   : works("openssl", ["version"]) !== null ? "openssl is not installed (no way to make the TLS certificate)"
-  : null;
+  : probe();
+/** Listing namespaces needs no privilege; making one, a veth pair in it and an htb qdisc does (a container may refuse them). */
+function probe() {
+  const name = `gaia-${process.pid}-probe`;
+  const steps = [
+    ["ip", "netns", "add", name],
+    ["ip", "-n", name, "link", "add", "probe0", "type", "veth", "peer", "name", "probe1"],
+    ["tc", "-n", name, "qdisc", "add", "dev", "probe0", "root", "handle", "1:", "htb"],
+  ];
+  let failed = null;
+  for (const argv of steps) {
+    const error = works(argv[0], argv.slice(1));
+    if (error !== null) {
+      failed = `\`${argv.join(" ")}\` fails here: ${error}`;
+      break;
+    }
+  }
+  works("ip", ["netns", "delete", name]);
+  return failed;
+}
 if (why !== null) {
   console.log(`test:hosts skipped: ${why}`);
   process.exit(0);

@@ -227,7 +227,23 @@ export function netnsUnavailable(): string | null {
   if (process.getuid?.() !== 0) return "it needs root (it makes network namespaces, veth pairs and a bridge): run it as root, or launch without --hosts";
   const probe = run(["ip", "netns", "list"]);
   if (!probe.ok) return `\`ip netns list\` does not work here: ${probe.stderr || "no output"}`;
-  return null;
+  // Listing needs no privilege; making a namespace, a veth pair and an htb qdisc does (a container may refuse them).
+  const name = `gaia-${process.pid}-probe`;
+  const steps = [
+    ["ip", "netns", "add", name],
+    ["ip", "-n", name, "link", "add", "probe0", "type", "veth", "peer", "name", "probe1"],
+    ["tc", "-n", name, "qdisc", "add", "dev", "probe0", "root", "handle", "1:", "htb"],
+  ];
+  let failed: string | null = null;
+  for (const argv of steps) {
+    const r = run(argv);
+    if (!r.ok) {
+      failed = `\`${argv.join(" ")}\` fails here: ${r.stderr || "no output"}`;
+      break;
+    }
+  }
+  run(["ip", "netns", "delete", name]);
+  return failed;
 }
 
 function readMarkers(): Marker[] {
