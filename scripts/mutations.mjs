@@ -42,6 +42,22 @@ const mutations = [
     tests: ["test/cli/launch.test.ts"],
   },
   {
+    name: "netns-live-run-is-leftover",
+    what: "gaia launch --hosts netns takes a running launch's namespaces for a killed run's leftovers (and would remove them)",
+    file: "packages/net/src/netns.ts",
+    find: "const out = markers.filter((m) => !alive(m.pid));",
+    replace: "const out = markers.filter(() => true);",
+    tests: ["test/net/netns.test.ts"],
+  },
+  {
+    name: "netns-decimal-class-ids",
+    what: "tc class ids written in decimal (tc reads them as hexadecimal: the filters would pick the wrong link's class)",
+    file: "packages/net/src/netns.ts",
+    find: "`1:${(d + 16).toString(16)}`",
+    replace: "`1:${d + 16}`",
+    tests: ["test/net/netns.test.ts"],
+  },
+  {
     name: "readyz-500",
     what: "/readyz answers 500 (a server error) rather than 503 Service Unavailable while the node is not ready",
     file: "packages/net/src/health.ts",

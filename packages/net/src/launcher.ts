@@ -65,6 +65,10 @@ export interface LaunchOptions {
   readonly onNodeReady?: (node: NodeId, ready: number, total: number) => void;
   /** After `interrupt`, how long the nodes have to send their final reports before they are killed (default 5000 ms). */
   readonly interruptGraceMs?: number;
+  /** The command a node runs under (e.g. `ip netns exec NAME`), before `node` and its arguments; none by default. */
+  readonly commandPrefix?: (node: NodeId) => readonly string[];
+  /** A bandwidth fault changed a link's composed factor (for a shaper outside the nodes, e.g. the kernel's). */
+  readonly onWanBandwidth?: (source: string, target: string, factor: number) => void;
 }
 
 export interface LaunchResult extends RunResult {
@@ -256,6 +260,7 @@ export class Launch {
   private applyFault(a: FaultAction): void {
     if (this.finished) return;
     const effect = this.faultState.apply(a);
+    if (a.kind === "bandwidth") this.options.onWanBandwidth?.(a.source, a.target, this.faultState.bandwidthOf(a.source, a.target));
     for (const { node, line } of effect.commands) this.command(node, line);
     if (effect.crash !== null) {
       this.kill(effect.crash);
@@ -359,7 +364,8 @@ export class Launch {
     if (this.options.trace) args.push("--trace");
     if (this.options.watchdogS !== undefined) args.push("--watchdog", String(this.options.watchdogS * 1000));
     if (Object.keys(this.cluster.overrides).length > 0) args.push("--overrides", JSON.stringify(this.cluster.overrides));
-    const proc = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "pipe"] });
+    const [command = process.execPath, ...prefix] = [...(this.options.commandPrefix?.(id) ?? []), process.execPath];
+    const proc = spawn(command, [...prefix, ...args], { stdio: ["pipe", "pipe", "pipe"] });
     const child: Child = { id, process: proc, expectedExit: false, ready: false, state: null, final: null, exited: false, stderrTail: [] };
     this.children.set(id, child);
     createInterface({ input: proc.stdout }).on("line", (line) => {
