@@ -58,6 +58,22 @@ const mutations = [
     tests: ["test/net/netns.test.ts"],
   },
   {
+    name: "large-files-positioned",
+    what: "every file is read with source positions, however large (27 MB: 3.3 GB and 86 s)",
+    file: "packages/scenario/src/load.ts",
+    find: "return text.length > positionedMaxBytes ? parseLargeFile",
+    replace: "return false ? parseLargeFile",
+    tests: ["test/scenarios/large-files.test.ts"],
+  },
+  {
+    name: "nan-hides-other-problems",
+    what: "a non-finite number stops the check before the schema, hiding the file's unknown fields",
+    file: "packages/scenario/src/load.ts",
+    find: "schemaIssues(schema, data, nonFinite.length === 0 ? issues : issues.without(nonFinite));",
+    replace: "if (nonFinite.length > 0) throw new Failure(fileName, issues.sorted());\n  schemaIssues(schema, data, issues);",
+    tests: ["test/scenarios/large-files.test.ts"],
+  },
+  {
     name: "readyz-500",
     what: "/readyz answers 500 (a server error) rather than 503 Service Unavailable while the node is not ready",
     file: "packages/net/src/health.ts",

@@ -77,8 +77,10 @@ export class IssueList {
   readonly list: { issue: ScenarioIssue; offset: number }[] = [];
   private readonly seen = new Set<string>();
   private dropped = 0;
+  private muted: readonly (readonly PathSegment[])[] = [];
   constructor(
-    private readonly doc: Document,
+    /** The document with source positions; null for a file read as plain data (problems have no line). */
+    private readonly doc: Document | null,
     private readonly position: (offset: number | null) => { line: number | null; column: number | null },
     /** Parts of the document that came from `--set`: a problem at or under one is reported at its --set, not at a line of the file. */
     private readonly setRoots: readonly { readonly root: readonly PathSegment[]; readonly label: string }[] = [],
@@ -86,6 +88,7 @@ export class IssueList {
 
   /** Records a problem at `path`; `atKey` points at the key of the last segment rather than its value. */
   add(path: readonly PathSegment[], message: string, atKey = false): void {
+    if (this.muted.some((m) => isUnder(path, m))) return;
     const text = formatPath(path);
     const key = `${text}\u0000${message}`;
     if (this.seen.has(key)) return;
@@ -94,13 +97,19 @@ export class IssueList {
       return;
     }
     this.seen.add(key);
-    const set = this.setRoots.findLast(({ root }) => root.length <= path.length && root.every((segment, i) => String(segment) === String(path[i])));
+    const set = this.setRoots.findLast(({ root }) => isUnder(path, root));
     if (set !== undefined) {
       this.list.push({ issue: { path: text, message, line: null, column: null, source: set.label }, offset: -1 });
       return;
     }
-    const offset = locate(this.doc, path, atKey);
+    const offset = this.doc === null ? null : locate(this.doc, path, atKey);
     this.list.push({ issue: { path: text, message, ...this.position(offset) }, offset: offset ?? 0 });
+  }
+
+  /** From now on, drops problems at or under `paths` (already reported there, in other words). */
+  without(paths: readonly (readonly PathSegment[])[]): this {
+    this.muted = [...this.muted, ...paths];
+    return this;
   }
 
   get full(): boolean {
@@ -113,6 +122,9 @@ export class IssueList {
     return sorted;
   }
 }
+
+/** Whether `path` is `root` or lies under it. */
+const isUnder = (path: readonly PathSegment[], root: readonly PathSegment[]): boolean => root.length <= path.length && root.every((segment, i) => String(segment) === String(path[i]));
 
 export function formatPath(path: readonly PathSegment[]): string {
   let text = "";

@@ -1,8 +1,9 @@
 /**
  * Reads a scenario file or a cluster file (a scenario plus a `cluster` section) in four steps, the
- * same for both kinds: YAML with source positions; every number finite (YAML's `.inf` and `.nan`
- * are refused wherever they appear, before the schema, whose integer and range checks would let
- * them through); the JSON Schema of schema.ts (schema-issues.ts words its errors); then the checks
+ * same for both kinds: YAML with source positions (plain data for a file over positionedMaxBytes);
+ * every number finite (YAML's `.inf` and `.nan` are refused wherever they appear, as the schema's
+ * integer and range checks would let them through; the schema still reports the rest of the file);
+ * the JSON Schema of schema.ts (schema-issues.ts words its errors); then the checks
  * a schema cannot express, and defaults (normalize.ts, cluster.ts). Every problem becomes a
  * `ScenarioError` (a `ClusterError` for cluster files) whose message names the file, the
  * line:column and the path in the document (`scenario.yaml:12:5: sync.mirrorClockBound: must be
@@ -10,6 +11,7 @@
  * list (issues.ts keeps at most `issuesMax` problems).
  */
 import { readFileSync } from "node:fs";
+import { CORE_SCHEMA, load as loadYaml, YAMLException } from "js-yaml";
 import { LineCounter, parseDocument } from "yaml";
 import { loadWorkloadModule, takeWantedModules } from "@gaia/workloads";
 import { clusterConfigOf, type ClusterConfig, type ClusterOverrides } from "./cluster.js";
@@ -123,9 +125,102 @@ function readText(path: string, kind: FileKind): string {
   }
 }
 
+/**
+ * Files up to this size are read with every node's source position, so each problem has its
+ * line:column. The positions cost about 100 bytes of memory per byte of file (and superlinear time
+ * in the garbage collector: 27 MB took 3.3 GB and 86 s), so a larger file (generated ones: long
+ * fault schedules) is read as plain data, in about 10 bytes per byte, and its problems are named by
+ * their path in the document, without a line.
+ */
+export const positionedMaxBytes = 1 << 20;
+
 /** One file of either kind, through the four steps; its cluster section as written, if any. */
 function parseFile(text: string, fileName: string, kind: FileKind, overrides: ScenarioOverrides): { scenario: Scenario; cluster: ScenarioFile["cluster"] } {
+  return text.length > positionedMaxBytes ? parseLargeFile(text, fileName, kind, overrides) : parsePositioned(text, fileName, kind, overrides);
+}
+
+/** The last three steps, the same for both readers: non-finite numbers, the schema, normalize. */
+function checkData(data: unknown, fileName: string, kind: FileKind, overrides: ScenarioOverrides, issues: IssueList): { scenario: Scenario; cluster: ScenarioFile["cluster"] } {
   const { schema, error: Failure, needs } = kinds[kind];
+  if (data === null || data === undefined) {
+    throw new Failure(fileName, [{ path: "", message: `the file is empty: ${needs}`, line: 1, column: 1 }]);
+  }
+  // A non-finite number is reported where it is, and the schema's problems of the rest of the
+  // file beside it (not those at the same place, which would say it again).
+  const nonFinite = nonFiniteIssues(data, [], issues);
+  schemaIssues(schema, data, nonFinite.length === 0 ? issues : issues.without(nonFinite));
+  if (issues.list.length === 0) {
+    const file = data as ScenarioFile;
+    const scenario = normalize(file, fileName, overrides, issues);
+    if (issues.list.length === 0) return { scenario, cluster: file.cluster };
+  }
+  throw new Failure(fileName, issues.sorted());
+}
+
+/**
+ * A large file: plain data (js-yaml, YAML 1.2's core schema, as the positioned reader's), `--set`
+ * applied to it, and problems named by path. Aliases are not copied by this reader but shared, so
+ * a "billion laughs" file would make every later walk exponential: a document that reaches more
+ * nodes than its text has characters is refused, as the positioned reader refuses one whose
+ * aliases expand too far.
+ */
+function parseLargeFile(text: string, fileName: string, kind: FileKind, overrides: ScenarioOverrides): { scenario: Scenario; cluster: ScenarioFile["cluster"] } {
+  const { error: Failure } = kinds[kind];
+  let data: unknown;
+  try {
+    data = loadYaml(text, { schema: CORE_SCHEMA, filename: fileName });
+  } catch (error) {
+    if (!(error instanceof YAMLException)) throw error;
+    const mark = error.mark as { line?: number; column?: number } | undefined;
+    throw new Failure(fileName, [{ path: "", message: `YAML syntax error: ${firstLine(error.reason)}`, line: mark?.line === undefined ? null : mark.line + 1, column: mark?.column === undefined ? null : mark.column + 1 }]);
+  }
+  if (reachesMoreThan(data, text.length)) {
+    throw new Failure(fileName, [{ path: "", message: `YAML alias error: the aliases expand the document beyond the ${text.length} nodes its text could hold`, line: null, column: null }]);
+  }
+  const setRoots: { root: PathSegment[]; label: string }[] = [];
+  for (const { path, value } of overrides.set ?? []) {
+    const label = `--set ${formatPath(path)}`;
+    const root = setInData(data, path, value);
+    if (root === null) throw new Failure(fileName, [{ path: formatPath(path), message: "a value on its way is not a map or list", line: null, column: null, source: label }]);
+    if (data === null || typeof data !== "object") data = value;
+    setRoots.push({ root, label });
+  }
+  return checkData(data, fileName, kind, overrides, new IssueList(null, () => ({ line: null, column: null }), setRoots));
+}
+
+/** Sets `value` at `path` of plain data, creating maps on the way; the shortest part of the path the data lacked, or null where a value on the way is not a map or list. */
+function setInData(data: unknown, path: readonly PathSegment[], value: unknown): PathSegment[] | null {
+  let node = data as Record<string | number, unknown> | null;
+  let root: PathSegment[] | null = null;
+  for (let i = 0; i < path.length; i++) {
+    if (node === null || typeof node !== "object") return null;
+    const segment = path[i]!;
+    const last = i === path.length - 1;
+    if (!(segment in node) && root === null) root = path.slice(0, i + 1);
+    if (last) node[segment] = value;
+    else {
+      if (!(segment in node)) node[segment] = {};
+      node = node[segment] as Record<string | number, unknown> | null;
+    }
+  }
+  return root ?? [...path];
+}
+
+/** Whether walking `data` (every shared object as many times as it is reached) visits more than `limit` nodes. */
+function reachesMoreThan(data: unknown, limit: number): boolean {
+  let visited = 0;
+  const stack: unknown[] = [data];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (++visited > limit) return true;
+    if (node !== null && typeof node === "object") for (const child of Object.values(node)) stack.push(child);
+  }
+  return false;
+}
+
+/** A file small enough to keep every node's source position: each problem has its line:column. */
+function parsePositioned(text: string, fileName: string, kind: FileKind, overrides: ScenarioOverrides): { scenario: Scenario; cluster: ScenarioFile["cluster"] } {
+  const { error: Failure } = kinds[kind];
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   const position = (offset: number | null): { line: number | null; column: number | null } => {
@@ -159,28 +254,34 @@ function parseFile(text: string, fileName: string, kind: FileKind, overrides: Sc
     // An alias with no anchor, or more alias expansions than allowed (a "billion laughs" file).
     throw new Failure(fileName, [{ path: "", message: `YAML alias error: ${firstLine((error as Error).message)}`, ...position(firstAliasOffset(doc)) }]);
   }
-  if (data === null || data === undefined) {
-    throw new Failure(fileName, [{ path: "", message: `the file is empty: ${needs}`, line: 1, column: 1 }]);
-  }
-  const issues = new IssueList(doc, position, setRoots);
-  nonFiniteIssues(data, [], issues);
-  if (issues.list.length > 0) throw new Failure(fileName, issues.sorted());
-  schemaIssues(schema, data, issues);
-  if (issues.list.length === 0) {
-    const file = data as ScenarioFile;
-    const scenario = normalize(file, fileName, overrides, issues);
-    if (issues.list.length === 0) return { scenario, cluster: file.cluster };
-  }
-  throw new Failure(fileName, issues.sorted());
+  return checkData(data, fileName, kind, overrides, new IssueList(doc, position, setRoots));
 }
 
-/** Every number in the document must be finite: no field of a scenario takes `.inf` or `.nan`. */
-function nonFiniteIssues(value: unknown, path: PathSegment[], issues: IssueList): void {
+/** Every number in the document must be finite: no field of a scenario takes `.inf` or `.nan`. The paths of those that are not. */
+function nonFiniteIssues(value: unknown, path: PathSegment[], issues: IssueList, found: PathSegment[][] = []): PathSegment[][] {
+  // `path` is one array, pushed and popped on the way (a copy is taken only for a problem): the
+  // walk allocates nothing per node of a large file.
   if (typeof value === "number") {
-    if (!Number.isFinite(value)) issues.add(path, `must be a finite number, not ${numberText(value)}`);
-    return;
+    if (!Number.isFinite(value)) {
+      issues.add(path, `must be a finite number, not ${numberText(value)}`);
+      found.push([...path]);
+    }
+    return found;
   }
-  if (value === null || typeof value !== "object" || issues.full) return;
-  if (Array.isArray(value)) value.forEach((item, i) => nonFiniteIssues(item, [...path, i], issues));
-  else for (const [key, item] of Object.entries(value)) nonFiniteIssues(item, [...path, key], issues);
+  if (value === null || typeof value !== "object" || issues.full) return found;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      path.push(i);
+      nonFiniteIssues(value[i], path, issues, found);
+      path.pop();
+    }
+  } else {
+    for (const key in value) {
+      if (!Object.hasOwn(value, key)) continue;
+      path.push(key);
+      nonFiniteIssues((value as Record<string, unknown>)[key], path, issues, found);
+      path.pop();
+    }
+  }
+  return found;
 }

@@ -1,0 +1,105 @@
+// Proves that a large scenario file (over positionedMaxBytes, read as plain data) gives the same
+// scenario as the positioned reader does for the same document (every bundled scenario, padded with
+// a comment past the limit), in memory in proportion to its size; that its problems are all named
+// by path (and `--set`'s at the --set), its syntax errors by line, and an alias bomb refused; and
+// that in a file of either size a `.nan` no longer hides the file's other problems.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseScenarioText, positionedMaxBytes, ScenarioError, type ScenarioIssue } from "@gaia/scenario";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const scenariosDir = join(root, "scenarios");
+
+/** The text, padded with a trailing comment until it is larger than the positioned reader takes. */
+const padded = (text: string): string => `${text}\n# ${"x".repeat(positionedMaxBytes)}\n`;
+
+const issuesOf = (text: string, overrides: Parameters<typeof parseScenarioText>[2] = {}): readonly ScenarioIssue[] => {
+  try {
+    parseScenarioText(text, "big.yaml", overrides);
+  } catch (error) {
+    if (error instanceof ScenarioError) return error.issues;
+    throw error;
+  }
+  assert.fail("the file was accepted");
+};
+
+const small = `name: big
+topology: { preset: ec2-11, dataCenters: [virginia, tokyo], machinesPerDataCenter: 1 }
+workload: { kind: mf, users: 40, items: 20, ratings: 300, rank: 2, batchSize: 10 }
+sync: { model: asp }
+stop: { maxIterations: 10 }
+`;
+
+/** A scenario with `n` faults, in about 60 bytes each. */
+const withFaults = (n: number, fault = (i: number): string => `  - { at: ${(i * 0.001).toFixed(3)}s, partition: [virginia, tokyo], for: 1ms }`): string =>
+  `${small}faults:\n${Array.from({ length: n }, (_, i) => fault(i)).join("\n")}\n`;
+
+describe("large files", () => {
+  test("every bundled scenario reads the same past the limit as within it", () => {
+    const files = readdirSync(scenariosDir).filter((f) => f.endsWith(".yaml"));
+    assert.ok(files.length >= 10);
+    for (const file of files) {
+      const text = readFileSync(join(scenariosDir, file), "utf8");
+      assert.ok(text.length <= positionedMaxBytes);
+      assert.deepEqual(parseScenarioText(padded(text), file), parseScenarioText(text, file), file);
+    }
+  });
+
+  test("problems are named by path, without a line; every one of them, .nan or not", () => {
+    const text = withFaults(30_000, (i) => (i === 12_345 ? "  - { at: 2s, partition: [virginia, tokyo], for: .nan, colour: red }" : `  - { at: ${i}ms, isolate: tokyo, for: 1ms }`));
+    assert.ok(text.length > positionedMaxBytes);
+    const issues = issuesOf(text.replace("rank: 2", "rank: 2, wat: 1"));
+    assert.deepEqual(
+      issues.map((i) => `${i.path}: ${i.message.split(" (")[0]}`).sort(),
+      ['faults[12345].colour: unknown field "colour"', "faults[12345].for: must be a finite number, not .nan", 'workload.wat: unknown field "wat"'],
+    );
+    for (const issue of issues) assert.equal(issue.line, null, issue.path);
+  });
+
+  test("a syntax error has its line; an alias bomb is refused; --set is reported at the --set", () => {
+    const syntax = issuesOf(padded(`${small}faults: [ { at: 1s\n`));
+    assert.equal(syntax.length, 1);
+    assert.match(syntax[0]!.message, /^YAML syntax error: /);
+    assert.ok(syntax[0]!.line !== null && syntax[0]!.line >= 6, `line ${syntax[0]!.line}`);
+
+    const bomb = ["a: &a [x, x, x, x, x, x, x, x, x, x]", ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill(`*${String.fromCharCode(97 + i)}`).join(", ")}]`)].join("\n");
+    const aliases = issuesOf(padded(`${small}notes:\n  ${bomb.split("\n").join("\n  ")}\n`));
+    assert.match(aliases[0]!.message, /^YAML alias error: /);
+
+    const set = issuesOf(padded(small), { set: [{ path: ["stop", "maxIteration"], value: 20 }] });
+    assert.equal(set.length, 1);
+    assert.equal(set[0]!.source, "--set stop.maxIteration");
+    assert.match(set[0]!.message, /maxIterations/);
+    const ok = parseScenarioText(padded(small), "big.yaml", { set: [{ path: ["stop", "maxIterations"], value: 7 }, { path: ["topology", "bandwidthScale"], value: 0.5 }] });
+    assert.equal(ok.stop.maxIterations, 7);
+  });
+
+  test("a 10 MB file validates in memory in proportion to its size", () => {
+    const dir = mkdtempSync(join(tmpdir(), "gaia-large-"));
+    const file = join(dir, "faults.yaml");
+    writeFileSync(file, withFaults(170_000));
+    const size = readFileSync(file).length;
+    assert.ok(size > 9e6, `${size} bytes`);
+    // The peak resident memory of a process that only validates it, against one that validates the small file.
+    const probe = `const { loadScenario } = await import("@gaia/scenario"); loadScenario(process.argv[1]); process.stdout.write(String(process.resourceUsage().maxRSS * 1024));`;
+    const peak = (path: string): number => {
+      const run = spawnSync(process.execPath, ["--conditions=source", "--import", "tsx", "--input-type=module", "--eval", probe, path], { cwd: root, encoding: "utf8", timeout: 120_000 });
+      assert.equal(run.status, 0, run.stderr);
+      return Number(run.stdout);
+    };
+    writeFileSync(join(dir, "small.yaml"), small);
+    const growth = peak(file) - peak(join(dir, "small.yaml"));
+    // The positioned reader took about 100 bytes per byte (3.3 GB for 27 MB); this one about 11.
+    assert.ok(growth < 20 * size, `${(growth / 1e6).toFixed(0)} MB for ${(size / 1e6).toFixed(1)} MB of file`);
+  });
+});
+
+test("a .nan does not hide the file's other problems (a small file: each has its line)", () => {
+  const issues = issuesOf(small.replace("rank: 2", "rank: 2, wat: 1").replace("maxIterations: 10", "maxIterations: 10, maxVirtualTime: .nan"));
+  assert.deepEqual(issues.map((i) => `${i.line}: ${i.path}: ${i.message.split(" (")[0]}`), ['3: workload.wat: unknown field "wat"', "5: stop.maxVirtualTime: must be a finite number, not .nan"]);
+});
