@@ -13,11 +13,13 @@
  *
  * The limit is the machine's memory (os.totalmem()) unless the user sets one: `--max-memory` on
  * `gaia simulate` / `launch` / `scenarios validate`, or the GAIA_MAX_MEMORY environment variable
- * (bytes, or a number with a unit: 512MB, 8GB, 1.5GiB). A run whose estimate exceeds it is
+ * (bytes, or a number with a unit: 512MB, 8GB, 1.5GiB); without either, a cgroup memory limit
+ * (memory.max) below the machine's memory is the limit. A run whose estimate exceeds it is
  * refused before it starts, with the estimate and what to change.
  */
 import { estimateStateBytes, type StateBytes } from "@gaia/core";
 import { dataParts, tableShape, type DataPart } from "@gaia/workloads";
+import { readFileSync } from "node:fs";
 import { totalmem } from "node:os";
 import { planLayout } from "./layout-plan.js";
 import type { Scenario } from "./scenario.js";
@@ -84,8 +86,39 @@ export function parseByteSize(text: string): number | null {
   return Number.isFinite(bytes) && bytes > 0 ? Math.round(bytes) : null;
 }
 
-/** The memory limit: the flag's value, else GAIA_MAX_MEMORY, else os.totalmem(); with where it came from. */
-export function memoryLimit(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): { readonly bytes: number; readonly source: string } {
+/**
+ * The memory limit of this process's control group, if it has one: cgroup v2's memory.max, else
+ * cgroup v1's memory.limit_in_bytes (a container's `--memory`, a Kubernetes pod's limit, a SLURM
+ * job's). Null without a limit ("max", or v1's huge "unlimited" value) or without the files.
+ */
+export function cgroupMemoryLimit(readText: (path: string) => string | null = readIfPresent): number | null {
+  const v2 = readText("/sys/fs/cgroup/memory.max")?.trim();
+  if (v2 !== undefined && v2 !== "") return /^\d+$/.test(v2) ? Number(v2) : null;
+  const v1 = readText("/sys/fs/cgroup/memory/memory.limit_in_bytes")?.trim();
+  // v1 says "no limit" with a number near 2^63 rounded down to the page size.
+  if (v1 !== undefined && /^\d+$/.test(v1) && Number(v1) < 2 ** 60) return Number(v1);
+  return null;
+}
+
+function readIfPresent(path: string): string | null {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return null;
+  }
+}
+
+export interface MemoryLimit {
+  readonly bytes: number;
+  /** Where the limit came from, for the refusal's message: "--max-memory", "GAIA_MAX_MEMORY", "this machine's memory" or "this process's cgroup memory limit". */
+  readonly source: string;
+}
+
+/**
+ * The memory limit: the flag's value, else GAIA_MAX_MEMORY, else the smaller of os.totalmem() and
+ * the control group's limit; with where it came from. A bad size is a RangeError naming its source.
+ */
+export function memoryLimit(flag: string | undefined, env: NodeJS.ProcessEnv = process.env, cgroup: () => number | null = cgroupMemoryLimit): MemoryLimit {
   if (flag !== undefined) {
     const bytes = parseByteSize(flag);
     if (bytes === null) throw new RangeError(`--max-memory: expected bytes or a size such as 8GB or 512MiB, got ${JSON.stringify(flag)}`);
@@ -97,10 +130,13 @@ export function memoryLimit(flag: string | undefined, env: NodeJS.ProcessEnv = p
     if (bytes === null) throw new RangeError(`GAIA_MAX_MEMORY: expected bytes or a size such as 8GB or 512MiB, got ${JSON.stringify(fromEnv)}`);
     return { bytes, source: "GAIA_MAX_MEMORY" };
   }
-  return { bytes: totalmem(), source: "this machine's memory" };
+  const machine = totalmem();
+  const group = cgroup();
+  return group !== null && group < machine ? { bytes: group, source: "this process's cgroup memory limit" } : { bytes: machine, source: "this machine's memory" };
 }
 
-const gb = (bytes: number): string => {
+/** "6.40 GB", "762 GB", "20.0 MB": decimal units, three digits (the refusal's and validate's sizes). */
+export const formatByteSize = (bytes: number): string => {
   const units = ["B", "kB", "MB", "GB", "TB", "PB"];
   let v = bytes;
   let u = 0;
@@ -114,7 +150,7 @@ const gb = (bytes: number): string => {
 /** The estimate's parts, largest first, each with what to change to shrink it. */
 export function memoryParts(scenario: Scenario, e: MemoryEstimate): { readonly label: string; readonly bytes: number; readonly advice: string }[] {
   const shape = tableShape(scenario.workload);
-  const table = `${shape.rowsFrom} gives a ${e.rows}x${e.cols} table (${gb(e.tableBytes)} a replica)`;
+  const table = `${shape.rowsFrom} gives a ${e.rows}x${e.cols} table (${formatByteSize(e.tableBytes)} a replica)`;
   const dcs = scenario.topology.dataCenters.length;
   const field = shape.rowsFrom.slice(0, shape.rowsFrom.indexOf(":"));
   const parts = [
@@ -134,12 +170,12 @@ export function memoryParts(scenario: Scenario, e: MemoryEstimate): { readonly l
  * Null when the estimate fits under `limit`; else why not: the estimate, its largest parts and
  * what to change (the first line names the estimate and the limit).
  */
-export function memoryProblem(scenario: Scenario, e: MemoryEstimate, limit: { readonly bytes: number; readonly source: string }, what = "the run"): string | null {
+export function memoryProblem(scenario: Scenario, e: MemoryEstimate, limit: MemoryLimit, what = "the run"): string | null {
   if (e.totalBytes <= limit.bytes) return null;
   const parts = memoryParts(scenario, e).slice(0, 3);
   const lines = [
-    `${what} needs about ${gb(e.totalBytes)} of memory, more than ${gb(limit.bytes)} (${limit.source}):`,
-    ...parts.map((p) => `  ${gb(p.bytes)}  ${p.label}`),
+    `${what} needs about ${formatByteSize(e.totalBytes)} of memory, more than ${formatByteSize(limit.bytes)} (${limit.source}):`,
+    ...parts.map((p) => `  ${formatByteSize(p.bytes)}  ${p.label}`),
     `  to fit: ${parts[0]!.advice}; or raise the limit (--max-memory, GAIA_MAX_MEMORY)`,
   ];
   return lines.join("\n");
@@ -148,7 +184,7 @@ export function memoryProblem(scenario: Scenario, e: MemoryEstimate, limit: { re
 /** One line for people: "1.87 GB (protocol state 1.23 GB, data 300 MB)". */
 export function formatEstimate(e: MemoryEstimate): string {
   const data = e.data.reduce((n, p) => n + p.bytes, 0);
-  return `${gb(e.totalBytes)} (protocol state ${gb(e.state.total)}, data ${gb(data)}, in flight ${gb(e.inFlightBytes)}, driver ${gb(e.driverBytes + e.baseBytes)})`;
+  return `${formatByteSize(e.totalBytes)} (protocol state ${formatByteSize(e.state.total)}, data ${formatByteSize(data)}, in flight ${formatByteSize(e.inFlightBytes)}, driver ${formatByteSize(e.driverBytes + e.baseBytes)})`;
 }
 
 /**
