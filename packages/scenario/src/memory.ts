@@ -8,8 +8,9 @@
  *              rows it reads a step) + the driver's own books + a fixed base for the runtime itself
  *
  * The simulator's books are per-parameter arrays: the conservation check's initial + pushed sum
- * (float64) and magnitude (float32), and the replica it evaluates (float32). The base (`BASE_BYTES`) is what Node, V8, TensorFlow.js and the loaded modules take
- * with an empty table.
+ * (float64) and magnitude (float32), and the replica it evaluates (float32). The base (`BASE_BYTES`)
+ * is what Node, V8 and the loaded modules take with an empty table (measured: 159 MB resident once
+ * @gaia/sim is loaded); MNIST adds TensorFlow.js (`TFJS_BYTES`, measured: 79 MB more once loaded).
  *
  * The limit is the machine's memory (os.totalmem()) unless the user sets one: `--max-memory` on
  * `gaia simulate` / `launch` / `scenarios validate`, or the GAIA_MAX_MEMORY environment variable
@@ -24,8 +25,10 @@ import { totalmem } from "node:os";
 import { planLayout } from "./layout-plan.js";
 import type { Scenario } from "./scenario.js";
 
-/** Node, V8 and the loaded modules (TensorFlow.js included) with an empty table. */
+/** Node, V8 and the loaded modules with an empty table, per process. */
 export const BASE_BYTES = 150e6;
+/** TensorFlow.js and its backend, in every process that builds an MNIST workload. */
+export const TFJS_BYTES = 80e6;
 
 export interface MemoryEstimate {
   readonly rows: number;
@@ -40,7 +43,10 @@ export interface MemoryEstimate {
   readonly driverBytes: number;
   /** Messages in flight at once: every worker's read replies and push of one step. */
   readonly inFlightBytes: number;
+  /** The runtime itself in every process: BASE_BYTES, plus TFJS_BYTES for MNIST. */
   readonly baseBytes: number;
+  /** The processes that hold the run on this machine (1: the simulator). */
+  readonly processes: number;
   readonly totalBytes: number;
 }
 
@@ -60,6 +66,8 @@ export function estimable(scenario: Scenario): boolean {
   return ["mf", "lda", "mnist"].includes(scenario.workload.kind) && scenario.workload["data"] === undefined;
 }
 
+const baseBytesOf = (scenario: Scenario): number => BASE_BYTES + (scenario.workload.kind === "mnist" ? TFJS_BYTES : 0);
+
 /** The memory a run of `scenario` needs, from its sections alone (the workload is not built). */
 export function estimateMemory(scenario: Scenario, options: EstimateOptions = {}): MemoryEstimate {
   const shape = tableShape(scenario.workload);
@@ -69,8 +77,9 @@ export function estimateMemory(scenario: Scenario, options: EstimateOptions = {}
   const data = dataParts(scenario.workload, layout.workers.length);
   const driverBytes = options.driver === "node" ? 0 : shape.rows * shape.cols * (8 + 4 + 4);
   const inFlightBytes = layout.workers.length * 2 * (shape.rowsPerStep ?? shape.rows) * shape.cols * 4;
-  const total = state.total + data.reduce((n, p) => n + p.bytes, 0) + driverBytes + inFlightBytes + BASE_BYTES;
-  return { rows: shape.rows, cols: shape.cols, tableBytes, replicaCount: state.replicas / Math.max(1, tableBytes), state, data, driverBytes, inFlightBytes, baseBytes: BASE_BYTES, totalBytes: total };
+  const baseBytes = baseBytesOf(scenario);
+  const total = state.total + data.reduce((n, p) => n + p.bytes, 0) + driverBytes + inFlightBytes + baseBytes;
+  return { rows: shape.rows, cols: shape.cols, tableBytes, replicaCount: state.replicas / Math.max(1, tableBytes), state, data, driverBytes, inFlightBytes, baseBytes, processes: 1, totalBytes: total };
 }
 
 const units: Readonly<Record<string, number>> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40, k: 1e3, m: 1e6, g: 1e9, t: 1e12 };
@@ -161,7 +170,7 @@ export function memoryParts(scenario: Scenario, e: MemoryEstimate): { readonly l
     ...e.data.map((p) => ({ label: `workload data: ${p.label}`, bytes: p.bytes, advice: `reduce ${p.field}${p.label.includes("workers") ? " or topology.machinesPerDataCenter" : ""}` })),
     { label: "driver books: the conservation sums (float64) and scales, and the evaluated replica", bytes: e.driverBytes, advice: `reduce ${field}` },
     { label: `messages in flight: every worker's read replies and push of one step`, bytes: e.inFlightBytes, advice: `reduce ${scenario.workload.kind === "mnist" ? field : "workload.batchSize"} or topology.machinesPerDataCenter` },
-    { label: `the runtime itself (Node, V8, modules${e.baseBytes > BASE_BYTES ? `, in each of ${Math.round(e.baseBytes / BASE_BYTES)} processes` : ""})`, bytes: e.baseBytes, advice: e.baseBytes > BASE_BYTES ? "run fewer nodes on this machine" : "raise the limit" },
+    { label: `the runtime itself (Node, V8, modules${scenario.workload.kind === "mnist" ? ", TensorFlow.js" : ""}${e.processes > 1 ? `, in each of ${e.processes} processes` : ""})`, bytes: e.baseBytes, advice: e.processes > 1 ? "run fewer nodes on this machine" : "raise the limit" },
   ];
   return parts.filter((p) => p.bytes > 0).sort((a, b) => b.bytes - a.bytes);
 }
@@ -184,7 +193,7 @@ export function memoryProblem(scenario: Scenario, e: MemoryEstimate, limit: Memo
 /** One line for people: "1.87 GB (protocol state 1.23 GB, data 300 MB)". */
 export function formatEstimate(e: MemoryEstimate): string {
   const data = e.data.reduce((n, p) => n + p.bytes, 0);
-  return `${formatByteSize(e.totalBytes)} (protocol state ${formatByteSize(e.state.total)}, data ${formatByteSize(data)}, in flight ${formatByteSize(e.inFlightBytes)}, driver ${formatByteSize(e.driverBytes + e.baseBytes)})`;
+  return `${formatByteSize(e.totalBytes)} (protocol state ${formatByteSize(e.state.total)}, data ${formatByteSize(data)}, in flight ${formatByteSize(e.inFlightBytes)}, books and runtime ${formatByteSize(e.driverBytes + e.baseBytes)})`;
 }
 
 /**
@@ -193,12 +202,12 @@ export function formatEstimate(e: MemoryEstimate): string {
  * workload's data and the runtime's base. Per node, its share is the base, the data and its role's
  * state; the total is what this machine must hold.
  */
-export function estimateLaunchMemory(scenario: Scenario): MemoryEstimate & { readonly processes: number } {
+export function estimateLaunchMemory(scenario: Scenario): MemoryEstimate {
   const e = estimateMemory(scenario, { driver: "node" });
   const shape = tableShape(scenario.workload);
   const processes = planLayout(scenario, shape).layout.nodes.length + 1;
   const data = e.data.map((p) => ({ ...p, label: `${p.label}, in each of ${processes} processes`, bytes: p.bytes * processes }));
-  const baseBytes = BASE_BYTES * processes;
+  const baseBytes = baseBytesOf(scenario) * processes;
   const totalBytes = e.state.total + data.reduce((n, p) => n + p.bytes, 0) + e.inFlightBytes + baseBytes;
   return { ...e, data, baseBytes, totalBytes, processes };
 }
