@@ -103,7 +103,7 @@ describe("memory: the limit and the refusal", () => {
     assert.equal(e.state.replicas, 11 * e.tableBytes);
     const problem = memoryProblem(big, e, limit);
     assert.ok(problem !== null);
-    assert.match(problem, /^the run needs about 7\d\d GB of memory, more than 64\.0 GB \(GAIA_MAX_MEMORY\):\n {2}[\d.]+ GB {2}accumulators: .*\n {2}70\.4 GB {2}replicas: .*\n.*\n {2}to fit: reduce workload\.users or the data centers/);
+    assert.match(problem, /^the run needs about 6\d\d GB of memory, more than 64\.0 GB \(GAIA_MAX_MEMORY\):\n {2}[\d.]+ GB {2}accumulators: .*\n {2}70\.4 GB {2}replicas: .*\n.*\n {2}to fit: reduce workload\.users or the data centers/);
     const small = parseScenarioText(text, "mf-diloco-ec2-11.yaml");
     assert.equal(memoryProblem(small, estimateMemory(small), limit), null);
   });
