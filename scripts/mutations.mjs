@@ -242,6 +242,31 @@ const mutations = [
     tests: ["test/sim/memory.test.ts"],
   },
   {
+    name: "memory-never-refused",
+    what: "a run whose memory estimate exceeds the limit is not refused (the issue's 100-million-user run starts, and is killed minutes later)",
+    file: "packages/scenario/src/memory.ts",
+    find: "  if (e.totalBytes <= limit.bytes) return null;",
+    replace: "  if (e.totalBytes <= limit.bytes || e.totalBytes > 0) return null;",
+    // The unit test catches it in-process; the CLI test would start the 100-million-user run itself.
+    tests: ["test/sim/memory.test.ts"],
+  },
+  {
+    name: "memory-cgroup-ignored",
+    what: "a cgroup memory limit below the machine's memory is ignored (a container's run is killed rather than refused)",
+    file: "packages/scenario/src/memory.ts",
+    find: "  return group !== null && group < machine ? {",
+    replace: "  return group !== null && group < 0 ? {",
+    tests: ["test/sim/memory.test.ts"],
+  },
+  {
+    name: "sweep-jobs-memory-unchecked",
+    what: "gaia sweep starts --jobs runs at a time whose estimates together exceed the machine's memory",
+    file: "packages/cli/src/sweep/run.ts",
+    find: "  if (runs.length > 1 && options.jobs > 1 && together > options.memory.limit.bytes) {",
+    replace: "  if (runs.length > 1 && options.jobs > 1 && together > options.memory.limit.bytes * 1000) {",
+    tests: ["test/cli/memory.test.ts"],
+  },
+  {
     name: "threads-consume-early",
     what: "a step run on a compute thread is consumed as soon as its thread hands it back, not at its virtual completion time",
     file: "packages/sim/src/driver.ts",

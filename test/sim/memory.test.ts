@@ -2,10 +2,13 @@
 // protocol state the roles of a real run hold (summary.memory.protocolStateBytes) within 20%, for
 // every sync model and each table-backed workload: replicas, significance accumulators, hub
 // residuals (lossy encoding through hubs), DiLoCo's outer state and SSP caches. And tableShape
-// gives the shape the built workload has.
+// gives the shape the built workload has. The limit is the flag's, the variable's, or the smaller of
+// the machine's memory and the cgroup's; the issue's 100-million-user DiLoCo run is refused.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { estimateMemory, parseScenarioText, runSimulation } from "@gaia/sim";
+import { readFileSync } from "node:fs";
+import { totalmem } from "node:os";
+import { cgroupMemoryLimit, estimateMemory, memoryLimit, memoryProblem, parseScenarioText, runSimulation } from "@gaia/sim";
 import { createWorkload, dataBytes, tableShape } from "@gaia/workloads";
 
 const workloads = {
@@ -67,5 +70,41 @@ describe("memory: shapes from the section alone", () => {
   test("mf ratings count 12 bytes each", () => {
     const base = { kind: "mf", users: 100, items: 100, rank: 4 };
     assert.equal(dataBytes({ ...base, ratings: 2_000_000, evalSamples: 3_000_000 }, 1) - dataBytes({ ...base, ratings: 1_000_000, evalSamples: 3_000_000 }, 1), 12_000_000);
+  });
+});
+
+describe("memory: the limit and the refusal", () => {
+  const noGroup = (): null => null;
+  test("the limit: --max-memory, else GAIA_MAX_MEMORY, else the smaller of the machine's and the cgroup's", () => {
+    assert.deepEqual(memoryLimit("8GiB", { GAIA_MAX_MEMORY: "1TB" }, noGroup), { bytes: 8 * 2 ** 30, source: "--max-memory" });
+    assert.deepEqual(memoryLimit(undefined, { GAIA_MAX_MEMORY: "512MB" }, noGroup), { bytes: 512e6, source: "GAIA_MAX_MEMORY" });
+    assert.deepEqual(memoryLimit(undefined, {}, noGroup), { bytes: totalmem(), source: "this machine's memory" });
+    assert.deepEqual(memoryLimit(undefined, {}, () => 1e9), { bytes: 1e9, source: "this process's cgroup memory limit" });
+    assert.equal(memoryLimit(undefined, {}, () => totalmem() * 2).source, "this machine's memory", "a cgroup limit above the machine's memory is no limit");
+    assert.throws(() => memoryLimit(undefined, { GAIA_MAX_MEMORY: "lots" }, noGroup), /GAIA_MAX_MEMORY: expected bytes/);
+  });
+
+  test("the cgroup's limit: v2 memory.max, else v1 memory.limit_in_bytes; max and v1's unlimited are none", () => {
+    const files = (entries: Record<string, string>) => (path: string) => entries[path] ?? null;
+    assert.equal(cgroupMemoryLimit(files({ "/sys/fs/cgroup/memory.max": "4294967296\n" })), 4294967296);
+    assert.equal(cgroupMemoryLimit(files({ "/sys/fs/cgroup/memory.max": "max\n" })), null);
+    assert.equal(cgroupMemoryLimit(files({ "/sys/fs/cgroup/memory/memory.limit_in_bytes": "2147483648\n" })), 2147483648);
+    assert.equal(cgroupMemoryLimit(files({ "/sys/fs/cgroup/memory/memory.limit_in_bytes": "9223372036854771712\n" })), null);
+    assert.equal(cgroupMemoryLimit(files({})), null);
+  });
+
+  test("100 million users under DiLoCo on ec2-11: refused with the estimate, its largest parts and what to change; 4000 users fit", () => {
+    const text = readFileSync(new URL("../../scenarios/mf-diloco-ec2-11.yaml", import.meta.url), "utf8");
+    const big = parseScenarioText(text.replace("users: 4000", "users: 100000000"), "mf-diloco-ec2-11.yaml");
+    const limit = { bytes: 64e9, source: "GAIA_MAX_MEMORY" };
+    const e = estimateMemory(big);
+    // 100,001,000 rows x 16 columns x 4 bytes a replica, one per data center of 11.
+    assert.equal(e.tableBytes, 100_001_000 * 16 * 4);
+    assert.equal(e.state.replicas, 11 * e.tableBytes);
+    const problem = memoryProblem(big, e, limit);
+    assert.ok(problem !== null);
+    assert.match(problem, /^the run needs about 6\d\d GB of memory, more than 64\.0 GB \(GAIA_MAX_MEMORY\):\n {2}[\d.]+ GB {2}accumulators: .*\n {2}70\.4 GB {2}replicas: .*\n.*\n {2}to fit: reduce workload\.users or the data centers/);
+    const small = parseScenarioText(text, "mf-diloco-ec2-11.yaml");
+    assert.equal(memoryProblem(small, estimateMemory(small), limit), null);
   });
 });

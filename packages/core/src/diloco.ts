@@ -122,6 +122,18 @@ interface SegmentUpdate {
 }
 
 /**
+ * One float64 buffer of a table's size for a round's delta or update while it is summed and
+ * encoded, shared by every shard's outer state in the process (the core is single-threaded, and
+ * each use ends before its call returns): it is no replica's state, so eleven replicas of a
+ * simulated run need one, not eleven. Grown, never shrunk.
+ */
+let scratch = new Float64Array(0);
+function scratchOf(n: number): Float64Array {
+  if (scratch.length < n) scratch = new Float64Array(n);
+  return scratch.subarray(0, n);
+}
+
+/**
  * The outer-step state of one shard: the global state, the momentum and the error-feedback
  * residuals, the rounds it owes and the parts it has received. The shard feeds it boundaries,
  * messages and its replica; it returns what to send and what it applied.
@@ -132,7 +144,6 @@ export class OuterSync {
   /** Error feedback of this shard's deltas (all segments) and of its updates (its own segment). */
   private readonly residual: Float64Array;
   private readonly updateResidual: Float64Array;
-  private readonly scratch: Float64Array;
   /** The replica as it was when the round in flight was sent (local updates since then are kept). */
   private readonly sentReplica: Float32Array;
   private readonly planned: Planned[] = [];
@@ -191,7 +202,6 @@ export class OuterSync {
     this.momentumBuffer = config.outerOptimizer === "nesterov" ? new Float32Array(n) : null;
     this.residual = new Float64Array(n);
     this.updateResidual = new Float64Array(n);
-    this.scratch = new Float64Array(n);
     this.sentReplica = new Float32Array(n);
   }
 
@@ -201,7 +211,7 @@ export class OuterSync {
 
   /** Bytes of its dense arrays; the global state counts only when it owns it (not a fragment's view). */
   stateBytes(ownGlobal = true): number {
-    return (ownGlobal ? this.global.byteLength : 0) + (this.momentumBuffer?.byteLength ?? 0) + this.residual.byteLength + this.updateResidual.byteLength + this.scratch.byteLength + this.sentReplica.byteLength;
+    return (ownGlobal ? this.global.byteLength : 0) + (this.momentumBuffer?.byteLength ?? 0) + this.residual.byteLength + this.updateResidual.byteLength + this.sentReplica.byteLength;
   }
 
   /** Whether this data center sent its last round, applied every round anyone sent, and knows no one sends more. */
@@ -275,7 +285,7 @@ export class OuterSync {
     if (next === undefined || this.inFlight || next.round !== this.applied + 1) return false;
     this.planned.shift();
     const n = replica.length;
-    const value = this.scratch; // the delta with the residual folded in
+    const value = scratchOf(n); // the delta with the residual folded in
     for (let i = 0; i < n; i++) value[i] = replica[i]! - this.global[i]! + this.residual[i]!;
     const encoding = next.last ? "f32" : this.config.encoding;
     for (let s = 0; s < this.dataCenters.length; s++) {
@@ -331,7 +341,7 @@ export class OuterSync {
     if (participants.length === 0 || have === undefined) return false;
     const lo = this.bounds[this.me]!;
     const hi = this.bounds[this.me + 1]!;
-    const sum = this.scratch;
+    const sum = scratchOf(this.global.length);
     for (let i = lo; i < hi; i++) sum[i] = 0;
     for (const dc of participants) {
       const d = have.get(dc)!;

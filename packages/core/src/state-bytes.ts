@@ -8,7 +8,8 @@
  *   element, then its rescan list and the buckets' lists of quiet entries (uint32 each, grown by
  *   doubling, with stale copies: 4-8 bytes an element in measured runs, from LDA's words that
  *   never occur to MF's dense rows; counted as 5); under DiLoCo the outer state (global float32, the
- *   Nesterov momentum float32, three float64 residual/scratch arrays and the float32 sent replica);
+ *   Nesterov momentum float32, two float64 residuals and the float32 sent replica; the float64
+ *   buffer a round is summed in is one per process, shared by every shard, and left out);
  * - hub (ASP with a lossy encoding): a float64 residual per stream, one to the other hubs and one
  *   to each member (when it has more than one), per shard index, with a byte per 1024 elements
  *   (the blocks the stream carried);
@@ -59,7 +60,7 @@ export function estimateStateBytes(layout: Layout, sync: ShardSync, options: Sta
     if (sync.asp !== null && s.mirrors.length > 0) accumulators += size * (F64 + 1 + 4 + 2 + 5);
     if (diloco !== null) {
       const nesterov = diloco.outerOptimizer === "nesterov";
-      accumulators += size * (F32 + (nesterov ? F32 : 0) + 3 * F64 + F32);
+      accumulators += size * (F32 + (nesterov ? F32 : 0) + 2 * F64 + F32);
     }
   }
   if (sync.asp !== null && sync.asp.encoding !== "f32") {

@@ -8,22 +8,27 @@
  *              rows it reads a step) + the driver's own books + a fixed base for the runtime itself
  *
  * The simulator's books are per-parameter arrays: the conservation check's initial + pushed sum
- * (float64) and magnitude (float32), and the replica it evaluates (float32). The base (`BASE_BYTES`) is what Node, V8, TensorFlow.js and the loaded modules take
- * with an empty table.
+ * (float64) and magnitude (float32), and the replica it evaluates (float32). The base (`BASE_BYTES`)
+ * is what Node, V8 and the loaded modules take with an empty table (measured: 159 MB resident once
+ * @gaia/sim is loaded); MNIST adds TensorFlow.js (`TFJS_BYTES`, measured: 79 MB more once loaded).
  *
  * The limit is the machine's memory (os.totalmem()) unless the user sets one: `--max-memory` on
  * `gaia simulate` / `launch` / `scenarios validate`, or the GAIA_MAX_MEMORY environment variable
- * (bytes, or a number with a unit: 512MB, 8GB, 1.5GiB). A run whose estimate exceeds it is
+ * (bytes, or a number with a unit: 512MB, 8GB, 1.5GiB); without either, a cgroup memory limit
+ * (memory.max) below the machine's memory is the limit. A run whose estimate exceeds it is
  * refused before it starts, with the estimate and what to change.
  */
 import { estimateStateBytes, type StateBytes } from "@gaia/core";
 import { dataParts, tableShape, type DataPart } from "@gaia/workloads";
+import { readFileSync } from "node:fs";
 import { totalmem } from "node:os";
 import { planLayout } from "./layout-plan.js";
 import type { Scenario } from "./scenario.js";
 
-/** Node, V8 and the loaded modules (TensorFlow.js included) with an empty table. */
+/** Node, V8 and the loaded modules with an empty table, per process. */
 export const BASE_BYTES = 150e6;
+/** TensorFlow.js and its backend, in every process that builds an MNIST workload. */
+export const TFJS_BYTES = 80e6;
 
 export interface MemoryEstimate {
   readonly rows: number;
@@ -38,7 +43,10 @@ export interface MemoryEstimate {
   readonly driverBytes: number;
   /** Messages in flight at once: every worker's read replies and push of one step. */
   readonly inFlightBytes: number;
+  /** The runtime itself in every process: BASE_BYTES, plus TFJS_BYTES for MNIST. */
   readonly baseBytes: number;
+  /** The processes that hold the run on this machine (1: the simulator). */
+  readonly processes: number;
   readonly totalBytes: number;
 }
 
@@ -58,6 +66,8 @@ export function estimable(scenario: Scenario): boolean {
   return ["mf", "lda", "mnist"].includes(scenario.workload.kind) && scenario.workload["data"] === undefined;
 }
 
+const baseBytesOf = (scenario: Scenario): number => BASE_BYTES + (scenario.workload.kind === "mnist" ? TFJS_BYTES : 0);
+
 /** The memory a run of `scenario` needs, from its sections alone (the workload is not built). */
 export function estimateMemory(scenario: Scenario, options: EstimateOptions = {}): MemoryEstimate {
   const shape = tableShape(scenario.workload);
@@ -67,8 +77,9 @@ export function estimateMemory(scenario: Scenario, options: EstimateOptions = {}
   const data = dataParts(scenario.workload, layout.workers.length);
   const driverBytes = options.driver === "node" ? 0 : shape.rows * shape.cols * (8 + 4 + 4);
   const inFlightBytes = layout.workers.length * 2 * (shape.rowsPerStep ?? shape.rows) * shape.cols * 4;
-  const total = state.total + data.reduce((n, p) => n + p.bytes, 0) + driverBytes + inFlightBytes + BASE_BYTES;
-  return { rows: shape.rows, cols: shape.cols, tableBytes, replicaCount: state.replicas / Math.max(1, tableBytes), state, data, driverBytes, inFlightBytes, baseBytes: BASE_BYTES, totalBytes: total };
+  const baseBytes = baseBytesOf(scenario);
+  const total = state.total + data.reduce((n, p) => n + p.bytes, 0) + driverBytes + inFlightBytes + baseBytes;
+  return { rows: shape.rows, cols: shape.cols, tableBytes, replicaCount: state.replicas / Math.max(1, tableBytes), state, data, driverBytes, inFlightBytes, baseBytes, processes: 1, totalBytes: total };
 }
 
 const units: Readonly<Record<string, number>> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40, k: 1e3, m: 1e6, g: 1e9, t: 1e12 };
@@ -84,8 +95,39 @@ export function parseByteSize(text: string): number | null {
   return Number.isFinite(bytes) && bytes > 0 ? Math.round(bytes) : null;
 }
 
-/** The memory limit: the flag's value, else GAIA_MAX_MEMORY, else os.totalmem(); with where it came from. */
-export function memoryLimit(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): { readonly bytes: number; readonly source: string } {
+/**
+ * The memory limit of this process's control group, if it has one: cgroup v2's memory.max, else
+ * cgroup v1's memory.limit_in_bytes (a container's `--memory`, a Kubernetes pod's limit, a SLURM
+ * job's). Null without a limit ("max", or v1's huge "unlimited" value) or without the files.
+ */
+export function cgroupMemoryLimit(readText: (path: string) => string | null = readIfPresent): number | null {
+  const v2 = readText("/sys/fs/cgroup/memory.max")?.trim();
+  if (v2 !== undefined && v2 !== "") return /^\d+$/.test(v2) ? Number(v2) : null;
+  const v1 = readText("/sys/fs/cgroup/memory/memory.limit_in_bytes")?.trim();
+  // v1 says "no limit" with a number near 2^63 rounded down to the page size.
+  if (v1 !== undefined && /^\d+$/.test(v1) && Number(v1) < 2 ** 60) return Number(v1);
+  return null;
+}
+
+function readIfPresent(path: string): string | null {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return null;
+  }
+}
+
+export interface MemoryLimit {
+  readonly bytes: number;
+  /** Where the limit came from, for the refusal's message: "--max-memory", "GAIA_MAX_MEMORY", "this machine's memory" or "this process's cgroup memory limit". */
+  readonly source: string;
+}
+
+/**
+ * The memory limit: the flag's value, else GAIA_MAX_MEMORY, else the smaller of os.totalmem() and
+ * the control group's limit; with where it came from. A bad size is a RangeError naming its source.
+ */
+export function memoryLimit(flag: string | undefined, env: NodeJS.ProcessEnv = process.env, cgroup: () => number | null = cgroupMemoryLimit): MemoryLimit {
   if (flag !== undefined) {
     const bytes = parseByteSize(flag);
     if (bytes === null) throw new RangeError(`--max-memory: expected bytes or a size such as 8GB or 512MiB, got ${JSON.stringify(flag)}`);
@@ -97,10 +139,13 @@ export function memoryLimit(flag: string | undefined, env: NodeJS.ProcessEnv = p
     if (bytes === null) throw new RangeError(`GAIA_MAX_MEMORY: expected bytes or a size such as 8GB or 512MiB, got ${JSON.stringify(fromEnv)}`);
     return { bytes, source: "GAIA_MAX_MEMORY" };
   }
-  return { bytes: totalmem(), source: "this machine's memory" };
+  const machine = totalmem();
+  const group = cgroup();
+  return group !== null && group < machine ? { bytes: group, source: "this process's cgroup memory limit" } : { bytes: machine, source: "this machine's memory" };
 }
 
-const gb = (bytes: number): string => {
+/** "6.40 GB", "762 GB", "20.0 MB": decimal units, three digits (the refusal's and validate's sizes). */
+export const formatByteSize = (bytes: number): string => {
   const units = ["B", "kB", "MB", "GB", "TB", "PB"];
   let v = bytes;
   let u = 0;
@@ -114,7 +159,7 @@ const gb = (bytes: number): string => {
 /** The estimate's parts, largest first, each with what to change to shrink it. */
 export function memoryParts(scenario: Scenario, e: MemoryEstimate): { readonly label: string; readonly bytes: number; readonly advice: string }[] {
   const shape = tableShape(scenario.workload);
-  const table = `${shape.rowsFrom} gives a ${e.rows}x${e.cols} table (${gb(e.tableBytes)} a replica)`;
+  const table = `${shape.rowsFrom} gives a ${e.rows}x${e.cols} table (${formatByteSize(e.tableBytes)} a replica)`;
   const dcs = scenario.topology.dataCenters.length;
   const field = shape.rowsFrom.slice(0, shape.rowsFrom.indexOf(":"));
   const parts = [
@@ -125,7 +170,7 @@ export function memoryParts(scenario: Scenario, e: MemoryEstimate): { readonly l
     ...e.data.map((p) => ({ label: `workload data: ${p.label}`, bytes: p.bytes, advice: `reduce ${p.field}${p.label.includes("workers") ? " or topology.machinesPerDataCenter" : ""}` })),
     { label: "driver books: the conservation sums (float64) and scales, and the evaluated replica", bytes: e.driverBytes, advice: `reduce ${field}` },
     { label: `messages in flight: every worker's read replies and push of one step`, bytes: e.inFlightBytes, advice: `reduce ${scenario.workload.kind === "mnist" ? field : "workload.batchSize"} or topology.machinesPerDataCenter` },
-    { label: `the runtime itself (Node, V8, modules${e.baseBytes > BASE_BYTES ? `, in each of ${Math.round(e.baseBytes / BASE_BYTES)} processes` : ""})`, bytes: e.baseBytes, advice: e.baseBytes > BASE_BYTES ? "run fewer nodes on this machine" : "raise the limit" },
+    { label: `the runtime itself (Node, V8, modules${scenario.workload.kind === "mnist" ? ", TensorFlow.js" : ""}${e.processes > 1 ? `, in each of ${e.processes} processes` : ""})`, bytes: e.baseBytes, advice: e.processes > 1 ? "run fewer nodes on this machine" : "raise the limit" },
   ];
   return parts.filter((p) => p.bytes > 0).sort((a, b) => b.bytes - a.bytes);
 }
@@ -134,12 +179,12 @@ export function memoryParts(scenario: Scenario, e: MemoryEstimate): { readonly l
  * Null when the estimate fits under `limit`; else why not: the estimate, its largest parts and
  * what to change (the first line names the estimate and the limit).
  */
-export function memoryProblem(scenario: Scenario, e: MemoryEstimate, limit: { readonly bytes: number; readonly source: string }, what = "the run"): string | null {
+export function memoryProblem(scenario: Scenario, e: MemoryEstimate, limit: MemoryLimit, what = "the run"): string | null {
   if (e.totalBytes <= limit.bytes) return null;
   const parts = memoryParts(scenario, e).slice(0, 3);
   const lines = [
-    `${what} needs about ${gb(e.totalBytes)} of memory, more than ${gb(limit.bytes)} (${limit.source}):`,
-    ...parts.map((p) => `  ${gb(p.bytes)}  ${p.label}`),
+    `${what} needs about ${formatByteSize(e.totalBytes)} of memory, more than ${formatByteSize(limit.bytes)} (${limit.source}):`,
+    ...parts.map((p) => `  ${formatByteSize(p.bytes)}  ${p.label}`),
     `  to fit: ${parts[0]!.advice}; or raise the limit (--max-memory, GAIA_MAX_MEMORY)`,
   ];
   return lines.join("\n");
@@ -148,7 +193,7 @@ export function memoryProblem(scenario: Scenario, e: MemoryEstimate, limit: { re
 /** One line for people: "1.87 GB (protocol state 1.23 GB, data 300 MB)". */
 export function formatEstimate(e: MemoryEstimate): string {
   const data = e.data.reduce((n, p) => n + p.bytes, 0);
-  return `${gb(e.totalBytes)} (protocol state ${gb(e.state.total)}, data ${gb(data)}, in flight ${gb(e.inFlightBytes)}, driver ${gb(e.driverBytes + e.baseBytes)})`;
+  return `${formatByteSize(e.totalBytes)} (protocol state ${formatByteSize(e.state.total)}, data ${formatByteSize(data)}, in flight ${formatByteSize(e.inFlightBytes)}, books and runtime ${formatByteSize(e.driverBytes + e.baseBytes)})`;
 }
 
 /**
@@ -157,12 +202,12 @@ export function formatEstimate(e: MemoryEstimate): string {
  * workload's data and the runtime's base. Per node, its share is the base, the data and its role's
  * state; the total is what this machine must hold.
  */
-export function estimateLaunchMemory(scenario: Scenario): MemoryEstimate & { readonly processes: number } {
+export function estimateLaunchMemory(scenario: Scenario): MemoryEstimate {
   const e = estimateMemory(scenario, { driver: "node" });
   const shape = tableShape(scenario.workload);
   const processes = planLayout(scenario, shape).layout.nodes.length + 1;
   const data = e.data.map((p) => ({ ...p, label: `${p.label}, in each of ${processes} processes`, bytes: p.bytes * processes }));
-  const baseBytes = BASE_BYTES * processes;
+  const baseBytes = baseBytesOf(scenario) * processes;
   const totalBytes = e.state.total + data.reduce((n, p) => n + p.bytes, 0) + e.inFlightBytes + baseBytes;
   return { ...e, data, baseBytes, totalBytes, processes };
 }

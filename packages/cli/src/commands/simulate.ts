@@ -18,7 +18,7 @@ export default class Simulate extends GaiaCommand {
     "",
     "With several models, `--sync lan,bsp,asp` runs the scenario under each and writes one comparison report, compare.html, beside a folder per run: the objective of every run over time on one axis and over iterations, WAN traffic and cost, time blocked by reason, and the ratios to LAN and to BSP.",
     "",
-    "Before it starts, a run's memory is estimated from the scenario (replicas x rows x columns, accumulators, caches, the workload's data); a run whose estimate exceeds the machine's memory, or --max-memory / GAIA_MAX_MEMORY, is refused with the estimate and what to change (exit 2). The summary reports the protocol state's bytes beside the peak RSS.",
+    "Before it starts, a run's memory is estimated from the scenario (replicas x rows x columns, accumulators, caches, the workload's data); a run whose estimate exceeds the machine's memory (or the cgroup's limit, /sys/fs/cgroup/memory.max, when lower), or --max-memory / GAIA_MAX_MEMORY, is refused with the estimate, its largest parts and what to change (exit 2); to run it anyway, raise the limit (--max-memory 1TB). The summary reports the protocol state's bytes beside the peak RSS.",
     "Worker steps and evaluations run on `--threads N` compute threads (`auto`: the machine's cores; default 1, in-process: each thread builds the workload itself, which small runs do not repay). Results are consumed at their virtual completion times, so the run and its trace hash are the same at any thread count.",
     "",
     "An output folder that already holds a run is never replaced silently: the default folder is numbered (runs/NAME-SEED.2), an explicit --out is refused without --force. Exits 1 when a trace check fails, 2 on a bad scenario or flag.",
@@ -45,7 +45,7 @@ export default class Simulate extends GaiaCommand {
     force: Flags.boolean({ description: "replace the run already in the output folder", default: false }),
     json: Flags.boolean({ description: "print only the summary, as one JSON object, on stdout", default: false }),
     quiet: Flags.boolean({ char: "q", description: "no progress bar and no table", default: false }),
-    "max-memory": Flags.string({ description: "refuse a run whose memory estimate exceeds this (bytes, or 512MB, 8GB, 1.5GiB) [default: GAIA_MAX_MEMORY, else the machine's memory]", helpValue: "SIZE" }),
+    "max-memory": Flags.string({ description: "refuse a run whose memory estimate exceeds this (bytes, or 512MB, 8GB, 1.5GiB) [default: GAIA_MAX_MEMORY, else the machine's memory or the cgroup's limit]", helpValue: "SIZE" }),
     threads: Flags.string({ description: "compute threads for worker steps and evaluations (1: in-process; auto: the machine's cores) [default: 1]", helpValue: "N|auto" }),
   };
 

@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ScenarioError, loadScenarioAsync, renderSweepHtml, valueText, sweepCsv, sweepRow, type RunSummary, type SweepRow } from "@gaia/sim";
+import { ScenarioError, estimable, estimateMemory, formatBytes, loadScenarioAsync, memoryProblem, renderSweepHtml, valueText, sweepCsv, sweepRow, type MemoryLimit, type RunSummary, type SweepRow } from "@gaia/sim";
 import { InputError, parseSet } from "../inputs.js";
 import { planHash, planPoints, slicePoints, type Point, type SweepSpec } from "./plan.js";
 
@@ -42,6 +42,8 @@ export interface SweepOptions {
   readonly count: number | null;
   readonly quiet: boolean;
   readonly json: boolean;
+  /** The memory runs may take together (--max-memory, else GAIA_MAX_MEMORY, else the machine's); the flag's text goes on to every run. */
+  readonly memory: { readonly limit: MemoryLimit; readonly flag: string | undefined };
 }
 
 /** Point's row file: written when its run ends. */
@@ -57,8 +59,9 @@ const writeAtomically = (path: string, text: string): void => {
 };
 
 /** The `gaia simulate` arguments of one point. */
-function simulateArgs(spec: SweepSpec, point: Point, dir: string): string[] {
+function simulateArgs(spec: SweepSpec, point: Point, dir: string, maxMemory: string | undefined): string[] {
   const args = ["simulate", spec.scenario, "--out", dir, "--force", "--json"];
+  if (maxMemory !== undefined) args.push("--max-memory", maxMemory);
   if (point.sync !== null) args.push("--sync", point.sync);
   if (point.seed !== null) args.push("--seed", String(point.seed));
   for (const s of spec.set) args.push("--set", s);
@@ -66,25 +69,44 @@ function simulateArgs(spec: SweepSpec, point: Point, dir: string): string[] {
   return args;
 }
 
-/** Loads the scenario of every distinct (values, sync) of the plan, so a bad value fails before any run starts. */
-async function validate(spec: SweepSpec, points: readonly Point[]): Promise<string> {
+/**
+ * Loads the scenario of every distinct (values, sync) of the plan, so a bad value fails before any
+ * run starts, and estimates each one's memory as `gaia simulate` would: a point that cannot fit on
+ * its own is refused, and so is a --jobs whose largest runs at once together would not fit.
+ */
+async function validate(spec: SweepSpec, points: readonly Point[], options: Pick<SweepOptions, "memory" | "jobs">): Promise<string> {
   const seen = new Set<string>();
   let name = "";
+  const estimates = new Map<string, { which: string; bytes: number }>();
   for (const point of points) {
     const key = JSON.stringify([point.values, point.sync]);
     if (seen.has(key)) continue;
     seen.add(key);
     const set = [...spec.set.map(parseSet), ...Object.entries(point.values).map(([path, value]) => parseSet(`${path}=${JSON.stringify(value)}`))];
+    const which = [...Object.entries(point.values).map(([p, v]) => `${p}=${valueText(v)}`), ...(point.sync !== null ? [`sync ${point.sync}`] : [])].join(", ");
+    const at = which !== "" ? ` at the sweep's point ${which}` : "";
+    let scenario;
     try {
-      const scenario = await loadScenarioAsync(spec.scenario, { ...(point.sync !== null ? { sync: point.sync } : {}), set });
+      scenario = await loadScenarioAsync(spec.scenario, { ...(point.sync !== null ? { sync: point.sync } : {}), set });
       name = scenario.name;
     } catch (error) {
-      if (error instanceof ScenarioError) {
-        const which = [...Object.entries(point.values).map(([p, v]) => `${p}=${valueText(v)}`), ...(point.sync !== null ? [`sync ${point.sync}`] : [])].join(", ");
-        throw new InputError(`invalid scenario${which !== "" ? ` at the sweep's point ${which}` : ""}\n${error.message}`);
-      }
+      if (error instanceof ScenarioError) throw new InputError(`invalid scenario${at}\n${error.message}`);
       throw error;
     }
+    if (!estimable(scenario)) continue;
+    const estimate = estimateMemory(scenario);
+    const problem = memoryProblem(scenario, estimate, options.memory.limit, `the run${at}`);
+    if (problem !== null) throw new InputError(problem);
+    estimates.set(key, { which: which === "" ? "the run" : which, bytes: estimate.totalBytes });
+  }
+  // Any --jobs of the runs (every point with every seed) may run at once: the largest ones must fit together.
+  const runs = points.map((p) => estimates.get(JSON.stringify([p.values, p.sync]))).filter((e) => e !== undefined).sort((x, y) => y.bytes - x.bytes);
+  const together = runs.slice(0, options.jobs).reduce((n, e) => n + e.bytes, 0);
+  if (runs.length > 1 && options.jobs > 1 && together > options.memory.limit.bytes) {
+    let fits = 1;
+    while (runs.slice(0, fits + 1).reduce((n, e) => n + e.bytes, 0) <= options.memory.limit.bytes) fits++;
+    const at = Math.min(options.jobs, runs.length);
+    throw new InputError(`${at} runs at a time (--jobs ${options.jobs}) need about ${formatBytes(together)} of memory, more than ${formatBytes(options.memory.limit.bytes)} (${options.memory.limit.source}); the largest, ${runs[0]!.which}, about ${formatBytes(runs[0]!.bytes)}\n  to fit: --jobs ${fits}, or raise the limit (--max-memory, GAIA_MAX_MEMORY)`);
   }
   return name;
 }
@@ -151,9 +173,9 @@ class SweepProgress {
 const formatClock = (s: number): string => (s < 60 ? `${s.toFixed(0)} s` : `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, "0")}s`);
 
 /** Runs one point as a child process; its row, or why it failed. */
-function runPoint(spec: SweepSpec, point: Point, dir: string): Promise<{ row: SweepRow; summary: RunSummary } | { error: string; code: number | null }> {
+function runPoint(spec: SweepSpec, point: Point, dir: string, maxMemory: string | undefined): Promise<{ row: SweepRow; summary: RunSummary } | { error: string; code: number | null }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [gaiaBin, ...simulateArgs(spec, point, dir)], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [gaiaBin, ...simulateArgs(spec, point, dir, maxMemory)], { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
@@ -226,7 +248,7 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions): Promise<
   const all = planPoints(spec);
   const sliced = options.index !== null && options.count !== null;
   const points = sliced ? slicePoints(all, options.index!, options.count!) : all;
-  const name = await validate(spec, all);
+  const name = await validate(spec, all, options);
   const hash = planHash(spec);
   const dir = options.out ?? join("runs", `${name}-sweep${sliced ? `-${options.index}of${options.count}` : ""}`);
   if (existsSync(join(dir, "sweep.json")) && !options.force) {
@@ -270,7 +292,7 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions): Promise<
       const runDir = join(dir, "runs", point.id);
       progress.begin();
       const t0 = Date.now();
-      const outcome = await runPoint(spec, point, runDir);
+      const outcome = await runPoint(spec, point, runDir, options.memory.flag);
       const wallS = (Date.now() - t0) / 1000;
       if ("row" in outcome) {
         rows.push(outcome.row);

@@ -1,7 +1,7 @@
 import { Args, Flags } from "@oclif/core";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { formatBytes, formatSeconds, sweepGroups } from "@gaia/sim";
+import { formatBytes, formatSeconds, memoryLimit, sweepGroups } from "@gaia/sim";
 import { GaiaCommand } from "../../base.js";
 import { InputError } from "../../inputs.js";
 import { planPoints, sweepSpec } from "../../sweep/plan.js";
@@ -16,6 +16,8 @@ export default class Sweep extends GaiaCommand {
     "The sweep is the cartesian product of every --vary (in the order given), the --sync models and the --seeds. Each run is a `gaia simulate` process, --jobs at a time, and keeps its folder (runs/<point>/, with its report). At the end the sweep's folder holds results.csv (one row per run, every varied field a column, figures at the target and at the end), sweep.html (mean and spread over the seeds of each point and model) and sweep.json.",
     "",
     "An interrupted sweep resumes with --resume: runs whose row was written are not run again. A folder that holds another sweep is refused without --force.",
+    "",
+    "Before any run starts, each point's memory is estimated as `gaia simulate` estimates it: a point that would not fit, or --jobs runs at a time that together would not (the largest runs of the plan), is refused with the estimate and what to change (exit 2). --max-memory (else GAIA_MAX_MEMORY, else the machine's memory) is that limit, and is passed on to every run.",
     "",
     "On several machines: --index I --count N runs the I-th of N slices (every N-th run, so slices take alike), as a Kubernetes Indexed Job or a SLURM array task does; `gaia sweep merge` joins the slices' folders into one report and the same CSV as one whole run. Exits 1 when a run failed or a trace check failed, 2 on bad input.",
   ].join("\n");
@@ -44,6 +46,7 @@ export default class Sweep extends GaiaCommand {
     force: Flags.boolean({ description: "replace the sweep in the folder", default: false }),
     json: Flags.boolean({ description: "print only the sweep's record (plan and rows) as JSON on stdout", default: false }),
     quiet: Flags.boolean({ char: "q", description: "no progress and no table", default: false }),
+    "max-memory": Flags.string({ description: "the memory the runs at a time may take together, and each run's limit (bytes, or 512MB, 8GB) [default: GAIA_MAX_MEMORY, else the machine's memory]", helpValue: "SIZE" }),
   };
 
   async run(): Promise<void> {
@@ -55,12 +58,18 @@ export default class Sweep extends GaiaCommand {
     let outcome;
     try {
       if (flags.index !== undefined && flags.count !== undefined && flags.index >= flags.count) throw new InputError(`--index ${flags.index}: slices are numbered 0 to ${flags.count - 1} (--count ${flags.count})`);
+      let limit;
+      try {
+        limit = memoryLimit(flags["max-memory"]);
+      } catch (error) {
+        throw new InputError((error as Error).message);
+      }
       const spec = sweepSpec(args.file, flags);
       if (!flags.quiet && !flags.json) {
         const total = planPoints(spec).length;
         process.stderr.write(`sweep: ${total} runs${flags.index !== undefined ? ` (slice ${flags.index} of ${flags.count}: every ${flags.count}th)` : ""}, ${flags.jobs ?? availableParallelism()} at a time\n`);
       }
-      outcome = await runSweep(spec, { out: flags.out, jobs: flags.jobs ?? availableParallelism(), resume: flags.resume, force: flags.force, index: flags.index ?? null, count: flags.count ?? null, quiet: flags.quiet, json: flags.json });
+      outcome = await runSweep(spec, { out: flags.out, jobs: flags.jobs ?? availableParallelism(), resume: flags.resume, force: flags.force, index: flags.index ?? null, count: flags.count ?? null, quiet: flags.quiet, json: flags.json, memory: { limit, flag: flags["max-memory"] } });
     } catch (error) {
       if (error instanceof InputError) return fail(error.message, 2);
       throw error;
