@@ -5,28 +5,19 @@
 // (test/cli/cli.test.ts builds it).
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { chartsOf } from "../support/report-check.js";
+import { buildCli, gaiaWith, root, type Run } from "../support/cli.js";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
-const bin = join(root, "packages/cli/bin/run.js");
 const work = mkdtempSync(join(tmpdir(), "gaia-compare-"));
 
-function gaia(cwd: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" }, timeout: 180_000 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const gaia = (cwd: string, ...args: string[]): Run => gaiaWith({ cwd, timeoutMs: 180_000 }, ...args);
 
 const noStackTrace = (text: string): void => assert.ok(!/\n\s+at .+:\d+:\d+\)?\n/.test(text), `no stack trace:\n${text}`);
 
-before(() => {
-  const tsc = join(root, "node_modules/typescript/bin/tsc");
-  spawnSync(process.execPath, [tsc, "-b", "packages/cli"], { cwd: root, encoding: "utf8" });
-});
+before(buildCli);
 
 const models = ["lan", "bsp", "asp"];
 const timeCharts = ["objective-time", "objective-iterations", "wan-time"];

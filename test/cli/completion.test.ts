@@ -8,11 +8,8 @@ import { spawnSync } from "node:child_process";
 import { writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { completionSpec } from "../../packages/cli/src/completion.js";
-
-const root = fileURLToPath(new URL("../../", import.meta.url));
-const bin = join(root, "packages/cli/bin/run.js");
+import { bin, buildCli, root } from "../support/cli.js";
 
 const script = (): string => {
   const run = spawnSync(process.execPath, [bin, "autocomplete", "bash", "--script"], { cwd: root, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" }, timeout: 120_000 });
@@ -20,10 +17,7 @@ const script = (): string => {
   return run.stdout;
 };
 
-// The CLI runs from packages/cli/dist: build it from the source under test.
-before(() => {
-  spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-b", "packages/cli"], { cwd: root, encoding: "utf8" });
-});
+before(buildCli);
 
 describe("gaia autocomplete", () => {
   const file = join(mkdtempSync(join(tmpdir(), "gaia-completion-")), "gaia.bash");

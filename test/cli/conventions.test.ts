@@ -10,21 +10,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import semver from "semver";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { bin, buildCli, gaia, root } from "../support/cli.js";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
-const bin = join(root, "packages/cli/bin/run.js");
 const work = mkdtempSync(join(tmpdir(), "gaia-conventions-"));
 
-function gaia(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" }, timeout: 120_000 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 
-before(() => {
-  const tsc = join(root, "node_modules/typescript/bin/tsc");
-  spawnSync(process.execPath, [tsc, "-b", "packages/cli"], { cwd: root, encoding: "utf8" });
-});
+before(buildCli);
 
 const commands = ["simulate", "compare", "launch", "run", "calibrate", "deploy k8s", "scenarios list", "scenarios validate", "scenarios schema"];
 

@@ -6,7 +6,6 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { Job } from "kubernetes-models/batch/v1";
 import { PersistentVolumeClaim } from "kubernetes-models/v1";
@@ -14,20 +13,13 @@ import { parseAllDocuments } from "yaml";
 import { params, seedTitle } from "../support/fc.js";
 import { chartsOf } from "../support/report-check.js";
 import { parseSeeds, parseVary, planHash, planPoints, slicePoints, type SweepSpec } from "@gaia/cli";
+import { buildCli, gaiaWith, root, type Run } from "../support/cli.js";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
-const bin = join(root, "packages/cli/bin/run.js");
 const work = mkdtempSync(join(tmpdir(), "gaia-sweep-"));
 
-function gaia(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" }, timeout: 300_000 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const gaia = (...args: string[]): Run => gaiaWith({ timeoutMs: 300_000 }, ...args);
 
-before(() => {
-  const tsc = join(root, "node_modules/typescript/bin/tsc");
-  spawnSync(process.execPath, [tsc, "-b", "packages/cli"], { cwd: root, encoding: "utf8" });
-});
+before(buildCli);
 
 describe("the sweep's plan", () => {
   test("seeds: ranges and lists; bad ones say why", () => {

@@ -36,7 +36,18 @@ export function binName(bin: string): string {
   return process.env["npm_command"] === "exec" ? `npx ${bin}` : bin;
 }
 
+/** Bad input, or a run that cannot go on: one line `Error: message` on stderr; the exit code to return (2 for bad input). */
+export function reportError(message: string, code = 2): number {
+  process.stderr.write(`Error: ${message}\n`);
+  return code;
+}
+
 export abstract class GaiaCommand extends Command {
+  /** Bad input: one line on stderr, exit 2 (never a stack trace or the usage text). */
+  protected fail(message: string): never {
+    return this.exit(reportError(message));
+  }
+
   protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
     const parse = error as Error & { showHelp?: boolean; flags?: string[]; parse?: unknown };
     if (error instanceof Errors.CLIError && parse.parse !== undefined) {

@@ -1,5 +1,5 @@
 import { Flags } from "@oclif/core";
-import { GaiaCommand } from "../base.js";
+import { GaiaCommand, reportError } from "../base.js";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { calibrate, calibrationKinds, WorkloadError, type Backend, type Calibration, type CalibrationFigure } from "@gaia/workloads";
@@ -34,10 +34,7 @@ export default class Calibrate extends GaiaCommand {
   }
 
   private async calibrate(flags: { workload: string | undefined; backend: string | undefined; seconds: string; json: boolean; out: string | undefined }): Promise<number> {
-    const fail = (message: string): number => {
-      process.stderr.write(`Error: ${message}\n`);
-      return 2;
-    };
+    const fail = (message: string): number => reportError(message);
     if (flags.workload !== undefined && !(calibrationKinds as readonly string[]).includes(flags.workload)) return fail(`unknown workload "${flags.workload}" (known: ${calibrationKinds.join(", ")})`);
     if (flags.backend !== undefined && !(backends as readonly string[]).includes(flags.backend)) return fail(`unknown backend "${flags.backend}" (known: ${backends.join(", ")})`);
     const seconds = Number(flags.seconds);

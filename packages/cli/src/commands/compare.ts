@@ -35,10 +35,7 @@ export default class Compare extends GaiaCommand {
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Compare);
     const dirs = argv as string[];
-    const fail = (message: string): never => {
-      process.stderr.write(`Error: ${message}\n`);
-      return this.exit(2);
-    };
+    const fail = (message: string): never => this.fail(message);
     const runs: { source: string; result: RunResult }[] = [];
     for (const dir of dirs) {
       try {

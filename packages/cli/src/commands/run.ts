@@ -73,11 +73,6 @@ export default class RunCommand extends GaiaCommand {
     return value;
   }
 
-  /** Bad input: one line on stderr, exit 2. */
-  private fail(message: string): never {
-    process.stderr.write(`Error: ${message}\n`);
-    return this.exit(2);
-  }
 }
 
 /** The boolean flags' variables; oclif reads any other value as false, so a typo is refused here. */

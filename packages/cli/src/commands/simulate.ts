@@ -1,5 +1,5 @@
 import { Args, Flags } from "@oclif/core";
-import { GaiaCommand } from "../base.js";
+import { GaiaCommand, reportError } from "../base.js";
 import { join } from "node:path";
 import { availableParallelism } from "node:os";
 import { WorkloadError } from "@gaia/workloads";
@@ -78,10 +78,7 @@ function parseThreads(text: string | undefined): number {
 }
 
 async function simulate(fileOrName: string, flags: SimulateFlags): Promise<number> {
-  const fail = (message: string, code = 2): number => {
-    process.stderr.write(`Error: ${message}\n`);
-    return code;
-  };
+  const fail = reportError;
   let models: (SyncModel | undefined)[];
   let file: string;
   let set;

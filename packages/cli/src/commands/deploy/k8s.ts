@@ -79,8 +79,4 @@ export default class DeployK8sCommand extends GaiaCommand {
     }
   }
 
-  private fail(message: string): never {
-    process.stderr.write(`Error: ${message}\n`);
-    return this.exit(2);
-  }
 }

@@ -30,8 +30,7 @@ export default class ScenariosValidate extends GaiaCommand {
     try {
       limit = memoryLimit(flags["max-memory"]);
     } catch (error) {
-      process.stderr.write(`Error: ${(error as Error).message}\n`);
-      this.exit(2);
+      this.fail((error as Error).message);
     }
     const results: { file: string; valid: boolean; kind: "scenario" | "cluster" | null; name: string | null; estimatedBytes?: number | null; problems: { path: string; line: number | null; column: number | null; message: string }[] }[] = [];
     for (const given of argv as string[]) {

@@ -2,7 +2,7 @@ import { Args, Flags } from "@oclif/core";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { formatBytes, formatSeconds, memoryLimit, sweepGroups } from "@gaia/sim";
-import { GaiaCommand } from "../../base.js";
+import { GaiaCommand, reportError } from "../../base.js";
 import { InputError } from "../../inputs.js";
 import { planPoints, sweepSpec } from "../../sweep/plan.js";
 import { runSweep } from "../../sweep/run.js";
@@ -51,10 +51,7 @@ export default class Sweep extends GaiaCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Sweep);
-    const fail = (message: string, code: number): never => {
-      process.stderr.write(`Error: ${message}\n`);
-      return this.exit(code);
-    };
+    const fail = (message: string, code: number): never => this.exit(reportError(message, code));
     let outcome;
     try {
       if (flags.index !== undefined && flags.count !== undefined && flags.index >= flags.count) throw new InputError(`--index ${flags.index}: slices are numbered 0 to ${flags.count - 1} (--count ${flags.count})`);

@@ -32,10 +32,7 @@ export default class SweepMerge extends GaiaCommand {
     try {
       record = await mergeSweeps(dirs, flags.out, flags.force);
     } catch (error) {
-      if (error instanceof InputError) {
-        process.stderr.write(`Error: ${error.message}\n`);
-        return this.exit(2);
-      }
+      if (error instanceof InputError) this.fail(error.message);
       throw error;
     }
     const missing = record.total - record.rows.length;
