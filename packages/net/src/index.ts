@@ -13,3 +13,4 @@ export * from "./plan.js";
 export * from "./run-node.js";
 export * from "./stream-frames.js";
 export * from "./ws-client.js";
+export * from "./supervisor.js";

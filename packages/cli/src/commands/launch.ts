@@ -13,7 +13,7 @@ export default class LaunchCommand extends GaiaCommand {
   static override description = [
     "Run every node of a cluster file as a local process over real sockets (uWebSockets.js).",
     "",
-    "Spawns one process per worker, shard and hub, shows progress, applies the scenario's faults at their times in wall seconds after every node is up (partitions and bandwidth changes on the emulated WAN, crash = SIGKILL and restart from the shard's checkpoint, slow nodes), stops the workers when the stop condition is met, and writes the same summary, metrics.jsonl, summary.json and report.html as `gaia simulate`. Times are wall-clock seconds of training, from the moment every node is up: the start-up before it is reported apart (startupS), and wallClockTimeS is the whole launch. --set changes a field of the cluster file as `gaia simulate --set` does a scenario's, for every node. Shard checkpoints go to <out>/checkpoints unless the file names checkpoint.dir. Ctrl-C (or SIGTERM) stops the nodes, collects what they have and writes it to the output folder marked interrupted, then exits 130 (143 on SIGTERM); a second Ctrl-C kills the nodes at once. Before any node starts, the memory of every process on this machine (each builds the workload; the protocol state is spread over them) is estimated from the scenario; a launch whose estimate exceeds the machine's memory, or --max-memory / GAIA_MAX_MEMORY, is refused with the estimate and what to change. Exits 1 when the run fails or a check fails, 2 on a bad cluster file or a launch that cannot fit.",
+    "Spawns one process per worker, shard and hub, shows progress, applies the scenario's faults at their times in wall seconds after every node is up (partitions and bandwidth changes on the emulated WAN, crash = SIGKILL and restart from the shard's checkpoint, slow nodes), restarts a node that dies unexpectedly as a scripted restart would (at most 3 times a node, with backoff; each restart logged and counted in the summary; --no-restart fails the run instead) and reports a node silent for 10 s (frozen, e.g. SIGSTOP) by name, stops the workers when the stop condition is met, and writes the same summary, metrics.jsonl, summary.json and report.html as `gaia simulate`. Times are wall-clock seconds of training, from the moment every node is up: the start-up before it is reported apart (startupS), and wallClockTimeS is the whole launch. --set changes a field of the cluster file as `gaia simulate --set` does a scenario's, for every node. Shard checkpoints go to <out>/checkpoints unless the file names checkpoint.dir. Ctrl-C (or SIGTERM) stops the nodes, collects what they have and writes it to the output folder marked interrupted, then exits 130 (143 on SIGTERM); a second Ctrl-C kills the nodes at once. Before any node starts, the memory of every process on this machine (each builds the workload; the protocol state is spread over them) is estimated from the scenario; a launch whose estimate exceeds the machine's memory, or --max-memory / GAIA_MAX_MEMORY, is refused with the estimate and what to change. Exits 1 when the run fails or a check fails, 2 on a bad cluster file or a launch that cannot fit.",
   ].join("\n");
 
   static override examples = [
@@ -31,6 +31,7 @@ export default class LaunchCommand extends GaiaCommand {
     trace: Flags.boolean({ description: "collect every node's trace and run the simulator's checkers on it", default: false }),
     verbose: Flags.boolean({ char: "v", description: "print the nodes' logs on stderr", default: false }),
     "max-memory": Flags.string({ description: "refuse a launch whose memory estimate (all node processes on this machine) exceeds this (bytes, or 512MB, 8GB) [default: GAIA_MAX_MEMORY, else the machine's memory]", helpValue: "SIZE" }),
+    restart: Flags.boolean({ description: "restart a node that dies unexpectedly (kill -9, the OOM killer): a shard or hub from its checkpoint, a worker by rejoining; at most 3 times a node, with backoff. --no-restart: such a death fails the run", default: true, allowNo: true }),
     watchdog: Flags.integer({ description: "each node reports \"no progress for T: waiting on X\" after this many seconds without progress (0: off)", default: 30, min: 0 }),
   };
 
@@ -41,7 +42,7 @@ export default class LaunchCommand extends GaiaCommand {
   }
 }
 
-async function launch(flags: { cluster: string; set?: string[] | undefined; out: string | undefined; force: boolean; json: boolean; trace: boolean; verbose: boolean; watchdog: number; "max-memory"?: string | undefined }): Promise<number> {
+async function launch(flags: { cluster: string; set?: string[] | undefined; out: string | undefined; force: boolean; json: boolean; trace: boolean; verbose: boolean; restart: boolean; watchdog: number; "max-memory"?: string | undefined }): Promise<number> {
   let set;
   try {
     set = (flags.set ?? []).map(parseSet);
@@ -112,6 +113,7 @@ async function launch(flags: { cluster: string; set?: string[] | undefined; out:
     running = await launchCluster(cluster, {
       trace: flags.trace,
       watchdogS: flags.watchdog,
+      supervision: { restart: flags.restart },
       onNodeReady: (node, ready, total) => {
         // A node restarted after a crash reports ready again: that is a log line, not a new start.
         if (flags.verbose || (ready === total && !training)) console.log(`node ${node} is up (${ready}/${total})${ready === total && !training ? "; training" : ""}`);
