@@ -647,6 +647,30 @@ const mutations = [
     replace: "(n.dataCenter !== \"\" ? `${n.pod}",
     tests: ["test/cli/deploy-k8s.test.ts"],
   },
+  {
+    name: "supervisor-unbounded",
+    what: "the launcher restarts a node that keeps dying forever, instead of giving up after maxRestarts",
+    file: "packages/net/src/supervisor.ts",
+    find: "if (done >= this.policy.maxRestarts) {",
+    replace: "if (false) {",
+    tests: ["test/net/supervisor.test.ts"],
+  },
+  {
+    name: "supervise-restart-fresh",
+    what: "a shard that died unexpectedly is restarted without its checkpoint (its state lost), not as a scripted restart would",
+    file: "packages/net/src/launcher.ts",
+    find: "this.spawn(child.id, true);",
+    replace: "this.spawn(child.id, false);",
+    tests: ["test/net/supervise-shard.test.ts"],
+  },
+  {
+    name: "supervise-no-heartbeat",
+    what: "the launcher takes no heartbeats, so a frozen (SIGSTOP) node is never reported",
+    file: "packages/net/src/launcher.ts",
+    find: "if (child.ready) this.heard(id);",
+    replace: "",
+    tests: ["test/net/supervise-worker.test.ts"],
+  },
 ];
 
 const only = process.argv.slice(2);
