@@ -671,6 +671,22 @@ const mutations = [
     replace: "",
     tests: ["test/net/supervise-worker.test.ts"],
   },
+  {
+    name: "default-cap-silent",
+    what: "gaia scenarios validate says nothing of a scenario without stop limits (it stops at the default cap)",
+    file: "packages/scenario/src/stop.ts",
+    find: "if (stop.defaultCap !== true) return null;",
+    replace: "return null;",
+    tests: ["test/cli/default-cap.test.ts"],
+  },
+  {
+    name: "default-cap-passes",
+    what: "a run that stops at the default cap without reaching its target exits 0, as if it had succeeded",
+    file: "packages/scenario/src/stop.ts",
+    find: "const failed = stop.targetObjective !== null && !summary.reachedTarget;",
+    replace: "const failed = false;",
+    tests: ["test/cli/default-cap.test.ts"],
+  },
 ];
 
 const only = process.argv.slice(2);

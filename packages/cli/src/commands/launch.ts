@@ -2,7 +2,7 @@ import { Flags } from "@oclif/core";
 import { GaiaCommand } from "../base.js";
 import { join } from "node:path";
 import { ClusterError, launchCluster, loadClusterAsync, resolveAddresses, type ClusterConfig, type Launch } from "@gaia/net";
-import { estimateLaunchMemory, faultWindowsOf, formatObjective, formatSummaryTable, memoryLimit, estimable, memoryProblem, writeRunOutputs } from "@gaia/sim";
+import { defaultCapStop, estimateLaunchMemory, faultWindowsOf, formatObjective, formatSummaryTable, memoryLimit, estimable, memoryProblem, writeRunOutputs } from "@gaia/sim";
 import { WorkloadError } from "@gaia/workloads";
 import { InputError, outputDir, parseSet } from "../inputs.js";
 import { createConsole } from "../progress.js";
@@ -152,7 +152,8 @@ async function launch(flags: { cluster: string; set?: string[] | undefined; out:
     console.stop();
     // Faults start when every node is up, on the training clock that many seconds in.
     const offsetS = running.readyS === null ? 0 : Math.max(0, running.readyS - launched.summary.startupS!);
-    const result = { ...launched, summary: { ...launched.summary, faultWindows: faultWindowsOf(scenario.faults, cluster.faultTimeScale, offsetS) } };
+    const capped = launched.summary.interrupted ? null : defaultCapStop(scenario.stop, launched.summary);
+    const result = { ...launched, summary: { ...launched.summary, ...(capped !== null ? { stoppedBy: capped.stoppedBy } : {}), faultWindows: faultWindowsOf(scenario.faults, cluster.faultTimeScale, offsetS) } };
     const paths = await writeRunOutputs(out.dir, result);
     if (flags.json) process.stdout.write(`${JSON.stringify({ ...result.summary, outDir: out.dir })}\n`);
     else process.stdout.write(`${formatSummaryTable(result.summary)}\n\nwrote ${paths.metrics}, ${paths.summary}, ${paths.report}\n`);
@@ -164,12 +165,13 @@ async function launch(flags: { cluster: string; set?: string[] | undefined; out:
       process.stderr.write(`Error: ${result.summary.diverged}\n`);
       return 1;
     }
+    if (capped !== null) process.stderr.write(`${capped.failed ? "Error" : "note"}: ${capped.message}\n`);
     const failed = Object.entries(result.summary.checks).filter(([, verdict]) => verdict !== null);
     if (failed.length > 0) {
       process.stderr.write(`Error: ${failed.length} check(s) failed: ${failed.map(([name, verdict]) => `${name}: ${verdict}`).join("; ")}\n`);
       return 1;
     }
-    return 0;
+    return capped?.failed ? 1 : 0;
   } catch (error) {
     console.stop();
     if (error instanceof ClusterError) {

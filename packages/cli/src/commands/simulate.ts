@@ -3,7 +3,7 @@ import { GaiaCommand } from "../base.js";
 import { join } from "node:path";
 import { availableParallelism } from "node:os";
 import { WorkloadError } from "@gaia/workloads";
-import { ScenarioError, estimateMemory, faultWindowsOf, memoryLimit, estimable, memoryProblem, formatBytes, formatObjective, formatSeconds, formatSummaryTable, labelRuns, wrapWords, runTimeOf, loadScenarioAsync, ratioTable, runSimulation, syncModels, writeComparison, writeRunOutputs, type RunResult, type RunSummary, type Scenario, type SyncModel } from "@gaia/sim";
+import { ScenarioError, defaultCapStop, estimateMemory, faultWindowsOf, memoryLimit, estimable, memoryProblem, formatBytes, formatObjective, formatSeconds, formatSummaryTable, labelRuns, wrapWords, runTimeOf, loadScenarioAsync, ratioTable, runSimulation, syncModels, writeComparison, writeRunOutputs, type RunResult, type RunSummary, type Scenario, type SyncModel } from "@gaia/sim";
 import { InputError, bundledScenarioNames, outputDir, parseSet, parseSyncs, resolveScenario } from "../inputs.js";
 import { createConsole, type Console } from "../progress.js";
 import { comparisonTable } from "../tables.js";
@@ -166,7 +166,12 @@ async function simulate(fileOrName: string, flags: SimulateFlags): Promise<numbe
     else process.stdout.write(`${formatSummaryTable(runs[0]!.result.summary, columns)}\n\n${wrap(`wrote ${join(out.dir, "metrics.jsonl")}, ${join(out.dir, "metrics.csv")}, ${join(out.dir, "summary.json")}, ${join(out.dir, "report.html")}`)}\n`);
   }
   let code = 0;
-  for (const { result, source } of runs) {
+  for (const [i, { result, source }] of runs.entries()) {
+    const capped = defaultCapStop(scenarios[i]!.stop, result.summary);
+    if (capped !== null) {
+      process.stderr.write(`${capped.failed ? "Error" : "note"}: ${comparing ? `${source}: ` : ""}${capped.message}\n`);
+      if (capped.failed) code = 1;
+    }
     if (result.summary.diverged) {
       process.stderr.write(`Error: ${comparing ? `${source}: ` : ""}${result.summary.diverged}\n`);
       code = 1;
@@ -188,7 +193,8 @@ async function runOne(scenario: Scenario, label: string, console: Console, threa
     const result = await runSimulation(scenario, { threads, onProgress: (p) => console.update({ timeS: p.virtualTimeS, iteration: p.iteration, objective: p.objective }) });
     console.stop();
     if (result.threads.note !== null) console.log(`note: ${result.threads.note}`);
-    return { series: result.series, summary: { ...result.summary, faultWindows: faultWindowsOf(scenario.faults) } };
+    const capped = defaultCapStop(scenario.stop, result.summary);
+    return { series: result.series, summary: { ...result.summary, ...(capped !== null ? { stoppedBy: capped.stoppedBy } : {}), faultWindows: faultWindowsOf(scenario.faults) } };
   } catch (error) {
     console.stop();
     if (error instanceof WorkloadError && error.during === "input") {
