@@ -687,6 +687,14 @@ const mutations = [
     replace: "const failed = false;",
     tests: ["test/cli/default-cap.test.ts"],
   },
+  {
+    name: "launcher-aborts-retry",
+    what: "the launcher aborts the run when a shard says it retries its failing checkpoint writes, instead of waiting for it",
+    file: "packages/net/src/launcher.ts",
+    find: 'this.options.onLog?.("launcher", this.supervisor.retrying(',
+    replace: 'throw new Error(r.message);\n        this.options.onLog?.("launcher", this.supervisor.retrying(',
+    tests: ["test/net/checkpoint-retry.test.ts"],
+  },
 ];
 
 const only = process.argv.slice(2);

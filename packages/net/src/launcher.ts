@@ -463,6 +463,10 @@ export class Launch {
         break;
       case "error":
         throw new Error(`node ${r.node}: ${r.message}`);
+      case "retrying":
+        // The node retries by itself: follow it, never abort (the run's time limit still holds).
+        this.options.onLog?.("launcher", this.supervisor.retrying(r.node, r.message, r.recovered, this.trainingS));
+        break;
       case "stalled": {
         const text = `${r.node}: no progress for ${Math.round(r.forMs / 1000)} s: waiting on ${r.waitingOn}`;
         this.stalls.set(r.node, { text, atMs: Date.now() });

@@ -103,6 +103,13 @@ export class Supervisor {
     return texts;
   }
 
+  /** `id` says it retries a failure by itself (`recovered`: the failure is over): logged and counted, never fatal. */
+  retrying(id: NodeId, message: string, recovered: boolean, atS: number): string {
+    const text = `${id}: ${message}${recovered ? "" : " (the node retries; the launcher waits)"}`;
+    this.events.push({ atS, node: id, kind: recovered ? "recovered" : "retrying", text });
+    return text;
+  }
+
   /** `id` exited as asked (a scripted crash, the end of the run): it is no longer watched. */
   forget(id: NodeId): void {
     this.lastHeardMs.delete(id);

@@ -132,8 +132,12 @@ export interface RunSummary {
 export interface SupervisionEvent {
   readonly atS: number;
   readonly node: string;
-  /** restart: died unexpectedly and restarted; gave-up: died once too often; frozen / resumed: heartbeats stopped / came back. */
-  readonly kind: "restart" | "gave-up" | "frozen" | "resumed";
+  /**
+   * restart: died unexpectedly and restarted; gave-up: died once too often; frozen / resumed:
+   * heartbeats stopped / came back; retrying / recovered: the node retries a failure by itself
+   * (a checkpoint write out of file descriptors) / it succeeded again.
+   */
+  readonly kind: "restart" | "gave-up" | "frozen" | "resumed" | "retrying" | "recovered";
   readonly text: string;
 }
 
