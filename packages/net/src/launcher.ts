@@ -30,7 +30,8 @@
  * cuts it, factors multiply), and a restarted node starts with the faults in force.
  *
  * This file owns the processes: spawning, the reports they write, evaluation, stopping and
- * settling. Which faults a real run can stage, and the composed fault state with the commands it
+ * settling. What to do when a node dies or freezes unasked (restart it, give up, report it) is
+ * supervisor.ts's decision; this file only carries it out. Which faults a real run can stage, and the composed fault state with the commands it
  * implies, are launch-faults.ts; the sums and the replica comparison of the result, launch-result.ts.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
