@@ -21,7 +21,7 @@ export default class Simulate extends GaiaCommand {
     "Before it starts, a run's memory is estimated from the scenario (replicas x rows x columns, accumulators, caches, the workload's data); a run whose estimate exceeds the machine's memory, or --max-memory / GAIA_MAX_MEMORY, is refused with the estimate and what to change (exit 2). The summary reports the protocol state's bytes beside the peak RSS.",
     "Worker steps and evaluations run on `--threads N` compute threads (`auto`: the machine's cores; default 1, in-process: each thread builds the workload itself, which small runs do not repay). Results are consumed at their virtual completion times, so the run and its trace hash are the same at any thread count.",
     "",
-    "An output folder that already holds a run is never replaced silently: the default folder is numbered (runs/NAME-SEED.2), an explicit --out is refused without --force. Exits 1 when a trace check fails, 2 on a bad scenario or flag.",
+    "An output folder that already holds a run is never replaced silently: the default folder is numbered (runs/NAME-SEED.2), an explicit --out is refused without --force. A scenario that sets neither stop.maxIterations nor stop.maxVirtualTime stops at the default cap (1000 iterations or 2 h of virtual time), reported as stopped by default-cap. Exits 1 when a trace check fails or the run stopped at the default cap without reaching its target (the message names it), 2 on a bad scenario or flag.",
   ].join("\n");
 
   static override examples = [
