@@ -5,6 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { defaultSupervision, Supervisor } from "@gaia/net";
+import { summaryRows, type RunSummary } from "@gaia/sim";
 
 const policy = { ...defaultSupervision, maxRestarts: 3, backoffMs: 500, backoffMaxMs: 1500, heartbeatS: 2 };
 
@@ -47,4 +48,23 @@ test("supervisor: a node silent for heartbeatS is reported frozen once, by name,
   s.heard("a/w0", 59_000, 59);
   assert.deepEqual(s.check(60_000, 60), [], "a node that exited as asked is not watched");
   assert.deepEqual([s.summary().frozen, s.summary().events.map((e) => e.kind)], [1, ["frozen", "resumed"]]);
+});
+
+test("supervisor: the printed summary names the restarted and the frozen nodes", () => {
+  const s = new Supervisor(policy, () => null);
+  s.died("a/w0", "SIGKILL", true, 1);
+  s.died("a/w0", "SIGKILL", true, 2);
+  s.died("b/hub", "SIGKILL", true, 3);
+  s.heard("b/s0", 0, 0);
+  s.check(5000, 5);
+  const blockedS = { ssp: 0, mirrorClock: 0, barrier: 0 };
+  const summary: RunSummary = {
+    name: "supervised", seed: 1, sync: "asp", workload: "mf", topology: "a,b", trainingTimeS: 1, clock: "wall", iterations: 10, objective: 0.5, objectiveName: "rmse",
+    targetObjective: null, reachedTarget: false, timeToTargetS: null, wanBytes: 0, costUsd: 0, blockedS, traceHash: "", wanBytesByLink: {}, events: 0, stoppedBy: "max-iterations", checks: {}, wallTimeS: 1,
+    supervision: s.summary(),
+  };
+  const rows = new Map(summaryRows(summary));
+  assert.equal(rows.get("restarts (unexpected deaths)"), "3 (a/w0 x2, b/hub)");
+  assert.equal(rows.get("frozen nodes (no heartbeat)"), "1 (b/s0)");
+  assert.ok(![...rows.keys()].some((k) => k.startsWith("supervision")), "not shown again as raw fields");
 });
