@@ -10,6 +10,54 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 const mutations = [
   {
+    name: "launch-objective-gauge-unset",
+    what: "the launcher never tells the evaluated replica's shards the objective, so gaia_objective stays absent in a launch",
+    file: "packages/net/src/launcher.ts",
+    find: "for (const s of replica) this.command(s.id, `objective ${clock} ${evaluation.objective}`);",
+    replace: "",
+    tests: ["test/net/metrics.test.ts"],
+  },
+  {
+    name: "completion-sync-free",
+    what: "shell completion offers nothing for --sync (the models are not completed)",
+    file: "packages/cli/src/completion.ts",
+    find: 'if (name === "sync") return { kind: "list", words: syncModels };',
+    replace: "",
+    tests: ["test/cli/completion.test.ts"],
+  },
+  {
+    name: "completion-lists-repeat",
+    what: "completing a --sync list offers a model already in it again",
+    file: "packages/cli/src/completion.ts",
+    find: `'    [[ ",$done" == *",$w,"* ]] || COMPREPLY+=("$done$w")',`,
+    replace: `'    COMPREPLY+=("$done$w")',`,
+    tests: ["test/cli/completion.test.ts"],
+  },
+  {
+    name: "launch-points-without-links",
+    what: "a launched run's metrics rows carry no per-link WAN bytes, so its report has no per-link chart",
+    file: "packages/net/src/launcher.ts",
+    find: "wanBytes, wanBytesByLink: byLink, costUsd, blockedS };",
+    replace: "wanBytes, costUsd, blockedS };",
+    tests: ["test/cli/launch.test.ts"],
+  },
+  {
+    name: "netns-live-run-is-leftover",
+    what: "gaia launch --hosts netns takes a running launch's namespaces for a killed run's leftovers (and would remove them)",
+    file: "packages/net/src/netns.ts",
+    find: "const out = markers.filter((m) => !alive(m.pid));",
+    replace: "const out = markers.filter(() => true);",
+    tests: ["test/net/netns.test.ts"],
+  },
+  {
+    name: "netns-decimal-class-ids",
+    what: "tc class ids written in decimal (tc reads them as hexadecimal: the filters would pick the wrong link's class)",
+    file: "packages/net/src/netns.ts",
+    find: "`1:${(d + 16).toString(16)}`",
+    replace: "`1:${d + 16}`",
+    tests: ["test/net/netns.test.ts"],
+  },
+  {
     name: "readyz-500",
     what: "/readyz answers 500 (a server error) rather than 503 Service Unavailable while the node is not ready",
     file: "packages/net/src/health.ts",
@@ -705,6 +753,15 @@ if (unknown.length > 0) {
 }
 const chosen = only.length === 0 ? mutations : mutations.filter((m) => only.includes(m.name));
 
+// Every chosen mutation's text must occur exactly once, checked before anything runs: a text that
+// went stale when its file changed stops the check at once, naming each such mutation.
+const occurrences = (m) => readFileSync(m.file, "utf8").split(m.find).length - 1;
+const stale = chosen.map((m) => ({ m, n: occurrences(m) })).filter(({ n }) => n !== 1);
+if (stale.length > 0) {
+  for (const { m, n } of stale) console.error(`mutation ${m.name}: the text to change occurs ${n === 0 ? "nowhere" : `${n} times`} in ${m.file}; update scripts/mutations.mjs`);
+  process.exit(2);
+}
+
 let restore = null;
 process.on("SIGINT", () => {
   restore?.();
@@ -738,6 +795,9 @@ for (const m of chosen) {
     restore();
     restore = null;
   }
+  // The CLI's tests run it from packages/*/dist, built by the tests from the mutated source: build
+  // it again from the restored one, so no later test meets the mutant.
+  if (m.file.startsWith("packages/") && m.tests.some((t) => t.startsWith("test/cli/"))) spawnSync(process.execPath, ["node_modules/typescript/bin/tsc", "-b", "packages/cli"], { encoding: "utf8" });
   const out = `${result.stdout}\n${result.stderr}`;
   const failed = Number(/^# fail (\d+)/m.exec(out)?.[1] ?? "0");
   const caught = result.status !== 0 && failed > 0;

@@ -53,6 +53,12 @@ test("gaia launch: node addresses and metrics ports, wall-clock labels, numbered
   // launch writes metrics.csv beside metrics.jsonl, one line more (its header).
   const jsonl = readFileSync(join(cwd, summary.outDir, "metrics.jsonl"), "utf8").trim().split("\n");
   assert.equal(readFileSync(join(cwd, summary.outDir, "metrics.csv"), "utf8").trim().split("\r\n").length, jsonl.length + 1);
+  // Each row carries the bytes of each WAN link so far, as a simulated run's do (the report's per-link chart).
+  const points = jsonl.map((line) => JSON.parse(line) as { wanBytes: number; wanBytesByLink?: Record<string, number> });
+  const last = points.at(-1)!;
+  assert.deepEqual(Object.keys(last.wanBytesByLink ?? {}).sort(), ["california->virginia", "virginia->california"]);
+  assert.ok(last.wanBytes > 0 && Math.abs(Object.values(last.wanBytesByLink!).reduce((a, b) => a + b, 0) - last.wanBytes) < 1, "the links sum to the total");
+  assert.match(readFileSync(join(cwd, summary.outDir, "report.html"), "utf8"), /cumulative WAN traffic by link/);
   // summary.json is the same object as --json: the wall-clock length is in it, not only on stdout.
   const written = JSON.parse(readFileSync(join(cwd, summary.outDir, "summary.json"), "utf8")) as { wallClockTimeS: number; atEnd: { timeS: number } };
   assert.equal(written.wallClockTimeS, summary.wallClockTimeS);

@@ -6,7 +6,7 @@
 // ETA whole; and that the summary wraps at spaces.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { etaS, parseFieldPath, progressLine, ProgressTracker, stopFractions, stopProgress } from "@gaia/cli";
+import { etaS, parseFieldPath, progressLine, ProgressTracker, stopFractions, stopProgress, summaryText } from "@gaia/cli";
 import { formatSummaryTable, type RunSummary } from "@gaia/sim";
 
 const stop = { maxIterations: 300, maxVirtualTimeS: 7200, targetObjective: 0.3, evalEvery: 5 };
@@ -133,4 +133,17 @@ test("the summary wraps at spaces to the terminal's width", () => {
   assert.deepEqual(wrapped.split(/\s+/), plain.split(/\s+/));
   const checks = lines.findIndex((l) => l.startsWith("checks"));
   assert.match(lines[checks + 1]!, /^ {20,}\S/, "a continuation is indented under the value");
+});
+
+test("simulate's and launch's summary, with the files written, fit the terminal; a pipe gets them whole", () => {
+  const summary = {
+    name: "local-3dc", seed: 42, sync: "asp", workload: "mf", topology: "local-3dc", virtualTimeS: 3.1, iterations: 72, objective: 0.47, objectiveName: "rmse", targetObjective: 0.48, reachedTarget: true, timeToTargetS: 3.0, wanBytes: 2e6, costUsd: 0.0001, blockedS: { ssp: 0, mirrorClock: 1, barrier: 0.5 }, traceHash: "", wanBytesByLink: {}, events: 0, stoppedBy: "target",
+    checks: { "bsp-lockstep": null, "mirror-clock-bound": null, "selective-barrier": null, conservation: null, significance: null, "no-remote-errors": null }, wallTimeS: 9.3,
+  } as RunSummary;
+  const files = ["metrics.jsonl", "metrics.csv", "summary.json", "report.html"].map((f) => `runs/launch-local-3dc-asp-20261207-122334/${f}`);
+  const fitted = summaryText(summary, files, 80);
+  for (const line of fitted.split("\n")) assert.ok(line.length <= 79, `${line.length}: ${line}`);
+  assert.deepEqual(fitted.split(/\s+/).filter(Boolean), summaryText(summary, files, undefined).split(/\s+/).filter(Boolean), "no word broken or lost");
+  const piped = summaryText(summary, files, undefined).trimEnd().split("\n").at(-1)!;
+  assert.equal(piped, `wrote ${files.join(", ")}`, "unwrapped on a pipe, every file named");
 });

@@ -82,6 +82,11 @@ describe("GET /metrics of a running node", () => {
       assert.ok(Number(readWait.metrics[0]?.buckets?.["+Inf"]) > 0, `reads were observed: ${JSON.stringify(readWait.metrics)}`);
       assert.match(shard.text, /^gaia_read_wait_seconds_count\{node="virginia\/s0",reason="barrier"\} \d+$/m, "a series per reason");
       assert.ok(value(family(families, "gaia_local_clock")) >= 1);
+      // The launcher tells the evaluated replica's shards each objective it takes: a dashboard follows it.
+      const objective = family(families, "gaia_objective");
+      assert.equal(objective.type, "GAUGE");
+      assert.ok(Number.isFinite(value(objective, { data_center: "virginia" })) && value(objective, { data_center: "virginia" }) > 0, "the objective of a recent evaluation");
+      assert.ok(value(family(families, "gaia_objective_iteration")) >= 5, "taken at an evaluation, after the start");
       for (const f of families.filter((x) => x.name.startsWith("gaia_") && x.type !== "HISTOGRAM")) for (const m of f.metrics) assert.equal(m.labels?.["node"], "virginia/s0", `${f.name} names its node`);
 
       const workerFamilies = parsePrometheusTextFormat(worker.text);

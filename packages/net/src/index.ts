@@ -13,4 +13,5 @@ export * from "./plan.js";
 export * from "./run-node.js";
 export * from "./stream-frames.js";
 export * from "./ws-client.js";
+export * from "./netns.js";
 export * from "./supervisor.js";

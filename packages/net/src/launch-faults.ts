@@ -88,6 +88,11 @@ export class FaultState {
   }
 
   /** The faults in force on a node (for a node started during them). */
+  /** The composed bandwidth factor of the directed link (1: no fault in force). */
+  bandwidthOf(source: string, target: string): number {
+    return this.bandwidthFactor.get(`${source}->${target}`) ?? 1;
+  }
+
   stateOf(id: NodeId): NodeFaultState {
     const own = dataCenterOf(id);
     const cutDataCenters: string[] = [];

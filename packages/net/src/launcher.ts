@@ -69,6 +69,10 @@ export interface LaunchOptions {
   readonly interruptGraceMs?: number;
   /** Restarts of nodes that die unexpectedly, and the heartbeat check (supervisor.ts; default `defaultSupervision`). */
   readonly supervision?: Partial<SupervisionPolicy>;
+  /** The command a node runs under (e.g. `ip netns exec NAME`), before `node` and its arguments; none by default. */
+  readonly commandPrefix?: (node: NodeId) => readonly string[];
+  /** A bandwidth fault changed a link's composed factor (for a shaper outside the nodes, e.g. the kernel's). */
+  readonly onWanBandwidth?: (source: string, target: string, factor: number) => void;
 }
 
 export interface LaunchResult extends RunResult {
@@ -276,6 +280,7 @@ export class Launch {
   private applyFault(a: FaultAction): void {
     if (this.finished) return;
     const effect = this.faultState.apply(a);
+    if (a.kind === "bandwidth") this.options.onWanBandwidth?.(a.source, a.target, this.faultState.bandwidthOf(a.source, a.target));
     for (const { node, line } of effect.commands) this.command(node, line);
     if (effect.crash !== null) {
       this.kill(effect.crash);
@@ -379,7 +384,8 @@ export class Launch {
     if (this.options.trace) args.push("--trace");
     if (this.options.watchdogS !== undefined) args.push("--watchdog", String(this.options.watchdogS * 1000));
     if (Object.keys(this.cluster.overrides).length > 0) args.push("--overrides", JSON.stringify(this.cluster.overrides));
-    const proc = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "pipe"] });
+    const [command = process.execPath, ...prefix] = [...(this.options.commandPrefix?.(id) ?? []), process.execPath];
+    const proc = spawn(command, [...prefix, ...args], { stdio: ["pipe", "pipe", "pipe"] });
     const child: Child = { id, process: proc, expectedExit: false, ready: false, wasUp: this.children.get(id)?.wasUp ?? false, state: null, final: null, exited: false, stderrTail: [] };
     this.children.set(id, child);
     createInterface({ input: proc.stdout }).on("line", (line) => {
@@ -536,6 +542,8 @@ export class Launch {
       const bad = firstNonFiniteRow(table, this.workload.cols);
       if (bad !== null) this.diverge({ clock, row: bad.row, value: bad.value, worker: null });
     }
+    // Each shard of the evaluated replica exports it as gaia_objective, so a dashboard follows training.
+    for (const s of replica) this.command(s.id, `objective ${clock} ${evaluation.objective}`);
     const point = this.point(clock, evaluation.objective, evaluation.metrics, takenMs);
     this.series.push(point);
     this.options.onProgress?.({ virtualTimeS: point.virtualTimeS, iteration: clock, maxIterations: this.cluster.scenario.stop.maxIterations, objective: evaluation.objective, wallS: this.wallS });
@@ -557,8 +565,8 @@ export class Launch {
 
   /** A metrics row of the state at wall ms `atMs` (default: now), on the training clock. */
   private point(iteration: number, objective: number, metrics: Readonly<Record<string, number>>, atMs = Date.now()): MetricsPoint {
-    const { wanBytes, costUsd, blockedS } = this.totals();
-    return { virtualTimeS: this.trainingSAt(atMs), iteration, objective, metrics, wanBytes, costUsd, blockedS };
+    const { wanBytes, costUsd, blockedS, byLink } = this.totals();
+    return { virtualTimeS: this.trainingSAt(atMs), iteration, objective, metrics, wanBytes, wanBytesByLink: byLink, costUsd, blockedS };
   }
 
   /** The model went non-finite: stop the workers; the run ends with the verdict (divergence.ts). */

@@ -207,7 +207,9 @@ export class NodeRuntime {
         const link = scenario.topology.links.find((l) => l.source === own && l.target === target);
         if (!link) return null;
         const share = wanSenders(this.plan, own, target);
-        s = new LinkShaper(bytesPerMsOf((link.bandwidthMbps * wan.bandwidthScale) / share), link.latencyMs * wan.latencyScale);
+        // With the kernel shaping bandwidth (tc in the network namespaces), the runtime adds the latency only.
+        const bytesPerMs = wan.bandwidthBy === "kernel" ? Infinity : bytesPerMsOf((link.bandwidthMbps * wan.bandwidthScale) / share);
+        s = new LinkShaper(bytesPerMs, link.latencyMs * wan.latencyScale);
         shapers.set(target, s);
       }
       return s;
@@ -408,12 +410,14 @@ export class NodeRuntime {
    * Before a mirror update goes to the emulated WAN link towards `to`: the link will carry it after
    * its backlog, so it delivers at bytes / (backlog + bytes / rate). The shard takes that as a
    * `link-rate` input, as the simulator's driver reports each delivery. On a real WAN (no
-   * emulation) there is no shaper to read, and shards keep their declared rates.
+   * emulation), or with the kernel shaping the bandwidth, there is no backlog to read, and shards
+   * keep their declared rates.
    */
   private measureLink(to: NodeId, msg: Message): void {
     if (msg.kind !== "mirror-update" || !(this.role instanceof ShardRole)) return;
     const shaper = this.shapers.get(dataCenterOf(to));
-    if (!shaper) return;
+    // A shaper of latency only (the kernel shapes the bandwidth) has no backlog to read: declared rates, as on a real WAN.
+    if (!shaper || !Number.isFinite(shaper.bytesPerMs)) return;
     const bytes = encodedSize(msg);
     const bytesPerMs = bytes / (shaper.backlogMs(this.nowMs()) + bytes / shaper.bytesPerMs);
     setImmediate(() => this.deliver({ kind: "link-rate", peer: to, bytesPerMs }));

@@ -9,7 +9,7 @@
  *     basePort: 47100                  # ports basePort, basePort+1, ... in layout order
  *     nodes: [{id: virginia/s0, host: 10.0.0.5, port: 47100}]   # or explicit addresses
  *     tls: {cert: cert.pem, key: key.pem}
- *     wanEmulation: {enabled: true, bandwidthScale: 1, latencyScale: 1, cutMode: hold}
+ *     wanEmulation: {enabled: true, bandwidthScale: 1, latencyScale: 1, cutMode: hold, bandwidthBy: runtime}
  *     faultTimeScale: 1                # the scenario's fault times (at, for, restartAfter) x this, in wall seconds
  *     lanCarrier: ws                   # nodes of one data center on one host: ws, or unix (unix-domain sockets)
  *     socketDir: /tmp                  # where the unix sockets live (default: the temporary directory)
@@ -52,7 +52,8 @@ export interface ClusterConfig {
   readonly basePort: number | null;
   /** Interface nodes listen on (defaults to each node's host). */
   readonly listenHost: string | null;
-  readonly wanEmulation: { readonly enabled: boolean; readonly bandwidthScale: number; readonly latencyScale: number; readonly cutMode: "hold" | "drop" };
+  /** `bandwidthBy: kernel`: the nodes shape latency only; tc shapes bandwidth (gaia launch --hosts netns). */
+  readonly wanEmulation: { readonly enabled: boolean; readonly bandwidthScale: number; readonly latencyScale: number; readonly cutMode: "hold" | "drop"; readonly bandwidthBy: "runtime" | "kernel" };
   /** `gaia launch` applies the scenario's faults at `at` x this wall seconds after every node is up. */
   readonly faultTimeScale: number;
   /**
@@ -91,7 +92,7 @@ export function clusterConfigOf(section: ClusterSection, scenario: Scenario, fil
     host,
     basePort: section.basePort ?? null,
     listenHost: section.listenHost ?? null,
-    wanEmulation: { enabled: wan.enabled ?? false, bandwidthScale: wan.bandwidthScale ?? 1, latencyScale: wan.latencyScale ?? 1, cutMode: wan.cutMode ?? "hold" },
+    wanEmulation: { enabled: wan.enabled ?? false, bandwidthScale: wan.bandwidthScale ?? 1, latencyScale: wan.latencyScale ?? 1, cutMode: wan.cutMode ?? "hold", bandwidthBy: wan.bandwidthBy ?? "runtime" },
     faultTimeScale: section.faultTimeScale ?? 1,
     emulateCompute: section.emulateCompute ?? false,
     lanCarrier: section.lanCarrier ?? "ws",

@@ -182,6 +182,7 @@ const ClusterSection = Type.Object(
           bandwidthScale: Optional(Type.Number({ description: "Multiplies every emulated WAN bandwidth.", exclusiveMinimum: 0, default: 1 })),
           latencyScale: Optional(Type.Number({ description: "Multiplies every emulated WAN latency.", minimum: 0, default: 1 })),
           cutMode: Optional(Type.Unsafe<"hold" | "drop">({ enum: ["hold", "drop"], description: "What a WAN partition fault does to frames: hold them until it heals, or drop them (the reliable links resend).", default: "hold" })),
+          bandwidthBy: Optional(Type.Unsafe<"runtime" | "kernel">({ enum: ["runtime", "kernel"], description: "Who shapes the emulated WAN bandwidth: each node's runtime shaper, or the kernel (tc on each network namespace's egress; set by gaia launch --hosts netns). Latency is always the runtime's.", default: "runtime" })),
         },
         { description: "Emulate the topology's WAN between processes on one machine.", additionalProperties: false },
       ),

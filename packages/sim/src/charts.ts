@@ -200,7 +200,7 @@ export const linkLinesMax = 12;
 
 /**
  * Cumulative WAN bytes per link (or per sender, past `linkLinesMax` links) against time, for one
- * run whose metrics points carry `wanBytesByLink`; null when none does (a runtime run).
+ * run whose metrics points carry `wanBytesByLink`; null when none does (a runtime run written before launches recorded them).
  */
 export function linkBytesOverTimeSpec(run: ChartRun, options: { readonly faults: readonly FaultWindow[]; readonly timeName: string }): TopLevelSpec | null {
   const points = run.series.filter((p) => p.wanBytesByLink !== undefined);

@@ -1,11 +1,12 @@
 import { Flags } from "@oclif/core";
 import { GaiaCommand } from "../base.js";
 import { join } from "node:path";
-import { ClusterError, launchCluster, loadClusterAsync, resolveAddresses, type ClusterConfig, type Launch } from "@gaia/net";
-import { defaultCapStop, estimateLaunchMemory, faultWindowsOf, formatObjective, formatSummaryTable, memoryLimit, estimable, memoryProblem, writeRunOutputs } from "@gaia/sim";
+import { cleanLeftovers, ClusterError, HostsError, launchCluster, launchOnNamespaces, loadClusterAsync, netnsUnavailable, resolveAddresses, type ClusterConfig, type Launch, type NetnsHosts } from "@gaia/net";
+import { defaultCapStop, estimateLaunchMemory, faultWindowsOf, formatObjective, memoryLimit, estimable, memoryProblem, writeRunOutputs } from "@gaia/sim";
 import { WorkloadError } from "@gaia/workloads";
 import { InputError, outputDir, parseSet } from "../inputs.js";
 import { createConsole } from "../progress.js";
+import { summaryText } from "../tables.js";
 
 export default class LaunchCommand extends GaiaCommand {
   static override summary = "Run every node of a cluster file as local processes over real sockets.";
@@ -13,13 +14,14 @@ export default class LaunchCommand extends GaiaCommand {
   static override description = [
     "Run every node of a cluster file as a local process over real sockets (uWebSockets.js).",
     "",
-    "Spawns one process per worker, shard and hub, shows progress, applies the scenario's faults at their times in wall seconds after every node is up (partitions and bandwidth changes on the emulated WAN, crash = SIGKILL and restart from the shard's checkpoint, slow nodes), restarts a node that dies unexpectedly as a scripted restart would (at most 3 times a node, with backoff; each restart logged and counted in the summary; --no-restart fails the run instead) and reports a node silent for 10 s (frozen, e.g. SIGSTOP) by name, stops the workers when the stop condition is met, and writes the same summary, metrics.jsonl, summary.json and report.html as `gaia simulate`. Times are wall-clock seconds of training, from the moment every node is up: the start-up before it is reported apart (startupS), and wallClockTimeS is the whole launch. --set changes a field of the cluster file as `gaia simulate --set` does a scenario's, for every node. Shard checkpoints go to <out>/checkpoints unless the file names checkpoint.dir. Ctrl-C (or SIGTERM) stops the nodes, collects what they have and writes it to the output folder marked interrupted, then exits 130 (143 on SIGTERM); a second Ctrl-C kills the nodes at once. Before any node starts, the memory of every process on this machine (each builds the workload; the protocol state is spread over them) is estimated from the scenario; a launch whose estimate exceeds the machine's memory, or --max-memory / GAIA_MAX_MEMORY, is refused with the estimate and what to change. A scenario without stop limits stops at the default cap, as under `gaia simulate`. Exits 1 when the run fails, a check fails or the run stopped at the default cap without reaching its target, 2 on a bad cluster file or a launch that cannot fit.",
+    "Spawns one process per worker, shard and hub, shows progress, applies the scenario's faults at their times in wall seconds after every node is up (partitions and bandwidth changes on the emulated WAN, crash = SIGKILL and restart from the shard's checkpoint, slow nodes), restarts a node that dies unexpectedly as a scripted restart would (at most 3 times a node, with backoff; each restart logged and counted in the summary; --no-restart fails the run instead) and reports a node silent for 10 s (frozen, e.g. SIGSTOP) by name, stops the workers when the stop condition is met, and writes the same summary, metrics.jsonl, summary.json and report.html as `gaia simulate`. Times are wall-clock seconds of training, from the moment every node is up: the start-up before it is reported apart (startupS), and wallClockTimeS is the whole launch. --set changes a field of the cluster file as `gaia simulate --set` does a scenario's, for every node. Shard checkpoints go to <out>/checkpoints unless the file names checkpoint.dir. Ctrl-C (or SIGTERM) stops the nodes, collects what they have and writes it to the output folder marked interrupted, then exits 130 (143 on SIGTERM); a second Ctrl-C kills the nodes at once. Before any node starts, the memory of every process on this machine (each builds the workload; the protocol state is spread over them) is estimated from the scenario; a launch whose estimate exceeds the machine's memory, or --max-memory / GAIA_MAX_MEMORY, is refused with the estimate and what to change. --hosts netns (Linux, root) puts each data center in its own network namespace (veth pairs to a bridge, one address per node, the cluster file's addresses rewritten to them) and shapes the WAN bandwidth with tc htb on each namespace's egress; latency stays the runtime's (no netem). The namespaces are removed on exit, Ctrl-C or an error; a killed run's are removed at the next --hosts netns start. A scenario without stop limits stops at the default cap, as under `gaia simulate`. Exits 1 when the run fails, a check fails or the run stopped at the default cap without reaching its target, 2 on a bad cluster file, a launch that cannot fit, or --hosts netns where it cannot run.",
   ].join("\n");
 
   static override examples = [
     "<%= config.bin %> launch --cluster clusters/local-3dc.yaml",
     "<%= config.bin %> launch --cluster clusters/local-3dc.yaml --json --out runs/local",
     "<%= config.bin %> launch --cluster clusters/local-3dc.yaml --set stop.maxIterations=50 --set sync.mirrorClockBound=2",
+    "sudo <%= config.bin %> launch --cluster clusters/local-3dc.yaml --hosts netns",
   ];
 
   static override flags = {
@@ -32,6 +34,7 @@ export default class LaunchCommand extends GaiaCommand {
     verbose: Flags.boolean({ char: "v", description: "print the nodes' logs on stderr", default: false }),
     "max-memory": Flags.string({ description: "refuse a launch whose memory estimate (all node processes on this machine) exceeds this (bytes, or 512MB, 8GB) [default: GAIA_MAX_MEMORY, else the machine's memory]", helpValue: "SIZE" }),
     restart: Flags.boolean({ description: "restart a node that dies unexpectedly (kill -9, the OOM killer): a shard or hub from its checkpoint, a worker by rejoining; at most 3 times a node, with backoff. --no-restart: such a death fails the run", default: true, allowNo: true }),
+    hosts: Flags.string({ description: "where the nodes run: loopback (every node on this machine's loopback) or netns (a network namespace per data center, bandwidth shaped by tc; Linux, root)", options: ["loopback", "netns"], default: "loopback" }),
     watchdog: Flags.integer({ description: "each node reports \"no progress for T: waiting on X\" after this many seconds without progress (0: off)", default: 30, min: 0 }),
   };
 
@@ -42,7 +45,7 @@ export default class LaunchCommand extends GaiaCommand {
   }
 }
 
-async function launch(flags: { cluster: string; set?: string[] | undefined; out: string | undefined; force: boolean; json: boolean; trace: boolean; verbose: boolean; restart: boolean; watchdog: number; "max-memory"?: string | undefined }): Promise<number> {
+async function launch(flags: { cluster: string; set?: string[] | undefined; out: string | undefined; force: boolean; json: boolean; trace: boolean; verbose: boolean; restart: boolean; watchdog: number; hosts: string; "max-memory"?: string | undefined }): Promise<number> {
   let set;
   try {
     set = (flags.set ?? []).map(parseSet);
@@ -91,6 +94,21 @@ async function launch(flags: { cluster: string; set?: string[] | undefined; out:
   cluster = await loadClusterAsync(flags.cluster, { ...(set.length > 0 ? { set } : {}), checkpointDir: join(out.dir, "checkpoints") });
   const console = createConsole({ bar: !flags.json, quiet: flags.json });
   if (out.note) console.log(out.note);
+  if (flags.hosts === "netns") {
+    const why = netnsUnavailable();
+    if (why !== null) {
+      process.stderr.write(`Error: --hosts netns: ${why}\n`);
+      return 2;
+    }
+    try {
+      for (const line of cleanLeftovers()) console.log(line);
+    } catch (error) {
+      if (!(error instanceof HostsError)) throw error;
+      process.stderr.write(`Error: ${error.message}\n`);
+      return 2;
+    }
+  }
+  let hosts: NetnsHosts | null = null;
   let running: Launch | null = null;
   let interruptedBy: NodeJS.Signals | null = null;
   const reasonOf = (signal: NodeJS.Signals): string => (signal === "SIGINT" ? "Ctrl-C (SIGINT)" : signal);
@@ -109,8 +127,8 @@ async function launch(flags: { cluster: string; set?: string[] | undefined; out:
   let lastLine = 0;
   let training = false;
   try {
-    console.log(`starting the nodes of ${flags.cluster} on this machine...`);
-    running = await launchCluster(cluster, {
+    console.log(`starting the nodes of ${flags.cluster} ${flags.hosts === "netns" ? "in a network namespace per data center" : "on this machine"}...`);
+    const options: Parameters<typeof launchCluster>[1] = {
       trace: flags.trace,
       watchdogS: flags.watchdog,
       supervision: { restart: flags.restart },
@@ -135,7 +153,13 @@ async function launch(flags: { cluster: string; set?: string[] | undefined; out:
         if (flags.verbose || node === "launcher") console.log(`[${node}] ${line}`);
       },
       onFault: (text, atS) => console.log(`fault at ${atS.toFixed(1)} s: ${text}`),
-    });
+    };
+    if (flags.hosts === "netns") {
+      const started = await launchOnNamespaces(cluster, options, `gaia launch ${process.argv.slice(2).join(" ")}`);
+      ({ hosts, cluster } = started);
+      running = started.launch;
+      for (const ns of hosts.plan.namespaces) console.log(`  namespace ${ns.name}: ${ns.addresses.join(", ")}`);
+    } else running = await launchCluster(cluster, options);
     const addresses = resolveAddresses(cluster, running.plan.layout.nodes);
     const roles = { w: 0, s: 0, hub: 0 };
     for (const id of running.plan.layout.nodes) {
@@ -150,13 +174,17 @@ async function launch(flags: { cluster: string; set?: string[] | undefined; out:
     for (const [id, address] of addresses) console.log(`  ${id.padEnd(width)}  ${cluster.tls ? "wss" : "ws"}://${address.host}:${address.port}  metrics ${scheme}://${address.host}:${address.port}/metrics`);
     const launched = await running.result;
     console.stop();
+    if (hosts !== null) {
+      const sent = [...hosts.sentBytes()].map(([link, bytes]) => `${link} ${bytes}`).join(", ");
+      if (sent !== "") console.log(`bytes the kernel shaped per link (tc): ${sent}`);
+    }
     // Faults start when every node is up, on the training clock that many seconds in.
     const offsetS = running.readyS === null ? 0 : Math.max(0, running.readyS - launched.summary.startupS!);
     const capped = launched.summary.interrupted ? null : defaultCapStop(scenario.stop, launched.summary);
     const result = { ...launched, summary: { ...launched.summary, ...(capped !== null ? { stoppedBy: capped.stoppedBy } : {}), faultWindows: faultWindowsOf(scenario.faults, cluster.faultTimeScale, offsetS) } };
     const paths = await writeRunOutputs(out.dir, result);
     if (flags.json) process.stdout.write(`${JSON.stringify({ ...result.summary, outDir: out.dir })}\n`);
-    else process.stdout.write(`${formatSummaryTable(result.summary)}\n\nwrote ${paths.metrics}, ${paths.summary}, ${paths.report}\n`);
+    else process.stdout.write(summaryText(result.summary, [paths.metrics, paths.metricsCsv, paths.summary, paths.report]));
     if (result.summary.interrupted) {
       process.stderr.write(`interrupted (${result.summary.interruptReason}): the run so far is in ${out.dir}\n`);
       return interruptedBy === "SIGTERM" ? 143 : 130;
@@ -178,6 +206,10 @@ async function launch(flags: { cluster: string; set?: string[] | undefined; out:
       process.stderr.write(`Error: invalid cluster file\n${error.message}\n`);
       return 2;
     }
+    if (error instanceof HostsError) {
+      process.stderr.write(`Error: ${error.message}\n`);
+      return 1;
+    }
     if (error instanceof WorkloadError && error.during === "input") {
       // Bad input (a workload's data file that is missing or malformed): its message says what and where.
       process.stderr.write(`Error: ${error.message}\n`);
@@ -190,5 +222,7 @@ async function launch(flags: { cluster: string; set?: string[] | undefined; out:
   } finally {
     process.removeListener("SIGINT", interrupt);
     process.removeListener("SIGTERM", interrupt);
+    const left = hosts?.remove() ?? [];
+    if (left.length > 0) process.stderr.write(`Error: --hosts netns: could not remove ${left.join("; ")}\n`);
   }
 }

@@ -3,10 +3,10 @@ import { GaiaCommand } from "../base.js";
 import { join } from "node:path";
 import { availableParallelism } from "node:os";
 import { WorkloadError } from "@gaia/workloads";
-import { ScenarioError, defaultCapStop, estimateMemory, faultWindowsOf, memoryLimit, estimable, memoryProblem, formatBytes, formatObjective, formatSeconds, formatSummaryTable, labelRuns, wrapWords, runTimeOf, loadScenarioAsync, ratioTable, runSimulation, syncModels, writeComparison, writeRunOutputs, type RunResult, type RunSummary, type Scenario, type SyncModel } from "@gaia/sim";
+import { ScenarioError, defaultCapStop, estimateMemory, faultWindowsOf, memoryLimit, estimable, memoryProblem, formatBytes, formatObjective, formatSeconds, labelRuns, runTimeOf, loadScenarioAsync, ratioTable, runSimulation, syncModels, writeComparison, writeRunOutputs, type RunResult, type RunSummary, type Scenario, type SyncModel } from "@gaia/sim";
 import { InputError, bundledScenarioNames, outputDir, parseSet, parseSyncs, resolveScenario } from "../inputs.js";
 import { createConsole, type Console } from "../progress.js";
-import { comparisonTable } from "../tables.js";
+import { comparisonTable, summaryText, wrapForTerminal } from "../tables.js";
 
 export default class Simulate extends GaiaCommand {
   static override summary = "Run a scenario in the deterministic simulator.";
@@ -159,11 +159,8 @@ async function simulate(fileOrName: string, flags: SimulateFlags): Promise<numbe
     const summaries = runs.map((r) => ({ ...r.result.summary, outDir: r.dir }));
     process.stdout.write(`${JSON.stringify(comparing ? { comparison, ...ratioTable(compared), runs: summaries } : summaries[0])}\n`);
   } else if (!flags.quiet) {
-    // On a terminal, text is wrapped at spaces to its width, so no word is broken.
-    const columns = process.stdout.isTTY ? process.stdout.columns : undefined;
-    const wrap = (text: string): string => (columns === undefined ? text : wrapWords(text, columns - 1).join("\n"));
-    if (comparing) process.stdout.write(`${comparisonTable(compared)}\n\n${wrap(`wrote ${comparison} (and a folder per run: ${runs.map((r) => r.dir).join(", ")})`)}\n`);
-    else process.stdout.write(`${formatSummaryTable(runs[0]!.result.summary, columns)}\n\n${wrap(`wrote ${join(out.dir, "metrics.jsonl")}, ${join(out.dir, "metrics.csv")}, ${join(out.dir, "summary.json")}, ${join(out.dir, "report.html")}`)}\n`);
+    if (comparing) process.stdout.write(`${comparisonTable(compared)}\n\n${wrapForTerminal(`wrote ${comparison} (and a folder per run: ${runs.map((r) => r.dir).join(", ")})`)}\n`);
+    else process.stdout.write(summaryText(runs[0]!.result.summary, ["metrics.jsonl", "metrics.csv", "summary.json", "report.html"].map((f) => join(out.dir, f))));
   }
   let code = 0;
   for (const [i, { result, source }] of runs.entries()) {
