@@ -25,7 +25,7 @@ describe("bundled scenarios", () => {
       const scenario = loadScenario(join(scenariosDir, file));
       assert.equal(scenario.name, file.replace(/\.yaml$/, ""));
       assert.ok(scenario.description.length > 0);
-      assert.ok(scenario.stop.maxIterations !== null || scenario.stop.maxVirtualTimeS !== null);
+      assert.ok((scenario.stop.maxIterations !== null || scenario.stop.maxVirtualTimeS !== null) && scenario.stop.defaultCap === undefined, "sets its own stop limit (the default cap would change its trace)");
       assert.match(text, /^compute:\n(?: {2}.*\n)* {2}regime: /m, "declares its compute regime");
     });
   }

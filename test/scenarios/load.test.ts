@@ -57,7 +57,7 @@ describe("loadScenario: defaults", () => {
     assert.deepEqual(s.compute, { msPerSample: null, regime: { name: "cpu", factor: 1 }, speeds: {}, stragglers: null, jitter: 0 });
     assert.deepEqual(s.faults, []);
     assert.equal(s.randomFaults, null);
-    assert.deepEqual(s.stop, { maxIterations: null, maxVirtualTimeS: 7200, targetObjective: null, evalEvery: 1 });
+    assert.deepEqual(s.stop, { maxIterations: 1000, maxVirtualTimeS: 7200, targetObjective: null, evalEvery: 1, defaultCap: true }, "without a limit, the default cap");
     assert.equal(s.workload.kind, "mf");
     assert.equal(typeof s.workload["rank"], "number", "the workload's own defaults are filled in");
   });

@@ -14,3 +14,4 @@ export * from "./run-node.js";
 export * from "./stream-frames.js";
 export * from "./ws-client.js";
 export * from "./netns.js";
+export * from "./supervisor.js";

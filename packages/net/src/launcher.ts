@@ -30,7 +30,8 @@
  * cuts it, factors multiply), and a restarted node starts with the faults in force.
  *
  * This file owns the processes: spawning, the reports they write, evaluation, stopping and
- * settling. Which faults a real run can stage, and the composed fault state with the commands it
+ * settling. What to do when a node dies or freezes unasked (restart it, give up, report it) is
+ * supervisor.ts's decision; this file only carries it out. Which faults a real run can stage, and the composed fault state with the commands it
  * implies, are launch-faults.ts; the sums and the replica comparison of the result, launch-result.ts.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
@@ -46,6 +47,7 @@ import { FaultState, planRuntimeFaults } from "./launch-faults.js";
 import { assembleTable, replicaSpread, wanTotals } from "./launch-result.js";
 import { decodeFloats, type BlockedMs, type NodeReport } from "./node.js";
 import { planOf, type RunPlan } from "./plan.js";
+import { defaultSupervision, Supervisor, type SupervisionPolicy } from "./supervisor.js";
 
 export interface LaunchOptions {
   /** Record trace events from every node and run the simulator's checkers on them. */
@@ -65,6 +67,8 @@ export interface LaunchOptions {
   readonly onNodeReady?: (node: NodeId, ready: number, total: number) => void;
   /** After `interrupt`, how long the nodes have to send their final reports before they are killed (default 5000 ms). */
   readonly interruptGraceMs?: number;
+  /** Restarts of nodes that die unexpectedly, and the heartbeat check (supervisor.ts; default `defaultSupervision`). */
+  readonly supervision?: Partial<SupervisionPolicy>;
   /** The command a node runs under (e.g. `ip netns exec NAME`), before `node` and its arguments; none by default. */
   readonly commandPrefix?: (node: NodeId) => readonly string[];
   /** A bandwidth fault changed a link's composed factor (for a shaper outside the nodes, e.g. the kernel's). */
@@ -88,6 +92,8 @@ interface Child {
   /** Exits the launcher asked for (kill in tests, exit at the end). */
   expectedExit: boolean;
   ready: boolean;
+  /** This node (this or an earlier incarnation) has reported ready: a death is then a crash, not a broken start-up. */
+  wasUp: boolean;
   state: Extract<NodeReport, { ev: "state" }> | null;
   final: Extract<NodeReport, { ev: "final" }> | null;
   exited: boolean;
@@ -144,6 +150,9 @@ export class Launch {
   private faultsStartMs: number | null = null;
   private readonly faultTimers: NodeJS.Timeout[] = [];
   private readonly faultState: FaultState;
+  /** Restarts of unexpected deaths, frozen nodes (supervisor.ts). */
+  readonly supervisor: Supervisor;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
   private resolve!: (r: LaunchResult) => void;
   private reject!: (e: Error) => void;
 
@@ -177,6 +186,10 @@ export class Launch {
     resolveAddresses(cluster, layout.nodes);
     this.faults = planRuntimeFaults(cluster, this.plan, (text) => this.options.onLog?.("launcher", text));
     this.faultState = new FaultState(layout.nodes, layout.workers);
+    this.supervisor = new Supervisor({ ...defaultSupervision, ...options.supervision }, (id) =>
+      layout.workers.includes(id) || cluster.checkpoint.enabled ? null : `${id} keeps no checkpoints (checkpoint.enabled is false), so its state would be lost`,
+    );
+    if (this.supervisor.policy.heartbeatS > 0) this.heartbeatTimer = setInterval(() => this.checkHeartbeats(), 1000);
     for (const id of layout.nodes) this.spawn(id, false);
     const s = cluster.scenario.stop;
     const timeoutS = options.timeoutS ?? (s.maxVirtualTimeS !== null ? s.maxVirtualTimeS + 60 : 600);
@@ -190,6 +203,7 @@ export class Launch {
       clearTimeout(deadline);
       if (this.wallLimit) clearTimeout(this.wallLimit);
       if (this.interruptTimer) clearTimeout(this.interruptTimer);
+      if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
       this.cleanTemporaryFiles();
     }).catch(() => undefined);
   }
@@ -229,6 +243,12 @@ export class Launch {
     if (!child || child.exited) return;
     child.expectedExit = true;
     child.process.kill(signal);
+  }
+
+  /** The process id of a running node (for tests that kill or stop it from outside, as the OOM killer would), or null. */
+  pidOf(id: NodeId): number | null {
+    const child = this.children.get(id);
+    return child && !child.exited ? (child.process.pid ?? null) : null;
   }
 
   /** Starts a killed node again; a shard restores its last checkpoint, a worker rejoins from its shards. */
@@ -366,10 +386,11 @@ export class Launch {
     if (Object.keys(this.cluster.overrides).length > 0) args.push("--overrides", JSON.stringify(this.cluster.overrides));
     const [command = process.execPath, ...prefix] = [...(this.options.commandPrefix?.(id) ?? []), process.execPath];
     const proc = spawn(command, [...prefix, ...args], { stdio: ["pipe", "pipe", "pipe"] });
-    const child: Child = { id, process: proc, expectedExit: false, ready: false, state: null, final: null, exited: false, stderrTail: [] };
+    const child: Child = { id, process: proc, expectedExit: false, ready: false, wasUp: this.children.get(id)?.wasUp ?? false, state: null, final: null, exited: false, stderrTail: [] };
     this.children.set(id, child);
     createInterface({ input: proc.stdout }).on("line", (line) => {
       if (this.children.get(id) !== child) return;
+      if (child.ready) this.heard(id);
       let report: NodeReport;
       try {
         report = JSON.parse(line) as NodeReport;
@@ -393,18 +414,51 @@ export class Launch {
       child.exited = true;
       this.cleanTemporaryFiles();
       if (this.finished || child.expectedExit) {
+        this.supervisor.forget(id);
         this.maybeDone();
         return;
       }
-      const why = child.stderrTail.filter((l) => l.trim() !== "").slice(-3).join(" | ");
-      this.fail(new Error(`node ${id} exited unexpectedly (${signal ?? `code ${code}`})${why ? `: ${why.slice(0, 600)}` : ""}`));
+      this.supervise(child, signal ?? `code ${code}`);
     });
+  }
+
+  // ---- supervision (supervisor.ts decides; this starts the processes) ----
+
+  /** `child` died without being asked to: restart it after the backoff, as a scripted restart would, or fail the run saying why. */
+  private supervise(child: Child, how: string): void {
+    const verdict = this.supervisor.died(child.id, how, child.wasUp, this.trainingS);
+    if ("fail" in verdict) {
+      const why = child.stderrTail.filter((l) => l.trim() !== "").slice(-3).join(" | ");
+      this.fail(new Error(`${verdict.fail}${why ? `: ${why.slice(0, 600)}` : ""}`));
+      return;
+    }
+    this.options.onLog?.("launcher", verdict.text);
+    this.traceEvent({ type: "crash", node: child.id });
+    this.faultTimers.push(
+      setTimeout(() => {
+        if (this.finished || this.children.get(child.id) !== child) return;
+        this.spawn(child.id, true);
+        this.traceEvent({ type: "restart", node: child.id });
+        this.options.onLog?.("launcher", `restarted ${child.id} ${this.plan.layout.workers.includes(child.id) ? "(rejoins from its shards)" : "from its checkpoint"}`);
+      }, verdict.restartInMs),
+    );
+  }
+
+  private heard(id: NodeId): void {
+    const text = this.supervisor.heard(id, Date.now(), this.trainingS);
+    if (text !== null) this.options.onLog?.("launcher", text);
+  }
+
+  private checkHeartbeats(): void {
+    if (this.finished) return;
+    for (const text of this.supervisor.check(Date.now(), this.trainingS)) this.options.onLog?.("launcher", text);
   }
 
   private onReport(child: Child, r: NodeReport): void {
     switch (r.ev) {
       case "ready":
         child.ready = true;
+        child.wasUp = true;
         if (r.restored) this.restored.add(r.node);
         // A worker that rejoins after the stop condition was met must stop too.
         if (this.stopping !== null && this.plan.layout.workers.includes(r.node)) this.command(r.node, "stop");
@@ -416,6 +470,10 @@ export class Launch {
         break;
       case "error":
         throw new Error(`node ${r.node}: ${r.message}`);
+      case "retrying":
+        // The node retries by itself: follow it, never abort (the run's time limit still holds).
+        this.options.onLog?.("launcher", this.supervisor.retrying(r.node, r.message, r.recovered, this.trainingS));
+        break;
       case "stalled": {
         const text = `${r.node}: no progress for ${Math.round(r.forMs / 1000)} s: waiting on ${r.waitingOn}`;
         this.stalls.set(r.node, { text, atMs: Date.now() });
@@ -634,6 +692,7 @@ export class Launch {
       diverged: this.divergence === null ? null : divergenceVerdict(this.divergence, scenario, layout.workers.length),
       checks,
       wallTimeS: this.wallS,
+      supervision: this.supervisor.summary(),
     };
     return { summary, series: this.series, trace: this.trace, finalValues, replicaSpread: spread, counters: this.counters };
   }

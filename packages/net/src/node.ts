@@ -641,13 +641,15 @@ export class NodeRuntime {
     this.checkpointing = true;
     try {
       await this.writeCheckpoints();
+      if (this.checkpointRetryMs >= 5000) this.options.report({ ev: "retrying", node: this.options.node, message: "checkpoint writes succeed again", recovered: true });
       this.checkpointRetryMs = 0;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? "unknown";
       this.metrics.count("checkpoint_errors_total", 1, { code }, "checkpoint writes that failed (retried with backoff)");
       this.checkpointRetryMs = Math.min(Math.max(50, this.checkpointRetryMs * 2), 5000);
       if (!this.closed) {
-        if (this.checkpointRetryMs >= 5000) this.options.report({ ev: "error", node: this.options.node, message: `checkpoint write failing (${code}): ${error instanceof Error ? error.message : String(error)}; retrying` });
+        // Said once the backoff is at its longest, and again at each failure then: the node retries, the launcher waits.
+        if (this.checkpointRetryMs >= 5000) this.options.report({ ev: "retrying", node: this.options.node, message: `checkpoint write failing (${code}): ${error instanceof Error ? error.message : String(error)}; retrying`, recovered: false });
         setTimeout(() => {
           this.checkpointWanted = true;
           this.requestCheckpoint();

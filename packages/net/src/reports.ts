@@ -17,6 +17,8 @@ export type NodeReport =
   | { readonly ev: "state"; readonly node: NodeId; readonly done: boolean; readonly unacked: number; readonly clock: number | null }
   | { readonly ev: "final"; readonly node: NodeId; readonly values: string | null; readonly clock: number | null; readonly filter?: FilterStats }
   | { readonly ev: "error"; readonly node: NodeId; readonly message: string }
+  /** A failure the node retries by itself (a checkpoint write out of file descriptors): the launcher logs it and waits; `recovered` once it succeeds again. */
+  | { readonly ev: "retrying"; readonly node: NodeId; readonly message: string; readonly recovered: boolean }
   /** Watchdog: no progress for `forMs`; `waitingOn` says on what. */
   | { readonly ev: "stalled"; readonly node: NodeId; readonly forMs: number; readonly waitingOn: string }
   /** The worker's program produced a non-finite update (the core's `diverged` trace event). */

@@ -59,6 +59,7 @@ export async function runNode(options: RunNodeOptions): Promise<number> {
       if (r.ev !== "state" && r.ev !== "metrics") quietSince = Date.now();
       if (r.ev === "state") last = r;
       if (r.ev === "stalled" && !options.launcher) process.stderr.write(`${r.node}: no progress for ${Math.round(r.forMs / 1000)} s: waiting on ${r.waitingOn}\n`);
+      if (r.ev === "retrying" && !options.launcher) process.stderr.write(`${r.node}: ${r.message}\n`);
       write(JSON.stringify(r));
     },
   });

@@ -17,3 +17,4 @@ export * from "./significance-checker.js";
 export * from "./divergence.js";
 export * from "./outer-step-checker.js";
 export * from "./memory.js";
+export * from "./stop.js";

@@ -16,6 +16,7 @@ import { pointerToPath } from "./schema-issues.js";
 import type { ScenarioFile } from "./schema.js";
 import type { ComputeSpec, Fault, NetworkModelSpec, Scenario, StopSpec, SyncModel, SyncSpec, Topology, WanLink } from "./scenario.js";
 import { computeRegimeOf } from "./scenario.js";
+import { defaultStopCap } from "./stop.js";
 
 // A file as written: the types come from the schema (schema.ts), so they cannot drift from it.
 type RawScenario = ScenarioFile;
@@ -41,7 +42,6 @@ const defaultThresholdCeiling = 0.1;
 const defaultBarrierClockFraction = 1;
 const defaultMirrorClockBound = 1;
 const defaultSspStaleness = 2;
-const defaultMaxVirtualTimeS = 7200;
 
 /** The scenario of a file that has passed the schema; problems go to `issues`. */
 export function normalize(raw: RawScenario, fileName: string, overrides: NormalizeOverrides, issues: IssueList): Scenario {
@@ -380,9 +380,13 @@ function normalizeFaults(
 }
 
 function normalizeStop(raw: NonNullable<RawScenario["stop"]>, issues: IssueList): StopSpec {
+  const targetObjective = raw.target?.objective ?? null;
+  const evalEvery = raw.evalEvery ?? 1;
+  // Every run ends: without a limit, the default cap (stop.ts).
+  if (raw.maxIterations === undefined && raw.maxVirtualTime === undefined) return { ...defaultStopCap, targetObjective, evalEvery, defaultCap: true };
   const maxIterations = raw.maxIterations ?? null;
-  const maxVirtualTimeS = raw.maxVirtualTime !== undefined ? durationAt(issues, ["stop", "maxVirtualTime"], raw.maxVirtualTime) : maxIterations === null ? defaultMaxVirtualTimeS : null;
-  return { maxIterations, maxVirtualTimeS, targetObjective: raw.target?.objective ?? null, evalEvery: raw.evalEvery ?? 1 };
+  const maxVirtualTimeS = raw.maxVirtualTime !== undefined ? durationAt(issues, ["stop", "maxVirtualTime"], raw.maxVirtualTime) : null;
+  return { maxIterations, maxVirtualTimeS, targetObjective, evalEvery };
 }
 
 /** The workload package's checks of the section (a module's options against its own schema); true when it is valid. */

@@ -124,6 +124,28 @@ export interface RunSummary {
   readonly faultWindows?: readonly FaultWindow[];
   /** Memory: the protocol state the roles hold at the end, its estimate from the layout, and the process's peak RSS. */
   readonly memory?: RunMemory;
+  /** A launched run: the nodes the launcher restarted after unexpected deaths, and the ones it found frozen. */
+  readonly supervision?: SupervisionSummary;
+}
+
+/** One thing the launcher's supervisor did or saw, at `atS` on the run's clock. */
+export interface SupervisionEvent {
+  readonly atS: number;
+  readonly node: string;
+  /**
+   * restart: died unexpectedly and restarted; gave-up: died once too often; frozen / resumed:
+   * heartbeats stopped / came back; retrying / recovered: the node retries a failure by itself
+   * (a checkpoint write out of file descriptors) / it succeeded again.
+   */
+  readonly kind: "restart" | "gave-up" | "frozen" | "resumed" | "retrying" | "recovered";
+  readonly text: string;
+}
+
+/** The supervisor's counts over a launched run, with every event in order. */
+export interface SupervisionSummary {
+  readonly restarts: number;
+  readonly frozen: number;
+  readonly events: readonly SupervisionEvent[];
 }
 
 /** Bytes of a run's protocol state (replicas, accumulators, residuals, caches) beside its process's peak RSS. */

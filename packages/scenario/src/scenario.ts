@@ -138,6 +138,8 @@ export interface StopSpec {
   readonly targetObjective: number | null;
   /** Evaluate the objective every this many iterations (clocks) of the slowest worker. */
   readonly evalEvery: number;
+  /** The scenario set neither maxIterations nor maxVirtualTime: these are the default cap (stop.ts). */
+  readonly defaultCap?: true;
 }
 
 export interface Scenario {

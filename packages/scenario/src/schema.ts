@@ -427,8 +427,8 @@ const Network = Type.Object(
 
 const Stop = Type.Object(
   {
-    maxIterations: Optional(Type.Integer({ description: "Clocks of the slowest worker.", minimum: 1 })),
-    maxVirtualTime: Optional(duration("Virtual-time limit (2h when maxIterations is not given).", { default: "2h" })),
+    maxIterations: Optional(Type.Integer({ description: "Clocks of the slowest worker. When neither this nor maxVirtualTime is given, the run stops at the default cap, 1000 clocks or 2h of virtual time (validate warns).", minimum: 1 })),
+    maxVirtualTime: Optional(duration("Virtual-time limit. When neither this nor maxIterations is given, the run stops at the default cap, 1000 clocks or 2h (validate warns).")),
     target: Optional(Type.Object({ objective: Type.Number({ description: "Target objective (e.g. RMSE for mf)." }) }, { description: "Stop when the objective reaches this value.", additionalProperties: false })),
     evalEvery: Optional(Type.Integer({ description: "Evaluate the objective every this many clocks.", minimum: 1, default: 1 })),
   },

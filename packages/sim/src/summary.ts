@@ -88,8 +88,21 @@ export function mirrorClockRows(summary: RunSummary): [string, string][] {
   ];
 }
 
+/** A launched run's restarts after unexpected deaths and its frozen nodes, each named. */
+function supervisionRows(s: NonNullable<RunSummary["supervision"]>): [string, string][] {
+  const named = (kind: string): string => {
+    const counts = new Map<string, number>();
+    for (const e of s.events) if (e.kind === kind) counts.set(e.node, (counts.get(e.node) ?? 0) + 1);
+    return counts.size === 0 ? "" : ` (${[...counts].map(([node, n]) => (n > 1 ? `${node} x${n}` : node)).join(", ")})`;
+  };
+  return [
+    ["restarts (unexpected deaths)", `${s.restarts}${named("restart")}`],
+    ["frozen nodes (no heartbeat)", `${s.frozen}${named("frozen")}`],
+  ];
+}
+
 /** Summary fields that `summaryRows` shows by name; any other field is shown generically. */
-const shownFields = new Set(["name", "seed", "sync", "workload", "topology", "virtualTimeS", "trainingTimeS", "startupS", "interrupted", "interruptReason", "clock", "iterations", "objective", "objectiveName", "targetObjective", "reachedTarget", "timeToTargetS", "atTarget", "atEnd", "wallClockTimeS", "diverged", "wanBytes", "costUsd", "blockedS", "traceHash", "wanBytesByLink", "events", "stoppedBy", "checks", "wallTimeS", "faultWindows", "filter", "mirrorClock", "memory"]);
+const shownFields = new Set(["name", "seed", "sync", "workload", "topology", "virtualTimeS", "trainingTimeS", "startupS", "interrupted", "interruptReason", "clock", "iterations", "objective", "objectiveName", "targetObjective", "reachedTarget", "timeToTargetS", "atTarget", "atEnd", "wallClockTimeS", "diverged", "wanBytes", "costUsd", "blockedS", "traceHash", "wanBytesByLink", "events", "stoppedBy", "checks", "wallTimeS", "faultWindows", "filter", "mirrorClock", "memory", "supervision"]);
 
 /** Rows for fields added to the summary later (e.g. an object of counters): `field: key  value`. */
 export function extraRows(summary: RunSummary): [string, string][] {
@@ -155,6 +168,7 @@ export function summaryRows(summary: RunSummary): [string, string][] {
     const m = summary.memory;
     rows.push(["protocol state", `${formatBytes(m.protocolStateBytes)} (estimated ${formatBytes(m.estimatedStateBytes)})`], ["peak RSS", `${formatBytes(m.peakRssBytes)} (${(m.peakRssBytes / Math.max(1, m.protocolStateBytes)).toFixed(1)}x the protocol state)`]);
   }
+  if (summary.supervision !== undefined) rows.push(...supervisionRows(summary.supervision));
   rows.push(...extraRows(summary));
   if (summary.clock !== "wall") rows.push(["wall time", formatSeconds(summary.wallTimeS)]);
   return rows;

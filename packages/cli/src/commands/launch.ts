@@ -2,7 +2,7 @@ import { Flags } from "@oclif/core";
 import { GaiaCommand } from "../base.js";
 import { join } from "node:path";
 import { cleanLeftovers, ClusterError, HostsError, launchCluster, launchOnNamespaces, loadClusterAsync, netnsUnavailable, resolveAddresses, type ClusterConfig, type Launch, type NetnsHosts } from "@gaia/net";
-import { estimateLaunchMemory, faultWindowsOf, formatObjective, memoryLimit, estimable, memoryProblem, writeRunOutputs } from "@gaia/sim";
+import { defaultCapStop, estimateLaunchMemory, faultWindowsOf, formatObjective, memoryLimit, estimable, memoryProblem, writeRunOutputs } from "@gaia/sim";
 import { WorkloadError } from "@gaia/workloads";
 import { InputError, outputDir, parseSet } from "../inputs.js";
 import { createConsole } from "../progress.js";
@@ -14,7 +14,7 @@ export default class LaunchCommand extends GaiaCommand {
   static override description = [
     "Run every node of a cluster file as a local process over real sockets (uWebSockets.js).",
     "",
-    "Spawns one process per worker, shard and hub, shows progress, applies the scenario's faults at their times in wall seconds after every node is up (partitions and bandwidth changes on the emulated WAN, crash = SIGKILL and restart from the shard's checkpoint, slow nodes), stops the workers when the stop condition is met, and writes the same summary, metrics.jsonl, summary.json and report.html as `gaia simulate`. Times are wall-clock seconds of training, from the moment every node is up: the start-up before it is reported apart (startupS), and wallClockTimeS is the whole launch. --set changes a field of the cluster file as `gaia simulate --set` does a scenario's, for every node. Shard checkpoints go to <out>/checkpoints unless the file names checkpoint.dir. Ctrl-C (or SIGTERM) stops the nodes, collects what they have and writes it to the output folder marked interrupted, then exits 130 (143 on SIGTERM); a second Ctrl-C kills the nodes at once. Before any node starts, the memory of every process on this machine (each builds the workload; the protocol state is spread over them) is estimated from the scenario; a launch whose estimate exceeds the machine's memory, or --max-memory / GAIA_MAX_MEMORY, is refused with the estimate and what to change. --hosts netns (Linux, root) puts each data center in its own network namespace (veth pairs to a bridge, one address per node, the cluster file's addresses rewritten to them) and shapes the WAN bandwidth with tc htb on each namespace's egress; latency stays the runtime's (no netem). The namespaces are removed on exit, Ctrl-C or an error; a killed run's are removed at the next --hosts netns start. Exits 1 when the run fails or a check fails, 2 on a bad cluster file, a launch that cannot fit, or --hosts netns where it cannot run.",
+    "Spawns one process per worker, shard and hub, shows progress, applies the scenario's faults at their times in wall seconds after every node is up (partitions and bandwidth changes on the emulated WAN, crash = SIGKILL and restart from the shard's checkpoint, slow nodes), restarts a node that dies unexpectedly as a scripted restart would (at most 3 times a node, with backoff; each restart logged and counted in the summary; --no-restart fails the run instead) and reports a node silent for 10 s (frozen, e.g. SIGSTOP) by name, stops the workers when the stop condition is met, and writes the same summary, metrics.jsonl, summary.json and report.html as `gaia simulate`. Times are wall-clock seconds of training, from the moment every node is up: the start-up before it is reported apart (startupS), and wallClockTimeS is the whole launch. --set changes a field of the cluster file as `gaia simulate --set` does a scenario's, for every node. Shard checkpoints go to <out>/checkpoints unless the file names checkpoint.dir. Ctrl-C (or SIGTERM) stops the nodes, collects what they have and writes it to the output folder marked interrupted, then exits 130 (143 on SIGTERM); a second Ctrl-C kills the nodes at once. Before any node starts, the memory of every process on this machine (each builds the workload; the protocol state is spread over them) is estimated from the scenario; a launch whose estimate exceeds the machine's memory, or --max-memory / GAIA_MAX_MEMORY, is refused with the estimate and what to change. --hosts netns (Linux, root) puts each data center in its own network namespace (veth pairs to a bridge, one address per node, the cluster file's addresses rewritten to them) and shapes the WAN bandwidth with tc htb on each namespace's egress; latency stays the runtime's (no netem). The namespaces are removed on exit, Ctrl-C or an error; a killed run's are removed at the next --hosts netns start. A scenario without stop limits stops at the default cap, as under `gaia simulate`. Exits 1 when the run fails, a check fails or the run stopped at the default cap without reaching its target, 2 on a bad cluster file, a launch that cannot fit, or --hosts netns where it cannot run.",
   ].join("\n");
 
   static override examples = [
@@ -33,6 +33,7 @@ export default class LaunchCommand extends GaiaCommand {
     trace: Flags.boolean({ description: "collect every node's trace and run the simulator's checkers on it", default: false }),
     verbose: Flags.boolean({ char: "v", description: "print the nodes' logs on stderr", default: false }),
     "max-memory": Flags.string({ description: "refuse a launch whose memory estimate (all node processes on this machine) exceeds this (bytes, or 512MB, 8GB) [default: GAIA_MAX_MEMORY, else the machine's memory]", helpValue: "SIZE" }),
+    restart: Flags.boolean({ description: "restart a node that dies unexpectedly (kill -9, the OOM killer): a shard or hub from its checkpoint, a worker by rejoining; at most 3 times a node, with backoff. --no-restart: such a death fails the run", default: true, allowNo: true }),
     hosts: Flags.string({ description: "where the nodes run: loopback (every node on this machine's loopback) or netns (a network namespace per data center, bandwidth shaped by tc; Linux, root)", options: ["loopback", "netns"], default: "loopback" }),
     watchdog: Flags.integer({ description: "each node reports \"no progress for T: waiting on X\" after this many seconds without progress (0: off)", default: 30, min: 0 }),
   };
@@ -44,7 +45,7 @@ export default class LaunchCommand extends GaiaCommand {
   }
 }
 
-async function launch(flags: { cluster: string; set?: string[] | undefined; out: string | undefined; force: boolean; json: boolean; trace: boolean; verbose: boolean; watchdog: number; hosts: string; "max-memory"?: string | undefined }): Promise<number> {
+async function launch(flags: { cluster: string; set?: string[] | undefined; out: string | undefined; force: boolean; json: boolean; trace: boolean; verbose: boolean; restart: boolean; watchdog: number; hosts: string; "max-memory"?: string | undefined }): Promise<number> {
   let set;
   try {
     set = (flags.set ?? []).map(parseSet);
@@ -130,6 +131,7 @@ async function launch(flags: { cluster: string; set?: string[] | undefined; out:
     const options: Parameters<typeof launchCluster>[1] = {
       trace: flags.trace,
       watchdogS: flags.watchdog,
+      supervision: { restart: flags.restart },
       onNodeReady: (node, ready, total) => {
         // A node restarted after a crash reports ready again: that is a log line, not a new start.
         if (flags.verbose || (ready === total && !training)) console.log(`node ${node} is up (${ready}/${total})${ready === total && !training ? "; training" : ""}`);
@@ -178,7 +180,8 @@ async function launch(flags: { cluster: string; set?: string[] | undefined; out:
     }
     // Faults start when every node is up, on the training clock that many seconds in.
     const offsetS = running.readyS === null ? 0 : Math.max(0, running.readyS - launched.summary.startupS!);
-    const result = { ...launched, summary: { ...launched.summary, faultWindows: faultWindowsOf(scenario.faults, cluster.faultTimeScale, offsetS) } };
+    const capped = launched.summary.interrupted ? null : defaultCapStop(scenario.stop, launched.summary);
+    const result = { ...launched, summary: { ...launched.summary, ...(capped !== null ? { stoppedBy: capped.stoppedBy } : {}), faultWindows: faultWindowsOf(scenario.faults, cluster.faultTimeScale, offsetS) } };
     const paths = await writeRunOutputs(out.dir, result);
     if (flags.json) process.stdout.write(`${JSON.stringify({ ...result.summary, outDir: out.dir })}\n`);
     else process.stdout.write(summaryText(result.summary, [paths.metrics, paths.metricsCsv, paths.summary, paths.report]));
@@ -190,12 +193,13 @@ async function launch(flags: { cluster: string; set?: string[] | undefined; out:
       process.stderr.write(`Error: ${result.summary.diverged}\n`);
       return 1;
     }
+    if (capped !== null) process.stderr.write(`${capped.failed ? "Error" : "note"}: ${capped.message}\n`);
     const failed = Object.entries(result.summary.checks).filter(([, verdict]) => verdict !== null);
     if (failed.length > 0) {
       process.stderr.write(`Error: ${failed.length} check(s) failed: ${failed.map(([name, verdict]) => `${name}: ${verdict}`).join("; ")}\n`);
       return 1;
     }
-    return 0;
+    return capped?.failed ? 1 : 0;
   } catch (error) {
     console.stop();
     if (error instanceof ClusterError) {

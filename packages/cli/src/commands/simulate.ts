@@ -3,7 +3,7 @@ import { GaiaCommand, reportError } from "../base.js";
 import { join } from "node:path";
 import { availableParallelism } from "node:os";
 import { WorkloadError } from "@gaia/workloads";
-import { ScenarioError, estimateMemory, faultWindowsOf, memoryLimit, estimable, memoryProblem, formatBytes, formatObjective, formatSeconds, labelRuns, runTimeOf, loadScenarioAsync, ratioTable, runSimulation, syncModels, writeComparison, writeRunOutputs, type RunResult, type RunSummary, type Scenario, type SyncModel } from "@gaia/sim";
+import { ScenarioError, defaultCapStop, estimateMemory, faultWindowsOf, memoryLimit, estimable, memoryProblem, formatBytes, formatObjective, formatSeconds, labelRuns, runTimeOf, loadScenarioAsync, ratioTable, runSimulation, syncModels, writeComparison, writeRunOutputs, type RunResult, type RunSummary, type Scenario, type SyncModel } from "@gaia/sim";
 import { InputError, bundledScenarioNames, outputDir, parseSet, parseSyncs, resolveScenario } from "../inputs.js";
 import { createConsole, type Console } from "../progress.js";
 import { comparisonTable, summaryText, wrapForTerminal } from "../tables.js";
@@ -21,7 +21,7 @@ export default class Simulate extends GaiaCommand {
     "Before it starts, a run's memory is estimated from the scenario (replicas x rows x columns, accumulators, caches, the workload's data); a run whose estimate exceeds the machine's memory (or the cgroup's limit, /sys/fs/cgroup/memory.max, when lower), or --max-memory / GAIA_MAX_MEMORY, is refused with the estimate, its largest parts and what to change (exit 2); to run it anyway, raise the limit (--max-memory 1TB). The summary reports the protocol state's bytes beside the peak RSS.",
     "Worker steps and evaluations run on `--threads N` compute threads (`auto`: the machine's cores; default 1, in-process: each thread builds the workload itself, which small runs do not repay). Results are consumed at their virtual completion times, so the run and its trace hash are the same at any thread count.",
     "",
-    "An output folder that already holds a run is never replaced silently: the default folder is numbered (runs/NAME-SEED.2), an explicit --out is refused without --force. Exits 1 when a trace check fails, 2 on a bad scenario or flag.",
+    "An output folder that already holds a run is never replaced silently: the default folder is numbered (runs/NAME-SEED.2), an explicit --out is refused without --force. A scenario that sets neither stop.maxIterations nor stop.maxVirtualTime stops at the default cap (1000 iterations or 2 h of virtual time), reported as stopped by default-cap. Exits 1 when a trace check fails or the run stopped at the default cap without reaching its target (the message names it), 2 on a bad scenario or flag.",
   ].join("\n");
 
   static override examples = [
@@ -160,7 +160,12 @@ async function simulate(fileOrName: string, flags: SimulateFlags): Promise<numbe
     else process.stdout.write(summaryText(runs[0]!.result.summary, ["metrics.jsonl", "metrics.csv", "summary.json", "report.html"].map((f) => join(out.dir, f))));
   }
   let code = 0;
-  for (const { result, source } of runs) {
+  for (const [i, { result, source }] of runs.entries()) {
+    const capped = defaultCapStop(scenarios[i]!.stop, result.summary);
+    if (capped !== null) {
+      process.stderr.write(`${capped.failed ? "Error" : "note"}: ${comparing ? `${source}: ` : ""}${capped.message}\n`);
+      if (capped.failed) code = 1;
+    }
     if (result.summary.diverged) {
       process.stderr.write(`Error: ${comparing ? `${source}: ` : ""}${result.summary.diverged}\n`);
       code = 1;
@@ -182,7 +187,8 @@ async function runOne(scenario: Scenario, label: string, console: Console, threa
     const result = await runSimulation(scenario, { threads, onProgress: (p) => console.update({ timeS: p.virtualTimeS, iteration: p.iteration, objective: p.objective }) });
     console.stop();
     if (result.threads.note !== null) console.log(`note: ${result.threads.note}`);
-    return { series: result.series, summary: { ...result.summary, faultWindows: faultWindowsOf(scenario.faults) } };
+    const capped = defaultCapStop(scenario.stop, result.summary);
+    return { series: result.series, summary: { ...result.summary, ...(capped !== null ? { stoppedBy: capped.stoppedBy } : {}), faultWindows: faultWindowsOf(scenario.faults) } };
   } catch (error) {
     console.stop();
     if (error instanceof WorkloadError && error.during === "input") {
