@@ -355,6 +355,14 @@ const mutations = [
     tests: ["test/net/ws-client.test.ts", "test/net/frame-reuse.test.ts"],
   },
   {
+    name: "mirror-clock-off-by-one",
+    what: "a shard serves reads one clock past the mirror-clock bound DS (localClock - min <= DS + 1)",
+    file: "packages/core/src/mirror-clock.ts",
+    find: "return m === null || localClock - m <= bound;",
+    replace: "return m === null || localClock - m <= bound + 1;",
+    tests: ["test/vopr/vopr.test.ts"],
+  },
+  {
     name: "dropped-barrier",
     what: "a shard drops every selective barrier it is delivered (and still reports receiving it)",
     file: "packages/core/src/shard.ts",
