@@ -72,6 +72,9 @@ const gitHead = (): { commit: string; dirty: boolean } => {
   }
 };
 
+/** Failures printed in full; a broken rule usually fails many schedules, and the first few say it. */
+const shownFailures = 20;
+
 export const replayLine = (seed: number, commit: string): string => `npm run vopr -- --replay ${seed} --commit ${commit}`;
 
 interface Args {
@@ -149,7 +152,7 @@ async function main(): Promise<number> {
     done += b.done;
     for (const f of b.failures) {
       failures.push(f);
-      console.error(`vopr: FAILED schedule ${f.seed}: ${f.verdict}\n  ${f.summary}\n  replay: ${replayLine(f.seed, head.commit)}`);
+      if (failures.length <= shownFailures) console.error(`vopr: FAILED schedule ${f.seed}: ${f.verdict}\n  ${f.summary}\n  replay: ${replayLine(f.seed, head.commit)}`);
     }
     for (const [m, n] of Object.entries(b.byModel)) byModel[m] = (byModel[m] ?? 0) + n;
   };
@@ -181,7 +184,8 @@ async function main(): Promise<number> {
   const models = Object.entries(byModel).sort().map(([m, n]) => `${m} ${n}`).join(", ");
   const crashed = codes.filter((c) => c !== 0).length;
   console.log(`vopr: ${done} of ${args.schedules} schedules, ${failures.length} failure(s)${crashed > 0 ? `, ${crashed} job(s) died` : ""}, seed ${args.seed}, ${wallS.toFixed(1)} s wall, ${(done / wallS).toFixed(0)} schedules/s on ${jobs} job(s) (${models})`);
-  for (const f of failures) console.log(`FAILED ${f.seed}: ${f.verdict}\n  ${f.summary}\n  ${replayLine(f.seed, head.commit)}`);
+  for (const f of failures.slice(0, shownFailures)) console.log(`FAILED ${f.seed}: ${f.verdict}\n  ${f.summary}\n  ${replayLine(f.seed, head.commit)}`);
+  if (failures.length > shownFailures) console.log(`... and ${failures.length - shownFailures} more failure(s)`);
   return failures.length === 0 && crashed === 0 && done === args.schedules ? 0 : 1;
 }
 
