@@ -4,8 +4,8 @@
  * schedules by the ten thousand). A schedule is one scenario: the toy workload on 2-4 data centers,
  * one of the sync models (lan, bsp, ssp, asp with hubs or none, diloco, streaming diloco), under 1-6
  * scripted faults (partitions, one-way too, isolated data centers, bandwidth drops, crashes of
- * workers, shards and hubs with a restart or, rarely, none, slow nodes, lossy links) and sometimes a
- * random fault process.
+ * workers, shards and hubs with a restart or, rarely, none, slow nodes, lossy links), often a
+ * random fault process, and sometimes stragglers (random slow steps) and a slower or faster data center.
  *
  * The verdict: every checker holds (staleness or lockstep, mirror clock, selective barrier,
  * significance, outer step, conservation, no remote errors), the run reaches its last clock and
@@ -86,6 +86,10 @@ export const scheduleArb: fc.Arbitrary<Scenario> = fc
         random: fc.option(fc.record({ untilS: fc.constantFrom(0.1, 0.4), partitionsPerHour: fc.constantFrom(0, 36_000), crashesPerHour: fc.constantFrom(0, 36_000), loss: fc.constantFrom(0, 0.2), duplicate: fc.constantFrom(0, 0.2), reorder: fc.constantFrom(0, 0.3) }), { nil: null, freq: 4 }),
         maxIterations: fc.integer({ min: 2, max: 5 }),
         diloco: diloco ? dilocoArb(model === "streaming-diloco") : fc.constant(null),
+        // Stragglers by distribution (a step now and then takes `slowdown` times longer), and a data
+        // center slower or faster than the rest.
+        stragglers: fc.option(fc.record({ probability: fc.constantFrom(0.05, 0.2, 0.5), slowdown: fc.constantFrom(2, 5, 20) }), { nil: null, freq: 2 }),
+        speedOfA: fc.option(fc.constantFrom(0.25, 4), { nil: null, freq: 3 }),
       })
       .map((g): Scenario => {
         const lost = g.faults.some((f) => f.kind === "crash" && f.restartAfterS === null);
@@ -106,6 +110,8 @@ export const scheduleArb: fc.Arbitrary<Scenario> = fc
           maxIterations: g.maxIterations,
           maxVirtualTimeS: lost ? lostNodeLimitS : null,
           evalEvery: g.maxIterations,
+          stragglers: g.stragglers,
+          ...(g.speedOfA === null ? {} : { speeds: { a: g.speedOfA } }),
         });
         return g.diloco === null ? base : { ...base, sync: { ...base.sync, diloco: g.diloco } };
       });
@@ -136,7 +142,9 @@ export function scheduleSummary(s: Scenario): string {
   const d = s.sync.diloco;
   const sync = [`s=${s.sync.staleness}`, ...(s.sync.model === "asp" ? [`DS=${s.sync.mirrorClockBound}`, `barrier ${s.sync.selectiveBarrier}`, s.sync.encoding] : []), ...(d === undefined ? [] : [`H=${d.localClocks}`, `F=${d.fragments ?? 1}`, d.outerOptimizer, d.encoding])].join(" ");
   const random = s.randomFaults === null ? "" : `; random faults until ${s.randomFaults.untilS}s`;
-  return `${modelOf(s)} (${sync}), ${t.dataCenters.length} dc x ${t.workersPerDataCenter}w/${t.shardsPerDataCenter}s, ${s.stop.maxIterations} clocks, seed ${s.seed}: ${s.faults.map(fault).join("; ")}${random}`;
+  const stragglers = s.compute.stragglers === null ? "" : `; stragglers p ${s.compute.stragglers.probability} x${s.compute.stragglers.slowdown}`;
+  const speeds = Object.entries(s.compute.speeds).map(([dc, v]) => `; ${dc} at speed ${v}`).join("");
+  return `${modelOf(s)} (${sync}), ${t.dataCenters.length} dc x ${t.workersPerDataCenter}w/${t.shardsPerDataCenter}s, ${s.stop.maxIterations} clocks, seed ${s.seed}: ${s.faults.map(fault).join("; ")}${random}${stragglers}${speeds}`;
 }
 
 /**
