@@ -363,6 +363,14 @@ const mutations = [
     tests: ["test/vopr/vopr.test.ts"],
   },
   {
+    name: "restart-loses-an-input",
+    what: "a node that restarts loses the first input that waited for it (a message, a compute result or a timer)",
+    file: "packages/sim/src/driver.ts",
+    find: "for (const inp of list) input(a.node, inp);",
+    replace: "for (const inp of list.slice(1)) input(a.node, inp);",
+    tests: ["test/vopr/vopr.test.ts"],
+  },
+  {
     name: "dropped-barrier",
     what: "a shard drops every selective barrier it is delivered (and still reports receiving it)",
     file: "packages/core/src/shard.ts",
