@@ -355,6 +355,22 @@ const mutations = [
     tests: ["test/net/ws-client.test.ts", "test/net/frame-reuse.test.ts"],
   },
   {
+    name: "mirror-clock-off-by-one",
+    what: "a shard serves reads one clock past the mirror-clock bound DS (localClock - min <= DS + 1)",
+    file: "packages/core/src/mirror-clock.ts",
+    find: "return m === null || localClock - m <= bound;",
+    replace: "return m === null || localClock - m <= bound + 1;",
+    tests: ["test/vopr/vopr.test.ts"],
+  },
+  {
+    name: "restart-loses-an-input",
+    what: "a node that restarts loses the first input that waited for it (a message, a compute result or a timer)",
+    file: "packages/sim/src/driver.ts",
+    find: "for (const inp of list) input(a.node, inp);",
+    replace: "for (const inp of list.slice(1)) input(a.node, inp);",
+    tests: ["test/vopr/vopr.test.ts"],
+  },
+  {
     name: "dropped-barrier",
     what: "a shard drops every selective barrier it is delivered (and still reports receiving it)",
     file: "packages/core/src/shard.ts",
