@@ -646,8 +646,8 @@ const mutations = [
     name: "launch-startup-counted",
     what: "a launched run's metrics rows and time to target count the start-up (wall seconds since the launch, not since training started)",
     file: "packages/net/src/launcher.ts",
-    find: "    return { virtualTimeS: this.trainingSAt(atMs), iteration, objective, metrics, wanBytes, costUsd, blockedS };",
-    replace: "    return { virtualTimeS: (atMs - this.startedMs) / 1000, iteration, objective, metrics, wanBytes, costUsd, blockedS };",
+    find: "    return { virtualTimeS: this.trainingSAt(atMs), iteration,",
+    replace: "    return { virtualTimeS: (atMs - this.startedMs) / 1000, iteration,",
     tests: ["test/net/launch-startup.test.ts"],
   },
   {
