@@ -31,8 +31,12 @@ export function gaiaWith(options: GaiaOptions, ...args: string[]): Run {
 /** Runs `gaia ARGS...` from the repo's root. */
 export const gaia = (...args: string[]): Run => gaiaWith({}, ...args);
 
-/** Builds the CLI (and the packages it uses) from source: a `before` hook of every test that runs it. */
+/**
+ * Builds the CLI (and the packages it uses) from source: a `before` hook of every test that runs it.
+ * A type error does not stop the tests: tsc still writes the JavaScript, so a mutant that only
+ * leaves an import unused is tested as it behaves (a throwing hook would cancel the tests instead).
+ */
 export function buildCli(): void {
   const build = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-b", "packages/cli"], { cwd: root, encoding: "utf8" });
-  if (build.status !== 0) throw new Error(`tsc -b packages/cli failed:\n${build.stdout}${build.stderr}`);
+  if (build.status !== 0) process.stderr.write(`note: tsc -b packages/cli reported errors; testing the JavaScript it wrote\n${build.stdout}`);
 }
