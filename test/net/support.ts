@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import assert from "node:assert/strict";
-import type { Launch } from "@gaia/net";
+import { launchCluster, loadCluster, type Launch } from "@gaia/net";
 
 export interface ClusterShape {
   readonly name: string;
@@ -98,4 +98,17 @@ export async function whenIteration(launch: Launch, progress: { iteration: numbe
     if (Date.now() - start > 60_000) assert.fail(`no progress past iteration ${progress.iteration}`);
     await sleep(20);
   }
+}
+
+/**
+ * Launches `file` with every node's trace, kills `node` with SIGKILL from outside the launcher (as
+ * the OOM killer would) once iteration `atIteration` is evaluated, and waits for the run's end.
+ */
+export async function launchAndKill(file: string, node: string, atIteration: number, timeoutS: number): Promise<{ launch: Launch; result: Awaited<Launch["result"]>; logs: string[] }> {
+  const progress = { iteration: 0 };
+  const logs: string[] = [];
+  const launch = await launchCluster(loadCluster(file), { trace: true, timeoutS, onProgress: (p) => (progress.iteration = p.iteration), onLog: (from, line) => from === "launcher" && logs.push(line) });
+  await whenIteration(launch, progress, atIteration);
+  process.kill(launch.pidOf(node)!, "SIGKILL");
+  return { launch, result: await launch.result, logs };
 }
