@@ -829,8 +829,17 @@ process.on("SIGINT", () => {
 const baseline = [...new Set(chosen.flatMap((m) => m.tests))];
 const clean = spawnSync(process.execPath, ["scripts/run-tests.mjs", ...baseline], { encoding: "utf8" });
 if (clean.status !== 0) {
-  console.error(`the tests fail without any mutation (${baseline.join(", ")}):\n${clean.stdout.split("\n").filter((l) => /not ok/.test(l)).join("\n")}`);
-  process.exit(1);
+  // Tests that failed side by side are run again one file at a time: a failure that stays is the
+  // code's; one that goes away is named as a test that fails under load (npm test runs it too).
+  const failed = clean.stdout.split("\n").filter((l) => /^\s*not ok/.test(l)).join("\n");
+  const located = new Set([...clean.stdout.matchAll(/location: '([^']+?):\d+:\d+'/g)].map((m) => m[1]));
+  const suspects = baseline.filter((file) => [...located].some((path) => path.endsWith(file)));
+  const still = (suspects.length > 0 ? suspects : baseline).filter((file) => spawnSync(process.execPath, ["scripts/run-tests.mjs", file], { encoding: "utf8" }).status !== 0);
+  if (still.length > 0) {
+    console.error(`the tests fail without any mutation (${still.join(", ")}):\n${failed}`);
+    process.exit(1);
+  }
+  console.error(`warning: these tests failed side by side but pass one file at a time (they fail under load; fix them):\n${failed}`);
 }
 console.log(`baseline: ${baseline.join(", ")} pass unmutated`);
 
