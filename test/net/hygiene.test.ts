@@ -5,7 +5,7 @@
 import { test, describe, after } from "node:test";
 import assert from "node:assert/strict";
 import WebSocket from "ws";
-import { decodeFrame, encodeBody, encodeFrame, helloMac, Metrics, newNonce, Transport, type Hygiene, type PeerAddress } from "@gaia/net";
+import { decodeFrame, encodeBody, encodeFrame, helloMac, Metrics, newNonce, Transport, upgradeProof, upgradeProofHeader, type Hygiene, type PeerAddress } from "@gaia/net";
 import type { Message } from "@gaia/core";
 import { sleep, until } from "./support.js";
 
@@ -36,9 +36,15 @@ async function node(self: string, peers: Record<string, number>, hygiene: Partia
   return { transport, metrics, got, port };
 }
 
-/** A raw connection from `localAddress` that never says a word (it only holds the socket). */
-async function silent(port: number, localAddress = "127.0.0.1"): Promise<WebSocket> {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { localAddress });
+/** The upgrade header of a secret holder posing as `self` to `target` (see auth.ts's upgradeProof). */
+const proof = (self: string, target: string, channel = "data"): Record<string, string> => ({ [upgradeProofHeader]: upgradeProof(secret, self, target, channel, Date.now()) });
+
+/**
+ * A connection from `localAddress` that proves the secret in its upgrade and then never says a
+ * word (it only holds the socket): a secret holder; one without the secret gets no WebSocket.
+ */
+async function silent(port: number, localAddress = "127.0.0.1", self = "h1/a", target = "h1/b"): Promise<WebSocket> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { localAddress, headers: proof(self, target) });
   sockets.push(ws);
   ws.on("error", () => undefined);
   await new Promise<void>((resolve) => {
@@ -52,7 +58,7 @@ const isOpen = (ws: WebSocket): boolean => ws.readyState === WebSocket.OPEN;
 
 /** A hostile peer that knows the secret: it authenticates as `self` to `target`, then sends `frames`. */
 async function authenticated(port: number, self: string, target: string, channel: "data" | "control", epoch = ""): Promise<WebSocket> {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { headers: proof(self, target, channel) });
   sockets.push(ws);
   ws.on("error", () => undefined);
   await new Promise<void>((resolve, reject) => {
@@ -80,11 +86,11 @@ describe("transport: connection hygiene", () => {
 
   test("pending connections are capped per source address and per node; an honest peer still gets in", async () => {
     const b = await node("h2/b", { "h2/a": 1 }, { handshakeMs: 800, pendingMax: 12, pendingPerAddressMax: 5 });
-    const one = await Promise.all(Array.from({ length: 15 }, () => silent(b.port, "127.0.0.1")));
+    const one = await Promise.all(Array.from({ length: 15 }, () => silent(b.port, "127.0.0.1", "h2/a", "h2/b")));
     await sleep(50);
     assert.equal(one.filter(isOpen).length, 5, "five from one address");
     assert.equal(b.metrics.get("connections_refused_total", { reason: "address-cap" }), 10);
-    const others = await Promise.all(["127.0.0.2", "127.0.0.3", "127.0.0.4"].flatMap((address) => Array.from({ length: 5 }, () => silent(b.port, address))));
+    const others = await Promise.all(["127.0.0.2", "127.0.0.3", "127.0.0.4"].flatMap((address) => Array.from({ length: 5 }, () => silent(b.port, address, "h2/a", "h2/b"))));
     await sleep(50);
     assert.equal(b.transport.pendingConnections, 12, "at most twelve in all");
     assert.equal(others.filter(isOpen).length, 7);

@@ -151,7 +151,8 @@ export class FrameReader extends StreamReader {
     /** Returns true (exactly) when nothing keeps any part of the frame: its memory may be read into again. */
     private readonly onFrame: (frame: Uint8Array) => unknown,
     private readonly chunksReused = false,
-    private readonly maxBytes = maxPayloadBytes,
+    /** The largest frame accepted (may be raised, e.g. once the peer is authenticated). */
+    public maxBytes = maxPayloadBytes,
     reuseMin = reuseBytesMin,
   ) {
     super(reuseMin);

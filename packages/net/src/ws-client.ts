@@ -39,9 +39,10 @@ export const newUpgradeKey = (): string => randomBytes(16).toString("base64");
 export const acceptOf = (key: string): string => createHash("sha1").update(key + acceptGuid).digest("base64");
 
 /** The upgrade request for `host:port` with `key`. */
-export function upgradeRequest(host: string, port: number, key: string): Uint8Array {
+export function upgradeRequest(host: string, port: number, key: string, headers: Readonly<Record<string, string>> = {}): Uint8Array {
   const h = host.includes(":") ? `[${host}]` : host;
-  return Buffer.from(`GET / HTTP/1.1\r\nHost: ${h}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`, "latin1");
+  const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join("");
+  return Buffer.from(`GET / HTTP/1.1\r\nHost: ${h}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`, "latin1");
 }
 
 /**

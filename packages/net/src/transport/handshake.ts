@@ -5,13 +5,56 @@
  * `attach`). A frame that breaks this (bad bytes, a wrong kind, a failed proof) is a remote error:
  * the connection is closed and counted.
  *
- * Here too is the listener's connection hygiene (see link.ts's header): the caps on connections
- * still in the handshake, per node and per source address, and the handshake deadline.
+ * Here too is the listener's connection hygiene (see link.ts's header): the proof a WebSocket
+ * upgrade must carry (UpgradeGate), the caps on connections still in the handshake, per node and
+ * per source address, the precedence of authenticated connections at those caps, and the
+ * handshake deadline.
  */
 import { RemoteError } from "@gaia/core";
-import { helloMac, newNonce, sameMac, welcomeMac } from "../auth.js";
+import { helloMac, newNonce, readUpgradeProof, sameMac, welcomeMac } from "../auth.js";
 import { decodeBatch, decodeFrame, encodeFrame, isBatch } from "../envelope.js";
-import type { AcceptSink, Accepted, Conn, LinkHost, PeerChannel } from "./types.js";
+import type { AcceptSink, Accepted, Conn, LinkHost, PeerChannel, RefusedReason } from "./types.js";
+
+/**
+ * The listener's check of a WebSocket upgrade's proof (auth.ts's `upgradeProof`), before any
+ * WebSocket exists: the MAC must be right, the time within `upgradeWindowMs` of the listener's wall
+ * clock, and the nonce new. Nonces are remembered while their time is in the window, at most
+ * `upgradeNoncesMax`; when full, the oldest is forgotten and every proof up to its time is
+ * refused as stale, so a replay is never let through (an honest dialer's proof is fresh).
+ */
+export class UpgradeGate {
+  /** Remembered nonces and their proof's time, oldest first. */
+  private readonly nonces = new Map<string, number>();
+  /** Proofs with a time at or below this are refused (the nonces up to it were forgotten early). */
+  private floorMs = -Infinity;
+
+  constructor(
+    private readonly host: LinkHost,
+    private readonly wallMs: () => number = Date.now,
+  ) {}
+
+  /** Null when the upgrade may go ahead, else why it is refused. */
+  check(header: string): { refused: RefusedReason } | { dialer: string; channel: string } {
+    const { options, hygiene } = this.host;
+    const proof = readUpgradeProof(options.secret, options.self, header);
+    if (proof === null || !this.host.channel(proof.dialer, proof.channel)) return { refused: "unauthenticated" };
+    const now = this.wallMs();
+    for (const [nonce, timeMs] of this.nonces) {
+      if (timeMs >= now - hygiene.upgradeWindowMs) break;
+      this.nonces.delete(nonce);
+    }
+    if (Math.abs(proof.timeMs - now) > hygiene.upgradeWindowMs || proof.timeMs <= this.floorMs) return { refused: "stale-proof" };
+    if (this.nonces.has(proof.nonce)) return { refused: "replayed-proof" };
+    while (this.nonces.size >= hygiene.upgradeNoncesMax) {
+      const [oldest, timeMs] = this.nonces.entries().next().value as [string, number];
+      this.nonces.delete(oldest);
+      this.floorMs = Math.max(this.floorMs, timeMs);
+    }
+    if (proof.timeMs <= this.floorMs) return { refused: "stale-proof" };
+    this.nonces.set(proof.nonce, proof.timeMs);
+    return { dialer: proof.dialer, channel: proof.channel };
+  }
+}
 
 /**
  * The dialer's side of the handshake and then of the links, the same over either carrier:
@@ -120,16 +163,24 @@ export class Admission implements AcceptSink {
       return;
     }
     const fromAddress = this.pendingByAddress.get(data.address) ?? 0;
-    const reason = this.pending.size >= host.hygiene.pendingMax ? "pending-cap" : fromAddress >= host.hygiene.pendingPerAddressMax ? "address-cap" : null;
+    const addressFull = fromAddress >= host.hygiene.pendingPerAddressMax;
+    const reason = this.pending.size >= host.hygiene.pendingMax ? "pending-cap" : addressFull ? "address-cap" : null;
     if (reason !== null) {
+      // At a cap, the oldest unauthenticated pending connection (of this address, if its cap is
+      // the one hit) makes room: an attacker without the secret can hold no slot against a peer
+      // that has it, and one that keeps re-opening only churns its own connections. Refused only
+      // when every pending connection there proved the secret.
+      const victim = this.oldestUnauthenticated(addressFull ? data.address : null);
+      const refusedOne = victim ?? data;
       // Closed at once (no closing handshake to wait for), so the descriptor is free again.
-      data.state = "closed";
+      this.unpend(refusedOne);
+      refusedOne.state = "closed";
       host.refused(reason);
-      data.closeNow();
-      return;
+      refusedOne.closeNow();
+      if (victim === null) return;
     }
     this.pending.add(data);
-    this.pendingByAddress.set(data.address, fromAddress + 1);
+    this.pendingByAddress.set(data.address, (this.pendingByAddress.get(data.address) ?? 0) + 1);
     data.sendRaw(encodeFrame({ t: "challenge", node: host.options.self, nonce: data.nonce }));
   }
 
@@ -181,9 +232,16 @@ export class Admission implements AcceptSink {
   }
 
   refuse(data: Accepted, error: unknown): void {
+    if (data.state === "challenged" && error instanceof RemoteError && error.code === "oversized-frame") this.host.refused("hello-oversized");
     this.host.onRemoteError(error, data.pc?.peer ?? "(unauthenticated)");
     this.unpend(data);
     data.state = "closed";
+  }
+
+  /** The oldest pending connection that has not proved the secret (from `address`, if given). */
+  private oldestUnauthenticated(address: string | null): Accepted | null {
+    for (const data of this.pending) if (!data.authenticated && (address === null || data.address === address)) return data;
+    return null;
   }
 
   /** The connection left the handshake (authenticated, refused or closed). */

@@ -52,7 +52,7 @@ import { performance } from "node:perf_hooks";
 import { channelOf, dataCenterOf, decodeMessage, RemoteError, ReliableLink, type LinkFrame, type LinkSnapshot, type Message } from "@gaia/core";
 import { encodeFrame, headerBytesOf, maxPayloadBytes, type ChannelName, type WireFrame } from "../envelope.js";
 import { Metrics } from "../metrics.js";
-import { Admission } from "./handshake.js";
+import { Admission, UpgradeGate } from "./handshake.js";
 import { BodyReuse } from "./pool.js";
 import { NetConn } from "./stream-conn.js";
 import { dialUnix, UnixListener, unixPathOf } from "./unix.js";
@@ -150,7 +150,7 @@ export class Transport {
 
   /** Starts listening, then dials every peer with a larger id. Resolves with the bound port. */
   async start(): Promise<number> {
-    this.listener = await listenUws(this.options, () => this.nowMs(), this.admission);
+    this.listener = await listenUws(this.options, () => this.nowMs(), this.admission, new UpgradeGate(this.host), (reason) => this.refused(reason));
     const bound = this.listener.port;
     if (this.options.unix) this.unixListener = await UnixListener.listen(unixPathOf(this.options.unix.dir, bound), this.host, this.admission);
     for (const pc of this.channels.values()) if (this.options.self < pc.peer) this.dial(pc);

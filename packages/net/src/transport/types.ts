@@ -80,9 +80,16 @@ export interface Hygiene {
   readonly pendingPerAddressMax: number;
   /** Bytes queued above one socket's backpressure before the peer is disconnected as too slow. */
   readonly queueBytesMax: number;
+  /** A WebSocket upgrade's proof (auth.ts) is refused when its time is further than this from ours. */
+  readonly upgradeWindowMs: number;
+  /** Upgrade nonces remembered (to refuse a replayed proof); past it the oldest go, and proofs up to their time are refused. */
+  readonly upgradeNoncesMax: number;
 }
 
-export const hygieneDefaults: Hygiene = { handshakeMs: 10_000, pendingMax: 256, pendingPerAddressMax: 64, queueBytesMax: 256 * 1024 * 1024 };
+export const hygieneDefaults: Hygiene = { handshakeMs: 10_000, pendingMax: 256, pendingPerAddressMax: 64, queueBytesMax: 256 * 1024 * 1024, upgradeWindowMs: 60_000, upgradeNoncesMax: 65_536 };
+
+/** The largest frame a connection may send before its hello (a hello is well under 1 kB). */
+export const helloBytesMax = 16 * 1024;
 
 export type WanCutMode = "hold" | "drop";
 
@@ -132,6 +139,11 @@ export interface PeerChannel {
 /** A connection the listener accepted (uWS or unix socket), from open to close. */
 export interface Accepted {
   state: "challenged" | "open" | "closed";
+  /**
+   * The peer proved the secret before the connection was accepted (a WebSocket upgrade's proof):
+   * it takes precedence over unauthenticated pending connections (see Admission.open).
+   */
+  authenticated: boolean;
   nonce: Uint8Array;
   pc: PeerChannel | null;
   conn: ListenerConn | null;
@@ -172,7 +184,7 @@ export interface AcceptSink {
   refuse(data: Accepted, error: unknown): void;
 }
 
-export type RefusedReason = "pending-cap" | "address-cap" | "handshake-timeout" | "slow-reader";
+export type RefusedReason = "pending-cap" | "address-cap" | "handshake-timeout" | "slow-reader" | "unauthenticated" | "stale-proof" | "replayed-proof" | "hello-oversized";
 
 /**
  * What the carriers and the handshakes (handshake.ts) ask of the link layer (link.ts): whatever

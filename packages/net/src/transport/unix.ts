@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { newNonce } from "../auth.js";
 import { FrameReader, lengthPrefix, type StreamReader } from "../stream-frames.js";
 import { dialStream, NetConn, streamReadBytes } from "./stream-conn.js";
-import type { AcceptSink, Accepted, LinkHost, PeerChannel } from "./types.js";
+import { maxPayloadBytes } from "../envelope.js";
+import { helloBytesMax, type AcceptSink, type Accepted, type LinkHost, type PeerChannel } from "./types.js";
 
 /** Where a node that listens on `port` takes unix-socket connections. */
 export const unixPathOf = (dir: string, port: number): string => join(dir, `gaia-${port}.sock`);
@@ -71,6 +72,8 @@ export class UnixListener {
     let conn: NetConn | null = null;
     const data: Accepted = {
       state: "challenged",
+      // A unix connection proves the secret only in its hello (there is no upgrade).
+      authenticated: false,
       nonce: newNonce(),
       pc: null,
       conn: null,
@@ -82,9 +85,15 @@ export class UnixListener {
       },
       closeNow: () => socket.destroy(),
       end: () => socket.destroy(),
-      open: () => (conn = new NetConn(socket)),
+      open: () => {
+        // Authenticated: frames up to the largest payload from now on.
+        reader!.maxBytes = maxPayloadBytes;
+        return (conn = new NetConn(socket));
+      },
     };
-    reader = new FrameReader((frame) => sink.message(data, frame, false), adopted !== null);
+    // Before the hello, no frame larger than a hello: a length above it is refused as it is read,
+    // so a peer without the secret cannot make this node gather a 64 MiB frame.
+    reader = new FrameReader((frame) => sink.message(data, frame, false), adopted !== null, helloBytesMax);
     const fail = (error: unknown): void => {
       sink.refuse(data, error);
       if (conn) conn.close();

@@ -6,10 +6,11 @@
 import uWS from "uWebSockets.js";
 import type { us_listen_socket, WebSocket as UwsSocket } from "uWebSockets.js";
 import { coalesce, maxPayloadBytes } from "../envelope.js";
-import { newNonce } from "../auth.js";
+import { newNonce, upgradeProofHeader } from "../auth.js";
 import { Burst } from "./batching.js";
 import { tracked, writeDone } from "./pool.js";
-import { hygieneDefaults, nextConnId, type AcceptSink, type Accepted, type ListenerConn, type TransportOptions } from "./types.js";
+import type { UpgradeGate } from "./handshake.js";
+import { hygieneDefaults, nextConnId, type AcceptSink, type Accepted, type ListenerConn, type RefusedReason, type TransportOptions } from "./types.js";
 
 interface ServerSocketData {
   accepted: Accepted;
@@ -79,7 +80,7 @@ export interface UwsListener {
 }
 
 /** Listens on `listenHost:port` (TLS if set); resolves once bound, rejects if it cannot bind. */
-export async function listenUws(options: TransportOptions, nowMs: () => number, sink: AcceptSink): Promise<UwsListener> {
+export async function listenUws(options: TransportOptions, nowMs: () => number, sink: AcceptSink, gate: UpgradeGate, refused: (reason: RefusedReason) => void): Promise<UwsListener> {
   const { tls, listenHost, port } = options;
   const app = tls ? uWS.SSLApp({ cert_file_name: tls.cert, key_file_name: tls.key }) : uWS.App();
   for (const [path, render] of Object.entries(options.routes ?? {})) {
@@ -108,11 +109,23 @@ export async function listenUws(options: TransportOptions, nowMs: () => number, 
     maxBackpressure: maxPayloadBytes * 2,
     idleTimeout: 0,
     compression: uWS.DISABLED,
+    // The upgrade must prove the secret (UpgradeGate): without it there is no WebSocket, so
+    // nothing is buffered for the peer (uWS's one maxPayloadLength would allow 64 MiB a frame).
+    upgrade: (res, req, context) => {
+      const verdict = gate.check(req.getHeader(upgradeProofHeader));
+      if ("refused" in verdict) {
+        refused(verdict.refused);
+        res.writeStatus("401 Unauthorized").end(`upgrade refused: ${verdict.refused}\n`, true);
+        return;
+      }
+      res.upgrade<Partial<ServerSocketData>>({}, req.getHeader("sec-websocket-key"), req.getHeader("sec-websocket-protocol"), req.getHeader("sec-websocket-extensions"), context);
+    },
     open: (ws) => {
       const data = ws.getUserData();
       data.uws = null;
       data.accepted = {
         state: "challenged",
+        authenticated: true,
         nonce: newNonce(),
         pc: null,
         conn: null,

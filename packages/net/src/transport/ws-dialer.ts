@@ -3,9 +3,11 @@
  * messages gathered as on the unix carrier (stream-conn.ts), frames sent as they are behind a
  * masked header with a zero key. With TLS it is the `ws` client. Either way a burst of sends leaves
  * corked and coalesced (batching.ts), and the connection goes through the dialer's handshake
- * (handshake.ts) to the links.
+ * (handshake.ts) to the links. The upgrade request carries the proof of the secret (auth.ts's
+ * `upgradeProof`) without which the listener refuses it.
  */
 import WebSocket from "ws";
+import { upgradeProof, upgradeProofHeader } from "../auth.js";
 import { coalesce, maxPayloadBytes } from "../envelope.js";
 import { reuseBytesMin } from "../stream-frames.js";
 import { binaryHeader, newUpgradeKey, pongFrame, ServerFrameReader, UpgradeReader, upgradeRequest } from "../ws-client.js";
@@ -48,6 +50,9 @@ const toBytes = (data: WebSocket.RawData): Uint8Array => {
   return data;
 };
 
+/** The upgrade's proof of the secret (auth.ts), made fresh for each dial. */
+const proofHeaders = (host: LinkHost, pc: PeerChannel): Record<string, string> => ({ [upgradeProofHeader]: upgradeProof(host.options.secret, host.options.self, pc.peer, pc.channel, Date.now()) });
+
 /** Dials `pc`'s peer at `address` over WebSocket (wss when the transport has TLS). */
 export function dialWebSocket(host: LinkHost, pc: PeerChannel, address: PeerAddress): void {
   if (host.options.tls) dialTls(host, pc, address);
@@ -76,7 +81,7 @@ function dialPlain(host: LinkHost, pc: PeerChannel, address: PeerAddress): void 
         reuseBytesMin,
         new UpgradeReader(key),
       ),
-    (socket) => socket.write(upgradeRequest(address.host, address.port, key)),
+    (socket) => socket.write(upgradeRequest(address.host, address.port, key, proofHeaders(host, pc))),
   );
 }
 
@@ -84,7 +89,7 @@ function dialTls(host: LinkHost, pc: PeerChannel, address: PeerAddress): void {
   // A zero masking key: ws then sends our bytes as they are, with no masked copy of every frame.
   // Masking protects HTTP proxies from a browser script's frames; these links are node to node,
   // authenticated by the handshake, and encrypted where TLS is on.
-  const ws = new WebSocket(`wss://${address.host}:${address.port}/`, { maxPayload: maxPayloadBytes, perMessageDeflate: false, rejectUnauthorized: false, generateMask: zeroMask });
+  const ws = new WebSocket(`wss://${address.host}:${address.port}/`, { maxPayload: maxPayloadBytes, perMessageDeflate: false, rejectUnauthorized: false, generateMask: zeroMask, headers: proofHeaders(host, pc) });
   const dialer = dialHandshake(host, pc, ws, new WsConn(ws), (bytes) => ws.send(bytes));
   ws.on("message", (data) => void dialer.onBytes(toBytes(data)));
   ws.on("close", dialer.retry);
