@@ -11,7 +11,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import WebSocket from "ws";
-import { lengthPrefix, Metrics, Transport, unixPathOf, type Hygiene, type PeerAddress } from "@gaia/net";
+import { lengthPrefix, Metrics, Transport, unixPathOf, upgradeProof, upgradeProofHeader, type Hygiene, type PeerAddress } from "@gaia/net";
 import type { Message } from "@gaia/core";
 import { until } from "./support.js";
 
@@ -145,6 +145,49 @@ describe("transport: admission before authentication", () => {
     assert.ok(growth < 100, `the listener grew by ${growth.toFixed(0)} MB`);
     assert.equal(b.metrics.get("connections_refused_total", { reason: "hello-oversized" }), 16);
     assert.equal(b.transport.pendingConnections, 0);
+  });
+});
+
+/** Whether an upgrade carrying `proof` becomes a WebSocket. */
+function upgrades(port: number, proof: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { headers: { [upgradeProofHeader]: proof } });
+    ws.on("open", () => {
+      ws.terminate();
+      resolve(true);
+    });
+    ws.on("error", () => resolve(false));
+  });
+}
+
+describe("transport: the upgrade's proof", () => {
+  test("a proof with a wrong secret, for another node, stale or replayed is refused and counted; a fresh one gets a WebSocket", async () => {
+    const b = await node("p1/b", { "p1/a": 1 });
+    const now = Date.now();
+    const fresh = upgradeProof(secret, "p1/a", "p1/b", "data", now);
+    assert.equal(await upgrades(b.port, fresh), true);
+    assert.equal(await upgrades(b.port, fresh), false, "the same proof again");
+    assert.equal(b.metrics.get("connections_refused_total", { reason: "replayed-proof" }), 1);
+    assert.equal(await upgrades(b.port, upgradeProof(secret, "p1/a", "p1/b", "data", now - 120_000)), false, "two minutes old");
+    assert.equal(await upgrades(b.port, upgradeProof(secret, "p1/a", "p1/b", "data", now + 120_000)), false, "two minutes ahead");
+    assert.equal(b.metrics.get("connections_refused_total", { reason: "stale-proof" }), 2);
+    assert.equal(await upgrades(b.port, upgradeProof("wrong", "p1/a", "p1/b", "data", now)), false, "a wrong secret");
+    assert.equal(await upgrades(b.port, upgradeProof(secret, "p1/a", "p1/c", "data", now)), false, "made for another listener");
+    assert.equal(await upgrades(b.port, upgradeProof(secret, "p1/z", "p1/b", "data", now)), false, "from a node that is no peer");
+    assert.equal(await upgrades(b.port, "v1 garbage"), false, "malformed");
+    assert.equal(b.metrics.get("connections_refused_total", { reason: "unauthenticated" }), 4);
+  });
+
+  test("when the nonces remembered are full, the oldest go and proofs up to their time are refused as stale", async () => {
+    const b = await node("p2/b", { "p2/a": 1 }, { hygiene: { upgradeNoncesMax: 2 } });
+    const now = Date.now();
+    assert.equal(await upgrades(b.port, upgradeProof(secret, "p2/a", "p2/b", "data", now - 3000)), true);
+    const second = upgradeProof(secret, "p2/a", "p2/b", "data", now - 2000);
+    assert.equal(await upgrades(b.port, second), true);
+    assert.equal(await upgrades(b.port, upgradeProof(secret, "p2/a", "p2/b", "data", now - 1000)), true);
+    assert.equal(await upgrades(b.port, upgradeProof(secret, "p2/a", "p2/b", "data", now - 3000)), false, "as old as a forgotten nonce");
+    assert.equal(await upgrades(b.port, second), false, "still remembered");
+    assert.equal(await upgrades(b.port, upgradeProof(secret, "p2/a", "p2/b", "data", now)), true);
   });
 });
 

@@ -33,11 +33,14 @@ export class UpgradeGate {
     private readonly wallMs: () => number = Date.now,
   ) {}
 
-  /** Null when the upgrade may go ahead, else why it is refused. */
+  /** The dialer and channel the upgrade proves, or why it is refused. */
   check(header: string): { refused: RefusedReason } | { dialer: string; channel: string } {
     const { options, hygiene } = this.host;
     const proof = readUpgradeProof(options.secret, options.self, header);
-    if (proof === null || !this.host.channel(proof.dialer, proof.channel)) return { refused: "unauthenticated" };
+    if (proof === null || !this.host.channel(proof.dialer, proof.channel)) {
+      options.metrics.count("auth_rejected_total", 1, {}, "connections refused for a failed handshake");
+      return { refused: "unauthenticated" };
+    }
     const now = this.wallMs();
     for (const [nonce, timeMs] of this.nonces) {
       if (timeMs >= now - hygiene.upgradeWindowMs) break;
