@@ -800,6 +800,46 @@ const mutations = [
     replace: 'throw new Error(r.message);\n        this.options.onLog?.("launcher", this.supervisor.retrying(',
     tests: ["test/net/checkpoint-retry.test.ts"],
   },
+  {
+    name: "upgrade-without-proof",
+    what: "the WebSocket listener accepts an upgrade whose proof of the secret is missing or wrong, so an unauthenticated peer may buffer a 64 MiB frame",
+    file: "packages/net/src/transport/uws-listener.ts",
+    find: 'if ("refused" in verdict) {',
+    replace: 'if ("refused" in verdict && verdict.refused === "none") {',
+    tests: ["test/net/admission.test.ts"],
+  },
+  {
+    name: "upgrade-replay-accepted",
+    what: "a replayed upgrade proof (a nonce seen before) is accepted",
+    file: "packages/net/src/transport/handshake.ts",
+    find: 'if (this.nonces.has(proof.nonce)) return { refused: "replayed-proof" };',
+    replace: "",
+    tests: ["test/net/admission.test.ts"],
+  },
+  {
+    name: "upgrade-stale-accepted",
+    what: "an upgrade proof whose time is far from the listener's clock is accepted",
+    file: "packages/net/src/transport/handshake.ts",
+    find: "if (Math.abs(proof.timeMs - now) > hygiene.upgradeWindowMs || proof.timeMs <= this.floorMs)",
+    replace: "if (proof.timeMs <= this.floorMs)",
+    tests: ["test/net/admission.test.ts"],
+  },
+  {
+    name: "unix-prehello-unbounded",
+    what: "a unix connection may announce and send a frame of up to 64 MiB before its hello",
+    file: "packages/net/src/transport/unix.ts",
+    find: "adopted !== null, helloBytesMax);",
+    replace: "adopted !== null);",
+    tests: ["test/net/admission.test.ts"],
+  },
+  {
+    name: "pending-no-eviction",
+    what: "at a pending cap a new connection is refused even when an unauthenticated pending one could make room, so idle connections keep a restarted peer out",
+    file: "packages/net/src/transport/handshake.ts",
+    find: "const victim = this.oldestUnauthenticated(addressFull ? data.address : null);",
+    replace: "const victim = addressFull && data.address === \"never\" ? this.oldestUnauthenticated(null) : null;",
+    tests: ["test/net/admission.test.ts"],
+  },
 ];
 
 const only = process.argv.slice(2);

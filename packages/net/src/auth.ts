@@ -1,5 +1,5 @@
 /**
- * Mutual HMAC-SHA256 challenge-response with a shared secret. The listener sends a fresh nonce;
+ * Mutual HMAC-SHA256 challenge-response with a shared secret, behind the upgrade's proof (below). The listener sends a fresh nonce;
  * the dialer answers with HMAC(secret, "hello" | listener nonce | dialer | listener | channel) and
  * its own nonce; the listener answers with HMAC(secret, "welcome" | dialer nonce | listener |
  * dialer). Neither side accepts a link frame before the other has proved it knows the secret, and

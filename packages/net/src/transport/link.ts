@@ -1,7 +1,7 @@
 /**
  * The transport of one node, and its link layer: it listens with uWebSockets.js (uws-listener.ts),
  * dials peers over WebSocket (ws-dialer.ts), authenticates every connection (handshake.ts, auth.ts)
- * before it accepts a single frame, and runs one reliable link (core's reliable.ts) per peer and
+ * before it accepts a single link frame, and runs one reliable link (core's reliable.ts) per peer and
  * channel over whatever connection is current, so role messages reach the peer exactly once and in
  * order across disconnects. This file is that one link layer, whatever the carrier.
  *
@@ -30,11 +30,19 @@
  * exactly where it was, and takes over what the interloper left unacknowledged. A holder of the shared secret can still pose as any node: per-node keys
  * would be needed to stop that.
  *
- * Connection hygiene. A connection that has not finished the handshake is pending; a node keeps
- * at most `pendingMax` of them, at most `pendingPerAddressMax` from one source address, and each
- * for at most `handshakeMs` (dialed connections too). Anything over a cap, or too slow, is closed at
- * once and counted in `connections_refused_total{reason}`, so nobody who can merely reach the port
- * can pin file descriptors; with the default caps a node's descriptors stay far below the usual
+ * Connection hygiene. A WebSocket upgrade must prove the shared secret (a fresh, timestamped,
+ * never-replayed MAC in a header; auth.ts's `upgradeProof`, handshake.ts's UpgradeGate), else it
+ * gets an HTTP 401 and no WebSocket: uWS has one payload limit per route, so a peer without the
+ * secret that got a WebSocket could make the node buffer a 64 MiB frame before its hello. The unix
+ * carrier has no upgrade; there, a frame larger than a hello (`helloBytesMax`) before the hello is
+ * refused at its length prefix. A connection that has not finished the handshake is pending; a
+ * node keeps at most `pendingMax` of them, at most `pendingPerAddressMax` from one source address,
+ * and each for at most `handshakeMs` (dialed connections too). At a cap, the oldest pending
+ * connection that has not proved the secret (a unix one before its hello) is closed to make room,
+ * so idle connections cannot keep out a restarted peer; only when every pending connection there
+ * has proved it is the new one refused. Anything refused, evicted or too slow is closed at once and
+ * counted in `connections_refused_total{reason}`, so nobody who can merely reach the port can pin
+ * file descriptors; with the default caps a node's descriptors stay far below the usual
  * limit of 1024 (pending + two per peer + checkpoint files). A message on the wrong channel (a
  * barrier on data, an update on control) is a remote error, like a malformed one.
  *
