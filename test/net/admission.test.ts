@@ -70,8 +70,12 @@ function clientHeader(length: number): Buffer {
   return head; // the last four bytes are the zero masking key
 }
 
-/** Opens `socket`, writes `bytes` (each chunk in turn), and resolves once the listener has closed it or after `ms`. */
-function attempt(open: () => Socket, chunks: readonly Uint8Array[], ms: number): Promise<void> {
+/**
+ * Opens `socket`, writes `chunks` in turn, then (if any) `afterAnswer` once the listener first
+ * answers (uWS drops a connection whose frames come before its 101), and resolves once the
+ * listener has closed it or after `ms`.
+ */
+function attempt(open: () => Socket, chunks: readonly Uint8Array[], ms: number, afterAnswer: readonly Uint8Array[] = []): Promise<void> {
   return new Promise((resolve) => {
     const socket = open();
     const timer = setTimeout(() => {
@@ -86,7 +90,10 @@ function attempt(open: () => Socket, chunks: readonly Uint8Array[], ms: number):
     socket.on("connect", () => {
       for (const chunk of chunks) socket.write(chunk);
     });
-    socket.on("data", () => undefined);
+    socket.once("data", () => {
+      for (const chunk of afterAnswer) socket.write(chunk);
+      socket.on("data", () => undefined);
+    });
   });
 }
 
@@ -130,18 +137,20 @@ function holdOpen(count: number, open: (onClose: () => void) => { close(): void 
 }
 
 describe("transport: admission before authentication", () => {
-  test("16 WebSocket upgrades without a proof, each followed by a 64 MiB frame, are refused and cost the listener no memory", async () => {
+  test("16 WebSocket upgrades without a proof, each followed by a 64 MiB frame, are refused and cost the listener no memory", async (t) => {
     const b = await node("m1/b", { "m1/a": 1 });
     const upgrade = Buffer.from(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${b.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`, "latin1");
-    const growth = await rssGrowthMb(() => Promise.all(Array.from({ length: 16 }, () => attempt(() => connect({ host: "127.0.0.1", port: b.port }), [upgrade, clientHeader(frameBytes - 1024), payload.subarray(1024)], 8000))));
+    const growth = await rssGrowthMb(() => Promise.all(Array.from({ length: 16 }, () => attempt(() => connect({ host: "127.0.0.1", port: b.port }), [upgrade], 8000, [clientHeader(frameBytes - 1024), payload.subarray(1024)]))));
+    t.diagnostic(`the listener grew by ${growth.toFixed(1)} MB`);
     assert.ok(growth < 100, `the listener grew by ${growth.toFixed(0)} MB`);
     assert.equal(b.metrics.get("connections_refused_total", { reason: "unauthenticated" }), 16);
     assert.equal(b.transport.pendingConnections, 0);
   });
 
-  test("16 unix connections that each announce a 64 MiB frame before their hello are refused at the length and cost no memory", async () => {
+  test("16 unix connections that each announce a 64 MiB frame before their hello are refused at the length and cost no memory", async (t) => {
     const b = await node("m2/b", { "m2/a": 1 }, { unix: true });
     const growth = await rssGrowthMb(() => Promise.all(Array.from({ length: 16 }, () => attempt(() => connect({ path: unixPathOf(dir, b.port) }), [lengthPrefix(frameBytes), payload], 8000))));
+    t.diagnostic(`the listener grew by ${growth.toFixed(1)} MB`);
     assert.ok(growth < 100, `the listener grew by ${growth.toFixed(0)} MB`);
     assert.equal(b.metrics.get("connections_refused_total", { reason: "hello-oversized" }), 16);
     assert.equal(b.transport.pendingConnections, 0);
@@ -205,7 +214,7 @@ describe("transport: a restarted peer under an idle-connection attack", () => {
     return performance.now() - started;
   }
 
-  test("over WebSocket: idle connections from the same address do not keep it out", async () => {
+  test("over WebSocket: idle connections from the same address do not keep it out", async (t) => {
     const b = await node("r1/b", { "r1/a": 1 }, { hygiene, restartable: true });
     const first = await node("r1/a", { "r1/b": b.port });
     await restartAndDeliver(b, async () => first);
@@ -218,10 +227,11 @@ describe("transport: a restarted peer under an idle-connection attack", () => {
     });
     await new Promise((resolve) => setTimeout(resolve, 200));
     const ms = await restartAndDeliver(b, () => node("r1/a", { "r1/b": b.port }));
+    t.diagnostic(`the restarted peer got in after ${ms.toFixed(0)} ms`);
     assert.ok(ms < 1000, `the restarted peer got in after ${ms.toFixed(0)} ms`);
   });
 
-  test("over a unix socket: idle connections do not keep it out; the oldest is evicted for it", async () => {
+  test("over a unix socket: idle connections do not keep it out; the oldest is evicted for it", async (t) => {
     const b = await node("r2/b", { "r2/a": 1 }, { hygiene, unix: true, restartable: true });
     const first = await node("r2/a", { "r2/b": b.port }, { unix: true });
     await restartAndDeliver(b, async () => first);
@@ -236,7 +246,25 @@ describe("transport: a restarted peer under an idle-connection attack", () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal(b.transport.pendingConnections, hygiene.pendingPerAddressMax, "the attacker holds every slot of its address");
     const ms = await restartAndDeliver(b, () => node("r2/a", { "r2/b": b.port }, { unix: true }));
+    t.diagnostic(`the restarted peer got in after ${ms.toFixed(0)} ms`);
     assert.ok(ms < 1000, `the restarted peer got in after ${ms.toFixed(0)} ms`);
     assert.ok(b.metrics.get("connections_refused_total", { reason: "address-cap" }) >= 1);
+  });
+
+  test("a peer that proved the secret in its upgrade evicts an unauthenticated unix connection at the node's cap", async (t) => {
+    const capped = { handshakeMs: 5000, pendingMax: 6, pendingPerAddressMax: 6 };
+    const b = await node("r3/b", { "r3/a": 1 }, { hygiene: capped, unix: true, restartable: true });
+    holdOpen(capped.pendingMax, (onClose) => {
+      const socket = connect({ path: unixPathOf(dir, b.port) });
+      socket.on("error", () => socket.destroy());
+      socket.on("data", () => undefined);
+      socket.on("close", onClose);
+      return { close: () => socket.destroy() };
+    });
+    await until("the attacker holds every slot", () => b.transport.pendingConnections === capped.pendingMax, 5000);
+    const ms = await restartAndDeliver(b, () => node("r3/a", { "r3/b": b.port }));
+    t.diagnostic(`the peer got in after ${ms.toFixed(0)} ms`);
+    assert.ok(ms < 1000, `the peer got in after ${ms.toFixed(0)} ms`);
+    assert.ok(b.metrics.get("connections_refused_total", { reason: "pending-cap" }) >= 1);
   });
 });
