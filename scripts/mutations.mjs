@@ -10,6 +10,22 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 const mutations = [
   {
+    name: "restore-unchecked",
+    what: "a node restored from its checkpoint is not checked against the state the checkpoint was written with",
+    file: "packages/net/src/checkpoint.ts",
+    find: "if (restored !== expected) throw new Error(",
+    replace: "if (restored === null) throw new Error(",
+    tests: ["test/net/checkpoint-files.test.ts"],
+  },
+  {
+    name: "restore-drops-filter",
+    what: "a restored shard leaves its significance filter as built (empty) instead of taking the checkpoint's accumulated updates",
+    file: "packages/core/src/shard.ts",
+    find: "if (this.filter && s.filter) this.filter.restore(s.filter);",
+    replace: "",
+    tests: ["test/sim/driver.test.ts"],
+  },
+  {
     name: "launch-objective-gauge-unset",
     what: "the launcher never tells the evaluated replica's shards the objective, so gaia_objective stays absent in a launch",
     file: "packages/net/src/launcher.ts",

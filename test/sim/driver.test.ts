@@ -138,6 +138,9 @@ describe("driver: faults", () => {
   test("a crashed shard processes nothing until it restarts, and loses nothing", async () => {
     const r = await run({ faults: [{ kind: "crash", atS: 0.05, node: "b/s1", restartAfterS: 3 }] });
     assertHealthy(r);
+    // It restarted as a fresh role restored from its checkpoint's bytes, holding the checkpointed state.
+    assert.ok("restored-state" in r.summary.checks, "the restore was checked");
+    assert.equal(r.summary.checks["restored-state"], null);
     assert.ok(r.summary.virtualTimeS > 3);
     const crash = r.trace!.find((e) => e.type === "crash")!;
     const restart = r.trace!.find((e) => e.type === "restart")!;

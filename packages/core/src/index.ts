@@ -22,3 +22,4 @@ export * from "./update-encoding.js";
 export * from "./worker.js";
 export * from "./worker-cache.js";
 export { simdBlockValues, simdOver, type SimdOver } from "./finite-simd.js";
+export * from "./snapshot-hash.js";

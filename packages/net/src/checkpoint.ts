@@ -9,7 +9,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { open, rename } from "node:fs/promises";
 import { join } from "node:path";
 import { deserialize, serialize } from "node:v8";
-import type { HubSnapshot, LinkSnapshot, ShardSnapshot } from "@gaia/core";
+import { snapshotHash, type HubSnapshot, type LinkSnapshot, type ShardSnapshot } from "@gaia/core";
 
 export interface ShardCheckpoint {
   readonly node: string;
@@ -22,7 +22,30 @@ export interface ShardCheckpoint {
   /** The transport's link epoch, and each link's peer epoch (see transport/link.ts, restarted peers). */
   readonly linkEpoch?: string;
   readonly peerEpochs?: Readonly<Record<string, string>>;
+  /** snapshotHash of `shard` as the node wrote it: a restore must give back a role that hashes so. */
+  readonly stateHash?: string;
 }
+
+/** The role kinds a checkpoint holds, as far as a restore needs them. */
+export interface CheckpointedRole {
+  snapshot(): object;
+  restore(snapshot: never): void;
+}
+
+/**
+ * Puts the checkpoint's state into `role` (built afresh with the run's layout), then checks that
+ * the role now holds exactly that state: its snapshot hashes as the written one did. A restore
+ * that drops or alters anything (a field the role's restore forgets, a value the file lost) is an
+ * error naming the node, instead of a run that goes on from another state.
+ */
+export function restoreChecked(role: CheckpointedRole, checkpoint: ShardCheckpoint, file: string): void {
+  (role.restore as (s: ShardSnapshot | HubSnapshot) => void)(checkpoint.shard);
+  const expected = checkpoint.stateHash ?? snapshotHash(checkpoint.shard);
+  const restored = snapshotHash(role.snapshot());
+  if (restored !== expected) throw new Error(`--restore: ${checkpoint.node} restored from ${file} holds state ${restored}, not the checkpointed state ${expected}`);
+}
+
+export const checkpointFileOf = (dir: string, node: string): string => fileOf(dir, node);
 
 const fileOf = (dir: string, node: string): string => join(dir, `${node.replace(/[^A-Za-z0-9._-]/g, "_")}.ckpt`);
 

@@ -19,6 +19,7 @@ import {
   Rng,
   encodedSize,
   FilterCollector,
+  snapshotHash,
   ShardRole,
   WorkerRole,
   type DeliveryEvent,
@@ -26,9 +27,7 @@ import {
   type Input,
   type LinkSnapshot,
   type Message,
-  type HubSnapshot,
   type NodeId,
-  type ShardSnapshot,
   type Role,
   type TraceEvent,
   type Workload,
@@ -38,7 +37,7 @@ import { stepMsPerSample } from "@gaia/scenario";
 import { dirname } from "node:path";
 import { createWorkload } from "@gaia/workloads";
 import { rejoinMac } from "./auth.js";
-import { readCheckpoint, writeCheckpoint, type ShardCheckpoint } from "./checkpoint.js";
+import { checkpointFileOf, readCheckpoint, restoreChecked, writeCheckpoint, type ShardCheckpoint } from "./checkpoint.js";
 import { resolveAddresses, type ClusterConfig } from "./cluster.js";
 import { healthRoutes, Readiness } from "./health.js";
 import { Metrics } from "./metrics.js";
@@ -186,8 +185,7 @@ export class NodeRuntime {
       const checkpoint = readCheckpoint(cluster.checkpoint.dir, node);
       if (!checkpoint) throw new Error(`--restore: no checkpoint of ${node} in ${cluster.checkpoint.dir}; start it without --restore`);
       {
-        if (this.role instanceof HubRole) this.role.restore(checkpoint.shard as HubSnapshot);
-        else (this.role as ShardRole).restore(checkpoint.shard as ShardSnapshot);
+        restoreChecked(this.role as ShardRole | HubRole, checkpoint, checkpointFileOf(cluster.checkpoint.dir, node));
         restoredLinks = new Map(Object.entries(checkpoint.links));
         restoredEpochs = { ...(checkpoint.linkEpoch !== undefined ? { linkEpoch: checkpoint.linkEpoch } : {}), ...(checkpoint.peerEpochs ? { peerEpochs: checkpoint.peerEpochs } : {}) };
         restored = true;
@@ -678,7 +676,8 @@ export class NodeRuntime {
       }
       const shard = this.role as ShardRole | HubRole;
       const links = this.transport.snapshotLinks();
-      const checkpoint: ShardCheckpoint = { node: this.options.node, shard: shard.snapshot(), links: Object.fromEntries(links), epochMs: this.epochMs, linkEpoch: this.transport.epoch, peerEpochs: this.transport.peerEpochs() };
+      const snapshot = shard.snapshot();
+      const checkpoint: ShardCheckpoint = { node: this.options.node, shard: snapshot, stateHash: snapshotHash(snapshot), links: Object.fromEntries(links), epochMs: this.epochMs, linkEpoch: this.transport.epoch, peerEpochs: this.transport.peerEpochs() };
       const started = performance.now();
       await writeCheckpoint(this.options.cluster.checkpoint.dir, checkpoint);
       this.metrics.count("checkpoints_total");

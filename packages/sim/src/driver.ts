@@ -26,7 +26,10 @@
  * the replicas must be bit-identical (plus initial + pushed when the outer step is a plain sum).
  */
 import {
+  createRole,
   createRoles,
+  HubRole,
+  snapshotHash,
   estimateStateBytes,
   FilterCollector,
   measureStateBytes,
@@ -35,7 +38,9 @@ import {
   reaches,
   Rng,
   ShardRole,
+  type HubSnapshot,
   type Input,
+  type ShardSnapshot,
   type Message,
   type NodeId,
   type Role,
@@ -45,6 +50,7 @@ import {
   type Workload,
 } from "@gaia/core";
 import { performance } from "node:perf_hooks";
+import { deserialize, serialize } from "node:v8";
 import {
   checkConservation,
   checkReplicasIdentical,
@@ -289,7 +295,9 @@ async function simulate(scenario: Scenario, options: RunOptions, threads: Thread
 
   const sync = withPacing(scenario, workload, layout, layoutSync, { placementOf });
 
-  const roles = createRoles(layout, { sync, initial, maxClock: stop.maxIterations ?? Infinity, programs, workerCache: options.workerCache ?? true });
+  // (Without the initial table, which the driver lets go of below: a restored shard overwrites it.)
+  const roleOptions = { sync, maxClock: stop.maxIterations ?? Infinity, programs, workerCache: options.workerCache ?? true };
+  const roles = createRoles(layout, { ...roleOptions, initial });
   const shardRoles = new Map<NodeId, ShardRole>();
   for (const [id, role] of roles) if (role instanceof ShardRole) shardRoles.set(id, role);
 
@@ -325,6 +333,28 @@ async function simulate(scenario: Scenario, options: RunOptions, threads: Thread
   initial = null;
 
   const crashed = new Map<NodeId, number>();
+  // A crashed shard's or hub's checkpoint, and each restore's check (restored-state).
+  const checkpoints = new Map<NodeId, { readonly bytes: Buffer; readonly hash: string }>();
+  let restores = 0;
+  let restoreMismatch: string | null = null;
+  /**
+   * A restart builds the role afresh, as a restarted process does, and restores it from its
+   * checkpoint's bytes; the inputs that waited for it are then its log to replay. The restored
+   * role's state must hash as the checkpointed state did.
+   */
+  const restoreFrom = (node: NodeId, checkpoint: { readonly bytes: Buffer; readonly hash: string }): void => {
+    checkpoints.delete(node);
+    const fresh = createRole(layout, node, { ...roleOptions, initial: new Float32Array(layout.spec.rows * cols) }) as ShardRole | HubRole;
+    if (fresh instanceof ShardRole) fresh.restore(deserialize(checkpoint.bytes) as ShardSnapshot);
+    else fresh.restore(deserialize(checkpoint.bytes) as HubSnapshot);
+    restores++;
+    const restored = snapshotHash(fresh.snapshot());
+    if (restored !== checkpoint.hash && restoreMismatch === null) {
+      restoreMismatch = `${node} restarted at ${engine.now / 1000} s holds state ${restored}, not its checkpoint's ${checkpoint.hash}`;
+    }
+    roles.set(node, fresh);
+    if (fresh instanceof ShardRole) shardRoles.set(node, fresh);
+  };
   const waiting = new Map<NodeId, Input[]>();
   const armed = new Map<NodeId, number>();
   const done = new Set<NodeId>();
@@ -590,16 +620,26 @@ async function simulate(scenario: Scenario, options: RunOptions, threads: Thread
         case "slow":
           compute.slowDown(a.node, a.factor, a.undo);
           break;
-        case "crash":
+        case "crash": {
           crashes++;
-          crashed.set(a.node, (crashed.get(a.node) ?? 0) + 1);
+          const n = (crashed.get(a.node) ?? 0) + 1;
+          crashed.set(a.node, n);
           record({ type: "crash", node: a.node });
+          // A shard or hub checkpoints its state as it crashes (the runtime's checkpoint, bytes and all).
+          const role = roles.get(a.node);
+          if (n === 1 && (role instanceof ShardRole || role instanceof HubRole)) {
+            const snapshot = role.snapshot();
+            checkpoints.set(a.node, { bytes: serialize(snapshot), hash: snapshotHash(snapshot) });
+          }
           break;
+        }
         case "restart": {
           const n = (crashed.get(a.node) ?? 0) - 1;
           crashed.set(a.node, Math.max(0, n));
           record({ type: "restart", node: a.node });
           if (n <= 0) {
+            const checkpoint = checkpoints.get(a.node);
+            if (checkpoint !== undefined) restoreFrom(a.node, checkpoint);
             const list = waiting.get(a.node) ?? [];
             waiting.delete(a.node);
             for (const inp of list) input(a.node, inp);
@@ -681,6 +721,7 @@ async function simulate(scenario: Scenario, options: RunOptions, threads: Thread
   const remoteErrors = [...roles.values()].flatMap((r) => r.remoteErrors);
   if (significance !== null && significance.skippedReason === null) checks[significance.name] = significance.verdict();
   if (outerChecker !== null) checks[outerChecker.name] = outerChecker.verdict();
+  if (restores > 0) checks["restored-state"] = restoreMismatch;
   checks["no-remote-errors"] = remoteErrors.length === 0 ? null : `${remoteErrors.length} remote error(s), first: ${remoteErrors[0]!.message}`;
 
   const mirrorClock = mirrorClockSummary(scenario, final.virtualTimeS, final.iteration);
