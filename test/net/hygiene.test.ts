@@ -1,7 +1,8 @@
 // Proves the transport's connection hygiene and its distrust of authenticated peers: silent and
 // half-sent connections are closed at the handshake deadline; pending connections are capped per
 // node and per source address; a bogus ack, a frame far beyond the window and a message on the
-// wrong channel are refused and counted; and after all of it the node still serves honest peers.
+// wrong channel are refused and counted; a refused frame does not use up the sender's sequence
+// numbers; and after all of it the node still serves honest peers.
 import { test, describe, after } from "node:test";
 import assert from "node:assert/strict";
 import WebSocket from "ws";
@@ -120,9 +121,12 @@ describe("transport: authenticated but hostile peers", () => {
 
     const wrong = await authenticated(b.port, "h3/a", "h3/b", "data");
     wrong.send(encodeFrame({ t: "data", seq: 1, ack: 0, body: encodeBody({ kind: "barrier", shard: 0, clock: 0, source: "h3", rows: Uint32Array.of(1) }) }));
-    await until("wrong-channel counted", () => b.metrics.get("remote_errors_total", { code: "wrong-channel" }) === 1);
+    await until("wrong-channel closes", () => !isOpen(wrong));
+    assert.equal(b.metrics.get("remote_errors_total", { code: "wrong-channel" }), 1);
     // A read reply that would put 3e38 in a worker's values (3e38 + 3e38 is Infinity in float32).
-    wrong.send(encodeFrame({ t: "data", seq: 2, ack: 0, body: encodeBody({ kind: "read-reply", clock: 0, localClock: 0, rows: Uint32Array.of(0), values: Float32Array.of(3e38) }) }));
+    // The refused barrier did not use up seq 1, so this one is seq 1 too.
+    const huge = await authenticated(b.port, "h3/a", "h3/b", "data");
+    huge.send(encodeFrame({ t: "data", seq: 1, ack: 0, body: encodeBody({ kind: "read-reply", clock: 0, localClock: 0, rows: Uint32Array.of(0), values: Float32Array.of(3e38) }) }));
     await until("non-finite counted", () => b.metrics.get("remote_errors_total", { code: "non-finite" }) === 1);
     assert.equal(b.got.length, 0, "nothing was delivered to the role");
   });
@@ -149,6 +153,24 @@ describe("transport: a secret holder posing as a peer", () => {
     assert.deepEqual(w.got.map((g) => (g.msg.kind === "push" ? g.msg.clock : -1)), [0, 1, 2, 3, 4, 100, 101, 102, 5, 6, 7, 8, 9], "exactly once, in order");
     assert.deepEqual(s.got.filter((g) => g.msg.kind === "push" && g.msg.clock !== 99).map((g) => (g.msg.kind === "push" ? g.msg.clock : -1)), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     assert.equal(s.metrics.total("peer_restarts_total"), 2, "set aside for the impostor, and back");
+  });
+
+  test("a refused frame injected as the worker (its own epoch) does not use up the worker's sequence numbers", async () => {
+    const w = await node("r/w0", { "r/s0": 1 }, {}, () => true);
+    const s = await node("r/s0", { "r/w0": w.port }, {}, (peer) => peer.includes("/w"));
+    for (let i = 0; i < 5; i++) w.transport.send("r/s0", push(i), "data");
+    await until("first exchange", () => s.got.length === 5);
+    // Seq 6 and 8 are the worker's next numbers: a NaN push in order, then a barrier (wrong channel) early.
+    const injected = await authenticated(s.port, "r/w0", "r/s0", "data", w.transport.epoch);
+    injected.send(encodeFrame({ t: "data", seq: 6, ack: 0, body: encodeBody({ kind: "push", clock: 98, rows: Uint32Array.of(0), deltas: Float32Array.of(Number.NaN), last: false }) }));
+    await until("non-finite refused", () => s.metrics.get("remote_errors_total", { code: "non-finite" }) === 1);
+    const early = await authenticated(s.port, "r/w0", "r/s0", "data", w.transport.epoch);
+    early.send(encodeFrame({ t: "data", seq: 8, ack: 0, body: encodeBody({ kind: "barrier", shard: 0, clock: 0, source: "r", rows: Uint32Array.of(1) }) }));
+    await sleep(200);
+    for (let i = 5; i < 10; i++) w.transport.send("r/s0", push(i), "data");
+    await until("the real worker's frames 6 to 10 are accepted", () => s.got.length >= 10, 8000);
+    assert.deepEqual(s.got.map((g) => (g.msg.kind === "push" ? g.msg.clock : -1)), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], "exactly once, in order");
+    assert.equal(s.metrics.get("remote_errors_total", { code: "wrong-channel" }), 1);
   });
 
   test("a peer that may not restart (a shard or hub) and shows another epoch is refused; its link is untouched", async () => {

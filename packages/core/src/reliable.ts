@@ -201,6 +201,11 @@ export class ReliableLink<B> {
     return this.unacked.length;
   }
 
+  /** Whether a frame with this seq arrived ahead of a gap and waits in the early buffer. */
+  holds(seq: number): boolean {
+    return this.early.has(seq);
+  }
+
   /** Highest seq delivered in order (what `commit` takes after a checkpoint). */
   get deliveredSeq(): number {
     return this.delivered;

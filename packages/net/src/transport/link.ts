@@ -30,6 +30,13 @@
  * exactly where it was, and takes over what the interloper left unacknowledged. A holder of the shared secret can still pose as any node: per-node keys
  * would be needed to stop that.
  *
+ * Refused frames. A data frame whose seq the link has not delivered yet is decoded and checked
+ * (its shape, every float finite, its channel) before the link takes it. A frame that fails is a
+ * remote error thrown before the link's receive state moves: the connection is closed and counted,
+ * and the seq is not used up, so the real peer's frame with that seq (resent once it reconnects)
+ * is still accepted. A frame the link already delivered (a duplicate) is dropped unread. Messages
+ * the role refuses after delivery (a duplicate or invalid flush or push) are the role's to handle.
+ *
  * Connection hygiene. A WebSocket upgrade must prove the shared secret (a fresh, timestamped,
  * never-replayed MAC in a header; auth.ts's `upgradeProof`, handshake.ts's UpgradeGate), else it
  * gets an HTTP 401 and no WebSocket: uWS has one payload limit per route, so a peer without the
@@ -44,7 +51,8 @@
  * counted in `connections_refused_total{reason}`, so nobody who can merely reach the port can pin
  * file descriptors; with the default caps a node's descriptors stay far below the usual
  * limit of 1024 (pending + two per peer + checkpoint files). A message on the wrong channel (a
- * barrier on data, an update on control) is a remote error, like a malformed one.
+ * barrier on data, an update on control) is a remote error, like a malformed one (see "Refused
+ * frames").
  *
  * Memory bounds per peer and channel: the link's early buffer (`windowMessages` frames and
  * `earlyBytesMax` bytes, see reliable.ts); the send window (`windowMessages` frames on the wire);
@@ -407,25 +415,29 @@ export class Transport {
     const early = frame.t === "data" && frame.seq > pc.link.deliveredSeq + 1;
     if (borrowed && early && frame.t === "data") frame = { ...frame, body: frame.body.slice() };
     let released = !early;
+    const usesUp = this.options.usesUp;
+    // A frame with a seq not yet delivered is checked before the link takes it: a message refused
+    // here (bad bytes, a non-finite value, the wrong channel) is thrown as a remote error before
+    // the link's receive state moves, so it never uses up the sender's sequence numbers. The real
+    // peer's frame with that seq is still accepted (see "Refused frames" above).
+    let checked: Message | undefined;
+    if (frame.t === "data" && frame.seq > pc.link.deliveredSeq && !pc.link.holds(frame.seq)) checked = this.admit(pc, frame.body, early || !borrowed || usesUp !== undefined);
     const out = pc.link.step({ kind: "frame", frame }, this.nowMs());
     if (pc.sent.length > 0) this.bodies.reclaim(pc);
     if (this.options.checkInvariants) this.poolInvariants();
     this.write(pc, out.frames);
     if (out.peer !== null && pc.channel === "control") this.options.onPeer(pc.peer, out.peer);
-    const usesUp = this.options.usesUp;
     for (const body of out.delivered) {
       let msg: Message;
-      try {
-        // The decoder also checks every float payload (push deltas, read-reply values).
-        // A ws Buffer or a unix frame is this process's: the message's large arrays may be views
-        // of it. uWS's memory is valid during this call only: views of it only for a message the
-        // receiver uses up during the call, copies for any other.
-        msg = decodeMessage(body, maxPayloadBytes, !borrowed || usesUp !== undefined);
-        if (channelOf(msg) !== pc.channel) throw new RemoteError("wrong-channel", `${msg.kind} on the ${pc.channel} channel`);
-      } catch (error) {
-        // The link delivered it (and acknowledges it); the message itself is refused and counted.
-        this.onRemoteError(error, pc.peer);
-        continue;
+      if (checked !== undefined && !early && frame.t === "data" && body === frame.body) msg = checked;
+      else {
+        try {
+          msg = this.admit(pc, body, !borrowed || usesUp !== undefined);
+        } catch (error) {
+          // Only a frame buffered before this check existed could get here; count it and go on.
+          this.onRemoteError(error, pc.peer);
+          continue;
+        }
       }
       if (usesUp === undefined || !usesUp(pc.peer, msg)) {
         released = false;
@@ -436,6 +448,18 @@ export class Transport {
     }
     this.armFor(pc);
     return released;
+  }
+
+  /**
+   * Decodes a link body into a message of this channel, or throws a RemoteError. The decoder also
+   * checks every float payload (push deltas, read-reply values). `owned`: a ws Buffer or a unix
+   * frame is this process's, so the message's large arrays may be views of it; uWS's memory is
+   * valid during the call only, so views of it only for a message the receiver uses up at once.
+   */
+  private admit(pc: PeerChannel, body: Uint8Array, owned: boolean): Message {
+    const msg = decodeMessage(body, maxPayloadBytes, owned);
+    if (channelOf(msg) !== pc.channel) throw new RemoteError("wrong-channel", `${msg.kind} on the ${pc.channel} channel`);
+    return msg;
   }
 
   private onRemoteError(error: unknown, peer: string): void {
