@@ -9,7 +9,7 @@
  * 2-8 s (the runtime's `cut` command: every connection of the node is dropped and refused until
  * the time is up; its reliable links resend after). The soak runs for `--duration` of training
  * (stop.maxVirtualTime); the reference then runs the same cluster, without faults, to the same
- * iteration count. Reported: throughput (iterations per training second) against the
+ * iteration count (traced too, so the trace costs both alike). Reported: throughput (iterations per training second) against the
  * reference's, the final objective against the reference's, the launch's checkers and the trace
  * check that no update was lost or doubled (bench/lib/soak-verdict.ts). Written to
  * <out>/soak.json and soak.md, and printed. Exits 1 when a bar is missed.
@@ -132,7 +132,7 @@ async function soakRun(): Promise<{ result: LaunchResult; faults: Injected[]; re
 
 async function referenceRun(iterations: number): Promise<LaunchResult> {
   const file = writeClusterFile("reference", iterations, durationS * 3);
-  const launch = await launchCluster(loadCluster(file), { trace: false, timeoutS: durationS * 3 + 180 });
+  const launch = await launchCluster(loadCluster(file), { trace: true, timeoutS: durationS * 3 + 180 });
   return launch.result;
 }
 
