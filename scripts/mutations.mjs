@@ -824,6 +824,14 @@ const mutations = [
     replace: "if (false)",
     tests: ["test/bench/soak-verdict.test.ts"],
   },
+  {
+    name: "max-restarts-ignored",
+    what: "gaia launch does not pass --max-restarts to the supervisor (the default 3 holds)",
+    file: "packages/cli/src/commands/launch.ts",
+    find: 'supervision: { restart: flags.restart, maxRestarts: flags["max-restarts"] },',
+    replace: "supervision: { restart: flags.restart },",
+    tests: ["test/cli/launch-max-restarts.test.ts"],
+  },
 ];
 
 const only = process.argv.slice(2);
