@@ -864,6 +864,38 @@ const mutations = [
     replace: "if (frame.t === \"data\" && frame.seq > pc.link.deliveredSeq && !pc.link.holds(frame.seq) && false) checked =",
     tests: ["test/net/hygiene.test.ts"],
   },
+  {
+    name: "soak-doubled-as-resend",
+    what: "the soak's update check takes any push applied again as a shard's resend after a restore, restart or not",
+    file: "bench/lib/soak-verdict.ts",
+    find: "if (restarted !== undefined && !restarted.has(e.worker)) {",
+    replace: "if (true) {",
+    tests: ["test/bench/soak-verdict.test.ts"],
+  },
+  {
+    name: "soak-gap-not-lost",
+    what: "the soak's update check does not count a skipped clock as a lost update",
+    file: "bench/lib/soak-verdict.ts",
+    find: "lost += e.clock - expected;",
+    replace: "",
+    tests: ["test/bench/soak-verdict.test.ts"],
+  },
+  {
+    name: "soak-throughput-bar",
+    what: "the soak's verdict ignores the throughput bar",
+    file: "bench/lib/soak-verdict.ts",
+    find: "if (!(throughputRatio >= bars.minThroughputRatio))",
+    replace: "if (false)",
+    tests: ["test/bench/soak-verdict.test.ts"],
+  },
+  {
+    name: "max-restarts-ignored",
+    what: "gaia launch does not pass --max-restarts to the supervisor (the default 3 holds)",
+    file: "packages/cli/src/commands/launch.ts",
+    find: 'supervision: { restart: flags.restart, maxRestarts: flags["max-restarts"] },',
+    replace: "supervision: { restart: flags.restart },",
+    tests: ["test/cli/launch-max-restarts.test.ts"],
+  },
 ];
 
 const only = process.argv.slice(2);
