@@ -1,4 +1,4 @@
-// A short soak (npm run soak --ci at 20 s, a fault every 6-8 s): it injects faults, writes its
+// A short soak (npm run soak --ci at 20 s, a fault every 6-8 s after start-up, so one or two): it injects faults, writes its
 // JSON and table, and the run's correctness checks hold (replicas agree, no update lost or
 // doubled). Throughput and objective bars are not asserted here: on a loaded machine a 20 s run says
 // little about them; the 10-minute soak is where they are judged.
@@ -18,7 +18,7 @@ test("a 20 s soak injects faults, writes soak.json, and every correctness check 
   assert.ok(r.status === 0 || r.status === 1, `exit ${r.status}: ${r.stderr.slice(-800)}`);
   const report = JSON.parse(readFileSync(join(out, "soak.json"), "utf8")) as { seed: number; faults: { total: number }; checks: Record<string, string | null>; updates: { applied: number } };
   assert.equal(report.seed, 3);
-  assert.ok(report.faults.total >= 2, `faults injected: ${report.faults.total}`);
+  assert.ok(report.faults.total >= 1, `faults injected: ${report.faults.total}`);
   assert.ok(report.updates.applied > 0);
   for (const [name, verdict] of Object.entries(report.checks)) assert.equal(verdict, null, `${name}: ${verdict}`);
   assert.match(readFileSync(join(out, "soak.md"), "utf8"), /\| verdict \|/);
