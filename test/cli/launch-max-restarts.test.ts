@@ -1,6 +1,6 @@
 // gaia launch --max-restarts N reaches the supervisor: with N = 0 a worker killed -9 from outside
 // is not restarted and the run fails naming the limit; a negative N is refused as bad input.
-import { test } from "node:test";
+import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
@@ -8,9 +8,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { writeCluster } from "../net/support.js";
+import { buildCli } from "../support/cli.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const bin = join(root, "packages/cli/bin/run.js");
+
+before(buildCli);
 
 /** The child processes of `pid` (Linux). */
 function childrenOf(pid: number): number[] {
