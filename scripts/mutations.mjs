@@ -10,6 +10,14 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 const mutations = [
   {
+    name: "output-commit-free",
+    what: "the simulator lets a durable shard's sends leave without waiting for the checkpoint that covers them",
+    file: "packages/sim/src/driver.ts",
+    find: "engine.after(commitMs!, () => {",
+    replace: "engine.after(0, () => {",
+    tests: ["test/sim/output-commit.test.ts"],
+  },
+  {
     name: "restore-unchecked",
     what: "a node restored from its checkpoint is not checked against the state the checkpoint was written with",
     file: "packages/net/src/checkpoint.ts",

@@ -20,6 +20,9 @@ import { defaultStopCap } from "./stop.js";
 
 // A file as written: the types come from the schema (schema.ts), so they cannot drift from it.
 type RawScenario = ScenarioFile;
+
+/** The simulator's default time of one shard checkpoint under output commit (schema: cluster.checkpoint.commitMs). */
+export const DEFAULT_COMMIT_MS = 2.5;
 type RawTopology = RawScenario["topology"];
 type RawSync = NonNullable<RawScenario["sync"]>;
 type RawFault = NonNullable<RawScenario["faults"]>[number];
@@ -106,6 +109,7 @@ export function normalize(raw: RawScenario, fileName: string, overrides: Normali
     randomFaults,
     stop,
     network,
+    ...(raw.cluster !== undefined && raw.cluster.checkpoint?.enabled !== false ? { outputCommit: { commitMs: raw.cluster.checkpoint?.commitMs ?? DEFAULT_COMMIT_MS } } : {}),
     ...((raw.workload as Readonly<Record<string, unknown>> | undefined)?.["data"] !== undefined ? { baseDir: dirname(resolve(fileName)) } : {}),
   };
 }

@@ -156,6 +156,13 @@ export interface Scenario {
   readonly stop: StopSpec;
   /** The network model (the loader always fills it; absent means every default). */
   readonly network?: NetworkModelSpec;
+  /**
+   * A cluster file with shard checkpoints on (`cluster.checkpoint`): the runtime's output commit, as
+   * the simulator models it. Every message a shard or hub sends leaves only once a checkpoint that
+   * covers it is on disk; a checkpoint takes `commitMs`, and the sends made while one is written go
+   * with the next (group commit). Absent for a plain scenario.
+   */
+  readonly outputCommit?: { readonly commitMs: number };
   /** The scenario file's folder, which relative data paths (`workload.data`) are taken from; set only when the workload reads a data file. */
   readonly baseDir?: string;
 }

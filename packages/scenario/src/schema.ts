@@ -197,6 +197,7 @@ const ClusterSection = Type.Object(
           enabled: Optional(Type.Boolean({ description: "Shards checkpoint their state (a restarted shard needs it to rejoin).", default: true })),
           dir: Optional(Type.String({ description: "Checkpoint directory, relative to this file (default: runs/checkpoints/<name>).", minLength: 1 })),
           everyMs: Optional(Type.Integer({ description: "Milliseconds between checkpoints.", minimum: 10, default: 1000 })),
+          commitMs: Optional(Type.Number({ description: "The simulator's modeled time of one checkpoint write (serialize, write, fsync, rename), in ms. With checkpoints on, a shard's or hub's messages leave only once a checkpoint covering them is on disk (output commit), so `gaia simulate` of a cluster file charges it on every send. The runtime ignores it; bench:time-prediction prints the measured time. Default 2.5 (a 250 kB checkpoint on the 2-core test machine).", minimum: 0, default: 2.5 })),
         },
         { description: "Shard checkpoints.", additionalProperties: false },
       ),

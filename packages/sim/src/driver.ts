@@ -362,6 +362,35 @@ async function simulate(scenario: Scenario, options: RunOptions, threads: Thread
   const series: MetricsPoint[] = [];
   let lastSized: Message | null = null;
   let lastSize = 0;
+  // The runtime's output commit (a cluster file with checkpoints on): a shard's or hub's sends leave
+  // once the checkpoint that covers them is written; sends made during a write go with the next one.
+  const commitMs = scenario.outputCommit?.commitMs ?? null;
+  const durable = new Set(layout.nodes.filter((n) => !layout.workers.includes(n)));
+  type HeldSend = { readonly to: NodeId; readonly channel: "data" | "control"; readonly msg: Message; readonly bytes: number };
+  const commits = new Map<NodeId, { writing: boolean; next: HeldSend[] }>();
+  let heldSends = 0;
+  const commitNext = (node: NodeId, c: { writing: boolean; next: HeldSend[] }): void => {
+    c.writing = true;
+    const batch = c.next;
+    c.next = [];
+    engine.after(commitMs!, () => {
+      heldSends -= batch.length;
+      for (const h of batch) network.send(node, h.to, h.channel, h.msg, h.bytes);
+      if (c.next.length > 0) commitNext(node, c);
+      else c.writing = false;
+    });
+  };
+  const send = (node: NodeId, to: NodeId, channel: "data" | "control", msg: Message, bytes: number): void => {
+    if (commitMs === null || !durable.has(node)) {
+      network.send(node, to, channel, msg, bytes);
+      return;
+    }
+    let c = commits.get(node);
+    if (c === undefined) commits.set(node, (c = { writing: false, next: [] }));
+    c.next.push({ to, channel, msg, bytes });
+    heldSends++;
+    if (!c.writing) commitNext(node, c);
+  };
   let crashes = 0;
   let lastStepMs = 0;
   let computeWallMs = 0;
@@ -449,7 +478,7 @@ async function simulate(scenario: Scenario, options: RunOptions, threads: Thread
   const allWorkersDone = (): boolean => layout.workers.every((w) => done.has(w));
   const waitingInputs = (): number => [...waiting.values()].reduce((n, l) => n + l.length, 0);
   /** Every worker and shard finished and nothing is in flight or waiting for a crashed node. */
-  const settled = (): boolean => allWorkersDone() && layout.shards.every((s) => done.has(s.id)) && network.outstanding === 0 && waitingInputs() === 0;
+  const settled = (): boolean => allWorkersDone() && layout.shards.every((s) => done.has(s.id)) && network.outstanding === 0 && heldSends === 0 && waitingInputs() === 0;
 
   const stopAll = (reason: string): void => {
     if (stopping || allWorkersDone()) return;
@@ -497,7 +526,7 @@ async function simulate(scenario: Scenario, options: RunOptions, threads: Thread
             lastSized = e.msg;
             lastSize = encodedSize(e.msg);
           }
-          network.send(node, e.to, e.channel, e.msg, lastSize);
+          send(node, e.to, e.channel, e.msg, lastSize);
           break;
         }
         case "compute": {
