@@ -4,8 +4,9 @@
  * and how far the data centers' replicas are apart at the end. The launcher feeds these the
  * nodes' JSON-line reports and builds the same RunSummary the simulator does.
  */
-import type { Layout, NodeId } from "@gaia/core";
-import type { RunSummary } from "@gaia/scenario";
+import { mergeFilterStats, type FilterStats, type Layout, type NodeId } from "@gaia/core";
+import { mirrorClockSummary, type MetricsPoint, type RunSummary } from "@gaia/scenario";
+import type { ClusterConfig } from "./cluster.js";
 import type { BlockedMs } from "./node.js";
 
 /** One table of `size` floats from the shards' parts, in order. */
@@ -56,4 +57,26 @@ export function replicaSpread(layout: Layout, evalDataCenter: string, finalValue
     for (let i = 0; i < mine.length; i++) spread = Math.max(spread, Math.abs(mine[i]! - ref[i]!) / Math.max(1, Math.abs(ref[i]!)));
   }
   return spread;
+}
+
+/**
+ * The mirror clock's latency model beside the measured clock (ASP runs with the WAN emulated:
+ * without it the links' latencies are loopback's, which the model does not describe). The clock
+ * is measured from the first evaluation past clock 0 to the last one made while training, so
+ * neither start-up (clock 0 is evaluated before every node is up) nor the final drain counts.
+ */
+export function launchMirrorClock(cluster: ClusterConfig, series: readonly MetricsPoint[]): NonNullable<RunSummary["mirrorClock"]> | null {
+  const wan = cluster.wanEmulation;
+  if (!wan.enabled) return null;
+  const training = series.filter((p) => p.iteration > 0);
+  const first = training[0];
+  const last = training.at(-1);
+  const clocks = first && last ? last.iteration - first.iteration : 0;
+  return mirrorClockSummary(cluster.scenario, clocks > 0 ? last!.virtualTimeS - first!.virtualTimeS : 0, clocks, wan.latencyScale);
+}
+
+/** The shards' significance-filter counts, merged (ASP runs; nodes without a final report or a filter add nothing). */
+export function mergedFilter(parts: readonly (FilterStats | undefined)[]): { filter?: FilterStats } {
+  const present = parts.filter((p): p is FilterStats => p !== undefined);
+  return present.length === 0 ? {} : { filter: mergeFilterStats(present) };
 }

@@ -32,59 +32,25 @@
  * This file owns the processes: spawning, the reports they write, evaluation, stopping and
  * settling. What to do when a node dies or freezes unasked (restart it, give up, report it) is
  * supervisor.ts's decision; this file only carries it out. Which faults a real run can stage, and the composed fault state with the commands it
- * implies, are launch-faults.ts; the sums and the replica comparison of the result, launch-result.ts.
+ * implies, are launch-faults.ts; the sums and the replica comparison of the result, launch-result.ts; the API's types, launch-options.ts.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { dataCenterOf, mergeFilterStats, reaches, type FilterStats, type NodeId, type Workload } from "@gaia/core";
-import { createCheckers, OuterStepChecker, divergenceVerdict, firstNonFiniteRow, mirrorClockSummary, momentOf, TraceHash, type Divergence, type FaultAction, type MetricsPoint, type Progress, type RunMoment, type RunResult, type RunSummary, type SimTraceEvent } from "@gaia/scenario";
+import { dataCenterOf, reaches, type NodeId, type Workload } from "@gaia/core";
+import { createCheckers, OuterStepChecker, divergenceVerdict, firstNonFiniteRow, momentOf, TraceHash, type Divergence, type FaultAction, type MetricsPoint, type RunMoment, type RunSummary, type SimTraceEvent } from "@gaia/scenario";
 import { dirname } from "node:path";
 import { removeTempCheckpoints } from "./checkpoint.js";
 import { createWorkload } from "@gaia/workloads";
 import { resolveAddresses, type ClusterConfig } from "./cluster.js";
 import { FaultState, planRuntimeFaults } from "./launch-faults.js";
-import { assembleTable, replicaSpread, wanTotals } from "./launch-result.js";
+import { assembleTable, launchMirrorClock, mergedFilter, replicaSpread, wanTotals } from "./launch-result.js";
 import { decodeFloats, type BlockedMs, type NodeReport } from "./node.js";
 import { planOf, type RunPlan } from "./plan.js";
-import { defaultSupervision, Supervisor, type SupervisionPolicy } from "./supervisor.js";
+import type { LaunchOptions, LaunchResult } from "./launch-options.js";
+import { defaultSupervision, Supervisor } from "./supervisor.js";
 
-export interface LaunchOptions {
-  /** Record trace events from every node and run the simulator's checkers on them. */
-  readonly trace?: boolean;
-  readonly onProgress?: (p: Progress & { readonly wallS: number }) => void;
-  /** A line of a node's stderr (for logs). */
-  readonly onLog?: (node: NodeId, line: string) => void;
-  /** Give up after this many wall seconds (default: stop.maxVirtualTime + 60 s, or 600 s). */
-  readonly timeoutS?: number;
-  /** Replicas agree when every element differs by at most this (relative to its magnitude). */
-  readonly agreementTolerance?: number;
-  /** Each node reports "no progress for T: waiting on X" after this many seconds without progress (default 30). */
-  readonly watchdogS?: number;
-  /** A scripted fault was applied (or skipped), with its wall second since every node was up. */
-  readonly onFault?: (text: string, atS: number) => void;
-  /** A node reported ready (listening, connected to its peers); `ready` of `total` are up. */
-  readonly onNodeReady?: (node: NodeId, ready: number, total: number) => void;
-  /** After `interrupt`, how long the nodes have to send their final reports before they are killed (default 5000 ms). */
-  readonly interruptGraceMs?: number;
-  /** Restarts of nodes that die unexpectedly, and the heartbeat check (supervisor.ts; default `defaultSupervision`). */
-  readonly supervision?: Partial<SupervisionPolicy>;
-  /** The command a node runs under (e.g. `ip netns exec NAME`), before `node` and its arguments; none by default. */
-  readonly commandPrefix?: (node: NodeId) => readonly string[];
-  /** A bandwidth fault changed a link's composed factor (for a shaper outside the nodes, e.g. the kernel's). */
-  readonly onWanBandwidth?: (source: string, target: string, factor: number) => void;
-}
-
-export interface LaunchResult extends RunResult {
-  /** Every node's trace, merged in arrival order (when `trace`). */
-  readonly trace: readonly SimTraceEvent[] | null;
-  /** Each shard's final replica of its rows. */
-  readonly finalValues: ReadonlyMap<NodeId, Float32Array>;
-  /** Largest difference between two data centers' copies of the same element. */
-  readonly replicaSpread: number;
-  /** Counters each node reported last. */
-  readonly counters: ReadonlyMap<NodeId, Record<string, number>>;
-}
+export type { LaunchOptions, LaunchResult } from "./launch-options.js";
 
 interface Child {
   readonly id: NodeId;
@@ -646,7 +612,7 @@ export class Launch {
       : { objective: last?.objective ?? Number.NaN, metrics: last?.metrics ?? {} };
     const iterations = Math.min(...layout.workers.map((w) => this.workerClocks.get(w) ?? 0));
     // Measured on the evaluations made while training, before the final one below.
-    const mirrorClock = this.mirrorClock();
+    const mirrorClock = launchMirrorClock(this.cluster, this.series);
     if (Number.isFinite(evaluation.objective) && (last === undefined || last.iteration !== iterations)) this.series.push(this.point(iterations, evaluation.objective, evaluation.metrics));
     const target = this.cluster.scenario.stop.targetObjective;
     const reachedTarget = target !== null && reaches(this.workload.direction, evaluation.objective, target);
@@ -684,7 +650,7 @@ export class Launch {
       blockedS,
       traceHash: this.trace ? this.hash.digest() : "",
       wanBytesByLink: byLink,
-      ...this.filterSummary(),
+      ...mergedFilter([...this.children.values()].map((c) => c.final?.filter)),
       ...(mirrorClock !== null ? { mirrorClock } : {}),
       events: this.trace?.length ?? 0,
       stoppedBy: this.divergence !== null ? "diverged" : interrupted ? "interrupted" : (this.stopping ?? "max-iterations"),
@@ -695,28 +661,6 @@ export class Launch {
       supervision: this.supervisor.summary(),
     };
     return { summary, series: this.series, trace: this.trace, finalValues, replicaSpread: spread, counters: this.counters };
-  }
-
-  /**
-   * The mirror clock's latency model beside the measured clock (ASP runs with the WAN emulated:
-   * without it the links' latencies are loopback's, which the model does not describe). The clock
-   * is measured from the first evaluation past clock 0 to the last one made while training, so
-   * neither start-up (clock 0 is evaluated before every node is up) nor the final drain counts.
-   */
-  private mirrorClock(): NonNullable<RunSummary["mirrorClock"]> | null {
-    const wan = this.cluster.wanEmulation;
-    if (!wan.enabled) return null;
-    const training = this.series.filter((p) => p.iteration > 0);
-    const first = training[0];
-    const last = training.at(-1);
-    const clocks = first && last ? last.iteration - first.iteration : 0;
-    return mirrorClockSummary(this.cluster.scenario, clocks > 0 ? last!.virtualTimeS - first!.virtualTimeS : 0, clocks, wan.latencyScale);
-  }
-
-  /** The shards' significance-filter counts, merged (ASP runs). */
-  private filterSummary(): { filter?: FilterStats } {
-    const parts = [...this.children.values()].flatMap((c) => (c.final?.filter ? [c.final.filter] : []));
-    return parts.length === 0 ? {} : { filter: mergeFilterStats(parts) };
   }
 
   private fail(error: Error): void {
