@@ -203,6 +203,14 @@ export class Launch {
     if (limitS !== null) this.wallLimit = setTimeout(() => this.stopWorkers("max-virtual-time"), limitS * 1000);
   }
 
+  /** The start barrier: training begins once every node is up (each waits for "start"; --await-start). */
+  private maybeBegin(): void {
+    if (this.faultsStartMs !== null || ![...this.children.values()].every((c) => c.ready)) return;
+    this.startTraining();
+    for (const id of this.children.keys()) this.command(id, "start");
+    this.startFaults();
+  }
+
   /** Kills a node (SIGKILL by default), as a crash would. */
   kill(id: NodeId, signal: NodeJS.Signals = "SIGKILL"): void {
     const child = this.children.get(id);
@@ -346,6 +354,8 @@ export class Launch {
   private spawn(id: NodeId, restore: boolean): void {
     const args = [...nodeArgs, nodeEntry, "--cluster", this.cluster.file, "--node", id, "--epoch", String(this.startedMs)];
     if (restore) args.push("--restore");
+    // Before training, every node waits for the start barrier (all up); a node (re)started later begins at once.
+    if (this.trainingStartMs === null && this.faultsStartMs === null) args.push("--await-start");
     if (this.faultsStartMs !== null) args.push("--faults", JSON.stringify(this.faultState.stateOf(id)));
     if (this.options.trace) args.push("--trace");
     if (this.options.watchdogS !== undefined) args.push("--watchdog", String(this.options.watchdogS * 1000));
@@ -429,10 +439,7 @@ export class Launch {
         // A worker that rejoins after the stop condition was met must stop too.
         if (this.stopping !== null && this.plan.layout.workers.includes(r.node)) this.command(r.node, "stop");
         this.options.onNodeReady?.(r.node, [...this.children.values()].filter((c) => c.ready).length, this.children.size);
-        if (this.faultsStartMs === null && [...this.children.values()].every((c) => c.ready)) {
-          this.startTraining();
-          this.startFaults();
-        }
+        this.maybeBegin();
         break;
       case "error":
         throw new Error(`node ${r.node}: ${r.message}`);

@@ -41,6 +41,7 @@ import { checkpointFileOf, readCheckpoint, restoreChecked, writeCheckpoint, type
 import { resolveAddresses, type ClusterConfig } from "./cluster.js";
 import { healthRoutes, Readiness } from "./health.js";
 import { Metrics } from "./metrics.js";
+import { describeWait } from "./node-wait.js";
 import { rejoinStates } from "./rejoin.js";
 import { peersOf, placementOf, planOf, wanSenders, workerRng, type RunPlan } from "./plan.js";
 import { bytesPerMsOf, LinkShaper } from "./shaper.js";
@@ -66,6 +67,8 @@ export interface NodeOptions {
   readonly faults?: NodeFaultState;
   /** Watchdog: report `stalled` after this long without progress (default 30 s; 0: off). */
   readonly watchdogMs?: number;
+  /** Report ready, then train only at `begin()`: a launch's nodes all begin once all are up, as simulated ones at time 0. */
+  readonly awaitStart?: boolean;
 }
 
 export class NodeRuntime {
@@ -102,6 +105,7 @@ export class NodeRuntime {
   private durable = false;
   private readonly checkpointsOn: boolean;
   private computeQueued = false;
+  private begun = false;
   private watchdogTimer: NodeJS.Timeout | null = null;
   private progressKey = "";
   private progressAt = 0;
@@ -265,6 +269,13 @@ export class NodeRuntime {
       this.watchdogTimer = setInterval(() => this.watch(watchdogMs), Math.min(1000, watchdogMs / 4));
       this.watchdogTimer.unref();
     }
+    if (!this.options.awaitStart) this.begin();
+  }
+
+  /** Training begins: the role gets its start input (once; `start` calls it unless `awaitStart`). */
+  begin(): void {
+    if (this.begun || this.closed) return;
+    this.begun = true;
     this.readiness.started();
     this.deliver({ kind: "start" });
   }
@@ -573,32 +584,7 @@ export class NodeRuntime {
 
   /** On what this node waits, in words. */
   describeWait(): string {
-    const parts: string[] = [];
-    const role = this.role;
-    if (role instanceof WorkerRole) {
-      const w = role.waitingOn();
-      if (w.phase === "reading") parts.push(`read replies for clock ${w.clock} from ${w.shards.join(", ")}`);
-      else if (w.phase === "computing") parts.push(`its own compute of clock ${w.clock}`);
-      else parts.push(`${w.phase} at clock ${w.clock}`);
-    } else if (role instanceof ShardRole) {
-      const behind = this.plan.layout.shard(role.id).clients.filter((c) => {
-        const s = role.clientState(c);
-        return s !== null && !s.done && s.clock === role.localClock;
-      });
-      if (behind.length > 0) parts.push(`pushes of clock ${role.localClock} from ${behind.join(", ")}`);
-      const bound = this.plan.sync.asp?.mirrorClockBound;
-      const min = role.mirrorClockMin;
-      if (bound !== undefined && min !== null && role.localClock - min > bound) parts.push(`its slowest mirror (clock ${min}; local clock ${role.localClock}, bound ${bound})`);
-      if (role.pendingReads > 0) parts.push(`${role.pendingReads} read(s) held`);
-    } else parts.push(`messages (${this.metrics.total("messages_received_total")} so far)`);
-    for (const p of this.transport.peerStatus()) {
-      if (!p.connected) parts.push(`no connection to ${p.peer}`);
-      else if (!p.up) parts.push(`nothing heard from ${p.peer}`);
-      if (p.unacked > 0) parts.push(`${p.unacked} frame(s) to ${p.peer} unacknowledged`);
-    }
-    const errors = Object.entries(this.metrics.toJSON()).filter(([k, v]) => (k.startsWith("remote_errors_total") || k.startsWith("role_remote_errors_total")) && v > 0);
-    if (errors.length > 0) parts.push(`remote errors ${errors.map(([k, v]) => `${k.slice(k.indexOf("{") + 1, -1)} x${v}`).join(", ")}`);
-    return parts.join("; ");
+    return describeWait(this.role, this.plan, this.transport.peerStatus(), this.metrics);
   }
 
   /** GET /rejoin?worker=W&nonce=N on a shard: where W stands here, signed for W's nonce. */

@@ -36,6 +36,8 @@ export interface RunNodeOptions {
   readonly write?: (line: string) => void;
   /** The cluster file's secret, replaced (from GAIA_SECRET or a secret file). */
   readonly secret?: string;
+  /** Wait for the launcher's `start` command before training (NodeOptions.awaitStart). */
+  readonly awaitStart?: boolean;
   /** SIGTERM: how long a worker may take to finish its step, a shard its checkpoint (default 20 s). */
   readonly terminateGraceMs?: number;
 }
@@ -55,6 +57,7 @@ export async function runNode(options: RunNodeOptions): Promise<number> {
     ...(options.epochMs !== undefined ? { epochMs: options.epochMs } : {}),
     ...(options.faults ? { faults: options.faults } : {}),
     ...(options.watchdogMs !== undefined ? { watchdogMs: options.watchdogMs } : {}),
+    ...(options.awaitStart ? { awaitStart: true } : {}),
     report: (r) => {
       if (r.ev !== "state" && r.ev !== "metrics") quietSince = Date.now();
       if (r.ev === "state") last = r;
@@ -75,7 +78,8 @@ export async function runNode(options: RunNodeOptions): Promise<number> {
       const lines = createInterface({ input: process.stdin });
       lines.on("line", (line) => {
         const command = line.trim();
-        if (command === "stop") runtime.stop();
+        if (command === "start") runtime.begin();
+        else if (command === "stop") runtime.stop();
         else if (command === "drop") runtime.dropConnections();
         else if (command.startsWith("cut ")) runtime.cutFor(Number(command.slice(4)) || 0);
         else if (command.startsWith("wan-cut ")) {

@@ -1,11 +1,11 @@
-// The entry point `gaia launch` spawns for each node: node <this file> --cluster F --node ID [--restore] [--trace] [--overrides JSON].
+// The entry point `gaia launch` spawns for each node: node <this file> --cluster F --node ID [--restore] [--trace] [--overrides JSON] [--await-start].
 import { parseArgs } from "node:util";
 import { runNode } from "../run-node.js";
 import type { NodeFaultState } from "../node.js";
 import type { ClusterOverrides } from "../cluster.js";
 
 const { values } = parseArgs({
-  options: { cluster: { type: "string" }, node: { type: "string" }, restore: { type: "boolean" }, trace: { type: "boolean" }, epoch: { type: "string" }, faults: { type: "string" }, watchdog: { type: "string" }, overrides: { type: "string" } },
+  options: { cluster: { type: "string" }, node: { type: "string" }, restore: { type: "boolean" }, trace: { type: "boolean" }, epoch: { type: "string" }, faults: { type: "string" }, watchdog: { type: "string" }, overrides: { type: "string" }, "await-start": { type: "boolean" } },
 });
 if (!values.cluster || !values.node) {
   process.stderr.write("usage: node.js --cluster FILE --node ID [--restore] [--trace] [--epoch MS] [--faults JSON]\n");
@@ -25,7 +25,7 @@ try {
   process.stderr.write(`--overrides: not JSON: ${values.overrides}\n`);
   process.exit(2);
 }
-runNode({ clusterFile: values.cluster, node: values.node, launcher: true, restore: values.restore ?? false, trace: values.trace ?? false, ...(values.epoch ? { epochMs: Number(values.epoch) } : {}), ...(faults ? { faults } : {}), ...(overrides ? { overrides } : {}), ...(values.watchdog ? { watchdogMs: Number(values.watchdog) } : {}) }).then(
+runNode({ clusterFile: values.cluster, node: values.node, launcher: true, restore: values.restore ?? false, trace: values.trace ?? false, ...(values.epoch ? { epochMs: Number(values.epoch) } : {}), ...(faults ? { faults } : {}), ...(overrides ? { overrides } : {}), ...(values.watchdog ? { watchdogMs: Number(values.watchdog) } : {}), ...(values["await-start"] ? { awaitStart: true } : {}) }).then(
   // Exit only once stdout has taken the final report (a large replica is one long line, and a
   // pipe may not take it in one write).
   (code) => void process.stdout.write("", () => process.exit(code)),
