@@ -11,8 +11,10 @@ test("ASP on 3 data centers reaches the target; checkers hold; replicas agree", 
   const file = writeCluster({ name: "asp3", sync: "asp", dataCenters: ["virginia", "california", "oregon"], maxIterations: 200, target: 0.6 });
   const cluster = loadCluster(file);
   const launch = await launchCluster(cluster, { trace: true, onLog: (node, line) => process.stderr.write(`[${node}] ${line}\n`) });
-  const { summary, trace } = await launch.result;
+  const { summary, trace, series } = await launch.result;
   assert.equal(summary.stoppedBy, "target");
+  // The metrics rows go forward: the final state is not dated behind the last evaluation.
+  for (let i = 1; i < series.length; i++) assert.ok(series[i]!.iteration > series[i - 1]!.iteration, `row ${i}: iteration ${series[i]!.iteration} after ${series[i - 1]!.iteration}`);
   assert.ok(summary.reachedTarget, `objective ${summary.objective}`);
   assert.ok(summary.objective <= 0.6);
   for (const [name, verdict] of Object.entries(summary.checks)) assert.equal(verdict, null, `${name}: ${verdict}`);

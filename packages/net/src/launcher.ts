@@ -620,7 +620,9 @@ export class Launch {
     const iterations = Math.min(...layout.workers.map((w) => this.workerClocks.get(w) ?? 0));
     // Measured on the evaluations made while training, before the final one below.
     const mirrorClock = launchMirrorClock(this.cluster, this.series);
-    if (Number.isFinite(evaluation.objective) && (last === undefined || last.iteration !== iterations)) this.series.push(this.point(iterations, evaluation.objective, evaluation.metrics));
+    // The final state is a row only past the last evaluation: under ASP the slowest worker (another
+    // data center's) may be a clock behind the evaluated one, and iterations must not go backwards.
+    if (Number.isFinite(evaluation.objective) && (last === undefined || last.iteration < iterations)) this.series.push(this.point(iterations, evaluation.objective, evaluation.metrics));
     const target = this.cluster.scenario.stop.targetObjective;
     const reachedTarget = target !== null && reaches(this.workload.direction, evaluation.objective, target);
     const { wanBytes, costUsd, blockedS, byLink } = this.totals();
