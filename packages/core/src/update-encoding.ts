@@ -434,8 +434,25 @@ class BodyReader {
  * Decodes a body for a shard of `size` elements. Every failure is a RemoteError; the result's
  * indices are ascending and below `size`, and every delta is finite.
  */
+/**
+ * Bodies decoded, by body: in the simulator one body object reaches every mirror of its shard (ten
+ * on ec2-11), and each used to decode it again. The result depends only on the bytes and `size`,
+ * and no receiver writes to it (the shard adds it into its replica, the hub merges it into scratch
+ * buffers), so it is shared. A body must not change after it was decoded; the encoders never
+ * reuse one. In a real run each frame's body is new, so this only costs a lookup.
+ */
+const decoded = new WeakMap<Uint8Array, { readonly size: number; readonly update: SparseUpdate }>();
+
 export function decodeUpdate(body: Uint8Array, size: number): SparseUpdate {
   if (!(body instanceof Uint8Array)) throw new RemoteError("bad-field", "an update body must be bytes");
+  const known = decoded.get(body);
+  if (known !== undefined && known.size === size) return known.update;
+  const update = decodeFresh(body, size);
+  decoded.set(body, { size, update });
+  return update;
+}
+
+function decodeFresh(body: Uint8Array, size: number): SparseUpdate {
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const r = new BodyReader(body);
   const code = r.byte();
