@@ -14,7 +14,8 @@
  *     lanCarrier: ws                   # nodes of one data center on one host: ws, or unix (unix-domain sockets)
  *     socketDir: /tmp                  # where the unix sockets live (default: the temporary directory)
  *     emulateCompute: false            # a compute step takes at least samples x msPerSample x regime factor / speed
- *     checkpoint: {enabled: true, dir: ckpt, everyMs: 1000}   # default dir: runs/checkpoints/<name>; gaia launch: <out>/checkpoints
+ *     checkpoint: {enabled: true, dir: ckpt, everyMs: 1000, commitMs: 2.5}   # default dir: runs/checkpoints/<name>; gaia launch: <out>/checkpoints
+ *                                  # commitMs: the simulator's time of one checkpoint (output commit; the runtime measures its own)
  *
  * The schema (schema.ts, `definitions.cluster`) checks it with the rest of the file; here only the
  * defaults are filled in and relative paths resolved against the file's directory.
