@@ -131,6 +131,21 @@ export function encodeBody(msg: Message, allocate: Allocate = allocateUnzeroed):
 /** Bytes in front of the message of a body made by `encodeBody` (its header and pad). */
 export const headerBytesOf = (body: Uint8Array): number => (body[1] === kindPadded ? paddedHeaderBytes + body[2]! : dataHeaderBytes);
 
+/**
+ * A 32-bit digest of a message's bytes (FNV-1a over 4-byte words, seeded with the length), for the
+ * links' check that one seq never carries two different messages (reliable.ts, "Out of step"). Not
+ * cryptographic: it tells an honest resend from another message, not from a crafted collision.
+ */
+export function bodyDigest(bytes: Uint8Array): number {
+  const n = bytes.byteLength;
+  const words = n - (n % 4);
+  let h = 0x811c9dc5 ^ n;
+  let i = 0;
+  for (; i < words; i += 4) h = Math.imul(h ^ (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24)), 0x01000193);
+  for (; i < n; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  return h >>> 0;
+}
+
 /** The message bytes of a body made by `encodeBody`. */
 export const messageOf = (body: Uint8Array): Uint8Array => body.subarray(headerBytesOf(body));
 
