@@ -25,6 +25,21 @@
  * keeps lying is refused every time, loudly; it can never make the link drop what is
  * unacknowledged, or swallow later sends (which is what believing a bogus ack would do).
  *
+ * Refused messages. With a `deliver` callback on a frame input, the link hands each message to
+ * the receiver before it takes the message's seq; a message the receiver refuses is dropped and
+ * its seq stays free, so the real peer's frame with that seq (an interloper's forged one was
+ * refused) is still taken, and delivery stops at that gap until it is filled.
+ *
+ * Out of step. Two ends whose sequence numbers no longer match (a secret holder's forged message
+ * was taken under the real peer's seq) cannot repair themselves: the receiver would drop the real
+ * message as a duplicate, the sender would refuse every ack beyond what it sent, and the link
+ * would reconnect forever. The link says so instead, in `outOfStep` (and changes nothing): a
+ * duplicate whose body differs from what was delivered (or held) under its seq (by `digestOf`,
+ * kept for the last `digestsKept` seqs); the same message refused twice under the same seq (the
+ * peer insists on it); or an ack beyond what was sent heard on `badAckConnectionsMax` connections
+ * in a row, with no good frame between (one such ack is a bogus frame, and only refused). A driver
+ * stops there, naming the link and the cause.
+ *
  * Memory bounds. The sender puts at most `windowMessages` unacknowledged frames on the wire; later
  * sends wait in order until acks open the window, so the receiver may refuse any seq beyond
  * `delivered + windowMessages`. The receiver's buffer of frames that arrived ahead of a gap holds
@@ -57,8 +72,12 @@ export type LinkFrame<B> =
 export type LinkInput<B> =
   /** Queue a message for the peer. */
   | { readonly kind: "send"; readonly body: B }
-  /** A frame arrived from the peer. */
-  | { readonly kind: "frame"; readonly frame: LinkFrame<B> }
+  /**
+   * A frame arrived from the peer. `deliver`: hands each message about to be delivered, in order,
+   * to the receiver before the link takes its seq, and says whether it took it (null) or why it
+   * refused it; a refused one is dropped, its seq not used up (see "Refused messages").
+   */
+  | { readonly kind: "frame"; readonly frame: LinkFrame<B>; readonly deliver?: ((body: B) => string | null) | undefined }
   /** The connection to the peer is (again) able to carry frames. */
   | { readonly kind: "connected" }
   /** The connection broke; frames out are held until `connected`. */
@@ -74,6 +93,13 @@ export interface LinkOutput<B> {
   readonly delivered: B[];
   /** The peer went up (true) or down (false) during this step; null when unchanged. */
   readonly peer: boolean | null;
+  /** The seq of a message the receiver refused in this step (see `deliver`); null: none. */
+  readonly refused: number | null;
+  /**
+   * The two ends are out of step (see "Out of step"): which way (`receive`: the peer's messages to
+   * this end; `send`: this end's to the peer) and why. The frame changed nothing; stop the link.
+   */
+  readonly outOfStep: { readonly direction: "receive" | "send"; readonly cause: string } | null;
 }
 
 export interface ReliableLinkOptions {
@@ -97,6 +123,12 @@ export interface ReliableLinkOptions {
   readonly fastRetransmitAcks: number;
   /** The size of a body, for `earlyBytesMax` (default: 1 per message). */
   readonly sizeOf?: ((body: unknown) => number) | undefined;
+  /** A digest of a body, for "Out of step" (default: none, and no such check of bodies). */
+  readonly digestOf?: ((body: unknown) => number) | undefined;
+  /** Delivered seqs whose digests are kept, to compare their duplicates with. */
+  readonly digestsKept: number;
+  /** Connections in a row on which an ack beyond what was sent makes the link out of step. */
+  readonly badAckConnectionsMax: number;
 }
 
 export const defaultReliableLinkOptions: ReliableLinkOptions = {
@@ -109,6 +141,8 @@ export const defaultReliableLinkOptions: ReliableLinkOptions = {
   windowMessages: 4096,
   earlyBytesMax: 64 * 1024 * 1024,
   fastRetransmitAcks: 2,
+  digestsKept: 1024,
+  badAckConnectionsMax: 2,
 };
 
 /** What a checkpoint keeps of a link; `restore` continues from it. */
@@ -118,6 +152,9 @@ export interface LinkSnapshot<B> {
   readonly delivered: number;
   readonly unacked: readonly { readonly seq: number; readonly body: B }[];
 }
+
+/** A step's output, as the link fills it in. */
+type Output<B> = { -readonly [K in keyof LinkOutput<B>]: LinkOutput<B>[K] };
 
 /** The earlier of a deadline so far (null: none) and another (null: none). */
 const earlier = (next: number | null, t: number | null): number | null => (t !== null && (next === null || t < next) ? t : next);
@@ -171,6 +208,16 @@ export class ReliableLink<B> {
   private lastSentAt = 0;
   private lastHeardAt = 0;
   private peerUp = false;
+  /** Digests of the last `digestsKept` delivered bodies, at seq % digestsKept (seqs above `digestsFrom`). */
+  private readonly digests: Float64Array;
+  /** Delivered before this link kept digests (a restored link's snapshot): none kept for them. */
+  private digestsFrom = 0;
+  /** The last message refused, by seq and digest (see "Out of step"). */
+  private refusedSeq = 0;
+  private refusedDigest = 0;
+  /** Connections in a row that carried an ack beyond what was sent, and whether this one did. */
+  private badAckConnections = 0;
+  private badAckHere = false;
   /** Duplicates dropped, frames resent, early frames dropped over the byte budget: for metrics. */
   duplicatesDropped = 0;
   framesResent = 0;
@@ -179,10 +226,12 @@ export class ReliableLink<B> {
   constructor(options: Partial<ReliableLinkOptions> = {}, snapshot?: LinkSnapshot<B>) {
     this.options = { ...defaultReliableLinkOptions, ...options };
     this.retransmitDelayMs = this.options.retransmitMs;
+    this.digests = new Float64Array(this.options.digestOf ? this.options.digestsKept : 0);
     if (snapshot) {
       this.nextSeq = snapshot.nextSeq;
       this.peerAck = snapshot.peerAck;
       this.delivered = snapshot.delivered;
+      this.digestsFrom = snapshot.delivered;
       this.ackable = snapshot.delivered;
       this.unacked = snapshot.unacked.map((u) => ({ seq: u.seq, body: u.body }));
     }
@@ -212,16 +261,17 @@ export class ReliableLink<B> {
   }
 
   step(input: LinkInput<B>, nowMs: number): LinkOutput<B> {
-    const out: LinkOutput<B> & { peer: boolean | null } = { frames: [], delivered: [], peer: null };
+    const out: Output<B> = { frames: [], delivered: [], peer: null, refused: null, outOfStep: null };
     switch (input.kind) {
       case "send":
         this.send(input.body, nowMs, out);
         break;
       case "frame":
-        this.receive(input.frame, nowMs, out);
+        this.receive(input.frame, input.deliver, nowMs, out);
         break;
       case "connected":
         this.connected = true;
+        this.badAckHere = false;
         this.lastHeardAt = nowMs;
         this.resendAll(nowMs, out);
         if (this.ackable > 0) this.emitAck(nowMs, out);
@@ -281,17 +331,75 @@ export class ReliableLink<B> {
     if (this.retransmitAt === null) this.retransmitAt = nowMs + this.retransmitDelayMs;
   }
 
-  /** The earliest error in what the peer says, checked before the frame changes any state. */
-  private check(frame: LinkFrame<B>): void {
-    if (frame.t === "hb") return;
-    if (frame.ack >= this.nextSeq) throw new RemoteError("bad-ack", `ack ${frame.ack} beyond the last seq sent (${this.nextSeq - 1})`);
+  /**
+   * The earliest error in what the peer says, checked before the frame changes any state. Returns
+   * false when the link is out of step (an ack beyond what was sent, on connection after connection).
+   */
+  private check(frame: LinkFrame<B>, out: Output<B>): boolean {
+    if (frame.t === "hb") return true;
+    if (frame.ack >= this.nextSeq) {
+      if (!this.badAckHere) {
+        this.badAckHere = true;
+        this.badAckConnections++;
+      }
+      const cause = `ack ${frame.ack} beyond the last seq sent (${this.nextSeq - 1})`;
+      if (this.badAckConnections >= this.options.badAckConnectionsMax) {
+        out.outOfStep = { direction: "send", cause: `the peer acknowledged messages never sent to it, on ${this.badAckConnections} connections in a row (${cause})` };
+        return false;
+      }
+      throw new RemoteError("bad-ack", cause);
+    }
     if (frame.t === "data" && frame.seq > this.delivered + this.options.windowMessages) {
       throw new RemoteError("beyond-window", `seq ${frame.seq} beyond the receive window (delivered ${this.delivered}, window ${this.options.windowMessages})`);
     }
+    this.badAckConnections = 0;
+    return true;
   }
 
-  private receive(frame: LinkFrame<B>, nowMs: number, out: LinkOutput<B> & { peer: boolean | null }): void {
-    this.check(frame);
+  /** Why a duplicate of `seq` is not the message this link has under that seq; null if it is (or is not known). */
+  private clashOf(seq: number, body: B): string | null {
+    const digestOf = this.options.digestOf;
+    if (digestOf === undefined) return null;
+    const held = this.early.get(seq);
+    let kept: number;
+    if (held !== undefined) kept = digestOf(held);
+    else if (seq > this.digestsFrom && seq > this.delivered - this.digests.length) kept = this.digests[seq % this.digests.length]!;
+    else return null;
+    return digestOf(body) === kept ? null : `two different messages under seq ${seq} (${held !== undefined ? "held ahead of a gap" : "delivered"}, and one that arrived since)`;
+  }
+
+  /**
+   * Delivers `body` as seq delivered + 1, unless `deliver` refuses it (it is dropped, and the seq
+   * stays free). Returns whether it was taken.
+   */
+  private take(body: B, deliver: ((body: B) => string | null) | undefined, out: Output<B>): boolean {
+    const seq = this.delivered + 1;
+    const digestOf = this.options.digestOf;
+    // Taken before the receiver sees the body, whose bytes it may use up.
+    const digest = digestOf === undefined ? 0 : digestOf(body);
+    const refusal = deliver === undefined ? null : deliver(body);
+    if (refusal !== null) {
+      out.refused = seq;
+      if (digestOf !== undefined && this.refusedSeq === seq && this.refusedDigest === digest) out.outOfStep = { direction: "receive", cause: `the peer sent seq ${seq} again, and it was refused again (${refusal})` };
+      this.refusedSeq = seq;
+      this.refusedDigest = digest;
+      return false;
+    }
+    out.delivered.push(body);
+    this.delivered = seq;
+    if (digestOf !== undefined) this.digests[seq % this.digests.length] = digest;
+    return true;
+  }
+
+  private receive(frame: LinkFrame<B>, deliver: ((body: B) => string | null) | undefined, nowMs: number, out: Output<B>): void {
+    if (!this.check(frame, out)) return;
+    if (frame.t === "data" && (frame.seq <= this.delivered || this.early.has(frame.seq))) {
+      const clash = this.clashOf(frame.seq, frame.body);
+      if (clash !== null) {
+        out.outOfStep = { direction: "receive", cause: clash };
+        return;
+      }
+    }
     this.lastHeardAt = nowMs;
     if (!this.peerUp) {
       this.peerUp = true;
@@ -329,13 +437,16 @@ export class ReliableLink<B> {
       this.earlyBytes += size;
       return;
     }
-    out.delivered.push(frame.body);
-    this.delivered = seq;
-    for (let next = this.early.get(this.delivered + 1); next !== undefined; next = this.early.get(this.delivered + 1)) {
-      this.early.delete(this.delivered + 1);
-      this.earlyBytes -= this.sizeOf(next);
-      out.delivered.push(next);
-      this.delivered++;
+    if (this.take(frame.body, deliver, out)) {
+      for (let next = this.early.get(this.delivered + 1); next !== undefined; next = this.early.get(this.delivered + 1)) {
+        this.early.delete(this.delivered + 1);
+        this.earlyBytes -= this.sizeOf(next);
+        if (!this.take(next, deliver, out)) {
+          // A held message refused: the gap is back, and the peer should hear so and resend.
+          this.ackForced = this.ackable > 0;
+          break;
+        }
+      }
     }
     if (!this.options.durableAcks) this.ackable = this.delivered;
     this.scheduleAck(nowMs, out);
@@ -397,7 +508,7 @@ export class ReliableLink<B> {
     this.retransmitAt = this.unacked.length > 0 ? nowMs + this.retransmitDelayMs : null;
   }
 
-  private onTimer(nowMs: number, out: LinkOutput<B> & { peer: boolean | null }): void {
+  private onTimer(nowMs: number, out: Output<B>): void {
     if (this.connected) {
       if (this.retransmitAt !== null && nowMs >= this.retransmitAt) {
         this.retransmitDelayMs = Math.min(this.retransmitDelayMs * 2, this.options.retransmitMaxMs);

@@ -50,6 +50,7 @@ export const catalog: Readonly<Record<string, MetricSpec>> = {
   checkpoint_errors_total: { type: "counter", help: "Checkpoint writes that failed (EMFILE, a full disk), by error code; retried with backoff.", labels: ["code"] },
   connections_refused_total: { type: "counter", help: "Connections refused or closed by connection hygiene: pending-cap, address-cap, handshake-timeout, slow-reader.", labels: ["reason"] },
   peer_restarts_total: { type: "counter", help: "Peers that came back with another link epoch (a restarted worker): their links here started over.", labels: ["peer", "channel"] },
+  links_out_of_step_total: { type: "counter", help: "Links whose two ends no longer agree on their sequence numbers (a forged message took the real peer's seq): the node stops, naming the link.", labels: ["peer", "channel"] },
   lossy_frames_total: { type: "counter", help: "Frames a lossy fault lost, duplicated or reordered, by effect.", labels: ["effect"] },
   stalls_total: { type: "counter", help: "Watchdog reports: no progress for the watchdog period.", labels: [] },
   checkpoint_seconds_total: { type: "counter", help: "Seconds spent writing shard checkpoints.", labels: [] },

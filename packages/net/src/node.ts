@@ -188,14 +188,12 @@ export class NodeRuntime {
       if (!durable) throw new Error(`--restore: ${node} keeps no checkpoints (checkpoint.enabled is false in ${cluster.file}); start it without --restore`);
       const checkpoint = readCheckpoint(cluster.checkpoint.dir, node);
       if (!checkpoint) throw new Error(`--restore: no checkpoint of ${node} in ${cluster.checkpoint.dir}; start it without --restore`);
-      {
-        restoreChecked(this.role as ShardRole | HubRole, checkpoint, checkpointFileOf(cluster.checkpoint.dir, node));
-        restoredLinks = new Map(Object.entries(checkpoint.links));
-        restoredEpochs = { ...(checkpoint.linkEpoch !== undefined ? { linkEpoch: checkpoint.linkEpoch } : {}), ...(checkpoint.peerEpochs ? { peerEpochs: checkpoint.peerEpochs } : {}) };
-        restored = true;
-        // A standalone node restarted by hand keeps the clock its reads were stamped with.
-        if (this.options.epochMs === undefined && checkpoint.epochMs !== undefined) this.epochMs = checkpoint.epochMs;
-      }
+      restoreChecked(this.role as ShardRole | HubRole, checkpoint, checkpointFileOf(cluster.checkpoint.dir, node));
+      restoredLinks = new Map(Object.entries(checkpoint.links));
+      restoredEpochs = { ...(checkpoint.linkEpoch !== undefined ? { linkEpoch: checkpoint.linkEpoch } : {}), ...(checkpoint.peerEpochs ? { peerEpochs: checkpoint.peerEpochs } : {}) };
+      restored = true;
+      // A standalone node restarted by hand keeps the clock its reads were stamped with.
+      if (this.options.epochMs === undefined && checkpoint.epochMs !== undefined) this.epochMs = checkpoint.epochMs;
     }
 
     const own = dataCenterOf(node);
@@ -240,7 +238,12 @@ export class NodeRuntime {
       wanCutMode: wan.cutMode,
       restartable: (peer) => layout.workers.includes(peer),
       random: ((rng) => () => rng.float())(new Rng(scenario.seed).child(`lossy:${node}`)),
-      onMessage: (from, msg) => this.deliver({ kind: "message", from, msg }),
+      onMessage: (from, msg) => this.deliver({ kind: "message", from, msg }, true),
+      // Nothing a resend can repair: stop at once, naming the link and the cause (the launcher fails the run with it).
+      onOutOfStep: (message) => {
+        this.options.report({ ev: "error", node, message });
+        this.close();
+      },
       usesUp: (_from, msg) => usesUp(this.role, msg.kind),
       onPeer: (peer, up) => {
         this.readiness.peer(peer, up);
@@ -359,7 +362,7 @@ export class NodeRuntime {
 
   /** The final report, then close everything. */
   async finish(): Promise<void> {
-    if (this.durable) await this.waitCheckpointIdle();
+    while (this.durable && this.checkpointing) await new Promise((r) => setTimeout(r, 5));
     const shard = this.role instanceof ShardRole ? this.role : null;
     this.reportMetrics();
     this.options.report({
@@ -378,14 +381,17 @@ export class NodeRuntime {
     this.transport?.close();
   }
 
-  private deliver(input: Input): void {
+  /** `refuse`: a message the role refuses is thrown back (its link then keeps the seq free; link.ts). */
+  private deliver(input: Input, refuse = false): void {
     if (this.closed) return;
     // The checkers keep their barrier books from what was delivered, not from the shard's report.
     if (this.options.trace && input.kind === "message" && this.role instanceof ShardRole) this.reportDelivery(input.msg, this.role.range.start);
+    const errors = this.role.remoteErrors.length;
     const effects = this.role.step(input, this.nowMs());
     this.role.invariants();
     this.apply(effects);
     this.afterStep();
+    if (refuse && this.role.remoteErrors.length > errors) throw this.role.remoteErrors[errors]!;
   }
 
   private apply(effects: readonly Effect[]): void {
@@ -672,10 +678,6 @@ export class NodeRuntime {
       this.transport.ungate();
       this.transport.commit(links);
     } while (this.checkpointWanted || this.held.length > 0);
-  }
-
-  private async waitCheckpointIdle(): Promise<void> {
-    while (this.checkpointing) await new Promise((r) => setTimeout(r, 5));
   }
 }
 

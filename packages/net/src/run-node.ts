@@ -13,7 +13,9 @@
  * heard nothing for `lingerMs` (a shard keeps serving its mirrors' final flushes until then). On
  * SIGTERM a standalone node ends cleanly with exit 0: a shard or hub writes a checkpoint first (exit
  * 1 when it keeps checkpoints and none could be written), a worker finishes its current step. SIGINT
- * stops it at once (exit 130).
+ * stops it at once (exit 130). A node whose link falls out of step (transport/link.ts, "Links out of
+ * step") stops and reports an `error` naming the link and the cause: a launcher fails the run with
+ * that message (and ends the node); a standalone node exits 1.
  */
 import { createInterface } from "node:readline";
 import { loadClusterAsync, type ClusterOverrides } from "./cluster.js";
@@ -49,6 +51,8 @@ export async function runNode(options: RunNodeOptions): Promise<number> {
   const write = options.write ?? ((line: string) => process.stdout.write(line + "\n"));
   let last: NodeReport | null = null;
   let quietSince = Date.now();
+  /** Ends the run of this node with exit 1 (set once it runs). */
+  let failed: (() => void) | null = null;
   const runtime = new NodeRuntime({
     cluster,
     node: options.node,
@@ -64,10 +68,20 @@ export async function runNode(options: RunNodeOptions): Promise<number> {
       if (r.ev === "stalled" && !options.launcher) process.stderr.write(`${r.node}: no progress for ${Math.round(r.forMs / 1000)} s: waiting on ${r.waitingOn}\n`);
       if (r.ev === "retrying" && !options.launcher) process.stderr.write(`${r.node}: ${r.message}\n`);
       write(JSON.stringify(r));
+      // The node stopped itself (a link out of step): it says why. A launcher fails the run with
+      // that and ends the process; a standalone node exits 1.
+      if (r.ev === "error" && !options.launcher) {
+        process.stderr.write(`${r.node}: ${r.message}\n`);
+        setImmediate(() => failed?.());
+      }
     },
   });
   await runtime.start();
   return new Promise<number>((resolve) => {
+    failed = () => {
+      runtime.close();
+      resolve(1);
+    };
     const finish = (code: number): void => {
       void runtime.finish().then(() => resolve(code));
     };

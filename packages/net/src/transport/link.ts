@@ -34,8 +34,18 @@
  * (its shape, every float finite, its channel) before the link takes it. A frame that fails is a
  * remote error thrown before the link's receive state moves: the connection is closed and counted,
  * and the seq is not used up, so the real peer's frame with that seq (resent once it reconnects)
- * is still accepted. A frame the link already delivered (a duplicate) is dropped unread. Messages
- * the role refuses after delivery (a duplicate or invalid flush or push) are the role's to handle.
+ * is still accepted. The role's own check (a duplicate flush, a push of the wrong clock) comes
+ * before the seq is taken too: the link hands each message to `onMessage` before it takes its seq
+ * (core's reliable.ts, "Refused messages"), and one that `onMessage` refuses (it throws a
+ * RemoteError) leaves the seq free; when it was this frame, the connection is closed and counted as
+ * well. A frame the link already delivered (a duplicate) is not delivered again.
+ *
+ * Links out of step. Should a forged message the role accepts take the real peer's seq, the two
+ * ends no longer agree on what a seq means, and no resend can repair that: the link sees it (a
+ * duplicate whose body differs from the one delivered, the same message refused twice, acks beyond
+ * what was sent on connection after connection; see reliable.ts) and the transport stops at once:
+ * it closes, counts `links_out_of_step_total`, and calls `onOutOfStep` naming the link (from -> to,
+ * channel) and the cause, instead of reconnecting forever.
  *
  * Connection hygiene. A WebSocket upgrade must prove the shared secret (a fresh, timestamped,
  * never-replayed MAC in a header; auth.ts's `upgradeProof`, handshake.ts's UpgradeGate), else it
@@ -65,8 +75,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { channelOf, dataCenterOf, decodeMessage, RemoteError, ReliableLink, type LinkFrame, type LinkSnapshot, type Message } from "@gaia/core";
-import { encodeFrame, headerBytesOf, maxPayloadBytes, type ChannelName, type WireFrame } from "../envelope.js";
+import { channelOf, dataCenterOf, decodeMessage, RemoteError, ReliableLink, type LinkFrame, type LinkOutput, type LinkSnapshot, type Message, type ReliableLinkOptions } from "@gaia/core";
+import { bodyDigest, encodeFrame, headerBytesOf, maxPayloadBytes, type ChannelName, type WireFrame } from "../envelope.js";
 import { Metrics } from "../metrics.js";
 import { Admission, UpgradeGate } from "./handshake.js";
 import { BodyReuse } from "./pool.js";
@@ -79,6 +89,9 @@ import { hygieneDefaults, type Conn, type FrameLoss, type Hygiene, type LinkHost
 
 /** Links of earlier epochs kept per peer and channel (see "Restarted peers"). */
 const retiredMax = 2;
+
+/** The link options of every link of a transport: bodies' sizes and digests are those of their bytes. */
+const linkOptionsOf = (options: TransportOptions): Partial<ReliableLinkOptions> => ({ sizeOf: (body) => (body as Uint8Array).byteLength, digestOf: (body) => bodyDigest(body as Uint8Array), ...options.link });
 
 /** `msg` with every typed array that is a view of `memory` replaced by a copy. */
 function ownArrays(msg: Message, memory: ArrayBufferLike): Message {
@@ -114,6 +127,8 @@ export class Transport {
   private readonly snapshotOf = new WeakMap<LinkSnapshot<Uint8Array>, ReliableLink<Uint8Array>>();
   /** Large bodies, reused once acknowledged (pool.ts). */
   private readonly bodies: BodyReuse;
+  /** While a link delivers a frame's messages: what they made this node send, for after its step. */
+  private deferred: { pc: PeerChannel; body: Uint8Array }[] | null = null;
 
   constructor(readonly options: TransportOptions) {
     // performance.now() is monotonic; timeOrigin ties it to the wall clock once per process.
@@ -123,7 +138,7 @@ export class Transport {
     for (const peer of options.peers.keys()) {
       for (const channel of ["data", "control"] as const) {
         const key = `${peer}|${channel}`;
-        const link = new ReliableLink<Uint8Array>({ sizeOf: (body) => (body as Uint8Array).byteLength, ...options.link }, options.restore?.get(key));
+        const link = new ReliableLink<Uint8Array>(linkOptionsOf(options), options.restore?.get(key));
         const keys = {
           messagesSent: Metrics.key("messages_sent_total", { channel }),
           messageBytesSent: Metrics.key("message_bytes_sent_total", { peer }),
@@ -183,6 +198,11 @@ export class Transport {
     const { metrics } = this.options;
     metrics.countKey(pc.keys.messagesSent);
     metrics.countKey(pc.keys.messageBytesSent, body.byteLength - headerBytesOf(body));
+    // Inside a link's step (a message it delivers was answered at once), the link takes it after.
+    if (this.deferred !== null) {
+      this.deferred.push({ pc, body });
+      return;
+    }
     this.write(pc, pc.link.step({ kind: "send", body }, this.nowMs()).frames);
     if (this.options.checkInvariants) this.poolInvariants();
     this.armFor(pc);
@@ -388,7 +408,7 @@ export class Transport {
     // Back to an epoch set aside: what the interloping epoch did not acknowledge was meant for this
     // peer, and goes on the link it comes back to (its frames leave on the `connected` resend).
     if (kept) for (const u of pc.link.snapshot().unacked) kept.step({ kind: "send", body: u.body }, this.nowMs());
-    pc.link = kept ?? new ReliableLink<Uint8Array>({ sizeOf: (body) => (body as Uint8Array).byteLength, ...this.options.link });
+    pc.link = kept ?? new ReliableLink<Uint8Array>(linkOptionsOf(this.options));
     if (this.gated) this.gated = this.gated.filter((g) => g.pc !== pc);
     this.options.metrics.count("peer_restarts_total", 1, { peer: pc.peer, channel: pc.channel }, "peers that came back without their link state (their links here started over)");
   }
@@ -411,7 +431,8 @@ export class Transport {
    */
   private onLinkFrame(pc: PeerChannel, conn: Conn, frame: WireFrame, borrowed: boolean): boolean {
     if (frame.t !== "data" && frame.t !== "ack" && frame.t !== "hb") throw new RemoteError("unknown-kind", `handshake frame ${frame.t} after the handshake`);
-    if (pc.conn !== conn) return true;
+    // A closed transport (a link out of step stops it) delivers nothing more, even of a batch it is in.
+    if (pc.conn !== conn || this.closed) return true;
     const early = frame.t === "data" && frame.seq > pc.link.deliveredSeq + 1;
     if (borrowed && early && frame.t === "data") frame = { ...frame, body: frame.body.slice() };
     let released = !early;
@@ -422,32 +443,74 @@ export class Transport {
     // peer's frame with that seq is still accepted (see "Refused frames" above).
     let checked: Message | undefined;
     if (frame.t === "data" && frame.seq > pc.link.deliveredSeq && !pc.link.holds(frame.seq)) checked = this.admit(pc, frame.body, early || !borrowed || usesUp !== undefined);
-    const out = pc.link.step({ kind: "frame", frame }, this.nowMs());
-    if (pc.sent.length > 0) this.bodies.reclaim(pc);
-    if (this.options.checkInvariants) this.poolInvariants();
-    this.write(pc, out.frames);
-    if (out.peer !== null && pc.channel === "control") this.options.onPeer(pc.peer, out.peer);
-    for (const body of out.delivered) {
+    const own = frame.t === "data" ? frame.body : null;
+    // What the receiver refused of this very frame: thrown once the link's step is done.
+    let refusal = null as RemoteError | null;
+    // The link hands over each message before it takes its seq; one the receiver refuses keeps it free.
+    const deliver = (body: Uint8Array): string | null => {
       let msg: Message;
-      if (checked !== undefined && !early && frame.t === "data" && body === frame.body) msg = checked;
+      if (checked !== undefined && !early && body === own) msg = checked;
       else {
         try {
           msg = this.admit(pc, body, !borrowed || usesUp !== undefined);
         } catch (error) {
           // Only a frame buffered before this check existed could get here; count it and go on.
           this.onRemoteError(error, pc.peer);
-          continue;
+          return error instanceof Error ? error.message : String(error);
         }
       }
       if (usesUp === undefined || !usesUp(pc.peer, msg)) {
         released = false;
         if (borrowed) msg = ownArrays(msg, body.buffer);
       }
+      try {
+        this.options.onMessage(pc.peer, msg, pc.channel);
+      } catch (error) {
+        if (!(error instanceof RemoteError)) throw error;
+        if (body === own) refusal = error;
+        return error.message;
+      }
       this.options.metrics.countKey(pc.keys.messagesReceived);
-      this.options.onMessage(pc.peer, msg, pc.channel);
+      return null;
+    };
+    const deferred: { pc: PeerChannel; body: Uint8Array }[] = [];
+    this.deferred = deferred;
+    let out: LinkOutput<Uint8Array>;
+    try {
+      out = pc.link.step({ kind: "frame", frame, deliver }, this.nowMs());
+    } finally {
+      this.deferred = null;
     }
+    if (out.outOfStep !== null) {
+      this.outOfStep(pc, out.outOfStep.direction, out.outOfStep.cause);
+      return true;
+    }
+    this.write(pc, out.frames);
+    // What the delivered messages made this node send goes on its links now, after their step.
+    const now = this.nowMs();
+    for (const d of deferred) {
+      this.write(d.pc, d.pc.link.step({ kind: "send", body: d.body }, now).frames);
+      if (d.pc !== pc) this.armFor(d.pc);
+    }
+    if (pc.sent.length > 0) this.bodies.reclaim(pc);
+    if (this.options.checkInvariants) this.poolInvariants();
+    if (out.peer !== null && pc.channel === "control") this.options.onPeer(pc.peer, out.peer);
     this.armFor(pc);
+    if (refusal !== null) throw refusal;
     return released;
+  }
+
+  /**
+   * The link to `pc`'s peer is out of step (see "Links out of step"): this transport stops, and
+   * says which link and why.
+   */
+  private outOfStep(pc: PeerChannel, direction: "receive" | "send", cause: string): void {
+    const { self } = this.options;
+    const [from, to] = direction === "receive" ? [pc.peer, self] : [self, pc.peer];
+    this.options.metrics.count("links_out_of_step_total", 1, { peer: pc.peer, channel: pc.channel }, "links whose two ends fell out of step (the node stops)");
+    const message = `the link ${from} -> ${to} (${pc.channel}) is out of step: ${cause}`;
+    this.close();
+    this.options.onOutOfStep?.(message);
   }
 
   /**

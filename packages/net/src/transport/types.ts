@@ -29,7 +29,17 @@ export interface TransportOptions {
   /** WAN emulation: the shaper for frames to `peer`, or null to send at once. */
   readonly shaperFor?: (peer: string) => LinkShaper | null;
   readonly metrics: Metrics;
+  /**
+   * A message from `from`, in order, exactly once. It is handed over before its link takes its seq:
+   * throwing a RemoteError refuses it, and leaves the seq free for the real peer's message (see
+   * "Refused frames" in link.ts).
+   */
   readonly onMessage: (from: string, msg: Message, channel: ChannelName) => void;
+  /**
+   * A link fell out of step (see "Links out of step" in link.ts): the transport has closed; the
+   * message names the link (from -> to, channel) and the cause. The node should stop.
+   */
+  readonly onOutOfStep?: (message: string) => void;
   /**
    * Asked of each decoded message before `onMessage` gets it: true promises that the receiver keeps
    * nothing of it past that call (its arrays are read during the call; core's `usesUp`). Such a
