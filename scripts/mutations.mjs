@@ -77,7 +77,7 @@ const mutations = [
     name: "large-files-positioned",
     what: "every file is read with source positions, however large (27 MB: 3.3 GB and 86 s)",
     file: "packages/scenario/src/load.ts",
-    find: "return text.length > positionedMaxBytes ? parseLargeFile",
+    find: "return source.text!.length > positionedMaxBytes ? parseLargeFile",
     replace: "return false ? parseLargeFile",
     tests: ["test/scenarios/large-files.test.ts"],
   },
