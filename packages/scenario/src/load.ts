@@ -171,7 +171,8 @@ function checkData(data: unknown, fileName: string, kind: FileKind, overrides: S
  */
 function parseLargeFile(source: { text: string | null }, fileName: string, kind: FileKind, overrides: ScenarioOverrides): { scenario: Scenario; cluster: ScenarioFile["cluster"] } {
   const { error: Failure } = kinds[kind];
-  const { data: parsed, length } = plainData(source, fileName, Failure);
+  // Without --set, nothing writes to the data, so equal short lists may be one shared list.
+  const { data: parsed, length } = plainData(source, fileName, Failure, (overrides.set ?? []).length === 0);
   let data = parsed;
   if (reachesMoreThan(data, length)) {
     throw new Failure(fileName, [{ path: "", message: `YAML alias error: the aliases expand the document beyond the ${length} nodes its text could hold`, line: null, column: null }]);
@@ -195,17 +196,29 @@ const sharedStringsMax = 1 << 16;
  * The document of `source` as plain data, and the length of its text, which is then dropped from
  * `source` (this frame, which held it, ends here). js-yaml builds a list by pushing onto `[]`,
  * which leaves room for 17 items (a pair takes 184 bytes), and gives every scalar its own string:
- * as each node closes, a list is copied to its exact size and a short string is replaced by the
- * first one equal to it. A node with an anchor is left as it is, so that its aliases share it.
+ * as each node closes, a list is copied to its exact size (or, when `shareLists`, a pair of names
+ * replaced by the first equal one, frozen) and a short string is replaced by the first one equal
+ * to it. A node with an anchor is left as it is, so that its aliases share it.
  */
-function plainData(source: { text: string | null }, fileName: string, Failure: (typeof kinds)[FileKind]["error"]): { data: unknown; length: number } {
+function plainData(source: { text: string | null }, fileName: string, Failure: (typeof kinds)[FileKind]["error"], shareLists: boolean): { data: unknown; length: number } {
   const text = source.text!;
   source.text = null;
   const strings = new Map<string, string>();
+  const lists = new Map<string, readonly unknown[]>();
+  // A pair of short strings (a link, a partition: two data centers) is frozen and shared by every equal one.
+  const sharedList = (value: unknown[]): unknown[] => {
+    if (value.length !== 2 || !value.every((item) => typeof item === "string" && item.length <= sharedStringMaxLength)) return value.slice();
+    const key = JSON.stringify(value);
+    const shared = lists.get(key);
+    if (shared !== undefined) return shared as unknown[];
+    const list = Object.freeze(value.slice());
+    if (lists.size < sharedStringsMax) lists.set(key, list);
+    return list as unknown[];
+  };
   const listener = (event: EventType, state: State & { anchor?: string | null }): void => {
     if (event !== "close" || (state.anchor ?? null) !== null) return;
     const value = state.result;
-    if (state.kind === "sequence" && Array.isArray(value)) state.result = value.slice();
+    if (state.kind === "sequence" && Array.isArray(value)) state.result = shareLists ? sharedList(value) : value.slice();
     else if (typeof value === "string" && value.length <= sharedStringMaxLength) {
       const shared = strings.get(value);
       if (shared !== undefined) state.result = shared;
