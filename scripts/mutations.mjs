@@ -669,7 +669,7 @@ const mutations = [
   {
     name: "launch-interrupt-discards",
     what: "Ctrl-C on gaia launch kills the nodes and fails the run: nothing is written to --out",
-    file: "packages/cli/src/commands/launch.ts",
+    file: "packages/cli/src/actions/launch.ts",
     find: "    if (running !== null) running.interrupt(reasonOf(signal));",
     replace: "    if (running !== null) running.abort(reasonOf(signal));",
     tests: ["test/cli/launch.test.ts"],
@@ -677,7 +677,7 @@ const mutations = [
   {
     name: "launch-checkpoints-under-runs",
     what: "gaia launch keeps its checkpoints under the repo's runs/checkpoints, not under --out",
-    file: "packages/cli/src/commands/launch.ts",
+    file: "packages/cli/src/actions/launch.ts",
     find: ", checkpointDir: join(out.dir, \"checkpoints\") });",
     replace: " });",
     tests: ["test/cli/launch.test.ts"],
@@ -693,7 +693,7 @@ const mutations = [
   {
     name: "launch-set-ignored",
     what: "gaia launch --set is parsed but the cluster file is launched unchanged",
-    file: "packages/cli/src/commands/launch.ts",
+    file: "packages/cli/src/actions/launch.ts",
     find: "  cluster = await loadClusterAsync(flags.cluster, { ...(set.length > 0 ? { set } : {}), checkpointDir",
     replace: "  cluster = await loadClusterAsync(flags.cluster, { checkpointDir",
     tests: ["test/cli/launch.test.ts"],
@@ -891,7 +891,7 @@ const mutations = [
   {
     name: "max-restarts-ignored",
     what: "gaia launch does not pass --max-restarts to the supervisor (the default 3 holds)",
-    file: "packages/cli/src/commands/launch.ts",
+    file: "packages/cli/src/actions/launch.ts",
     find: 'supervision: { restart: flags.restart, maxRestarts: flags["max-restarts"] },',
     replace: "supervision: { restart: flags.restart },",
     tests: ["test/cli/launch-max-restarts.test.ts"],
