@@ -82,6 +82,22 @@ const mutations = [
     tests: ["test/scenarios/large-files.test.ts"],
   },
   {
+    name: "faults-own-pairs",
+    what: "each normalized partition keeps its own pair of names (the file's list) instead of one shared pair per link",
+    file: "packages/scenario/src/normalize.ts",
+    find: 'return { kind: "partition", atS, forS, between: pair(fault.partition), oneWay: fault.oneWay ?? false };',
+    replace: 'return { kind: "partition", atS, forS, between: fault.partition, oneWay: fault.oneWay ?? false };',
+    tests: ["test/scenarios/large-files.test.ts"],
+  },
+  {
+    name: "large-lists-as-pushed",
+    what: "the large reader keeps js-yaml's lists as pushed (room for 17 items each), so a 10 MB file's data no longer fits in 80 MB",
+    file: "packages/scenario/src/load.ts",
+    find: "state.result = shareLists ? sharedList(value) : value.slice();",
+    replace: "state.result = value;",
+    tests: ["test/scenarios/large-files.test.ts"],
+  },
+  {
     name: "nan-hides-other-problems",
     what: "a non-finite number stops the check before the schema, hiding the file's unknown fields",
     file: "packages/scenario/src/load.ts",
