@@ -130,7 +130,7 @@ function readText(path: string, kind: FileKind): string {
  * Files up to this size are read with every node's source position, so each problem has its
  * line:column. The positions cost about 100 bytes of memory per byte of file (and superlinear time
  * in the garbage collector: 27 MB took 3.3 GB and 86 s), so a larger file (generated ones: long
- * fault schedules) is read as plain data, in about 10 bytes per byte, and its problems are named by
+ * fault schedules) is read as plain data, in about 7 bytes per byte, and its problems are named by
  * their path in the document, without a line.
  */
 export const positionedMaxBytes = 1 << 20;
