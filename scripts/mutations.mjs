@@ -85,8 +85,24 @@ const mutations = [
     name: "large-files-positioned",
     what: "every file is read with source positions, however large (27 MB: 3.3 GB and 86 s)",
     file: "packages/scenario/src/load.ts",
-    find: "return text.length > positionedMaxBytes ? parseLargeFile",
+    find: "return source.text!.length > positionedMaxBytes ? parseLargeFile",
     replace: "return false ? parseLargeFile",
+    tests: ["test/scenarios/large-files.test.ts"],
+  },
+  {
+    name: "faults-own-pairs",
+    what: "each normalized partition keeps its own pair of names (the file's list) instead of one shared pair per link",
+    file: "packages/scenario/src/normalize.ts",
+    find: 'return { kind: "partition", atS, forS, between: pair(fault.partition), oneWay: fault.oneWay ?? false };',
+    replace: 'return { kind: "partition", atS, forS, between: fault.partition, oneWay: fault.oneWay ?? false };',
+    tests: ["test/scenarios/large-files.test.ts"],
+  },
+  {
+    name: "large-lists-as-pushed",
+    what: "the large reader keeps js-yaml's lists as pushed (room for 17 items each), so a 10 MB file's data no longer fits in 80 MB",
+    file: "packages/scenario/src/load.ts",
+    find: "state.result = shareLists ? sharedList(value) : value.slice();",
+    replace: "state.result = value;",
     tests: ["test/scenarios/large-files.test.ts"],
   },
   {
@@ -677,7 +693,7 @@ const mutations = [
   {
     name: "launch-interrupt-discards",
     what: "Ctrl-C on gaia launch kills the nodes and fails the run: nothing is written to --out",
-    file: "packages/cli/src/commands/launch.ts",
+    file: "packages/cli/src/actions/launch.ts",
     find: "    if (running !== null) running.interrupt(reasonOf(signal));",
     replace: "    if (running !== null) running.abort(reasonOf(signal));",
     tests: ["test/cli/launch.test.ts"],
@@ -685,7 +701,7 @@ const mutations = [
   {
     name: "launch-checkpoints-under-runs",
     what: "gaia launch keeps its checkpoints under the repo's runs/checkpoints, not under --out",
-    file: "packages/cli/src/commands/launch.ts",
+    file: "packages/cli/src/actions/launch.ts",
     find: ", checkpointDir: join(out.dir, \"checkpoints\") });",
     replace: " });",
     tests: ["test/cli/launch.test.ts"],
@@ -701,7 +717,7 @@ const mutations = [
   {
     name: "launch-set-ignored",
     what: "gaia launch --set is parsed but the cluster file is launched unchanged",
-    file: "packages/cli/src/commands/launch.ts",
+    file: "packages/cli/src/actions/launch.ts",
     find: "  cluster = await loadClusterAsync(flags.cluster, { ...(set.length > 0 ? { set } : {}), checkpointDir",
     replace: "  cluster = await loadClusterAsync(flags.cluster, { checkpointDir",
     tests: ["test/cli/launch.test.ts"],
@@ -939,7 +955,7 @@ const mutations = [
   {
     name: "max-restarts-ignored",
     what: "gaia launch does not pass --max-restarts to the supervisor (the default 3 holds)",
-    file: "packages/cli/src/commands/launch.ts",
+    file: "packages/cli/src/actions/launch.ts",
     find: 'supervision: { restart: flags.restart, maxRestarts: flags["max-restarts"] },',
     replace: "supervision: { restart: flags.restart },",
     tests: ["test/cli/launch-max-restarts.test.ts"],

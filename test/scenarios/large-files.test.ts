@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseScenarioText, positionedMaxBytes, ScenarioError, type ScenarioIssue } from "@gaia/scenario";
+import { scenarioWithFaults, smallScenario } from "../../bench/lib/fault-files.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const scenariosDir = join(root, "scenarios");
@@ -28,16 +29,10 @@ const issuesOf = (text: string, overrides: Parameters<typeof parseScenarioText>[
   assert.fail("the file was accepted");
 };
 
-const small = `name: big
-topology: { preset: ec2-11, dataCenters: [virginia, tokyo], machinesPerDataCenter: 1 }
-workload: { kind: mf, users: 40, items: 20, ratings: 300, rank: 2, batchSize: 10 }
-sync: { model: asp }
-stop: { maxIterations: 10 }
-`;
+const small = smallScenario;
 
 /** A scenario with `n` faults, in about 60 bytes each. */
-const withFaults = (n: number, fault = (i: number): string => `  - { at: ${(i * 0.001).toFixed(3)}s, partition: [virginia, tokyo], for: 1ms }`): string =>
-  `${small}faults:\n${Array.from({ length: n }, (_, i) => fault(i)).join("\n")}\n`;
+const withFaults = scenarioWithFaults;
 
 describe("large files", () => {
   test("every bundled scenario reads the same past the limit as within it", () => {
@@ -94,8 +89,44 @@ describe("large files", () => {
     };
     writeFileSync(join(dir, "small.yaml"), small);
     const growth = peak(file) - peak(join(dir, "small.yaml"));
-    // The positioned reader took about 100 bytes per byte (3.3 GB for 27 MB); this one about 11.
+    // The positioned reader took about 100 bytes per byte (3.3 GB for 27 MB); this one about 7.
     assert.ok(growth < 20 * size, `${(growth / 1e6).toFixed(0)} MB for ${(size / 1e6).toFixed(1)} MB of file`);
+  });
+
+  test("a 10 MB file loads within a heap of 80 MB (the file's data, its scenario and little else)", () => {
+    // Deterministic where peak RSS is not: V8 fails the process when the live heap outgrows
+    // --max-old-space-size. Pairs of 17 slots, a string per name and copies to sort took over 100 MB.
+    const dir = mkdtempSync(join(tmpdir(), "gaia-large-"));
+    const file = join(dir, "faults.yaml");
+    writeFileSync(file, withFaults(170_000));
+    const probe = `const { loadScenario } = await import("@gaia/scenario"); process.stdout.write(String(loadScenario(process.argv[1]).faults.length));`;
+    const run = spawnSync(process.execPath, ["--max-old-space-size=80", "--conditions=source", "--import", "tsx", "--input-type=module", "--eval", probe, file], { cwd: root, encoding: "utf8", timeout: 120_000 });
+    assert.equal(run.status, 0, run.stderr.split("\n").find((line) => /heap|Error/.test(line)) ?? run.stderr);
+    assert.equal(run.stdout, "170000");
+  });
+
+  test("the scenario of a long fault schedule keeps each fault in one small object", () => {
+    // The heap a loaded scenario holds (after a full collection) per fault: the fault's object and
+    // its numbers. Its data centers' names and its pair are shared with every other fault's.
+    const probe = `
+      const { loadScenario } = await import("@gaia/scenario");
+      loadScenario(process.argv[1]);
+      gc(); gc();
+      const before = process.memoryUsage().heapUsed;
+      // A --set, so that the reader shares nothing: the scenario's own representation is measured.
+      const scenario = loadScenario(process.argv[2], { set: [{ path: ["stop", "maxIterations"], value: 10 }] });
+      gc(); gc();
+      const held = process.memoryUsage().heapUsed - before;
+      process.stdout.write(JSON.stringify({ faults: scenario.faults.length, held }));`;
+    const dir = mkdtempSync(join(tmpdir(), "gaia-large-"));
+    writeFileSync(join(dir, "faults.yaml"), withFaults(100_000));
+    writeFileSync(join(dir, "small.yaml"), small);
+    const run = spawnSync(process.execPath, ["--expose-gc", "--conditions=source", "--import", "tsx", "--input-type=module", "--eval", probe, join(dir, "small.yaml"), join(dir, "faults.yaml")], { cwd: root, encoding: "utf8", timeout: 120_000 });
+    assert.equal(run.status, 0, run.stderr);
+    const { faults, held } = JSON.parse(run.stdout) as { faults: number; held: number };
+    assert.equal(faults, 100_000);
+    // About 100 bytes; each fault's own pair of names took 230 more (320 in all).
+    assert.ok(held / faults < 150, `${(held / faults).toFixed(0)} bytes per fault`);
   });
 });
 

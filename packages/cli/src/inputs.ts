@@ -5,7 +5,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parse as parseYaml } from "yaml";
-import { syncModels, type PathSegment, type SyncModel } from "@gaia/sim";
+import { syncModels, type PathSegment, type SyncModel } from "@gaia/scenario";
 import { bundledScenariosDir } from "./paths.js";
 
 /** A problem with the user's input (exit 2), printed as one line. */

@@ -11,7 +11,7 @@
  * list (issues.ts keeps at most `issuesMax` problems).
  */
 import { readFileSync } from "node:fs";
-import { CORE_SCHEMA, load as loadYaml, YAMLException } from "js-yaml";
+import { CORE_SCHEMA, load as loadYaml, YAMLException, type EventType, type State } from "js-yaml";
 import { LineCounter, parseDocument } from "yaml";
 import { loadWorkloadModule, takeWantedModules } from "@gaia/workloads";
 import { clusterConfigOf, type ClusterConfig, type ClusterOverrides } from "./cluster.js";
@@ -44,22 +44,23 @@ const kinds = {
 
 /** Reads, validates and normalizes a scenario file. Throws `ScenarioError` on any problem. */
 export function loadScenario(path: string, overrides: ScenarioOverrides = {}): Scenario {
-  return parseScenarioText(readText(path, "scenario"), path, overrides);
+  return parseFile(() => readText(path, "scenario"), path, "scenario", overrides).scenario;
 }
 
 /** Parses scenario text; `fileName` is used in messages and as the default scenario name. */
 export function parseScenarioText(text: string, fileName: string, overrides: ScenarioOverrides = {}): Scenario {
-  return parseFile(text, fileName, "scenario", overrides).scenario;
+  return parseFile(() => text, fileName, "scenario", overrides).scenario;
 }
 
 /** Reads, validates and normalizes a cluster file. Throws `ClusterError` on any problem. */
 export function loadCluster(path: string, overrides: ClusterOverrides = {}): ClusterConfig {
-  return parseClusterText(readText(path, "cluster"), path, overrides);
+  const { scenario, cluster } = parseFile(() => readText(path, "cluster"), path, "cluster", overrides.set ? { set: overrides.set } : {});
+  return clusterConfigOf(cluster!, scenario, path, overrides);
 }
 
 /** Parses cluster-file text; relative paths in it (tls, checkpoint.dir) are relative to `fileName`. */
 export function parseClusterText(text: string, fileName: string, overrides: ClusterOverrides = {}): ClusterConfig {
-  const { scenario, cluster } = parseFile(text, fileName, "cluster", overrides.set ? { set: overrides.set } : {});
+  const { scenario, cluster } = parseFile(() => text, fileName, "cluster", overrides.set ? { set: overrides.set } : {});
   return clusterConfigOf(cluster!, scenario, fileName, overrides);
 }
 
@@ -68,7 +69,7 @@ export function parseClusterText(text: string, fileName: string, overrides: Clus
  * Both are checked whole, by the same code (`gaia scenarios validate`).
  */
 export function loadFile(path: string): { readonly kind: FileKind; readonly scenario: Scenario; readonly cluster: ClusterConfig | null } {
-  const { scenario, cluster } = parseFile(readText(path, "scenario"), path, "scenario", {});
+  const { scenario, cluster } = parseFile(() => readText(path, "scenario"), path, "scenario", {});
   return cluster === undefined ? { kind: "scenario", scenario, cluster: null } : { kind: "cluster", scenario, cluster: clusterConfigOf(cluster, scenario, path) };
 }
 
@@ -129,14 +130,18 @@ function readText(path: string, kind: FileKind): string {
  * Files up to this size are read with every node's source position, so each problem has its
  * line:column. The positions cost about 100 bytes of memory per byte of file (and superlinear time
  * in the garbage collector: 27 MB took 3.3 GB and 86 s), so a larger file (generated ones: long
- * fault schedules) is read as plain data, in about 10 bytes per byte, and its problems are named by
+ * fault schedules) is read as plain data, in about 7 bytes per byte, and its problems are named by
  * their path in the document, without a line.
  */
 export const positionedMaxBytes = 1 << 20;
 
-/** One file of either kind, through the four steps; its cluster section as written, if any. */
-function parseFile(text: string, fileName: string, kind: FileKind, overrides: ScenarioOverrides): { scenario: Scenario; cluster: ScenarioFile["cluster"] } {
-  return text.length > positionedMaxBytes ? parseLargeFile(text, fileName, kind, overrides) : parsePositioned(text, fileName, kind, overrides);
+/**
+ * One file of either kind, through the four steps; its cluster section as written, if any. The text
+ * comes from `read` and is held only by `source`, so that the large reader can let it go once parsed.
+ */
+function parseFile(read: () => string, fileName: string, kind: FileKind, overrides: ScenarioOverrides): { scenario: Scenario; cluster: ScenarioFile["cluster"] } {
+  const source: { text: string | null } = { text: read() };
+  return source.text!.length > positionedMaxBytes ? parseLargeFile(source, fileName, kind, overrides) : parsePositioned(source.text!, fileName, kind, overrides);
 }
 
 /** The last three steps, the same for both readers: non-finite numbers, the schema, normalize. */
@@ -164,18 +169,13 @@ function checkData(data: unknown, fileName: string, kind: FileKind, overrides: S
  * nodes than its text has characters is refused, as the positioned reader refuses one whose
  * aliases expand too far.
  */
-function parseLargeFile(text: string, fileName: string, kind: FileKind, overrides: ScenarioOverrides): { scenario: Scenario; cluster: ScenarioFile["cluster"] } {
+function parseLargeFile(source: { text: string | null }, fileName: string, kind: FileKind, overrides: ScenarioOverrides): { scenario: Scenario; cluster: ScenarioFile["cluster"] } {
   const { error: Failure } = kinds[kind];
-  let data: unknown;
-  try {
-    data = loadYaml(text, { schema: CORE_SCHEMA, filename: fileName });
-  } catch (error) {
-    if (!(error instanceof YAMLException)) throw error;
-    const mark = error.mark as { line?: number; column?: number } | undefined;
-    throw new Failure(fileName, [{ path: "", message: `YAML syntax error: ${firstLine(error.reason)}`, line: mark?.line === undefined ? null : mark.line + 1, column: mark?.column === undefined ? null : mark.column + 1 }]);
-  }
-  if (reachesMoreThan(data, text.length)) {
-    throw new Failure(fileName, [{ path: "", message: `YAML alias error: the aliases expand the document beyond the ${text.length} nodes its text could hold`, line: null, column: null }]);
+  // Without --set, nothing writes to the data, so equal short lists may be one shared list.
+  const { data: parsed, length } = plainData(source, fileName, Failure, (overrides.set ?? []).length === 0);
+  let data = parsed;
+  if (reachesMoreThan(data, length)) {
+    throw new Failure(fileName, [{ path: "", message: `YAML alias error: the aliases expand the document beyond the ${length} nodes its text could hold`, line: null, column: null }]);
   }
   const setRoots: { root: PathSegment[]; label: string }[] = [];
   for (const { path, value } of overrides.set ?? []) {
@@ -186,6 +186,52 @@ function parseLargeFile(text: string, fileName: string, kind: FileKind, override
     setRoots.push({ root, label });
   }
   return checkData(data, fileName, kind, overrides, new IssueList(null, () => ({ line: null, column: null }), setRoots));
+}
+
+/** Values of this length or less are shared by the large reader (one string for each name a file repeats), up to `sharedStringsMax` of them. */
+const sharedStringMaxLength = 64;
+const sharedStringsMax = 1 << 16;
+
+/**
+ * The document of `source` as plain data, and the length of its text, which is then dropped from
+ * `source` (this frame, which held it, ends here). js-yaml builds a list by pushing onto `[]`,
+ * which leaves room for 17 items (a pair takes 184 bytes), and gives every scalar its own string:
+ * as each node closes, a list is copied to its exact size (or, when `shareLists`, a pair of names
+ * replaced by the first equal one, frozen) and a short string is replaced by the first one equal
+ * to it. A node with an anchor is left as it is, so that its aliases share it.
+ */
+function plainData(source: { text: string | null }, fileName: string, Failure: (typeof kinds)[FileKind]["error"], shareLists: boolean): { data: unknown; length: number } {
+  const text = source.text!;
+  source.text = null;
+  const strings = new Map<string, string>();
+  const lists = new Map<string, readonly unknown[]>();
+  // A pair of short strings (a link, a partition: two data centers) is frozen and shared by every equal one.
+  const sharedList = (value: unknown[]): unknown[] => {
+    if (value.length !== 2 || !value.every((item) => typeof item === "string" && item.length <= sharedStringMaxLength)) return value.slice();
+    const key = JSON.stringify(value);
+    const shared = lists.get(key);
+    if (shared !== undefined) return shared as unknown[];
+    const list = Object.freeze(value.slice());
+    if (lists.size < sharedStringsMax) lists.set(key, list);
+    return list as unknown[];
+  };
+  const listener = (event: EventType, state: State & { anchor?: string | null }): void => {
+    if (event !== "close" || (state.anchor ?? null) !== null) return;
+    const value = state.result;
+    if (state.kind === "sequence" && Array.isArray(value)) state.result = shareLists ? sharedList(value) : value.slice();
+    else if (typeof value === "string" && value.length <= sharedStringMaxLength) {
+      const shared = strings.get(value);
+      if (shared !== undefined) state.result = shared;
+      else if (strings.size < sharedStringsMax) strings.set(value, value);
+    }
+  };
+  try {
+    return { data: loadYaml(text, { schema: CORE_SCHEMA, filename: fileName, listener }), length: text.length };
+  } catch (error) {
+    if (!(error instanceof YAMLException)) throw error;
+    const mark = error.mark as { line?: number; column?: number } | undefined;
+    throw new Failure(fileName, [{ path: "", message: `YAML syntax error: ${firstLine(error.reason)}`, line: mark?.line === undefined ? null : mark.line + 1, column: mark?.column === undefined ? null : mark.column + 1 }]);
+  }
 }
 
 /** Sets `value` at `path` of plain data, creating maps on the way; the shortest part of the path the data lacked, or null where a value on the way is not a map or list. */
@@ -206,16 +252,24 @@ function setInData(data: unknown, path: readonly PathSegment[], value: unknown):
   return root ?? [...path];
 }
 
-/** Whether walking `data` (every shared object as many times as it is reached) visits more than `limit` nodes. */
+/**
+ * Whether walking `data` (every shared object as many times as it is reached) visits more than
+ * `limit` nodes. Depth first, by recursion (js-yaml's documents nest at most 100 deep), so that the
+ * walk allocates nothing: a list of 500,000 faults once took 24 MB of garbage here.
+ */
 function reachesMoreThan(data: unknown, limit: number): boolean {
   let visited = 0;
-  const stack: unknown[] = [data];
-  while (stack.length > 0) {
-    const node = stack.pop();
+  const walk = (node: unknown): boolean => {
     if (++visited > limit) return true;
-    if (node !== null && typeof node === "object") for (const child of Object.values(node)) stack.push(child);
-  }
-  return false;
+    if (node === null || typeof node !== "object") return false;
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) if (walk(node[i])) return true;
+    } else {
+      for (const key in node) if (Object.hasOwn(node, key) && walk((node as Record<string, unknown>)[key])) return true;
+    }
+    return false;
+  };
+  return walk(data);
 }
 
 /** A file small enough to keep every node's source position: each problem has its line:column. */

@@ -76,11 +76,11 @@ export function normalize(raw: RawScenario, fileName: string, overrides: Normali
   };
 
   const compute = normalizeCompute(raw.compute ?? {}, (path, name) => (name.includes("/") ? checkNode(path, name) : checkDataCenter(path, name)));
-  const faults = normalizeFaults(raw.faults ?? [], checkDataCenter, checkNode, issues).filter((fault) => {
+  const faults = normalizeFaults(raw.faults ?? [], checkDataCenter, checkNode, (fault) => {
     // A run without hubs (e.g. --sync bsp on a scenario with hubs) has no hub nodes to fault.
     const node = fault.kind === "crash" || fault.kind === "slow" ? fault.node : null;
     return node === null || !node.endsWith("/hub") || sync.hubGroups.some((g) => `${g.hub}/hub` === node);
-  });
+  }, issues);
   const randomFaults = raw.randomFaults
     ? {
         untilS: durationAt(issues, ["randomFaults", "until"], raw.randomFaults.until),
@@ -338,49 +338,81 @@ function normalizeCompute(raw: NonNullable<RawScenario["compute"]>, checkName: (
   return { msPerSample: raw.msPerSample ?? null, regime: computeRegimeOf(raw.regime ?? "cpu"), speeds, stragglers: raw.stragglers ?? null, jitter: raw.jitter ?? 0 };
 }
 
+/**
+ * The scripted faults, in time order. A generated schedule holds hundreds of thousands, so each is
+ * one small object: the names and links they repeat are shared (one string per data center or node,
+ * one frozen pair per link), and no copy of the list is made to sort or filter it.
+ */
 function normalizeFaults(
   raw: readonly RawFault[],
   checkDataCenter: (path: PathSegment[], name: string) => void,
   checkNode: (path: PathSegment[], node: string) => void,
+  keep: (fault: Fault) => boolean,
   issues: IssueList,
 ): Fault[] {
-  const faults = raw.map((fault, i): Fault => {
+  const names = new Map<string, string>();
+  const name = (text: string): string => {
+    const known = names.get(text);
+    if (known !== undefined) return known;
+    names.set(text, text);
+    return text;
+  };
+  const pairs = new Map<string, readonly [string, string]>();
+  const pair = (link: readonly [string, string]): readonly [string, string] => {
+    const key = `${link[0]}\u0000${link[1]}`;
+    let shared = pairs.get(key);
+    if (shared === undefined) pairs.set(key, (shared = Object.freeze([name(link[0]), name(link[1])] as const)));
+    return shared;
+  };
+  const linkOf = (link: PairOrAll): readonly [string, string] | "all" => (link === "all" ? "all" : pair(link));
+  const checkLink = (linkPath: PathSegment[], link: PairOrAll): void => {
+    if (link === "all") return;
+    link.forEach((dc, k) => checkDataCenter([...linkPath, k], dc));
+    if (link[0] === link[1]) issues.add(linkPath, "a link joins two different data centers");
+  };
+  const normalizeFault = (fault: RawFault, i: number): Fault => {
     const path: PathSegment[] = ["faults", i];
     const atS = durationAt(issues, [...path, "at"], fault.at);
     const forS = fault.for === undefined ? null : durationAt(issues, [...path, "for"], fault.for);
-    const checkLink = (linkPath: PathSegment[], link: PairOrAll): void => {
-      if (link === "all") return;
-      link.forEach((dc, k) => checkDataCenter([...linkPath, k], dc));
-      if (link[0] === link[1]) issues.add(linkPath, "a link joins two different data centers");
-    };
     // A cut that never heals leaves updates in flight forever, so the run could never drain.
     if ((fault.partition || fault.isolate !== undefined) && forS === null) issues.add([...path, fault.partition ? "partition" : "isolate"], `${fault.partition ? "a partition" : "an isolated data center"} needs "for: DURATION": a cut that never heals keeps updates in flight, and the run cannot finish`, true);
     if (fault.partition) {
       checkLink([...path, "partition"], fault.partition);
-      return { kind: "partition", atS, forS, between: fault.partition, oneWay: fault.oneWay ?? false };
+      return { kind: "partition", atS, forS, between: pair(fault.partition), oneWay: fault.oneWay ?? false };
     }
     if (fault.isolate !== undefined) {
       checkDataCenter([...path, "isolate"], fault.isolate);
-      return { kind: "isolate", atS, forS, dataCenter: fault.isolate };
+      return { kind: "isolate", atS, forS, dataCenter: name(fault.isolate) };
     }
     if (fault.bandwidth) {
       checkLink([...path, "bandwidth", "link"], fault.bandwidth.link);
-      return { kind: "bandwidth", atS, forS, link: fault.bandwidth.link, factor: fault.bandwidth.factor };
+      return { kind: "bandwidth", atS, forS, link: linkOf(fault.bandwidth.link), factor: fault.bandwidth.factor };
     }
     if (fault.crash !== undefined) {
       checkNode([...path, "crash"], fault.crash);
-      return { kind: "crash", atS, node: fault.crash, restartAfterS: fault.restartAfter === undefined ? null : durationAt(issues, [...path, "restartAfter"], fault.restartAfter) };
+      return { kind: "crash", atS, node: name(fault.crash), restartAfterS: fault.restartAfter === undefined ? null : durationAt(issues, [...path, "restartAfter"], fault.restartAfter) };
     }
     if (fault.slow !== undefined) {
       checkNode([...path, "slow"], fault.slow);
-      return { kind: "slow", atS, forS, node: fault.slow, factor: fault.factor ?? 1 };
+      return { kind: "slow", atS, forS, node: name(fault.slow), factor: fault.factor ?? 1 };
     }
     const lossy = fault.lossy!;
     checkLink([...path, "lossy", "link"], lossy.link);
-    return { kind: "lossy", atS, forS, link: lossy.link, loss: lossy.loss ?? 0, duplicate: lossy.duplicate ?? 0, reorder: lossy.reorder ?? 0 };
-  });
-  // Stable: faults at the same time keep their file order.
-  return faults.map((fault, index) => ({ fault, index })).sort((a, b) => a.fault.atS - b.fault.atS || a.index - b.index).map((x) => x.fault);
+    return { kind: "lossy", atS, forS, link: linkOf(lossy.link), loss: lossy.loss ?? 0, duplicate: lossy.duplicate ?? 0, reorder: lossy.reorder ?? 0 };
+  };
+  // Sized once (growing by push would leave copies of the list behind), then cut to the faults kept.
+  const faults = new Array<Fault>(raw.length);
+  let kept = 0;
+  let sorted = true;
+  for (let i = 0; i < raw.length; i++) {
+    const fault = normalizeFault(raw[i]!, i);
+    if (!keep(fault)) continue;
+    if (kept > 0 && fault.atS < faults[kept - 1]!.atS) sorted = false;
+    faults[kept++] = fault;
+  }
+  faults.length = kept;
+  // Array.prototype.sort is stable: faults at the same time keep their file order.
+  return sorted ? faults : faults.sort((x, y) => x.atS - y.atS);
 }
 
 function normalizeStop(raw: NonNullable<RawScenario["stop"]>, issues: IssueList): StopSpec {

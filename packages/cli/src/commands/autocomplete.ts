@@ -1,7 +1,7 @@
 import { Args, Flags } from "@oclif/core";
 import { readdirSync } from "node:fs";
 import { basename } from "node:path";
-import { syncModels } from "@gaia/sim";
+import { syncModels } from "@gaia/scenario";
 import { GaiaCommand, binName } from "../base.js";
 import { bashScript, completionSpec, zshScript, type CommandShape } from "../completion.js";
 import { bundledScenariosDir } from "../paths.js";

@@ -1,8 +1,7 @@
 import { Args, Flags } from "@oclif/core";
 import { GaiaCommand } from "../base.js";
 import { basename, join, resolve } from "node:path";
-import { RunDirError, labelRuns, ratioTable, readRunDir, writeComparison, type RunResult } from "@gaia/sim";
-import { comparisonTable } from "../tables.js";
+import type { RunResult } from "@gaia/sim";
 import { InputError, outputDir } from "../inputs.js";
 
 export default class Compare extends GaiaCommand {
@@ -33,6 +32,9 @@ export default class Compare extends GaiaCommand {
   };
 
   async run(): Promise<void> {
+    // Loaded here, not at the top: every gaia command imports every command module.
+    const { RunDirError, labelRuns, ratioTable, readRunDir, writeComparison } = await import("@gaia/sim");
+    const { comparisonTable } = await import("../tables.js");
     const { argv, flags } = await this.parse(Compare);
     const dirs = argv as string[];
     const fail = (message: string): never => this.fail(message);

@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Flags } from "@oclif/core";
 import { GaiaCommand } from "../base.js";
-import { ClusterError, runNode } from "@gaia/net";
 import { WorkloadError } from "@gaia/workloads";
 
 export default class RunCommand extends GaiaCommand {
@@ -29,6 +28,8 @@ export default class RunCommand extends GaiaCommand {
   };
 
   async run(): Promise<void> {
+    // Loaded here, not at the top: every gaia command imports every command module.
+    const { ClusterError, runNode } = await import("@gaia/net");
     for (const name of booleanVariables) {
       const value = process.env[name];
       if (value !== undefined && value !== "" && !/^(1|true|yes|y|0|false|no|n)$/i.test(value)) this.fail(`${name}=${JSON.stringify(value)} is not a boolean (use true or false)`);

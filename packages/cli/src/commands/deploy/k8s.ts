@@ -1,11 +1,10 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Flags } from "@oclif/core";
-import { ClusterError, loadClusterAsync, type ClusterConfig } from "@gaia/net";
+import type { ClusterConfig } from "@gaia/net";
 import { stringify } from "yaml";
 import { GaiaCommand } from "../../base.js";
-import { DeployError, dnsLabel, k8sManifests, type WorkloadForm } from "../../deploy/k8s.js";
-import { manifestProblems } from "../../deploy/validate.js";
+import type { WorkloadForm } from "../../deploy/k8s.js";
 
 export default class DeployK8sCommand extends GaiaCommand {
   static override summary = "Write Kubernetes manifests for a cluster file: one Kubernetes cluster per data center.";
@@ -33,6 +32,10 @@ export default class DeployK8sCommand extends GaiaCommand {
   };
 
   async run(): Promise<void> {
+    // Loaded here, not at the top: every gaia command imports every command module.
+    const { ClusterError, loadClusterAsync } = await import("@gaia/net");
+    const { DeployError, dnsLabel, k8sManifests } = await import("../../deploy/k8s.js");
+    const { manifestProblems } = await import("../../deploy/validate.js");
     const { flags } = await this.parse(DeployK8sCommand);
     let cluster: ClusterConfig;
     try {

@@ -2,7 +2,7 @@ import { Flags } from "@oclif/core";
 import { GaiaCommand } from "../../base.js";
 import { readdirSync } from "node:fs";
 import { join, relative } from "node:path";
-import { ScenarioError, loadScenarioAsync } from "@gaia/sim";
+import { ScenarioError, loadScenarioAsync } from "@gaia/scenario";
 import { bundledScenariosDir } from "../../paths.js";
 
 export default class ScenariosList extends GaiaCommand {

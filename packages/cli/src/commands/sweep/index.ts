@@ -1,11 +1,8 @@
 import { Args, Flags } from "@oclif/core";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { formatBytes, formatSeconds, memoryLimit, sweepGroups } from "@gaia/sim";
 import { GaiaCommand, reportError } from "../../base.js";
 import { InputError } from "../../inputs.js";
-import { planPoints, sweepSpec } from "../../sweep/plan.js";
-import { runSweep } from "../../sweep/run.js";
 
 export default class Sweep extends GaiaCommand {
   static override summary = "Run a scenario over seeds and varied fields, in parallel, into one report and one CSV.";
@@ -50,6 +47,10 @@ export default class Sweep extends GaiaCommand {
   };
 
   async run(): Promise<void> {
+    // Loaded here, not at the top: every gaia command imports every command module.
+    const { formatBytes, formatSeconds, memoryLimit, sweepGroups } = await import("@gaia/sim");
+    const { planPoints, sweepSpec } = await import("../../sweep/plan.js");
+    const { runSweep } = await import("../../sweep/run.js");
     const { args, flags } = await this.parse(Sweep);
     const fail = (message: string, code: number): never => this.exit(reportError(message, code));
     let outcome;

@@ -2,7 +2,6 @@ import { Args, Flags } from "@oclif/core";
 import { join } from "node:path";
 import { GaiaCommand } from "../../base.js";
 import { InputError } from "../../inputs.js";
-import { mergeSweeps } from "../../sweep/run.js";
 
 export default class SweepMerge extends GaiaCommand {
   static override summary = "Join the folders of a sweep's slices into one report and one CSV.";
@@ -26,6 +25,8 @@ export default class SweepMerge extends GaiaCommand {
   };
 
   async run(): Promise<void> {
+    // Loaded here, not at the top: every gaia command imports every command module.
+    const { mergeSweeps } = await import("../../sweep/run.js");
     const { argv, flags } = await this.parse(SweepMerge);
     const dirs = argv as string[];
     let record;
